@@ -1,0 +1,326 @@
+/* tlsdiag.h: public API of libtlsdiag, the HTTPS connection diagnostician.
+ *
+ * One call, tlsdiag_check(), performs the connection a browser makes (DNS,
+ * TCP, TLS, one HTTP request), records every step, and classifies what went
+ * wrong into a stable cause with evidence.
+ *
+ * Conventions
+ *  - Every create has one free; free(NULL) does nothing.
+ *  - Getters return borrowed pointers valid while the result lives.
+ *  - Strings are NUL-terminated UTF-8 as far as the peer sent UTF-8; values
+ *    taken from certificates or servers may hold any byte except NUL.
+ *  - The library never prints, exits or aborts on input.
+ *  - Threads: call tlsdiag_global_init() once before starting threads. After
+ *    that, every function is safe to call from any thread as long as one
+ *    result or options object is not used by two threads at once; one check
+ *    per thread at a time.
+ *  - Enums are append-only: values are never renumbered or removed.
+ */
+#ifndef TLSDIAG_H
+#define TLSDIAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlsdiag_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TLSDIAG_STATICLIB)
+#define TLSDIAG_API
+#elif defined(__GNUC__)
+#define TLSDIAG_API __attribute__((visibility("default")))
+#else
+#define TLSDIAG_API
+#endif
+
+/* ---------------------------------------------------------------------------
+ * API errors: the call itself could not run. A check that ran and found a
+ * problem (an expired certificate, a refused port) returns TLSDIAG_OK and
+ * reports the problem as a cause in the result.
+ */
+typedef enum {
+  TLSDIAG_OK = 0,
+  TLSDIAG_E_INVAL = 1,      /* a NULL or out-of-range argument */
+  TLSDIAG_E_NOMEM = 2,      /* out of memory */
+  TLSDIAG_E_HOST = 3,       /* host name malformed (empty, too long, bad IDN) */
+  TLSDIAG_E_PORT = 4,       /* port outside 1..65535 */
+  TLSDIAG_E_CAFILE = 5,     /* trust store file/dir unreadable or empty */
+  TLSDIAG_E_RESOLVE = 6,    /* a resolve pin is malformed */
+  TLSDIAG_E_DNS_SERVER = 7, /* the DNS server list is malformed */
+  TLSDIAG_E_OPTIONS = 8,    /* options version unknown or options invalid */
+  TLSDIAG_E_INIT = 9,       /* a dependency failed to initialise */
+  TLSDIAG_E_FORMAT = 10,    /* unknown output format */
+  TLSDIAG_E_TIME = 11       /* a time string could not be parsed */
+} tlsdiag_err_t;
+
+/* Static English text for an error; never NULL. */
+TLSDIAG_API const char *tlsdiag_strerror(tlsdiag_err_t err);
+
+/* ---------------------------------------------------------------------------
+ * Causes: what the check found. Each has a stable snake_case name used in the
+ * JSON report (`cause`, `findings[].code`), a default severity and a message.
+ */
+typedef enum {
+  TLSDIAG_CAUSE_OK = 0,
+  /* before TLS */
+  TLSDIAG_CAUSE_DNS_NXDOMAIN = 1,
+  TLSDIAG_CAUSE_DNS_NO_ADDRESS = 2, /* name exists, no A/AAAA */
+  TLSDIAG_CAUSE_DNS_TIMEOUT = 3,
+  TLSDIAG_CAUSE_DNS_FAILURE = 4, /* SERVFAIL, REFUSED, malformed answer, ... */
+  TLSDIAG_CAUSE_TCP_REFUSED = 5,
+  TLSDIAG_CAUSE_TCP_TIMEOUT = 6,
+  TLSDIAG_CAUSE_TCP_UNREACHABLE = 7,
+  TLSDIAG_CAUSE_TCP_FAILURE = 8, /* any other socket error */
+  /* TLS handshake */
+  TLSDIAG_CAUSE_TLS_TIMEOUT = 9,
+  TLSDIAG_CAUSE_TLS_VERSION_MISMATCH = 10,
+  TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH = 11,
+  TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE = 12, /* alert or error, named */
+  TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED = 13, /* EOF/RST during handshake */
+  TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR = 14,    /* the peer does not speak TLS */
+  /* certificate */
+  TLSDIAG_CAUSE_CERT_EXPIRED = 15,
+  TLSDIAG_CAUSE_CERT_NOT_YET_VALID = 16,
+  TLSDIAG_CAUSE_CLOCK_SKEW = 17,
+  TLSDIAG_CAUSE_CERT_SELF_SIGNED = 18,
+  TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER = 19,
+  TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN = 20,
+  TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH = 21,
+  TLSDIAG_CAUSE_CERT_REVOKED = 22,
+  TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE = 23,
+  TLSDIAG_CAUSE_CERT_WEAK_KEY = 24,
+  TLSDIAG_CAUSE_CERT_INVALID = 25, /* any other verification failure */
+  TLSDIAG_CAUSE_CERT_EXPIRES_SOON = 26,
+  TLSDIAG_CAUSE_TLS_LEGACY_VERSION = 27,
+  /* HTTP */
+  TLSDIAG_CAUSE_HTTP_TIMEOUT = 28,
+  TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED = 29,
+  TLSDIAG_CAUSE_HTTP_MALFORMED = 30,   /* not an HTTP/1.x response */
+  TLSDIAG_CAUSE_HTTP_TOO_LARGE = 31,   /* response head over the limit */
+  TLSDIAG_CAUSE_TIMEOUT = 32,          /* the whole run hit max_time */
+  TLSDIAG_CAUSE_OCSP_STAPLE_INVALID = 33, /* stapled response unusable */
+  TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR = 34,
+  TLSDIAG_CAUSE_HSTS_HEADER_MISSING = 35,
+  TLSDIAG_CAUSE_HSTS_HEADER_INVALID = 36,
+  TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT = 37,
+  TLSDIAG_CAUSE_HSTS_NO_INCLUDE_SUBDOMAINS = 38,
+  TLSDIAG_CAUSE_HSTS_PRELOAD_DIRECTIVE_MISSING = 39,
+  TLSDIAG_CAUSE_HSTS_PRELOAD_MISMATCH = 40,
+  TLSDIAG_CAUSE_TLS_NO_RESUMPTION = 41,
+  TLSDIAG_CAUSE_TLS_HELLO_RETRY = 42,
+  TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
+} tlsdiag_cause_t;
+
+typedef enum {
+  TLSDIAG_SEVERITY_INFO = 0,
+  TLSDIAG_SEVERITY_WARNING = 1,
+  TLSDIAG_SEVERITY_ERROR = 2
+} tlsdiag_severity_t;
+
+/* Stable code ("cert_expired"); "unknown" for a value out of range. */
+TLSDIAG_API const char *tlsdiag_cause_name(tlsdiag_cause_t cause);
+/* Generic one-line description of the cause (static). */
+TLSDIAG_API const char *tlsdiag_cause_description(tlsdiag_cause_t cause);
+/* Default severity of the cause. */
+TLSDIAG_API tlsdiag_severity_t tlsdiag_cause_severity(tlsdiag_cause_t cause);
+/* Reverse lookup; returns -1 if the name is unknown. */
+TLSDIAG_API int tlsdiag_cause_from_name(const char *name);
+/* "info", "warning", "error". */
+TLSDIAG_API const char *tlsdiag_severity_name(tlsdiag_severity_t sev);
+
+/* ---------------------------------------------------------------------------
+ * Options. The only public struct: initialise with tlsdiag_options_init(),
+ * then change what you need. New fields are only ever appended; `version`
+ * tells the library which fields the caller knows.
+ */
+#define TLSDIAG_OPTIONS_VERSION 1
+
+typedef enum {
+  TLSDIAG_TLS_DEFAULT = 0,
+  TLSDIAG_TLS1_0 = 10,
+  TLSDIAG_TLS1_1 = 11,
+  TLSDIAG_TLS1_2 = 12,
+  TLSDIAG_TLS1_3 = 13
+} tlsdiag_tls_version_t;
+
+/* flags */
+#define TLSDIAG_F_NO_HTTP (1u << 0)       /* stop after the TLS handshake */
+#define TLSDIAG_F_NO_VERSION_PROBE (1u << 1) /* no extra handshakes on failure */
+#define TLSDIAG_F_IPV4_ONLY (1u << 2)
+#define TLSDIAG_F_IPV6_ONLY (1u << 3)
+
+typedef struct tlsdiag_options {
+  unsigned version;         /* TLSDIAG_OPTIONS_VERSION */
+  uint16_t port;            /* 443 */
+  const char *sni;          /* NULL: the host's A-label; "" sends none */
+  int connect_timeout_ms;   /* 10000: each TCP connect and the handshake */
+  int max_time_ms;          /* 30000: the whole check */
+  tlsdiag_tls_version_t tls_min; /* TLS 1.2 */
+  tlsdiag_tls_version_t tls_max; /* TLS 1.3 */
+  const char *cafile;       /* NULL: the system trust store */
+  const char *capath;       /* NULL: the system trust store */
+  const char *dns_servers;  /* NULL: system; "ADDR[:PORT],[ADDR6]:PORT,..." */
+  const char *const *resolve; /* NULL-terminated "HOST:PORT:ADDR[,ADDR]..." */
+  const char *http_method;  /* "HEAD" (or "GET") */
+  const char *http_path;    /* "/" */
+  int64_t now;              /* 0: the real clock; else Unix seconds used to
+                               judge certificate dates ("clock override") */
+  int warn_days;            /* 30: cert_expires_soon threshold */
+  int clock_skew_s;         /* 300: clock_skew threshold in seconds */
+  unsigned flags;           /* TLSDIAG_F_* */
+} tlsdiag_options_t;
+
+/* Fills *opts with the documented defaults. */
+TLSDIAG_API void tlsdiag_options_init(tlsdiag_options_t *opts);
+
+/* ---------------------------------------------------------------------------
+ * Library set-up. Initialises GnuTLS and c-ares once (reference counted by
+ * those libraries). Call before creating threads that run checks; calling
+ * it is optional in single-threaded programs (tlsdiag_check calls it).
+ */
+TLSDIAG_API tlsdiag_err_t tlsdiag_global_init(void);
+TLSDIAG_API void tlsdiag_global_cleanup(void);
+
+/* Version of the library at run time, as TLSDIAG_VERSION_NUM. */
+TLSDIAG_API unsigned tlsdiag_version_num(void);
+TLSDIAG_API const char *tlsdiag_version_str(void);
+
+/* ---------------------------------------------------------------------------
+ * Checking.
+ */
+typedef struct tlsdiag_result tlsdiag_result_t; /* opaque, immutable */
+
+/* Runs one check of https://HOST:PORT/ (port from opts). HOST is a DNS name
+ * (UTF-8 or A-label), an IPv4 literal or an IPv6 literal (brackets allowed).
+ * opts may be NULL for defaults. Blocks for at most opts->max_time_ms.
+ * On TLSDIAG_OK, *out is a new result the caller frees with
+ * tlsdiag_result_free(). On error, *out is NULL. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_check(const char *host,
+                                        const tlsdiag_options_t *opts,
+                                        tlsdiag_result_t **out);
+
+TLSDIAG_API void tlsdiag_result_free(tlsdiag_result_t *r);
+
+/* Parses "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT" into a host (newly
+ * allocated, brackets removed, caller frees with tlsdiag_free) and a port
+ * (default_port when absent). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_target_parse(const char *target,
+                                               uint16_t default_port,
+                                               char **host, uint16_t *port);
+
+/* Parses an ISO 8601 UTC time ("2026-01-02T03:04:05Z", "2026-01-02") or
+ * "@UNIX" into Unix seconds. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out);
+
+/* Frees memory the library returned (formatted reports, parsed hosts). */
+TLSDIAG_API void tlsdiag_free(void *p);
+
+/* ---------------------------------------------------------------------------
+ * Reading a result. All pointers are borrowed from the result.
+ */
+typedef enum {
+  TLSDIAG_PHASE_DNS = 0,
+  TLSDIAG_PHASE_TCP = 1,
+  TLSDIAG_PHASE_TLS = 2,
+  TLSDIAG_PHASE_HTTP = 3,
+  TLSDIAG_PHASE_COUNT_
+} tlsdiag_phase_t;
+
+typedef enum {
+  TLSDIAG_STATUS_NOT_RUN = 0, /* an earlier phase failed */
+  TLSDIAG_STATUS_SKIPPED = 1, /* not needed (IP literal, pin, option) */
+  TLSDIAG_STATUS_OK = 2,
+  TLSDIAG_STATUS_FAILED = 3,
+  TLSDIAG_STATUS_TIMEOUT = 4
+} tlsdiag_status_t;
+
+TLSDIAG_API const char *tlsdiag_phase_name(tlsdiag_phase_t phase);
+TLSDIAG_API const char *tlsdiag_status_name(tlsdiag_status_t status);
+
+/* Overall verdict: 1 when no finding has severity error. */
+TLSDIAG_API int tlsdiag_result_ok(const tlsdiag_result_t *r);
+/* Root cause: the first error in the documented order, or TLSDIAG_CAUSE_OK. */
+TLSDIAG_API tlsdiag_cause_t tlsdiag_result_cause(const tlsdiag_result_t *r);
+/* Host as given, its A-label, the SNI sent ("" when none), the port. */
+TLSDIAG_API const char *tlsdiag_result_host(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_ace_host(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_sni(const tlsdiag_result_t *r);
+TLSDIAG_API uint16_t tlsdiag_result_port(const tlsdiag_result_t *r);
+
+TLSDIAG_API tlsdiag_status_t tlsdiag_result_phase_status(
+    const tlsdiag_result_t *r, tlsdiag_phase_t phase);
+/* Duration of the phase in milliseconds (fractional), 0 if not run. */
+TLSDIAG_API double tlsdiag_result_phase_ms(const tlsdiag_result_t *r,
+                                           tlsdiag_phase_t phase);
+
+/* Addresses DNS (or a pin) gave, in the order tried. */
+TLSDIAG_API size_t tlsdiag_result_address_count(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_address(const tlsdiag_result_t *r,
+                                               size_t i);
+/* The address the TCP connection was made to, or NULL. */
+TLSDIAG_API const char *tlsdiag_result_connected_address(
+    const tlsdiag_result_t *r);
+
+/* Negotiated TLS parameters, NULL before a completed handshake. */
+TLSDIAG_API const char *tlsdiag_result_tls_version(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_tls_cipher(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_tls_group(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_tls_alpn(const tlsdiag_result_t *r);
+
+/* Findings, in report order (errors first, then warnings, then info). */
+TLSDIAG_API size_t tlsdiag_result_finding_count(const tlsdiag_result_t *r);
+TLSDIAG_API tlsdiag_cause_t tlsdiag_result_finding_code(
+    const tlsdiag_result_t *r, size_t i);
+TLSDIAG_API tlsdiag_severity_t tlsdiag_result_finding_severity(
+    const tlsdiag_result_t *r, size_t i);
+TLSDIAG_API const char *tlsdiag_result_finding_message(
+    const tlsdiag_result_t *r, size_t i);
+/* Evidence of finding i by key ("not_after", "sans", ...) as text, or NULL.
+ * List values are joined with ", ". */
+TLSDIAG_API const char *tlsdiag_result_finding_evidence(
+    const tlsdiag_result_t *r, size_t i, const char *key);
+/* Index of the first finding with this code, or -1. */
+TLSDIAG_API long tlsdiag_result_find(const tlsdiag_result_t *r,
+                                     tlsdiag_cause_t code);
+
+/* Certificates as the server sent them (leaf first). Field names are those
+ * of the JSON `chain[]` objects: "subject", "issuer", "serial",
+ * "not_before", "not_after", "key_type", "signature_algorithm",
+ * "sha256_fingerprint", "sans" (joined with ", "), "days_left", "key_bits". */
+TLSDIAG_API size_t tlsdiag_result_chain_length(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_cert_field(const tlsdiag_result_t *r,
+                                                  size_t i, const char *field);
+
+/* HTTP: status code (0 if none), and a response header by name (first
+ * occurrence, case-insensitive), or NULL. */
+TLSDIAG_API int tlsdiag_result_http_status(const tlsdiag_result_t *r);
+TLSDIAG_API const char *tlsdiag_result_http_header(const tlsdiag_result_t *r,
+                                                   const char *name);
+
+/* ---------------------------------------------------------------------------
+ * Reports.
+ */
+typedef enum {
+  TLSDIAG_FORMAT_TEXT = 0,   /* verdict line + observed sequence */
+  TLSDIAG_FORMAT_JSON = 1,   /* one JSON object, one line, "\n"-terminated */
+  TLSDIAG_FORMAT_MERMAID = 2 /* Mermaid sequenceDiagram */
+} tlsdiag_format_t;
+
+#define TLSDIAG_FMT_COLOR (1u << 0)  /* ANSI colour in TEXT */
+#define TLSDIAG_FMT_PRETTY (1u << 1) /* indented JSON */
+#define TLSDIAG_FMT_VERBOSE (1u << 2) /* TEXT: the whole chain */
+
+/* Renders the result. *out is NUL-terminated, caller frees with
+ * tlsdiag_free(); *len (may be NULL) gets its length. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
+                                                tlsdiag_format_t fmt,
+                                                unsigned flags, char **out,
+                                                size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TLSDIAG_H */

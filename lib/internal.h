@@ -1,0 +1,333 @@
+/* internal.h: types shared by the modules of libtlsdiag (not installed). */
+#ifndef TD_INTERNAL_H
+#define TD_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlsdiag/tlsdiag.h"
+
+#if defined(__GNUC__)
+#define TD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TD_PRINTF(a, b)
+#endif
+
+/* ---- buf.c: growable byte buffer, always NUL-terminated ---------------- */
+typedef struct td_buf {
+  char *data; /* NULL until the first append */
+  size_t len;
+  size_t cap;
+  int oom; /* sticky: an append failed; the content is incomplete */
+} td_buf_t;
+
+void td_buf_init(td_buf_t *b);
+void td_buf_free(td_buf_t *b);
+void td_buf_append(td_buf_t *b, const void *p, size_t n);
+void td_buf_puts(td_buf_t *b, const char *s);
+void td_buf_putc(td_buf_t *b, char c);
+void td_buf_printf(td_buf_t *b, const char *fmt, ...) TD_PRINTF(2, 3);
+void td_buf_vprintf(td_buf_t *b, const char *fmt, va_list ap);
+/* Hands the data to the caller (malloc'd, NUL-terminated; "" if empty) and
+ * resets b. NULL if an append ran out of memory. */
+char *td_buf_steal(td_buf_t *b, size_t *len);
+
+/* ---- util.c ------------------------------------------------------------ */
+char *td_strdup(const char *s);              /* NULL-safe */
+char *td_strndup(const char *s, size_t n);   /* copies up to n bytes */
+char *td_asprintf(const char *fmt, ...) TD_PRINTF(1, 2);
+int td_strcasecmp(const char *a, const char *b);
+/* ISO 8601 UTC "2026-01-02T03:04:05Z" into out (>= 21 bytes). */
+void td_time_iso(int64_t t, char out[32]);
+/* Days from now to t, rounded down (negative when t is past). */
+int64_t td_days_between(int64_t now, int64_t t);
+/* Monotonic clock in microseconds. */
+int64_t td_mono_us(void);
+/* Wall clock, Unix seconds. */
+int64_t td_wall_now(void);
+
+/* ---- evidence and findings -------------------------------------------- */
+typedef enum {
+  TD_EV_STR = 0,
+  TD_EV_INT = 1,
+  TD_EV_BOOL = 2,
+  TD_EV_LIST = 3 /* list of strings */
+} td_ev_type_t;
+
+typedef struct td_evidence {
+  char *key;
+  td_ev_type_t type;
+  char *text;    /* always set: the value as text (list joined with ", ") */
+  int64_t num;   /* TD_EV_INT, TD_EV_BOOL */
+  char **list;   /* TD_EV_LIST */
+  size_t nlist;
+} td_evidence_t;
+
+typedef struct td_finding {
+  tlsdiag_cause_t code;
+  tlsdiag_severity_t severity;
+  char *message; /* one line, specific to this result */
+  td_evidence_t *ev;
+  size_t nev;
+} td_finding_t;
+
+/* ---- the observed sequence (for the text and mermaid reports) ---------- */
+typedef enum {
+  TD_DIR_LOCAL = 0,  /* something the client did or measured */
+  TD_DIR_C2S = 1,    /* client -> server */
+  TD_DIR_S2C = 2,    /* server -> client */
+  TD_DIR_C2DNS = 3,  /* client -> resolver */
+  TD_DIR_DNS2C = 4   /* resolver -> client */
+} td_dir_t;
+
+typedef struct td_event {
+  double t_ms;    /* since the check started */
+  td_dir_t dir;
+  char *what;     /* "ClientHello", "SYN", "HEAD / HTTP/1.1", ... */
+  char *detail;   /* may be NULL: "TLS1.3, x25519", ... */
+} td_event_t;
+
+/* ---- per-phase records ------------------------------------------------- */
+typedef struct td_phase {
+  tlsdiag_status_t status;
+  double start_ms; /* since the check started */
+  double ms;       /* duration */
+  char *error;     /* short text of what failed, or NULL */
+} td_phase_t;
+
+typedef struct td_attempt {
+  char addr[64];   /* textual address */
+  int family;      /* AF_INET / AF_INET6 */
+  tlsdiag_status_t status;
+  int err;         /* errno of the failure, 0 if none */
+  char *error;     /* text of the failure, or NULL */
+  double ms;
+} td_attempt_t;
+
+typedef enum { TD_SAN_DNS = 0, TD_SAN_IP = 1, TD_SAN_OTHER = 2 } td_san_type_t;
+
+typedef struct td_san {
+  td_san_type_t type;
+  char *value; /* DNS name as encoded, IP as text, other as "type:value" */
+} td_san_t;
+
+typedef struct td_cert {
+  char *subject;        /* RFC 4514 string */
+  char *issuer;
+  char *common_name;    /* first CN, or NULL */
+  td_san_t *sans;
+  size_t nsans;
+  char *serial;         /* lowercase hex, colon-free */
+  int64_t not_before;   /* Unix seconds */
+  int64_t not_after;
+  char *key_type;       /* "RSA", "ECDSA", "Ed25519", ... */
+  unsigned key_bits;
+  char *sig_alg;        /* "RSA-SHA256", "ECDSA-SHA256", ... */
+  int sig_weak;         /* signature hash is SHA-1 or MD5 */
+  char sha256[65];      /* lowercase hex fingerprint */
+  int is_ca;            /* basicConstraints CA:TRUE */
+  int self_issued;      /* subject == issuer */
+  int self_signed;      /* self-issued and its signature verifies */
+  char *aia_ca_issuers; /* first caIssuers URL, or NULL */
+  char *ocsp_url;       /* first OCSP URL, or NULL */
+  unsigned char *der;
+  size_t der_len;
+  /* text forms served by tlsdiag_result_cert_field() */
+  char not_before_iso[32]; /* set by td_cert_parse */
+  char not_after_iso[32];  /* set by td_cert_parse */
+  char *sans_text;         /* SAN values joined with ", "; td_cert_parse */
+  char key_bits_text[16];  /* td_cert_parse */
+  int64_t days_left;       /* set by check.c once "now" is known */
+  char days_left_text[24]; /* set with days_left */
+} td_cert_t;
+
+typedef struct td_header {
+  char *name;
+  char *value;
+} td_header_t;
+
+/* Verification outcome, the raw material classify.c judges. */
+typedef struct td_verify {
+  int done;            /* verification ran */
+  unsigned status;     /* GnuTLS status bits (time checks disabled) */
+  char *status_text;   /* gnutls_certificate_verification_status_print */
+  int trusted;         /* a path to a trust anchor was found */
+  int name_ok;         /* the host matched a SAN (or CN without SANs) */
+  int issuer_missing;  /* top of the sent chain has no issuer we know */
+  int chain_ends_in_root; /* the sent chain ends in a self-signed cert */
+  int ocsp_status;     /* -1 none, 0 good, 1 revoked, 2 unknown, 3 bad */
+  char *ocsp_error;    /* why a staple was unusable */
+  int64_t ocsp_this_update, ocsp_next_update, ocsp_revoked_at;
+} td_verify_t;
+
+/* Version probe after a failed handshake (diagnosis). */
+typedef struct td_probe {
+  tlsdiag_tls_version_t version;
+  int ran;
+  int accepted;    /* the server completed a handshake at this version */
+  char *error;     /* alert name or error text when refused */
+} td_probe_t;
+
+struct tlsdiag_result {
+  /* the request */
+  char *host;          /* as given */
+  char *ace_host;      /* A-label (lowercase); the IP text for literals */
+  char *sni;           /* "" when none was sent */
+  uint16_t port;
+  int host_is_ip;
+  tlsdiag_tls_version_t tls_min, tls_max;
+  char *http_method, *http_path;
+  int64_t now;         /* Unix seconds used to judge dates */
+  int clock_overridden;
+  int64_t started_wall; /* real wall clock at start, Unix seconds */
+  int warn_days;
+  int clock_skew_s;
+  double total_ms;
+
+  td_phase_t phase[TLSDIAG_PHASE_COUNT_];
+
+  /* DNS */
+  char *dns_server;    /* the configured servers, or NULL for system */
+  int dns_status;      /* c-ares status, 0 ok */
+  char *dns_error;     /* c-ares text */
+  int dns_pinned;      /* addresses came from a resolve pin */
+  char **addrs;        /* textual addresses in the order tried */
+  int *addr_family;
+  size_t naddrs;
+
+  /* TCP */
+  td_attempt_t *attempts;
+  size_t nattempts;
+  char *connected_addr;
+  char *local_addr;    /* our side, "addr:port" */
+
+  /* TLS */
+  char *tls_version;   /* "TLS1.3" */
+  int tls_version_num; /* tlsdiag_tls_version_t of the negotiated version */
+  char *tls_cipher;    /* "TLS_AES_256_GCM_SHA384" (IANA-like name) */
+  char *tls_kx;        /* "ECDHE-RSA", "ECDHE", ... */
+  char *tls_group;     /* "X25519", "SECP256R1", or NULL */
+  char *tls_alpn;      /* negotiated protocol or NULL */
+  char *tls_sig_alg;   /* the server's handshake signature, or NULL */
+  int ocsp_stapled;
+  int session_ticket;  /* the server issued a ticket (resumption) */
+  int resumed;
+  int tls_error;       /* GnuTLS error code of the failure, 0 if none */
+  char *tls_error_name;/* "GNUTLS_E_FATAL_ALERT_RECEIVED" */
+  char *tls_error_text;
+  char *tls_alert;     /* name of a fatal alert received, or NULL */
+  int tls_alert_num;   /* its number, -1 if none */
+  td_cert_t *chain;    /* as sent, leaf first */
+  size_t nchain;
+  td_verify_t verify;
+  td_probe_t probes[4]; /* TLS 1.0, 1.1, 1.2, 1.3 */
+  int probed;
+
+  /* HTTP */
+  char *http_request;   /* the request line sent */
+  char *http_status_line;
+  int http_status;
+  char *http_version;   /* "HTTP/1.1" */
+  td_header_t *headers;
+  size_t nheaders;
+  size_t http_head_bytes;
+  int64_t http_date;    /* parsed Date, 0 if none or bad */
+  int64_t http_date_received; /* our wall clock (overridden) when read */
+
+  /* the diagnosis */
+  td_finding_t *findings;
+  size_t nfindings;
+  tlsdiag_cause_t cause;
+
+  td_event_t *events;
+  size_t nevents;
+};
+
+/* ---- result.c: building a result --------------------------------------- */
+tlsdiag_result_t *td_result_new(void);
+/* Each returns 0, or -1 on out-of-memory (the result stays consistent). */
+int td_result_event(tlsdiag_result_t *r, double t_ms, td_dir_t dir,
+                    const char *what, const char *detail_fmt, ...)
+    TD_PRINTF(5, 6);
+int td_result_header(tlsdiag_result_t *r, const char *name, size_t nlen,
+                     const char *value, size_t vlen);
+const char *td_result_header_get(const tlsdiag_result_t *r, const char *name);
+void td_cert_clear(td_cert_t *c);
+
+/* Findings: add one, then attach evidence to the returned pointer (which is
+ * valid until the next td_finding_add). NULL on out-of-memory. */
+td_finding_t *td_finding_add(tlsdiag_result_t *r, tlsdiag_cause_t code,
+                             tlsdiag_severity_t sev, const char *fmt, ...)
+    TD_PRINTF(4, 5);
+void td_ev_str(td_finding_t *f, const char *key, const char *value);
+void td_ev_int(td_finding_t *f, const char *key, int64_t value);
+void td_ev_bool(td_finding_t *f, const char *key, int value);
+void td_ev_time(td_finding_t *f, const char *key, int64_t t); /* ISO text */
+void td_ev_list(td_finding_t *f, const char *key, const char *const *v,
+                size_t n);
+const td_evidence_t *td_ev_get(const td_finding_t *f, const char *key);
+
+/* ---- cause.c ----------------------------------------------------------- */
+/* Position of a cause in the root-cause order (lower wins). */
+int td_cause_rank(tlsdiag_cause_t c);
+
+/* ---- json.c: JSON writer ----------------------------------------------- */
+/* Appends s (any bytes, n of them) as a JSON string literal with quotes.
+ * Invalid UTF-8 is replaced by U+FFFD; control characters are escaped. */
+void td_json_str(td_buf_t *b, const char *s, size_t n);
+void td_json_cstr(td_buf_t *b, const char *s); /* NULL -> null */
+/* The whole result as one JSON object (no trailing newline). */
+void td_json_result(td_buf_t *b, const tlsdiag_result_t *r, int pretty);
+
+/* ---- report.c: human text and mermaid ---------------------------------- */
+void td_report_text(td_buf_t *b, const tlsdiag_result_t *r, unsigned flags);
+void td_report_mermaid(td_buf_t *b, const tlsdiag_result_t *r);
+/* Appends s with every control character, escape sequence and invalid
+ * UTF-8 made visible (\xNN), so server data cannot drive the terminal. */
+void td_text_safe(td_buf_t *b, const char *s);
+
+/* ---- chain.c: certificate fields --------------------------------------- */
+/* Fills c from one DER certificate. 0 on success, -1 if it cannot be
+ * parsed (c->der is still kept, other fields may be NULL). */
+int td_cert_parse(td_cert_t *c, const unsigned char *der, size_t len);
+
+/* ---- idn.c ------------------------------------------------------------- */
+/* Converts a UTF-8 host name to its lowercase A-label form (UTS#46
+ * non-transitional, as browsers do). Returns a new string or NULL, with
+ * *err set to a static message. Rejects empty names, names over 253
+ * bytes, labels over 63 bytes. */
+char *td_idn_to_ascii(const char *host, const char **err);
+/* A-label back to Unicode for display, or NULL. */
+char *td_idn_to_unicode(const char *ace);
+/* 1 if s is an IPv4 or IPv6 literal (no brackets). */
+int td_is_ip_literal(const char *s);
+
+/* ---- http.c: HTTP/1.x response head parser (pure) ---------------------- */
+#define TD_HTTP_MAX_HEAD (64 * 1024) /* bytes of status line + headers */
+#define TD_HTTP_MAX_HEADERS 200
+
+typedef enum {
+  TD_HTTP_NEED_MORE = 0, /* no complete head yet */
+  TD_HTTP_DONE = 1,      /* head complete; *consumed tells how much */
+  TD_HTTP_MALFORMED = 2,
+  TD_HTTP_TOO_LARGE = 3  /* over TD_HTTP_MAX_HEAD or TD_HTTP_MAX_HEADERS */
+} td_http_rc_t;
+
+/* Parses the head in buf[0..len). On DONE fills r->http_status,
+ * http_status_line, http_version, headers and http_date. On MALFORMED or
+ * TOO_LARGE, *why gets a static reason. */
+td_http_rc_t td_http_parse_head(tlsdiag_result_t *r, const char *buf,
+                                size_t len, size_t *consumed,
+                                const char **why);
+/* Parses an IMF-fixdate (and the two obsolete forms RFC 9110 allows) into
+ * Unix seconds; -1 if invalid. */
+int64_t td_http_parse_date(const char *s);
+/* Builds the request: "METHOD PATH HTTP/1.1\r\nHost: ...\r\n..." */
+char *td_http_request(const char *method, const char *path,
+                      const char *host_header, size_t *len);
+
+/* ---- classify.c: evidence -> findings + root cause (pure) -------------- */
+void td_classify(tlsdiag_result_t *r);
+
+#endif /* TD_INTERNAL_H */

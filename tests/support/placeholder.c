@@ -1,0 +1,1 @@
+int tdsupport_placeholder_(void); int tdsupport_placeholder_(void) { return 0; }
