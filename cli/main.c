@@ -1,4 +1,273 @@
-/* main.c: the tlsdiag command (STUB). */
+/* main.c: the tlsdiag command: argument parsing and output only; every
+ * decision is the library's. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
 #include "tlsdiag/tlsdiag.h"
-int main(void) { puts(tlsdiag_version_str()); return 0; }
+
+static void usage(FILE *o) {
+  fputs(
+      "usage: tlsdiag check [options] HOST[:PORT]\n"
+      "       tlsdiag demo [--json]       offline demo: every diagnosis on local servers\n"
+      "       tlsdiag version\n"
+      "\n"
+      "check options:\n"
+      "  --json                 JSON report (one line; --pretty to indent)\n"
+      "  --format FMT           text (default), json, mermaid\n"
+      "  --cacert FILE          trust these CA certificates instead of the system's\n"
+      "  --capath DIR           trust the CA certificates in DIR\n"
+      "  --resolve H:P:ADDR     use ADDR for H:P without DNS (repeatable)\n"
+      "  --dns-server A[:P],..  ask this DNS server instead of the system's\n"
+      "  --sni NAME             send NAME as SNI; --no-sni sends none\n"
+      "  --tls-min V, --tls-max V   1.0 1.1 1.2 1.3 (default 1.2 .. 1.3)\n"
+      "  --connect-timeout S    per TCP connect and per handshake (default 10)\n"
+      "  --max-time S           the whole check (default 30)\n"
+      "  --method M             HEAD (default) or GET; --path P (default /)\n"
+      "  --now TIME             judge certificate dates at TIME (ISO 8601 UTC)\n"
+      "  --warn-days N          cert_expires_soon threshold (default 30)\n"
+      "  --clock-skew S         clock_skew threshold in seconds (default 300)\n"
+      "  -4, -6                 IPv4 or IPv6 addresses only\n"
+      "  --no-http              stop after the TLS handshake\n"
+      "  --no-probe             no extra handshakes to explain a failure\n"
+      "  --color WHEN           auto (default), always, never\n"
+      "  -v, --verbose          the whole chain in the text report\n"
+      "\n"
+      "exit status: 0 no error found (warnings allowed), 2 the check found an\n"
+      "error (connection or certificate), 1 usage or setup error.\n",
+      o);
+}
+
+/* "1.5" seconds -> 1500 ms; -1 if malformed or out of range. */
+static int parse_seconds(const char *s) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || v <= 0 || v > 86400) return -1;
+  return (int)(v * 1000.0 + 0.5);
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_version(const char *s, tlsdiag_tls_version_t *v) {
+  if (!strcmp(s, "1.0")) *v = TLSDIAG_TLS1_0;
+  else if (!strcmp(s, "1.1")) *v = TLSDIAG_TLS1_1;
+  else if (!strcmp(s, "1.2")) *v = TLSDIAG_TLS1_2;
+  else if (!strcmp(s, "1.3")) *v = TLSDIAG_TLS1_3;
+  else return -1;
+  return 0;
+}
+
+int td_cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("tlsdiag: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return TD_EXIT_USAGE;
+}
+
+int td_cli_write(const char *s, size_t n) {
+  if (fwrite(s, 1, n, stdout) != n || fflush(stdout) != 0) {
+    fprintf(stderr, "tlsdiag: cannot write the report: %s\n", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+enum {
+  O_JSON = 256, O_FORMAT, O_CACERT, O_CAPATH, O_RESOLVE, O_DNS, O_SNI,
+  O_NOSNI, O_TLSMIN, O_TLSMAX, O_CTO, O_MAXTIME, O_METHOD, O_PATH, O_NOW,
+  O_WARN, O_SKEW, O_NOHTTP, O_NOPROBE, O_COLOR, O_PRETTY
+};
+
+static int cmd_check(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"json", no_argument, 0, O_JSON},
+      {"pretty", no_argument, 0, O_PRETTY},
+      {"format", required_argument, 0, O_FORMAT},
+      {"cacert", required_argument, 0, O_CACERT},
+      {"capath", required_argument, 0, O_CAPATH},
+      {"resolve", required_argument, 0, O_RESOLVE},
+      {"dns-server", required_argument, 0, O_DNS},
+      {"sni", required_argument, 0, O_SNI},
+      {"no-sni", no_argument, 0, O_NOSNI},
+      {"tls-min", required_argument, 0, O_TLSMIN},
+      {"tls-max", required_argument, 0, O_TLSMAX},
+      {"connect-timeout", required_argument, 0, O_CTO},
+      {"max-time", required_argument, 0, O_MAXTIME},
+      {"method", required_argument, 0, O_METHOD},
+      {"path", required_argument, 0, O_PATH},
+      {"now", required_argument, 0, O_NOW},
+      {"warn-days", required_argument, 0, O_WARN},
+      {"clock-skew", required_argument, 0, O_SKEW},
+      {"no-http", no_argument, 0, O_NOHTTP},
+      {"no-probe", no_argument, 0, O_NOPROBE},
+      {"color", required_argument, 0, O_COLOR},
+      {"verbose", no_argument, 0, 'v'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  tlsdiag_format_t fmt = TLSDIAG_FORMAT_TEXT;
+  unsigned fflags = 0;
+  int color = -1; /* auto */
+  const char *pins[65];
+  size_t npins = 0;
+  int c, v;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "46vh", longopts, NULL)) != -1) {
+    switch (c) {
+    case O_JSON: fmt = TLSDIAG_FORMAT_JSON; break;
+    case O_PRETTY: fflags |= TLSDIAG_FMT_PRETTY; break;
+    case O_FORMAT:
+      if (!strcmp(optarg, "text")) fmt = TLSDIAG_FORMAT_TEXT;
+      else if (!strcmp(optarg, "json")) fmt = TLSDIAG_FORMAT_JSON;
+      else if (!strcmp(optarg, "mermaid")) fmt = TLSDIAG_FORMAT_MERMAID;
+      else return td_cli_error("unknown format '%s' (text, json, mermaid)", optarg);
+      break;
+    case O_CACERT:
+      if (access(optarg, R_OK) != 0)
+        return td_cli_error("cannot read CA file '%s'", optarg);
+      o.cafile = optarg;
+      break;
+    case O_CAPATH: o.capath = optarg; break;
+    case O_RESOLVE:
+      if (npins >= 64) return td_cli_error("too many --resolve pins");
+      pins[npins++] = optarg;
+      break;
+    case O_DNS: o.dns_servers = optarg; break;
+    case O_SNI: o.sni = optarg; break;
+    case O_NOSNI: o.sni = ""; break;
+    case O_TLSMIN:
+      if (parse_version(optarg, &o.tls_min))
+        return td_cli_error("bad --tls-min '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
+      break;
+    case O_TLSMAX:
+      if (parse_version(optarg, &o.tls_max))
+        return td_cli_error("bad --tls-max '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
+      break;
+    case O_CTO:
+      if ((o.connect_timeout_ms = parse_seconds(optarg)) < 0)
+        return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
+      break;
+    case O_MAXTIME:
+      if ((o.max_time_ms = parse_seconds(optarg)) < 0)
+        return td_cli_error("bad --max-time '%s' (seconds)", optarg);
+      break;
+    case O_METHOD:
+      if (strcmp(optarg, "HEAD") && strcmp(optarg, "GET"))
+        return td_cli_error("bad --method '%s' (HEAD or GET)", optarg);
+      o.http_method = optarg;
+      break;
+    case O_PATH:
+      if (optarg[0] != '/')
+        return td_cli_error("bad --path '%s' (must start with /)", optarg);
+      o.http_path = optarg;
+      break;
+    case O_NOW:
+      if (tlsdiag_time_parse(optarg, &o.now))
+        return td_cli_error("bad --now '%s' (e.g. 2026-01-02T03:04:05Z)", optarg);
+      break;
+    case O_WARN:
+      if (parse_int(optarg, 0, 100000, &v))
+        return td_cli_error("bad --warn-days '%s'", optarg);
+      o.warn_days = v;
+      break;
+    case O_SKEW:
+      if (parse_int(optarg, 0, 100000000, &v))
+        return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
+      o.clock_skew_s = v;
+      break;
+    case O_NOHTTP: o.flags |= TLSDIAG_F_NO_HTTP; break;
+    case O_NOPROBE: o.flags |= TLSDIAG_F_NO_VERSION_PROBE; break;
+    case O_COLOR:
+      if (!strcmp(optarg, "always")) color = 1;
+      else if (!strcmp(optarg, "never")) color = 0;
+      else if (!strcmp(optarg, "auto")) color = -1;
+      else return td_cli_error("bad --color '%s' (auto, always, never)", optarg);
+      break;
+    case '4': o.flags |= TLSDIAG_F_IPV4_ONLY; break;
+    case '6': o.flags |= TLSDIAG_F_IPV6_ONLY; break;
+    case 'v': fflags |= TLSDIAG_FMT_VERBOSE; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return TD_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    usage(stderr);
+    return TD_EXIT_USAGE;
+  }
+  if ((o.flags & TLSDIAG_F_IPV4_ONLY) && (o.flags & TLSDIAG_F_IPV6_ONLY))
+    return td_cli_error("-4 and -6 exclude each other");
+  if (o.tls_min > o.tls_max)
+    return td_cli_error("--tls-min is above --tls-max");
+  pins[npins] = NULL;
+  o.resolve = npins ? pins : NULL;
+
+  char *host = NULL;
+  uint16_t port = 443;
+  tlsdiag_err_t err = tlsdiag_target_parse(argv[optind], 443, &host, &port);
+  if (err) {
+    fprintf(stderr, "tlsdiag: '%s': %s\n", argv[optind], tlsdiag_strerror(err));
+    return TD_EXIT_USAGE;
+  }
+  o.port = port;
+  if (color < 0) color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+  if (color) fflags |= TLSDIAG_FMT_COLOR;
+
+  tlsdiag_result_t *r = NULL;
+  err = tlsdiag_check(host, &o, &r);
+  if (err) {
+    fprintf(stderr, "tlsdiag: %s: %s\n", host, tlsdiag_strerror(err));
+    tlsdiag_free(host);
+    return TD_EXIT_USAGE;
+  }
+  tlsdiag_free(host);
+  char *out = NULL;
+  size_t len = 0;
+  err = tlsdiag_result_format(r, fmt, fflags, &out, &len);
+  int rc = tlsdiag_result_ok(r) ? TD_EXIT_OK : TD_EXIT_FAIL;
+  tlsdiag_result_free(r);
+  if (err) {
+    fprintf(stderr, "tlsdiag: %s\n", tlsdiag_strerror(err));
+    return TD_EXIT_USAGE;
+  }
+  if (td_cli_write(out, len) < 0) rc = TD_EXIT_USAGE;
+  tlsdiag_free(out);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return TD_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
+  if (!strcmp(cmd, "demo")) return td_cli_demo(argc - 1, argv + 1);
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("tlsdiag %s\n", tlsdiag_version_str());
+    return 0;
+  }
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "tlsdiag: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return TD_EXIT_USAGE;
+}

@@ -1,3 +1,629 @@
-/* classify.c: evidence -> findings + root cause (STUB). */
+/* classify.c: evidence -> findings + root cause. Pure: reads the facts
+ * check.c recorded (phases, chain, verification bits, probes, HTTP Date)
+ * and writes findings; no I/O, no clock (the result carries "now"). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ares.h>
+#include <gnutls/gnutls.h>
+
 #include "internal.h"
-void td_classify(tlsdiag_result_t *r) { (void)r; }
+
+#define WEAK_RSA_BITS 2048
+#define WEAK_EC_BITS 256
+
+static const char *name_of(const tlsdiag_result_t *r) {
+  return r->host ? r->host : "";
+}
+
+/* The leaf and the certificates that issued it, as sent, up to the first
+ * self-signed one (which a trust store supplies anyway). Extra certificates
+ * the server sent are not on the path: their dates don't matter
+ * (blackbox_exporter #340: the AddTrust expiry). */
+static size_t path_len(const tlsdiag_result_t *r) {
+  if (r->nchain == 0) return 0;
+  size_t n = 1;
+  while (n < r->nchain) {
+    const td_cert_t *child = &r->chain[n - 1], *parent = &r->chain[n];
+    if (!child->issuer || !parent->subject ||
+        strcmp(child->issuer, parent->subject) != 0 || child->self_signed)
+      break;
+    n++;
+  }
+  return n;
+}
+
+static const char *cert_label(const td_cert_t *c) {
+  return c->common_name ? c->common_name : (c->subject ? c->subject : "?");
+}
+
+static const char *tls_name(int v) {
+  switch (v) {
+  case TLSDIAG_TLS1_0: return "TLS1.0";
+  case TLSDIAG_TLS1_1: return "TLS1.1";
+  case TLSDIAG_TLS1_2: return "TLS1.2";
+  case TLSDIAG_TLS1_3: return "TLS1.3";
+  }
+  return "?";
+}
+
+/* "200 days", "3 hours", "12 minutes", "40 s": for messages. */
+static void duration_text(int64_t s, char out[32]) {
+  if (s < 0) s = -s;
+  if (s >= 2 * 86400) snprintf(out, 32, "%lld days", (long long)(s / 86400));
+  else if (s >= 2 * 3600) snprintf(out, 32, "%lld hours", (long long)(s / 3600));
+  else if (s >= 120) snprintf(out, 32, "%lld minutes", (long long)(s / 60));
+  else snprintf(out, 32, "%lld s", (long long)s);
+}
+
+/* ---- before TLS --------------------------------------------------------- */
+
+static void classify_dns(tlsdiag_result_t *r) {
+  int st = r->dns_status;
+  const char *err = r->dns_error ? r->dns_error : ares_strerror(st);
+  td_finding_t *f;
+  if (st == ARES_ENOTFOUND)
+    f = td_finding_add(r, TLSDIAG_CAUSE_DNS_NXDOMAIN, TLSDIAG_SEVERITY_ERROR,
+                       "%s does not exist in DNS (NXDOMAIN)", r->ace_host);
+  else if (st == ARES_ENODATA)
+    f = td_finding_add(r, TLSDIAG_CAUSE_DNS_NO_ADDRESS, TLSDIAG_SEVERITY_ERROR,
+                       "%s exists but has no A or AAAA record", r->ace_host);
+  else if (st == ARES_ETIMEOUT)
+    f = td_finding_add(r, TLSDIAG_CAUSE_DNS_TIMEOUT, TLSDIAG_SEVERITY_ERROR,
+                       "no DNS answer for %s in %.0f ms", r->ace_host,
+                       r->phase[TLSDIAG_PHASE_DNS].ms);
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_DNS_FAILURE, TLSDIAG_SEVERITY_ERROR,
+                       "DNS lookup of %s failed: %s", r->ace_host, err);
+  td_ev_str(f, "name", r->ace_host);
+  td_ev_str(f, "server", r->dns_server ? r->dns_server : "system resolver");
+  td_ev_str(f, "resolver_error", err);
+  td_ev_int(f, "resolver_status", st);
+}
+
+static void classify_tcp(tlsdiag_result_t *r) {
+  if (r->naddrs == 0) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_DNS_NO_ADDRESS, TLSDIAG_SEVERITY_ERROR,
+        "no address of %s to connect to (address family filter)", name_of(r));
+    td_ev_str(f, "name", r->ace_host);
+    return;
+  }
+  /* Several addresses: the most telling failure wins; refused says a host
+   * answered, unreachable says the network did, a timeout says nothing. */
+  int refused = 0, unreach = 0, timeout = 0;
+  const td_attempt_t *pick = NULL;
+  for (size_t i = 0; i < r->nattempts; i++) {
+    const td_attempt_t *a = &r->attempts[i];
+    if (a->status == TLSDIAG_STATUS_TIMEOUT) timeout++;
+    else if (a->err == ECONNREFUSED) refused++;
+    else if (a->err == ENETUNREACH || a->err == EHOSTUNREACH) unreach++;
+  }
+  tlsdiag_cause_t code;
+  const char *what;
+  if (refused) {
+    code = TLSDIAG_CAUSE_TCP_REFUSED;
+    what = "refused the connection (nothing listens on the port)";
+  } else if (unreach) {
+    code = TLSDIAG_CAUSE_TCP_UNREACHABLE;
+    what = "is unreachable (no route)";
+  } else if (timeout) {
+    code = TLSDIAG_CAUSE_TCP_TIMEOUT;
+    what = "did not answer the TCP handshake in time (filtered or down)";
+  } else {
+    code = TLSDIAG_CAUSE_TCP_FAILURE;
+    what = "could not be connected to";
+  }
+  for (size_t i = 0; i < r->nattempts && !pick; i++) {
+    const td_attempt_t *a = &r->attempts[i];
+    if ((code == TLSDIAG_CAUSE_TCP_REFUSED && a->err == ECONNREFUSED) ||
+        (code == TLSDIAG_CAUSE_TCP_UNREACHABLE &&
+         (a->err == ENETUNREACH || a->err == EHOSTUNREACH)) ||
+        (code == TLSDIAG_CAUSE_TCP_TIMEOUT &&
+         a->status == TLSDIAG_STATUS_TIMEOUT) ||
+        code == TLSDIAG_CAUSE_TCP_FAILURE)
+      pick = a;
+  }
+  td_finding_t *f;
+  if (pick && strchr(pick->addr, ':'))
+    f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR, "[%s]:%u %s",
+                       pick->addr, r->port, what);
+  else
+    f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR, "%s:%u %s",
+                       pick ? pick->addr : "?", r->port, what);
+  if (pick) {
+    td_ev_str(f, "address", pick->addr);
+    td_ev_str(f, "error", pick->error ? pick->error : "");
+    td_ev_int(f, "ms", (int64_t)pick->ms);
+  }
+  td_ev_int(f, "port", r->port);
+  td_ev_int(f, "addresses_tried", (int64_t)r->nattempts);
+}
+
+/* ---- the handshake ------------------------------------------------------ */
+
+static void probe_lists(const tlsdiag_result_t *r, td_buf_t *acc,
+                        td_buf_t *allowed, int *any_allowed_accepted,
+                        int *any_accepted) {
+  *any_allowed_accepted = *any_accepted = 0;
+  for (int i = 3; i >= 0; i--) {
+    const td_probe_t *p = &r->probes[i];
+    int v = TLSDIAG_TLS1_0 + i;
+    if (p->ran && p->accepted) {
+      if (acc->len) td_buf_puts(acc, ", ");
+      td_buf_puts(acc, tls_name(v));
+      *any_accepted = 1;
+      if (v >= (int)r->tls_min && v <= (int)r->tls_max)
+        *any_allowed_accepted = 1;
+    }
+  }
+  for (int v = r->tls_max; v >= (int)r->tls_min; v--) {
+    if (allowed->len) td_buf_puts(allowed, ", ");
+    td_buf_puts(allowed, tls_name(v));
+  }
+}
+
+static int is_protocol_garbage(int err) {
+  return err == GNUTLS_E_UNEXPECTED_PACKET_LENGTH ||
+         err == GNUTLS_E_UNEXPECTED_PACKET ||
+         err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+         err == GNUTLS_E_DECRYPTION_FAILED || err == GNUTLS_E_RECORD_OVERFLOW ||
+         err == GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET;
+}
+
+static void tls_error_evidence(td_finding_t *f, const tlsdiag_result_t *r) {
+  if (r->tls_alert) {
+    td_ev_str(f, "alert", r->tls_alert);
+    td_ev_int(f, "alert_number", r->tls_alert_num);
+  }
+  if (r->tls_error_name) td_ev_str(f, "gnutls_error", r->tls_error_name);
+  if (r->tls_error_text) td_ev_str(f, "error", r->tls_error_text);
+}
+
+static void classify_tls_failure(tlsdiag_result_t *r) {
+  td_finding_t *f;
+  const char *where = r->connected_addr ? r->connected_addr : "?";
+  if (r->phase[TLSDIAG_PHASE_TLS].status == TLSDIAG_STATUS_TIMEOUT) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_TIMEOUT, TLSDIAG_SEVERITY_ERROR,
+                       "%s accepted TCP but did not complete the TLS handshake "
+                       "in %.0f ms",
+                       where, r->phase[TLSDIAG_PHASE_TLS].ms);
+    td_ev_str(f, "address", where);
+    td_ev_int(f, "ms", (int64_t)r->phase[TLSDIAG_PHASE_TLS].ms);
+    return;
+  }
+  if (r->probed) {
+    td_buf_t acc, allowed;
+    td_buf_init(&acc);
+    td_buf_init(&allowed);
+    int allowed_ok, any_ok;
+    probe_lists(r, &acc, &allowed, &allowed_ok, &any_ok);
+    char *accs = td_buf_steal(&acc, NULL), *alls = td_buf_steal(&allowed, NULL);
+    if (any_ok && !allowed_ok) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "no common TLS version: server accepts {%s}; client "
+                         "allows {%s}",
+                         accs ? accs : "", alls ? alls : "");
+    } else if (allowed_ok) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server speaks {%s} but accepts none of the "
+                         "cipher suites, groups or signatures offered",
+                         accs ? accs : "");
+    } else if (r->tls_alert_num == GNUTLS_A_PROTOCOL_VERSION) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server refused every TLS version (alert "
+                         "protocol_version); client allows {%s}",
+                         alls ? alls : "");
+    } else if (r->tls_alert) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server aborted the handshake with alert %s, at "
+                         "every TLS version",
+                         r->tls_alert);
+    } else if (is_protocol_garbage(r->tls_error)) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "%s:%u does not answer in TLS at any version (%s): is "
+                         "it plain HTTP or another protocol?",
+                         where, r->port,
+                         r->tls_error_text ? r->tls_error_text : "");
+    } else {
+      f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server closed the connection during the "
+                         "handshake, at every TLS version (%s)",
+                         r->tls_error_text ? r->tls_error_text : "");
+    }
+    const char *accepted[4];
+    size_t na = 0;
+    for (int i = 3; i >= 0; i--)
+      if (r->probes[i].ran && r->probes[i].accepted)
+        accepted[na++] = tls_name(TLSDIAG_TLS1_0 + i);
+    td_ev_list(f, "server_accepts", accepted, na);
+    const char *allow[4];
+    size_t nl = 0;
+    for (int v = r->tls_max; v >= (int)r->tls_min && nl < 4; v--)
+      allow[nl++] = tls_name(v);
+    td_ev_list(f, "client_allows", allow, nl);
+    tls_error_evidence(f, r);
+    free(accs);
+    free(alls);
+    return;
+  }
+  int err = r->tls_error;
+  if (r->tls_alert) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the server aborted the handshake with alert %s",
+                       r->tls_alert);
+  } else if (is_protocol_garbage(err)) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s:%u does not answer in TLS (%s): is it plain HTTP or "
+                       "another protocol?",
+                       where, r->port, r->tls_error_text ? r->tls_error_text : "");
+  } else if (err == GNUTLS_E_PREMATURE_TERMINATION || err == GNUTLS_E_PULL_ERROR ||
+             err == GNUTLS_E_PUSH_ERROR || err == GNUTLS_E_SESSION_EOF) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the server closed the connection during the TLS "
+                       "handshake (%s)",
+                       r->tls_error_text ? r->tls_error_text : "");
+  } else {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE,
+                       TLSDIAG_SEVERITY_ERROR, "the TLS handshake failed: %s",
+                       r->tls_error_text ? r->tls_error_text : "unknown error");
+  }
+  td_ev_str(f, "address", where);
+  tls_error_evidence(f, r);
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+/* Would every certificate on the path be valid at time t? */
+static int dates_ok_at(const tlsdiag_result_t *r, size_t n, int64_t t) {
+  for (size_t i = 0; i < n; i++)
+    if (t < r->chain[i].not_before || t > r->chain[i].not_after) return 0;
+  return 1;
+}
+
+static void date_evidence(td_finding_t *f, const td_cert_t *c, int64_t now) {
+  td_ev_str(f, "subject", c->subject);
+  td_ev_time(f, "not_before", c->not_before);
+  td_ev_time(f, "not_after", c->not_after);
+  td_ev_time(f, "now", now);
+}
+
+/* Returns the time to judge other dates (OCSP) by: the server's when our
+ * clock was found wrong, else ours. */
+static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
+  int64_t now = r->now;
+  int bad = !dates_ok_at(r, plen, now);
+  int have_date = r->http_date > 0;
+  int64_t offset = have_date ? r->http_date_received - r->http_date : 0;
+  int64_t aoff = offset < 0 ? -offset : offset;
+  int skewed = have_date && r->clock_skew_s > 0 && aoff > r->clock_skew_s;
+
+  if (bad && skewed && dates_ok_at(r, plen, r->http_date)) {
+    /* The server's clock makes the chain valid: ours is the wrong one. */
+    const td_cert_t *c = &r->chain[0];
+    for (size_t i = 0; i < plen; i++)
+      if (now < r->chain[i].not_before || now > r->chain[i].not_after) {
+        c = &r->chain[i];
+        break;
+      }
+    char dur[32];
+    duration_text(aoff, dur);
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_ERROR,
+        "the local clock is %s %s; by the server's clock the "
+        "certificate is valid (by ours it is %s)",
+        dur, offset > 0 ? "ahead" : "behind",
+        now > c->not_after ? "expired" : "not yet valid");
+    td_ev_time(f, "local_time", r->http_date_received);
+    td_ev_time(f, "server_time", r->http_date);
+    td_ev_int(f, "offset_s", offset);
+    td_ev_int(f, "threshold_s", r->clock_skew_s);
+    date_evidence(f, c, now);
+    return r->http_date;
+  }
+  for (size_t i = 0; i < plen; i++) {
+    const td_cert_t *c = &r->chain[i];
+    const char *which = i == 0 ? "the certificate" : "the issuing certificate";
+    td_finding_t *f = NULL;
+    if (now > c->not_after) {
+      int64_t d = (now - c->not_after) / 86400; /* whole days ago */
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
+                         "%s for %s expired %lld day%s ago (%s)", which,
+                         cert_label(c), (long long)d, d == 1 ? "" : "s",
+                         c->not_after_iso);
+      td_ev_int(f, "days", -d);
+    } else if (now < c->not_before) {
+      /* "valid in N days" rounds up: 9.5 days away is "in 10 days" */
+      int64_t d = (c->not_before - now + 86399) / 86400;
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "%s for %s is not valid until %s (in %lld day%s)",
+                         which, cert_label(c), c->not_before_iso,
+                         (long long)d, d == 1 ? "" : "s");
+      td_ev_int(f, "days", d);
+    }
+    if (f) {
+      date_evidence(f, c, now);
+      td_ev_int(f, "chain_index", (int64_t)i);
+      if (have_date) td_ev_time(f, "server_time", r->http_date);
+    }
+  }
+  if (!bad && skewed) {
+    char dur[32];
+    duration_text(aoff, dur);
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+        "the local clock is %s %s of the server's (%lld s); dates still "
+        "check out",
+        dur, offset > 0 ? "ahead" : "behind", (long long)aoff);
+    td_ev_time(f, "local_time", r->http_date_received);
+    td_ev_time(f, "server_time", r->http_date);
+    td_ev_int(f, "offset_s", offset);
+    td_ev_int(f, "threshold_s", r->clock_skew_s);
+  }
+  if (!bad && plen > 0) {
+    /* The soonest expiry on the path, not among extra certificates. */
+    size_t soon = 0;
+    for (size_t i = 1; i < plen; i++)
+      if (r->chain[i].not_after < r->chain[soon].not_after) soon = i;
+    const td_cert_t *c = &r->chain[soon];
+    int64_t d = td_days_between(now, c->not_after);
+    if (d < r->warn_days) {
+      td_finding_t *f = td_finding_add(
+          r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, TLSDIAG_SEVERITY_WARNING,
+          "%s for %s expires in %lld day%s (%s)",
+          soon == 0 ? "the certificate" : "the issuing certificate",
+          cert_label(c), (long long)d, d == 1 ? "" : "s", c->not_after_iso);
+      td_ev_str(f, "subject", c->subject);
+      td_ev_time(f, "not_after", c->not_after);
+      td_ev_int(f, "days_left", d);
+      td_ev_int(f, "warn_days", r->warn_days);
+      td_ev_int(f, "chain_index", (int64_t)soon);
+    }
+  }
+  return now;
+}
+
+static void classify_trust(tlsdiag_result_t *r, size_t plen) {
+  const td_verify_t *v = &r->verify;
+  const td_cert_t *leaf = &r->chain[0];
+  if (v->trusted) return;
+  td_finding_t *f;
+  if (leaf->self_signed && r->nchain >= 1) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_SELF_SIGNED, TLSDIAG_SEVERITY_ERROR,
+                       "the certificate for %s is self-signed (its own issuer) "
+                       "and not in the trust store",
+                       cert_label(leaf));
+    td_ev_str(f, "subject", leaf->subject);
+    td_ev_str(f, "issuer", leaf->issuer);
+    td_ev_str(f, "sha256_fingerprint", leaf->sha256);
+  } else if (v->issuer_missing) {
+    const td_cert_t *top = &r->chain[plen - 1];
+    if (top->self_signed) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the chain ends in the root \"%s\", which is not in "
+                         "the trust store",
+                         cert_label(top));
+      td_ev_str(f, "root", top->subject);
+    } else if (!top->is_ca) {
+      /* Only the leaf was sent and its issuer is unknown: real CAs don't
+       * issue leaves from roots, so the intermediate is what is missing. */
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server sent only the certificate for %s, not the "
+                         "intermediate \"%s\" that links it to a trusted root",
+                         cert_label(leaf), top->issuer ? top->issuer : "?");
+      td_ev_str(f, "missing_issuer", top->issuer);
+      if (top->aia_ca_issuers)
+        td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
+    } else {
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the chain's issuer \"%s\" is not in the trust store",
+                         top->issuer ? top->issuer : "?");
+      td_ev_str(f, "missing_issuer", top->issuer);
+      if (top->aia_ca_issuers)
+        td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
+    }
+    td_ev_int(f, "chain_length", (int64_t)r->nchain);
+  } else {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+                       "the chain does not verify: %s",
+                       v->status_text ? v->status_text : "unknown reason");
+  }
+  td_ev_int(f, "verify_status", v->status);
+  if (v->status_text) td_ev_str(f, "verify_text", v->status_text);
+}
+
+static void classify_name(tlsdiag_result_t *r) {
+  if (r->verify.name_ok) return;
+  const td_cert_t *leaf = &r->chain[0];
+  const char *sans[64];
+  size_t n = 0;
+  for (size_t i = 0; i < leaf->nsans && n < 64; i++)
+    if (leaf->sans[i].type != TD_SAN_OTHER) sans[n++] = leaf->sans[i].value;
+  td_finding_t *f;
+  if (n == 0)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate has no subjectAltName; browsers ignore "
+                       "its CN \"%s\", so it is valid for no name",
+                       leaf->common_name ? leaf->common_name : "");
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate is not valid for %s; it covers %s%s",
+                       name_of(r), sans[0], n > 1 ? " and others" : "");
+  td_ev_str(f, "name", r->host);
+  td_ev_str(f, "ace_name", r->ace_host);
+  td_ev_list(f, "sans", sans, n);
+  if (leaf->common_name) td_ev_str(f, "common_name", leaf->common_name);
+}
+
+static void classify_strength(tlsdiag_result_t *r, size_t plen) {
+  for (size_t i = 0; i < plen; i++) {
+    const td_cert_t *c = &r->chain[i];
+    if (c->sig_weak && !c->self_signed) {
+      td_finding_t *f = td_finding_add(
+          r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE, TLSDIAG_SEVERITY_ERROR,
+          "%s for %s is signed with %s, which browsers reject",
+          i == 0 ? "the certificate" : "the issuing certificate", cert_label(c),
+          c->sig_alg ? c->sig_alg : "a weak algorithm");
+      td_ev_str(f, "subject", c->subject);
+      td_ev_str(f, "signature_algorithm", c->sig_alg);
+      td_ev_int(f, "chain_index", (int64_t)i);
+    }
+  }
+  for (size_t i = 0; i < plen; i++) {
+    const td_cert_t *c = &r->chain[i];
+    if (!c->key_type || c->key_bits == 0) continue;
+    int rsa_like = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA") ||
+                   !strncmp(c->key_type, "RSA-", 4);
+    int ec = !strcmp(c->key_type, "ECDSA");
+    if ((rsa_like && c->key_bits < WEAK_RSA_BITS) ||
+        (ec && c->key_bits < WEAK_EC_BITS)) {
+      td_finding_t *f = td_finding_add(
+          r, TLSDIAG_CAUSE_CERT_WEAK_KEY, TLSDIAG_SEVERITY_ERROR,
+          "%s for %s has a %u-bit %s key (minimum %u)",
+          i == 0 ? "the certificate" : "the issuing certificate", cert_label(c),
+          c->key_bits, c->key_type, rsa_like ? WEAK_RSA_BITS : WEAK_EC_BITS);
+      td_ev_str(f, "subject", c->subject);
+      td_ev_str(f, "key_type", c->key_type);
+      td_ev_int(f, "key_bits", c->key_bits);
+      td_ev_int(f, "minimum_bits", rsa_like ? WEAK_RSA_BITS : WEAK_EC_BITS);
+    }
+  }
+}
+
+static void classify_ocsp(tlsdiag_result_t *r, int64_t at) {
+  const td_verify_t *v = &r->verify;
+  int stale = v->ocsp_status >= 0 && v->ocsp_status != 1 &&
+              v->ocsp_status != 3 && v->ocsp_next_update &&
+              v->ocsp_next_update < at;
+  if (v->ocsp_status == 1 || (v->status & GNUTLS_CERT_REVOKED)) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_REVOKED, TLSDIAG_SEVERITY_ERROR,
+        "the certificate for %s was revoked by its CA (stapled OCSP)",
+        cert_label(&r->chain[0]));
+    td_ev_str(f, "subject", r->chain[0].subject);
+    td_ev_str(f, "serial", r->chain[0].serial);
+    td_ev_str(f, "source", "ocsp_staple");
+    if (v->ocsp_revoked_at) td_ev_time(f, "revoked_at", v->ocsp_revoked_at);
+    if (v->ocsp_this_update) td_ev_time(f, "this_update", v->ocsp_this_update);
+  } else if (v->ocsp_status == 3) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID, TLSDIAG_SEVERITY_WARNING,
+        "the stapled OCSP response is unusable: %s",
+        v->ocsp_error ? v->ocsp_error : "unknown reason");
+    td_ev_str(f, "error", v->ocsp_error);
+  } else if (stale) {
+    char nu[32];
+    td_time_iso(v->ocsp_next_update, nu);
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID, TLSDIAG_SEVERITY_WARNING,
+        "the stapled OCSP response is stale (nextUpdate %s has passed)", nu);
+    td_ev_time(f, "next_update", v->ocsp_next_update);
+    td_ev_time(f, "now", at);
+  }
+}
+
+/* Bits classify_* explain; anything else is reported as cert_invalid. */
+#define EXPLAINED_BITS                                                     \
+  (GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND |                    \
+   GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_INSECURE_ALGORITHM |         \
+   GNUTLS_CERT_REVOKED | GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED | \
+   GNUTLS_CERT_INVALID_OCSP_STATUS | GNUTLS_CERT_MISSING_OCSP_STATUS |     \
+   GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |                                \
+   GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
+
+static void classify_cert(tlsdiag_result_t *r) {
+  if (r->nchain == 0) {
+    td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+                   "the server sent no certificate");
+    return;
+  }
+  size_t plen = path_len(r);
+  int64_t at = classify_dates(r, plen);
+  classify_ocsp(r, at);
+  classify_trust(r, plen);
+  /* Trusted, yet bits remain that nothing above explains. */
+  unsigned extra = r->verify.status & ~(unsigned)EXPLAINED_BITS;
+  if (r->verify.trusted && extra) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+        "the chain does not verify: %s",
+        r->verify.status_text ? r->verify.status_text : "unknown reason");
+    td_ev_int(f, "verify_status", r->verify.status);
+  }
+  classify_name(r);
+  classify_strength(r, plen);
+  if (r->tls_version_num && r->tls_version_num <= TLSDIAG_TLS1_1) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_TLS_LEGACY_VERSION, TLSDIAG_SEVERITY_WARNING,
+        "%s was negotiated; browsers have refused TLS 1.0 and 1.1 since 2020",
+        r->tls_version);
+    td_ev_str(f, "version", r->tls_version);
+  }
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+static void classify_http(tlsdiag_result_t *r) {
+  const td_phase_t *p = &r->phase[TLSDIAG_PHASE_HTTP];
+  if (p->status != TLSDIAG_STATUS_FAILED && p->status != TLSDIAG_STATUS_TIMEOUT)
+    return;
+  tlsdiag_cause_t code = r->http_cause ? r->http_cause
+                                       : TLSDIAG_CAUSE_HTTP_MALFORMED;
+  if (p->status == TLSDIAG_STATUS_TIMEOUT) code = TLSDIAG_CAUSE_HTTP_TIMEOUT;
+  td_finding_t *f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR,
+                                   "HTTP %s: %s",
+                                   r->http_request ? r->http_request : "request",
+                                   p->error ? p->error : "failed");
+  td_ev_str(f, "request", r->http_request);
+  td_ev_int(f, "ms", (int64_t)p->ms);
+  if (r->http_head_bytes) td_ev_int(f, "bytes", (int64_t)r->http_head_bytes);
+}
+
+/* ---- ordering ------------------------------------------------------------ */
+
+static int finding_cmp(const void *a, const void *b) {
+  const td_finding_t *x = a, *y = b;
+  if (x->severity != y->severity) return (int)y->severity - (int)x->severity;
+  return td_cause_rank(x->code) - td_cause_rank(y->code);
+}
+
+void td_classify(tlsdiag_result_t *r) {
+  if (r->phase[TLSDIAG_PHASE_DNS].status == TLSDIAG_STATUS_FAILED ||
+      r->phase[TLSDIAG_PHASE_DNS].status == TLSDIAG_STATUS_TIMEOUT)
+    classify_dns(r);
+  else if (r->phase[TLSDIAG_PHASE_TCP].status != TLSDIAG_STATUS_OK)
+    classify_tcp(r);
+  else if (r->phase[TLSDIAG_PHASE_TLS].status != TLSDIAG_STATUS_OK)
+    classify_tls_failure(r);
+  else {
+    classify_cert(r);
+    classify_http(r);
+  }
+  /* Stable order: errors, warnings, info; by documented rank within. A
+   * merge-free qsort is fine: equal keys keep no promised order. */
+  if (r->nfindings > 1)
+    qsort(r->findings, r->nfindings, sizeof(*r->findings), finding_cmp);
+  r->cause = TLSDIAG_CAUSE_OK;
+  for (size_t i = 0; i < r->nfindings; i++)
+    if (r->findings[i].severity == TLSDIAG_SEVERITY_ERROR) {
+      r->cause = r->findings[i].code;
+      break;
+    }
+}

@@ -234,6 +234,7 @@ struct tlsdiag_result {
   size_t http_head_bytes;
   int64_t http_date;    /* parsed Date, 0 if none or bad */
   int64_t http_date_received; /* our wall clock (overridden) when read */
+  tlsdiag_cause_t http_cause;  /* why the HTTP phase failed, or OK */
 
   /* the diagnosis */
   td_finding_t *findings;

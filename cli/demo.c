@@ -1,0 +1,360 @@
+/* demo.c: `tlsdiag demo`: with no network, starts local servers (and a
+ * local DNS responder) for every diagnosis tlsdiag makes, checks each, and
+ * prints one table. Each row states the cause it expects, so the demo
+ * checks itself: the exit status is 0 only if every row matched. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tdcerts.h"
+#include "tddns.h"
+#include "tdserver.h"
+#include "tlsdiag/tlsdiag.h"
+
+#define DAY 86400
+
+typedef enum { NET_SERVER = 0, NET_REFUSED, NET_DNS } net_t;
+
+typedef struct {
+  const char *title;    /* what the row shows */
+  const char *host;     /* name checked */
+  net_t net;
+  tdserver_mode_t mode;
+  const char *cert;     /* tdcerts case */
+  const char *priority; /* server priority */
+  int64_t date_offset;  /* server's Date header offset */
+  int64_t now_offset;   /* client clock override offset */
+  tlsdiag_tls_version_t tls_min;
+  int dns_behavior;     /* NET_DNS: tddns behaviour of the name */
+  int alert;
+  const char *expect;   /* the cause the row must give */
+  const char *expect_finding; /* and a finding it must have, or NULL */
+} demo_case_t;
+
+static const demo_case_t cases[] = {
+    {"valid chain, TLS 1.3", "valid.tlsdiag.test", NET_DNS, TDS_HTTP, "valid",
+     NULL, 0, 0, 0, TDDNS_ANSWER, 0, "ok", NULL},
+    {"IDN name (U-label)", "b\xc3\xbc" "cher.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "idn", NULL, 0, 0, 0, 0, 0, "ok", NULL},
+    {"wildcard certificate", "a.wild.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "wildcard", NULL, 0, 0, 0, 0, 0, "ok", NULL},
+    {"expires in 10 days", "soon.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "expiring_soon", NULL, 0, 0, 0, 0, 0, "ok", "cert_expires_soon"},
+    {"expired certificate", "expired.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "expired", NULL, 0, 0, 0, 0, 0, "cert_expired", NULL},
+    {"not yet valid", "future.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "not_yet_valid", NULL, 0, 0, 0, 0, 0, "cert_not_yet_valid", NULL},
+    {"our clock 200 days ahead", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid", NULL, 0, 200 * DAY, 0, 0, 0, "clock_skew", NULL},
+    {"server clock 1 hour off", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid", NULL, -3600, 0, 0, 0, 0, "ok", "clock_skew"},
+    {"self-signed", "self-signed.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "self_signed", NULL, 0, 0, 0, 0, 0, "cert_self_signed", NULL},
+    {"unknown root CA", "unknown-root.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "unknown_root", NULL, 0, 0, 0, 0, 0, "cert_untrusted_issuer", NULL},
+    {"intermediate not sent", "incomplete.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "no_intermediate", NULL, 0, 0, 0, 0, 0, "cert_incomplete_chain", NULL},
+    {"wrong host name", "wrong-host.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "wrong_host", NULL, 0, 0, 0, 0, 0, "cert_hostname_mismatch", NULL},
+    {"revoked (OCSP staple)", "revoked.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "revoked", NULL, 0, 0, 0, 0, 0, "cert_revoked", NULL},
+    {"SHA-1 signature", "sha1.tlsdiag.test", NET_SERVER, TDS_HTTP, "sha1",
+     NULL, 0, 0, 0, 0, 0, "cert_weak_signature", NULL},
+    {"RSA-1024 key", "weak-key.tlsdiag.test", NET_SERVER, TDS_HTTP, "rsa1024",
+     NULL, 0, 0, 0, 0, 0, "cert_weak_key", NULL},
+    {"TLS 1.0-only server", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP, "valid",
+     TDS_PRIORITY_TLS10_ONLY, 0, 0, 0, 0, 0, "tls_version_mismatch", NULL},
+    {"TLS 1.0 allowed (--tls-min 1.0)", "valid.tlsdiag.test", NET_SERVER,
+     TDS_HTTP, "valid", TDS_PRIORITY_TLS10_ONLY, 0, 0, TLSDIAG_TLS1_0, 0, 0,
+     "ok", "tls_legacy_version"},
+    {"no common cipher", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid_rsa", TDS_PRIORITY_CIPHER_MISMATCH, 0, 0, 0, 0, 0,
+     "tls_cipher_mismatch", NULL},
+    {"server sends an alert", "alert.tlsdiag.test", NET_SERVER, TDS_ALERT,
+     NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL},
+    {"plain text, not TLS", "plain.tlsdiag.test", NET_SERVER, TDS_GARBAGE,
+     NULL, NULL, 0, 0, 0, 0, 0, "tls_protocol_error", NULL},
+    {"silent after accept", "silent.tlsdiag.test", NET_SERVER, TDS_SILENT,
+     NULL, NULL, 0, 0, 0, 0, 0, "tls_timeout", NULL},
+    {"SYN dropped", "filtered.tlsdiag.test", NET_SERVER, TDS_NO_ACCEPT, NULL,
+     NULL, 0, 0, 0, 0, 0, "tcp_timeout", NULL},
+    {"closed port", "closed.tlsdiag.test", NET_REFUSED, TDS_HTTP, NULL, NULL,
+     0, 0, 0, 0, 0, "tcp_refused", NULL},
+    {"no answer to HTTP", "valid.tlsdiag.test", NET_SERVER,
+     TDS_HANDSHAKE_THEN_SILENT, "valid", NULL, 0, 0, 0, 0, 0, "http_timeout",
+     NULL},
+    {"unknown name", "missing.tlsdiag.test", NET_DNS, TDS_HTTP, NULL, NULL, 0,
+     0, 0, TDDNS_NXDOMAIN, 0, "dns_nxdomain", NULL},
+    {"DNS server fails", "broken.tlsdiag.test", NET_DNS, TDS_HTTP, NULL, NULL,
+     0, 0, 0, TDDNS_SERVFAIL, 0, "dns_failure", NULL},
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+typedef struct {
+  int color;
+  int json;
+  char dir[64];
+  char root[128];
+  tdcerts_t *pki;
+  tddns_t *dns;
+  char dns_server[64];
+} demo_t;
+
+/* A loopback port with nothing listening: bound, never listened on. */
+static int closed_port(uint16_t *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t l = sizeof(sa);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+      getsockname(fd, (struct sockaddr *)&sa, &l) < 0) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(sa.sin_port);
+  return fd;
+}
+
+static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
+                   char *err, size_t errlen) {
+  tdserver_t *srv = NULL;
+  int hold = -1;
+  uint16_t port = 0;
+  *out = NULL;
+  if (c->net == NET_REFUSED) {
+    if ((hold = closed_port(&port)) < 0) {
+      snprintf(err, errlen, "cannot reserve a port: %s", strerror(errno));
+      return -1;
+    }
+  } else if (c->net == NET_SERVER || c->dns_behavior == TDDNS_ANSWER) {
+    tdserver_config_t cfg;
+    tdserver_config_init(&cfg);
+    cfg.mode = c->mode;
+    cfg.priority = c->priority;
+    cfg.date_offset_s = c->date_offset;
+    cfg.alpn = "http/1.1";
+    cfg.conn_timeout_ms = 5000;
+    if (c->alert) cfg.alert = c->alert;
+    if (c->cert) {
+      const tdcerts_case_t *tc = tdcerts_case(d->pki, c->cert);
+      cfg.chain_pem = tc->chain_pem;
+      cfg.key_pem = tc->key_pem;
+      cfg.ocsp_der = tc->ocsp_der;
+      cfg.ocsp_len = tc->ocsp_len;
+    }
+    int rc = tdserver_start(&cfg, &srv);
+    if (rc != 0) {
+      snprintf(err, errlen, "cannot start the local server: %s",
+               tdserver_strerror(rc));
+      return -1;
+    }
+    port = tdserver_port(srv);
+  } else {
+    port = 443; /* never reached: DNS fails first */
+  }
+
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.port = port;
+  o.cafile = d->root;
+  o.connect_timeout_ms = 1000;
+  o.max_time_ms = 3000;
+  if (c->tls_min) o.tls_min = c->tls_min;
+  if (c->now_offset) o.now = (int64_t)time(NULL) + c->now_offset;
+  char pin[300];
+  const char *pins[2] = {pin, NULL};
+  if (c->net == NET_DNS) {
+    tddns_set_behavior(d->dns, c->host, (tddns_behavior_t)c->dns_behavior);
+    if (c->dns_behavior == TDDNS_ANSWER) tddns_add_a(d->dns, c->host, "127.0.0.1");
+    o.dns_servers = d->dns_server;
+  } else {
+    /* The name may be a U-label; pins are matched on the A-label, which
+     * the test names here already are, except the IDN row. */
+    const char *h = c->host;
+    if (strncmp(h, "b\xc3\xbc" "cher", 6) == 0) h = "xn--bcher-kva.tlsdiag.test";
+    snprintf(pin, sizeof(pin), "%s:%u:127.0.0.1", h, port);
+    o.resolve = pins;
+  }
+  tlsdiag_err_t e = tlsdiag_check(c->host, &o, out);
+  if (hold >= 0) close(hold);
+  tdserver_stop(srv);
+  if (e != TLSDIAG_OK) {
+    snprintf(err, errlen, "%s", tlsdiag_strerror(e));
+    return -1;
+  }
+  return 0;
+}
+
+/* The message that explains the row: the root cause's, or the first
+ * warning's when the check passed with one. */
+static const char *row_message(const tlsdiag_result_t *r, const char *want) {
+  long i = -1;
+  if (want) i = tlsdiag_result_find(r, (tlsdiag_cause_t)tlsdiag_cause_from_name(want));
+  if (i < 0 && tlsdiag_result_finding_count(r) > 0) i = 0;
+  if (i < 0) {
+    const char *v = tlsdiag_result_tls_version(r);
+    return v ? "connection, certificate and HTTP all fine" : "no problem found";
+  }
+  return tlsdiag_result_finding_message(r, (size_t)i);
+}
+
+/* Prints s padded to w display columns (UTF-8 aware, cut with "…"). */
+static void put_col(const char *s, int w) {
+  int cols = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p && cols < w) {
+    int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : 4;
+    if (cols == w - 1 && p[len]) {
+      fputs("\xe2\x80\xa6", stdout);
+      cols++;
+      break;
+    }
+    fwrite(p, 1, (size_t)len, stdout);
+    p += len;
+    cols++;
+  }
+  for (; cols < w; cols++) putchar(' ');
+}
+
+static int setup(demo_t *d) {
+  if (tdcerts_generate((int64_t)time(NULL), &d->pki) != 0) {
+    fputs("tlsdiag demo: cannot generate the test certificates\n", stderr);
+    return -1;
+  }
+  const char *tmp = getenv("TMPDIR");
+  snprintf(d->dir, sizeof(d->dir), "%s/tlsdiag-demo-XXXXXX",
+           tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+  if (!mkdtemp(d->dir)) {
+    fprintf(stderr, "tlsdiag demo: cannot create %s: %s\n", d->dir,
+            strerror(errno));
+    return -1;
+  }
+  snprintf(d->root, sizeof(d->root), "%s/root.pem", d->dir);
+  FILE *f = fopen(d->root, "w");
+  if (!f || fputs(tdcerts_root_pem(d->pki), f) < 0 || fclose(f) != 0) {
+    fprintf(stderr, "tlsdiag demo: cannot write %s\n", d->root);
+    return -1;
+  }
+  if (tddns_start("127.0.0.1", &d->dns) != 0) {
+    fputs("tlsdiag demo: cannot start the local DNS responder\n", stderr);
+    return -1;
+  }
+  snprintf(d->dns_server, sizeof(d->dns_server), "127.0.0.1:%u",
+           tddns_port(d->dns));
+  return 0;
+}
+
+static void cleanup(demo_t *d) {
+  tddns_stop(d->dns);
+  if (d->root[0]) unlink(d->root);
+  if (d->dir[0]) rmdir(d->dir);
+  tdcerts_free(d->pki);
+}
+
+int td_cli_demo(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"json", no_argument, 0, 'j'},
+      {"color", required_argument, 0, 'c'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  demo_t d;
+  memset(&d, 0, sizeof(d));
+  d.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'j': d.json = 1; break;
+    case 'c':
+      if (!strcmp(optarg, "always")) d.color = 1;
+      else if (!strcmp(optarg, "never")) d.color = 0;
+      else if (strcmp(optarg, "auto"))
+        return td_cli_error("bad --color '%s' (auto, always, never)", optarg);
+      break;
+    case 'h':
+      puts("usage: tlsdiag demo [--json] [--color WHEN]\n"
+           "Starts local servers for every diagnosis (no network needed),\n"
+           "checks each and prints a table (--json: one report per line).\n"
+           "Exit status 0 when every case gave the cause it demonstrates.");
+      return 0;
+    default: return TD_EXIT_USAGE;
+    }
+  }
+  if (optind != argc) return td_cli_error("demo takes no arguments");
+  if (setup(&d) < 0) {
+    cleanup(&d);
+    return TD_EXIT_USAGE;
+  }
+  const char *red = d.color ? "\x1b[31m" : "", *green = d.color ? "\x1b[32m" : "",
+             *yellow = d.color ? "\x1b[33m" : "", *bold = d.color ? "\x1b[1m" : "",
+             *dim = d.color ? "\x1b[2m" : "", *off = d.color ? "\x1b[0m" : "";
+  if (!d.json) {
+    printf("%stlsdiag %s demo%s: %zu HTTPS failures, each on its own local "
+           "server (no network used)\n\n",
+           bold, tlsdiag_version_str(), off, NCASES);
+    printf("%s  ", bold);
+    put_col("CASE", 33);
+    put_col("CAUSE", 24);
+    printf("WHY%s\n", off);
+  }
+  int mismatches = 0;
+  for (size_t i = 0; i < NCASES; i++) {
+    const demo_case_t *dc = &cases[i];
+    tlsdiag_result_t *r = NULL;
+    char err[256] = "";
+    int ok = run_one(&d, dc, &r, err, sizeof(err)) == 0;
+    const char *cause = ok ? tlsdiag_cause_name(tlsdiag_result_cause(r)) : "error";
+    int match = ok && !strcmp(cause, dc->expect);
+    if (match && dc->expect_finding)
+      match = tlsdiag_result_find(
+                  r, (tlsdiag_cause_t)tlsdiag_cause_from_name(dc->expect_finding)) >= 0;
+    if (!match) mismatches++;
+    if (d.json) {
+      char *js = NULL;
+      size_t n = 0;
+      if (ok && tlsdiag_result_format(r, TLSDIAG_FORMAT_JSON, 0, &js, &n) == 0) {
+        if (td_cli_write(js, n) < 0) mismatches++;
+        tlsdiag_free(js);
+      }
+    } else {
+      const char *msg = ok ? row_message(r, dc->expect_finding ? dc->expect_finding
+                                                               : dc->expect)
+                           : err;
+      int warn = ok && !strcmp(cause, "ok") && dc->expect_finding;
+      const char *mark = !match ? "!" : !strcmp(cause, "ok") ? (warn ? "~" : "\xe2\x9c\x94")
+                                                           : "\xe2\x9c\x98";
+      const char *col = !match ? red : !strcmp(cause, "ok") ? (warn ? yellow : green) : red;
+      printf("%s%s%s ", col, mark, off);
+      put_col(dc->title, 33);
+      printf("%s", col);
+      put_col(warn ? dc->expect_finding : cause, 24);
+      printf("%s%s", off, dim);
+      printf("%s%s", msg ? msg : "", off);
+      if (!match) printf("  %s(expected %s)%s", red, dc->expect, off);
+      putchar('\n');
+    }
+    tlsdiag_result_free(r);
+  }
+  if (!d.json) {
+    printf("\n%s%zu cases, %d as expected%s%s\n", bold, NCASES,
+           (int)NCASES - mismatches, off,
+           mismatches ? "" : "  (\xe2\x9c\x94 ok, ~ warning, \xe2\x9c\x98 error found)");
+    printf("Try one yourself: tlsdiag check --cacert CA.pem --resolve "
+           "NAME:PORT:127.0.0.1 NAME:PORT\n");
+  }
+  fflush(stdout);
+  cleanup(&d);
+  return mismatches ? TD_EXIT_FAIL : TD_EXIT_OK;
+}

@@ -1,0 +1,849 @@
+/* check.c: one check as a non-blocking state machine (DNS -> TCP -> TLS ->
+ * HTTP, then the version probe after a failed handshake), and the blocking
+ * tlsdiag_check() that drives it with poll(). */
+#include <errno.h>
+#include <stdio.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "engine.h"
+
+typedef enum {
+  ST_DNS,
+  ST_TCP,
+  ST_TLS,
+  ST_HTTP_SEND,
+  ST_HTTP_RECV,
+  ST_PROBE_TCP,
+  ST_PROBE_TLS,
+  ST_DONE
+} state_t;
+
+struct td_check {
+  tlsdiag_result_t *r;
+  /* options we need after start, copied so the caller's may go away */
+  int connect_timeout_ms;
+  unsigned flags;
+  int family;
+  char *dns_servers;
+
+  int64_t t0;             /* monotonic start, us */
+  int64_t deadline_total; /* t0 + max_time */
+  int64_t deadline;       /* current wait's deadline */
+  state_t st;
+
+  td_resolver_t *rs;
+  size_t addr_idx;
+  int fd;
+  int want; /* POLLIN / POLLOUT for fd */
+  int64_t attempt_start;
+
+  gnutls_certificate_credentials_t cred;
+  gnutls_session_t sess;
+  td_tls_hook_t hook;
+  char *priority;
+
+  char *req;
+  size_t req_len, req_off;
+  td_buf_t in;
+
+  int probe_idx; /* index into r->probes (3 = TLS1.3 ... 0 = TLS1.0) */
+};
+
+static double ms_since(const td_check_t *c, int64_t t) {
+  return (double)(t - c->t0) / 1000.0;
+}
+static double now_ms(const td_check_t *c) { return ms_since(c, td_mono_us()); }
+
+static void phase_begin(td_check_t *c, tlsdiag_phase_t p) {
+  c->r->phase[p].start_ms = now_ms(c);
+}
+
+static void phase_end(td_check_t *c, tlsdiag_phase_t p, tlsdiag_status_t st,
+                      const char *error) {
+  td_phase_t *ph = &c->r->phase[p];
+  ph->status = st;
+  ph->ms = now_ms(c) - ph->start_ms;
+  if (ph->ms < 0) ph->ms = 0;
+  free(ph->error);
+  ph->error = td_strdup(error);
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static void close_conn(td_check_t *c) {
+  if (c->sess) {
+    gnutls_deinit(c->sess);
+    c->sess = NULL;
+  }
+  if (c->fd >= 0) {
+    close(c->fd);
+    c->fd = -1;
+  }
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static tlsdiag_err_t add_addr(tlsdiag_result_t *r, const char *a, int fam) {
+  char **na = realloc(r->addrs, (r->naddrs + 1) * sizeof(*na));
+  if (!na) return TLSDIAG_E_NOMEM;
+  r->addrs = na;
+  int *nf = realloc(r->addr_family, (r->naddrs + 1) * sizeof(*nf));
+  if (!nf) return TLSDIAG_E_NOMEM;
+  r->addr_family = nf;
+  if (!(r->addrs[r->naddrs] = td_strdup(a))) return TLSDIAG_E_NOMEM;
+  r->addr_family[r->naddrs++] = fam;
+  return TLSDIAG_OK;
+}
+
+static int addr_family_of(const char *a) {
+  return strchr(a, ':') ? AF_INET6 : AF_INET;
+}
+
+static int family_allowed(const td_check_t *c, int fam) {
+  return c->family == AF_UNSPEC || c->family == fam;
+}
+
+void td_check_free(td_check_t *c) {
+  if (!c) return;
+  close_conn(c);
+  td_resolver_free(c->rs);
+  if (c->cred) gnutls_certificate_free_credentials(c->cred);
+  free(c->priority);
+  free(c->req);
+  free(c->dns_servers);
+  td_buf_free(&c->in);
+  tlsdiag_result_free(c->r);
+  free(c);
+}
+
+static void start_tcp(td_check_t *c);
+static void finish(td_check_t *c);
+
+tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
+                           td_check_t **out) {
+  tlsdiag_options_t def;
+  tlsdiag_err_t err = TLSDIAG_OK;
+  *out = NULL;
+  if (!host) return TLSDIAG_E_INVAL;
+  if (!opts) {
+    tlsdiag_options_init(&def);
+    opts = &def;
+  }
+  if (opts->version < 1 || opts->version > TLSDIAG_OPTIONS_VERSION)
+    return TLSDIAG_E_OPTIONS;
+  if (opts->port == 0) return TLSDIAG_E_PORT;
+  tlsdiag_tls_version_t vmin = opts->tls_min ? opts->tls_min : TLSDIAG_TLS1_2;
+  tlsdiag_tls_version_t vmax = opts->tls_max ? opts->tls_max : TLSDIAG_TLS1_3;
+  if (vmin < TLSDIAG_TLS1_0 || vmax > TLSDIAG_TLS1_3 || vmin > vmax)
+    return TLSDIAG_E_OPTIONS;
+  if (opts->connect_timeout_ms <= 0 || opts->max_time_ms <= 0)
+    return TLSDIAG_E_OPTIONS;
+  if ((opts->flags & TLSDIAG_F_IPV4_ONLY) && (opts->flags & TLSDIAG_F_IPV6_ONLY))
+    return TLSDIAG_E_OPTIONS;
+  if (opts->dns_servers && (err = td_dns_servers_check(opts->dns_servers)))
+    return err;
+
+  err = tlsdiag_global_init();
+  if (err) return err;
+
+  td_check_t *c = calloc(1, sizeof(*c));
+  if (!c) return TLSDIAG_E_NOMEM;
+  c->fd = -1;
+  td_buf_init(&c->in);
+  c->t0 = td_mono_us();
+  c->connect_timeout_ms = opts->connect_timeout_ms;
+  c->deadline_total = c->t0 + (int64_t)opts->max_time_ms * 1000;
+  c->flags = opts->flags;
+  c->family = (opts->flags & TLSDIAG_F_IPV4_ONLY)   ? AF_INET
+              : (opts->flags & TLSDIAG_F_IPV6_ONLY) ? AF_INET6
+                                                    : AF_UNSPEC;
+  tlsdiag_result_t *r = c->r = td_result_new();
+  if (!r) {
+    free(c);
+    return TLSDIAG_E_NOMEM;
+  }
+  r->port = opts->port;
+  r->tls_min = vmin;
+  r->tls_max = vmax;
+  r->warn_days = opts->warn_days;
+  r->clock_skew_s = opts->clock_skew_s;
+  r->started_wall = td_wall_now();
+  r->clock_overridden = opts->now != 0;
+  r->now = opts->now ? opts->now : r->started_wall;
+  r->http_method = td_strdup(opts->http_method ? opts->http_method : "HEAD");
+  r->http_path = td_strdup(opts->http_path ? opts->http_path : "/");
+  r->host = td_strdup(host);
+  if (!r->host || !r->http_method || !r->http_path) goto nomem;
+  if (opts->dns_servers && !(c->dns_servers = td_strdup(opts->dns_servers)))
+    goto nomem;
+
+  /* The host: an IP literal (brackets allowed) or a name to A-label. */
+  size_t hl = strlen(host);
+  char *lit = NULL;
+  if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']')
+    lit = td_strndup(host + 1, hl - 2);
+  else
+    lit = td_strdup(host);
+  if (!lit) goto nomem;
+  if (td_is_ip_literal(lit)) {
+    r->host_is_ip = 1;
+    r->ace_host = lit;
+  } else {
+    free(lit);
+    if (hl >= 2 && host[0] == '[') {
+      err = TLSDIAG_E_HOST;
+      goto fail;
+    }
+    const char *why = NULL;
+    r->ace_host = td_idn_to_ascii(host, &why);
+    if (!r->ace_host) {
+      err = TLSDIAG_E_HOST;
+      goto fail;
+    }
+  }
+  /* No SNI for IP literals (RFC 6066); "" means send none. */
+  if (opts->sni) r->sni = td_strdup(opts->sni);
+  else r->sni = td_strdup(r->host_is_ip ? "" : r->ace_host);
+  if (!r->sni) goto nomem;
+
+  err = td_tls_cred_new(opts, &c->cred);
+  if (err) goto fail;
+
+  /* Resolve pins first: they replace DNS for their host:port. */
+  int pinned = 0;
+  for (const char *const *p = opts->resolve; p && *p; p++) {
+    td_pin_t pin;
+    err = td_pin_parse(*p, &pin);
+    if (err) goto fail;
+    if (!pinned && pin.port == r->port && strcmp(pin.host, r->ace_host) == 0) {
+      pinned = 1;
+      for (size_t i = 0; i < pin.naddrs && !err; i++)
+        if (family_allowed(c, addr_family_of(pin.addrs[i])))
+          err = add_addr(r, pin.addrs[i], addr_family_of(pin.addrs[i]));
+    }
+    td_pin_clear(&pin);
+    if (err) goto fail;
+  }
+
+  if (pinned || r->host_is_ip) {
+    r->dns_pinned = pinned;
+    r->phase[TLSDIAG_PHASE_DNS].status = TLSDIAG_STATUS_SKIPPED;
+    if (r->host_is_ip && !pinned) {
+      if (family_allowed(c, addr_family_of(r->ace_host)))
+        err = add_addr(r, r->ace_host, addr_family_of(r->ace_host));
+      if (err) goto fail;
+    }
+    *out = c;
+    start_tcp(c);
+    return TLSDIAG_OK;
+  }
+
+  r->dns_server = td_strdup(opts->dns_servers);
+  phase_begin(c, TLSDIAG_PHASE_DNS);
+  td_result_event(r, now_ms(c), TD_DIR_C2DNS, "query A+AAAA", "%s",
+                  r->ace_host);
+  int64_t dns_budget = min64((int64_t)c->connect_timeout_ms,
+                             (c->deadline_total - c->t0) / 1000);
+  err = td_resolver_start(r->ace_host, opts->dns_servers, c->family,
+                          (int)dns_budget, &c->rs);
+  if (err) goto fail;
+  c->st = ST_DNS;
+  c->deadline = min64(c->t0 + dns_budget * 1000, c->deadline_total);
+  *out = c;
+  /* c-ares may answer at once (hosts file, cache). */
+  if (td_resolver_done(c->rs)) td_check_step(c, NULL, 0);
+  return TLSDIAG_OK;
+nomem:
+  err = TLSDIAG_E_NOMEM;
+fail:
+  td_check_free(c);
+  return err;
+}
+
+/* ---- DNS --------------------------------------------------------------- */
+
+static void dns_finished(td_check_t *c, int timed_out) {
+  tlsdiag_result_t *r = c->r;
+  int st = timed_out ? ARES_ETIMEOUT : td_resolver_status(c->rs);
+  r->dns_status = st;
+  if (st == ARES_SUCCESS) {
+    for (size_t i = 0; i < td_resolver_count(c->rs); i++) {
+      int fam = 0;
+      const char *a = td_resolver_addr(c->rs, i, &fam);
+      if (add_addr(r, a, fam)) break;
+    }
+    td_buf_t b;
+    td_buf_init(&b);
+    for (size_t i = 0; i < r->naddrs; i++) {
+      if (i) td_buf_puts(&b, ", ");
+      td_buf_puts(&b, r->addrs[i]);
+    }
+    char *list = td_buf_steal(&b, NULL);
+    phase_end(c, TLSDIAG_PHASE_DNS, TLSDIAG_STATUS_OK, NULL);
+    td_result_event(r, now_ms(c), TD_DIR_DNS2C, "answer", "%s",
+                    list ? list : "");
+    free(list);
+  } else {
+    r->dns_error = td_strdup(ares_strerror(st));
+    phase_end(c, TLSDIAG_PHASE_DNS,
+              st == ARES_ETIMEOUT ? TLSDIAG_STATUS_TIMEOUT
+                                  : TLSDIAG_STATUS_FAILED,
+              ares_strerror(st));
+    td_result_event(r, now_ms(c), TD_DIR_DNS2C, "error", "%s",
+                    ares_strerror(st));
+  }
+  td_resolver_free(c->rs);
+  c->rs = NULL;
+  if (st == ARES_SUCCESS) start_tcp(c);
+  else finish(c);
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+static void start_tls(td_check_t *c);
+
+static td_attempt_t *new_attempt(td_check_t *c, const char *addr, int fam) {
+  tlsdiag_result_t *r = c->r;
+  td_attempt_t *na = realloc(r->attempts, (r->nattempts + 1) * sizeof(*na));
+  if (!na) return NULL;
+  r->attempts = na;
+  td_attempt_t *a = &na[r->nattempts++];
+  memset(a, 0, sizeof(*a));
+  strncpy(a->addr, addr, sizeof(a->addr) - 1);
+  a->family = fam;
+  return a;
+}
+
+static void attempt_failed(td_check_t *c, tlsdiag_status_t st, int err) {
+  td_attempt_t *a = &c->r->attempts[c->r->nattempts - 1];
+  a->status = st;
+  a->err = err;
+  a->ms = ms_since(c, td_mono_us()) - ms_since(c, c->attempt_start);
+  a->error = st == TLSDIAG_STATUS_TIMEOUT
+                 ? td_strdup("connection timed out")
+                 : td_asprintf("%s (%s)", strerror(err), td_errno_name(err));
+  td_result_event(c->r, now_ms(c), TD_DIR_LOCAL, "connect failed", "%s: %s",
+                  a->addr, a->error ? a->error : "");
+  close_conn(c);
+  c->addr_idx++;
+}
+
+static void tcp_connected(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  td_attempt_t *a = &r->attempts[r->nattempts - 1];
+  a->status = TLSDIAG_STATUS_OK;
+  a->ms = ms_since(c, td_mono_us()) - ms_since(c, c->attempt_start);
+  r->connected_addr = td_strdup(a->addr);
+  r->local_addr = td_tcp_local(c->fd);
+  phase_end(c, TLSDIAG_PHASE_TCP, TLSDIAG_STATUS_OK, NULL);
+  td_result_event(r, now_ms(c), TD_DIR_S2C, "SYN-ACK", "%.1f ms", a->ms);
+  start_tls(c);
+}
+
+/* Tries the next address; on none left, the TCP phase has failed. */
+static void next_address(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  while (c->addr_idx < r->naddrs) {
+    if (td_mono_us() >= c->deadline_total) break;
+    const char *addr = r->addrs[c->addr_idx];
+    int fam = r->addr_family[c->addr_idx];
+    td_attempt_t *a = new_attempt(c, addr, fam);
+    if (!a) break;
+    c->attempt_start = td_mono_us();
+    td_result_event(r, now_ms(c), TD_DIR_C2S, "SYN",
+                    fam == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, r->port);
+    int done = 0, err = 0;
+    c->fd = td_tcp_start(addr, fam, r->port, &done, &err);
+    if (c->fd < 0) {
+      attempt_failed(c, TLSDIAG_STATUS_FAILED, err);
+      continue;
+    }
+    if (done) {
+      tcp_connected(c);
+      return;
+    }
+    c->st = ST_TCP;
+    c->want = POLLOUT;
+    c->deadline = min64(c->attempt_start + (int64_t)c->connect_timeout_ms * 1000,
+                        c->deadline_total);
+    return;
+  }
+  /* Every address failed: the phase takes the status of the last one. */
+  tlsdiag_status_t st = TLSDIAG_STATUS_FAILED;
+  const char *why = r->naddrs ? "no address accepted the connection"
+                              : "no address to connect to";
+  if (r->nattempts) {
+    st = r->attempts[r->nattempts - 1].status;
+    if (st == TLSDIAG_STATUS_NOT_RUN) st = TLSDIAG_STATUS_TIMEOUT;
+    why = r->attempts[r->nattempts - 1].error;
+  }
+  phase_end(c, TLSDIAG_PHASE_TCP, st, why);
+  finish(c);
+}
+
+static void start_tcp(td_check_t *c) {
+  phase_begin(c, TLSDIAG_PHASE_TCP);
+  c->addr_idx = 0;
+  next_address(c);
+}
+
+static void tcp_step(td_check_t *c, int revents, int timed_out) {
+  if (revents) {
+    int err = td_tcp_finish(c->fd);
+    if (err == 0) {
+      tcp_connected(c);
+      return;
+    }
+    attempt_failed(c, TLSDIAG_STATUS_FAILED, err);
+    next_address(c);
+    return;
+  }
+  if (timed_out) {
+    attempt_failed(c, TLSDIAG_STATUS_TIMEOUT, ETIMEDOUT);
+    next_address(c);
+  }
+}
+
+/* ---- TLS --------------------------------------------------------------- */
+
+static void start_http(td_check_t *c);
+static void start_probe(td_check_t *c);
+
+static int tls_wait(td_check_t *c) {
+  c->want = gnutls_record_get_direction(c->sess) ? POLLOUT : POLLIN;
+  return 0;
+}
+
+static void start_tls(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  phase_begin(c, TLSDIAG_PHASE_TLS);
+  c->priority = td_tls_priority(r->tls_min, r->tls_max, 0);
+  c->hook.r = r;
+  c->hook.t0 = c->t0;
+  int rc = c->priority ? td_tls_session_new(c->cred, c->fd, r->sni,
+                                            c->priority, &c->hook, &c->sess)
+                       : GNUTLS_E_MEMORY_ERROR;
+  if (rc < 0) {
+    td_tls_record_error(r, NULL, rc);
+    phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_FAILED, gnutls_strerror(rc));
+    finish(c);
+    return;
+  }
+  c->st = ST_TLS;
+  c->deadline = min64(td_mono_us() + (int64_t)c->connect_timeout_ms * 1000,
+                      c->deadline_total);
+  td_check_step(c, NULL, 0);
+}
+
+/* Errors after which asking "which versions does the server accept" can
+ * tell a version mismatch from a cipher mismatch or another refusal. */
+static int worth_probing(int err) {
+  switch (err) {
+  case GNUTLS_E_FATAL_ALERT_RECEIVED:
+  case GNUTLS_E_UNSUPPORTED_VERSION_PACKET: /* an old server's alert */
+  case GNUTLS_E_NO_CIPHER_SUITES:
+  case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
+  case GNUTLS_E_INSUFFICIENT_SECURITY:
+  case GNUTLS_E_NO_COMMON_KEY_SHARE:
+  case GNUTLS_E_PREMATURE_TERMINATION:
+  case GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER:
+  case GNUTLS_E_UNKNOWN_PK_ALGORITHM:
+  case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+    return 1;
+  }
+  return 0;
+}
+
+static void tls_failed(td_check_t *c, int rc) {
+  tlsdiag_result_t *r = c->r;
+  td_tls_record_error(r, c->sess, rc);
+  if (r->tls_alert)
+    td_result_event(r, now_ms(c), TD_DIR_S2C, "Alert", "%s (fatal)",
+                    r->tls_alert);
+  phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_FAILED, gnutls_strerror(rc));
+  close_conn(c);
+  if (!(c->flags & TLSDIAG_F_NO_VERSION_PROBE) && worth_probing(rc))
+    start_probe(c);
+  else
+    finish(c);
+}
+
+static void tls_step(td_check_t *c, int timed_out) {
+  tlsdiag_result_t *r = c->r;
+  if (timed_out) {
+    td_tls_record_error(r, c->sess, GNUTLS_E_TIMEDOUT);
+    phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_TIMEOUT,
+              "no answer to the handshake in time");
+    td_result_event(r, now_ms(c), TD_DIR_LOCAL, "handshake timed out", NULL);
+    close_conn(c);
+    finish(c);
+    return;
+  }
+  int rc = gnutls_handshake(c->sess);
+  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+    tls_wait(c);
+    return;
+  }
+  if (rc < 0 && !gnutls_error_is_fatal(rc)) {
+    /* warning alerts etc.: keep going */
+    tls_wait(c);
+    return;
+  }
+  if (rc < 0) {
+    tls_failed(c, rc);
+    return;
+  }
+  td_tls_collect(r, c->sess);
+  td_verify_session(r, c->sess, c->cred);
+  phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);
+  td_result_event(r, now_ms(c), TD_DIR_LOCAL, "handshake complete",
+                  "%s, %s%s%s", r->tls_version ? r->tls_version : "?",
+                  r->tls_cipher ? r->tls_cipher : "?",
+                  r->tls_group ? ", " : "", r->tls_group ? r->tls_group : "");
+  if (c->flags & TLSDIAG_F_NO_HTTP) {
+    r->phase[TLSDIAG_PHASE_HTTP].status = TLSDIAG_STATUS_SKIPPED;
+    close_conn(c);
+    finish(c);
+    return;
+  }
+  start_http(c);
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
+                      tlsdiag_cause_t why) {
+  tlsdiag_result_t *r = c->r;
+  r->http_cause = why;
+  phase_end(c, TLSDIAG_PHASE_HTTP, st, err);
+  /* TLS 1.3 tickets arrive after the handshake: look again. */
+  if (c->sess && (gnutls_session_get_flags(c->sess) & GNUTLS_SFLAGS_SESSION_TICKET))
+    r->session_ticket = 1;
+  if (c->sess) gnutls_bye(c->sess, GNUTLS_SHUT_WR); /* best effort */
+  close_conn(c);
+  finish(c);
+}
+
+static void start_http(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  phase_begin(c, TLSDIAG_PHASE_HTTP);
+  char *hosthdr;
+  int v6 = r->host_is_ip && strchr(r->ace_host, ':');
+  if (r->port == 443)
+    hosthdr = td_asprintf(v6 ? "[%s]" : "%s", r->ace_host);
+  else
+    hosthdr = td_asprintf(v6 ? "[%s]:%u" : "%s:%u", r->ace_host, r->port);
+  c->req = hosthdr ? td_http_request(r->http_method, r->http_path, hosthdr,
+                                     &c->req_len)
+                   : NULL;
+  free(hosthdr);
+  if (!c->req) {
+    http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
+              TLSDIAG_CAUSE_HTTP_MALFORMED);
+    return;
+  }
+  const char *eol = strstr(c->req, "\r\n");
+  r->http_request = td_strndup(c->req, eol ? (size_t)(eol - c->req) : 0);
+  c->req_off = 0;
+  c->st = ST_HTTP_SEND;
+  c->deadline = c->deadline_total;
+  td_check_step(c, NULL, 0);
+}
+
+static void http_send_step(td_check_t *c) {
+  while (c->req_off < c->req_len) {
+    ssize_t n = gnutls_record_send(c->sess, c->req + c->req_off,
+                                   c->req_len - c->req_off);
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+      tls_wait(c);
+      return;
+    }
+    if (n < 0) {
+      http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
+                TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
+      return;
+    }
+    c->req_off += (size_t)n;
+  }
+  td_result_event(c->r, now_ms(c), TD_DIR_C2S, c->r->http_request, NULL);
+  c->st = ST_HTTP_RECV;
+  c->want = POLLIN;
+  td_check_step(c, NULL, 0);
+}
+
+static void http_recv_step(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  char tmp[16384];
+  for (;;) {
+    ssize_t n = gnutls_record_recv(c->sess, tmp, sizeof(tmp));
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+      tls_wait(c);
+      return;
+    }
+    if (n < 0 && !gnutls_error_is_fatal((int)n)) continue;
+    if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+      if (c->in.len == 0)
+        http_done(c, TLSDIAG_STATUS_FAILED,
+                  "connection closed before any response",
+                  TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
+      else
+        http_done(c, TLSDIAG_STATUS_FAILED,
+                  "connection closed in the middle of the response head",
+                  TLSDIAG_CAUSE_HTTP_MALFORMED);
+      return;
+    }
+    if (n < 0) {
+      http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
+                TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
+      return;
+    }
+    /* Keep at most the limit plus one read: enough to know it is over. */
+    if (c->in.len <= TD_HTTP_MAX_HEAD) td_buf_append(&c->in, tmp, (size_t)n);
+    if (c->in.oom) {
+      http_done(c, TLSDIAG_STATUS_FAILED, "out of memory",
+                TLSDIAG_CAUSE_HTTP_TOO_LARGE);
+      return;
+    }
+    size_t used = 0;
+    const char *why = NULL;
+    td_http_rc_t rc = td_http_parse_head(r, c->in.data, c->in.len, &used, &why);
+    if (rc == TD_HTTP_NEED_MORE) continue;
+    r->http_head_bytes = rc == TD_HTTP_DONE ? used : c->in.len;
+    if (rc == TD_HTTP_DONE) {
+      r->http_date_received = r->now + (td_wall_now() - r->started_wall);
+      td_result_event(r, now_ms(c), TD_DIR_S2C,
+                      r->http_status_line ? r->http_status_line : "response",
+                      "%zu header bytes", used);
+      http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+    } else {
+      td_result_event(r, now_ms(c), TD_DIR_S2C, "bad response", "%s",
+                      why ? why : "");
+      http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",
+                rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
+                                        : TLSDIAG_CAUSE_HTTP_MALFORMED);
+    }
+    return;
+  }
+}
+
+/* ---- version probe ----------------------------------------------------- */
+
+static void probe_next(td_check_t *c);
+
+static void start_probe(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  if (!r->connected_addr) {
+    finish(c);
+    return;
+  }
+  r->probed = 1;
+  c->probe_idx = 4; /* probe_next pre-decrements: TLS 1.3 first */
+  probe_next(c);
+}
+
+static void probe_result(td_check_t *c, int accepted, const char *err) {
+  td_probe_t *p = &c->r->probes[c->probe_idx];
+  p->ran = 1;
+  p->accepted = accepted;
+  free(p->error);
+  p->error = td_strdup(err);
+  close_conn(c);
+  probe_next(c);
+}
+
+static void probe_next(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  if (c->probe_idx == 0 || td_mono_us() >= c->deadline_total) {
+    finish(c);
+    return;
+  }
+  c->probe_idx--;
+  tlsdiag_tls_version_t v = (tlsdiag_tls_version_t)(TLSDIAG_TLS1_0 + c->probe_idx);
+  r->probes[c->probe_idx].version = v;
+  int done = 0, err = 0;
+  int fam = addr_family_of(r->connected_addr);
+  c->fd = td_tcp_start(r->connected_addr, fam, r->port, &done, &err);
+  if (c->fd < 0) {
+    probe_result(c, 0, strerror(err));
+    return;
+  }
+  c->attempt_start = td_mono_us();
+  c->deadline = min64(c->attempt_start + (int64_t)c->connect_timeout_ms * 1000,
+                      c->deadline_total);
+  c->st = ST_PROBE_TCP;
+  c->want = POLLOUT;
+  if (done) td_check_step(c, NULL, 0);
+}
+
+static void probe_step(td_check_t *c, int timed_out) {
+  tlsdiag_result_t *r = c->r;
+  if (timed_out) {
+    probe_result(c, 0, "timed out");
+    return;
+  }
+  if (c->st == ST_PROBE_TCP) {
+    int e = td_tcp_finish(c->fd);
+    if (e) {
+      probe_result(c, 0, strerror(e));
+      return;
+    }
+    tlsdiag_tls_version_t v = (tlsdiag_tls_version_t)(TLSDIAG_TLS1_0 + c->probe_idx);
+    char *prio = td_tls_priority(v, v, 1);
+    int rc = prio ? td_tls_session_new(c->cred, c->fd, r->sni, prio, NULL,
+                                       &c->sess)
+                  : GNUTLS_E_MEMORY_ERROR;
+    free(prio);
+    if (rc < 0) {
+      probe_result(c, 0, gnutls_strerror(rc));
+      return;
+    }
+    c->st = ST_PROBE_TLS;
+  }
+  int rc = gnutls_handshake(c->sess);
+  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
+      (rc < 0 && !gnutls_error_is_fatal(rc))) {
+    tls_wait(c);
+    return;
+  }
+  if (rc == 0) {
+    gnutls_bye(c->sess, GNUTLS_SHUT_WR);
+    probe_result(c, 1, NULL);
+    return;
+  }
+  if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+    char *msg = td_asprintf("alert %s",
+                            td_tls_alert_name((int)gnutls_alert_get(c->sess)));
+    probe_result(c, 0, msg);
+    free(msg);
+    return;
+  }
+  probe_result(c, 0, gnutls_strerror(rc));
+}
+
+/* ---- finishing --------------------------------------------------------- */
+
+static void finish(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  c->st = ST_DONE;
+  close_conn(c);
+  for (size_t i = 0; i < r->nchain; i++) {
+    td_cert_t *ct = &r->chain[i];
+    ct->days_left = td_days_between(r->now, ct->not_after);
+    snprintf(ct->days_left_text, sizeof(ct->days_left_text), "%lld",
+             (long long)ct->days_left);
+  }
+  r->total_ms = now_ms(c);
+  td_classify(r);
+}
+
+/* ---- driving ----------------------------------------------------------- */
+
+int td_check_done(const td_check_t *c) { return c->st == ST_DONE; }
+
+size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
+  if (c->st == ST_DONE || max == 0) return 0;
+  if (c->st == ST_DNS) return td_resolver_fds(c->rs, fds, max);
+  /* GnuTLS may hold decrypted bytes already: then don't wait at all. */
+  if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
+    return 0;
+  fds[0].fd = c->fd;
+  fds[0].events = (short)c->want;
+  fds[0].revents = 0;
+  return 1;
+}
+
+int64_t td_check_deadline(td_check_t *c) {
+  if (c->st == ST_DONE) return td_mono_us();
+  if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
+    return td_mono_us();
+  int64_t d = c->deadline;
+  if (c->st == ST_DNS) {
+    int64_t t = td_resolver_timeout_us(c->rs);
+    if (t >= 0) d = min64(d, td_mono_us() + t);
+  }
+  return d;
+}
+
+void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
+  int64_t now = td_mono_us();
+  int timed_out = now >= c->deadline;
+  int revents = 0;
+  if (c->st == ST_DNS) {
+    td_resolver_process(c->rs, fds, nfds);
+    if (td_resolver_done(c->rs)) dns_finished(c, 0);
+    else if (timed_out) dns_finished(c, 1);
+    return;
+  }
+  for (size_t i = 0; i < nfds; i++)
+    if (fds[i].fd == c->fd) revents |= fds[i].revents;
+  switch (c->st) {
+  case ST_TCP:
+    tcp_step(c, revents, timed_out);
+    break;
+  case ST_TLS:
+    tls_step(c, timed_out && !revents);
+    break;
+  case ST_HTTP_SEND:
+  case ST_HTTP_RECV:
+    if (timed_out && !revents &&
+        !(c->sess && gnutls_record_check_pending(c->sess))) {
+      td_result_event(c->r, now_ms(c), TD_DIR_LOCAL, "no response in time",
+                      NULL);
+      http_done(c, TLSDIAG_STATUS_TIMEOUT,
+                c->st == ST_HTTP_SEND ? "request could not be sent in time"
+                                      : "no complete response in time",
+                TLSDIAG_CAUSE_HTTP_TIMEOUT);
+    } else if (c->st == ST_HTTP_SEND)
+      http_send_step(c);
+    else
+      http_recv_step(c);
+    break;
+  case ST_PROBE_TCP:
+  case ST_PROBE_TLS:
+    if (c->st == ST_PROBE_TCP && !revents && !timed_out &&
+        td_tcp_finish(c->fd) == 0) {
+      /* connected at once (loopback): fall through to the handshake */
+      probe_step(c, 0);
+      break;
+    }
+    probe_step(c, timed_out && !revents);
+    break;
+  case ST_DNS:
+  case ST_DONE:
+    break;
+  }
+}
+
+tlsdiag_result_t *td_check_take_result(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  c->r = NULL;
+  return r;
+}
+
+/* ---- the blocking API -------------------------------------------------- */
+
+tlsdiag_err_t tlsdiag_check(const char *host, const tlsdiag_options_t *opts,
+                            tlsdiag_result_t **out) {
+  if (!out) return TLSDIAG_E_INVAL;
+  *out = NULL;
+  td_check_t *c = NULL;
+  tlsdiag_err_t err = td_check_new(host, opts, &c);
+  if (err) return err;
+  while (!td_check_done(c)) {
+    struct pollfd fds[ARES_GETSOCK_MAXNUM + 1];
+    size_t n = td_check_fds(c, fds, ARES_GETSOCK_MAXNUM + 1);
+    int64_t wait_us = td_check_deadline(c) - td_mono_us();
+    int timeout = wait_us <= 0 ? 0 : (int)((wait_us + 999) / 1000);
+    /* A failing poll only delays the step: every state has a deadline. */
+    int rc = poll(fds, (nfds_t)n, timeout);
+    td_check_step(c, fds, rc > 0 ? n : 0);
+  }
+  *out = td_check_take_result(c);
+  td_check_free(c);
+  return *out ? TLSDIAG_OK : TLSDIAG_E_NOMEM;
+}

@@ -1,0 +1,28 @@
+/* check.h: one check as a non-blocking state machine. tlsdiag_check() is a
+ * poll() loop over it; a concurrent engine runs many in one loop. */
+#ifndef TD_CHECK_H
+#define TD_CHECK_H
+
+#include <poll.h>
+
+#include "internal.h"
+
+typedef struct td_check td_check_t;
+
+/* Validates the host and options and starts the check (it may already be
+ * done on return, e.g. a refused connection to a literal address). */
+tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
+                           td_check_t **out);
+int td_check_done(const td_check_t *c);
+/* The descriptors to wait for (up to max); 0 when nothing (then only the
+ * deadline matters). */
+size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max);
+/* Monotonic microseconds by which td_check_step must be called. */
+int64_t td_check_deadline(td_check_t *c);
+/* Advances with the poll results for the descriptors td_check_fds gave. */
+void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds);
+/* Hands over the finished result (once). */
+tlsdiag_result_t *td_check_take_result(td_check_t *c);
+void td_check_free(td_check_t *c);
+
+#endif

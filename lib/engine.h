@@ -1,0 +1,97 @@
+/* engine.h: internal interfaces of the network modules (resolve, connect,
+ * tls, verify) that check.c drives. Not installed; foreign types allowed. */
+#ifndef TD_ENGINE_H
+#define TD_ENGINE_H
+
+#include <ares.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+
+#include "internal.h"
+
+/* ---- resolve.c --------------------------------------------------------- */
+/* A resolve pin "HOST:PORT:ADDR[,ADDR...]" (ADDR may be [v6]). */
+typedef struct td_pin {
+  char *host; /* lowercase */
+  uint16_t port;
+  char **addrs;
+  size_t naddrs;
+} td_pin_t;
+
+tlsdiag_err_t td_pin_parse(const char *spec, td_pin_t *pin);
+void td_pin_clear(td_pin_t *pin);
+/* Validates an "ADDR[:PORT],..." DNS server list. */
+tlsdiag_err_t td_dns_servers_check(const char *csv);
+
+typedef struct td_resolver td_resolver_t;
+/* Starts an A+AAAA lookup of `name`. `servers` NULL means the system's
+ * resolv.conf. family: AF_UNSPEC, AF_INET or AF_INET6. */
+tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
+                                int family, int timeout_ms,
+                                td_resolver_t **out);
+/* Adds the resolver's sockets to fds (up to max); returns how many. */
+size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max);
+/* Microseconds until c-ares wants to be called for its own timers. */
+int64_t td_resolver_timeout_us(td_resolver_t *rs);
+/* Processes ready sockets (revents from poll) and timers. */
+void td_resolver_process(td_resolver_t *rs, const struct pollfd *fds,
+                         size_t nfds);
+/* 1 when finished. Then status (ARES_*), and addresses. */
+int td_resolver_done(const td_resolver_t *rs);
+int td_resolver_status(const td_resolver_t *rs);
+size_t td_resolver_count(const td_resolver_t *rs);
+const char *td_resolver_addr(const td_resolver_t *rs, size_t i, int *family);
+void td_resolver_free(td_resolver_t *rs);
+
+/* ---- connect.c --------------------------------------------------------- */
+/* Starts a non-blocking connect. Returns the socket (>= 0) with *done set
+ * to 1 if already connected, or -1 with *err = errno. */
+int td_tcp_start(const char *addr, int family, uint16_t port, int *done,
+                 int *err);
+/* After POLLOUT: 0 if connected, else the socket error (errno value). */
+int td_tcp_finish(int fd);
+/* Short name of an errno value ("ECONNREFUSED"), never NULL. */
+const char *td_errno_name(int err);
+/* "addr:port" of the local end of fd, or NULL. */
+char *td_tcp_local(int fd);
+
+/* ---- tls.c ------------------------------------------------------------- */
+/* Credentials: trust store from opts (system by default), time checks
+ * disabled so dates are judged against our own clock. */
+tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
+                              gnutls_certificate_credentials_t *out);
+/* Priority string for a version range. `broad` adds every cipher, MAC,
+ * key exchange and group GnuTLS knows (used by the version probe). */
+char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
+                      int broad);
+/* Where handshake-message events go: r's timeline, times relative to t0
+ * (monotonic microseconds). The caller owns it; it must outlive the
+ * session. */
+typedef struct td_tls_hook {
+  tlsdiag_result_t *r;
+  int64_t t0;
+  int hello_retry; /* set when a HelloRetryRequest was seen */
+} td_tls_hook_t;
+
+/* A client session on fd, ALPN http/1.1, OCSP status requested. hook may be
+ * NULL (no events). Returns 0 or a GnuTLS error. */
+int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
+                       const char *sni, const char *priority,
+                       td_tls_hook_t *hook, gnutls_session_t *out);
+/* After a completed handshake: version, cipher, group, ALPN, chain. */
+void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
+/* After a failed handshake: error name/text and any alert. */
+void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err);
+/* RFC name of a TLS alert ("handshake_failure"); valid until the next call
+ * in the same thread. */
+const char *td_tls_alert_name(int alert);
+/* "TLS1.2" for TLSDIAG_TLS1_2 ... */
+const char *td_tls_version_name(tlsdiag_tls_version_t v);
+
+/* ---- verify.c ---------------------------------------------------------- */
+/* Verifies the peer chain after the handshake (trust, name, OCSP staple)
+ * and records the outcome in r->verify. Dates are not judged here. */
+void td_verify_session(tlsdiag_result_t *r, gnutls_session_t s,
+                       gnutls_certificate_credentials_t cred);
+
+#endif

@@ -1,0 +1,139 @@
+/* options.c: option defaults, library set-up, and the small parsers the
+ * CLI and embedders share (targets, times). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ares.h>
+#include <gnutls/gnutls.h>
+
+#include "internal.h"
+
+void tlsdiag_options_init(tlsdiag_options_t *o) {
+  if (!o) return;
+  memset(o, 0, sizeof(*o));
+  o->version = TLSDIAG_OPTIONS_VERSION;
+  o->port = 443;
+  o->connect_timeout_ms = 10000;
+  o->max_time_ms = 30000;
+  o->tls_min = TLSDIAG_TLS1_2;
+  o->tls_max = TLSDIAG_TLS1_3;
+  o->http_method = "HEAD";
+  o->http_path = "/";
+  o->warn_days = 30;
+  o->clock_skew_s = 300;
+}
+
+tlsdiag_err_t tlsdiag_global_init(void) {
+  /* Both libraries count their own initialisations, so this is safe to
+   * call more than once; it is not safe to race with the first call. */
+  if (gnutls_global_init() < 0) return TLSDIAG_E_INIT;
+  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+    gnutls_global_deinit();
+    return TLSDIAG_E_INIT;
+  }
+  return TLSDIAG_OK;
+}
+
+void tlsdiag_global_cleanup(void) {
+  ares_library_cleanup();
+  gnutls_global_deinit();
+}
+
+static int parse_port(const char *s, uint16_t *port) {
+  if (!*s || strlen(s) > 5) return -1;
+  unsigned v = 0;
+  for (; *s; s++) {
+    if (!isdigit((unsigned char)*s)) return -1;
+    v = v * 10 + (unsigned)(*s - '0');
+  }
+  if (v == 0 || v > 65535) return -1;
+  *port = (uint16_t)v;
+  return 0;
+}
+
+tlsdiag_err_t tlsdiag_target_parse(const char *t, uint16_t default_port,
+                                   char **host, uint16_t *port) {
+  if (!t || !host || !port) return TLSDIAG_E_INVAL;
+  *host = NULL;
+  *port = default_port;
+  size_t n = strlen(t);
+  if (n == 0 || n > 1024) return TLSDIAG_E_HOST;
+  const char *hs = t, *he;
+  if (t[0] == '[') {
+    const char *rb = strchr(t, ']');
+    if (!rb || rb == t + 1) return TLSDIAG_E_HOST;
+    hs = t + 1;
+    he = rb;
+    if (rb[1] == ':') {
+      if (parse_port(rb + 2, port) < 0) return TLSDIAG_E_PORT;
+    } else if (rb[1]) {
+      return TLSDIAG_E_HOST;
+    }
+  } else {
+    const char *colon = strchr(t, ':');
+    if (colon && strchr(colon + 1, ':')) {
+      he = t + n; /* a bare IPv6 literal: no port */
+    } else if (colon) {
+      he = colon;
+      if (parse_port(colon + 1, port) < 0) return TLSDIAG_E_PORT;
+    } else {
+      he = t + n;
+    }
+  }
+  if (he == hs) return TLSDIAG_E_HOST;
+  *host = td_strndup(hs, (size_t)(he - hs));
+  return *host ? TLSDIAG_OK : TLSDIAG_E_NOMEM;
+}
+
+static int digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out) {
+  if (!s || !out) return TLSDIAG_E_INVAL;
+  if (s[0] == '@') {
+    char *end = NULL;
+    long long v = strtoll(s + 1, &end, 10);
+    if (end == s + 1 || *end) return TLSDIAG_E_TIME;
+    *out = v;
+    return TLSDIAG_OK;
+  }
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  int y, mo, d, h = 0, mi = 0, se = 0;
+  size_t n = strlen(s);
+  if (n < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+      s[7] != '-' || digits(s + 8, 2, &d))
+    return TLSDIAG_E_TIME;
+  if (n > 10) {
+    if ((s[10] != 'T' && s[10] != ' ') || n < 19 || digits(s + 11, 2, &h) ||
+        s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+        digits(s + 17, 2, &se))
+      return TLSDIAG_E_TIME;
+    const char *z = s + 19;
+    if (*z == 'Z' || *z == 'z') z++;
+    if (*z) return TLSDIAG_E_TIME;
+  }
+  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+      mi > 59 || se > 60)
+    return TLSDIAG_E_TIME;
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return TLSDIAG_E_TIME;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = se;
+  *out = (int64_t)timegm(&tm);
+  return TLSDIAG_OK;
+}

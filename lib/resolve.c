@@ -1,0 +1,259 @@
+/* resolve.c: DNS through c-ares (A and AAAA), resolve pins and the DNS
+ * server option. One channel per lookup; the caller's loop drives it. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engine.h"
+
+#define MAX_ADDRS 64 /* more than any real name needs; bounds the work */
+
+struct td_resolver {
+  ares_channel ch;
+  int done;
+  int status;
+  char *addrs[MAX_ADDRS];
+  int fam[MAX_ADDRS];
+  size_t n;
+};
+
+/* ---- pins ---------------------------------------------------------------- */
+
+static int parse_port(const char *s, size_t n, uint16_t *port) {
+  if (n == 0 || n > 5) return -1;
+  unsigned v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return -1;
+    v = v * 10 + (unsigned)(s[i] - '0');
+  }
+  if (v == 0 || v > 65535) return -1;
+  *port = (uint16_t)v;
+  return 0;
+}
+
+static int valid_ip(const char *s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+void td_pin_clear(td_pin_t *pin) {
+  free(pin->host);
+  for (size_t i = 0; i < pin->naddrs; i++) free(pin->addrs[i]);
+  free(pin->addrs);
+  memset(pin, 0, sizeof(*pin));
+}
+
+tlsdiag_err_t td_pin_parse(const char *spec, td_pin_t *pin) {
+  memset(pin, 0, sizeof(*pin));
+  if (!spec || strlen(spec) > 4096) return TLSDIAG_E_RESOLVE;
+  const char *c1 = strchr(spec, ':');
+  if (!c1 || c1 == spec) return TLSDIAG_E_RESOLVE;
+  const char *c2 = strchr(c1 + 1, ':');
+  if (!c2 || parse_port(c1 + 1, (size_t)(c2 - c1 - 1), &pin->port) < 0)
+    return TLSDIAG_E_RESOLVE;
+  pin->host = td_strndup(spec, (size_t)(c1 - spec));
+  if (!pin->host) return TLSDIAG_E_NOMEM;
+  for (char *p = pin->host; *p; p++) *p = (char)tolower((unsigned char)*p);
+  const char *p = c2 + 1;
+  if (!*p) goto bad;
+  while (*p) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    const char *a = p;
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+      a++;
+      n -= 2;
+    }
+    char *addr = td_strndup(a, n);
+    if (!addr) goto nomem;
+    if (n == 0 || n >= 64 || !valid_ip(addr)) {
+      free(addr);
+      goto bad;
+    }
+    char **na = realloc(pin->addrs, (pin->naddrs + 1) * sizeof(*na));
+    if (!na) {
+      free(addr);
+      goto nomem;
+    }
+    pin->addrs = na;
+    pin->addrs[pin->naddrs++] = addr;
+    if (!end) break;
+    p = end + 1;
+    if (!*p) goto bad;
+  }
+  return TLSDIAG_OK;
+bad:
+  td_pin_clear(pin);
+  return TLSDIAG_E_RESOLVE;
+nomem:
+  td_pin_clear(pin);
+  return TLSDIAG_E_NOMEM;
+}
+
+tlsdiag_err_t td_dns_servers_check(const char *csv) {
+  if (!csv || !*csv || strlen(csv) > 4096) return TLSDIAG_E_DNS_SERVER;
+  const char *p = csv;
+  while (*p) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    char item[128];
+    if (n == 0 || n >= sizeof(item)) return TLSDIAG_E_DNS_SERVER;
+    memcpy(item, p, n);
+    item[n] = '\0';
+    char *host = item, *port = NULL;
+    if (item[0] == '[') {
+      char *rb = strchr(item, ']');
+      if (!rb) return TLSDIAG_E_DNS_SERVER;
+      *rb = '\0';
+      host = item + 1;
+      if (rb[1] == ':') port = rb + 2;
+      else if (rb[1]) return TLSDIAG_E_DNS_SERVER;
+    } else {
+      char *colon = strchr(item, ':');
+      if (colon && strchr(colon + 1, ':')) colon = NULL; /* bare IPv6 */
+      if (colon) {
+        *colon = '\0';
+        port = colon + 1;
+      }
+    }
+    uint16_t pv;
+    if (!valid_ip(host)) return TLSDIAG_E_DNS_SERVER;
+    if (port && parse_port(port, strlen(port), &pv) < 0)
+      return TLSDIAG_E_DNS_SERVER;
+    if (!end) break;
+    p = end + 1;
+    if (!*p) return TLSDIAG_E_DNS_SERVER;
+  }
+  return TLSDIAG_OK;
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+static void add_addr(td_resolver_t *rs, int family, const void *a) {
+  char txt[INET6_ADDRSTRLEN];
+  if (rs->n >= MAX_ADDRS || !inet_ntop(family, a, txt, sizeof(txt))) return;
+  for (size_t i = 0; i < rs->n; i++)
+    if (strcmp(rs->addrs[i], txt) == 0) return;
+  rs->addrs[rs->n] = td_strdup(txt);
+  if (!rs->addrs[rs->n]) return;
+  rs->fam[rs->n++] = family;
+}
+
+static void on_addrinfo(void *arg, int status, int timeouts,
+                        struct ares_addrinfo *res) {
+  (void)timeouts;
+  td_resolver_t *rs = arg;
+  rs->done = 1;
+  rs->status = status;
+  if (status == ARES_SUCCESS && res) {
+    for (struct ares_addrinfo_node *n = res->nodes; n; n = n->ai_next) {
+      if (n->ai_family == AF_INET)
+        add_addr(rs, AF_INET, &((struct sockaddr_in *)n->ai_addr)->sin_addr);
+      else if (n->ai_family == AF_INET6)
+        add_addr(rs, AF_INET6,
+                 &((struct sockaddr_in6 *)n->ai_addr)->sin6_addr);
+    }
+    if (rs->n == 0) rs->status = ARES_ENODATA;
+  }
+  if (res) ares_freeaddrinfo(res);
+}
+
+tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
+                                int family, int timeout_ms,
+                                td_resolver_t **out) {
+  *out = NULL;
+  td_resolver_t *rs = calloc(1, sizeof(*rs));
+  if (!rs) return TLSDIAG_E_NOMEM;
+  struct ares_options ao;
+  memset(&ao, 0, sizeof(ao));
+  int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  /* Two tries within the budget: one lost UDP packet is not a failure. */
+  ao.timeout = timeout_ms / 2 > 100 ? timeout_ms / 2 : 100;
+  ao.tries = 2;
+  ao.flags = ARES_FLAG_NOCHECKRESP; /* report SERVFAIL/REFUSED as such */
+  char lookups[] = "b";
+  if (servers) {
+    /* With an explicit server, ask only DNS (like dig @server): the hosts
+     * file would hide what the server says. */
+    ao.lookups = lookups;
+    mask |= ARES_OPT_LOOKUPS;
+  }
+  if (ares_init_options(&rs->ch, &ao, mask) != ARES_SUCCESS) {
+    free(rs);
+    return TLSDIAG_E_INIT;
+  }
+  if (servers && ares_set_servers_ports_csv(rs->ch, servers) != ARES_SUCCESS) {
+    ares_destroy(rs->ch);
+    free(rs);
+    return TLSDIAG_E_DNS_SERVER;
+  }
+  struct ares_addrinfo_hints hints;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = family;
+  hints.ai_flags = ARES_AI_NOSORT; /* keep the server's order; we try all */
+  ares_getaddrinfo(rs->ch, name, NULL, &hints, on_addrinfo, rs);
+  *out = rs;
+  return TLSDIAG_OK;
+}
+
+size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
+  if (!rs || rs->done) return 0;
+  ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+  int bits = ares_getsock(rs->ch, socks, ARES_GETSOCK_MAXNUM);
+  size_t n = 0;
+  for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
+    short ev = 0;
+    if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
+    if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+    if (!ev) continue;
+    fds[n].fd = socks[i];
+    fds[n].events = ev;
+    fds[n].revents = 0;
+    n++;
+  }
+  return n;
+}
+
+int64_t td_resolver_timeout_us(td_resolver_t *rs) {
+  if (!rs || rs->done) return -1;
+  struct timeval tv, *t = ares_timeout(rs->ch, NULL, &tv);
+  if (!t) return -1;
+  return (int64_t)t->tv_sec * 1000000 + t->tv_usec;
+}
+
+void td_resolver_process(td_resolver_t *rs, const struct pollfd *fds,
+                         size_t nfds) {
+  if (!rs || rs->done) return;
+  int any = 0;
+  for (size_t i = 0; i < nfds && !rs->done; i++) {
+    if (!fds[i].revents) continue;
+    any = 1;
+    ares_socket_t rfd = (fds[i].revents & (POLLIN | POLLERR | POLLHUP))
+                            ? fds[i].fd
+                            : ARES_SOCKET_BAD;
+    ares_socket_t wfd = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
+    ares_process_fd(rs->ch, rfd, wfd);
+  }
+  if (!any && !rs->done) /* timers only */
+    ares_process_fd(rs->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+int td_resolver_done(const td_resolver_t *rs) { return rs->done; }
+int td_resolver_status(const td_resolver_t *rs) { return rs->status; }
+size_t td_resolver_count(const td_resolver_t *rs) { return rs->n; }
+const char *td_resolver_addr(const td_resolver_t *rs, size_t i, int *family) {
+  if (i >= rs->n) return NULL;
+  if (family) *family = rs->fam[i];
+  return rs->addrs[i];
+}
+
+void td_resolver_free(td_resolver_t *rs) {
+  if (!rs) return;
+  /* ares_destroy runs pending callbacks with ARES_EDESTRUCTION. */
+  ares_destroy(rs->ch);
+  for (size_t i = 0; i < rs->n; i++) free(rs->addrs[i]);
+  free(rs);
+}

@@ -1,0 +1,201 @@
+/* tls.c: GnuTLS client sessions: credentials, priorities, the observed
+ * handshake messages, and what was negotiated. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/x509.h>
+
+#include "engine.h"
+
+tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
+                              gnutls_certificate_credentials_t *out) {
+  gnutls_certificate_credentials_t cred;
+  *out = NULL;
+  if (gnutls_certificate_allocate_credentials(&cred) < 0)
+    return TLSDIAG_E_NOMEM;
+  int rc = 0;
+  if (o->cafile || o->capath) {
+    if (o->cafile) {
+      rc = gnutls_certificate_set_x509_trust_file(cred, o->cafile,
+                                                  GNUTLS_X509_FMT_PEM);
+      if (rc == 0) /* maybe DER */
+        rc = gnutls_certificate_set_x509_trust_file(cred, o->cafile,
+                                                    GNUTLS_X509_FMT_DER);
+      if (rc <= 0) goto bad;
+    }
+    if (o->capath) {
+      rc = gnutls_certificate_set_x509_trust_dir(cred, o->capath,
+                                                 GNUTLS_X509_FMT_PEM);
+      if (rc <= 0) goto bad;
+    }
+  } else {
+    /* An empty system store is not an API error: the check still runs and
+     * reports every chain as untrusted, which is the truth. */
+    (void)gnutls_certificate_set_x509_system_trust(cred);
+  }
+  /* Dates are judged against our own (possibly overridden) clock. */
+  gnutls_certificate_set_verify_flags(
+      cred, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+                GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS);
+  *out = cred;
+  return TLSDIAG_OK;
+bad:
+  gnutls_certificate_free_credentials(cred);
+  return TLSDIAG_E_CAFILE;
+}
+
+const char *td_tls_version_name(tlsdiag_tls_version_t v) {
+  switch (v) {
+  case TLSDIAG_TLS1_0: return "TLS1.0";
+  case TLSDIAG_TLS1_1: return "TLS1.1";
+  case TLSDIAG_TLS1_2: return "TLS1.2";
+  case TLSDIAG_TLS1_3: return "TLS1.3";
+  case TLSDIAG_TLS_DEFAULT: break;
+  }
+  return "default";
+}
+
+char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
+                      int broad) {
+  td_buf_t b;
+  td_buf_init(&b);
+  /* GnuTLS still allows TLS 1.0 by default: enable exactly the range. */
+  td_buf_puts(&b, "NORMAL:-VERS-ALL");
+  for (int v = max; v >= (int)min; v--)
+    td_buf_printf(&b, ":+VERS-%s", td_tls_version_name((tlsdiag_tls_version_t)v));
+  if (broad)
+    /* A probe asks "would the server talk at this version at all", so it
+     * offers everything GnuTLS can do, legacy included. */
+    td_buf_puts(&b, ":+CIPHER-ALL:+MAC-ALL:+KX-ALL:+SIGN-ALL:+GROUP-ALL"
+                    ":+CAMELLIA-128-GCM:+CAMELLIA-256-GCM:+CAMELLIA-128-CBC"
+                    ":+CAMELLIA-256-CBC:+3DES-CBC"
+                    ":+ARCFOUR-128:+SHA1:+MD5:%COMPAT");
+  return td_buf_steal(&b, NULL);
+}
+
+static int hook_cb(gnutls_session_t s, unsigned htype, unsigned when,
+                   unsigned incoming, const gnutls_datum_t *msg) {
+  (void)when;
+  td_tls_hook_t *h = gnutls_session_get_ptr(s);
+  if (!h || !h->r) return 0;
+  const char *name =
+      gnutls_handshake_description_get_name((gnutls_handshake_description_t)htype);
+  if (htype == GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST) h->hello_retry = 1;
+  double t = (double)(td_mono_us() - h->t0) / 1000.0;
+  if (!name) name = "handshake message";
+  /* "CLIENT HELLO" -> "ClientHello", the names RFC 8446 uses. */
+  char nice[64];
+  size_t j = 0;
+  int up = 1;
+  for (const char *p = name; *p && j + 1 < sizeof(nice); p++) {
+    if (*p == ' ' || *p == '_') {
+      up = 1;
+      continue;
+    }
+    nice[j++] = up ? *p : (char)tolower((unsigned char)*p);
+    up = 0;
+  }
+  nice[j] = '\0';
+  td_result_event(h->r, t, incoming ? TD_DIR_S2C : TD_DIR_C2S, nice,
+                  "%u bytes", msg ? msg->size : 0);
+  return 0;
+}
+
+int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
+                       const char *sni, const char *priority,
+                       td_tls_hook_t *hook, gnutls_session_t *out) {
+  gnutls_session_t s;
+  *out = NULL;
+  int rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  if (rc < 0) return rc;
+  const char *err = NULL;
+  if ((rc = gnutls_priority_set_direct(s, priority, &err)) < 0) goto fail;
+  if ((rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0)
+    goto fail;
+  if (sni && *sni &&
+      (rc = gnutls_server_name_set(s, GNUTLS_NAME_DNS, sni, strlen(sni))) < 0)
+    goto fail;
+  /* We speak HTTP/1.1 only: offering h2 would make servers pick it. */
+  gnutls_datum_t alpn = {(unsigned char *)"http/1.1", 8};
+  gnutls_alpn_set_protocols(s, &alpn, 1, 0);
+  gnutls_ocsp_status_request_enable_client(s, NULL, 0, NULL);
+  gnutls_session_set_ptr(s, hook);
+  if (hook)
+    gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+                                       GNUTLS_HOOK_POST, hook_cb);
+  gnutls_transport_set_int(s, fd);
+  *out = s;
+  return 0;
+fail:
+  gnutls_deinit(s);
+  return rc;
+}
+
+static void set_str(char **dst, const char *v) {
+  free(*dst);
+  *dst = v ? td_strdup(v) : NULL;
+}
+
+void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
+  gnutls_protocol_t v = gnutls_protocol_get_version(s);
+  set_str(&r->tls_version, gnutls_protocol_get_name(v));
+  switch (v) {
+  case GNUTLS_TLS1_0: r->tls_version_num = TLSDIAG_TLS1_0; break;
+  case GNUTLS_TLS1_1: r->tls_version_num = TLSDIAG_TLS1_1; break;
+  case GNUTLS_TLS1_2: r->tls_version_num = TLSDIAG_TLS1_2; break;
+  case GNUTLS_TLS1_3: r->tls_version_num = TLSDIAG_TLS1_3; break;
+  default: r->tls_version_num = 0; break;
+  }
+  set_str(&r->tls_cipher, gnutls_ciphersuite_get(s));
+  set_str(&r->tls_kx, gnutls_kx_get_name(gnutls_kx_get(s)));
+  gnutls_group_t g = gnutls_group_get(s);
+  set_str(&r->tls_group, g ? gnutls_group_get_name(g) : NULL);
+  gnutls_datum_t p;
+  if (gnutls_alpn_get_selected_protocol(s, &p) == 0 && p.size < 256) {
+    free(r->tls_alpn);
+    r->tls_alpn = td_strndup((const char *)p.data, p.size);
+  }
+  int sig = gnutls_sign_algorithm_get(s);
+  set_str(&r->tls_sig_alg,
+          sig > 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sig) : NULL);
+  gnutls_datum_t oc;
+  r->ocsp_stapled = gnutls_ocsp_status_request_get(s, &oc) == 0;
+  r->resumed = gnutls_session_is_resumed(s) != 0;
+  r->session_ticket = (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET) != 0;
+
+  unsigned n = 0;
+  const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
+  if (!peers || n == 0 || r->chain) return;
+  if (n > 64) n = 64; /* a 50-certificate chain is hostile enough */
+  r->chain = calloc(n, sizeof(*r->chain));
+  if (!r->chain) return;
+  r->nchain = n;
+  for (unsigned i = 0; i < n; i++)
+    td_cert_parse(&r->chain[i], peers[i].data, peers[i].size);
+}
+
+const char *td_tls_alert_name(int alert) {
+  /* RFC 8446 names ("handshake_failure"), not GnuTLS's "GNUTLS_A_...". */
+  static __thread char buf[64];
+  const char *n = gnutls_alert_get_strname((gnutls_alert_description_t)alert);
+  if (!n) return "unknown";
+  if (strncmp(n, "GNUTLS_A_", 9) == 0) n += 9;
+  size_t i = 0;
+  for (; n[i] && i + 1 < sizeof(buf); i++)
+    buf[i] = (char)tolower((unsigned char)n[i]);
+  buf[i] = '\0';
+  return buf;
+}
+
+void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err) {
+  r->tls_error = err;
+  set_str(&r->tls_error_name, gnutls_strerror_name(err));
+  set_str(&r->tls_error_text, gnutls_strerror(err));
+  if (s && (err == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+            err == GNUTLS_E_WARNING_ALERT_RECEIVED)) {
+    gnutls_alert_description_t a = gnutls_alert_get(s);
+    r->tls_alert_num = (int)a;
+    set_str(&r->tls_alert, td_tls_alert_name(a));
+  }
+}

@@ -1,0 +1,639 @@
+/* tdcerts.c: the test PKI: the CA hierarchy, one leaf per case, getters. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tdcerts.h"
+#include "tdcerts_int.h"
+
+#define DAY INT64_C(86400)
+#define YEAR (365 * DAY)
+#define MAX_DATE INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
+typedef enum { KEY_EC = 0, KEY_RSA2048, KEY_RSA1024 } keytype_t;
+typedef enum { BY_INTERMEDIATE = 0, BY_SELF, BY_UNKNOWN } issuer_t;
+/* What the server sends after the leaf. */
+typedef enum { SEND_ISSUER = 0, SEND_LEAF_ONLY, SEND_ISSUER_AND_ROOT } sends_t;
+typedef enum {
+  STAPLE_NONE = 0,
+  STAPLE_GOOD,
+  STAPLE_REVOKED,
+  STAPLE_BAD_SIGNATURE /* GOOD, but signed by a key that is not the CA's */
+} staple_t;
+
+typedef struct spec {
+  const char *name;
+  const char *hostname;
+  const char *description;
+  const char *cn;                /* subject CN; NULL means hostname */
+  const char *san[4];            /* "DNS:name" / "IP:addr"; none: no SAN */
+  int64_t not_before, not_after; /* relative to now */
+  keytype_t key;
+  issuer_t issuer;
+  sends_t sends;
+  staple_t staple;
+  gnutls_digest_algorithm_t dig; /* 0 means SHA-256 */
+  int aia;                       /* caIssuers and OCSP URLs */
+} spec_t;
+
+#define USUAL_DATES .not_before = -30 * DAY, .not_after = 90 * DAY
+
+/* The order here is the order of tdcerts_case_at() and of the manifest. */
+static const spec_t specs[] = {
+    {.name = "valid",
+     .hostname = "localhost",
+     .description = "valid ECDSA leaf with a GOOD OCSP staple",
+     .san = {"DNS:localhost", "DNS:valid.tlsdiag.test", "IP:127.0.0.1",
+             "IP:::1"},
+     USUAL_DATES,
+     .staple = STAPLE_GOOD},
+    {.name = "valid_rsa",
+     .hostname = "rsa.tlsdiag.test",
+     .description = "valid RSA-2048 leaf",
+     .san = {"DNS:rsa.tlsdiag.test", "DNS:localhost", "IP:127.0.0.1"},
+     USUAL_DATES,
+     .key = KEY_RSA2048},
+    {.name = "idn",
+     .hostname = "b\xc3\xbc"
+                 "cher.tlsdiag.test",
+     .description = "internationalized name; SAN and CN hold the A-label",
+     .cn = "xn--bcher-kva.tlsdiag.test",
+     .san = {"DNS:xn--bcher-kva.tlsdiag.test"},
+     USUAL_DATES},
+    {.name = "wildcard",
+     .hostname = "a.wild.tlsdiag.test",
+     .description = "wildcard leaf for *.wild.tlsdiag.test",
+     .cn = "*.wild.tlsdiag.test",
+     .san = {"DNS:*.wild.tlsdiag.test"},
+     USUAL_DATES},
+    {.name = "expired",
+     .hostname = "expired.tlsdiag.test",
+     .description = "leaf expired 10 days ago",
+     .san = {"DNS:expired.tlsdiag.test"},
+     .not_before = -400 * DAY,
+     .not_after = -10 * DAY},
+    {.name = "not_yet_valid",
+     .hostname = "future.tlsdiag.test",
+     .description = "leaf becomes valid in 10 days",
+     .san = {"DNS:future.tlsdiag.test"},
+     .not_before = 10 * DAY,
+     .not_after = 400 * DAY},
+    {.name = "expiring_soon",
+     .hostname = "soon.tlsdiag.test",
+     .description = "leaf expires in 10 days",
+     .san = {"DNS:soon.tlsdiag.test"},
+     .not_before = -80 * DAY,
+     .not_after = 10 * DAY},
+    {.name = "self_signed",
+     .hostname = "self-signed.tlsdiag.test",
+     .description = "self-signed leaf (CA:FALSE) sent alone",
+     .san = {"DNS:self-signed.tlsdiag.test"},
+     USUAL_DATES,
+     .issuer = BY_SELF,
+     .sends = SEND_LEAF_ONLY},
+    {.name = "unknown_root",
+     .hostname = "unknown-root.tlsdiag.test",
+     .description = "chain to a root nobody trusts",
+     .san = {"DNS:unknown-root.tlsdiag.test"},
+     USUAL_DATES,
+     .issuer = BY_UNKNOWN},
+    {.name = "wrong_host",
+     .hostname = "wrong-host.tlsdiag.test",
+     .description = "leaf for other.example only",
+     .cn = "other.example",
+     .san = {"DNS:other.example"},
+     USUAL_DATES},
+    {.name = "no_intermediate",
+     .hostname = "incomplete.tlsdiag.test",
+     .description = "intermediate not sent; leaf has AIA caIssuers and OCSP",
+     .san = {"DNS:incomplete.tlsdiag.test"},
+     USUAL_DATES,
+     .sends = SEND_LEAF_ONLY,
+     .aia = 1},
+    {.name = "sha1",
+     .hostname = "sha1.tlsdiag.test",
+     .description = "leaf signed with ECDSA-SHA1",
+     .san = {"DNS:sha1.tlsdiag.test"},
+     USUAL_DATES,
+     .dig = GNUTLS_DIG_SHA1},
+    {.name = "rsa1024",
+     .hostname = "weak-key.tlsdiag.test",
+     .description = "RSA-1024 leaf key",
+     .san = {"DNS:weak-key.tlsdiag.test"},
+     USUAL_DATES,
+     .key = KEY_RSA1024},
+    {.name = "revoked",
+     .hostname = "revoked.tlsdiag.test",
+     .description = "OCSP staple says REVOKED (keyCompromise, 1 day ago)",
+     .san = {"DNS:revoked.tlsdiag.test"},
+     USUAL_DATES,
+     .staple = STAPLE_REVOKED},
+    {.name = "cn_only",
+     .hostname = "cn-only.tlsdiag.test",
+     .description = "name only in the CN, no subjectAltName",
+     USUAL_DATES},
+    {.name = "with_root",
+     .hostname = "with-root.tlsdiag.test",
+     .description = "valid, but the server also sends the root",
+     .san = {"DNS:with-root.tlsdiag.test"},
+     USUAL_DATES,
+     .sends = SEND_ISSUER_AND_ROOT},
+    {.name = "ocsp_bad_signature",
+     .hostname = "ocsp-bad.tlsdiag.test",
+     .description = "GOOD OCSP staple signed by the wrong key",
+     .san = {"DNS:ocsp-bad.tlsdiag.test"},
+     USUAL_DATES,
+     .staple = STAPLE_BAD_SIGNATURE},
+};
+
+#define NCASES (sizeof(specs) / sizeof(specs[0]))
+
+#define AIA_CA_ISSUERS "http://aia.tlsdiag.test/intermediate.der"
+#define AIA_OCSP "http://ocsp.tlsdiag.test/"
+#define ORG "tlsdiag test"
+
+struct tdcerts {
+  int64_t now;
+  char *root_pem;
+  char *intermediate_pem;
+  char *unknown_root_pem;
+  char *unknown_intermediate_pem;
+  tdcerts_case_t cases[NCASES];
+};
+
+typedef struct keypair {
+  gnutls_x509_privkey_t x509; /* owns the key; exported as PKCS#8 */
+  gnutls_privkey_t priv;      /* signing view of x509 (borrows it) */
+  gnutls_pubkey_t pub;
+  unsigned char id[TDC_KEYID_LEN]; /* SKI / OCSP key hash */
+} keypair_t;
+
+typedef struct ca {
+  keypair_t key;
+  gnutls_x509_crt_t crt;
+} ca_t;
+
+/* Working state of one tdcerts_generate() call. */
+typedef struct gen {
+  int64_t now;
+  ca_t root, inter, uroot, uinter;
+} gen_t;
+
+#define TRY(x)                                                                 \
+  do {                                                                         \
+    if ((rc = (x)) < 0)                                                        \
+      goto out;                                                                \
+  } while (0)
+
+static void keypair_clear(keypair_t *k)
+{
+  if (k->pub)
+    gnutls_pubkey_deinit(k->pub);
+  if (k->priv)
+    gnutls_privkey_deinit(k->priv);
+  if (k->x509)
+    gnutls_x509_privkey_deinit(k->x509);
+  memset(k, 0, sizeof(*k));
+}
+
+/* Fills k with a fresh key; on failure the caller clears k. */
+static int keypair_generate(keypair_t *k, keytype_t type)
+{
+  gnutls_pk_algorithm_t pk = GNUTLS_PK_RSA;
+  unsigned bits;
+  int rc;
+
+  switch (type) {
+  case KEY_RSA2048:
+    bits = 2048;
+    break;
+  case KEY_RSA1024:
+    bits = 1024;
+    break;
+  case KEY_EC:
+  default:
+    pk = GNUTLS_PK_ECDSA;
+    bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
+    break;
+  }
+  TRY(gnutls_x509_privkey_init(&k->x509));
+  TRY(gnutls_x509_privkey_generate(k->x509, pk, bits, 0));
+  TRY(gnutls_privkey_init(&k->priv));
+  TRY(gnutls_privkey_import_x509(k->priv, k->x509, 0));
+  TRY(gnutls_pubkey_init(&k->pub));
+  TRY(gnutls_pubkey_import_privkey(k->pub, k->priv, 0, 0));
+  TRY(tdc_pubkey_hash(k->pub, k->id));
+out:
+  return rc;
+}
+
+static void ca_clear(ca_t *ca)
+{
+  keypair_clear(&ca->key);
+  if (ca->crt)
+    gnutls_x509_crt_deinit(ca->crt);
+  ca->crt = NULL;
+}
+
+/* What goes into one certificate. */
+typedef struct certreq {
+  const char *cn;
+  const char *const *san; /* san[0..nsan) */
+  size_t nsan;
+  int64_t not_before, not_after; /* absolute */
+  int ca;                        /* CA:TRUE with pathlen below */
+  int pathlen;                   /* -1: no limit */
+  int aia;
+  const keypair_t *key;
+  gnutls_x509_crt_t issuer; /* NULL: self-signed with key */
+  const keypair_t *issuer_key;
+  gnutls_digest_algorithm_t dig;
+} certreq_t;
+
+static int random_serial(gnutls_x509_crt_t crt)
+{
+  unsigned char s[16];
+  int rc = gnutls_rnd(GNUTLS_RND_NONCE, s, sizeof(s));
+
+  if (rc < 0)
+    return rc;
+  /* positive, and 16 bytes long: the first octet is 0x01..0x7f */
+  s[0] &= 0x7f;
+  if (s[0] == 0)
+    s[0] = 1;
+  return gnutls_x509_crt_set_serial(crt, s, sizeof(s));
+}
+
+static int add_san(gnutls_x509_crt_t crt, const char *san)
+{
+  unsigned char ip[16];
+
+  if (strncmp(san, "DNS:", 4) == 0)
+    return gnutls_x509_crt_set_subject_alt_name(
+        crt, GNUTLS_SAN_DNSNAME, san + 4, (unsigned)strlen(san + 4),
+        GNUTLS_FSAN_APPEND);
+  if (strncmp(san, "IP:", 3) == 0) {
+    unsigned n = 0;
+
+    if (inet_pton(AF_INET, san + 3, ip) == 1)
+      n = 4;
+    else if (inet_pton(AF_INET6, san + 3, ip) == 1)
+      n = 16;
+    if (n)
+      return gnutls_x509_crt_set_subject_alt_name(
+          crt, GNUTLS_SAN_IPADDRESS, ip, n, GNUTLS_FSAN_APPEND);
+  }
+  return GNUTLS_E_INVALID_REQUEST;
+}
+
+static int add_aia(gnutls_x509_crt_t crt)
+{
+  gnutls_x509_aia_t aia = NULL;
+  gnutls_datum_t ext = {NULL, 0};
+  gnutls_datum_t ca_issuers = {(unsigned char *)AIA_CA_ISSUERS,
+                               sizeof(AIA_CA_ISSUERS) - 1};
+  gnutls_datum_t ocsp = {(unsigned char *)AIA_OCSP, sizeof(AIA_OCSP) - 1};
+  int rc;
+
+  TRY(gnutls_x509_aia_init(&aia));
+  TRY(gnutls_x509_aia_set(aia, GNUTLS_OID_AD_OCSP, GNUTLS_SAN_URI, &ocsp));
+  TRY(gnutls_x509_aia_set(aia, GNUTLS_OID_AD_CAISSUERS, GNUTLS_SAN_URI,
+                          &ca_issuers));
+  TRY(gnutls_x509_ext_export_aia(aia, &ext));
+  TRY(gnutls_x509_crt_set_extension_by_oid(crt, GNUTLS_OID_AIA, ext.data,
+                                           ext.size, 0));
+out:
+  gnutls_free(ext.data);
+  if (aia)
+    gnutls_x509_aia_deinit(aia);
+  return rc;
+}
+
+/* Builds and signs a certificate. The result is re-imported from its DER,
+ * so every getter (raw DNs, serial) sees exactly the signed encoding. */
+static int make_cert(const certreq_t *q, gnutls_x509_crt_t *out)
+{
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_datum_t der = {NULL, 0};
+  unsigned usage;
+  size_t i;
+  int rc;
+
+  *out = NULL;
+  TRY(gnutls_x509_crt_init(&crt));
+  TRY(gnutls_x509_crt_set_version(crt, 3));
+  TRY(random_serial(crt));
+  /* Encoded O first, then CN: printed as "CN=...,O=tlsdiag test". */
+  TRY(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
+                                    ORG, sizeof(ORG) - 1));
+  TRY(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+                                    q->cn, (unsigned)strlen(q->cn)));
+  TRY(gnutls_x509_crt_set_activation_time(crt, (time_t)q->not_before));
+  TRY(gnutls_x509_crt_set_expiration_time(crt, (time_t)q->not_after));
+  TRY(gnutls_x509_crt_set_pubkey(crt, q->key->pub));
+  TRY(gnutls_x509_crt_set_basic_constraints(crt, q->ca,
+                                            q->ca ? q->pathlen : -1));
+  if (q->ca) {
+    usage = GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN;
+  } else {
+    usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
+    if (gnutls_privkey_get_pk_algorithm(q->key->priv, NULL) == GNUTLS_PK_RSA)
+      usage |= GNUTLS_KEY_KEY_ENCIPHERMENT;
+    TRY(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
+                                            0));
+  }
+  TRY(gnutls_x509_crt_set_key_usage(crt, usage));
+  TRY(gnutls_x509_crt_set_subject_key_id(crt, q->key->id, TDC_KEYID_LEN));
+  TRY(gnutls_x509_crt_set_authority_key_id(crt, q->issuer_key->id,
+                                           TDC_KEYID_LEN));
+  for (i = 0; i < q->nsan; i++)
+    TRY(add_san(crt, q->san[i]));
+  if (q->aia)
+    TRY(add_aia(crt));
+  TRY(gnutls_x509_crt_privkey_sign(crt, q->issuer ? q->issuer : crt,
+                                   q->issuer_key->priv, q->dig, 0));
+
+  TRY(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der));
+  gnutls_x509_crt_deinit(crt);
+  crt = NULL;
+  TRY(gnutls_x509_crt_init(&crt));
+  TRY(gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER));
+  *out = crt;
+  crt = NULL;
+out:
+  gnutls_free(der.data);
+  if (crt)
+    gnutls_x509_crt_deinit(crt);
+  return rc;
+}
+
+static int make_ca(ca_t *ca, const char *cn, const ca_t *parent,
+                   int64_t not_before, int64_t not_after, int pathlen)
+{
+  certreq_t q;
+  int rc;
+
+  TRY(keypair_generate(&ca->key, KEY_EC));
+  memset(&q, 0, sizeof(q));
+  q.cn = cn;
+  q.not_before = not_before;
+  q.not_after = not_after;
+  q.ca = 1;
+  q.pathlen = pathlen;
+  q.key = &ca->key;
+  q.issuer = parent ? parent->crt : NULL;
+  q.issuer_key = parent ? &parent->key : &ca->key;
+  q.dig = GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &ca->crt));
+out:
+  return rc;
+}
+
+/* Appends crt as PEM to a text buffer (tdc_der_t doubles as a plain byte
+ * buffer here). */
+static int append_pem(tdc_der_t *b, gnutls_x509_crt_t crt)
+{
+  gnutls_datum_t pem = {NULL, 0};
+  int rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem);
+
+  if (rc < 0)
+    return rc;
+  tdc_der_raw(b, pem.data, pem.size);
+  gnutls_free(pem.data);
+  return b->failed;
+}
+
+/* Hands a text buffer over as a NUL-terminated string. */
+static int finish_text(tdc_der_t *b, char **out)
+{
+  unsigned char *p;
+  size_t len;
+  int rc;
+
+  tdc_der_raw(b, "", 1);
+  rc = tdc_der_steal(b, &p, &len);
+  *out = (char *)p;
+  return rc;
+}
+
+static int crt_pem(gnutls_x509_crt_t crt, char **out)
+{
+  tdc_der_t b;
+  int rc;
+
+  tdc_der_init(&b);
+  rc = append_pem(&b, crt);
+  if (rc < 0) {
+    tdc_der_free(&b);
+    return rc;
+  }
+  return finish_text(&b, out);
+}
+
+static int key_pem(const keypair_t *k, char **out)
+{
+  gnutls_datum_t pem = {NULL, 0};
+  tdc_der_t b;
+  int rc;
+
+  rc = gnutls_x509_privkey_export2_pkcs8(k->x509, GNUTLS_X509_FMT_PEM, NULL,
+                                         GNUTLS_PKCS_PLAIN, &pem);
+  if (rc < 0)
+    return rc;
+  tdc_der_init(&b);
+  tdc_der_raw(&b, pem.data, pem.size);
+  gnutls_free(pem.data);
+  return finish_text(&b, out);
+}
+
+static int make_staple(const gen_t *g, const spec_t *s, gnutls_x509_crt_t leaf,
+                       const ca_t *issuer, tdcerts_case_t *c)
+{
+  tdc_ocsp_params_t p;
+
+  memset(&p, 0, sizeof(p));
+  p.leaf = leaf;
+  p.issuer_key_hash = issuer->key.id;
+  p.responder_key_hash = issuer->key.id;
+  p.signer = issuer->key.priv;
+  if (s->staple == STAPLE_BAD_SIGNATURE)
+    p.signer = g->uinter.key.priv; /* claims to be the CA, is not */
+  p.status = s->staple == STAPLE_REVOKED ? TDC_OCSP_REVOKED : TDC_OCSP_GOOD;
+  p.produced_at = g->now;
+  p.this_update = g->now - 3600;
+  p.next_update = g->now + 7 * DAY;
+  p.revoked_at = g->now - DAY;
+  p.revocation_reason = s->staple == STAPLE_REVOKED
+                            ? GNUTLS_X509_CRLREASON_KEYCOMPROMISE
+                            : -1;
+  return tdc_ocsp_build(&p, &c->ocsp_der, &c->ocsp_len);
+}
+
+static int make_case(const gen_t *g, const spec_t *s, tdcerts_case_t *c)
+{
+  keypair_t key;
+  gnutls_x509_crt_t leaf = NULL;
+  const ca_t *issuer = NULL, *root = &g->root;
+  tdc_der_t chain;
+  certreq_t q;
+  int rc;
+
+  memset(&key, 0, sizeof(key));
+  tdc_der_init(&chain);
+  c->name = s->name;
+  c->hostname = s->hostname;
+  c->description = s->description;
+  if (s->issuer == BY_INTERMEDIATE) {
+    issuer = &g->inter;
+  } else if (s->issuer == BY_UNKNOWN) {
+    issuer = &g->uinter;
+    root = &g->uroot;
+  }
+
+  TRY(keypair_generate(&key, s->key));
+  memset(&q, 0, sizeof(q));
+  q.cn = s->cn ? s->cn : s->hostname;
+  q.san = s->san;
+  while (q.nsan < sizeof(s->san) / sizeof(s->san[0]) && s->san[q.nsan])
+    q.nsan++;
+  q.not_before = g->now + s->not_before;
+  q.not_after = g->now + s->not_after;
+  q.pathlen = -1;
+  q.aia = s->aia;
+  q.key = &key;
+  q.issuer = issuer ? issuer->crt : NULL;
+  q.issuer_key = issuer ? &issuer->key : &key;
+  q.dig = s->dig ? s->dig : GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &leaf));
+
+  TRY(append_pem(&chain, leaf));
+  if (issuer && s->sends != SEND_LEAF_ONLY)
+    TRY(append_pem(&chain, issuer->crt));
+  if (issuer && s->sends == SEND_ISSUER_AND_ROOT)
+    TRY(append_pem(&chain, root->crt));
+  TRY(finish_text(&chain, &c->chain_pem));
+  TRY(key_pem(&key, &c->key_pem));
+  if (s->staple != STAPLE_NONE && issuer)
+    TRY(make_staple(g, s, leaf, issuer, c));
+out:
+  tdc_der_free(&chain);
+  if (leaf)
+    gnutls_x509_crt_deinit(leaf);
+  keypair_clear(&key);
+  return rc;
+}
+
+/* Every date must be encodable and fit time_t. */
+static int now_ok(int64_t now)
+{
+  int64_t last = now + 10 * YEAR;
+
+  if (now < 10 * YEAR || now > MAX_DATE - 10 * YEAR)
+    return 0;
+  return (int64_t)(time_t)last == last;
+}
+
+int tdcerts_generate(int64_t now, tdcerts_t **out)
+{
+  gen_t g;
+  tdcerts_t *set = NULL;
+  size_t i;
+  int rc;
+
+  if (!out)
+    return GNUTLS_E_INVALID_REQUEST;
+  *out = NULL;
+  if (!now_ok(now))
+    return GNUTLS_E_INVALID_REQUEST;
+  memset(&g, 0, sizeof(g));
+  g.now = now;
+  set = calloc(1, sizeof(*set));
+  if (!set)
+    return GNUTLS_E_MEMORY_ERROR;
+  set->now = now;
+
+  TRY(make_ca(&g.root, "tlsdiag Test Root CA", NULL, now - 10 * YEAR,
+              now + 10 * YEAR, -1));
+  TRY(make_ca(&g.inter, "tlsdiag Test Intermediate CA", &g.root,
+              now - 5 * YEAR, now + 5 * YEAR, 0));
+  TRY(make_ca(&g.uroot, "tlsdiag Unknown Root CA", NULL, now - 10 * YEAR,
+              now + 10 * YEAR, -1));
+  TRY(make_ca(&g.uinter, "tlsdiag Unknown Intermediate CA", &g.uroot,
+              now - 5 * YEAR, now + 5 * YEAR, 0));
+  TRY(crt_pem(g.root.crt, &set->root_pem));
+  TRY(crt_pem(g.inter.crt, &set->intermediate_pem));
+  TRY(crt_pem(g.uroot.crt, &set->unknown_root_pem));
+  TRY(crt_pem(g.uinter.crt, &set->unknown_intermediate_pem));
+  for (i = 0; i < NCASES; i++)
+    TRY(make_case(&g, &specs[i], &set->cases[i]));
+  *out = set;
+  set = NULL;
+  rc = 0;
+out:
+  ca_clear(&g.root);
+  ca_clear(&g.inter);
+  ca_clear(&g.uroot);
+  ca_clear(&g.uinter);
+  tdcerts_free(set);
+  return rc;
+}
+
+const tdcerts_case_t *tdcerts_case(const tdcerts_t *set, const char *name)
+{
+  size_t i;
+
+  if (!set || !name)
+    return NULL;
+  for (i = 0; i < NCASES; i++)
+    if (strcmp(set->cases[i].name, name) == 0)
+      return &set->cases[i];
+  return NULL;
+}
+
+size_t tdcerts_case_count(const tdcerts_t *set) { return set ? NCASES : 0; }
+
+const tdcerts_case_t *tdcerts_case_at(const tdcerts_t *set, size_t i)
+{
+  return set && i < NCASES ? &set->cases[i] : NULL;
+}
+
+const char *tdcerts_root_pem(const tdcerts_t *set)
+{
+  return set ? set->root_pem : NULL;
+}
+
+const char *tdcerts_intermediate_pem(const tdcerts_t *set)
+{
+  return set ? set->intermediate_pem : NULL;
+}
+
+const char *tdcerts_unknown_root_pem(const tdcerts_t *set)
+{
+  return set ? set->unknown_root_pem : NULL;
+}
+
+const char *tdcerts_unknown_intermediate_pem(const tdcerts_t *set)
+{
+  return set ? set->unknown_intermediate_pem : NULL;
+}
+
+int64_t tdcerts_now(const tdcerts_t *set) { return set ? set->now : 0; }
+
+void tdcerts_free(tdcerts_t *set)
+{
+  size_t i;
+
+  if (!set)
+    return;
+  for (i = 0; i < NCASES; i++) {
+    free(set->cases[i].chain_pem);
+    free(set->cases[i].key_pem);
+    free(set->cases[i].ocsp_der);
+  }
+  free(set->root_pem);
+  free(set->intermediate_pem);
+  free(set->unknown_root_pem);
+  free(set->unknown_intermediate_pem);
+  free(set);
+}

@@ -1,0 +1,79 @@
+/* tdcerts.h: generates the test PKI (roots, intermediates, one leaf per
+ * failure case) used by the tests, `tlsdiag demo` and the benchmarks.
+ *
+ * Everything is made in memory in one call, with validity dates relative to
+ * a caller-given "now", so the set is fresh on every run and tests can move
+ * the clock instead of sleeping. Nothing is printed and nothing global is
+ * kept: separate sets may be generated and used from different threads.
+ *
+ * Hierarchy:
+ *   "tlsdiag Test Root CA"     (the trust anchor: tdcerts_root_pem)
+ *     -> "tlsdiag Test Intermediate CA"  (tdcerts_intermediate_pem)
+ *          -> the leaves of most cases
+ *   "tlsdiag Unknown Root CA"  (trusted by nobody: tdcerts_unknown_root_pem)
+ *     -> "tlsdiag Unknown Intermediate CA" -> the "unknown_root" leaf
+ *
+ * Errors are negative GnuTLS codes (gnutls_strerror() gives the text) or,
+ * for file output, negative errno values. */
+#ifndef TDCERTS_H
+#define TDCERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tdcerts tdcerts_t;
+
+/* One test case: a server certificate chain and its key. Owned by the set;
+ * every pointer stays valid until tdcerts_free(). */
+typedef struct tdcerts_case {
+  const char *name;        /* fixed case name, e.g. "expired" */
+  const char *hostname;    /* the name a client should check (UTF-8) */
+  const char *description; /* one line, e.g. "leaf expired 10 days ago" */
+  char *chain_pem;         /* what the server sends: leaf first, then CAs */
+  char *key_pem;           /* the leaf's private key, PKCS#8 PEM */
+  unsigned char *ocsp_der; /* OCSP response to staple, or NULL */
+  size_t ocsp_len;
+} tdcerts_case_t;
+
+/* Generates the whole set with validity dates relative to `now` (Unix
+ * seconds; must lie between 1980 and 9989 so every date is encodable).
+ * On success stores a new set in *out (free it with tdcerts_free) and
+ * returns 0. Otherwise returns a negative GnuTLS error
+ * (GNUTLS_E_INVALID_REQUEST for a bad argument, GNUTLS_E_MEMORY_ERROR, ...)
+ * and sets *out to NULL. Takes well under a second (two RSA keys; the rest
+ * is ECDSA P-256). */
+int tdcerts_generate(int64_t now, tdcerts_t **out);
+
+/* The case called `name`, or NULL if there is none (or set is NULL). */
+const tdcerts_case_t *tdcerts_case(const tdcerts_t *set, const char *name);
+/* Number of cases, and the i-th in a fixed order (NULL if i is too big). */
+size_t tdcerts_case_count(const tdcerts_t *set);
+const tdcerts_case_t *tdcerts_case_at(const tdcerts_t *set, size_t i);
+
+/* CA certificates as PEM, borrowed from the set. */
+const char *tdcerts_root_pem(const tdcerts_t *set);         /* trust anchor */
+const char *tdcerts_intermediate_pem(const tdcerts_t *set); /* under root */
+const char *tdcerts_unknown_root_pem(const tdcerts_t *set); /* untrusted */
+const char *tdcerts_unknown_intermediate_pem(const tdcerts_t *set);
+/* The `now` the set was generated for. */
+int64_t tdcerts_now(const tdcerts_t *set);
+
+/* Writes the set into `dir` (created if missing, mode 0755): root.pem,
+ * unknown-root.pem, intermediate.pem, and per case CASE.chain.pem,
+ * CASE.key.pem (mode 0600) and CASE.ocsp.der when the case has one, plus
+ * manifest.txt (one "name<TAB>hostname<TAB>description" line per case).
+ * Existing files are replaced. Returns 0, or -errno of the first failure. */
+int tdcerts_write_dir(const tdcerts_t *set, const char *dir);
+
+/* Frees the set and every case in it. NULL is ok. */
+void tdcerts_free(tdcerts_t *set);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TDCERTS_H */

@@ -1,1 +1,0 @@
-int tdsupport_placeholder_(void); int tdsupport_placeholder_(void) { return 0; }

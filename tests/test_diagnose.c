@@ -1,0 +1,580 @@
+/* test_diagnose.c: every diagnosis end to end: a real handshake on loopback
+ * against a local server built for the case, the cause, the findings and
+ * their key evidence asserted through the library API and through
+ * `tlsdiag check --json` (exit code included). */
+#include "tdtest.h"
+
+#define DAY 86400
+
+typedef struct {
+  const char *host;     /* name checked (pinned to 127.0.0.1) */
+  tdserver_mode_t mode;
+  const char *cert;     /* tdcerts case served */
+  const char *priority; /* server priority, NULL = NORMAL */
+  int alert;
+  int64_t date_offset;  /* server Date = real time + this */
+  /* client side */
+  const char *cafile;   /* NULL = our test root */
+  tlsdiag_tls_version_t tls_min, tls_max;
+  int64_t now_offset;   /* client clock override = real time + this */
+  int max_time_ms;
+  const char *raw;      /* TDS_RAW_RESPONSE */
+  size_t raw_len;
+} dcase_t;
+
+typedef struct {
+  tlsdiag_result_t *r;
+  json_t *j;      /* the library's JSON */
+  json_t *cli;    /* the CLI's JSON */
+  int cli_exit;
+  tdserver_t *s;
+} run_t;
+
+static char *unknown_root_file(void) {
+  static char path[160];
+  snprintf(path, sizeof(path), "%s/unknown-root.pem", tt_dir);
+  return path;
+}
+
+static void run_case(const dcase_t *c, run_t *out) {
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, c->mode, c->cert);
+  cfg.priority = c->priority;
+  if (c->alert) cfg.alert = c->alert;
+  cfg.date_offset_s = c->date_offset;
+  cfg.raw_response = c->raw;
+  cfg.raw_len = c->raw_len;
+  out->s = tt_server_cfg(&cfg);
+  uint16_t port = tdserver_port(out->s);
+  tt_opts_t t;
+  tt_opts(&t, c->host, port);
+  if (c->cafile) t.o.cafile = c->cafile;
+  if (c->tls_min) t.o.tls_min = c->tls_min;
+  if (c->tls_max) t.o.tls_max = c->tls_max;
+  int64_t now = t.o.now += c->now_offset;
+  if (c->max_time_ms) t.o.max_time_ms = c->max_time_ms;
+  out->r = tt_check(c->host, &t.o);
+  out->j = tt_json(out->r);
+
+  /* The same check through the CLI. */
+  char target[300], nowarg[64], cto[32], mt[32];
+  snprintf(target, sizeof(target), "%s:%u", c->host, port);
+  snprintf(cto, sizeof(cto), "%.3f", t.o.connect_timeout_ms / 1000.0);
+  snprintf(mt, sizeof(mt), "%.3f", t.o.max_time_ms / 1000.0);
+  const char *args[40];
+  size_t n = 0;
+  args[n++] = "check";
+  args[n++] = "--json";
+  args[n++] = "--cacert";
+  args[n++] = t.o.cafile;
+  args[n++] = "--resolve";
+  args[n++] = t.pin;
+  args[n++] = "--connect-timeout";
+  args[n++] = cto;
+  args[n++] = "--max-time";
+  args[n++] = mt;
+  if (c->tls_min) {
+    args[n++] = "--tls-min";
+    args[n++] = c->tls_min == TLSDIAG_TLS1_0 ? "1.0"
+                : c->tls_min == TLSDIAG_TLS1_1 ? "1.1"
+                : c->tls_min == TLSDIAG_TLS1_2 ? "1.2" : "1.3";
+  }
+  if (c->tls_max) {
+    args[n++] = "--tls-max";
+    args[n++] = c->tls_max == TLSDIAG_TLS1_0 ? "1.0"
+                : c->tls_max == TLSDIAG_TLS1_1 ? "1.1"
+                : c->tls_max == TLSDIAG_TLS1_2 ? "1.2" : "1.3";
+  }
+  snprintf(nowarg, sizeof(nowarg), "@%lld", (long long)now);
+  args[n++] = "--now";
+  args[n++] = nowarg;
+  args[n++] = target;
+  args[n] = NULL;
+  char *outs = NULL;
+  out->cli_exit = tt_cli(&outs, args[0], args[1], args[2], args[3], args[4],
+                         args[5], args[6], args[7], args[8], args[9], args[10],
+                         args[11], args[12], args[13], args[14], args[15],
+                         args[16], args[17], args[18], args[19], NULL);
+  json_error_t err;
+  out->cli = json_loads(outs, JSON_REJECT_DUPLICATES, &err);
+  if (!out->cli) fail_msg("CLI printed invalid JSON (%s): %s", err.text, outs);
+  free(outs);
+}
+
+static void run_free(run_t *r) {
+  tlsdiag_result_free(r->r);
+  json_decref(r->j);
+  json_decref(r->cli);
+  tdserver_stop(r->s);
+}
+
+/* The cause, in the API, the library JSON and the CLI JSON; the exit code. */
+static void expect_cause(run_t *r, tlsdiag_cause_t cause) {
+  if (tlsdiag_result_cause(r->r) != cause)
+    fail_msg("cause %s, expected %s (%s)",
+             tlsdiag_cause_name(tlsdiag_result_cause(r->r)),
+             tlsdiag_cause_name(cause),
+             tlsdiag_result_finding_count(r->r)
+                 ? tlsdiag_result_finding_message(r->r, 0)
+                 : "no findings");
+  assert_string_equal(tt_jstr(r->j, "cause"), tlsdiag_cause_name(cause));
+  assert_string_equal(tt_jstr(r->cli, "cause"), tlsdiag_cause_name(cause));
+  int err = tlsdiag_cause_severity(cause) == TLSDIAG_SEVERITY_ERROR &&
+            cause != TLSDIAG_CAUSE_OK;
+  assert_int_equal(r->cli_exit, err ? 2 : 0);
+  assert_int_equal(json_is_true(tt_jget(r->cli, "ok")), !err);
+}
+
+/* The exact list of finding codes, in report order. */
+static void expect_findings(run_t *r, const char *const *codes) {
+  size_t n = 0;
+  while (codes[n]) n++;
+  td_buf_t got;
+  td_buf_init(&got);
+  for (size_t i = 0; i < tlsdiag_result_finding_count(r->r); i++)
+    td_buf_printf(&got, "%s ", tlsdiag_cause_name(tlsdiag_result_finding_code(r->r, i)));
+  td_buf_t want;
+  td_buf_init(&want);
+  for (size_t i = 0; i < n; i++) td_buf_printf(&want, "%s ", codes[i]);
+  if (strcmp(got.data ? got.data : "", want.data ? want.data : ""))
+    fail_msg("findings [%s], expected [%s]", got.data ? got.data : "",
+             want.data ? want.data : "");
+  assert_int_equal(json_array_size(tt_jget(r->cli, "findings")), n);
+  td_buf_free(&got);
+  td_buf_free(&want);
+}
+
+static const char *ev(run_t *r, tlsdiag_cause_t code, const char *key) {
+  long i = tlsdiag_result_find(r->r, code);
+  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
+  const char *v = tlsdiag_result_finding_evidence(r->r, (size_t)i, key);
+  if (!v) fail_msg("finding %s has no evidence '%s'", tlsdiag_cause_name(code), key);
+  return v;
+}
+
+static tlsdiag_severity_t sev(run_t *r, tlsdiag_cause_t code) {
+  long i = tlsdiag_result_find(r->r, code);
+  assert_true(i >= 0);
+  return tlsdiag_result_finding_severity(r->r, (size_t)i);
+}
+
+static void iso(int64_t t, char out[32]) { td_time_iso(t, out); }
+
+/* ---- the cases --------------------------------------------------------- */
+
+static void test_diagnose_ok(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  expect_findings(&r, (const char *[]){NULL});
+  run_free(&r);
+}
+
+static void test_diagnose_cert_expired(void **state) {
+  (void)state;
+  dcase_t c = {.host = "expired.tlsdiag.test", .mode = TDS_HTTP, .cert = "expired"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_EXPIRED);
+  expect_findings(&r, (const char *[]){"cert_expired", NULL});
+  char want[32];
+  iso(tdcerts_now(tt_pki) - 10 * DAY, want);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRED, "not_after"), want);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRED, "days"), "-10");
+  assert_non_null(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRED, "now"));
+  /* the chain is reported even though it failed */
+  assert_int_equal(json_array_size(tt_jget(r.cli, "chain")), 2);
+  run_free(&r);
+}
+
+static void test_diagnose_cert_not_yet_valid(void **state) {
+  (void)state;
+  dcase_t c = {.host = "future.tlsdiag.test", .mode = TDS_HTTP, .cert = "not_yet_valid"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID);
+  expect_findings(&r, (const char *[]){"cert_not_yet_valid", NULL});
+  char want[32];
+  iso(tdcerts_now(tt_pki) + 10 * DAY, want);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID, "not_before"), want);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID, "days"), "10");
+  run_free(&r);
+}
+
+/* The client's clock is 200 days ahead: by it the certificate expired, by
+ * the server's Date it is valid, so the clock is blamed. */
+static void test_diagnose_clock_skew_explains_expiry(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
+               .now_offset = 200 * DAY};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CLOCK_SKEW);
+  expect_findings(&r, (const char *[]){"clock_skew", NULL});
+  long off = atol(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
+  /* our clock: PKI time + 60 s + 200 days; theirs: real time */
+  assert_true(off > 200 * DAY && off < 200 * DAY + 120);
+  assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "server_time"));
+  assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "local_time"));
+  assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "not_after"));
+  run_free(&r);
+}
+
+/* A server whose own clock is far off but whose certificate is valid by
+ * ours: only a warning. */
+static void test_diagnose_clock_skew_warning_only(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
+               .date_offset = -3600};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  expect_findings(&r, (const char *[]){"clock_skew", NULL});
+  assert_int_equal(sev(&r, TLSDIAG_CAUSE_CLOCK_SKEW), TLSDIAG_SEVERITY_WARNING);
+  long off = atol(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
+  assert_true(off >= 3600 && off <= 3720);
+  run_free(&r);
+}
+
+/* Expired for real: the server's Date agrees with ours, no skew. */
+static void test_diagnose_expired_not_skew_when_clocks_agree(void **state) {
+  (void)state;
+  dcase_t c = {.host = "expired.tlsdiag.test", .mode = TDS_HTTP, .cert = "expired",
+               .date_offset = 60};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_EXPIRED);
+  assert_int_equal(tlsdiag_result_find(r.r, TLSDIAG_CAUSE_CLOCK_SKEW), -1);
+  run_free(&r);
+}
+
+static void test_diagnose_cert_self_signed(void **state) {
+  (void)state;
+  dcase_t c = {.host = "self-signed.tlsdiag.test", .mode = TDS_HTTP, .cert = "self_signed"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED);
+  expect_findings(&r, (const char *[]){"cert_self_signed", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED, "subject"),
+                      ev(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED, "issuer"));
+  run_free(&r);
+}
+
+static void test_diagnose_cert_untrusted_issuer(void **state) {
+  (void)state;
+  dcase_t c = {.host = "unknown-root.tlsdiag.test", .mode = TDS_HTTP, .cert = "unknown_root"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  expect_findings(&r, (const char *[]){"cert_untrusted_issuer", NULL});
+  assert_non_null(strstr(ev(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER, "missing_issuer"),
+                         "tlsdiag Unknown Root CA"));
+  run_free(&r);
+}
+
+/* The server sends its root too: the chain ends in a root we don't trust. */
+static void test_diagnose_untrusted_root_sent(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "with_root",
+               .cafile = NULL};
+  c.cafile = unknown_root_file(); /* trust something else */
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  assert_non_null(strstr(ev(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER, "root"),
+                         "tlsdiag Test Root CA"));
+  run_free(&r);
+}
+
+static void test_diagnose_cert_incomplete_chain(void **state) {
+  (void)state;
+  dcase_t c = {.host = "incomplete.tlsdiag.test", .mode = TDS_HTTP, .cert = "no_intermediate"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  expect_findings(&r, (const char *[]){"cert_incomplete_chain", NULL});
+  assert_non_null(strstr(ev(&r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "missing_issuer"),
+                         "tlsdiag Test Intermediate CA"));
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_ca_issuers"),
+                      "http://aia.tlsdiag.test/intermediate.der");
+  run_free(&r);
+}
+
+static void test_diagnose_cert_hostname_mismatch(void **state) {
+  (void)state;
+  dcase_t c = {.host = "wrong-host.tlsdiag.test", .mode = TDS_HTTP, .cert = "wrong_host"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  expect_findings(&r, (const char *[]){"cert_hostname_mismatch", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "name"),
+                      "wrong-host.tlsdiag.test");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "sans"),
+                      "other.example");
+  json_t *sans = NULL;
+  json_t *f = json_array_get(tt_jget(r.cli, "findings"), 0);
+  sans = json_object_get(json_object_get(f, "evidence"), "sans");
+  assert_true(json_is_array(sans));
+  assert_string_equal(json_string_value(json_array_get(sans, 0)), "other.example");
+  run_free(&r);
+}
+
+/* An IDN name whose A-label is not in the SANs: both forms in evidence. */
+static void test_diagnose_idn_hostname_mismatch(void **state) {
+  (void)state;
+  dcase_t c = {.host = "m\xc3\xbcnchen.tlsdiag.test", .mode = TDS_HTTP, .cert = "idn"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "ace_name"),
+                      "xn--mnchen-3ya.tlsdiag.test");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "sans"),
+                      "xn--bcher-kva.tlsdiag.test");
+  run_free(&r);
+}
+
+static void test_diagnose_wildcard_matches_one_label(void **state) {
+  (void)state;
+  dcase_t ok = {.host = "a.wild.tlsdiag.test", .mode = TDS_HTTP, .cert = "wildcard"};
+  run_t r;
+  run_case(&ok, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  run_free(&r);
+  /* RFC 6125: the wildcard covers one label only. */
+  dcase_t deep = {.host = "a.b.wild.tlsdiag.test", .mode = TDS_HTTP, .cert = "wildcard"};
+  run_case(&deep, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  run_free(&r);
+  dcase_t bare = {.host = "wild.tlsdiag.test", .mode = TDS_HTTP, .cert = "wildcard"};
+  run_case(&bare, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  run_free(&r);
+}
+
+/* No SAN at all: browsers ignore the CN, so does tlsdiag. */
+static void test_diagnose_cn_only_is_mismatch(void **state) {
+  (void)state;
+  dcase_t c = {.host = "cn-only.tlsdiag.test", .mode = TDS_HTTP, .cert = "cn_only"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "common_name"),
+                      "cn-only.tlsdiag.test");
+  run_free(&r);
+}
+
+static void test_diagnose_cert_revoked(void **state) {
+  (void)state;
+  dcase_t c = {.host = "revoked.tlsdiag.test", .mode = TDS_HTTP, .cert = "revoked"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_REVOKED);
+  expect_findings(&r, (const char *[]){"cert_revoked", NULL});
+  char want[32];
+  iso(tdcerts_now(tt_pki) - DAY, want);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_REVOKED, "revoked_at"), want);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_REVOKED, "source"), "ocsp_staple");
+  run_free(&r);
+}
+
+static void test_diagnose_cert_weak_signature(void **state) {
+  (void)state;
+  dcase_t c = {.host = "sha1.tlsdiag.test", .mode = TDS_HTTP, .cert = "sha1"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE);
+  expect_findings(&r, (const char *[]){"cert_weak_signature", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE, "signature_algorithm"),
+                      "ECDSA-SHA1");
+  run_free(&r);
+}
+
+static void test_diagnose_cert_weak_key(void **state) {
+  (void)state;
+  dcase_t c = {.host = "weak-key.tlsdiag.test", .mode = TDS_HTTP, .cert = "rsa1024"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY);
+  expect_findings(&r, (const char *[]){"cert_weak_key", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY, "key_bits"), "1024");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY, "key_type"), "RSA");
+  run_free(&r);
+}
+
+static void test_diagnose_cert_expires_soon(void **state) {
+  (void)state;
+  dcase_t c = {.host = "soon.tlsdiag.test", .mode = TDS_HTTP, .cert = "expiring_soon"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  expect_findings(&r, (const char *[]){"cert_expires_soon", NULL});
+  assert_int_equal(sev(&r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON), TLSDIAG_SEVERITY_WARNING);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, "days_left"), "9");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, "warn_days"), "30");
+  run_free(&r);
+}
+
+static void test_diagnose_tls_legacy_version(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
+               .priority = TDS_PRIORITY_TLS10_ONLY, .tls_min = TLSDIAG_TLS1_0};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  expect_findings(&r, (const char *[]){"tls_legacy_version", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_LEGACY_VERSION, "version"), "TLS1.0");
+  run_free(&r);
+}
+
+/* A TLS 1.0-only server against the default client (1.2-1.3). */
+static void test_diagnose_tls_version_mismatch_old_server(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
+               .priority = TDS_PRIORITY_TLS10_ONLY};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH);
+  expect_findings(&r, (const char *[]){"tls_version_mismatch", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "server_accepts"),
+                      "TLS1.0");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "client_allows"),
+                      "TLS1.3, TLS1.2");
+  assert_non_null(strstr(tlsdiag_result_finding_message(r.r, 0),
+                         "server accepts {TLS1.0}; client allows {TLS1.3, TLS1.2}"));
+  run_free(&r);
+}
+
+/* A TLS 1.2-only server against a client demanding 1.3. */
+static void test_diagnose_tls_version_mismatch_client_min(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
+               .priority = TDS_PRIORITY_TLS12_ONLY, .tls_min = TLSDIAG_TLS1_3};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "server_accepts"),
+                      "TLS1.2");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "client_allows"),
+                      "TLS1.3");
+  run_free(&r);
+}
+
+static void test_diagnose_tls_cipher_mismatch(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid_rsa",
+               .priority = TDS_PRIORITY_CIPHER_MISMATCH};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH);
+  expect_findings(&r, (const char *[]){"tls_cipher_mismatch", NULL});
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH, "server_accepts"),
+                      "TLS1.2");
+  run_free(&r);
+}
+
+static void test_diagnose_tls_handshake_failure_alert(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_ALERT, .alert = 80 /* internal_error */};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE, "alert"),
+                      "internal_error");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE, "server_accepts"), "");
+  run_free(&r);
+}
+
+static void test_diagnose_tls_protocol_error(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_GARBAGE};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR);
+  run_free(&r);
+}
+
+static void test_diagnose_tls_connection_closed(void **state) {
+  (void)state;
+  dcase_t c = {.host = "localhost", .mode = TDS_CLOSE};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
+  run_free(&r);
+}
+
+static void test_diagnose_http_too_large(void **state) {
+  (void)state;
+  size_t n = 1024 * 1024;
+  char *big = malloc(n + 64);
+  int k = snprintf(big, 64, "HTTP/1.1 200 OK\r\nX-Big: ");
+  memset(big + k, 'a', n);
+  dcase_t c = {.host = "localhost", .mode = TDS_RAW_RESPONSE, .cert = "valid",
+               .raw = big, .raw_len = n + (size_t)k};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_HTTP_TOO_LARGE);
+  run_free(&r);
+  free(big);
+}
+
+static void test_diagnose_http_malformed(void **state) {
+  (void)state;
+  const char *raw = "SSH-2.0-OpenSSH_9.2\r\n\r\n";
+  dcase_t c = {.host = "localhost", .mode = TDS_RAW_RESPONSE, .cert = "valid",
+               .raw = raw, .raw_len = strlen(raw)};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_HTTP_MALFORMED);
+  run_free(&r);
+}
+
+/* An expired certificate for the wrong name from an unknown issuer: every
+ * problem is a finding; the documented order picks the root cause. */
+static void test_diagnose_several_problems_ordered(void **state) {
+  (void)state;
+  dcase_t c = {.host = "elsewhere.tlsdiag.test", .mode = TDS_HTTP, .cert = "expired"};
+  c.cafile = unknown_root_file();
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  expect_findings(&r, (const char *[]){"cert_untrusted_issuer",
+                                        "cert_hostname_mismatch", "cert_expired",
+                                        NULL});
+  run_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_diagnose_ok),
+      cmocka_unit_test(test_diagnose_cert_expired),
+      cmocka_unit_test(test_diagnose_cert_not_yet_valid),
+      cmocka_unit_test(test_diagnose_clock_skew_explains_expiry),
+      cmocka_unit_test(test_diagnose_clock_skew_warning_only),
+      cmocka_unit_test(test_diagnose_expired_not_skew_when_clocks_agree),
+      cmocka_unit_test(test_diagnose_cert_self_signed),
+      cmocka_unit_test(test_diagnose_cert_untrusted_issuer),
+      cmocka_unit_test(test_diagnose_untrusted_root_sent),
+      cmocka_unit_test(test_diagnose_cert_incomplete_chain),
+      cmocka_unit_test(test_diagnose_cert_hostname_mismatch),
+      cmocka_unit_test(test_diagnose_idn_hostname_mismatch),
+      cmocka_unit_test(test_diagnose_wildcard_matches_one_label),
+      cmocka_unit_test(test_diagnose_cn_only_is_mismatch),
+      cmocka_unit_test(test_diagnose_cert_revoked),
+      cmocka_unit_test(test_diagnose_cert_weak_signature),
+      cmocka_unit_test(test_diagnose_cert_weak_key),
+      cmocka_unit_test(test_diagnose_cert_expires_soon),
+      cmocka_unit_test(test_diagnose_tls_legacy_version),
+      cmocka_unit_test(test_diagnose_tls_version_mismatch_old_server),
+      cmocka_unit_test(test_diagnose_tls_version_mismatch_client_min),
+      cmocka_unit_test(test_diagnose_tls_cipher_mismatch),
+      cmocka_unit_test(test_diagnose_tls_handshake_failure_alert),
+      cmocka_unit_test(test_diagnose_tls_protocol_error),
+      cmocka_unit_test(test_diagnose_tls_connection_closed),
+      cmocka_unit_test(test_diagnose_http_too_large),
+      cmocka_unit_test(test_diagnose_http_malformed),
+      cmocka_unit_test(test_diagnose_several_problems_ordered),
+  };
+  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+}
