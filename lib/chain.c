@@ -141,9 +141,9 @@ static char *first_cn(gnutls_x509_crt_t crt) {
   ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 1,
                                       raw, &sz);
   if (ret >= 0) {
-    unsigned tag;
-    const unsigned char *v;
-    size_t vlen;
+    unsigned tag = 0;
+    const unsigned char *v = NULL;
+    size_t vlen = 0;
     if (der_tlv(raw, sz, &tag, &v, &vlen) == sz)
       cn = directory_string(tag, v, vlen);
   }
@@ -191,9 +191,9 @@ static int same_raw_dn(gnutls_x509_crt_t crt) {
  * sig_weak's question, this one is only "who signed it". */
 static int signed_by_itself(gnutls_x509_crt_t crt, const unsigned char *der,
                             size_t len) {
-  unsigned tag;
-  const unsigned char *v, *tv;
-  size_t vlen, tlen;
+  unsigned tag = 0;
+  const unsigned char *v = NULL, *tv = NULL;
+  size_t vlen = 0, tlen = 0;
   if (!der_tlv(der, len, &tag, &v, &vlen) || tag != 0x30) return 0;
   size_t tbs_len = der_tlv(v, vlen, &tag, &tv, &tlen);
   if (!tbs_len || tag != 0x30 || tbs_len > UINT_MAX) return 0;

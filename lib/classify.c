@@ -337,11 +337,18 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
     const char *which = i == 0 ? "the certificate" : "the issuing certificate";
     td_finding_t *f = NULL;
     if (now > c->not_after) {
-      int64_t d = (now - c->not_after) / 86400; /* whole days ago */
-      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
-                         "%s for %s expired %lld day%s ago (%s)", which,
-                         cert_label(c), (long long)d, d == 1 ? "" : "s",
-                         c->not_after_iso);
+      int64_t d = -td_days_between(now, c->not_after);
+      if (d == 0)
+        f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED,
+                           TLSDIAG_SEVERITY_ERROR,
+                           "%s for %s expired less than a day ago (%s)", which,
+                           cert_label(c), c->not_after_iso);
+      else
+        f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED,
+                           TLSDIAG_SEVERITY_ERROR,
+                           "%s for %s expired %lld day%s ago (%s)", which,
+                           cert_label(c), (long long)d, d == 1 ? "" : "s",
+                           c->not_after_iso);
       td_ev_int(f, "days", -d);
     } else if (now < c->not_before) {
       /* "valid in N days" rounds up: 9.5 days away is "in 10 days" */

@@ -40,7 +40,7 @@ char *td_asprintf(const char *fmt, ...) TD_PRINTF(1, 2);
 int td_strcasecmp(const char *a, const char *b);
 /* ISO 8601 UTC "2026-01-02T03:04:05Z" into out (>= 21 bytes). */
 void td_time_iso(int64_t t, char out[32]);
-/* Days from now to t, rounded down (negative when t is past). */
+/* Whole days from now to t, truncated toward zero (negative when past). */
 int64_t td_days_between(int64_t now, int64_t t);
 /* Monotonic clock in microseconds. */
 int64_t td_mono_us(void);

@@ -477,9 +477,9 @@ static void text_phases(tw_t *w, const tlsdiag_result_t *r) {
     sgr(w, ANSI_RESET);
     phase_detail(w, r, (tlsdiag_phase_t)p);
     td_buf_putc(w->b, '\n');
-    /* each failed connection attempt, when there was more than one try or
-     * the phase failed */
-    if (p == TLSDIAG_PHASE_TCP && r->nattempts) {
+    /* each failed attempt, when several addresses were tried (with one,
+     * the phase line already says it) */
+    if (p == TLSDIAG_PHASE_TCP && r->nattempts > 1) {
       for (size_t i = 0; i < r->nattempts; i++) {
         const td_attempt_t *a = &r->attempts[i];
         if (a->status == TLSDIAG_STATUS_OK) continue;

@@ -202,12 +202,14 @@ tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
 size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
   if (!rs || rs->done) return 0;
   ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-  int bits = ares_getsock(rs->ch, socks, ARES_GETSOCK_MAXNUM);
+  unsigned bits = (unsigned)ares_getsock(rs->ch, socks, ARES_GETSOCK_MAXNUM);
   size_t n = 0;
-  for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
+  for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
     short ev = 0;
-    if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
-    if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+    /* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into bit 31 (UB);
+     * the same test on unsigned bits. */
+    if (bits & (1u << i)) ev |= POLLIN;
+    if (bits & (1u << (i + ARES_GETSOCK_MAXNUM))) ev |= POLLOUT;
     if (!ev) continue;
     fds[n].fd = socks[i];
     fds[n].events = ev;

@@ -109,7 +109,10 @@ int td_result_event(tlsdiag_result_t *r, double t_ms, td_dir_t dir,
     va_end(ap);
     e->detail = td_buf_steal(&b, NULL);
   }
-  if (!e->what) return -1;
+  if (!e->what) {
+    free(e->detail);
+    return -1;
+  }
   r->nevents++;
   return 0;
 }

@@ -148,8 +148,15 @@ void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
   default: r->tls_version_num = 0; break;
   }
   set_str(&r->tls_cipher, gnutls_ciphersuite_get(s));
-  set_str(&r->tls_kx, gnutls_kx_get_name(gnutls_kx_get(s)));
   gnutls_group_t g = gnutls_group_get(s);
+  if (v == GNUTLS_TLS1_3) {
+    /* TLS 1.3 separates key exchange from authentication; GnuTLS still
+     * names a 1.2-style pair ("ECDHE-RSA"), which would mislead. */
+    const char *gn = g ? gnutls_group_get_name(g) : NULL;
+    set_str(&r->tls_kx, gn && strncmp(gn, "FFDHE", 5) == 0 ? "DHE" : "ECDHE");
+  } else {
+    set_str(&r->tls_kx, gnutls_kx_get_name(gnutls_kx_get(s)));
+  }
   set_str(&r->tls_group, g ? gnutls_group_get_name(g) : NULL);
   gnutls_datum_t p;
   if (gnutls_alpn_get_selected_protocol(s, &p) == 0 && p.size < 256) {

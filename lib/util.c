@@ -53,9 +53,9 @@ void td_time_iso(int64_t t, char out[32]) {
 }
 
 int64_t td_days_between(int64_t now, int64_t t) {
-  int64_t d = t - now;
-  /* floor division: 1 second past expiry is day -1, not day 0 */
-  return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+  /* Whole days, truncated toward zero: 89.9 days left is 89; expired
+   * 10.1 days ago is -10, as "expired 10 days ago" says. */
+  return (t - now) / 86400;
 }
 
 int64_t td_mono_us(void) {

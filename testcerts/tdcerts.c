@@ -527,10 +527,10 @@ out:
 /* Every date must be encodable and fit time_t. */
 static int now_ok(int64_t now)
 {
-  int64_t last = now + 10 * YEAR;
-
+  /* Range first: the sum below must not overflow for hostile input. */
   if (now < 10 * YEAR || now > MAX_DATE - 10 * YEAR)
     return 0;
+  int64_t last = now + 10 * YEAR;
   return (int64_t)(time_t)last == last;
 }
 

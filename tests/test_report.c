@@ -533,6 +533,28 @@ static void test_report_text_shows_phases_not_run(void **state) {
   tlsdiag_result_free(r);
 }
 
+static void test_report_text_lists_failed_attempts(void **state) {
+  (void)state;
+  tlsdiag_result_t *r = ok_result();
+  td_attempt_t *a = realloc(r->attempts, 2 * sizeof(*a));
+  assert_non_null(a);
+  r->attempts = a;
+  a[1] = a[0];
+  memset(&a[0], 0, sizeof(a[0]));
+  snprintf(a[0].addr, sizeof(a[0].addr), "::1");
+  a[0].status = TLSDIAG_STATUS_FAILED;
+  a[0].error = dup("Connection refused (ECONNREFUSED)");
+  a[0].ms = 0.25;
+  r->nattempts = 2;
+  char *t = text(r, 0);
+  assert_non_null(strstr(t, "\n  TCP         0.4 ms  ok       127.0.0.1  from "
+                            "127.0.0.1:40000\n          ↳ ::1  failed: "
+                            "Connection refused (ECONNREFUSED) (0.2 ms)\n"
+                            "  TLS "));
+  free(t);
+  tlsdiag_result_free(r);
+}
+
 static void test_report_text_no_control_bytes_from_hostile_fields(void **s) {
   (void)s;
   tlsdiag_result_t *r = hostile_result();
@@ -744,6 +766,7 @@ int main(void) {
       cmocka_unit_test(test_report_text_summaries),
       cmocka_unit_test(test_report_text_verbose_shows_whole_chain),
       cmocka_unit_test(test_report_text_shows_phases_not_run),
+      cmocka_unit_test(test_report_text_lists_failed_attempts),
       cmocka_unit_test(test_report_text_no_control_bytes_from_hostile_fields),
       cmocka_unit_test(test_report_text_color_only_with_flag),
       cmocka_unit_test(test_report_text_lines_fit_100_columns),

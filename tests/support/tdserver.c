@@ -368,7 +368,7 @@ static int tls_handshake(conn_t *c) {
   gnutls_transport_set_pull_function(ss, tls_pull);
   gnutls_transport_set_pull_timeout_function(ss, tls_pull_timeout);
   gnutls_transport_set_push_function(ss, tls_push);
-  gnutls_handshake_set_timeout(ss, GNUTLS_INDEFINITE_TIMEOUT); /* ours */
+  gnutls_handshake_set_timeout(ss, 0); /* our deadline applies instead */
 
   int rc;
   do {

@@ -1,0 +1,51 @@
+#!/bin/bash
+# test_install: `cmake --install` the build into a temporary prefix, then
+# build a consumer through pkg-config and through find_package(tlsdiag)
+# (shared and static), and run one check with each against a local server.
+set -euo pipefail
+build=$1
+src=$2
+tmp=$(mktemp -d /tmp/tlsdiag-install-XXXXXX)
+srv=
+trap '[ -n "$srv" ] && kill $srv 2>/dev/null || true; rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+for f in tlsdiag.h tlsdiag_version.h libtlsdiag.so libtlsdiag.a tlsdiag.pc \
+         tlsdiag-config.cmake tlsdiag-config-version.cmake tlsdiag-targets.cmake; do
+  [ -n "$(find "$prefix" -name "$f")" ] || { echo "not installed: $f"; exit 1; }
+done
+[ -x "$prefix/bin/tlsdiag" ] || { echo "not installed: bin/tlsdiag"; exit 1; }
+pcdir=$(dirname "$(find "$prefix" -name tlsdiag.pc | head -1)")
+libdir=$(dirname "$(find "$prefix" -name libtlsdiag.so | head -1)")
+
+# A loopback server with a freshly generated test PKI.
+mkdir -p "$tmp/certs"
+coproc SRV { exec "$build/tests/tdserve" --root-out "$tmp/certs/root.pem" --case valid --stdin; }
+srv=$SRV_PID
+read -r port <&"${SRV[0]}"
+[ -n "$port" ] || { echo "tdserve did not start"; exit 1; }
+
+# 1. pkg-config
+cc_flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags tlsdiag)
+ld_flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --libs tlsdiag)
+cc -std=c11 $cc_flags "$src/tests/install/consumer.c" -o "$tmp/consumer_pc" $ld_flags
+out=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer_pc" localhost "$port" "$tmp/certs/root.pem")
+echo "pkg-config consumer: $out"
+case "$out" in *"cause=ok tls=TLS1.3 http=200"*) ;; *) echo "unexpected: $out"; exit 1;; esac
+
+# 2. CMake find_package, shared and static
+cmake -S "$src/tests/install" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$tmp/cb" >/dev/null
+for exe in consumer_cmake consumer_static; do
+  out=$(LD_LIBRARY_PATH=$libdir "$tmp/cb/$exe" localhost "$port" "$tmp/certs/root.pem")
+  echo "$exe: $out"
+  case "$out" in *"cause=ok tls=TLS1.3 http=200"*) ;; *) echo "unexpected: $out"; exit 1;; esac
+done
+# The static consumer must not need the shared library.
+if ldd "$tmp/cb/consumer_static" | grep -q libtlsdiag; then
+  echo "static consumer links libtlsdiag.so"; exit 1
+fi
+# The shared library exports only the public API.
+bad=$(nm -D --defined-only "$libdir/libtlsdiag.so" | awk '{print $3}' | grep -v '^tlsdiag_' | grep -v '^_' || true)
+[ -z "$bad" ] || { echo "unexpected exports: $bad"; exit 1; }
+echo "install test passed"
