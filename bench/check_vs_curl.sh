@@ -14,7 +14,10 @@
 #
 # Environment: WARMUP (default 5 runs of each tool, not timed),
 # TLSDIAG_BENCH_ENFORCE=1 makes a missed target exit 3 (default: report only),
-# CC (compiler for the timing helper, default cc).
+# CC (compiler for the timing helper, default cc),
+# TDSERVE_NODELAY=1 runs tdserve with TCP_NODELAY on its accepted sockets
+# (LD_PRELOAD of bench/tdserve_nodelay.c): a what-if for the 40 ms
+# delayed-ACK stalls explained in bench/README.md, not the reference figure.
 # Exit: 0 done, 1 setup error (missing tool, server did not start),
 # 2 a run failed, 3 target missed with TLSDIAG_BENCH_ENFORCE=1.
 set -euo pipefail
@@ -88,7 +91,16 @@ fi
 
 # ---- the server ------------------------------------------------------------
 root=$tmp/root.pem
-coproc SRV { exec "$tdserve" --root-out "$root" --case valid --stdin; }
+srv_env=()
+srv_desc="as built"
+if [ "${TDSERVE_NODELAY:-0}" = 1 ]; then
+  "${CC:-cc}" -O2 -shared -fPIC -o "$tmp/tdserve_nodelay.so" \
+    "$here/tdserve_nodelay.c" -ldl 2>"$tmp/cc.err" ||
+    { cat "$tmp/cc.err" >&2; die "TDSERVE_NODELAY=1 needs a C compiler"; }
+  srv_env=(env "LD_PRELOAD=$tmp/tdserve_nodelay.so")
+  srv_desc="WHAT-IF: TCP_NODELAY forced on accepted sockets (TDSERVE_NODELAY=1)"
+fi
+coproc SRV { exec "${srv_env[@]}" "$tdserve" --root-out "$root" --case valid --stdin; }
 srv_pid=$SRV_PID
 srv_w=${SRV[1]}
 port=
@@ -117,7 +129,7 @@ echo "          curl's TLS library is ${curl_tls:-unknown}; tlsdiag uses GnuTLS 
 echo "tlsdiag   $("$tlsdiag" version) ($tlsdiag, build type ${build_type:-unknown})"
 echo "machine   nproc=$(nproc), ${cpu:-unknown cpu}, kernel $(uname -r)"
 echo "clock     $clock_desc"
-echo "server    tdserve (case valid) on 127.0.0.1:$port, root CA $root"
+echo "server    tdserve (case valid) on 127.0.0.1:$port, $srv_desc"
 echo "curl cmd  curl -sS -o /dev/null -I --cacert ROOT --resolve $pin https://$host:$port/"
 echo "td cmd    tlsdiag check --cacert ROOT --resolve $pin $host:$port  >/dev/null"
 
@@ -153,7 +165,9 @@ for ((i = 0; i < runs; i++)); do
 done
 
 # ---- statistics ------------------------------------------------------------
-# stats FILE -> "median mean p90 min max" in ms (p90: nearest rank).
+# stats FILE -> "median mean p90 min max slow" in ms (p90: nearest rank;
+# slow: how many runs took more than 3x the fastest one, which is how
+# stalls such as a 40 ms delayed ACK show up).
 stats() {
   sort -n "$1" | awk '
     { v[NR] = $1; s += $1 }
@@ -161,15 +175,17 @@ stats() {
       n = NR
       med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
       k = int(0.9 * n); if (k < 0.9 * n) k++; if (k < 1) k = 1
-      printf "%.3f %.3f %.3f %.3f %.3f\n", med / 1e6, s / n / 1e6, v[k] / 1e6, v[1] / 1e6, v[n] / 1e6
+      slow = 0
+      for (i = 1; i <= n; i++) if (v[i] > 3 * v[1]) slow++
+      printf "%.3f %.3f %.3f %.3f %.3f %d\n", med / 1e6, s / n / 1e6, v[k] / 1e6, v[1] / 1e6, v[n] / 1e6, slow
     }'
 }
-read -r c_med c_mean c_p90 c_min c_max < <(stats "$tmp/curl.ns")
-read -r t_med t_mean t_p90 t_min t_max < <(stats "$tmp/td.ns")
+read -r c_med c_mean c_p90 c_min c_max c_slow < <(stats "$tmp/curl.ns")
+read -r t_med t_mean t_p90 t_min t_max t_slow < <(stats "$tmp/td.ns")
 echo
-printf '%-8s %6s %10s %10s %10s %10s %10s\n' tool runs median mean p90 min max
-printf '%-8s %6d %8s ms %8s ms %8s ms %8s ms %8s ms\n' curl "$runs" "$c_med" "$c_mean" "$c_p90" "$c_min" "$c_max"
-printf '%-8s %6d %8s ms %8s ms %8s ms %8s ms %8s ms\n' tlsdiag "$runs" "$t_med" "$t_mean" "$t_p90" "$t_min" "$t_max"
+printf '%-8s %6s %11s %11s %11s %11s %11s %8s\n' tool runs median mean p90 min max '>3x min'
+printf '%-8s %6d %8s ms %8s ms %8s ms %8s ms %8s ms %8d\n' curl "$runs" "$c_med" "$c_mean" "$c_p90" "$c_min" "$c_max" "$c_slow"
+printf '%-8s %6d %8s ms %8s ms %8s ms %8s ms %8s ms %8d\n' tlsdiag "$runs" "$t_med" "$t_mean" "$t_p90" "$t_min" "$t_max" "$t_slow"
 r_med=$(awk -v a="$t_med" -v b="$c_med" 'BEGIN { printf "%.3f", a / b }')
 r_mean=$(awk -v a="$t_mean" -v b="$c_mean" 'BEGIN { printf "%.3f", a / b }')
 r_p90=$(awk -v a="$t_p90" -v b="$c_p90" 'BEGIN { printf "%.3f", a / b }')

@@ -15,5 +15,16 @@ int td_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int td_cli_write(const char *s, size_t n);
 /* `tlsdiag demo`: local servers for every diagnosis, one table. */
 int td_cli_demo(int argc, char **argv);
+/* `tlsdiag sweep`: many targets concurrently, JSON Lines (sweep.c). */
+int td_cli_sweep(int argc, char **argv);
+/* `tlsdiag hsts lookup|update` (hsts_cmd.c). */
+int td_cli_hsts(int argc, char **argv);
+
+struct tlsdiag_hsts;
+/* Loads the HSTS preload list for a check: `path` (from --hsts-list) if
+ * given, else $TLSDIAG_HSTS_LIST, else the cache written by `tlsdiag hsts
+ * update`. *out stays NULL when no list is configured and the default is
+ * absent. Returns 0, or TD_EXIT_USAGE after printing why. */
+int td_cli_hsts_load(const char *path, struct tlsdiag_hsts **out);
 
 #endif

@@ -19,7 +19,7 @@ static void usage(FILE *o) {
       "\n"
       "check options:\n"
       "  --json                 JSON report (one line; --pretty to indent)\n"
-      "  --format FMT           text (default), json, mermaid\n"
+      "  --format FMT           text (default), json, mermaid, nagios, prometheus\n"
       "  --cacert FILE          trust these CA certificates instead of the system's\n"
       "  --capath DIR           trust the CA certificates in DIR\n"
       "  --resolve H:P:ADDR     use ADDR for H:P without DNS (repeatable)\n"
@@ -31,6 +31,9 @@ static void usage(FILE *o) {
       "  --method M             HEAD (default) or GET; --path P (default /)\n"
       "  --now TIME             judge certificate dates at TIME (ISO 8601 UTC)\n"
       "  --warn-days N          cert_expires_soon threshold (default 30)\n"
+      "  --crit-days N          expiry CRITICAL threshold for nagios (default 7)\n"
+      "  --hsts-list FILE       HSTS preload list (default: $TLSDIAG_HSTS_LIST,\n"
+      "                         then the cache of `tlsdiag hsts update`)\n"
       "  --clock-skew S         clock_skew threshold in seconds (default 300)\n"
       "  -4, -6                 IPv4 or IPv6 addresses only\n"
       "  --no-http              stop after the TLS handshake\n"
@@ -39,7 +42,8 @@ static void usage(FILE *o) {
       "  -v, --verbose          the whole chain in the text report\n"
       "\n"
       "exit status: 0 no error found (warnings allowed), 2 the check found an\n"
-      "error (connection or certificate), 1 usage or setup error.\n",
+      "error (connection or certificate), 1 usage or setup error.\n"
+      "With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
       o);
 }
 
@@ -91,7 +95,7 @@ int td_cli_write(const char *s, size_t n) {
 enum {
   O_JSON = 256, O_FORMAT, O_CACERT, O_CAPATH, O_RESOLVE, O_DNS, O_SNI,
   O_NOSNI, O_TLSMIN, O_TLSMAX, O_CTO, O_MAXTIME, O_METHOD, O_PATH, O_NOW,
-  O_WARN, O_SKEW, O_NOHTTP, O_NOPROBE, O_COLOR, O_PRETTY
+  O_WARN, O_SKEW, O_NOHTTP, O_NOPROBE, O_COLOR, O_PRETTY, O_CRIT, O_HSTS
 };
 
 static int cmd_check(int argc, char **argv) {
@@ -114,6 +118,8 @@ static int cmd_check(int argc, char **argv) {
       {"now", required_argument, 0, O_NOW},
       {"warn-days", required_argument, 0, O_WARN},
       {"clock-skew", required_argument, 0, O_SKEW},
+      {"crit-days", required_argument, 0, O_CRIT},
+      {"hsts-list", required_argument, 0, O_HSTS},
       {"no-http", no_argument, 0, O_NOHTTP},
       {"no-probe", no_argument, 0, O_NOPROBE},
       {"color", required_argument, 0, O_COLOR},
@@ -127,6 +133,7 @@ static int cmd_check(int argc, char **argv) {
   int color = -1; /* auto */
   const char *pins[65];
   size_t npins = 0;
+  const char *hsts_path = NULL;
   int c, v;
   optind = 1;
   while ((c = getopt_long(argc, argv, "46vh", longopts, NULL)) != -1) {
@@ -137,7 +144,10 @@ static int cmd_check(int argc, char **argv) {
       if (!strcmp(optarg, "text")) fmt = TLSDIAG_FORMAT_TEXT;
       else if (!strcmp(optarg, "json")) fmt = TLSDIAG_FORMAT_JSON;
       else if (!strcmp(optarg, "mermaid")) fmt = TLSDIAG_FORMAT_MERMAID;
-      else return td_cli_error("unknown format '%s' (text, json, mermaid)", optarg);
+      else if (!strcmp(optarg, "nagios")) fmt = TLSDIAG_FORMAT_NAGIOS;
+      else if (!strcmp(optarg, "prometheus")) fmt = TLSDIAG_FORMAT_PROMETHEUS;
+      else return td_cli_error("unknown format '%s' (text, json, mermaid, "
+                               "nagios, prometheus)", optarg);
       break;
     case O_CACERT:
       if (access(optarg, R_OK) != 0)
@@ -187,6 +197,12 @@ static int cmd_check(int argc, char **argv) {
         return td_cli_error("bad --warn-days '%s'", optarg);
       o.warn_days = v;
       break;
+    case O_CRIT:
+      if (parse_int(optarg, 0, 100000, &v))
+        return td_cli_error("bad --crit-days '%s'", optarg);
+      o.crit_days = v;
+      break;
+    case O_HSTS: hsts_path = optarg; break;
     case O_SKEW:
       if (parse_int(optarg, 0, 100000000, &v))
         return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
@@ -229,8 +245,15 @@ static int cmd_check(int argc, char **argv) {
   if (color < 0) color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   if (color) fflags |= TLSDIAG_FMT_COLOR;
 
+  tlsdiag_hsts_t *hsts = NULL;
+  if (td_cli_hsts_load(hsts_path, &hsts) != 0) {
+    tlsdiag_free(host);
+    return TD_EXIT_USAGE;
+  }
+  o.hsts = hsts;
   tlsdiag_result_t *r = NULL;
   err = tlsdiag_check(host, &o, &r);
+  tlsdiag_hsts_free(hsts);
   if (err) {
     fprintf(stderr, "tlsdiag: %s: %s\n", host, tlsdiag_strerror(err));
     tlsdiag_free(host);
@@ -240,7 +263,10 @@ static int cmd_check(int argc, char **argv) {
   char *out = NULL;
   size_t len = 0;
   err = tlsdiag_result_format(r, fmt, fflags, &out, &len);
-  int rc = tlsdiag_result_ok(r) ? TD_EXIT_OK : TD_EXIT_FAIL;
+  /* Nagios plugins speak in states; everything else in ok/failed. */
+  int rc = fmt == TLSDIAG_FORMAT_NAGIOS ? tlsdiag_result_nagios_state(r)
+           : tlsdiag_result_ok(r)       ? TD_EXIT_OK
+                                        : TD_EXIT_FAIL;
   tlsdiag_result_free(r);
   if (err) {
     fprintf(stderr, "tlsdiag: %s\n", tlsdiag_strerror(err));
@@ -259,6 +285,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) return td_cli_demo(argc - 1, argv + 1);
+  if (!strcmp(cmd, "sweep")) return td_cli_sweep(argc - 1, argv + 1);
+  if (!strcmp(cmd, "hsts")) return td_cli_hsts(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("tlsdiag %s\n", tlsdiag_version_str());
     return 0;

@@ -43,6 +43,7 @@ struct td_check {
   int64_t attempt_start;
 
   gnutls_certificate_credentials_t cred;
+  int cred_shared; /* cred belongs to the caller (a multi handle) */
   gnutls_session_t sess;
   td_tls_hook_t hook;
   char *priority;
@@ -112,7 +113,7 @@ void td_check_free(td_check_t *c) {
   if (!c) return;
   close_conn(c);
   td_resolver_free(c->rs);
-  if (c->cred) gnutls_certificate_free_credentials(c->cred);
+  if (c->cred && !c->cred_shared) gnutls_certificate_free_credentials(c->cred);
   free(c->priority);
   free(c->req);
   free(c->dns_servers);
@@ -126,6 +127,13 @@ static void finish(td_check_t *c);
 
 tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
                            td_check_t **out) {
+  return td_check_new_cred(host, opts, NULL, out);
+}
+
+tlsdiag_err_t td_check_new_cred(const char *host,
+                                const tlsdiag_options_t *opts,
+                                gnutls_certificate_credentials_t shared,
+                                td_check_t **out) {
   tlsdiag_options_t def;
   tlsdiag_err_t err = TLSDIAG_OK;
   *out = NULL;
@@ -171,6 +179,8 @@ tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
   r->tls_min = vmin;
   r->tls_max = vmax;
   r->warn_days = opts->warn_days;
+  r->crit_days = opts->crit_days;
+  r->hsts_list = opts->hsts;
   r->clock_skew_s = opts->clock_skew_s;
   r->started_wall = td_wall_now();
   r->clock_overridden = opts->now != 0;
@@ -211,8 +221,13 @@ tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
   else r->sni = td_strdup(r->host_is_ip ? "" : r->ace_host);
   if (!r->sni) goto nomem;
 
-  err = td_tls_cred_new(opts, &c->cred);
-  if (err) goto fail;
+  if (shared) {
+    c->cred = shared;
+    c->cred_shared = 1;
+  } else {
+    err = td_tls_cred_new(opts, &c->cred);
+    if (err) goto fail;
+  }
 
   /* Resolve pins first: they replace DNS for their host:port. */
   int pinned = 0;
@@ -739,6 +754,7 @@ static void finish(td_check_t *c) {
   }
   r->total_ms = now_ms(c);
   td_classify(r);
+  r->hsts_list = NULL; /* borrowed for the check only */
 }
 
 /* ---- driving ----------------------------------------------------------- */

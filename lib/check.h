@@ -3,6 +3,7 @@
 #ifndef TD_CHECK_H
 #define TD_CHECK_H
 
+#include <gnutls/gnutls.h>
 #include <poll.h>
 
 #include "internal.h"
@@ -13,6 +14,13 @@ typedef struct td_check td_check_t;
  * done on return, e.g. a refused connection to a literal address). */
 tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
                            td_check_t **out);
+/* The same with trust-store credentials made once by the caller (with
+ * td_tls_cred_new from the same options) and shared by many checks; the
+ * caller frees them after the last check using them is freed. */
+tlsdiag_err_t td_check_new_cred(const char *host,
+                                const tlsdiag_options_t *opts,
+                                gnutls_certificate_credentials_t shared,
+                                td_check_t **out);
 int td_check_done(const td_check_t *c);
 /* The descriptors to wait for (up to max); 0 when nothing (then only the
  * deadline matters). */

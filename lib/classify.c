@@ -623,6 +623,7 @@ void td_classify(tlsdiag_result_t *r) {
     classify_cert(r);
     classify_http(r);
   }
+  td_hsts_classify(r);
   /* Stable order: errors, warnings, info; by documented rank within. A
    * merge-free qsort is fine: equal keys keep no promised order. */
   if (r->nfindings > 1)

@@ -182,7 +182,11 @@ struct tlsdiag_result {
   int clock_overridden;
   int64_t started_wall; /* real wall clock at start, Unix seconds */
   int warn_days;
+  int crit_days;
   int clock_skew_s;
+  const tlsdiag_hsts_t *hsts_list; /* borrowed from the options: valid only
+                                      while the check runs (classify) */
+  struct td_hsts_report *hsts;     /* owned: what hsts.c found, or NULL */
   double total_ms;
 
   td_phase_t phase[TLSDIAG_PHASE_COUNT_];
@@ -327,6 +331,20 @@ int64_t td_http_parse_date(const char *s);
 /* Builds the request: "METHOD PATH HTTP/1.1\r\nHost: ...\r\n..." */
 char *td_http_request(const char *method, const char *path,
                       const char *host_header, size_t *len);
+
+/* ---- hsts.c: Strict-Transport-Security and the preload list ----------- */
+/* Judges the response's STS header and the host's preload status (from
+ * r->hsts_list) and adds the hsts_* findings; fills r->hsts. Called by
+ * td_classify after the other findings exist. */
+void td_hsts_classify(tlsdiag_result_t *r);
+void td_hsts_report_free(struct td_hsts_report *h);
+/* Appends the "hsts" member's value (an object, or null) for the report. */
+void td_hsts_json(td_buf_t *b, const tlsdiag_result_t *r, int pretty,
+                  int indent);
+
+/* ---- monitor.c: outputs monitoring systems read ----------------------- */
+void td_report_nagios(td_buf_t *b, const tlsdiag_result_t *r);
+void td_report_prometheus(td_buf_t *b, const tlsdiag_result_t *r);
 
 /* ---- classify.c: evidence -> findings + root cause (pure) -------------- */
 void td_classify(tlsdiag_result_t *r);

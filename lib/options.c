@@ -23,6 +23,7 @@ void tlsdiag_options_init(tlsdiag_options_t *o) {
   o->http_path = "/";
   o->warn_days = 30;
   o->clock_skew_s = 300;
+  o->crit_days = 7;
 }
 
 tlsdiag_err_t tlsdiag_global_init(void) {

@@ -87,6 +87,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
     free(r->events[i].detail);
   }
   free(r->events);
+  td_hsts_report_free(r->hsts);
   free(r);
 }
 
@@ -365,6 +366,8 @@ tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
     td_buf_putc(&b, '\n');
     break;
   case TLSDIAG_FORMAT_MERMAID: td_report_mermaid(&b, r); break;
+  case TLSDIAG_FORMAT_NAGIOS: td_report_nagios(&b, r); break;
+  case TLSDIAG_FORMAT_PROMETHEUS: td_report_prometheus(&b, r); break;
   default: return TLSDIAG_E_FORMAT;
   }
   *out = td_buf_steal(&b, len);

@@ -171,6 +171,10 @@ typedef struct tlsdiag_options {
   int warn_days;            /* 30: cert_expires_soon threshold */
   int clock_skew_s;         /* 300: clock_skew threshold in seconds */
   unsigned flags;           /* TLSDIAG_F_* */
+  int crit_days;            /* 7: expiry CRITICAL threshold (nagios) */
+  const struct tlsdiag_hsts *hsts; /* HSTS preload list to judge the host
+                               against (borrowed; see tlsdiag_hsts_load),
+                               or NULL for none */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
@@ -306,7 +310,9 @@ TLSDIAG_API const char *tlsdiag_result_http_header(const tlsdiag_result_t *r,
 typedef enum {
   TLSDIAG_FORMAT_TEXT = 0,   /* verdict line + observed sequence */
   TLSDIAG_FORMAT_JSON = 1,   /* one JSON object, one line, "\n"-terminated */
-  TLSDIAG_FORMAT_MERMAID = 2 /* Mermaid sequenceDiagram */
+  TLSDIAG_FORMAT_MERMAID = 2, /* Mermaid sequenceDiagram */
+  TLSDIAG_FORMAT_NAGIOS = 3,  /* one Nagios/Icinga plugin status line */
+  TLSDIAG_FORMAT_PROMETHEUS = 4 /* text exposition format */
 } tlsdiag_format_t;
 
 #define TLSDIAG_FMT_COLOR (1u << 0)  /* ANSI colour in TEXT */
@@ -319,6 +325,85 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
                                                 tlsdiag_format_t fmt,
                                                 unsigned flags, char **out,
                                                 size_t *len);
+
+/* Nagios/Icinga plugin state of a result: 0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN (the check could not tell). Expiry within crit_days of the
+ * options is CRITICAL, within warn_days WARNING. */
+TLSDIAG_API int tlsdiag_result_nagios_state(const tlsdiag_result_t *r);
+
+/* ---------------------------------------------------------------------------
+ * HSTS preload list (Chromium's transport_security_state_static.json).
+ * Load once, share read-only between any number of checks and threads.
+ */
+typedef struct tlsdiag_hsts tlsdiag_hsts_t;
+
+/* Loads and indexes a preload list file. On error *out is NULL and, when
+ * why is not NULL, *why points to a static description. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_load(const char *path,
+                                            tlsdiag_hsts_t **out,
+                                            const char **why);
+TLSDIAG_API void tlsdiag_hsts_free(tlsdiag_hsts_t *h);
+/* Is `name` preloaded? Returns 1 and, when not NULL, the matching entry's
+ * name (borrowed from h) and whether it includes subdomains; 0 if not. */
+TLSDIAG_API int tlsdiag_hsts_lookup(const tlsdiag_hsts_t *h, const char *name,
+                                    const char **entry,
+                                    int *include_subdomains);
+/* Number of force-https entries indexed. */
+TLSDIAG_API size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h);
+
+/* ---------------------------------------------------------------------------
+ * Many checks at once: one event loop, a bounded number in flight.
+ *
+ * Drive it from your own loop (tlsdiag_multi_fds, _timeout_ms, _process)
+ * or let tlsdiag_multi_run block until every check is done. A multi handle
+ * is used by one thread at a time; callbacks run on that thread, inside
+ * tlsdiag_multi_process/_run.
+ */
+typedef struct tlsdiag_multi tlsdiag_multi_t;
+
+/* Called once per added check when it finishes. The callback owns r and
+ * frees it with tlsdiag_result_free(). user is what tlsdiag_multi_add got.
+ */
+typedef void (*tlsdiag_multi_cb)(tlsdiag_result_t *r, void *user,
+                                 void *cb_data);
+
+/* max_in_flight: checks running at once (the rest wait in a queue);
+ * 0 means 64. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight,
+                                            tlsdiag_multi_cb cb,
+                                            void *cb_data,
+                                            tlsdiag_multi_t **out);
+/* Queues a check of host with opts (copied, with every string it points
+ * to). Errors in host or opts are reported here, not through the
+ * callback. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m,
+                                            const char *host,
+                                            const tlsdiag_options_t *opts,
+                                            void *user);
+/* Checks queued or running. */
+TLSDIAG_API size_t tlsdiag_multi_pending(const tlsdiag_multi_t *m);
+
+/* For an external loop: the descriptors to watch, as struct pollfd
+ * ({int fd; short events; short revents;}, see poll(2)) written into
+ * fds[0..max); returns how many were written (call again with a larger
+ * array if it equals max). */
+struct pollfd;
+TLSDIAG_API size_t tlsdiag_multi_fds(tlsdiag_multi_t *m, struct pollfd *fds,
+                                     size_t max);
+/* Milliseconds until tlsdiag_multi_process must be called even without
+ * activity; -1 when nothing is pending. */
+TLSDIAG_API int tlsdiag_multi_timeout_ms(tlsdiag_multi_t *m);
+/* Advances every check with the poll() results (fds as returned by
+ * tlsdiag_multi_fds with revents filled; n may be 0 on a timeout) and
+ * starts queued checks. Runs the callbacks of those that finished. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_multi_process(tlsdiag_multi_t *m,
+                                                const struct pollfd *fds,
+                                                size_t n);
+/* Runs its own poll() loop until nothing is pending. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m);
+/* Frees the handle; checks still pending are abandoned without callback.
+ */
+TLSDIAG_API void tlsdiag_multi_free(tlsdiag_multi_t *m);
 
 #ifdef __cplusplus
 }
