@@ -41,7 +41,8 @@ die() { echo "check_vs_curl: $*" >&2; exit 1; }
   die "RUNS must be an integer in 1..100000 (got '$runs')"
 [[ $warmup =~ ^[0-9]+$ ]] && ((warmup <= 1000)) ||
   die "WARMUP must be an integer in 0..1000 (got '$warmup')"
-build=$(cd "$build" 2>/dev/null && pwd) || die "no build directory '$1'"
+build_arg=$build
+build=$(cd "$build" 2>/dev/null && pwd) || die "no build directory '$build_arg'"
 tlsdiag=$build/cli/tlsdiag
 tdserve=$build/tests/tdserve
 [ -x "$tlsdiag" ] || die "$tlsdiag not found: build the project first"

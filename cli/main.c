@@ -238,7 +238,17 @@ static int cmd_check(int argc, char **argv) {
   uint16_t port = 443;
   tlsdiag_err_t err = tlsdiag_target_parse(argv[optind], 443, &host, &port);
   if (err) {
-    fprintf(stderr, "tlsdiag: '%s': %s\n", argv[optind], tlsdiag_strerror(err));
+    const char *t = argv[optind];
+    fprintf(stderr, "tlsdiag: '%s': %s\n", t,
+            !*t || *t == ':'                     ? "empty host name"
+            : err == TLSDIAG_E_HOST && *t == '[' ? "malformed IPv6 literal"
+                                                 : tlsdiag_strerror(err));
+    return TD_EXIT_USAGE;
+  }
+  const char *why = NULL;
+  if (tlsdiag_host_check(host, &why) != TLSDIAG_OK) {
+    fprintf(stderr, "tlsdiag: '%s': %s\n", argv[optind], why);
+    tlsdiag_free(host);
     return TD_EXIT_USAGE;
   }
   o.port = port;

@@ -85,7 +85,14 @@ tlsdiag_err_t tlsdiag_target_parse(const char *t, uint16_t default_port,
   }
   if (he == hs) return TLSDIAG_E_HOST;
   *host = td_strndup(hs, (size_t)(he - hs));
-  return *host ? TLSDIAG_OK : TLSDIAG_E_NOMEM;
+  if (!*host) return TLSDIAG_E_NOMEM;
+  /* Brackets mean an IPv6 literal, never a name to look up. */
+  if (t[0] == '[' && !td_is_ip_literal(*host)) {
+    free(*host);
+    *host = NULL;
+    return TLSDIAG_E_HOST;
+  }
+  return TLSDIAG_OK;
 }
 
 static int digits(const char *s, int n, int *out) {
@@ -137,4 +144,27 @@ tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out) {
   tm.tm_sec = se;
   *out = (int64_t)timegm(&tm);
   return TLSDIAG_OK;
+}
+
+tlsdiag_err_t tlsdiag_host_check(const char *host, const char **why) {
+  const char *w = NULL;
+  if (why) *why = NULL;
+  if (!host) return TLSDIAG_E_INVAL;
+  size_t n = strlen(host);
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+    char *lit = td_strndup(host + 1, n - 2);
+    int ok = lit && td_is_ip_literal(lit);
+    free(lit);
+    if (ok) return TLSDIAG_OK;
+    if (why) *why = "not an IPv6 address inside the brackets";
+    return TLSDIAG_E_HOST;
+  }
+  if (td_is_ip_literal(host)) return TLSDIAG_OK;
+  char *ace = td_idn_to_ascii(host, &w);
+  if (ace) {
+    free(ace);
+    return TLSDIAG_OK;
+  }
+  if (why) *why = w ? w : "malformed host name";
+  return TLSDIAG_E_HOST;
 }

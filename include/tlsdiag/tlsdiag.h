@@ -215,6 +215,12 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_target_parse(const char *target,
                                                uint16_t default_port,
                                                char **host, uint16_t *port);
 
+/* Checks a host (name, IDN or IP literal) as tlsdiag_check would. Returns
+ * TLSDIAG_OK, or TLSDIAG_E_HOST with *why (if not NULL) pointing to a
+ * static reason ("label longer than 63 bytes", ...). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_host_check(const char *host,
+                                             const char **why);
+
 /* Parses an ISO 8601 UTC time ("2026-01-02T03:04:05Z", "2026-01-02") or
  * "@UNIX" into Unix seconds. */
 TLSDIAG_API tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out);
