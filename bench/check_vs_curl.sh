@@ -14,10 +14,7 @@
 #
 # Environment: WARMUP (default 5 runs of each tool, not timed),
 # TLSDIAG_BENCH_ENFORCE=1 makes a missed target exit 3 (default: report only),
-# CC (compiler for the timing helper, default cc),
-# TDSERVE_NODELAY=1 runs tdserve with TCP_NODELAY on its accepted sockets
-# (LD_PRELOAD of bench/tdserve_nodelay.c): a what-if for the 40 ms
-# delayed-ACK stalls explained in bench/README.md, not the reference figure.
+# CC (compiler for the timing helper, default cc).
 # Exit: 0 done, 1 setup error (missing tool, server did not start),
 # 2 a run failed, 3 target missed with TLSDIAG_BENCH_ENFORCE=1.
 set -euo pipefail
@@ -92,16 +89,7 @@ fi
 
 # ---- the server ------------------------------------------------------------
 root=$tmp/root.pem
-srv_env=()
-srv_desc="as built"
-if [ "${TDSERVE_NODELAY:-0}" = 1 ]; then
-  "${CC:-cc}" -O2 -shared -fPIC -o "$tmp/tdserve_nodelay.so" \
-    "$here/tdserve_nodelay.c" -ldl 2>"$tmp/cc.err" ||
-    { cat "$tmp/cc.err" >&2; die "TDSERVE_NODELAY=1 needs a C compiler"; }
-  srv_env=(env "LD_PRELOAD=$tmp/tdserve_nodelay.so")
-  srv_desc="WHAT-IF: TCP_NODELAY forced on accepted sockets (TDSERVE_NODELAY=1)"
-fi
-coproc SRV { exec "${srv_env[@]}" "$tdserve" --root-out "$root" --case valid --stdin; }
+coproc SRV { exec "$tdserve" --root-out "$root" --case valid --stdin; }
 srv_pid=$SRV_PID
 srv_w=${SRV[1]}
 port=
@@ -130,7 +118,7 @@ echo "          curl's TLS library is ${curl_tls:-unknown}; tlsdiag uses GnuTLS 
 echo "tlsdiag   $("$tlsdiag" version) ($tlsdiag, build type ${build_type:-unknown})"
 echo "machine   nproc=$(nproc), ${cpu:-unknown cpu}, kernel $(uname -r)"
 echo "clock     $clock_desc"
-echo "server    tdserve (case valid) on 127.0.0.1:$port, $srv_desc"
+echo "server    tdserve (case valid) on 127.0.0.1:$port (TCP_NODELAY, as nginx)"
 echo "curl cmd  curl -sS -o /dev/null -I --cacert ROOT --resolve $pin https://$host:$port/"
 echo "td cmd    tlsdiag check --cacert ROOT --resolve $pin $host:$port  >/dev/null"
 

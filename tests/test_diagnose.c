@@ -61,7 +61,7 @@ static void run_case(const dcase_t *c, run_t *out) {
   snprintf(target, sizeof(target), "%s:%u", c->host, port);
   snprintf(cto, sizeof(cto), "%.3f", t.o.connect_timeout_ms / 1000.0);
   snprintf(mt, sizeof(mt), "%.3f", t.o.max_time_ms / 1000.0);
-  const char *args[40];
+  const char *args[40] = {0};
   size_t n = 0;
   args[n++] = "check";
   args[n++] = "--json";
