@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -38,6 +39,11 @@ static void usage(FILE *o) {
       "  -4, -6                 IPv4 or IPv6 addresses only\n"
       "  --no-http              stop after the TLS handshake\n"
       "  --no-probe             no extra handshakes to explain a failure\n"
+      "  --resume               a second connection resuming the first session\n"
+      "  --early-data           with --resume: send the request as 0-RTT data\n"
+      "  --keylog FILE          append TLS secrets for Wireshark (NSS key log\n"
+      "                         format; default $SSLKEYLOGFILE if set)\n"
+      "  --explain              the TLS key schedule in the text report\n"
       "  --color WHEN           auto (default), always, never\n"
       "  -v, --verbose          the whole chain in the text report\n"
       "\n"
@@ -95,7 +101,8 @@ int td_cli_write(const char *s, size_t n) {
 enum {
   O_JSON = 256, O_FORMAT, O_CACERT, O_CAPATH, O_RESOLVE, O_DNS, O_SNI,
   O_NOSNI, O_TLSMIN, O_TLSMAX, O_CTO, O_MAXTIME, O_METHOD, O_PATH, O_NOW,
-  O_WARN, O_SKEW, O_NOHTTP, O_NOPROBE, O_COLOR, O_PRETTY, O_CRIT, O_HSTS
+  O_WARN, O_SKEW, O_NOHTTP, O_NOPROBE, O_COLOR, O_PRETTY, O_CRIT, O_HSTS,
+  O_RESUME, O_EARLY, O_KEYLOG, O_EXPLAIN
 };
 
 static int cmd_check(int argc, char **argv) {
@@ -120,6 +127,10 @@ static int cmd_check(int argc, char **argv) {
       {"clock-skew", required_argument, 0, O_SKEW},
       {"crit-days", required_argument, 0, O_CRIT},
       {"hsts-list", required_argument, 0, O_HSTS},
+      {"resume", no_argument, 0, O_RESUME},
+      {"early-data", no_argument, 0, O_EARLY},
+      {"keylog", required_argument, 0, O_KEYLOG},
+      {"explain", no_argument, 0, O_EXPLAIN},
       {"no-http", no_argument, 0, O_NOHTTP},
       {"no-probe", no_argument, 0, O_NOPROBE},
       {"color", required_argument, 0, O_COLOR},
@@ -136,7 +147,8 @@ static int cmd_check(int argc, char **argv) {
   const char *hsts_path = NULL;
   int c, v;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "46vh", longopts, NULL)) != -1) {
+  opterr = 0; /* one line of our own instead of getopt's + the usage */
+  while ((c = getopt_long(argc, argv, ":46vh", longopts, NULL)) != -1) {
     switch (c) {
     case O_JSON: fmt = TLSDIAG_FORMAT_JSON; break;
     case O_PRETTY: fflags |= TLSDIAG_FMT_PRETTY; break;
@@ -149,12 +161,31 @@ static int cmd_check(int argc, char **argv) {
       else return td_cli_error("unknown format '%s' (text, json, mermaid, "
                                "nagios, prometheus)", optarg);
       break;
-    case O_CACERT:
-      if (access(optarg, R_OK) != 0)
-        return td_cli_error("cannot read CA file '%s'", optarg);
+    case O_CACERT: {
+      struct stat st;
+      if (stat(optarg, &st) != 0 || access(optarg, R_OK) != 0)
+        return td_cli_error("cannot read CA file '%s': %s", optarg,
+                            strerror(errno));
+      if (S_ISDIR(st.st_mode))
+        return td_cli_error("CA file '%s' is a directory (use --capath DIR)",
+                            optarg);
       o.cafile = optarg;
       break;
-    case O_CAPATH: o.capath = optarg; break;
+    }
+    case O_CAPATH: {
+      struct stat st;
+      if (stat(optarg, &st) != 0)
+        return td_cli_error("cannot read CA directory '%s': %s", optarg,
+                            strerror(errno));
+      if (!S_ISDIR(st.st_mode))
+        return td_cli_error("--capath '%s' is not a directory (use --cacert "
+                            "FILE)", optarg);
+      if (access(optarg, R_OK | X_OK) != 0)
+        return td_cli_error("cannot read CA directory '%s': %s", optarg,
+                            strerror(errno));
+      o.capath = optarg;
+      break;
+    }
     case O_RESOLVE:
       if (npins >= 64) return td_cli_error("too many --resolve pins");
       pins[npins++] = optarg;
@@ -203,6 +234,10 @@ static int cmd_check(int argc, char **argv) {
       o.crit_days = v;
       break;
     case O_HSTS: hsts_path = optarg; break;
+    case O_RESUME: o.flags |= TLSDIAG_F_RESUME; break;
+    case O_EARLY: o.flags |= TLSDIAG_F_EARLY_DATA; break;
+    case O_KEYLOG: o.keylog_file = optarg; break;
+    case O_EXPLAIN: fflags |= TLSDIAG_FMT_EXPLAIN; break;
     case O_SKEW:
       if (parse_int(optarg, 0, 100000000, &v))
         return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
@@ -220,7 +255,14 @@ static int cmd_check(int argc, char **argv) {
     case '6': o.flags |= TLSDIAG_F_IPV6_ONLY; break;
     case 'v': fflags |= TLSDIAG_FMT_VERBOSE; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return TD_EXIT_USAGE;
+    case ':':
+      return td_cli_error("option '%s' needs a value", argv[optind - 1]);
+    default:
+      if (optopt > 0 && optopt < 256)
+        return td_cli_error("unknown option '-%c' (see tlsdiag check --help)",
+                            optopt);
+      return td_cli_error("unknown or ambiguous option '%s' (see tlsdiag "
+                          "check --help)", argv[optind - 1]);
     }
   }
   if (optind != argc - 1) {
@@ -231,6 +273,11 @@ static int cmd_check(int argc, char **argv) {
     return td_cli_error("-4 and -6 exclude each other");
   if (o.tls_min > o.tls_max)
     return td_cli_error("--tls-min is above --tls-max");
+  if ((o.flags & TLSDIAG_F_EARLY_DATA) && !(o.flags & TLSDIAG_F_RESUME))
+    return td_cli_error("--early-data needs --resume");
+  /* As browsers and curl do: the environment asks for a key log too. */
+  if (!o.keylog_file && getenv("SSLKEYLOGFILE") && *getenv("SSLKEYLOGFILE"))
+    o.keylog_file = getenv("SSLKEYLOGFILE");
   pins[npins] = NULL;
   o.resolve = npins ? pins : NULL;
 
@@ -242,12 +289,15 @@ static int cmd_check(int argc, char **argv) {
     fprintf(stderr, "tlsdiag: '%s': %s\n", t,
             !*t || *t == ':'                     ? "empty host name"
             : err == TLSDIAG_E_HOST && *t == '[' ? "malformed IPv6 literal"
-                                                 : tlsdiag_strerror(err));
+            : err == TLSDIAG_E_PORT ? "the port must be a number from 1 to 65535"
+                                    : tlsdiag_strerror(err));
     return TD_EXIT_USAGE;
   }
   const char *why = NULL;
   if (tlsdiag_host_check(host, &why) != TLSDIAG_OK) {
-    fprintf(stderr, "tlsdiag: '%s': %s\n", argv[optind], why);
+    /* only an IPv6 attempt gets past tlsdiag_target_parse with a ':' */
+    fprintf(stderr, "tlsdiag: '%s': %s\n", argv[optind],
+            strchr(host, ':') ? "malformed IPv6 literal" : why);
     tlsdiag_free(host);
     return TD_EXIT_USAGE;
   }
@@ -265,7 +315,20 @@ static int cmd_check(int argc, char **argv) {
   err = tlsdiag_check(host, &o, &r);
   tlsdiag_hsts_free(hsts);
   if (err) {
-    fprintf(stderr, "tlsdiag: %s: %s\n", host, tlsdiag_strerror(err));
+    /* Name the option at fault, not the host. */
+    if (err == TLSDIAG_E_CAFILE)
+      td_cli_error("no usable CA certificate in %s '%s'",
+                   o.cafile ? "--cacert" : "--capath",
+                   o.cafile ? o.cafile : o.capath ? o.capath : "");
+    else if (err == TLSDIAG_E_RESOLVE)
+      td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
+                   "1-65535, ADDR an IP address)", npins == 1 ? "'" : "",
+                   npins == 1 ? pins[0] : "value", npins == 1 ? "'" : "");
+    else if (err == TLSDIAG_E_DNS_SERVER)
+      td_cli_error("bad --dns-server '%s' (ADDR[:PORT],...; IPv6 with a port "
+                   "as [ADDR]:PORT)", o.dns_servers ? o.dns_servers : "");
+    else
+      fprintf(stderr, "tlsdiag: %s: %s\n", host, tlsdiag_strerror(err));
     tlsdiag_free(host);
     return TD_EXIT_USAGE;
   }

@@ -205,6 +205,8 @@ const char *tlsdiag_strerror(tlsdiag_err_t e) {
   case TLSDIAG_E_INIT: return "library initialisation failed";
   case TLSDIAG_E_FORMAT: return "unknown output format";
   case TLSDIAG_E_TIME: return "malformed time (use 2026-01-02T03:04:05Z)";
+  case TLSDIAG_E_KEYLOG: return "cannot open the key log file";
+  case TLSDIAG_E_HSTS_LIST: return "cannot load the HSTS preload list";
   }
   return "unknown error";
 }

@@ -2,11 +2,13 @@
  * HTTP, then the version probe after a failed handshake), and the blocking
  * tlsdiag_check() that drives it with poll(). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -20,6 +22,8 @@ typedef enum {
   ST_HTTP_RECV,
   ST_PROBE_TCP,
   ST_PROBE_TLS,
+  ST_RESUME_TCP,
+  ST_RESUME_TLS,
   ST_DONE
 } state_t;
 
@@ -53,6 +57,9 @@ struct td_check {
   td_buf_t in;
 
   int probe_idx; /* index into r->probes (3 = TLS1.3 ... 0 = TLS1.0) */
+
+  gnutls_datum_t resume_data; /* the first session, to resume */
+  int64_t resume_hs_start;
 };
 
 static double ms_since(const td_check_t *c, int64_t t) {
@@ -114,6 +121,11 @@ void td_check_free(td_check_t *c) {
   close_conn(c);
   td_resolver_free(c->rs);
   if (c->cred && !c->cred_shared) gnutls_certificate_free_credentials(c->cred);
+  if (c->hook.keylog_fd >= 0) close(c->hook.keylog_fd);
+  if (c->resume_data.data) {
+    gnutls_memset(c->resume_data.data, 0, c->resume_data.size);
+    gnutls_free(c->resume_data.data);
+  }
   free(c->priority);
   free(c->req);
   free(c->dns_servers);
@@ -162,6 +174,7 @@ tlsdiag_err_t td_check_new_cred(const char *host,
   td_check_t *c = calloc(1, sizeof(*c));
   if (!c) return TLSDIAG_E_NOMEM;
   c->fd = -1;
+  c->hook.keylog_fd = -1;
   td_buf_init(&c->in);
   c->t0 = td_mono_us();
   c->connect_timeout_ms = opts->connect_timeout_ms;
@@ -221,6 +234,15 @@ tlsdiag_err_t td_check_new_cred(const char *host,
   else r->sni = td_strdup(r->host_is_ip ? "" : r->ace_host);
   if (!r->sni) goto nomem;
 
+  if (opts->keylog_file) {
+    /* 0600: the file holds secrets that decrypt the traffic. */
+    c->hook.keylog_fd = open(opts->keylog_file,
+                             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (c->hook.keylog_fd < 0) {
+      err = TLSDIAG_E_KEYLOG;
+      goto fail;
+    }
+  }
   if (shared) {
     c->cred = shared;
     c->cred_shared = 1;
@@ -428,6 +450,7 @@ static void tcp_step(td_check_t *c, int revents, int timed_out) {
 
 static void start_http(td_check_t *c);
 static void start_probe(td_check_t *c);
+static void start_resume(td_check_t *c);
 
 static int tls_wait(td_check_t *c) {
   c->want = gnutls_record_get_direction(c->sess) ? POLLOUT : POLLIN;
@@ -441,7 +464,7 @@ static void start_tls(td_check_t *c) {
   c->hook.r = r;
   c->hook.t0 = c->t0;
   int rc = c->priority ? td_tls_session_new(c->cred, c->fd, r->sni,
-                                            c->priority, &c->hook, &c->sess)
+                                            c->priority, &c->hook, 0, &c->sess)
                        : GNUTLS_E_MEMORY_ERROR;
   if (rc < 0) {
     td_tls_record_error(r, NULL, rc);
@@ -516,6 +539,7 @@ static void tls_step(td_check_t *c, int timed_out) {
   td_tls_collect(r, c->sess);
   td_verify_session(r, c->sess, c->cred);
   phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);
+  r->anat.hs_ms_first = r->phase[TLSDIAG_PHASE_TLS].ms;
   td_result_event(r, now_ms(c), TD_DIR_LOCAL, "handshake complete",
                   "%s, %s%s%s", r->tls_version ? r->tls_version : "?",
                   r->tls_cipher ? r->tls_cipher : "?",
@@ -540,6 +564,18 @@ static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
   if (c->sess && (gnutls_session_get_flags(c->sess) & GNUTLS_SFLAGS_SESSION_TICKET))
     r->session_ticket = 1;
   if (c->sess) gnutls_bye(c->sess, GNUTLS_SHUT_WR); /* best effort */
+  if (c->sess && (c->flags & TLSDIAG_F_RESUME)) {
+    if (gnutls_session_get_data2(c->sess, &c->resume_data) < 0) {
+      c->resume_data.data = NULL;
+    } else if (r->anat.tickets) {
+      /* The packed session carries the ticket's expiry. */
+      time_t exp = gnutls_db_check_entry_expire_time(&c->resume_data);
+      if (exp > 0) r->anat.ticket_lifetime = (int64_t)exp - td_wall_now();
+    }
+    close_conn(c);
+    start_resume(c);
+    return;
+  }
   close_conn(c);
   finish(c);
 }
@@ -649,6 +685,7 @@ static void http_recv_step(td_check_t *c) {
 /* ---- version probe ----------------------------------------------------- */
 
 static void probe_next(td_check_t *c);
+static void probe_step(td_check_t *c, int timed_out);
 
 static void start_probe(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
@@ -692,7 +729,7 @@ static void probe_next(td_check_t *c) {
                       c->deadline_total);
   c->st = ST_PROBE_TCP;
   c->want = POLLOUT;
-  if (done) td_check_step(c, NULL, 0);
+  if (done) probe_step(c, 0);
 }
 
 static void probe_step(td_check_t *c, int timed_out) {
@@ -709,7 +746,7 @@ static void probe_step(td_check_t *c, int timed_out) {
     }
     tlsdiag_tls_version_t v = (tlsdiag_tls_version_t)(TLSDIAG_TLS1_0 + c->probe_idx);
     char *prio = td_tls_priority(v, v, 1);
-    int rc = prio ? td_tls_session_new(c->cred, c->fd, r->sni, prio, NULL,
+    int rc = prio ? td_tls_session_new(c->cred, c->fd, r->sni, prio, NULL, 0,
                                        &c->sess)
                   : GNUTLS_E_MEMORY_ERROR;
     free(prio);
@@ -738,6 +775,128 @@ static void probe_step(td_check_t *c, int timed_out) {
     return;
   }
   probe_result(c, 0, gnutls_strerror(rc));
+}
+
+/* ---- resumption --------------------------------------------------------- */
+
+static void resume_done(td_check_t *c, const char *err) {
+  td_anatomy_t *a = &c->r->anat;
+  free(a->resume_error);
+  a->resume_error = td_strdup(err);
+  a->parsing = 0;
+  close_conn(c);
+  finish(c);
+}
+
+/* A second connection presenting the first one's session (ticket), with
+ * the request as 0-RTT data when asked. Only the handshake is measured:
+ * the resumed connection sends no second request unless it is early data. */
+static void resume_step(td_check_t *c, int ready, int timed_out);
+
+static void start_resume(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  td_anatomy_t *a = &r->anat;
+  a->resume_tried = 1;
+  a->parsing = 1;
+  if (!c->resume_data.data) {
+    resume_done(c, "no session to resume");
+    return;
+  }
+  if (td_mono_us() >= c->deadline_total) {
+    resume_done(c, "no time left for the second connection");
+    return;
+  }
+  td_result_event(r, now_ms(c), TD_DIR_LOCAL, "second connection",
+                  "resuming the first session");
+  int done = 0, err = 0;
+  int fam = addr_family_of(r->connected_addr);
+  c->attempt_start = td_mono_us();
+  td_result_event(r, now_ms(c), TD_DIR_C2S, "SYN",
+                  fam == AF_INET6 ? "[%s]:%u" : "%s:%u", r->connected_addr, r->port);
+  c->fd = td_tcp_start(r->connected_addr, fam, r->port, &done, &err);
+  if (c->fd < 0) {
+    char *m = td_asprintf("connect: %s", strerror(err));
+    resume_done(c, m);
+    free(m);
+    return;
+  }
+  c->deadline = min64(c->attempt_start + (int64_t)c->connect_timeout_ms * 1000,
+                      c->deadline_total);
+  c->st = ST_RESUME_TCP;
+  c->want = POLLOUT;
+  if (done) resume_step(c, 1, 0);
+}
+
+static void resume_step(td_check_t *c, int ready, int timed_out) {
+  tlsdiag_result_t *r = c->r;
+  td_anatomy_t *a = &r->anat;
+  if (timed_out) {
+    resume_done(c, "the second connection timed out");
+    return;
+  }
+  if (c->st == ST_RESUME_TCP) {
+    if (!ready) return;
+    int e = td_tcp_finish(c->fd);
+    if (e) {
+      char *m = td_asprintf("connect: %s", strerror(e));
+      resume_done(c, m);
+      free(m);
+      return;
+    }
+    a->tcp_ms_resumed = (double)(td_mono_us() - c->attempt_start) / 1000.0;
+    td_result_event(r, now_ms(c), TD_DIR_S2C, "SYN-ACK", "%.1f ms",
+                    a->tcp_ms_resumed);
+    unsigned early = (c->flags & TLSDIAG_F_EARLY_DATA) ? GNUTLS_ENABLE_EARLY_DATA : 0;
+    int rc = td_tls_session_new(c->cred, c->fd, r->sni, c->priority, &c->hook,
+                                early, &c->sess);
+    if (rc >= 0) rc = gnutls_session_set_data(c->sess, c->resume_data.data,
+                                              c->resume_data.size);
+    if (rc >= 0 && early && c->req) {
+      /* GnuTLS sends it with the ClientHello if the ticket allows 0-RTT. */
+      ssize_t n = gnutls_record_send_early_data(c->sess, c->req, c->req_len);
+      a->early_data_tried = n >= 0;
+      if (n >= 0)
+        td_result_event(r, now_ms(c), TD_DIR_C2S, "early data", "%s",
+                        r->http_request ? r->http_request : "");
+    }
+    if (rc < 0) {
+      resume_done(c, gnutls_strerror(rc));
+      return;
+    }
+    c->st = ST_RESUME_TLS;
+    c->resume_hs_start = td_mono_us();
+    c->deadline = min64(c->resume_hs_start + (int64_t)c->connect_timeout_ms * 1000,
+                        c->deadline_total);
+  }
+  int rc = gnutls_handshake(c->sess);
+  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
+      (rc < 0 && !gnutls_error_is_fatal(rc))) {
+    tls_wait(c);
+    return;
+  }
+  if (rc < 0) {
+    resume_done(c, gnutls_strerror(rc));
+    return;
+  }
+  a->hs_ms_resumed = (double)(td_mono_us() - c->resume_hs_start) / 1000.0;
+  a->resumed = gnutls_session_is_resumed(c->sess) != 0;
+  unsigned fl = gnutls_session_get_flags(c->sess);
+  a->early_data_accepted = a->early_data_tried && (fl & GNUTLS_SFLAGS_EARLY_DATA);
+  if (a->resumed) {
+    if (gnutls_protocol_get_version(c->sess) == GNUTLS_TLS1_3)
+      /* psk_dhe_ke runs a fresh (EC)DHE; psk_ke reuses the PSK alone. */
+      a->psk_mode = td_strdup(gnutls_group_get(c->sess) ? "psk_dhe_ke" : "psk_ke");
+    else
+      a->psk_mode = td_strdup("session ticket");
+  }
+  td_result_event(r, now_ms(c), TD_DIR_LOCAL, "handshake complete",
+                  "%s in %.1f ms%s", a->resumed ? "resumed" : "full handshake",
+                  a->hs_ms_resumed,
+                  a->early_data_tried ? (a->early_data_accepted ? ", 0-RTT accepted"
+                                                                : ", 0-RTT rejected")
+                                      : "");
+  gnutls_bye(c->sess, GNUTLS_SHUT_WR);
+  resume_done(c, a->resumed ? NULL : "the server did a full handshake");
 }
 
 /* ---- finishing --------------------------------------------------------- */
@@ -821,13 +980,14 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     break;
   case ST_PROBE_TCP:
   case ST_PROBE_TLS:
-    if (c->st == ST_PROBE_TCP && !revents && !timed_out &&
-        td_tcp_finish(c->fd) == 0) {
-      /* connected at once (loopback): fall through to the handshake */
-      probe_step(c, 0);
-      break;
-    }
+    /* Waiting for the connect: only readiness or the deadline moves on. */
+    if (c->st == ST_PROBE_TCP && !revents && !timed_out) break;
     probe_step(c, timed_out && !revents);
+    break;
+  case ST_RESUME_TCP:
+  case ST_RESUME_TLS:
+    resume_step(c, revents != 0 || c->st == ST_RESUME_TLS,
+                timed_out && !revents);
     break;
   case ST_DNS:
   case ST_DONE:

@@ -445,6 +445,14 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
         td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
     }
     td_ev_int(f, "chain_length", (int64_t)r->nchain);
+  } else if (r->nchain > 16) {
+    /* GnuTLS refuses to verify more than 16 (DEFAULT_MAX_VERIFY_DEPTH) and
+     * only says "Some constraint limits were reached." */
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+                       "the server sent %zu certificates; a chain longer "
+                       "than 16 is not verified",
+                       r->nchain);
+    td_ev_int(f, "chain_length", (int64_t)r->nchain);
   } else {
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
                        "the chain does not verify: %s",
@@ -623,6 +631,7 @@ void td_classify(tlsdiag_result_t *r) {
     classify_cert(r);
     classify_http(r);
   }
+  td_anatomy_classify(r);
   td_hsts_classify(r);
   /* Stable order: errors, warnings, info; by documented rank within. A
    * merge-free qsort is fine: equal keys keep no promised order. */

@@ -70,14 +70,16 @@ char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
 typedef struct td_tls_hook {
   tlsdiag_result_t *r;
   int64_t t0;
-  int hello_retry; /* set when a HelloRetryRequest was seen */
+  int keylog_fd;   /* >= 0: append NSS key log lines here */
 } td_tls_hook_t;
 
 /* A client session on fd, ALPN http/1.1, OCSP status requested. hook may be
- * NULL (no events). Returns 0 or a GnuTLS error. */
+ * NULL (no events, no key log). init_flags are extra gnutls_init flags
+ * (GNUTLS_ENABLE_EARLY_DATA). Returns 0 or a GnuTLS error. */
 int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        const char *sni, const char *priority,
-                       td_tls_hook_t *hook, gnutls_session_t *out);
+                       td_tls_hook_t *hook, unsigned init_flags,
+                       gnutls_session_t *out);
 /* After a completed handshake: version, cipher, group, ALPN, chain. */
 void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
 /* After a failed handshake: error name/text and any alert. */

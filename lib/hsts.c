@@ -1,25 +1,556 @@
-/* hsts.c: Strict-Transport-Security parsing and the HSTS preload list
- * (STUB, being written). */
-#include "internal.h"
+/* hsts.c: the Strict-Transport-Security header (RFC 6797 section 6.1) and
+ * the hsts_* findings: what a browser makes of the response's header, and
+ * what being on the preload list (hsts_list.c) means for this host.
+ *
+ * Pure: data in, data out, like classify.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void td_hsts_classify(tlsdiag_result_t *r) { (void)r; }
-void td_hsts_report_free(struct td_hsts_report *h) { (void)h; }
-void td_hsts_json(td_buf_t *b, const tlsdiag_result_t *r, int pretty,
-                  int indent) {
-  (void)r; (void)pretty; (void)indent;
-  td_buf_puts(b, "null");
+#include "hsts.h"
+
+/* ---- the header parser ---------------------------------------------------- */
+
+/* RFC 9110 tchar. */
+static int is_tchar(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+      (c >= '0' && c <= '9'))
+    return 1;
+  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
-tlsdiag_err_t tlsdiag_hsts_load(const char *path, tlsdiag_hsts_t **out,
-                                const char **why) {
-  (void)path;
-  if (out) *out = NULL;
-  if (why) *why = "not implemented";
-  return TLSDIAG_E_INVAL;
+
+static int is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
+
+/* qdtext and the character after a backslash in a quoted-pair. */
+static int is_qdtext(unsigned char c) {
+  return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B) ||
+         (c >= 0x5D && c <= 0x7E) || c >= 0x80;
 }
-void tlsdiag_hsts_free(tlsdiag_hsts_t *h) { (void)h; }
-int tlsdiag_hsts_lookup(const tlsdiag_hsts_t *h, const char *name,
-                        const char **entry, int *include_subdomains) {
-  (void)h; (void)name; (void)entry; (void)include_subdomains;
+static int is_qpair(unsigned char c) {
+  return c == '\t' || c == ' ' || (c >= 0x21 && c <= 0x7E) || c >= 0x80;
+}
+
+static unsigned char lower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static int name_is(const char *s, size_t n, const char *want) {
+  size_t k = 0;
+  for (; k < n && want[k]; k++)
+    if (lower((unsigned char)s[k]) != (unsigned char)want[k]) return 0;
+  return k == n && !want[k];
+}
+
+typedef struct {
+  const char *p;
+  size_t len;
+  size_t at;
+} span_t;
+
+static int span_cmp(const void *a, const void *b) {
+  const span_t *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  for (size_t k = 0; k < n; k++) {
+    int d = (int)lower((unsigned char)x->p[k]) - (int)lower((unsigned char)y->p[k]);
+    if (d) return d;
+  }
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  /* equal names: by position, so the later one is reported */
+  return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* max-age's value (a token, or a quoted-string whose content is read with
+ * its escapes removed) as delta-seconds: 1*DIGIT, no sign. */
+static int max_age_value(const char *v, size_t n, int quoted, td_sts_t *out) {
+  uint64_t age = 0;
+  size_t digits = 0;
+  for (size_t k = 0; k < n; k++) {
+    unsigned char c = (unsigned char)v[k];
+    if (quoted && c == '\\' && k + 1 < n) c = (unsigned char)v[++k];
+    if (c < '0' || c > '9') return -1;
+    digits++;
+    if (out->max_age_capped) continue;
+    if (age > ((uint64_t)INT64_MAX - (c - '0')) / 10) {
+      out->max_age_capped = 1;
+      age = (uint64_t)INT64_MAX;
+    } else {
+      age = age * 10 + (c - '0');
+    }
+  }
+  if (!digits) return -1;
+  out->max_age = (int64_t)age;
   return 0;
 }
-size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h) { (void)h; return 0; }
+
+int td_sts_parse(const char *v, size_t n, td_sts_t *out) {
+  span_t *names = NULL;
+  size_t nnames = 0, cap = 0;
+  int have_max_age = 0, rc = 0;
+  const char *err = NULL;
+  size_t err_at = 0, i = 0;
+  memset(out, 0, sizeof(*out));
+  out->max_age = -1;
+  if (!v) n = 0;
+
+  for (;;) {
+    while (i < n && is_ows((unsigned char)v[i])) i++;
+    if (i < n && v[i] == ';') { /* empty directive */
+      i++;
+      continue;
+    }
+    if (i >= n) break;
+    size_t ns = i;
+    while (i < n && is_tchar((unsigned char)v[i])) i++;
+    if (i == ns) {
+      err = "a directive name is not a token";
+      err_at = i;
+      break;
+    }
+    size_t nl = i - ns;
+    while (i < n && is_ows((unsigned char)v[i])) i++;
+    int has_value = 0, quoted = 0;
+    size_t vs = 0, ve = 0;
+    if (i < n && v[i] == '=') {
+      i++;
+      while (i < n && is_ows((unsigned char)v[i])) i++;
+      has_value = 1;
+      if (i < n && v[i] == '"') {
+        size_t q = i++;
+        quoted = 1;
+        vs = i;
+        while (i < n && v[i] != '"') {
+          unsigned char c = (unsigned char)v[i];
+          if (c == '\\') {
+            if (i + 1 >= n) {
+              i = n; /* a lone backslash at the end */
+              break;
+            }
+            if (!is_qpair((unsigned char)v[i + 1])) {
+              err = "invalid character in a quoted string";
+              err_at = i + 1;
+              break;
+            }
+            i += 2;
+          } else if (!is_qdtext(c)) {
+            err = "invalid character in a quoted string";
+            err_at = i;
+            break;
+          } else {
+            i++;
+          }
+        }
+        if (err) break;
+        if (i >= n) {
+          err = "unterminated quoted string";
+          err_at = q;
+          break;
+        }
+        ve = i++;
+      } else {
+        vs = i;
+        while (i < n && is_tchar((unsigned char)v[i])) i++;
+        ve = i;
+        if (vs == ve) {
+          err = "a directive has '=' but no value";
+          err_at = i;
+          break;
+        }
+      }
+      while (i < n && is_ows((unsigned char)v[i])) i++;
+    }
+    if (i < n && v[i] != ';') {
+      err = "';' expected after a directive";
+      err_at = i;
+      break;
+    }
+    if (nnames == cap) {
+      size_t nc = cap ? cap * 2 : 8;
+      span_t *s = realloc(names, nc * sizeof(*s));
+      if (!s) {
+        rc = -1;
+        err = "out of memory";
+        break;
+      }
+      names = s;
+      cap = nc;
+    }
+    names[nnames].p = v + ns;
+    names[nnames].len = nl;
+    names[nnames].at = ns;
+    nnames++;
+    out->ndirectives++;
+    if (name_is(v + ns, nl, "max-age")) {
+      have_max_age = 1;
+      if (!has_value) {
+        err = "max-age has no value";
+        err_at = ns;
+        break;
+      }
+      if (max_age_value(v + vs, ve - vs, quoted, out)) {
+        err = "max-age is not a non-negative integer";
+        err_at = vs;
+        out->max_age = -1;
+        break;
+      }
+    } else if (name_is(v + ns, nl, "includesubdomains")) {
+      out->include_subdomains = 1;
+      if (has_value) {
+        err = "includeSubDomains takes no value";
+        err_at = ns;
+        break;
+      }
+    } else if (name_is(v + ns, nl, "preload")) {
+      out->preload = 1;
+      if (has_value) {
+        err = "preload takes no value";
+        err_at = ns;
+        break;
+      }
+    }
+    /* other directives are ignored (section 6.1, item 2) */
+    if (i < n) i++; /* the ';' */
+  }
+
+  if (!err && nnames > 1) {
+    /* RFC 6797 6.1: "All directives MUST appear only once" */
+    qsort(names, nnames, sizeof(*names), span_cmp);
+    for (size_t k = 1; k < nnames; k++) {
+      span_t a = names[k - 1], b = names[k];
+      a.at = b.at = 0;
+      if (span_cmp(&a, &b) == 0) {
+        size_t at = names[k].at;
+        if (!err || at < err_at) err_at = at;
+        err = "a directive appears more than once";
+      }
+    }
+  }
+  if (!err && out->ndirectives == 0) err = "the header has no directives";
+  if (!err && !have_max_age) err = "max-age is missing";
+  free(names);
+  out->valid = err == NULL;
+  out->error = err;
+  out->error_at = err ? err_at : 0;
+  return rc;
+}
+
+/* ---- findings -------------------------------------------------------------- */
+
+static int is_cert_error(const td_finding_t *f) {
+  if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
+  switch (f->code) {
+  case TLSDIAG_CAUSE_CERT_EXPIRED:
+  case TLSDIAG_CAUSE_CERT_NOT_YET_VALID:
+  case TLSDIAG_CAUSE_CLOCK_SKEW: /* a date error by our clock */
+  case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
+  case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
+  case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
+  case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
+  case TLSDIAG_CAUSE_CERT_REVOKED:
+  case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:
+  case TLSDIAG_CAUSE_CERT_WEAK_KEY:
+  case TLSDIAG_CAUSE_CERT_INVALID: return 1;
+  default: return 0;
+  }
+}
+
+/* "2 years", "30 days", "5 minutes", "40 s" for max-age messages. */
+static void age_text(int64_t s, char out[40]) {
+  if (s >= 2 * 31536000LL)
+    snprintf(out, 40, "%lld years", (long long)(s / 31536000));
+  else if (s >= 2 * 86400)
+    snprintf(out, 40, "%lld days", (long long)(s / 86400));
+  else if (s >= 2 * 3600)
+    snprintf(out, 40, "%lld hours", (long long)(s / 3600));
+  else if (s >= 120)
+    snprintf(out, 40, "%lld minutes", (long long)(s / 60));
+  else
+    snprintf(out, 40, "%lld s", (long long)s);
+}
+
+static void entry_evidence(td_finding_t *f, const struct td_hsts_report *h) {
+  td_ev_str(f, "entry", h->entry);
+  td_ev_bool(f, "include_subdomains", h->entry_include_subdomains);
+  td_ev_bool(f, "entry_is_host", h->entry_exact);
+}
+
+static void header_evidence(td_finding_t *f, const struct td_hsts_report *h) {
+  td_ev_str(f, "header", h->header);
+  if (h->header_count > 1) td_ev_int(f, "header_count", (int64_t)h->header_count);
+}
+
+static void classify_cert(tlsdiag_result_t *r, const struct td_hsts_report *h) {
+  const td_finding_t *cert = NULL;
+  for (size_t i = 0; i < r->nfindings; i++)
+    if (is_cert_error(&r->findings[i]) &&
+        (!cert || td_cause_rank(r->findings[i].code) < td_cause_rank(cert->code)))
+      cert = &r->findings[i];
+  if (!cert) return;
+  tlsdiag_cause_t code = cert->code; /* td_finding_add may move findings */
+  td_finding_t *f;
+  if (h->entry_exact)
+    f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s is on the HSTS preload list: browsers show its "
+                       "certificate error (%s) with no way to proceed",
+                       r->ace_host, tlsdiag_cause_name(code));
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s is HSTS-preloaded through %s (includeSubDomains): "
+                       "browsers show its certificate error (%s) with no way "
+                       "to proceed",
+                       r->ace_host, h->entry ? h->entry : "a parent",
+                       tlsdiag_cause_name(code));
+  entry_evidence(f, h);
+  td_ev_str(f, "cert_cause", tlsdiag_cause_name(code));
+}
+
+static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
+  /* The host's own entry must keep meeting hstspreload.org's rules; a host
+   * preloaded through a parent need not (the parent is what was
+   * submitted). A host that sends `preload` asks to be judged by them. */
+  int own = h->preloaded && h->entry_exact;
+  int asks = h->header && h->sts.valid && h->sts.preload;
+  tlsdiag_severity_t sev = (own || asks) ? TLSDIAG_SEVERITY_WARNING
+                                         : TLSDIAG_SEVERITY_INFO;
+  /* Info-level advice only when HSTS analysis was asked for (a list). */
+  int report = own || asks || h->list_given;
+  const char *problems[5];
+  size_t np = 0;
+  td_finding_t *f;
+
+  if (!h->header) {
+    if (report) {
+      if (own)
+        f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_HEADER_MISSING, sev,
+                           "%s is preloaded but sends no "
+                           "Strict-Transport-Security header; "
+                           "hstspreload.org requires one",
+                           r->ace_host);
+      else if (h->preloaded)
+        f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_HEADER_MISSING, sev,
+                           "no Strict-Transport-Security header (%s is "
+                           "preloaded through %s anyway)",
+                           r->ace_host, h->entry ? h->entry : "a parent");
+      else
+        f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_HEADER_MISSING, sev,
+                           "no Strict-Transport-Security header: browsers "
+                           "do not force HTTPS for %s",
+                           r->ace_host);
+      td_ev_int(f, "http_status", r->http_status);
+    }
+    problems[np++] = "header_missing";
+  } else if (!h->sts.valid) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_HEADER_INVALID,
+                       TLSDIAG_SEVERITY_WARNING,
+                       "the Strict-Transport-Security header is invalid (%s), "
+                       "so browsers ignore it",
+                       h->sts.error);
+    header_evidence(f, h);
+    td_ev_str(f, "error", h->sts.error);
+    td_ev_int(f, "position", (int64_t)h->sts.error_at);
+    problems[np++] = "header_invalid";
+  } else {
+    if (h->sts.max_age < TD_HSTS_PRELOAD_MIN_AGE) {
+      if (report) {
+        if (h->sts.max_age == 0) {
+          f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
+                             "HSTS max-age=0 tells browsers to forget HSTS "
+                             "for %s; preloading requires at least %d s "
+                             "(one year)",
+                             r->ace_host, TD_HSTS_PRELOAD_MIN_AGE);
+        } else {
+          char age[40];
+          age_text(h->sts.max_age, age);
+          f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
+                             "HSTS max-age is %lld s (%s); preloading "
+                             "requires at least %d s (one year)",
+                             (long long)h->sts.max_age, age,
+                             TD_HSTS_PRELOAD_MIN_AGE);
+        }
+        header_evidence(f, h);
+        td_ev_int(f, "max_age", h->sts.max_age);
+        td_ev_int(f, "minimum", TD_HSTS_PRELOAD_MIN_AGE);
+      }
+      problems[np++] = h->sts.max_age == 0 ? "max_age_zero" : "max_age_short";
+    }
+    if (!h->sts.include_subdomains) {
+      if (report) {
+        f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_NO_INCLUDE_SUBDOMAINS, sev,
+                           "the HSTS header lacks includeSubDomains, which "
+                           "preloading requires");
+        header_evidence(f, h);
+      }
+      problems[np++] = "no_include_subdomains";
+    }
+    if (!h->sts.preload) {
+      if (report) {
+        f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_PRELOAD_DIRECTIVE_MISSING,
+                           sev,
+                           "the HSTS header lacks the preload directive, "
+                           "which preloading requires");
+        header_evidence(f, h);
+      }
+      problems[np++] = "no_preload_directive";
+    }
+  }
+  if (h->header && h->header_count > 1 && np < 5)
+    problems[np++] = "multiple_headers";
+  if (own && np) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_PRELOAD_MISMATCH,
+                       TLSDIAG_SEVERITY_WARNING,
+                       "%s is on the HSTS preload list but %s; "
+                       "hstspreload.org may remove it",
+                       r->ace_host,
+                       !h->header          ? "sends no HSTS header"
+                       : !h->sts.valid     ? "its HSTS header is invalid"
+                       : h->sts.max_age == 0 ? "its header says max-age=0"
+                       : "its header no longer meets the preload rules "
+                         "(max-age >= 1 year, includeSubDomains, preload, "
+                         "one header)");
+    entry_evidence(f, h);
+    td_ev_list(f, "problems", problems, np);
+    if (h->header) header_evidence(f, h);
+  }
+}
+
+void td_hsts_classify(tlsdiag_result_t *r) {
+  if (!r || r->hsts) return;
+  struct td_hsts_report *h = calloc(1, sizeof(*h));
+  if (!h) return;
+  r->hsts = h;
+  h->sts.max_age = -1;
+  h->list_given = r->hsts_list != NULL;
+  /* RFC 6797 8.1.1 and browsers: no HSTS for IP literals */
+  if (r->hsts_list && r->ace_host && !r->host_is_ip) {
+    const char *entry = NULL;
+    h->looked_up = 1;
+    h->preloaded = td_hsts_list_find(r->hsts_list, r->ace_host, &entry,
+                                     &h->entry_include_subdomains,
+                                     &h->entry_exact);
+    h->entry = td_strdup(entry);
+    if (entry && !h->entry) h->preloaded = h->looked_up = 0; /* no memory */
+  }
+  h->http_ok = r->phase[TLSDIAG_PHASE_HTTP].status == TLSDIAG_STATUS_OK;
+  if (h->http_ok) {
+    /* RFC 6797 8.1: only the first header counts */
+    for (size_t i = 0; i < r->nheaders; i++) {
+      if (!r->headers[i].name ||
+          td_strcasecmp(r->headers[i].name, "strict-transport-security"))
+        continue;
+      if (h->header_count++ == 0) {
+        const char *v = r->headers[i].value ? r->headers[i].value : "";
+        h->header = td_strdup(v);
+        if (!h->header || td_sts_parse(v, strlen(v), &h->sts) != 0) {
+          h->http_ok = 0; /* out of memory: say nothing about the header */
+          break;
+        }
+      }
+    }
+  }
+  if (h->preloaded) classify_cert(r, h);
+  if (h->http_ok && !r->host_is_ip) classify_header(r, h);
+}
+
+void td_hsts_report_free(struct td_hsts_report *h) {
+  if (!h) return;
+  free(h->entry);
+  free(h->header);
+  free(h);
+}
+
+/* ---- the "hsts" member of the JSON report ---------------------------------- */
+
+typedef struct {
+  td_buf_t *b;
+  int pretty;
+  int indent; /* depth of the keys of the object being written */
+  int first;
+} hw_t;
+
+static void hw_key(hw_t *w, const char *k) {
+  if (!w->first) td_buf_putc(w->b, ',');
+  w->first = 0;
+  if (w->pretty) {
+    td_buf_putc(w->b, '\n');
+    for (int i = 0; i < w->indent; i++) td_buf_puts(w->b, "  ");
+  }
+  td_json_cstr(w->b, k);
+  td_buf_puts(w->b, w->pretty ? ": " : ":");
+}
+
+static void hw_open(hw_t *w) {
+  td_buf_putc(w->b, '{');
+  w->indent++;
+  w->first = 1;
+}
+
+static void hw_close(hw_t *w) {
+  w->indent--;
+  if (w->pretty && !w->first) {
+    td_buf_putc(w->b, '\n');
+    for (int i = 0; i < w->indent; i++) td_buf_puts(w->b, "  ");
+  }
+  td_buf_putc(w->b, '}');
+  w->first = 0;
+}
+
+static void hw_bool(hw_t *w, const char *k, int v) {
+  hw_key(w, k);
+  td_buf_puts(w->b, v ? "true" : "false");
+}
+
+static void hw_null(hw_t *w, const char *k) {
+  hw_key(w, k);
+  td_buf_puts(w->b, "null");
+}
+
+static void hw_str(hw_t *w, const char *k, const char *s) {
+  hw_key(w, k);
+  td_json_cstr(w->b, s);
+}
+
+void td_hsts_json(td_buf_t *b, const tlsdiag_result_t *r, int pretty,
+                  int indent) {
+  hw_t w = {b, pretty != 0, indent, 1};
+  const struct td_hsts_report *h = r ? r->hsts : NULL;
+  hw_open(&w);
+  hw_bool(&w, "list", h && h->list_given);
+  if (h && h->looked_up) {
+    hw_bool(&w, "preloaded", h->preloaded);
+    hw_str(&w, "entry", h->entry);
+    if (h->entry) {
+      hw_bool(&w, "include_subdomains", h->entry_include_subdomains);
+      hw_bool(&w, "entry_is_host", h->entry_exact);
+    } else {
+      hw_null(&w, "include_subdomains");
+      hw_null(&w, "entry_is_host");
+    }
+  } else {
+    hw_null(&w, "preloaded");
+    hw_null(&w, "entry");
+    hw_null(&w, "include_subdomains");
+    hw_null(&w, "entry_is_host");
+  }
+  if (h && h->http_ok && h->header) {
+    hw_key(&w, "header");
+    hw_open(&w);
+    hw_str(&w, "value", h->header);
+    hw_bool(&w, "valid", h->sts.valid);
+    hw_str(&w, "error", h->sts.error);
+    if (h->sts.valid) {
+      hw_key(&w, "max_age");
+      td_buf_printf(b, "%lld", (long long)h->sts.max_age);
+    } else {
+      hw_null(&w, "max_age");
+    }
+    hw_bool(&w, "include_subdomains", h->sts.include_subdomains);
+    hw_bool(&w, "preload", h->sts.preload);
+    hw_key(&w, "count");
+    td_buf_printf(b, "%zu", h->header_count);
+    hw_close(&w);
+  } else {
+    hw_null(&w, "header");
+  }
+  hw_close(&w);
+}

@@ -169,6 +169,48 @@ typedef struct td_probe {
   char *error;     /* alert name or error text when refused */
 } td_probe_t;
 
+/* Connection anatomy (anatomy.c): what the handshake messages and the key
+ * log callback showed, and the resumption attempt. Never secret values. */
+typedef struct td_keyshare {
+  uint16_t group;  /* IANA NamedGroup */
+  uint16_t bytes;  /* key_exchange length */
+} td_keyshare_t;
+
+typedef struct td_secret_seen {
+  char label[40];  /* NSS key log label, e.g. "SERVER_TRAFFIC_SECRET_0" */
+  unsigned bytes;
+  double t_ms;
+  int resumed_conn; /* seen on the resumption connection */
+} td_secret_seen_t;
+
+typedef struct td_anatomy {
+  td_keyshare_t offered[8];  /* key shares of the first ClientHello */
+  size_t noffered;
+  td_keyshare_t offered2[8]; /* of the second ClientHello (after HRR) */
+  size_t noffered2;
+  int hello_retry;           /* the server sent a HelloRetryRequest */
+  uint16_t hrr_group;        /* the group it asked for */
+  td_keyshare_t server_share; /* the ServerHello's key share */
+  td_secret_seen_t secrets[24];
+  size_t nsecrets;
+  unsigned tickets;          /* NewSessionTicket messages received */
+  int64_t ticket_lifetime;   /* seconds, from the first ticket; -1 none */
+  /* negotiated primitives, for the key schedule */
+  char *prf_hash;            /* "SHA256", "SHA384" */
+  unsigned hash_bytes;
+  unsigned key_bytes, iv_bytes, mac_key_bytes;
+  int ems;                   /* TLS 1.2 extended master secret */
+  /* resumption (TLSDIAG_F_RESUME) */
+  int resume_tried;
+  int resumed;
+  double hs_ms_first, hs_ms_resumed, tcp_ms_resumed;
+  char *psk_mode;            /* "psk_dhe_ke", "psk_ke", "ticket", ... */
+  int early_data_tried;
+  int early_data_accepted;
+  char *resume_error;
+  int parsing; /* 0: first connection, 1: the resumption connection */
+} td_anatomy_t;
+
 struct tlsdiag_result {
   /* the request */
   char *host;          /* as given */
@@ -247,6 +289,8 @@ struct tlsdiag_result {
 
   td_event_t *events;
   size_t nevents;
+
+  td_anatomy_t anat;
 };
 
 /* ---- result.c: building a result --------------------------------------- */
@@ -341,6 +385,20 @@ void td_hsts_report_free(struct td_hsts_report *h);
 /* Appends the "hsts" member's value (an object, or null) for the report. */
 void td_hsts_json(td_buf_t *b, const tlsdiag_result_t *r, int pretty,
                   int indent);
+
+/* ---- anatomy.c: round trips, resumption, key schedule ------------------ */
+/* Feeds one handshake message body (as the GnuTLS hook gives it). */
+void td_anatomy_message(tlsdiag_result_t *r, unsigned htype, int incoming,
+                        const unsigned char *body, size_t len);
+/* Appends the "anatomy" and "key_schedule" member values (objects/null). */
+void td_anatomy_json(td_buf_t *b, const tlsdiag_result_t *r);
+void td_key_schedule_json(td_buf_t *b, const tlsdiag_result_t *r);
+/* Text sections: round trips (always) and the key schedule (--explain). */
+void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain);
+/* IANA group name ("x25519", "secp256r1", ...) or NULL. */
+const char *td_group_name(uint16_t group);
+/* The findings: tls_hello_retry, tls_no_resumption. */
+void td_anatomy_classify(tlsdiag_result_t *r);
 
 /* ---- monitor.c: outputs monitoring systems read ----------------------- */
 void td_report_nagios(td_buf_t *b, const tlsdiag_result_t *r);

@@ -166,6 +166,47 @@ static void jw_close(jw_t *w, char c) {
   w->first = 0;
 }
 
+/* A member whose value another module rendered as compact JSON (the
+ * anatomy, the key schedule): re-indented in pretty mode. */
+static void jw_raw(jw_t *w, const char *key, const td_buf_t *raw) {
+  jw_member(w, key);
+  const char *p = raw->data ? raw->data : "null";
+  size_t n = raw->data ? raw->len : 4;
+  if (!w->pretty) {
+    td_buf_append(w->b, p, n);
+    return;
+  }
+  int depth = w->depth, in_str = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = p[i];
+    td_buf_putc(w->b, c);
+    if (in_str) {
+      if (c == '\\' && i + 1 < n) td_buf_putc(w->b, p[++i]);
+      else if (c == '"') in_str = 0;
+      continue;
+    }
+    if (c == '"') {
+      in_str = 1;
+    } else if (c == '{' || c == '[') {
+      if (i + 1 < n && (p[i + 1] == '}' || p[i + 1] == ']')) continue;
+      depth++;
+      td_buf_putc(w->b, '\n');
+      for (int k = 0; k < depth; k++) td_buf_puts(w->b, "  ");
+    } else if (c == ',') {
+      td_buf_putc(w->b, '\n');
+      for (int k = 0; k < depth; k++) td_buf_puts(w->b, "  ");
+    } else if (c == ':') {
+      td_buf_putc(w->b, ' ');
+    }
+    if (i + 1 < n && (p[i + 1] == '}' || p[i + 1] == ']') &&
+        !(c == '{' || c == '[')) {
+      depth--;
+      td_buf_putc(w->b, '\n');
+      for (int k = 0; k < depth; k++) td_buf_puts(w->b, "  ");
+    }
+  }
+}
+
 static void jw_obj(jw_t *w, const char *key) { jw_open(w, key, '{'); }
 static void jw_obj_end(jw_t *w) { jw_close(w, '}'); }
 static void jw_arr(jw_t *w, const char *key) { jw_open(w, key, '['); }
@@ -575,6 +616,16 @@ void td_json_result(td_buf_t *b, const tlsdiag_result_t *r, int pretty) {
   write_tls(&w, r);
   write_chain(&w, r);
   write_http(&w, r);
+  jw_member(&w, "hsts"); /* its value: hsts.c */
+  td_hsts_json(b, r, w.pretty, w.depth);
+  td_buf_t raw;
+  td_buf_init(&raw);
+  td_anatomy_json(&raw, r);
+  jw_raw(&w, "anatomy", &raw);
+  td_buf_free(&raw);
+  td_key_schedule_json(&raw, r);
+  jw_raw(&w, "key_schedule", &raw);
+  td_buf_free(&raw);
   write_timeline(&w, r);
   jw_ms(&w, "total_ms", r->total_ms);
   jw_obj_end(&w);

@@ -1,28 +1,461 @@
-/* multi.c: many checks in one event loop (STUB, being written). */
+/* multi.c: many checks in one event loop. A FIFO of queued checks, at most
+ * max_in_flight td_check_t running, one poll set over all their
+ * descriptors, each check's own deadline, and a callback per finished
+ * check. Trust-store credentials are made once per distinct (cafile,
+ * capath) and shared by every check that uses them. */
+#include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "check.h"
+#include "engine.h"
+
+/* A check in DNS reports up to ARES_GETSOCK_MAXNUM sockets, else one. */
+#define SLOT_FDS (ARES_GETSOCK_MAXNUM + 1)
+
+/* A queued check: its host and a deep copy of its options, all in one
+ * allocation (the strings and the pin array follow the struct), so a queued
+ * check costs one malloc of about the size of what it was given. Every
+ * string field of tlsdiag_options_t must be copied in job_new; the HSTS
+ * list (opts->hsts) is borrowed, as documented. */
+typedef struct job {
+  struct job *next;
+  char *host;
+  tlsdiag_options_t o;
+  gnutls_certificate_credentials_t cred; /* borrowed from the multi */
+  void *user;
+} job_t;
+
+typedef struct cred_entry {
+  struct cred_entry *next;
+  char *cafile, *capath; /* NULL: not set */
+  gnutls_certificate_credentials_t cred;
+} cred_entry_t;
+
+/* A running check. Slots are kept dense: slots[0..running). */
+typedef struct slot {
+  job_t *job;
+  td_check_t *c;
+  uint64_t serial;  /* unique per started check: stale fd maps are ignored */
+  int64_t deadline; /* td_check_deadline, refreshed after each step */
+  struct pollfd fds[SLOT_FDS]; /* what tlsdiag_multi_fds reported */
+  size_t nfds;
+  struct pollfd rev[SLOT_FDS]; /* poll results gathered for this check */
+  size_t nrev;
+} slot_t;
+
+typedef struct fd_owner {
+  size_t slot;
+  uint64_t serial; /* 0: none */
+} fd_owner_t;
+
+struct tlsdiag_multi {
+  unsigned max;
+  tlsdiag_multi_cb cb;
+  void *cb_data;
+  job_t *qhead, *qtail;
+  size_t queued;
+  slot_t *slots;
+  size_t running, cap;
+  uint64_t next_serial;
+  cred_entry_t *creds;
+  fd_owner_t *owner; /* indexed by fd; filled by tlsdiag_multi_fds */
+  size_t nowner;
+  int busy;          /* inside process: no nested process/run */
+  struct pollfd *pfd; /* tlsdiag_multi_run's poll set */
+  size_t pfd_cap;
+};
+
+/* ---- handle ------------------------------------------------------------ */
 
 tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight, tlsdiag_multi_cb cb,
                                 void *cb_data, tlsdiag_multi_t **out) {
-  (void)max_in_flight; (void)cb; (void)cb_data;
-  if (out) *out = NULL;
-  return TLSDIAG_E_INVAL;
+  if (!out) return TLSDIAG_E_INVAL;
+  *out = NULL;
+  if (!cb) return TLSDIAG_E_INVAL;
+  tlsdiag_err_t err = tlsdiag_global_init();
+  if (err) return err;
+  tlsdiag_multi_t *m = calloc(1, sizeof(*m));
+  if (!m) {
+    tlsdiag_global_cleanup();
+    return TLSDIAG_E_NOMEM;
+  }
+  m->max = max_in_flight ? max_in_flight : 64;
+  m->cb = cb;
+  m->cb_data = cb_data;
+  m->next_serial = 1;
+  *out = m;
+  return TLSDIAG_OK;
 }
+
+void tlsdiag_multi_free(tlsdiag_multi_t *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->running; i++) {
+    td_check_free(m->slots[i].c);
+    free(m->slots[i].job);
+  }
+  for (job_t *j = m->qhead, *next; j; j = next) {
+    next = j->next;
+    free(j);
+  }
+  /* Only after every check that borrowed them is gone. */
+  for (cred_entry_t *e = m->creds, *next; e; e = next) {
+    next = e->next;
+    gnutls_certificate_free_credentials(e->cred);
+    free(e->cafile);
+    free(e->capath);
+    free(e);
+  }
+  free(m->slots);
+  free(m->owner);
+  free(m->pfd);
+  free(m);
+  tlsdiag_global_cleanup();
+}
+
+size_t tlsdiag_multi_pending(const tlsdiag_multi_t *m) {
+  return m ? m->queued + m->running : 0;
+}
+
+/* ---- adding ------------------------------------------------------------ */
+
+static int str_eq(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The credentials for opts' trust store, made on first use. */
+static tlsdiag_err_t cred_for(tlsdiag_multi_t *m, const tlsdiag_options_t *o,
+                              gnutls_certificate_credentials_t *out) {
+  for (cred_entry_t *e = m->creds; e; e = e->next)
+    if (str_eq(e->cafile, o->cafile) && str_eq(e->capath, o->capath)) {
+      *out = e->cred;
+      return TLSDIAG_OK;
+    }
+  cred_entry_t *e = calloc(1, sizeof(*e));
+  if (!e) return TLSDIAG_E_NOMEM;
+  e->cafile = td_strdup(o->cafile);
+  e->capath = td_strdup(o->capath);
+  tlsdiag_err_t err = (o->cafile && !e->cafile) || (o->capath && !e->capath)
+                          ? TLSDIAG_E_NOMEM
+                          : td_tls_cred_new(o, &e->cred);
+  if (err) {
+    free(e->cafile);
+    free(e->capath);
+    free(e);
+    return err;
+  }
+  e->next = m->creds;
+  m->creds = e;
+  *out = e->cred;
+  return TLSDIAG_OK;
+}
+
+/* What td_check_new_cred would reject, found at add time so that the error
+ * goes to the caller of tlsdiag_multi_add rather than to nobody. */
+static tlsdiag_err_t validate(const char *host, const tlsdiag_options_t *o) {
+  if (o->version < 1 || o->version > TLSDIAG_OPTIONS_VERSION)
+    return TLSDIAG_E_OPTIONS;
+  if (o->port == 0) return TLSDIAG_E_PORT;
+  tlsdiag_tls_version_t lo = o->tls_min ? o->tls_min : TLSDIAG_TLS1_2;
+  tlsdiag_tls_version_t hi = o->tls_max ? o->tls_max : TLSDIAG_TLS1_3;
+  int both_families = (o->flags & TLSDIAG_F_IPV4_ONLY) &&
+                      (o->flags & TLSDIAG_F_IPV6_ONLY);
+  if (lo < TLSDIAG_TLS1_0 || hi > TLSDIAG_TLS1_3 || lo > hi ||
+      o->connect_timeout_ms <= 0 || o->max_time_ms <= 0 || both_families)
+    return TLSDIAG_E_OPTIONS;
+  tlsdiag_err_t err = TLSDIAG_OK;
+  if (o->dns_servers && (err = td_dns_servers_check(o->dns_servers)))
+    return err;
+  for (const char *const *p = o->resolve; p && *p; p++) {
+    td_pin_t pin;
+    if ((err = td_pin_parse(*p, &pin))) return err;
+    td_pin_clear(&pin);
+  }
+  /* The host: an IP literal, bracketed or not, or a name with an A-label. */
+  size_t n = strlen(host);
+  int bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']';
+  char *bare = bracketed ? td_strndup(host + 1, n - 2) : td_strdup(host);
+  if (!bare) return TLSDIAG_E_NOMEM;
+  int literal = td_is_ip_literal(bare);
+  free(bare);
+  if (literal) return TLSDIAG_OK;
+  if (n >= 1 && host[0] == '[') return TLSDIAG_E_HOST;
+  const char *why = NULL;
+  char *ace = td_idn_to_ascii(host, &why);
+  if (!ace) return TLSDIAG_E_HOST;
+  free(ace);
+  return TLSDIAG_OK;
+}
+
+static size_t slen(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+/* Copies s into the job's block at *pos; NULL stays NULL. */
+static char *put(char **pos, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *d = memcpy(*pos, s, n);
+  *pos += n;
+  return d;
+}
+
+static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
+  size_t npins = 0, bytes = slen(host);
+  for (const char *const *p = o->resolve; p && *p; p++, npins++)
+    bytes += slen(*p);
+  bytes += slen(o->sni) + slen(o->cafile) + slen(o->capath) +
+           slen(o->dns_servers) + slen(o->http_method) + slen(o->http_path) +
+           slen(o->keylog_file);
+  size_t pins_size = o->resolve ? (npins + 1) * sizeof(char *) : 0;
+  job_t *j = calloc(1, sizeof(*j) + pins_size + bytes);
+  if (!j) return NULL;
+  char **pins = (char **)(void *)(j + 1);
+  char *pos = (char *)(j + 1) + pins_size;
+  j->o = *o;
+  j->host = put(&pos, host);
+  j->o.sni = put(&pos, o->sni);
+  j->o.cafile = put(&pos, o->cafile);
+  j->o.capath = put(&pos, o->capath);
+  j->o.dns_servers = put(&pos, o->dns_servers);
+  j->o.http_method = put(&pos, o->http_method);
+  j->o.http_path = put(&pos, o->http_path);
+  j->o.keylog_file = put(&pos, o->keylog_file);
+  if (o->resolve) {
+    for (size_t i = 0; i < npins; i++) pins[i] = put(&pos, o->resolve[i]);
+    pins[npins] = NULL;
+    j->o.resolve = (const char *const *)pins;
+  }
+  return j;
+}
+
 tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m, const char *host,
                                 const tlsdiag_options_t *opts, void *user) {
-  (void)m; (void)host; (void)opts; (void)user;
-  return TLSDIAG_E_INVAL;
+  if (!m || !host) return TLSDIAG_E_INVAL;
+  tlsdiag_options_t def;
+  if (!opts) {
+    tlsdiag_options_init(&def);
+    opts = &def;
+  }
+  tlsdiag_err_t err = validate(host, opts);
+  if (err) return err;
+  gnutls_certificate_credentials_t cred = NULL;
+  if ((err = cred_for(m, opts, &cred))) return err;
+  job_t *j = job_new(host, opts);
+  if (!j) return TLSDIAG_E_NOMEM;
+  j->cred = cred;
+  j->user = user;
+  if (m->qtail) m->qtail->next = j;
+  else m->qhead = j;
+  m->qtail = j;
+  m->queued++;
+  return TLSDIAG_OK;
 }
-size_t tlsdiag_multi_pending(const tlsdiag_multi_t *m) { (void)m; return 0; }
+
+/* ---- running ----------------------------------------------------------- */
+
+/* A check that could not even start (out of memory, in practice) still
+ * gets its one callback, with a result that says so. */
+static tlsdiag_result_t *start_failure(const job_t *j, tlsdiag_err_t err) {
+  tlsdiag_result_t *r = td_result_new();
+  if (!r) return NULL;
+  r->host = td_strdup(j->host);
+  r->ace_host = td_strdup(j->host);
+  r->sni = td_strdup(j->o.sni ? j->o.sni : "");
+  r->port = j->o.port;
+  r->tls_min = j->o.tls_min;
+  r->tls_max = j->o.tls_max;
+  r->warn_days = j->o.warn_days;
+  r->crit_days = j->o.crit_days;
+  r->started_wall = td_wall_now();
+  r->now = j->o.now ? j->o.now : r->started_wall;
+  r->clock_overridden = j->o.now != 0;
+  if (td_finding_add(r, TLSDIAG_CAUSE_TCP_FAILURE, TLSDIAG_SEVERITY_ERROR,
+                     "the check could not start: %s", tlsdiag_strerror(err)))
+    r->cause = TLSDIAG_CAUSE_TCP_FAILURE;
+  return r;
+}
+
+static void deliver(tlsdiag_multi_t *m, job_t *j, tlsdiag_result_t *r) {
+  void *user = j->user;
+  free(j);
+  m->cb(r, user, m->cb_data);
+}
+
+static tlsdiag_err_t grow_slots(tlsdiag_multi_t *m) {
+  if (m->running < m->cap) return TLSDIAG_OK;
+  size_t cap = m->cap ? m->cap * 2 : 16;
+  if (cap > m->max) cap = m->max;
+  slot_t *s = realloc(m->slots, cap * sizeof(*s));
+  if (!s) return TLSDIAG_E_NOMEM;
+  m->slots = s;
+  m->cap = cap;
+  return TLSDIAG_OK;
+}
+
+/* Starts queued checks while there is room; those that fail to start are
+ * delivered at once. */
+static void start_queued(tlsdiag_multi_t *m) {
+  while (m->qhead && m->running < m->max) {
+    if (grow_slots(m)) return; /* retried on the next call */
+    job_t *j = m->qhead;
+    td_check_t *c = NULL;
+    tlsdiag_err_t err = td_check_new_cred(j->host, &j->o, j->cred, &c);
+    if (err == TLSDIAG_E_NOMEM && m->running > 0) return; /* wait for room */
+    m->qhead = j->next;
+    if (!m->qhead) m->qtail = NULL;
+    m->queued--;
+    j->next = NULL;
+    if (err) {
+      deliver(m, j, start_failure(j, err));
+      continue;
+    }
+    slot_t *s = &m->slots[m->running++];
+    s->nfds = s->nrev = 0;
+    s->job = j;
+    s->c = c;
+    s->serial = m->next_serial++;
+    s->deadline = td_check_deadline(c);
+  }
+}
+
+/* Delivers every finished check; slots stay dense (the last one moves into
+ * the hole), so indices are only valid until the next reap. */
+static void reap(tlsdiag_multi_t *m) {
+  size_t i = 0;
+  while (i < m->running) {
+    slot_t *s = &m->slots[i];
+    if (!td_check_done(s->c)) {
+      i++;
+      continue;
+    }
+    tlsdiag_result_t *r = td_check_take_result(s->c);
+    td_check_free(s->c);
+    job_t *j = s->job;
+    if (i != m->running - 1) *s = m->slots[m->running - 1];
+    m->running--;
+    deliver(m, j, r);
+  }
+}
+
+static tlsdiag_err_t own_fd(tlsdiag_multi_t *m, int fd, size_t slot,
+                            uint64_t serial) {
+  if (fd < 0) return TLSDIAG_OK;
+  if ((size_t)fd >= m->nowner) {
+    size_t n = m->nowner ? m->nowner : 64;
+    while (n <= (size_t)fd) n *= 2;
+    fd_owner_t *o = realloc(m->owner, n * sizeof(*o));
+    if (!o) return TLSDIAG_E_NOMEM;
+    memset(o + m->nowner, 0, (n - m->nowner) * sizeof(*o));
+    m->owner = o;
+    m->nowner = n;
+  }
+  m->owner[fd].slot = slot;
+  m->owner[fd].serial = serial;
+  return TLSDIAG_OK;
+}
+
 size_t tlsdiag_multi_fds(tlsdiag_multi_t *m, struct pollfd *fds, size_t max) {
-  (void)m; (void)fds; (void)max;
-  return 0;
+  if (!m || !fds) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < m->running; i++) {
+    slot_t *s = &m->slots[i];
+    s->nfds = td_check_fds(s->c, s->fds, SLOT_FDS);
+    s->deadline = td_check_deadline(s->c);
+    for (size_t k = 0; k < s->nfds; k++) {
+      if (n == max) return n;
+      if (own_fd(m, s->fds[k].fd, i, s->serial)) return n;
+      fds[n++] = s->fds[k];
+    }
+  }
+  return n;
 }
-int tlsdiag_multi_timeout_ms(tlsdiag_multi_t *m) { (void)m; return -1; }
+
+int tlsdiag_multi_timeout_ms(tlsdiag_multi_t *m) {
+  if (!m || (!m->running && !m->queued)) return -1;
+  if (m->queued && m->running < m->max) return 0;
+  int64_t now = td_mono_us(), soonest = INT64_MAX;
+  for (size_t i = 0; i < m->running; i++)
+    if (m->slots[i].deadline < soonest) soonest = m->slots[i].deadline;
+  if (soonest <= now) return 0;
+  int64_t ms = (soonest - now + 999) / 1000;
+  return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Hands each poll result to the check that asked for its descriptor. */
+static void gather(tlsdiag_multi_t *m, const struct pollfd *fds, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int fd = fds[i].fd;
+    if (!fds[i].revents || fd < 0 || (size_t)fd >= m->nowner) continue;
+    fd_owner_t *o = &m->owner[fd];
+    if (!o->serial || o->slot >= m->running) continue;
+    slot_t *s = &m->slots[o->slot];
+    if (s->serial != o->serial || s->nrev == SLOT_FDS) continue;
+    for (size_t k = 0; k < s->nfds; k++)
+      if (s->fds[k].fd == fd) {
+        s->rev[s->nrev++] = fds[i];
+        break;
+      }
+  }
+}
+
 tlsdiag_err_t tlsdiag_multi_process(tlsdiag_multi_t *m,
                                     const struct pollfd *fds, size_t n) {
-  (void)m; (void)fds; (void)n;
-  return TLSDIAG_E_INVAL;
+  if (!m || (n && !fds)) return TLSDIAG_E_INVAL;
+  if (m->busy) return TLSDIAG_E_INVAL; /* called from a callback */
+  m->busy = 1;
+  gather(m, fds, n);
+  int64_t now = td_mono_us();
+  for (size_t i = 0; i < m->running; i++) {
+    slot_t *s = &m->slots[i];
+    if (s->nrev == 0 && s->deadline > now) continue;
+    td_check_step(s->c, s->rev, s->nrev);
+    s->nrev = 0;
+    s->nfds = 0; /* the step may have closed them */
+    s->serial = m->next_serial++;
+    if (!td_check_done(s->c)) s->deadline = td_check_deadline(s->c);
+  }
+  /* Reaping frees room, starting may finish checks at once (a refused
+   * loopback port): repeat until neither changes anything. */
+  size_t before;
+  do {
+    before = m->queued + m->running;
+    reap(m);
+    start_queued(m);
+  } while (m->queued + m->running != before);
+  m->busy = 0;
+  return TLSDIAG_OK;
 }
-tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m) { (void)m; return TLSDIAG_E_INVAL; }
-void tlsdiag_multi_free(tlsdiag_multi_t *m) { (void)m; }
+
+tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m) {
+  if (!m) return TLSDIAG_E_INVAL;
+  if (m->busy) return TLSDIAG_E_INVAL;
+  while (m->running || m->queued) {
+    size_t want = (size_t)m->running * 2 + 16;
+    if (m->pfd_cap < want) {
+      struct pollfd *p = realloc(m->pfd, want * sizeof(*p));
+      if (!p) return TLSDIAG_E_NOMEM;
+      m->pfd = p;
+      m->pfd_cap = want;
+    }
+    size_t n = tlsdiag_multi_fds(m, m->pfd, m->pfd_cap);
+    if (n == m->pfd_cap) { /* a resolver with many sockets: grow, retry */
+      size_t cap = m->pfd_cap * 2;
+      struct pollfd *p = realloc(m->pfd, cap * sizeof(*p));
+      if (!p) return TLSDIAG_E_NOMEM;
+      m->pfd = p;
+      m->pfd_cap = cap;
+      continue;
+    }
+    int timeout = tlsdiag_multi_timeout_ms(m);
+    int rc = poll(m->pfd, (nfds_t)n, timeout);
+    if (rc < 0 && errno != EINTR && errno != EAGAIN) {
+      /* poll itself failed (too many descriptors for RLIMIT_NOFILE):
+       * every check still ends by its own deadline. */
+      poll(NULL, 0, timeout < 0 || timeout > 50 ? 50 : timeout);
+    }
+    tlsdiag_err_t err = tlsdiag_multi_process(m, m->pfd, rc > 0 ? n : 0);
+    if (err) return err;
+  }
+  return TLSDIAG_OK;
+}

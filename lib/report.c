@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "hsts.h"
 
 /* ---- terminal-safe text -------------------------------------------------- */
 
@@ -865,6 +866,69 @@ static void text_http(tw_t *w, const tlsdiag_result_t *r) {
   }
 }
 
+/* The HSTS section: the host's place on the preload list and the parsed
+ * header; shown when a list was given or the server sent a header. */
+static void text_hsts(tw_t *w, const tlsdiag_result_t *r) {
+  const struct td_hsts_report *h = r->hsts;
+  if (!h || (!h->list_given && !(h->http_ok && h->header))) return;
+  heading(w, "HSTS");
+  key(w, "preload list");
+  if (!h->list_given) {
+    td_buf_puts(w->b, "not given");
+  } else if (!h->looked_up) {
+    td_buf_puts(w->b, r->host_is_ip ? "not applicable (IP literal)"
+                                    : "not looked up");
+  } else if (h->preloaded) {
+    sgr(w, ANSI_GREEN);
+    td_buf_puts(w->b, "preloaded");
+    sgr(w, ANSI_RESET);
+    td_buf_puts(w->b, h->entry_exact ? ": entry " : " through ");
+    safe(w, h->entry);
+    td_buf_puts(w->b, h->entry_include_subdomains ? " (includeSubDomains)"
+                                                  : " (this name only)");
+  } else if (h->entry) {
+    td_buf_puts(w->b, "not preloaded: entry ");
+    safe(w, h->entry);
+    td_buf_puts(w->b, h->entry_exact ? " is not force-https"
+                                     : " covers only itself");
+  } else {
+    td_buf_puts(w->b, "not preloaded");
+  }
+  td_buf_putc(w->b, '\n');
+  if (!h->http_ok) return;
+  key(w, "header");
+  if (!h->header) {
+    sgr(w, ANSI_YELLOW);
+    td_buf_puts(w->b, "(none)");
+    sgr(w, ANSI_RESET);
+    td_buf_putc(w->b, '\n');
+    return;
+  }
+  safe(w, h->header);
+  td_buf_putc(w->b, '\n');
+  key(w, "");
+  if (h->sts.valid) {
+    td_buf_printf(w->b, "valid: max-age %lld s", (long long)h->sts.max_age);
+    if (h->sts.max_age >= 86400)
+      td_buf_printf(w->b, " (%lld days)",
+                    (long long)(h->sts.max_age / 86400));
+    if (h->sts.include_subdomains) td_buf_puts(w->b, ", includeSubDomains");
+    if (h->sts.preload) td_buf_puts(w->b, ", preload");
+  } else {
+    sgr(w, ANSI_YELLOW);
+    td_buf_puts(w->b, "invalid");
+    sgr(w, ANSI_RESET);
+    td_buf_printf(w->b, ": %s (at byte %zu); browsers ignore it",
+                  h->sts.error ? h->sts.error : "?", h->sts.error_at);
+  }
+  td_buf_putc(w->b, '\n');
+  if (h->header_count > 1) {
+    key(w, "");
+    td_buf_printf(w->b, "%zu headers received; only the first counts\n",
+                  h->header_count);
+  }
+}
+
 void td_report_text(td_buf_t *b, const tlsdiag_result_t *r, unsigned flags) {
   tw_t w = {b, flags, (flags & TLSDIAG_FMT_COLOR) != 0};
   if (!r) return;
@@ -875,6 +939,8 @@ void td_report_text(td_buf_t *b, const tlsdiag_result_t *r, unsigned flags) {
   text_tls(&w, r);
   text_chain(&w, r);
   text_http(&w, r);
+  text_hsts(&w, r);
+  td_anatomy_text(b, r, (flags & TLSDIAG_FMT_EXPLAIN) != 0);
 }
 
 /* ---- Mermaid ------------------------------------------------------------- */

@@ -10,6 +10,7 @@ tlsdiag_result_t *td_result_new(void) {
   if (!r) return NULL;
   r->tls_alert_num = -1;
   r->verify.ocsp_status = -1;
+  r->anat.ticket_lifetime = -1;
   return r;
 }
 
@@ -88,6 +89,9 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   }
   free(r->events);
   td_hsts_report_free(r->hsts);
+  free(r->anat.prf_hash);
+  free(r->anat.psk_mode);
+  free(r->anat.resume_error);
   free(r);
 }
 

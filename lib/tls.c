@@ -1,9 +1,12 @@
 /* tls.c: GnuTLS client sessions: credentials, priorities, the observed
  * handshake messages, and what was negotiated. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "engine.h"
@@ -81,7 +84,7 @@ static int hook_cb(gnutls_session_t s, unsigned htype, unsigned when,
   if (!h || !h->r) return 0;
   const char *name =
       gnutls_handshake_description_get_name((gnutls_handshake_description_t)htype);
-  if (htype == GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST) h->hello_retry = 1;
+  if (msg) td_anatomy_message(h->r, htype, (int)incoming, msg->data, msg->size);
   double t = (double)(td_mono_us() - h->t0) / 1000.0;
   if (!name) name = "handshake message";
   /* "CLIENT HELLO" -> "ClientHello", the names RFC 8446 uses. */
@@ -102,12 +105,50 @@ static int hook_cb(gnutls_session_t s, unsigned htype, unsigned when,
   return 0;
 }
 
+/* The key log: every secret's label and length is recorded for the key
+ * schedule report; the secret itself only goes to the file the user asked
+ * for, one write() per line so concurrent checks don't interleave. */
+static int keylog_cb(gnutls_session_t s, const char *label,
+                     const gnutls_datum_t *secret) {
+  td_tls_hook_t *h = gnutls_session_get_ptr(s);
+  if (!h || !h->r || !label || !secret) return 0;
+  td_anatomy_t *a = &h->r->anat;
+  if (a->nsecrets < sizeof(a->secrets) / sizeof(a->secrets[0])) {
+    td_secret_seen_t *x = &a->secrets[a->nsecrets++];
+    snprintf(x->label, sizeof(x->label), "%s", label);
+    x->bytes = secret->size;
+    x->t_ms = (double)(td_mono_us() - h->t0) / 1000.0;
+    x->resumed_conn = a->parsing;
+  }
+  if (h->keylog_fd < 0 || secret->size > 128) return 0;
+  gnutls_datum_t cr, sr;
+  gnutls_session_get_random(s, &cr, &sr);
+  char line[64 + 2 * 32 + 2 * 128 + 4];
+  static const char hex[] = "0123456789abcdef";
+  size_t n = (size_t)snprintf(line, sizeof(line), "%s ", label);
+  for (unsigned i = 0; i < cr.size && n + 3 < sizeof(line); i++) {
+    line[n++] = hex[cr.data[i] >> 4];
+    line[n++] = hex[cr.data[i] & 15];
+  }
+  line[n++] = ' ';
+  for (unsigned i = 0; i < secret->size && n + 3 < sizeof(line); i++) {
+    line[n++] = hex[secret->data[i] >> 4];
+    line[n++] = hex[secret->data[i] & 15];
+  }
+  line[n++] = '\n';
+  ssize_t w = write(h->keylog_fd, line, n);
+  (void)w; /* a key log is best effort, like curl's */
+  gnutls_memset(line, 0, sizeof(line));
+  return 0;
+}
+
 int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        const char *sni, const char *priority,
-                       td_tls_hook_t *hook, gnutls_session_t *out) {
+                       td_tls_hook_t *hook, unsigned init_flags,
+                       gnutls_session_t *out) {
   gnutls_session_t s;
   *out = NULL;
-  int rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  int rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | init_flags);
   if (rc < 0) return rc;
   const char *err = NULL;
   if ((rc = gnutls_priority_set_direct(s, priority, &err)) < 0) goto fail;
@@ -121,9 +162,11 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
   gnutls_alpn_set_protocols(s, &alpn, 1, 0);
   gnutls_ocsp_status_request_enable_client(s, NULL, 0, NULL);
   gnutls_session_set_ptr(s, hook);
-  if (hook)
+  if (hook) {
     gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
                                        GNUTLS_HOOK_POST, hook_cb);
+    gnutls_session_set_keylog_function(s, keylog_cb);
+  }
   gnutls_transport_set_int(s, fd);
   *out = s;
   return 0;
@@ -163,6 +206,17 @@ void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
     free(r->tls_alpn);
     r->tls_alpn = td_strndup((const char *)p.data, p.size);
   }
+  /* What the key schedule is built from. */
+  td_anatomy_t *a = &r->anat;
+  gnutls_digest_algorithm_t prf = gnutls_prf_hash_get(s);
+  free(a->prf_hash);
+  a->prf_hash = td_strdup(gnutls_digest_get_name(prf));
+  a->hash_bytes = gnutls_hash_get_len(prf);
+  gnutls_cipher_algorithm_t ca = gnutls_cipher_get(s);
+  a->key_bytes = (unsigned)gnutls_cipher_get_key_size(ca);
+  a->iv_bytes = (unsigned)gnutls_cipher_get_iv_size(ca);
+  a->mac_key_bytes = (unsigned)gnutls_mac_get_key_size(gnutls_mac_get(s));
+  a->ems = (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_EXT_MASTER_SECRET) != 0;
   int sig = gnutls_sign_algorithm_get(s);
   set_str(&r->tls_sig_alg,
           sig > 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sig) : NULL);

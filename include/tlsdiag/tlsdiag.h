@@ -53,7 +53,9 @@ typedef enum {
   TLSDIAG_E_OPTIONS = 8,    /* options version unknown or options invalid */
   TLSDIAG_E_INIT = 9,       /* a dependency failed to initialise */
   TLSDIAG_E_FORMAT = 10,    /* unknown output format */
-  TLSDIAG_E_TIME = 11       /* a time string could not be parsed */
+  TLSDIAG_E_TIME = 11,      /* a time string could not be parsed */
+  TLSDIAG_E_KEYLOG = 12,    /* the key log file cannot be opened */
+  TLSDIAG_E_HSTS_LIST = 13  /* HSTS preload list unreadable or malformed */
 } tlsdiag_err_t;
 
 /* Static English text for an error; never NULL. */
@@ -151,6 +153,10 @@ typedef enum {
 #define TLSDIAG_F_NO_VERSION_PROBE (1u << 1) /* no extra handshakes on failure */
 #define TLSDIAG_F_IPV4_ONLY (1u << 2)
 #define TLSDIAG_F_IPV6_ONLY (1u << 3)
+#define TLSDIAG_F_RESUME (1u << 4)     /* a second connection resuming the
+                                          first one's session */
+#define TLSDIAG_F_EARLY_DATA (1u << 5) /* with TLSDIAG_F_RESUME: send the
+                                          request as TLS 1.3 0-RTT data */
 
 typedef struct tlsdiag_options {
   unsigned version;         /* TLSDIAG_OPTIONS_VERSION */
@@ -175,6 +181,9 @@ typedef struct tlsdiag_options {
   const struct tlsdiag_hsts *hsts; /* HSTS preload list to judge the host
                                against (borrowed; see tlsdiag_hsts_load),
                                or NULL for none */
+  const char *keylog_file;  /* NULL: none. Appends the session secrets in
+                               NSS key log format (as SSLKEYLOGFILE) so a
+                               capture can be decrypted. Secret! */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
@@ -324,6 +333,7 @@ typedef enum {
 #define TLSDIAG_FMT_COLOR (1u << 0)  /* ANSI colour in TEXT */
 #define TLSDIAG_FMT_PRETTY (1u << 1) /* indented JSON */
 #define TLSDIAG_FMT_VERBOSE (1u << 2) /* TEXT: the whole chain */
+#define TLSDIAG_FMT_EXPLAIN (1u << 3) /* TEXT: the TLS key schedule */
 
 /* Renders the result. *out is NUL-terminated, caller frees with
  * tlsdiag_free(); *len (may be NULL) gets its length. */
@@ -332,10 +342,47 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
                                                 unsigned flags, char **out,
                                                 size_t *len);
 
-/* Nagios/Icinga plugin state of a result: 0 OK, 1 WARNING, 2 CRITICAL,
- * 3 UNKNOWN (the check could not tell). Expiry within crit_days of the
- * options is CRITICAL, within warn_days WARNING. */
+/* Nagios/Icinga plugin state of a result (docs/sweep.md has the table):
+ *  2 CRITICAL  a finding of severity error (cause other than below), or the
+ *              earliest expiry on the path less than crit_days away;
+ *  3 UNKNOWN   the cause is dns_timeout or dns_failure (the resolver could
+ *              not say anything about the target), or r is NULL;
+ *  1 WARNING   otherwise, a warning finding, or the earliest expiry on the
+ *              path less than warn_days away;
+ *  0 OK        otherwise.
+ * "Days" are whole days left, as tlsdiag_result_expiry gives them. */
 TLSDIAG_API int tlsdiag_result_nagios_state(const tlsdiag_result_t *r);
+
+/* Expiry of the leaf, or the earliest of the path: the leaf and the
+ * issuers it chains to as sent, up to a self-signed one; extra
+ * certificates the server sent are not counted. */
+typedef enum {
+  TLSDIAG_EXPIRY_LEAF = 0,
+  TLSDIAG_EXPIRY_PATH = 1
+} tlsdiag_expiry_t;
+
+/* Gives the notAfter (Unix seconds) and the whole days left from the
+ * check's clock (truncated toward zero, negative once expired); either
+ * pointer may be NULL. Returns 1, or 0 when no certificate was seen. */
+TLSDIAG_API int tlsdiag_result_expiry(const tlsdiag_result_t *r,
+                                      tlsdiag_expiry_t which,
+                                      int64_t *not_after, int64_t *days_left);
+
+/* Renders n results as one report (a sweep):
+ *  TLSDIAG_FORMAT_PROMETHEUS  each metric family once (HELP and TYPE), with
+ *                             the samples of every result grouped under it;
+ *  TLSDIAG_FORMAT_NAGIOS      one status line for all (the worst state,
+ *                             counts, performance data), then one line per
+ *                             result, worst first;
+ *  TLSDIAG_FORMAT_JSON        JSON Lines, one object per result, in order.
+ * Other formats: TLSDIAG_E_FORMAT. *out as for tlsdiag_result_format. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_results_format(
+    const tlsdiag_result_t *const *rs, size_t n, tlsdiag_format_t fmt,
+    unsigned flags, char **out, size_t *len);
+/* Nagios state of n results together: CRITICAL if any is, else UNKNOWN if
+ * any is, else WARNING if any is, else OK; UNKNOWN when n is 0. */
+TLSDIAG_API int tlsdiag_results_nagios_state(const tlsdiag_result_t *const *rs,
+                                             size_t n);
 
 /* ---------------------------------------------------------------------------
  * HSTS preload list (Chromium's transport_security_state_static.json).
@@ -343,18 +390,44 @@ TLSDIAG_API int tlsdiag_result_nagios_state(const tlsdiag_result_t *r);
  */
 typedef struct tlsdiag_hsts tlsdiag_hsts_t;
 
-/* Loads and indexes a preload list file. On error *out is NULL and, when
- * why is not NULL, *why points to a static description. */
+/* Loads and indexes a preload list file: JSON with // and block comments,
+ * whose "entries" array holds {"name", "mode", "include_subdomains", ...}
+ * objects (docs/hsts.md). Only entries with "mode": "force-https" make a
+ * host preloaded; the others (pins only) still shadow their parents, as in
+ * Chromium. Files over 64 MiB, nesting over 32 levels, wrong member types,
+ * names that are not host names and names listed twice are errors.
+ * On success *out is a new list (free with tlsdiag_hsts_free); on error
+ * *out is NULL and, when why is not NULL, *why points to a static
+ * description. Errors: TLSDIAG_E_INVAL (NULL argument), TLSDIAG_E_NOMEM,
+ * TLSDIAG_E_HSTS_LIST (unreadable, or not a valid list). */
 TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_load(const char *path,
                                             tlsdiag_hsts_t **out,
                                             const char **why);
-TLSDIAG_API void tlsdiag_hsts_free(tlsdiag_hsts_t *h);
-/* Is `name` preloaded? Returns 1 and, when not NULL, the matching entry's
- * name (borrowed from h) and whether it includes subdomains; 0 if not. */
+/* The same, with a one-line description of an error that says where it is
+ * ("line 12, column 40: \"include_subdomains\" is not a boolean (entry 3)")
+ * written to errbuf (errlen bytes, always NUL-terminated when errlen > 0;
+ * errbuf may be NULL). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_load_ex(const char *path,
+                                               tlsdiag_hsts_t **out,
+                                               char *errbuf, size_t errlen);
+/* The same from memory: len bytes at data (no NUL needed), e.g. a list the
+ * caller downloaded; data is not kept. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_load_mem(const void *data, size_t len,
+                                                tlsdiag_hsts_t **out,
+                                                char *errbuf, size_t errlen);
+TLSDIAG_API void tlsdiag_hsts_free(tlsdiag_hsts_t *h); /* NULL ok */
+/* Is `name` preloaded? name is a host name, A-label or UTF-8 (converted
+ * like tlsdiag_check's host); case and one trailing dot are ignored. The
+ * most specific listed name that is `name` or one of its parents decides,
+ * as in Chromium: `name` is preloaded if that entry is `name` itself with
+ * mode force-https, or a parent with force-https and include_subdomains.
+ * Returns 1 and, when not NULL, the deciding entry's name (borrowed from h)
+ * and its include_subdomains; 0 if not preloaded (then *entry is NULL).
+ * Does not allocate for ASCII names. Safe from any number of threads. */
 TLSDIAG_API int tlsdiag_hsts_lookup(const tlsdiag_hsts_t *h, const char *name,
                                     const char **entry,
                                     int *include_subdomains);
-/* Number of force-https entries indexed. */
+/* Number of force-https entries indexed (0 for NULL). */
 TLSDIAG_API size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h);
 
 /* ---------------------------------------------------------------------------

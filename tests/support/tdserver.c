@@ -54,6 +54,10 @@ struct tdserver {
   gnutls_certificate_credentials_t cred;
   gnutls_priority_t prio;
   gnutls_datum_t ticket_key;
+  gnutls_anti_replay_t anti_replay; /* 0-RTT needs one (RFC 8446 8) */
+  unsigned char seen[64][32];        /* ClientHello keys it has seen */
+  unsigned nseen;
+  pthread_mutex_t seen_lock;
   int fillers[MAX_FILLERS];
   int nfillers;
 };
@@ -339,11 +343,32 @@ static int on_server_hello(gnutls_session_t session, unsigned htype,
   return 0;
 }
 
+/* The anti-replay store (a ring of recent keys): GnuTLS refuses all early
+ * data without one. An entry seen before is a replay. */
+static int replay_add(void *ptr, time_t exp, const gnutls_datum_t *key,
+                      const gnutls_datum_t *data) {
+  (void)exp;
+  (void)data;
+  tdserver_t *s = ptr;
+  unsigned char k[32];
+  memset(k, 0, sizeof(k));
+  memcpy(k, key->data, key->size < sizeof(k) ? key->size : sizeof(k));
+  int rc = 0;
+  pthread_mutex_lock(&s->seen_lock);
+  unsigned n = s->nseen < 64 ? s->nseen : 64;
+  for (unsigned i = 0; i < n && rc == 0; i++)
+    if (memcmp(s->seen[i], k, sizeof(k)) == 0) rc = GNUTLS_E_DB_ENTRY_EXISTS;
+  if (rc == 0) memcpy(s->seen[s->nseen++ % 64], k, sizeof(k));
+  pthread_mutex_unlock(&s->seen_lock);
+  return rc;
+}
+
 /* Sets up c->session and runs the handshake. 0 on success. */
 static int tls_handshake(conn_t *c) {
   tdserver_t *s = c->srv;
   unsigned flags = GNUTLS_SERVER;
   if (!s->cfg.session_tickets) flags |= GNUTLS_NO_TICKETS;
+  if (s->anti_replay) flags |= GNUTLS_ENABLE_EARLY_DATA;
   if (gnutls_init(&c->session, flags) < 0) {
     c->session = NULL;
     return -1;
@@ -357,6 +382,10 @@ static int tls_handshake(conn_t *c) {
   if (s->cfg.session_tickets &&
       gnutls_session_ticket_enable_server(ss, &s->ticket_key) < 0)
     return -1;
+  if (s->anti_replay) {
+    gnutls_anti_replay_enable(ss, s->anti_replay);
+    if (gnutls_record_set_max_early_data_size(ss, 16384) < 0) return -1;
+  }
   if (s->alpn_copy) {
     gnutls_datum_t proto = {(unsigned char *)s->alpn_copy,
                             (unsigned)strlen(s->alpn_copy)};
@@ -743,6 +772,16 @@ static int setup_tls(tdserver_t *s, const tdserver_config_t *cfg) {
       s->ticket_key.data = NULL;
       return TDSERVER_E_TLS + rc;
     }
+    if (cfg->early_data) {
+      rc = gnutls_anti_replay_init(&s->anti_replay);
+      if (rc < 0) {
+        s->anti_replay = NULL;
+        return TDSERVER_E_TLS + rc;
+      }
+      pthread_mutex_init(&s->seen_lock, NULL);
+      gnutls_anti_replay_set_add_function(s->anti_replay, replay_add);
+      gnutls_anti_replay_set_ptr(s->anti_replay, s);
+    }
   }
   return 0;
 }
@@ -928,6 +967,10 @@ void tdserver_stop(tdserver_t *s) {
   if (s->ticket_key.data) {
     gnutls_memset(s->ticket_key.data, 0, s->ticket_key.size);
     gnutls_free(s->ticket_key.data);
+  }
+  if (s->anti_replay) {
+    gnutls_anti_replay_deinit(s->anti_replay);
+    pthread_mutex_destroy(&s->seen_lock);
   }
   free(s->priority_copy);
   free(s->extra_copy);

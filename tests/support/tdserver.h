@@ -102,6 +102,7 @@ typedef struct tdserver_config {
   int drip_ms;           /* >0: send drip_bytes, then wait drip_ms, ... */
   size_t drip_bytes;     /* bytes per drip; 0 = 1 */
   int session_tickets;   /* 1: issue TLS session tickets (resumable) */
+  int early_data;        /* with session_tickets: accept TLS 1.3 0-RTT */
   const char *alpn;      /* ALPN protocol the server accepts, or NULL */
   int max_connections;   /* 0 = unlimited; after that many accepts the
                             listener closes (later connects are refused) */

@@ -1,0 +1,46 @@
+/* targets.h: the target list of `tlsdiag sweep`: one target a line, bad
+ * lines reported and skipped, duplicates collapsed, stable shards. */
+#ifndef TD_TARGETS_H
+#define TD_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TD_TARGET_MAX_LINE 4096 /* bytes of one line, newline excluded */
+
+typedef struct td_target {
+  char *host;     /* as written, brackets removed */
+  uint16_t port;
+  char *sni;      /* NULL: the default (the host's A-label); "" none */
+  char *key;      /* normalized "host:port" or "[v6]:port", then
+                     " sni=NAME" when given: what duplicates and shards
+                     are decided on */
+  size_t line;    /* 1-based line number in the input */
+} td_target_t;
+
+typedef struct td_targets {
+  td_target_t *v;
+  size_t n, cap;
+  size_t bad;        /* lines reported and skipped */
+  size_t duplicates; /* lines that repeated an earlier target */
+} td_targets_t;
+
+/* Reads the targets of `in` (named `name` in messages) into *out, which
+ * must be zeroed. A line is `TARGET [sni=NAME]` with TARGET `host`,
+ * `host:port` or `[v6]:port`; `#` starts a comment (at the start of a line
+ * or after whitespace); blank lines are skipped. Each bad line gets one
+ * "NAME:LINE: why" message on `err` and is skipped. Returns 0, or -1 if
+ * reading failed or memory ran out (after a message). */
+int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err);
+
+/* 64-bit FNV-1a of the target's key: stable across runs and machines. */
+uint64_t td_target_hash(const td_target_t *t);
+
+/* 1 if the target belongs to shard k of n (1 <= k <= n): every target is
+ * in exactly one shard. */
+int td_target_in_shard(const td_target_t *t, unsigned k, unsigned n);
+
+void td_targets_free(td_targets_t *l);
+
+#endif
