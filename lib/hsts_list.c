@@ -99,6 +99,7 @@ typedef struct {
   size_t err_at;    /* where it is */
   int nomem;
   size_t entry_no;  /* 1-based number of the entry being read, 0 outside */
+  int entry_done;   /* ... or of the entry just read */
   char dup[MAX_NAME + 1]; /* the name listed twice, for the message */
   /* the index being built */
   char *names;
@@ -662,7 +663,9 @@ static int read_entries(rd_t *r) {
   }
   for (;;) {
     r->entry_no++;
+    r->entry_done = 0;
     if (read_entry(r)) return -1;
+    r->entry_done = 1;
     int k = next_or_close(r, ']');
     if (k < 0) return -1;
     if (k) break;
@@ -755,8 +758,9 @@ static tlsdiag_err_t parse(const unsigned char *data, size_t len,
     } else {
       rc = TLSDIAG_E_HSTS_LIST;
       if (r.entry_no)
-        put_err(errbuf, errlen, "line %zu, column %zu: %s (entry %zu)", line,
-                col, r.why, r.entry_no);
+        put_err(errbuf, errlen, "line %zu, column %zu: %s (%s %zu)", line,
+                col, r.why, r.entry_done ? "after entry" : "entry",
+                r.entry_no);
       else
         put_err(errbuf, errlen, "line %zu, column %zu: %s", line, col, r.why);
     }

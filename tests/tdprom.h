@@ -133,15 +133,16 @@ static int tdprom_same_series(const tdprom_sample_t *a, const tdprom_sample_t *b
   } while (0)
 
 static int tdprom_sample(tdprom_t *p, const char *l, size_t len, size_t lineno,
-                         tdprom_family_t **last) {
+                         size_t *last) {
   size_t i = 0;
   while (i < len && l[i] != '{' && l[i] != ' ') i++;
   if (!tdprom_name_ok(l, i, 1)) TDPROM_FAIL("bad metric name");
   tdprom_family_t *f = tdprom_family(p, l, i);
   if (!f->has_type) TDPROM_FAIL("sample of %s before its TYPE", f->family);
   if (f->closed) TDPROM_FAIL("samples of %s are not contiguous", f->family);
-  if (*last && *last != f) (*last)->closed = 1;
-  *last = f;
+  size_t fi = (size_t)(f - p->f) + 1; /* index + 1: p->f may move */
+  if (*last && *last != fi) p->f[*last - 1].closed = 1;
+  *last = fi;
   f->has_samples = 1;
   tdprom_sample_t s;
   memset(&s, 0, sizeof(s));
@@ -221,7 +222,7 @@ static int tdprom_sample(tdprom_t *p, const char *l, size_t len, size_t lineno,
 static __attribute__((unused)) int tdprom_parse(const char *text, tdprom_t *p) {
   memset(p, 0, sizeof(*p));
   size_t lineno = 0, n = strlen(text);
-  tdprom_family_t *last = NULL;
+  size_t last = 0; /* family of the previous sample, index + 1 */
   if (n && text[n - 1] != '\n') TDPROM_FAIL("text does not end in a newline");
   for (const char *l = text; *l;) {
     const char *nl = strchr(l, '\n');
@@ -252,9 +253,12 @@ static __attribute__((unused)) int tdprom_parse(const char *text, tdprom_t *p) {
           if (!known) TDPROM_FAIL("unknown type");
           f->has_type = 1;
         } else {
-          for (size_t t = 0; t < rn; t++)
-            if (rest[t] == '\\' && (t + 1 >= rn || (rest[t + 1] != '\\' && rest[t + 1] != 'n')))
+          for (size_t t = 0; t < rn; t++) {
+            if (rest[t] != '\\') continue;
+            if (t + 1 >= rn || (rest[t + 1] != '\\' && rest[t + 1] != 'n'))
               TDPROM_FAIL("bad escape in HELP");
+            t++; /* the escaped character */
+          }
           f->has_help = 1;
         }
       }

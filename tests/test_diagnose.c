@@ -4,6 +4,8 @@
  * `tlsdiag check --json` (exit code included). */
 #include "tdtest.h"
 
+#include <sched.h>
+
 #define DAY 86400
 
 typedef struct {
@@ -545,6 +547,124 @@ static void test_diagnose_several_problems_ordered(void **state) {
   run_free(&r);
 }
 
+/* ---- failures before TLS, through the API and the CLI ------------------ */
+
+/* Runs `host` through the library (opts) and the CLI (args + host), and
+ * asserts the cause in both and the CLI's exit code 2. */
+static void both(const char *host, const tlsdiag_options_t *o,
+                 const char *const *cli_args, tlsdiag_cause_t want) {
+  /* The CLI takes HOST:PORT; the library the host and opts->port. */
+  char target[300];
+  if (o->port != 443) snprintf(target, sizeof(target), "%s:%u", host, o->port);
+  else snprintf(target, sizeof(target), "%s", host);
+  tlsdiag_result_t *r = tt_check(host, o);
+  if (tlsdiag_result_cause(r) != want)
+    fail_msg("library: cause %s, expected %s",
+             tlsdiag_cause_name(tlsdiag_result_cause(r)), tlsdiag_cause_name(want));
+  json_t *j = tt_json(r);
+  assert_string_equal(tt_jstr(j, "cause"), tlsdiag_cause_name(want));
+  json_decref(j);
+  tlsdiag_result_free(r);
+  const char *a[16] = {0};
+  size_t n = 0;
+  a[n++] = "check";
+  a[n++] = "--json";
+  for (size_t i = 0; cli_args && cli_args[i] && n < 14; i++) a[n++] = cli_args[i];
+  a[n++] = target;
+  char *out = NULL;
+  int rc = tt_cli(&out, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+                  a[9], a[10], a[11], a[12], a[13], a[14], NULL);
+  json_error_t err;
+  json_t *cj = json_loads(out, JSON_REJECT_DUPLICATES, &err);
+  if (!cj) fail_msg("CLI printed invalid JSON: %s", out);
+  assert_string_equal(tt_jstr(cj, "cause"), tlsdiag_cause_name(want));
+  assert_int_equal(rc, 2);
+  json_decref(cj);
+  free(out);
+}
+
+static void test_diagnose_dns_nxdomain_and_failure(void **state) {
+  (void)state;
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  assert_int_equal(tddns_set_behavior(d, "broken.tlsdiag.test", TDDNS_SERVFAIL), 0);
+  char servers[64];
+  snprintf(servers, sizeof(servers), "127.0.0.1:%u", tddns_port(d));
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.dns_servers = servers;
+  o.cafile = tt_root;
+  const char *args[] = {"--dns-server", servers, "--cacert", tt_root, NULL};
+  both("missing.tlsdiag.test", &o, args, TLSDIAG_CAUSE_DNS_NXDOMAIN);
+  both("broken.tlsdiag.test", &o, args, TLSDIAG_CAUSE_DNS_FAILURE);
+  assert_int_equal(tddns_set_behavior(d, "slow.tlsdiag.test", TDDNS_DROP), 0);
+  o.connect_timeout_ms = 400;
+  const char *args2[] = {"--dns-server", servers, "--connect-timeout", "0.4", NULL};
+  both("slow.tlsdiag.test", &o, args2, TLSDIAG_CAUSE_DNS_TIMEOUT);
+  tddns_stop(d);
+}
+
+static void test_diagnose_tcp_and_tls_timeouts(void **state) {
+  (void)state;
+  tdserver_t *s = tt_server(TDS_NO_ACCEPT, NULL);
+  tt_opts_t t;
+  tt_opts(&t, "filtered.tlsdiag.test", tdserver_port(s));
+  t.o.connect_timeout_ms = 400;
+  const char *args[] = {"--resolve", t.pin, "--connect-timeout", "0.4", NULL};
+  both("filtered.tlsdiag.test", &t.o, args, TLSDIAG_CAUSE_TCP_TIMEOUT);
+  tdserver_stop(s);
+  s = tt_server(TDS_SILENT, NULL);
+  tt_opts(&t, "silent.tlsdiag.test", tdserver_port(s));
+  t.o.connect_timeout_ms = 400;
+  const char *args2[] = {"--resolve", t.pin, "--connect-timeout", "0.4", NULL};
+  both("silent.tlsdiag.test", &t.o, args2, TLSDIAG_CAUSE_TLS_TIMEOUT);
+  tdserver_stop(s);
+}
+
+static void test_diagnose_tcp_refused(void **state) {
+  (void)state;
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HTTP, "valid");
+  tdserver_t *s = tt_server_cfg(&cfg);
+  uint16_t port = tdserver_port(s);
+  tdserver_stop(s); /* the port is closed now */
+  tt_opts_t t;
+  tt_opts(&t, "closed.tlsdiag.test", port);
+  const char *args[] = {"--resolve", t.pin, NULL};
+  both("closed.tlsdiag.test", &t.o, args, TLSDIAG_CAUSE_TCP_REFUSED);
+}
+
+/* In an empty network namespace (loopback down) connects fail with
+ * ENETUNREACH; a forked child enters it so this process keeps its own. */
+static void test_diagnose_tcp_unreachable_library(void **state) {
+  (void)state;
+  if (geteuid() != 0) skip();
+  int pfd[2];
+  assert_int_equal(pipe(pfd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pfd[0]);
+    int cause = -1;
+    if (unshare(CLONE_NEWNET) == 0) {
+      tlsdiag_result_t *r = NULL;
+      if (tlsdiag_check("127.0.0.1", NULL, &r) == TLSDIAG_OK)
+        cause = (int)tlsdiag_result_cause(r);
+      tlsdiag_result_free(r);
+    } else {
+      cause = -2;
+    }
+    if (write(pfd[1], &cause, sizeof(cause)) != sizeof(cause)) _exit(1);
+    _exit(0);
+  }
+  close(pfd[1]);
+  int cause = -1;
+  assert_int_equal(read(pfd[0], &cause, sizeof(cause)), sizeof(cause));
+  close(pfd[0]);
+  waitpid(pid, NULL, 0);
+  if (cause == -2) skip(); /* no permission for namespaces here */
+  assert_int_equal(cause, TLSDIAG_CAUSE_TCP_UNREACHABLE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_diagnose_ok),
@@ -575,6 +695,10 @@ int main(void) {
       cmocka_unit_test(test_diagnose_http_too_large),
       cmocka_unit_test(test_diagnose_http_malformed),
       cmocka_unit_test(test_diagnose_several_problems_ordered),
+      cmocka_unit_test(test_diagnose_dns_nxdomain_and_failure),
+      cmocka_unit_test(test_diagnose_tcp_and_tls_timeouts),
+      cmocka_unit_test(test_diagnose_tcp_refused),
+      cmocka_unit_test(test_diagnose_tcp_unreachable_library),
   };
   return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
 }

@@ -122,7 +122,7 @@ static void test_hsts_list_full_chromium_format(void **state) {
 static void test_hsts_list_bad_json_says_where(void **state) {
   (void)state;
   load_fails(DATA "bad_json.json", TLSDIAG_E_HSTS_LIST,
-             "line 5, column 5: ',' or ']' expected");
+             "line 5, column 5: ',' or ']' expected (after entry 1)");
 }
 
 static void test_hsts_list_wrong_types_are_errors(void **state) {
@@ -130,10 +130,10 @@ static void test_hsts_list_wrong_types_are_errors(void **state) {
   load_fails(DATA "name_not_string.json", TLSDIAG_E_HSTS_LIST,
              "line 4, column 15: \"name\" is not a string (entry 2)");
   load_fails(DATA "subdomains_not_bool.json", TLSDIAG_E_HSTS_LIST,
-             "line 3, column 69: \"include_subdomains\" is not a boolean "
+             "line 3, column 70: \"include_subdomains\" is not a boolean "
              "(entry 1)");
   load_fails(DATA "mode_unknown.json", TLSDIAG_E_HSTS_LIST,
-             "line 1, column 40: unknown \"mode\" (only \"force-https\" is "
+             "line 1, column 44: unknown \"mode\" (only \"force-https\" is "
              "known) (entry 1)");
   load_fails(DATA "entries_not_array.json", TLSDIAG_E_HSTS_LIST,
              "line 1, column 14: \"entries\" is not an array");
@@ -154,7 +154,7 @@ static void test_hsts_list_empty_file(void **state) {
 static void test_hsts_list_deep_nesting_is_refused(void **state) {
   (void)state;
   load_fails(DATA "deep_nesting.json", TLSDIAG_E_HSTS_LIST,
-             "line 2, column 55: nesting deeper than 32 levels");
+             "line 2, column 57: nesting deeper than 32 levels");
 }
 
 static void test_hsts_list_unreadable_files(void **state) {
@@ -221,7 +221,7 @@ static void test_hsts_list_json_syntax_errors(void **state) {
                                         "comment");
   mem_fails("{\"entries\": [] / }", "line 1, column 16: ',' or '}' expected");
   mem_fails("{\"entries\": [", "line 1, column 14: unexpected end of file "
-                               "(truncated?)");
+                               "(truncated?) (entry 1)");
   mem_fails("{\"entries\": [{\"name\"", "line 1, column 21: ':' expected after "
                                         "a member name (entry 1)");
   mem_fails("{\"entries\": [], \"entries\": []}",
@@ -239,9 +239,9 @@ static void test_hsts_list_string_errors(void **state) {
   mem_fails("{\"entries\": [], \"x\": \"\\u12\"}",
             "line 1, column 25: bad \\u escape (4 hex digits expected)");
   mem_fails("{\"entries\": [], \"x\": \"\\ud800\"}",
-            "line 1, column 30: unpaired surrogate in a \\u escape");
+            "line 1, column 29: unpaired surrogate in a \\u escape");
   mem_fails("{\"entries\": [], \"x\": \"\\udc00\"}",
-            "line 1, column 30: unpaired surrogate in a \\u escape");
+            "line 1, column 29: unpaired surrogate in a \\u escape");
   mem_fails("{\"entries\": [], \"x\": \"\xC0\xAF\"}",
             "line 1, column 23: invalid UTF-8 in a string");
   mem_fails("{\"entries\": [], \"x\": \"\xED\xA0\x80\"}",
@@ -281,7 +281,7 @@ static void test_hsts_list_entry_errors(void **state) {
   mem_fails("{\"entries\": [{\"mode\": \"force-https\"}]}",
             "line 1, column 14: an entry has no \"name\" (entry 1)");
   mem_fails("{\"entries\": [{\"name\": \"a.test\", \"name\": \"b.test\"}]}",
-            "line 1, column 32: a member appears twice in an entry (entry 1)");
+            "line 1, column 33: a member appears twice in an entry (entry 1)");
   mem_fails("{\"entries\": [{\"name\": \"\"}]}",
             "line 1, column 23: \"name\" is not a host name (entry 1)");
   mem_fails("{\"entries\": [{\"name\": \"a b.test\"}]}",

@@ -1,0 +1,361 @@
+/* test_multi.c: the concurrent engine (tlsdiag_multi_*): every add gets
+ * exactly one callback with the right diagnosis, a silent server ends at
+ * its own deadline without holding the others, the in-flight limit holds
+ * (seen from the server side), an external poll loop drives it, options
+ * are copied at add, errors come back from add, and freeing with checks
+ * pending is clean. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "tdtest.h"
+
+#define NTARGETS 200
+
+typedef struct {
+  int calls[NTARGETS + 8];
+  tlsdiag_cause_t cause[NTARGETS + 8];
+  double done_ms[NTARGETS + 8]; /* since the run started */
+  double total_ms[NTARGETS + 8];
+  size_t order[NTARGETS + 8]; /* completion rank */
+  size_t ncalls;
+  int64_t t0;
+  tlsdiag_multi_t *m;
+  int readd_until; /* callback adds user+1 while below this */
+  tt_opts_t readd_opts;
+  const char *readd_host;
+  int nested_rc;
+} rec_t;
+
+static void record(tlsdiag_result_t *r, void *user, void *cb_data) {
+  rec_t *rec = cb_data;
+  size_t i = (size_t)(uintptr_t)user;
+  assert_true(i < NTARGETS + 8);
+  assert_non_null(r);
+  rec->calls[i]++;
+  rec->cause[i] = tlsdiag_result_cause(r);
+  rec->done_ms[i] = tt_ms_since(rec->t0);
+  rec->total_ms[i] = 0;
+  for (int p = 0; p < TLSDIAG_PHASE_COUNT_; p++)
+    rec->total_ms[i] += tlsdiag_result_phase_ms(r, (tlsdiag_phase_t)p);
+  rec->order[i] = rec->ncalls++;
+  if (rec->m) {
+    /* Callbacks may add, not process. */
+    rec->nested_rc = tlsdiag_multi_process(rec->m, NULL, 0);
+    if ((int)i + 1 < rec->readd_until)
+      assert_int_equal(tlsdiag_multi_add(rec->m, rec->readd_host,
+                                         &rec->readd_opts.o,
+                                         (void *)(uintptr_t)(i + 1)),
+                       TLSDIAG_OK);
+  }
+  tlsdiag_result_free(r);
+}
+
+/* A loopback port with nothing listening. */
+static uint16_t closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static void test_multi_every_add_gets_one_callback(void **state) {
+  (void)state;
+  tdserver_t *valid = tt_server(TDS_HTTP, "valid");
+  tdserver_t *expired = tt_server(TDS_HTTP, "expired");
+  tdserver_t *wrong = tt_server(TDS_HTTP, "wrong_host");
+  tdserver_t *silent = tt_server(TDS_SILENT, NULL);
+  uint16_t refused = closed_port();
+  struct {
+    const char *host;
+    uint16_t port;
+    tlsdiag_cause_t cause;
+  } kinds[] = {
+      {"localhost", tdserver_port(valid), TLSDIAG_CAUSE_OK},
+      {"expired.tlsdiag.test", tdserver_port(expired), TLSDIAG_CAUSE_CERT_EXPIRED},
+      {"wrong-host.tlsdiag.test", tdserver_port(wrong),
+       TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH},
+      {"refused.tlsdiag.test", refused, TLSDIAG_CAUSE_TCP_REFUSED},
+  };
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(16, record, &rec, &m), TLSDIAG_OK);
+
+  /* The silent target first, with a deadline of its own. */
+  const int silent_ms = 2000;
+  tt_opts_t so;
+  tt_opts(&so, "silent.tlsdiag.test", tdserver_port(silent));
+  so.o.connect_timeout_ms = silent_ms;
+  so.o.max_time_ms = silent_ms + 1000;
+  assert_int_equal(tlsdiag_multi_add(m, "silent.tlsdiag.test", &so.o,
+                                     (void *)(uintptr_t)0),
+                   TLSDIAG_OK);
+  for (size_t i = 1; i < NTARGETS; i++) {
+    tt_opts_t t;
+    tt_opts(&t, kinds[i % 4].host, kinds[i % 4].port);
+    /* tt_opts' strings live on this stack frame: the multi copies them. */
+    assert_int_equal(tlsdiag_multi_add(m, kinds[i % 4].host, &t.o,
+                                       (void *)(uintptr_t)i),
+                     TLSDIAG_OK);
+  }
+  assert_int_equal(tlsdiag_multi_pending(m), NTARGETS);
+  rec.t0 = td_mono_us();
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  double run_ms = tt_ms_since(rec.t0);
+  assert_int_equal(tlsdiag_multi_pending(m), 0);
+  tlsdiag_multi_free(m);
+
+  assert_int_equal(rec.ncalls, NTARGETS);
+  double others_max = 0;
+  for (size_t i = 0; i < NTARGETS; i++) {
+    assert_int_equal(rec.calls[i], 1);
+    if (i == 0) continue;
+    if (rec.cause[i] != kinds[i % 4].cause)
+      fail_msg("target %zu (%s): %s, expected %s", i, kinds[i % 4].host,
+               tlsdiag_cause_name(rec.cause[i]),
+               tlsdiag_cause_name(kinds[i % 4].cause));
+    if (rec.total_ms[i] > others_max) others_max = rec.total_ms[i];
+  }
+  /* The silent one ends at its own deadline... */
+  assert_int_equal(rec.cause[0], TLSDIAG_CAUSE_TLS_TIMEOUT);
+  assert_true(rec.done_ms[0] >= silent_ms - 5);
+  assert_true(rec.done_ms[0] < silent_ms + 1500);
+  /* ...and no other check waited for it: each took far less than its
+   * deadline, and the run took no longer than the silent one. */
+  assert_true(others_max < silent_ms);
+  assert_true(run_ms < silent_ms + 1500);
+  print_message("200 checks, 16 in flight: %.0f ms; slowest non-silent %.1f ms; "
+                "silent ended at %.0f ms\n",
+                run_ms, others_max, rec.done_ms[0]);
+  tdserver_stop(valid);
+  tdserver_stop(expired);
+  tdserver_stop(wrong);
+  tdserver_stop(silent);
+}
+
+/* The limit seen from the server: with 12 checks of a silent server and 4
+ * in flight, it has accepted exactly 4 connections while the first wave
+ * waits. Driven by an external poll loop that also counts the descriptors
+ * it is given. */
+static void test_multi_limit_holds_in_external_loop(void **state) {
+  (void)state;
+  tdserver_t *silent = tt_server(TDS_SILENT, NULL);
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(4, record, &rec, &m), TLSDIAG_OK);
+  const int wave_ms = 600;
+  for (size_t i = 0; i < 12; i++) {
+    tt_opts_t t;
+    tt_opts(&t, "silent.tlsdiag.test", tdserver_port(silent));
+    t.o.connect_timeout_ms = wave_ms;
+    t.o.max_time_ms = wave_ms + 1000;
+    assert_int_equal(tlsdiag_multi_add(m, "silent.tlsdiag.test", &t.o,
+                                       (void *)(uintptr_t)i),
+                     TLSDIAG_OK);
+  }
+  /* Nothing runs before the first process: add only queues. */
+  assert_int_equal(tdserver_connections(silent), 0);
+  assert_int_equal(tlsdiag_multi_timeout_ms(m), 0);
+  rec.t0 = td_mono_us();
+  size_t max_fds = 0, iterations = 0;
+  unsigned seen_in_first_wave = 0;
+  struct pollfd fds[64];
+  while (tlsdiag_multi_pending(m) && iterations++ < 100000) {
+    size_t n = tlsdiag_multi_fds(m, fds, 64);
+    if (n > max_fds) max_fds = n;
+    int timeout = tlsdiag_multi_timeout_ms(m);
+    assert_true(timeout >= 0 && timeout <= wave_ms);
+    int rc = poll(fds, n, timeout);
+    assert_true(rc >= 0);
+    if (tt_ms_since(rec.t0) > wave_ms / 2 && !seen_in_first_wave)
+      seen_in_first_wave = tdserver_connections(silent);
+    assert_int_equal(tlsdiag_multi_process(m, fds, rc > 0 ? n : 0), TLSDIAG_OK);
+  }
+  double ms = tt_ms_since(rec.t0);
+  tlsdiag_multi_free(m);
+  assert_int_equal(rec.ncalls, 12);
+  for (size_t i = 0; i < 12; i++) {
+    assert_int_equal(rec.calls[i], 1);
+    assert_int_equal(rec.cause[i], TLSDIAG_CAUSE_TLS_TIMEOUT);
+  }
+  assert_int_equal(max_fds, 4);
+  assert_int_equal(seen_in_first_wave, 4);
+  assert_int_equal(tdserver_connections(silent), 12);
+  /* Three waves of 4, one after the other. */
+  assert_true(ms >= 3 * wave_ms - 15);
+  assert_true(ms < 3 * wave_ms + 2000);
+  /* Checks of one wave finish before any of the next. */
+  for (size_t i = 0; i < 12; i++)
+    assert_int_equal(rec.order[i] / 4, i / 4);
+  tdserver_stop(silent);
+}
+
+static void test_multi_add_reports_errors_not_callbacks(void **state) {
+  (void)state;
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(0, NULL, NULL, &m), TLSDIAG_E_INVAL);
+  assert_null(m);
+  assert_int_equal(tlsdiag_multi_new(0, record, &rec, &m), TLSDIAG_OK);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", 443);
+  assert_int_equal(tlsdiag_multi_add(m, "", &t.o, NULL), TLSDIAG_E_HOST);
+  assert_int_equal(tlsdiag_multi_add(m, "[not-an-ip]", &t.o, NULL),
+                   TLSDIAG_E_HOST);
+  assert_int_equal(tlsdiag_multi_add(m, NULL, &t.o, NULL), TLSDIAG_E_INVAL);
+  t.o.port = 0;
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL), TLSDIAG_E_PORT);
+  t.o.port = 443;
+  t.o.cafile = "/nonexistent/ca.pem";
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL),
+                   TLSDIAG_E_CAFILE);
+  t.o.cafile = tt_root;
+  const char *bad_pin[] = {"localhost:443:not-an-address", NULL};
+  t.o.resolve = bad_pin;
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL),
+                   TLSDIAG_E_RESOLVE);
+  t.o.resolve = t.pins;
+  t.o.version = 99;
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL),
+                   TLSDIAG_E_OPTIONS);
+  t.o.version = TLSDIAG_OPTIONS_VERSION;
+  t.o.dns_servers = "not a server";
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL),
+                   TLSDIAG_E_DNS_SERVER);
+  assert_int_equal(tlsdiag_multi_pending(m), 0);
+  assert_int_equal(tlsdiag_multi_timeout_ms(m), -1);
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  assert_int_equal(rec.ncalls, 0);
+  tlsdiag_multi_free(m);
+  tlsdiag_multi_free(NULL);
+  assert_int_equal(tlsdiag_multi_pending(NULL), 0);
+}
+
+/* Options and every string they point to are copied at add: the caller's
+ * may be overwritten and freed before the check runs. Two trust stores in
+ * one multi give each check its own. */
+static void test_multi_copies_options_at_add(void **state) {
+  (void)state;
+  tdserver_t *valid = tt_server(TDS_HTTP, "valid");
+  uint16_t port = tdserver_port(valid);
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(2, record, &rec, &m), TLSDIAG_OK);
+  char unknown[200];
+  snprintf(unknown, sizeof(unknown), "%s/unknown-root.pem", tt_dir);
+  for (int k = 0; k < 2; k++) {
+    tt_opts_t t;
+    tt_opts(&t, NULL, port);
+    char *host = strdup("valid.tlsdiag.test");
+    char *pin = td_asprintf("valid.tlsdiag.test:%u:127.0.0.1", port);
+    char *sni = strdup("valid.tlsdiag.test");
+    char *ca = strdup(k == 0 ? tt_root : unknown);
+    char *path = strdup("/");
+    const char **pins = calloc(2, sizeof(*pins));
+    pins[0] = pin;
+    t.o.resolve = pins;
+    t.o.sni = sni;
+    t.o.cafile = ca;
+    t.o.http_path = path;
+    assert_int_equal(tlsdiag_multi_add(m, host, &t.o, (void *)(uintptr_t)k),
+                     TLSDIAG_OK);
+    char *all[] = {host, pin, sni, ca, path};
+    for (size_t i = 0; i < 5; i++) {
+      memset(all[i], 'x', strlen(all[i]));
+      free(all[i]);
+    }
+    free(pins);
+  }
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  tlsdiag_multi_free(m);
+  assert_int_equal(rec.calls[0], 1);
+  assert_int_equal(rec.calls[1], 1);
+  assert_int_equal(rec.cause[0], TLSDIAG_CAUSE_OK);
+  assert_int_equal(rec.cause[1], TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  tdserver_stop(valid);
+}
+
+/* A callback may add more checks (they run in the same loop); it may not
+ * re-enter process. */
+static void test_multi_callback_may_add(void **state) {
+  (void)state;
+  tdserver_t *valid = tt_server(TDS_HTTP, "valid");
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(4, record, &rec, &m), TLSDIAG_OK);
+  rec.m = m;
+  rec.readd_until = 10;
+  rec.readd_host = "localhost";
+  tt_opts(&rec.readd_opts, "localhost", tdserver_port(valid));
+  rec.nested_rc = -1;
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &rec.readd_opts.o,
+                                     (void *)(uintptr_t)0),
+                   TLSDIAG_OK);
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  tlsdiag_multi_free(m);
+  assert_int_equal(rec.ncalls, 10);
+  for (size_t i = 0; i < 10; i++) {
+    assert_int_equal(rec.calls[i], 1);
+    assert_int_equal(rec.cause[i], TLSDIAG_CAUSE_OK);
+  }
+  assert_int_equal(rec.nested_rc, TLSDIAG_E_INVAL);
+  tdserver_stop(valid);
+}
+
+/* Freeing with checks queued and running abandons them: no callback, no
+ * leak (the sanitizer run checks), no descriptor left open. */
+static void test_multi_free_with_checks_pending(void **state) {
+  (void)state;
+  tdserver_t *silent = tt_server(TDS_SILENT, NULL);
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  int before = open("/dev/null", O_RDONLY);
+  close(before);
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(3, record, &rec, &m), TLSDIAG_OK);
+  for (size_t i = 0; i < 8; i++) {
+    tt_opts_t t;
+    tt_opts(&t, "silent.tlsdiag.test", tdserver_port(silent));
+    assert_int_equal(tlsdiag_multi_add(m, "silent.tlsdiag.test", &t.o,
+                                       (void *)(uintptr_t)i),
+                     TLSDIAG_OK);
+  }
+  struct pollfd fds[16];
+  for (int k = 0; k < 5; k++) {
+    size_t n = tlsdiag_multi_fds(m, fds, 16);
+    int rc = poll(fds, n, 20);
+    assert_int_equal(tlsdiag_multi_process(m, fds, rc > 0 ? n : 0), TLSDIAG_OK);
+  }
+  assert_int_equal(tlsdiag_multi_pending(m), 8);
+  tlsdiag_multi_free(m);
+  assert_int_equal(rec.ncalls, 0);
+  int after = open("/dev/null", O_RDONLY);
+  close(after);
+  assert_int_equal(after, before);
+  tdserver_stop(silent);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_multi_every_add_gets_one_callback),
+      cmocka_unit_test(test_multi_limit_holds_in_external_loop),
+      cmocka_unit_test(test_multi_add_reports_errors_not_callbacks),
+      cmocka_unit_test(test_multi_copies_options_at_add),
+      cmocka_unit_test(test_multi_callback_may_add),
+      cmocka_unit_test(test_multi_free_with_checks_pending),
+  };
+  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+}
