@@ -252,8 +252,8 @@ void td_anatomy_json(td_buf_t *b, const tlsdiag_result_t *r) {
   if (isfinite(x.rtt_ms)) td_buf_printf(b, "%.3f", x.rtt_ms);
   else td_buf_puts(b, "null");
   td_buf_printf(b, ",\"round_trips\":{\"dns\":%d,\"tcp\":%d,\"tls\":%d,"
-                   "\"http\":%d}",
-                x.dns, x.tcp, x.tls, x.http);
+                   "\"http\":%d},\"dns_queries\":%d",
+                x.dns, x.tcp, x.tls, x.http, r->dns_queries);
   if (x.http) {
     ms_json(b, "ttfb_ms", x.ttfb_ms);
     td_buf_printf(b, ",\"ttfb_rtts\":%d", x.tcp + x.tls + x.http);
@@ -467,6 +467,9 @@ void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain) {
   if (x.valid) {
     td_buf_puts(b, "\nRound trips\n");
     td_buf_printf(b, "  RTT          %.1f ms (the TCP handshake)\n", x.rtt_ms);
+    if (x.dns)
+      td_buf_printf(b, "  DNS          %d queries (A and AAAA together): 1 round trip "
+                       "to the resolver\n", r->dns_queries);
     td_buf_printf(b, "  phases       DNS %d, TCP %d, TLS %d%s, HTTP %d\n", x.dns,
                   x.tcp, x.tls, a->hello_retry ? " (one more: HelloRetryRequest)" : "",
                   x.http);

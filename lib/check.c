@@ -281,6 +281,7 @@ tlsdiag_err_t td_check_new_cred(const char *host,
   }
 
   r->dns_server = td_strdup(opts->dns_servers);
+  r->dns_queries = c->family == AF_UNSPEC ? 2 : 1;
   phase_begin(c, TLSDIAG_PHASE_DNS);
   td_result_event(r, now_ms(c), TD_DIR_C2DNS, "query A+AAAA", "%s",
                   r->ace_host);

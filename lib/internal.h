@@ -238,6 +238,7 @@ struct tlsdiag_result {
   int dns_status;      /* c-ares status, 0 ok */
   char *dns_error;     /* c-ares text */
   int dns_pinned;      /* addresses came from a resolve pin */
+  int dns_queries;     /* queries asked together (A and AAAA: 2) */
   char **addrs;        /* textual addresses in the order tried */
   int *addr_family;
   size_t naddrs;

@@ -97,6 +97,8 @@ static void test_check_valid_full_report(void **state) {
   assert_string_equal(tt_jstr(j, "chain.0.common_name"), "localhost");
   assert_int_equal(json_integer_value(tt_jget(j, "http.status")), 200);
   assert_true(json_array_size(tt_jget(j, "findings")) == 0);
+  assert_int_equal(json_integer_value(tt_jget(j, "anatomy.dns_queries")), 2);
+  assert_int_equal(json_integer_value(tt_jget(j, "anatomy.round_trips.dns")), 1);
   json_decref(j);
 
   char *m = NULL;
