@@ -42,6 +42,12 @@ int td_strcasecmp(const char *a, const char *b);
 void td_time_iso(int64_t t, char out[32]);
 /* Whole days from now to t, truncated toward zero (negative when past). */
 int64_t td_days_between(int64_t now, int64_t t);
+/* Length of the well-formed UTF-8 sequence at s[0..n) (n >= 1) and its
+ * code point in *cp; 0 if ill-formed, with *bad the length of the maximal
+ * ill-formed subpart (one U+FFFD each). No overlongs, no surrogates, nothing
+ * above U+10FFFF. Shared by the JSON writer and the terminal renderer. */
+size_t td_utf8_next(const unsigned char *s, size_t n, uint32_t *cp,
+                    size_t *bad);
 /* Monotonic clock in microseconds. */
 int64_t td_mono_us(void);
 /* Wall clock, Unix seconds. */
@@ -407,5 +413,8 @@ void td_report_prometheus(td_buf_t *b, const tlsdiag_result_t *r);
 
 /* ---- classify.c: evidence -> findings + root cause (pure) -------------- */
 void td_classify(tlsdiag_result_t *r);
+/* The certificate findings only, for a chain checked without a connection
+ * (r->chain, r->verify, r->host/ace_host, r->now, thresholds filled). */
+void td_classify_offline(tlsdiag_result_t *r);
 
 #endif /* TD_INTERNAL_H */

@@ -16,50 +16,6 @@
 
 /* ---- escaping ------------------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point in
- * *cp; 0 if ill-formed, with *bad the length of the maximal ill-formed
- * subpart (Unicode's "substitution of maximal subparts": one U+FFFD each).
- * Overlongs, surrogates and values above U+10FFFF are ill-formed. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp,
-                        size_t *bad) {
-  unsigned c = s[0];
-  unsigned lo = 0x80, hi = 0xBF;
-  size_t need;
-  uint32_t v;
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-    v = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    v = c & 0x0F;
-    if (c == 0xE0) lo = 0xA0;      /* overlong */
-    else if (c == 0xED) hi = 0x9F; /* surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    v = c & 0x07;
-    if (c == 0xF0) lo = 0x90;      /* overlong */
-    else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-  } else {
-    *bad = 1;
-    return 0;
-  }
-  for (size_t i = 1; i <= need; i++) {
-    if (i >= n || s[i] < lo || s[i] > hi) {
-      *bad = i;
-      return 0;
-    }
-    lo = 0x80;
-    hi = 0xBF;
-    v = (v << 6) | (s[i] & 0x3F);
-  }
-  *cp = v;
-  return need + 1;
-}
-
 void td_json_str(td_buf_t *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
@@ -99,7 +55,7 @@ void td_json_str(td_buf_t *b, const char *s, size_t n) {
     }
     uint32_t cp = 0;
     size_t bad = 1;
-    size_t len = utf8_next(p + i, n - i, &cp, &bad);
+    size_t len = td_utf8_next(p + i, n - i, &cp, &bad);
     if (!len) {
       td_buf_puts(b, "\xEF\xBF\xBD"); /* U+FFFD */
       i += bad;

@@ -65,3 +65,47 @@ int64_t td_mono_us(void) {
 }
 
 int64_t td_wall_now(void) { return (int64_t)time(NULL); }
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point in
+ * *cp; 0 if ill-formed, with *bad the length of the maximal ill-formed
+ * subpart (Unicode's "substitution of maximal subparts": one U+FFFD each).
+ * Overlongs, surrogates and values above U+10FFFF are ill-formed. */
+size_t td_utf8_next(const unsigned char *s, size_t n, uint32_t *cp,
+                        size_t *bad) {
+  unsigned c = s[0];
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t need;
+  uint32_t v;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 1;
+    v = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2;
+    v = c & 0x0F;
+    if (c == 0xE0) lo = 0xA0;      /* overlong */
+    else if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3;
+    v = c & 0x07;
+    if (c == 0xF0) lo = 0x90;      /* overlong */
+    else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
+  } else {
+    *bad = 1;
+    return 0;
+  }
+  for (size_t i = 1; i <= need; i++) {
+    if (i >= n || s[i] < lo || s[i] > hi) {
+      *bad = i;
+      return 0;
+    }
+    lo = 0x80;
+    hi = 0xBF;
+    v = (v << 6) | (s[i] & 0x3F);
+  }
+  *cp = v;
+  return need + 1;
+}

@@ -53,6 +53,13 @@ static void record(tlsdiag_result_t *r, void *user, void *cb_data) {
   tlsdiag_result_free(r);
 }
 
+/* Under valgrind every check is ~50x slower and the one loop is the
+ * bottleneck: timings are then not asserted, only correctness. */
+static int slow_run(void) {
+  const char *p = getenv("LD_PRELOAD");
+  return p && strstr(p, "vgpreload") != NULL;
+}
+
 /* A loopback port with nothing listening. */
 static uint16_t closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -128,11 +135,15 @@ static void test_multi_every_add_gets_one_callback(void **state) {
   /* The silent one ends at its own deadline... */
   assert_int_equal(rec.cause[0], TLSDIAG_CAUSE_TLS_TIMEOUT);
   assert_true(rec.done_ms[0] >= silent_ms - 5);
-  assert_true(rec.done_ms[0] < silent_ms + 1500);
-  /* ...and no other check waited for it: each took far less than its
-   * deadline, and the run took no longer than the silent one. */
-  assert_true(others_max < silent_ms);
-  assert_true(run_ms < silent_ms + 1500);
+  if (!slow_run()) {
+    assert_true(rec.done_ms[0] < silent_ms + 1500);
+    /* ...and no other check waited for it: each took far less than the
+     * silent deadline, all finished before it, and the run took no longer
+     * than the silent one. */
+    assert_true(others_max < silent_ms);
+    assert_int_equal(rec.order[0], NTARGETS - 1);
+    assert_true(run_ms < silent_ms + 1500);
+  }
   print_message("200 checks, 16 in flight: %.0f ms; slowest non-silent %.1f ms; "
                 "silent ended at %.0f ms\n",
                 run_ms, others_max, rec.done_ms[0]);
@@ -193,7 +204,7 @@ static void test_multi_limit_holds_in_external_loop(void **state) {
   assert_int_equal(tdserver_connections(silent), 12);
   /* Three waves of 4, one after the other. */
   assert_true(ms >= 3 * wave_ms - 15);
-  assert_true(ms < 3 * wave_ms + 2000);
+  if (!slow_run()) assert_true(ms < 3 * wave_ms + 2000);
   /* Checks of one wave finish before any of the next. */
   for (size_t i = 0; i < 12; i++)
     assert_int_equal(rec.order[i] / 4, i / 4);

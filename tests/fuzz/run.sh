@@ -1,0 +1,75 @@
+#!/bin/bash
+# Builds the libFuzzer harnesses (clang, ASan + UBSan, leak checking) in
+# build-fuzz and runs each one on its seed corpus for SECONDS (default 45).
+# Fails if any harness crashes, leaks, trips a sanitizer or breaks one of
+# its properties; the input is kept in build-fuzz/fuzz-artifacts/.
+#
+# usage: tests/fuzz/run.sh [SECONDS] [HARNESS...]
+#   TLSDIAG_FUZZ_BUILD   build directory (default build-fuzz)
+#   CC                   the clang to use (default clang)
+#
+# The seed corpora in tests/fuzz/corpus/ are only read: new inputs go to a
+# temporary directory that is deleted afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+secs=${1:-45}
+shift || true
+case $secs in
+  '' | *[!0-9]*) echo "run.sh: SECONDS must be a whole number" >&2; exit 2 ;;
+esac
+build=${TLSDIAG_FUZZ_BUILD:-build-fuzz}
+cc=${CC:-clang}
+
+if [ $# -gt 0 ]; then
+  harnesses=("$@")
+else
+  harnesses=()
+  for f in tests/fuzz/fuzz_*.c; do
+    harnesses+=("$(basename "$f" .c)")
+  done
+fi
+
+cmake -S . -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTLSDIAG_FUZZ=ON -DTLSDIAG_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target "${harnesses[@]}" >/dev/null
+
+artifacts="$build/fuzz-artifacts"
+mkdir -p "$artifacts"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+failed=0
+printf '%-18s %12s %8s  %s\n' harness executions exec/s result
+for h in "${harnesses[@]}"; do
+  seeds="tests/fuzz/corpus/$h"
+  [ -d "$seeds" ] || { echo "run.sh: no seed corpus $seeds" >&2; exit 2; }
+  mkdir -p "$work/$h"
+  dict=()
+  [ -f "tests/fuzz/$h.dict" ] && dict=(-dict="tests/fuzz/$h.dict")
+  log="$artifacts/$h.log"
+  # -timeout: one input may take at most 10 s (a hang is a finding);
+  # -rss_limit_mb: memory is bounded too.
+  set +e
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build/tests/fuzz/$h" -max_total_time="$secs" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/$h-" "${dict[@]}" "$work/$h" "$seeds" \
+    >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+  rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
+  if [ $rc -eq 0 ]; then
+    result=ok
+  else
+    result="FAILED (exit $rc, see $log)"
+    failed=1
+  fi
+  printf '%-18s %12s %8s  %s\n' "$h" "${execs:-?}" "${rate:-?}" "$result"
+  if [ $rc -ne 0 ]; then
+    grep -E 'ERROR|property failed|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
+  fi
+done
+exit $failed
