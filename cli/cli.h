@@ -9,6 +9,14 @@
 #define TD_EXIT_USAGE 1 /* usage or setup error: nothing was checked */
 #define TD_EXIT_FAIL 2  /* the check found an error */
 
+#include "tlsdiag/tlsdiag.h"
+
+/* Option values (opts.c): 0 on success, -1 if malformed or out of range. */
+int td_cli_long(const char *s, long lo, long hi, long *out);
+int td_cli_int(const char *s, int lo, int hi, int *out);
+int td_cli_seconds_ms(const char *s, int *out); /* "1.5" -> 1500, (0, 86400] */
+int td_cli_tls_version(const char *s, tlsdiag_tls_version_t *v); /* "1.2" */
+
 /* Prints "tlsdiag: <message>" on stderr; returns TD_EXIT_USAGE. */
 int td_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes the whole report to stdout; -1 (with a message) on failure. */
@@ -19,6 +27,8 @@ int td_cli_demo(int argc, char **argv);
 int td_cli_sweep(int argc, char **argv);
 /* `tlsdiag hsts lookup|update` (hsts_cmd.c). */
 int td_cli_hsts(int argc, char **argv);
+/* `tlsdiag verify`: certificate files checked offline (verify_cmd.c). */
+int td_cli_verify(int argc, char **argv);
 
 struct tlsdiag_hsts;
 /* Loads the HSTS preload list for a check: `path` (from --hsts-list) if

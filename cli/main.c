@@ -15,6 +15,10 @@
 static void usage(FILE *o) {
   fputs(
       "usage: tlsdiag check [options] HOST[:PORT]\n"
+      "       tlsdiag sweep [options] [FILE|-]   many targets at once: JSON Lines,\n"
+      "                                   nagios or prometheus (sweep --help)\n"
+      "       tlsdiag sweep [options] [FILE|-]   many targets at once (see sweep --help)\n"
+      "       tlsdiag hsts lookup NAME...  is NAME on the HSTS preload list?\n"
       "       tlsdiag demo [--json]       offline demo: every diagnosis on local servers\n"
       "       tlsdiag version\n"
       "\n"
@@ -53,33 +57,6 @@ static void usage(FILE *o) {
       o);
 }
 
-/* "1.5" seconds -> 1500 ms; -1 if malformed or out of range. */
-static int parse_seconds(const char *s) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || v <= 0 || v > 86400) return -1;
-  return (int)(v * 1000.0 + 0.5);
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < lo || v > hi) return -1;
-  *out = (int)v;
-  return 0;
-}
-
-static int parse_version(const char *s, tlsdiag_tls_version_t *v) {
-  if (!strcmp(s, "1.0")) *v = TLSDIAG_TLS1_0;
-  else if (!strcmp(s, "1.1")) *v = TLSDIAG_TLS1_1;
-  else if (!strcmp(s, "1.2")) *v = TLSDIAG_TLS1_2;
-  else if (!strcmp(s, "1.3")) *v = TLSDIAG_TLS1_3;
-  else return -1;
-  return 0;
-}
-
 int td_cli_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -98,6 +75,8 @@ int td_cli_write(const char *s, size_t n) {
   return 0;
 }
 
+#define NAGIOS_BASE 100
+
 enum {
   O_JSON = 256, O_FORMAT, O_CACERT, O_CAPATH, O_RESOLVE, O_DNS, O_SNI,
   O_NOSNI, O_TLSMIN, O_TLSMAX, O_CTO, O_MAXTIME, O_METHOD, O_PATH, O_NOW,
@@ -105,7 +84,7 @@ enum {
   O_RESUME, O_EARLY, O_KEYLOG, O_EXPLAIN
 };
 
-static int cmd_check(int argc, char **argv) {
+static int cmd_check_run(int argc, char **argv) {
   static const struct option longopts[] = {
       {"json", no_argument, 0, O_JSON},
       {"pretty", no_argument, 0, O_PRETTY},
@@ -194,19 +173,19 @@ static int cmd_check(int argc, char **argv) {
     case O_SNI: o.sni = optarg; break;
     case O_NOSNI: o.sni = ""; break;
     case O_TLSMIN:
-      if (parse_version(optarg, &o.tls_min))
+      if (td_cli_tls_version(optarg, &o.tls_min))
         return td_cli_error("bad --tls-min '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
       break;
     case O_TLSMAX:
-      if (parse_version(optarg, &o.tls_max))
+      if (td_cli_tls_version(optarg, &o.tls_max))
         return td_cli_error("bad --tls-max '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
       break;
     case O_CTO:
-      if ((o.connect_timeout_ms = parse_seconds(optarg)) < 0)
+      if (td_cli_seconds_ms(optarg, &o.connect_timeout_ms))
         return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
       break;
     case O_MAXTIME:
-      if ((o.max_time_ms = parse_seconds(optarg)) < 0)
+      if (td_cli_seconds_ms(optarg, &o.max_time_ms))
         return td_cli_error("bad --max-time '%s' (seconds)", optarg);
       break;
     case O_METHOD:
@@ -224,12 +203,12 @@ static int cmd_check(int argc, char **argv) {
         return td_cli_error("bad --now '%s' (e.g. 2026-01-02T03:04:05Z)", optarg);
       break;
     case O_WARN:
-      if (parse_int(optarg, 0, 100000, &v))
+      if (td_cli_int(optarg, 0, 100000, &v))
         return td_cli_error("bad --warn-days '%s'", optarg);
       o.warn_days = v;
       break;
     case O_CRIT:
-      if (parse_int(optarg, 0, 100000, &v))
+      if (td_cli_int(optarg, 0, 100000, &v))
         return td_cli_error("bad --crit-days '%s'", optarg);
       o.crit_days = v;
       break;
@@ -239,7 +218,7 @@ static int cmd_check(int argc, char **argv) {
     case O_KEYLOG: o.keylog_file = optarg; break;
     case O_EXPLAIN: fflags |= TLSDIAG_FMT_EXPLAIN; break;
     case O_SKEW:
-      if (parse_int(optarg, 0, 100000000, &v))
+      if (td_cli_int(optarg, 0, 100000000, &v))
         return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
       o.clock_skew_s = v;
       break;
@@ -336,8 +315,9 @@ static int cmd_check(int argc, char **argv) {
   char *out = NULL;
   size_t len = 0;
   err = tlsdiag_result_format(r, fmt, fflags, &out, &len);
-  /* Nagios plugins speak in states; everything else in ok/failed. */
-  int rc = fmt == TLSDIAG_FORMAT_NAGIOS ? tlsdiag_result_nagios_state(r)
+  /* Nagios plugins speak in states (offset so cmd_check can tell them from
+   * a usage error); everything else in ok/failed. */
+  int rc = fmt == TLSDIAG_FORMAT_NAGIOS ? NAGIOS_BASE + tlsdiag_result_nagios_state(r)
            : tlsdiag_result_ok(r)       ? TD_EXIT_OK
                                         : TD_EXIT_FAIL;
   tlsdiag_result_free(r);
@@ -350,6 +330,20 @@ static int cmd_check(int argc, char **argv) {
   return rc;
 }
 
+/* With --format nagios every exit is a plugin state: a usage error is
+ * UNKNOWN (3), never 1, which Nagios would read as WARNING. */
+static int cmd_check(int argc, char **argv) {
+  int nagios = 0;
+  for (int i = 1; i < argc; i++)
+    if ((!strcmp(argv[i], "--format") && i + 1 < argc &&
+         !strcmp(argv[i + 1], "nagios")) ||
+        !strcmp(argv[i], "--format=nagios"))
+      nagios = 1;
+  int rc = cmd_check_run(argc, argv);
+  if (rc >= NAGIOS_BASE) return rc - NAGIOS_BASE;
+  return nagios && rc == TD_EXIT_USAGE ? 3 : rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -360,6 +354,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "demo")) return td_cli_demo(argc - 1, argv + 1);
   if (!strcmp(cmd, "sweep")) return td_cli_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "hsts")) return td_cli_hsts(argc - 1, argv + 1);
+  if (!strcmp(cmd, "verify")) return td_cli_verify(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("tlsdiag %s\n", tlsdiag_version_str());
     return 0;

@@ -102,33 +102,6 @@ static void usage(FILE *o) {
       o);
 }
 
-static int num(const char *s, long lo, long hi, long *out) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
-static int seconds_ms(const char *s, int *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !(v > 0) || v > 86400) return -1;
-  *out = (int)(v * 1000.0 + 0.5);
-  return 0;
-}
-
-static int tls_version(const char *s, tlsdiag_tls_version_t *v) {
-  static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
-  for (int i = 0; i < 4; i++)
-    if (strcmp(s, names[i]) == 0) {
-      *v = (tlsdiag_tls_version_t)(TLSDIAG_TLS1_0 + i);
-      return 0;
-    }
-  return -1;
-}
 
 static int parse_shard(const char *s, unsigned *k, unsigned *n) {
   const char *slash = strchr(s, '/');
@@ -137,7 +110,7 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n) {
   if (!slash || (size_t)(slash - s) >= sizeof(kbuf)) return -1;
   memcpy(kbuf, s, (size_t)(slash - s));
   kbuf[slash - s] = '\0';
-  if (num(kbuf, 1, 1000000, &kv) || num(slash + 1, 1, 1000000, &nv) || kv > nv)
+  if (td_cli_long(kbuf, 1, 1000000, &kv) || td_cli_long(slash + 1, 1, 1000000, &nv) || kv > nv)
     return -1;
   *k = (unsigned)kv;
   *n = (unsigned)nv;
@@ -196,7 +169,7 @@ static int parse_args(sweep_t *s, int argc, char **argv, const char **file,
       break;
     case O_JSON: s->fmt = OUT_JSON; break;
     case O_CONC:
-      if (num(optarg, 1, 100000, &v))
+      if (td_cli_long(optarg, 1, 100000, &v))
         return td_cli_error("sweep: bad --concurrency '%s' (1..100000)", optarg);
       s->concurrency = (unsigned)v;
       break;
@@ -206,7 +179,7 @@ static int parse_args(sweep_t *s, int argc, char **argv, const char **file,
                             optarg);
       break;
     case O_EXPIRING:
-      if (num(optarg, -100000, 100000, &v))
+      if (td_cli_long(optarg, -100000, 100000, &v))
         return td_cli_error("sweep: bad --expiring-within '%s' (days)", optarg);
       s->expiring = 1;
       s->expiring_days = (int)v;
@@ -229,19 +202,19 @@ static int parse_args(sweep_t *s, int argc, char **argv, const char **file,
     }
     case O_DNS: o->dns_servers = optarg; break;
     case O_TLSMIN:
-      if (tls_version(optarg, &o->tls_min))
+      if (td_cli_tls_version(optarg, &o->tls_min))
         return td_cli_error("bad --tls-min '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
       break;
     case O_TLSMAX:
-      if (tls_version(optarg, &o->tls_max))
+      if (td_cli_tls_version(optarg, &o->tls_max))
         return td_cli_error("bad --tls-max '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
       break;
     case O_CTO:
-      if (seconds_ms(optarg, &o->connect_timeout_ms))
+      if (td_cli_seconds_ms(optarg, &o->connect_timeout_ms))
         return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
       break;
     case O_MAXTIME:
-      if (seconds_ms(optarg, &o->max_time_ms))
+      if (td_cli_seconds_ms(optarg, &o->max_time_ms))
         return td_cli_error("bad --max-time '%s' (seconds)", optarg);
       break;
     case O_METHOD:
@@ -260,17 +233,17 @@ static int parse_args(sweep_t *s, int argc, char **argv, const char **file,
                             optarg);
       break;
     case O_WARN:
-      if (num(optarg, 0, 100000, &v))
+      if (td_cli_long(optarg, 0, 100000, &v))
         return td_cli_error("bad --warn-days '%s'", optarg);
       o->warn_days = (int)v;
       break;
     case O_CRIT:
-      if (num(optarg, 0, 100000, &v))
+      if (td_cli_long(optarg, 0, 100000, &v))
         return td_cli_error("bad --crit-days '%s'", optarg);
       o->crit_days = (int)v;
       break;
     case O_SKEW:
-      if (num(optarg, 0, 100000000, &v))
+      if (td_cli_long(optarg, 0, 100000000, &v))
         return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
       o->clock_skew_s = (int)v;
       break;
@@ -626,8 +599,10 @@ static int add_all(sweep_t *s, tlsdiag_multi_t *m, const char *name) {
       return SETUP_FAILED;
     }
     if (err) { /* this target only: a bad host name */
+      char q[330];
+      td_target_quote(q, sizeof(q), t->host, 80);
       fprintf(stderr, "tlsdiag: %s:%zu: '%s': %s; line skipped\n", name,
-              t->line, t->host, tlsdiag_strerror(err));
+              t->line, q, tlsdiag_strerror(err));
       s->list.bad++;
       s->out[i].done = 0;
     }
@@ -647,10 +622,30 @@ static int open_input(const char *file, FILE **in) {
   return *in ? 0 : SETUP_FAILED;
 }
 
+/* The options every target shares, checked once before any target is read:
+ * queued on a scratch handle with all the pins (adding only queues). A bad
+ * pin or DNS server is one usage error, not one per target. */
+static int options_ok(const sweep_t *s) {
+  tlsdiag_multi_t *m = NULL;
+  tlsdiag_options_t o = s->base;
+  const char **pins = calloc(s->npins + 1, sizeof(*pins));
+  tlsdiag_err_t err = pins ? tlsdiag_multi_new(1, on_result, NULL, &m)
+                           : TLSDIAG_E_NOMEM;
+  if (!err) {
+    if (s->npins) memcpy(pins, s->pins, s->npins * sizeof(*pins));
+    o.resolve = pins;
+    err = tlsdiag_multi_add(m, "localhost", &o, NULL);
+  }
+  tlsdiag_multi_free(m);
+  free(pins);
+  if (err) td_cli_error("sweep: %s", tlsdiag_strerror(err));
+  return err ? SETUP_FAILED : 0;
+}
+
 /* Runs the sweep; returns the exit status, or SETUP_FAILED. */
 static int sweep(sweep_t *s, const char *file, const char *hsts_path) {
   FILE *in = NULL;
-  if (open_input(file, &in)) return SETUP_FAILED;
+  if (options_ok(s) || open_input(file, &in)) return SETUP_FAILED;
   const char *name = strcmp(file, "-") ? file : "<stdin>";
   int rc = td_targets_read(in, name, &s->list, stderr);
   if (in != stdin) fclose(in);
@@ -733,7 +728,7 @@ int td_cli_sweep(int argc, char **argv) {
   int rc = parse_args(&s, argc, argv, &file, &hsts_path);
   if (s.quiet) s.progress = 0;
   if (rc == TD_EXIT_USAGE) rc = SETUP_FAILED;
-  if (rc < 0) rc = sweep(&s, file, hsts_path);
+  if (rc == -1) rc = sweep(&s, file, hsts_path);
   if (rc == SETUP_FAILED) rc = nagios ? NAGIOS_UNKNOWN : TD_EXIT_USAGE;
   for (size_t i = 0; s.out && i < s.list.n; i++)
     tlsdiag_result_free(s.out[i].kept);

@@ -52,6 +52,19 @@ static int keyset_seen(keyset_t *s, const td_targets_t *l, size_t i) {
   return 0;
 }
 
+void td_target_quote(char *out, size_t n, const char *s, size_t max) {
+  size_t o = 0;
+  if (n == 0) return;
+  for (size_t i = 0; i < max && s[i]; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int plain = c >= 0x20 && c < 0x7f && c != '\\';
+    if (o + (plain ? 1 : 4) >= n) break;
+    if (plain) out[o++] = (char)c;
+    else o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
+  }
+  out[o] = '\0';
+}
+
 static void target_clear(td_target_t *t) {
   tlsdiag_free(t->host);
   free(t->sni);
@@ -74,8 +87,12 @@ static char *lower_dup(const char *s) {
 static char *make_key(const td_target_t *t) {
   char *host = lower_dup(t->host);
   char *sni = t->sni ? lower_dup(t->sni) : NULL;
+  if (host && sni && !strcmp(host, sni)) { /* the default SNI, spelled out */
+    free(sni);
+    sni = NULL;
+  }
   char *key = NULL;
-  if (host && (sni || !t->sni)) {
+  if (host) {
     size_t n = strlen(host) + (sni ? strlen(sni) : 0) + 32;
     key = malloc(n);
     if (key)
@@ -119,8 +136,9 @@ static int parse_line(char *s, td_target_t *t, const char **why,
   if (nf == 0) return 0;
   if (field[1]) {
     if (strncmp(field[1], "sni=", 4) != 0) {
-      snprintf(why_buf, why_len, "unknown field '%.40s' (expected sni=NAME)",
-               field[1]);
+      char q[170];
+      td_target_quote(q, sizeof(q), field[1], 40);
+      snprintf(why_buf, why_len, "unknown field '%s' (expected sni=NAME)", q);
       *why = why_buf;
       return -1;
     }
@@ -132,8 +150,9 @@ static int parse_line(char *s, td_target_t *t, const char **why,
   }
   tlsdiag_err_t e = tlsdiag_target_parse(field[0], 443, &t->host, &t->port);
   if (e) {
-    snprintf(why_buf, why_len, "bad target '%.80s': %s", field[0],
-             tlsdiag_strerror(e));
+    char q[330];
+    td_target_quote(q, sizeof(q), field[0], 80);
+    snprintf(why_buf, why_len, "bad target '%s': %s", q, tlsdiag_strerror(e));
     *why = why_buf;
     return -1;
   }
@@ -164,7 +183,7 @@ int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
     memset(&t, 0, sizeof(t));
     t.line = lineno;
     const char *why = NULL;
-    char why_buf[160];
+    char why_buf[400];
     int r = too_long ? -1 : nul ? -1 : parse_line(buf, &t, &why, why_buf, sizeof(why_buf));
     if (too_long) why = "line longer than 4096 bytes";
     else if (nul) why = "line contains a NUL byte";

@@ -43,4 +43,9 @@ int td_target_in_shard(const td_target_t *t, unsigned k, unsigned n);
 
 void td_targets_free(td_targets_t *l);
 
+/* Copies at most `max` bytes of s into out (size n, always terminated) for
+ * a message: printable ASCII as is, every other byte as \xNN, so that a
+ * list cannot send escape sequences or invalid UTF-8 to a terminal. */
+void td_target_quote(char *out, size_t n, const char *s, size_t max);
+
 #endif

@@ -168,7 +168,7 @@ tlsdiag_err_t td_check_new_cred(const char *host,
   if (opts->dns_servers && (err = td_dns_servers_check(opts->dns_servers)))
     return err;
 
-  err = tlsdiag_global_init();
+  err = td_global_init_once();
   if (err) return err;
 
   td_check_t *c = calloc(1, sizeof(*c));

@@ -18,23 +18,6 @@ static const char *name_of(const tlsdiag_result_t *r) {
   return r->host ? r->host : "";
 }
 
-/* The leaf and the certificates that issued it, as sent, up to the first
- * self-signed one (which a trust store supplies anyway). Extra certificates
- * the server sent are not on the path: their dates don't matter
- * (blackbox_exporter #340: the AddTrust expiry). */
-static size_t path_len(const tlsdiag_result_t *r) {
-  if (r->nchain == 0) return 0;
-  size_t n = 1;
-  while (n < r->nchain) {
-    const td_cert_t *child = &r->chain[n - 1], *parent = &r->chain[n];
-    if (!child->issuer || !parent->subject ||
-        strcmp(child->issuer, parent->subject) != 0 || child->self_signed)
-      break;
-    n++;
-  }
-  return n;
-}
-
 static const char *cert_label(const td_cert_t *c) {
   return c->common_name ? c->common_name : (c->subject ? c->subject : "?");
 }
@@ -402,6 +385,15 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
   return now;
 }
 
+/* The verifier (verifier.c) already reported a rule that failed: a finding
+ * with the evidence "rule". Then a generic "does not verify" would only
+ * repeat it. */
+static int has_rule_finding(const tlsdiag_result_t *r) {
+  for (size_t i = 0; i < r->nfindings; i++)
+    if (td_ev_get(&r->findings[i], "rule")) return 1;
+  return 0;
+}
+
 static void classify_trust(tlsdiag_result_t *r, size_t plen) {
   const td_verify_t *v = &r->verify;
   const td_cert_t *leaf = &r->chain[0];
@@ -445,6 +437,8 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
         td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
     }
     td_ev_int(f, "chain_length", (int64_t)r->nchain);
+  } else if (has_rule_finding(r)) {
+    return;
   } else if (r->nchain > 16) {
     /* GnuTLS refuses to verify more than 16 (DEFAULT_MAX_VERIFY_DEPTH) and
      * only says "Some constraint limits were reached." */
@@ -527,7 +521,10 @@ static void classify_ocsp(tlsdiag_result_t *r, int64_t at) {
   int stale = v->ocsp_status >= 0 && v->ocsp_status != 1 &&
               v->ocsp_status != 3 && v->ocsp_next_update &&
               v->ocsp_next_update < at;
-  if (v->ocsp_status == 1 || (v->status & GNUTLS_CERT_REVOKED)) {
+  /* A CRL's verdict is reported by the verifier (source "crl"). */
+  int crl_revoked = tlsdiag_result_find(r, TLSDIAG_CAUSE_CERT_REVOKED) >= 0;
+  if (v->ocsp_status == 1 ||
+      ((v->status & GNUTLS_CERT_REVOKED) && !crl_revoked)) {
     td_finding_t *f = td_finding_add(
         r, TLSDIAG_CAUSE_CERT_REVOKED, TLSDIAG_SEVERITY_ERROR,
         "the certificate for %s was revoked by its CA (stapled OCSP)",
@@ -569,13 +566,13 @@ static void classify_cert(tlsdiag_result_t *r) {
                    "the server sent no certificate");
     return;
   }
-  size_t plen = path_len(r);
+  size_t plen = td_chain_path_len(r);
   int64_t at = classify_dates(r, plen);
   classify_ocsp(r, at);
   classify_trust(r, plen);
   /* Trusted, yet bits remain that nothing above explains. */
   unsigned extra = r->verify.status & ~(unsigned)EXPLAINED_BITS;
-  if (r->verify.trusted && extra) {
+  if (r->verify.trusted && extra && !has_rule_finding(r)) {
     td_finding_t *f = td_finding_add(
         r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
         "the chain does not verify: %s",

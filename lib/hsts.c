@@ -9,7 +9,7 @@
 
 #include "hsts.h"
 
-/* ---- the header parser ---------------------------------------------------- */
+/* ---- the header parser --------------------------------------------------- */
 
 /* RFC 9110 tchar. */
 static int is_tchar(unsigned char c) {
@@ -51,7 +51,8 @@ static int span_cmp(const void *a, const void *b) {
   const span_t *x = a, *y = b;
   size_t n = x->len < y->len ? x->len : y->len;
   for (size_t k = 0; k < n; k++) {
-    int d = (int)lower((unsigned char)x->p[k]) - (int)lower((unsigned char)y->p[k]);
+    int d = (int)lower((unsigned char)x->p[k]) -
+            (int)lower((unsigned char)y->p[k]);
     if (d) return d;
   }
   if (x->len != y->len) return x->len < y->len ? -1 : 1;
@@ -80,6 +81,56 @@ static int max_age_value(const char *v, size_t n, int quoted, td_sts_t *out) {
   if (!digits) return -1;
   out->max_age = (int64_t)age;
   return 0;
+}
+
+/* The quoted-string at v[*i] (a '"'): on success *i is just past the
+ * closing quote; else -1 with the reason and where. */
+static int scan_quoted(const char *v, size_t n, size_t *i, const char **err,
+                       size_t *err_at) {
+  size_t q = (*i)++;
+  while (*i < n && v[*i] != '"') {
+    unsigned char c = (unsigned char)v[*i];
+    if (c == '\\' && *i + 1 < n) {
+      if (!is_qpair((unsigned char)v[*i + 1])) {
+        *err = "invalid character in a quoted string";
+        *err_at = *i + 1;
+        return -1;
+      }
+      *i += 2;
+    } else if (c == '\\') {
+      *i = n; /* a lone backslash at the end */
+    } else if (!is_qdtext(c)) {
+      *err = "invalid character in a quoted string";
+      *err_at = *i;
+      return -1;
+    } else {
+      (*i)++;
+    }
+  }
+  if (*i >= n) {
+    *err = "unterminated quoted string";
+    *err_at = q;
+    return -1;
+  }
+  (*i)++;
+  return 0;
+}
+
+/* 1 if a name occurs twice (case-insensitively), with *at the offset of
+ * the first repetition in the header. Sorts names. */
+static int first_repeat(span_t *names, size_t n, size_t *at) {
+  int found = 0;
+  if (n < 2) return 0;
+  qsort(names, n, sizeof(*names), span_cmp);
+  for (size_t k = 1; k < n; k++) {
+    span_t a = names[k - 1], b = names[k];
+    a.at = b.at = 0;
+    if (span_cmp(&a, &b) == 0 && (!found || names[k].at < *at)) {
+      *at = names[k].at;
+      found = 1;
+    }
+  }
+  return found;
 }
 
 int td_sts_parse(const char *v, size_t n, td_sts_t *out) {
@@ -115,37 +166,10 @@ int td_sts_parse(const char *v, size_t n, td_sts_t *out) {
       while (i < n && is_ows((unsigned char)v[i])) i++;
       has_value = 1;
       if (i < n && v[i] == '"') {
-        size_t q = i++;
         quoted = 1;
-        vs = i;
-        while (i < n && v[i] != '"') {
-          unsigned char c = (unsigned char)v[i];
-          if (c == '\\') {
-            if (i + 1 >= n) {
-              i = n; /* a lone backslash at the end */
-              break;
-            }
-            if (!is_qpair((unsigned char)v[i + 1])) {
-              err = "invalid character in a quoted string";
-              err_at = i + 1;
-              break;
-            }
-            i += 2;
-          } else if (!is_qdtext(c)) {
-            err = "invalid character in a quoted string";
-            err_at = i;
-            break;
-          } else {
-            i++;
-          }
-        }
-        if (err) break;
-        if (i >= n) {
-          err = "unterminated quoted string";
-          err_at = q;
-          break;
-        }
-        ve = i++;
+        vs = i + 1;
+        if (scan_quoted(v, n, &i, &err, &err_at)) break;
+        ve = i - 1;
       } else {
         vs = i;
         while (i < n && is_tchar((unsigned char)v[i])) i++;
@@ -211,19 +235,9 @@ int td_sts_parse(const char *v, size_t n, td_sts_t *out) {
     if (i < n) i++; /* the ';' */
   }
 
-  if (!err && nnames > 1) {
-    /* RFC 6797 6.1: "All directives MUST appear only once" */
-    qsort(names, nnames, sizeof(*names), span_cmp);
-    for (size_t k = 1; k < nnames; k++) {
-      span_t a = names[k - 1], b = names[k];
-      a.at = b.at = 0;
-      if (span_cmp(&a, &b) == 0) {
-        size_t at = names[k].at;
-        if (!err || at < err_at) err_at = at;
-        err = "a directive appears more than once";
-      }
-    }
-  }
+  /* RFC 6797 6.1: "All directives MUST appear only once" */
+  if (!err && first_repeat(names, nnames, &err_at))
+    err = "a directive appears more than once";
   if (!err && out->ndirectives == 0) err = "the header has no directives";
   if (!err && !have_max_age) err = "max-age is missing";
   free(names);
@@ -233,7 +247,7 @@ int td_sts_parse(const char *v, size_t n, td_sts_t *out) {
   return rc;
 }
 
-/* ---- findings -------------------------------------------------------------- */
+/* ---- findings ------------------------------------------------------------ */
 
 static int is_cert_error(const td_finding_t *f) {
   if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
@@ -275,14 +289,16 @@ static void entry_evidence(td_finding_t *f, const struct td_hsts_report *h) {
 
 static void header_evidence(td_finding_t *f, const struct td_hsts_report *h) {
   td_ev_str(f, "header", h->header);
-  if (h->header_count > 1) td_ev_int(f, "header_count", (int64_t)h->header_count);
+  if (h->header_count > 1)
+    td_ev_int(f, "header_count", (int64_t)h->header_count);
 }
 
 static void classify_cert(tlsdiag_result_t *r, const struct td_hsts_report *h) {
   const td_finding_t *cert = NULL;
   for (size_t i = 0; i < r->nfindings; i++)
     if (is_cert_error(&r->findings[i]) &&
-        (!cert || td_cause_rank(r->findings[i].code) < td_cause_rank(cert->code)))
+        (!cert ||
+         td_cause_rank(r->findings[i].code) < td_cause_rank(cert->code)))
       cert = &r->findings[i];
   if (!cert) return;
   tlsdiag_cause_t code = cert->code; /* td_finding_add may move findings */
@@ -397,17 +413,28 @@ static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
   if (h->header && h->header_count > 1 && np < 5)
     problems[np++] = "multiple_headers";
   if (own && np) {
+    /* what hstspreload.org would object to, in words */
+    static const char *const say[][2] = {
+        {"header_missing", "sends no HSTS header"},
+        {"header_invalid", "sends an invalid HSTS header"},
+        {"max_age_zero", "says max-age=0"},
+        {"max_age_short", "has max-age under one year"},
+        {"no_include_subdomains", "lacks includeSubDomains"},
+        {"no_preload_directive", "lacks preload"},
+        {"multiple_headers", "sends more than one HSTS header"}};
+    td_buf_t why;
+    td_buf_init(&why);
+    for (size_t i = 0; i < np; i++)
+      for (size_t k = 0; k < sizeof(say) / sizeof(say[0]); k++)
+        if (!strcmp(problems[i], say[k][0]))
+          td_buf_printf(&why, "%s%s", i == 0 ? "" : i + 1 < np ? ", " : " and ",
+                        say[k][1]);
     f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_PRELOAD_MISMATCH,
                        TLSDIAG_SEVERITY_WARNING,
                        "%s is on the HSTS preload list but %s; "
                        "hstspreload.org may remove it",
-                       r->ace_host,
-                       !h->header          ? "sends no HSTS header"
-                       : !h->sts.valid     ? "its HSTS header is invalid"
-                       : h->sts.max_age == 0 ? "its header says max-age=0"
-                       : "its header no longer meets the preload rules "
-                         "(max-age >= 1 year, includeSubDomains, preload, "
-                         "one header)");
+                       r->ace_host, why.data ? why.data : "?");
+    td_buf_free(&why);
     entry_evidence(f, h);
     td_ev_list(f, "problems", problems, np);
     if (h->header) header_evidence(f, h);
@@ -459,7 +486,7 @@ void td_hsts_report_free(struct td_hsts_report *h) {
   free(h);
 }
 
-/* ---- the "hsts" member of the JSON report ---------------------------------- */
+/* ---- the "hsts" member of the JSON report -------------------------------- */
 
 typedef struct {
   td_buf_t *b;

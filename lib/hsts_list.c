@@ -88,12 +88,11 @@ static long find_slot(const tlsdiag_hsts_t *t, const char *s, size_t n,
   }
 }
 
-/* ---- the reader ----------------------------------------------------------- */
+/* ---- the reader ---------------------------------------------------------- */
 
 typedef struct {
   const unsigned char *p;
   size_t n, i;
-  size_t line, line_start; /* for error positions */
   int depth;
   const char *why;  /* static reason of the first error */
   size_t err_at;    /* where it is */
@@ -136,12 +135,8 @@ static int oom(rd_t *r) {
 static int skip_ws(rd_t *r) {
   while (r->i < r->n) {
     unsigned char c = r->p[r->i];
-    if (c == ' ' || c == '\t' || c == '\r') {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
       r->i++;
-    } else if (c == '\n') {
-      r->i++;
-      r->line++;
-      r->line_start = r->i;
     } else if (c == '/' && r->i + 1 < r->n && r->p[r->i + 1] == '/') {
       while (r->i < r->n && r->p[r->i] != '\n') {
         if (!r->p[r->i]) return fail(r, "NUL byte in a comment");
@@ -159,10 +154,7 @@ static int skip_ws(rd_t *r) {
           r->i += 2;
           break;
         }
-        if (r->p[r->i] == '\n') {
-          r->line++;
-          r->line_start = r->i + 1;
-        }
+        if (!r->p[r->i]) return fail(r, "NUL byte in a comment");
         r->i++;
       }
     } else {
@@ -377,10 +369,16 @@ static int read_literal(rd_t *r, int *b) {
 
 static int skip_value(rd_t *r);
 
-static int enter(rd_t *r) {
+/* Steps into the object or array at r->i. Returns 1 if it is empty (and
+ * already left), 0 when its first member or element follows, -1 on error. */
+static int enter(rd_t *r, unsigned char close) {
   if (++r->depth > MAX_DEPTH) return fail(r, "nesting deeper than 32 levels");
   r->i++; /* the bracket */
-  return skip_ws(r);
+  if (skip_ws(r)) return -1;
+  if (peek(r) != close) return 0;
+  r->i++;
+  r->depth--;
+  return 1;
 }
 
 /* After a member or element: ',' (then another must follow) or `close`.
@@ -420,34 +418,22 @@ static int read_key(rd_t *r, char *key, size_t cap) {
 }
 
 static int skip_object(rd_t *r) {
-  if (enter(r)) return -1;
-  if (peek(r) == '}') {
-    r->i++;
-    r->depth--;
-    return 0;
-  }
-  for (;;) {
+  int k = enter(r, '}');
+  while (k == 0) {
     char key[8];
     if (read_key(r, key, sizeof(key)) || skip_value(r)) return -1;
-    int k = next_or_close(r, '}');
-    if (k < 0) return -1;
-    if (k) return 0;
+    k = next_or_close(r, '}');
   }
+  return k < 0 ? -1 : 0;
 }
 
 static int skip_array(rd_t *r) {
-  if (enter(r)) return -1;
-  if (peek(r) == ']') {
-    r->i++;
-    r->depth--;
-    return 0;
-  }
-  for (;;) {
+  int k = enter(r, ']');
+  while (k == 0) {
     if (skip_value(r)) return -1;
-    int k = next_or_close(r, ']');
-    if (k < 0) return -1;
-    if (k) return 0;
+    k = next_or_close(r, ']');
   }
+  return k < 0 ? -1 : 0;
 }
 
 static int skip_value(rd_t *r) {
@@ -467,8 +453,7 @@ static int skip_value(rd_t *r) {
   }
 }
 
-/* ---- building the index ----------------------------------------------------
- */
+/* ---- building the index ------------------------------------------------- */
 
 /* Lowercases name[0..n) in place; 0 if it is a host name as Chromium's
  * list holds them: labels of [a-z0-9_-], 1..63 bytes, no empty label, no
@@ -552,99 +537,84 @@ static int add_entry(rd_t *r, const char *name, size_t len, unsigned flags,
   return 0;
 }
 
-/* The value of a known boolean member. */
-static int read_bool(rd_t *r, const char *what, int *out) {
-  int b = -1;
-  unsigned char c = peek(r);
-  if ((c != 't' && c != 'f') || read_literal(r, &b) || b < 0) {
-    r->why = NULL; /* replace a literal error by the type error */
-    return fail(r, what);
-  }
-  *out = b;
-  return 0;
-}
-
-static int skip_string_member(rd_t *r, const char *what) {
-  if (peek(r) != '"') return fail(r, what);
-  return read_string(r, NULL, 0, NULL, NULL);
-}
+/* The members of an entry tlsdiag knows, with their JSON type; the type
+ * error's message must be static. Any other member is skipped. */
+enum { M_NAME, M_MODE, M_SUBS, M_PIN_SUBS, M_EXPECT_CT, M_POLICY, M_PINS,
+       M_CT_URI, M_COUNT };
+static const struct {
+  const char *key;
+  char type; /* 's' string, 'b' boolean */
+  const char *type_error;
+} members[M_COUNT] = {
+    [M_NAME] = {"name", 's', "\"name\" is not a string"},
+    [M_MODE] = {"mode", 's', "\"mode\" is not a string"},
+    [M_SUBS] = {"include_subdomains", 'b',
+                "\"include_subdomains\" is not a boolean"},
+    [M_PIN_SUBS] = {"include_subdomains_for_pinning", 'b',
+                    "\"include_subdomains_for_pinning\" is not a boolean"},
+    [M_EXPECT_CT] = {"expect_ct", 'b', "\"expect_ct\" is not a boolean"},
+    [M_POLICY] = {"policy", 's', "\"policy\" is not a string"},
+    [M_PINS] = {"pins", 's', "\"pins\" is not a string"},
+    [M_CT_URI] = {"expect_ct_report_uri", 's',
+                  "\"expect_ct_report_uri\" is not a string"},
+};
 
 /* One object of "entries". */
 static int read_entry(rd_t *r) {
   char name[MAX_NAME + 1];
-  size_t name_len = 0, name_at = r->i;
-  int have_name = 0, have_mode = 0, have_subs = 0, subs = 0, force = 0;
-  int have_pin_subs = 0, have_policy = 0, have_pins = 0, have_ct = 0,
-      have_ct_uri = 0;
+  size_t name_len = 0, name_at = 0, obj_at = r->i;
+  int seen[M_COUNT] = {0}, subs = 0, force = 0;
   if (peek(r) != '{') {
     if (at_end(r)) return fail(r, "unexpected end of file (truncated?)");
     return fail(r, "an entry is not an object");
   }
-  size_t obj_at = r->i;
-  if (enter(r)) return -1;
-  if (peek(r) == '}') {
-    r->i++;
-    r->depth--;
-    return fail_at(r, obj_at, "an entry has no \"name\"");
-  }
-  for (;;) {
+  int k = enter(r, '}');
+  while (k == 0) {
     char key[40];
-    size_t key_at = r->i;
+    size_t key_at = r->i, at;
     if (read_key(r, key, sizeof(key))) return -1;
-    int *seen = NULL;
-    if (!strcmp(key, "name")) seen = &have_name;
-    else if (!strcmp(key, "mode")) seen = &have_mode;
-    else if (!strcmp(key, "include_subdomains")) seen = &have_subs;
-    else if (!strcmp(key, "include_subdomains_for_pinning")) seen = &have_pin_subs;
-    else if (!strcmp(key, "policy")) seen = &have_policy;
-    else if (!strcmp(key, "pins")) seen = &have_pins;
-    else if (!strcmp(key, "expect_ct")) seen = &have_ct;
-    else if (!strcmp(key, "expect_ct_report_uri")) seen = &have_ct_uri;
-    if (seen && *seen) return fail_at(r, key_at, "a member appears twice in an entry");
-    if (seen) *seen = 1;
-
-    if (seen == &have_name) {
-      int over = 0;
-      name_at = r->i;
-      if (peek(r) != '"') return fail(r, "\"name\" is not a string");
+    int m = 0;
+    while (m < M_COUNT && strcmp(key, members[m].key)) m++;
+    if (m == M_COUNT) { /* unknown: skipped */
+      if (skip_value(r)) return -1;
+      k = next_or_close(r, '}');
+      continue;
+    }
+    if (seen[m]++)
+      return fail_at(r, key_at, "a member appears twice in an entry");
+    at = r->i;
+    int b = 0, over = 0;
+    if (members[m].type == 'b') {
+      unsigned char c = peek(r);
+      if ((c != 't' && c != 'f') || read_literal(r, &b))
+        return fail_at(r, at, members[m].type_error);
+    } else if (peek(r) != '"') {
+      return fail(r, members[m].type_error);
+    }
+    if (m == M_NAME) {
+      name_at = at;
       if (read_string(r, name, MAX_NAME, &name_len, &over)) return -1;
       if (over || canonical_name(name, name_len))
-        return fail_at(r, name_at, "\"name\" is not a host name");
-    } else if (seen == &have_mode) {
+        return fail_at(r, at, "\"name\" is not a host name");
+    } else if (m == M_MODE) {
       char mode[16];
       size_t ml = 0;
-      int over = 0;
-      size_t at = r->i;
-      if (peek(r) != '"') return fail(r, "\"mode\" is not a string");
       if (read_string(r, mode, sizeof(mode), &ml, &over)) return -1;
+      /* Chromium: "force-https", or no mode (pins only) */
       if (!over && ml == 11 && !memcmp(mode, "force-https", 11)) force = 1;
       else if (over || ml != 0)
-        return fail_at(r, at, "unknown \"mode\" (only \"force-https\" is known)");
-    } else if (seen == &have_subs) {
-      if (read_bool(r, "\"include_subdomains\" is not a boolean", &subs))
-        return -1;
-    } else if (seen == &have_pin_subs) {
-      int b;
-      if (read_bool(r, "\"include_subdomains_for_pinning\" is not a boolean", &b))
-        return -1;
-    } else if (seen == &have_ct) {
-      int b;
-      if (read_bool(r, "\"expect_ct\" is not a boolean", &b)) return -1;
-    } else if (seen == &have_policy) {
-      if (skip_string_member(r, "\"policy\" is not a string")) return -1;
-    } else if (seen == &have_pins) {
-      if (skip_string_member(r, "\"pins\" is not a string")) return -1;
-    } else if (seen == &have_ct_uri) {
-      if (skip_string_member(r, "\"expect_ct_report_uri\" is not a string"))
-        return -1;
-    } else if (skip_value(r)) {
+        return fail_at(r, at,
+                       "unknown \"mode\" (only \"force-https\" is known)");
+    } else if (m == M_SUBS) {
+      subs = b;
+    } else if (members[m].type == 's' &&
+               read_string(r, NULL, 0, NULL, NULL)) {
       return -1;
     }
-    int k = next_or_close(r, '}');
-    if (k < 0) return -1;
-    if (k) break;
+    k = next_or_close(r, '}');
   }
-  if (!have_name) return fail_at(r, obj_at, "an entry has no \"name\"");
+  if (k < 0) return -1;
+  if (!seen[M_NAME]) return fail_at(r, obj_at, "an entry has no \"name\"");
   return add_entry(r, name, name_len,
                    (force ? F_FORCE_HTTPS : 0) | (subs ? F_SUBDOMAINS : 0),
                    name_at);
@@ -655,21 +625,15 @@ static int read_entries(rd_t *r) {
     if (at_end(r)) return fail(r, "unexpected end of file (truncated?)");
     return fail(r, "\"entries\" is not an array");
   }
-  if (enter(r)) return -1;
-  if (peek(r) == ']') {
-    r->i++;
-    r->depth--;
-    return 0;
-  }
-  for (;;) {
+  int k = enter(r, ']');
+  while (k == 0) {
     r->entry_no++;
     r->entry_done = 0;
     if (read_entry(r)) return -1;
     r->entry_done = 1;
-    int k = next_or_close(r, ']');
-    if (k < 0) return -1;
-    if (k) break;
+    k = next_or_close(r, ']');
   }
+  if (k < 0) return -1;
   r->entry_no = 0;
   return 0;
 }
@@ -681,35 +645,28 @@ static int read_document(rd_t *r) {
   if (skip_ws(r)) return -1;
   if (at_end(r)) return fail(r, "empty file (no JSON object)");
   if (peek(r) != '{') return fail(r, "the top level is not a JSON object");
-  if (enter(r)) return -1;
-  if (peek(r) != '}') {
-    for (;;) {
-      char key[16];
-      size_t key_at = r->i;
-      if (read_key(r, key, sizeof(key))) return -1;
-      if (!strcmp(key, "entries")) {
-        if (have_entries)
-          return fail_at(r, key_at, "\"entries\" appears twice");
-        have_entries = 1;
-        if (read_entries(r)) return -1;
-      } else if (skip_value(r)) {
-        return -1;
-      }
-      int k = next_or_close(r, '}');
-      if (k < 0) return -1;
-      if (k) break;
+  int k = enter(r, '}');
+  while (k == 0) {
+    char key[16];
+    size_t key_at = r->i;
+    if (read_key(r, key, sizeof(key))) return -1;
+    if (!strcmp(key, "entries")) {
+      if (have_entries) return fail_at(r, key_at, "\"entries\" appears twice");
+      have_entries = 1;
+      if (read_entries(r)) return -1;
+    } else if (skip_value(r)) {
+      return -1;
     }
-  } else {
-    r->i++;
-    r->depth--;
+    k = next_or_close(r, '}');
   }
+  if (k < 0) return -1;
   if (skip_ws(r)) return -1;
   if (!at_end(r)) return fail(r, "data after the top-level object");
   if (!have_entries) return fail_at(r, 0, "no \"entries\" array");
   return 0;
 }
 
-/* ---- public ---------------------------------------------------------------- */
+/* ---- public -------------------------------------------------------------- */
 
 static void put_err(char *buf, size_t len, const char *fmt, ...)
     TD_PRINTF(3, 4);
@@ -723,7 +680,7 @@ static void put_err(char *buf, size_t len, const char *fmt, ...) {
 
 /* Line and column (1-based, in bytes) of offset `at`. */
 static void position(const rd_t *r, size_t at, size_t *line, size_t *col) {
-  /* r->line counts up to r->i; recount when the error lies before it */
+  /* counted only when an error is reported */
   size_t l = 1, ls = 0;
   if (at > r->n) at = r->n;
   for (size_t k = 0; k < at; k++)
@@ -742,7 +699,6 @@ static tlsdiag_err_t parse(const unsigned char *data, size_t len,
   memset(&r, 0, sizeof(r));
   r.p = data;
   r.n = len;
-  r.line = 1;
   tlsdiag_err_t rc = TLSDIAG_OK;
   tlsdiag_hsts_t *h = NULL;
   if (read_document(&r)) {

@@ -28,7 +28,8 @@ void td_buf_append(td_buf_t *b, const void *p, size_t n);
 void td_buf_puts(td_buf_t *b, const char *s);
 void td_buf_putc(td_buf_t *b, char c);
 void td_buf_printf(td_buf_t *b, const char *fmt, ...) TD_PRINTF(2, 3);
-void td_buf_vprintf(td_buf_t *b, const char *fmt, va_list ap);
+void td_buf_vprintf(td_buf_t *b, const char *fmt, va_list ap)
+    TD_PRINTF(2, 0);
 /* Hands the data to the caller (malloc'd, NUL-terminated; "" if empty) and
  * resets b. NULL if an append ran out of memory. */
 char *td_buf_steal(td_buf_t *b, size_t *len);
@@ -310,6 +311,13 @@ int td_result_header(tlsdiag_result_t *r, const char *name, size_t nlen,
                      const char *value, size_t vlen);
 const char *td_result_header_get(const tlsdiag_result_t *r, const char *name);
 void td_cert_clear(td_cert_t *c);
+/* How many certificates, from the leaf, form the path the server sent: each
+ * issued by the next (issuer name = subject name), ending at the first
+ * self-signed one. Extra certificates after it are information only: their
+ * dates must not raise alarms (FIELD-NOTES: the AddTrust expiry). */
+size_t td_chain_path_len(const tlsdiag_result_t *r);
+/* tlsdiag_global_init() once per process, for callers that did not. */
+tlsdiag_err_t td_global_init_once(void);
 
 /* Findings: add one, then attach evidence to the returned pointer (which is
  * valid until the next td_finding_add). NULL on out-of-memory. */

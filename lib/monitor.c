@@ -15,27 +15,12 @@ static const char *const state_names[] = {"OK", "WARNING", "CRITICAL",
 
 /* ---- expiry ------------------------------------------------------------ */
 
-/* How many certificates, from the leaf, form the path the server sent: each
- * issued by the next (issuer name = subject name), ending at the first
- * self-signed one. Extra certificates after it are information only
- * (FIELD-NOTES: the AddTrust expiry false alarms). */
-static size_t path_certs(const tlsdiag_result_t *r) {
-  size_t n = r->nchain ? 1 : 0;
-  for (; n > 0 && n < r->nchain; n++) {
-    const td_cert_t *below = &r->chain[n - 1];
-    if (below->self_signed || !below->issuer || !r->chain[n].subject ||
-        strcmp(below->issuer, r->chain[n].subject) != 0)
-      break;
-  }
-  return n;
-}
-
 /* Index of the certificate whose expiry counts, or -1 without any. */
 static long expiry_index(const tlsdiag_result_t *r, tlsdiag_expiry_t which) {
   if (!r || r->nchain == 0) return -1;
   long best = 0;
   if (which == TLSDIAG_EXPIRY_PATH) {
-    size_t n = path_certs(r);
+    size_t n = td_chain_path_len(r);
     for (size_t i = 1; i < n; i++)
       if (r->chain[i].not_after < r->chain[best].not_after) best = (long)i;
   }
@@ -372,7 +357,7 @@ static void m_expiry(family_t *f, const char *help, const tlsdiag_result_t *r) {
 }
 
 static void m_chain(family_t *f, const char *help, const tlsdiag_result_t *r) {
-  size_t on_path = path_certs(r);
+  size_t on_path = td_chain_path_len(r);
   for (size_t i = 0; i < r->nchain; i++) {
     char idx[24];
     snprintf(idx, sizeof(idx), "%zu", i);

@@ -1,6 +1,7 @@
 /* options.c: option defaults, library set-up, and the small parsers the
  * CLI and embedders share (targets, times). */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,17 @@ tlsdiag_err_t tlsdiag_global_init(void) {
     return TLSDIAG_E_INIT;
   }
   return TLSDIAG_OK;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static tlsdiag_err_t init_once_err;
+static void init_once_fn(void) { init_once_err = tlsdiag_global_init(); }
+
+tlsdiag_err_t td_global_init_once(void) {
+  /* One reference held for the process: checks started without an
+   * explicit tlsdiag_global_init() must not grow the counts each time. */
+  pthread_once(&init_once, init_once_fn);
+  return init_once_err;
 }
 
 void tlsdiag_global_cleanup(void) {

@@ -377,3 +377,14 @@ tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
   *out = td_buf_steal(&b, len);
   return *out ? TLSDIAG_OK : TLSDIAG_E_NOMEM;
 }
+
+size_t td_chain_path_len(const tlsdiag_result_t *r) {
+  size_t n = r->nchain ? 1 : 0;
+  for (; n > 0 && n < r->nchain; n++) {
+    const td_cert_t *below = &r->chain[n - 1];
+    if (below->self_signed || !below->issuer || !r->chain[n].subject ||
+        strcmp(below->issuer, r->chain[n].subject) != 0)
+      break;
+  }
+  return n;
+}

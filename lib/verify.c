@@ -1,6 +1,7 @@
-/* verify.c: peer chain verification after the handshake: trust, name and
- * the OCSP staple, as raw evidence. No policy: classify.c decides. */
-#include <arpa/inet.h>
+/* verify.c: peer chain verification after the handshake: the chain goes
+ * through the shared verifier (verifier.c: path, trust, name, Web PKI
+ * rules), then the OCSP staple is checked, as raw evidence. Dates, trust,
+ * name and strength findings are classify.c's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,28 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "engine.h"
-
-static int leaf_has_san(const td_cert_t *c) {
-  for (size_t i = 0; i < c->nsans; i++)
-    if (c->sans[i].type == TD_SAN_DNS || c->sans[i].type == TD_SAN_IP)
-      return 1;
-  return 0;
-}
-
-static int check_name(tlsdiag_result_t *r, gnutls_x509_crt_t leaf) {
-  if (r->host_is_ip) {
-    unsigned char ip[16];
-    if (inet_pton(AF_INET, r->ace_host, ip) == 1)
-      return gnutls_x509_crt_check_ip(leaf, ip, 4, 0) != 0;
-    if (inet_pton(AF_INET6, r->ace_host, ip) == 1)
-      return gnutls_x509_crt_check_ip(leaf, ip, 16, 0) != 0;
-    return 0;
-  }
-  /* Browsers ignore the CN entirely (Chrome since 58): no SAN, no match,
-   * even though GnuTLS would fall back to the CN. */
-  if (r->nchain == 0 || !leaf_has_san(&r->chain[0])) return 0;
-  return gnutls_x509_crt_check_hostname2(leaf, r->ace_host, 0) != 0;
-}
+#include "verifier.h"
 
 static void check_ocsp(tlsdiag_result_t *r, gnutls_session_t s,
                        gnutls_certificate_credentials_t cred,
@@ -97,46 +77,39 @@ out:
 void td_verify_session(tlsdiag_result_t *r, gnutls_session_t s,
                        gnutls_certificate_credentials_t cred) {
   td_verify_t *v = &r->verify;
-  gnutls_typed_vdata_st data[2];
-  unsigned n = 0;
-  memset(data, 0, sizeof(data));
-  if (!r->host_is_ip && r->ace_host) {
-    data[n].type = GNUTLS_DT_DNS_HOSTNAME;
-    data[n].data = (unsigned char *)r->ace_host;
-    n++;
-  }
-  data[n].type = GNUTLS_DT_KEY_PURPOSE_OID;
-  data[n].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
-  n++;
-  unsigned status = 0;
-  int rc = gnutls_certificate_verify_peers(s, data, n, &status);
   v->done = 1;
-  if (rc < 0) {
-    v->status = GNUTLS_CERT_INVALID;
-    v->status_text = td_strdup(gnutls_strerror(rc));
-    return;
+  /* The same verifier as `tlsdiag verify`, over the chain as sent and the
+   * credentials' trust store (time checks are ours: r->now). */
+  gnutls_x509_trust_list_t tl = NULL;
+  gnutls_certificate_get_trust_list(cred, &tl);
+  gnutls_datum_t peers[TD_V_MAX_INPUT];
+  size_t n = r->nchain < TD_V_MAX_INPUT ? r->nchain : TD_V_MAX_INPUT;
+  for (size_t i = 0; i < n; i++) {
+    peers[i].data = r->chain[i].der;
+    peers[i].size = (unsigned)r->chain[i].der_len;
   }
-  v->status = status;
-  gnutls_datum_t out = {NULL, 0};
-  if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
-                                                   &out, 0) == 0) {
-    v->status_text = td_strndup((const char *)out.data, out.size);
-    gnutls_free(out.data);
+  td_vreq_t q;
+  memset(&q, 0, sizeof(q));
+  q.chain = peers;
+  q.nchain = n;
+  q.name = r->ace_host;
+  q.name_is_ip = r->host_is_ip;
+  q.now = r->now;
+  q.purpose = TLSDIAG_PURPOSE_SERVER;
+  q.max_depth = -1;
+  td_vctx_t *ctx = tl ? td_vctx_new(tl, 0) : NULL;
+  if (!ctx || td_verifier_run(ctx, &q, r, 0) < 0) {
+    if (!v->status) v->status = GNUTLS_CERT_INVALID;
+    if (!v->status_text)
+      v->status_text = td_strdup("the chain could not be verified (out of memory)");
   }
-  v->issuer_missing = (status & GNUTLS_CERT_SIGNER_NOT_FOUND) != 0;
-  v->trusted = !(status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
-                           GNUTLS_CERT_SIGNER_NOT_CA |
-                           GNUTLS_CERT_SIGNATURE_FAILURE));
-  if (r->nchain > 0)
-    v->chain_ends_in_root = r->chain[r->nchain - 1].self_signed;
+  td_vctx_free(ctx);
 
   if (r->nchain == 0) return;
   gnutls_x509_crt_t leaf;
   if (gnutls_x509_crt_init(&leaf) < 0) return;
   gnutls_datum_t ld = {r->chain[0].der, (unsigned)r->chain[0].der_len};
-  if (gnutls_x509_crt_import(leaf, &ld, GNUTLS_X509_FMT_DER) == 0) {
-    v->name_ok = check_name(r, leaf);
+  if (gnutls_x509_crt_import(leaf, &ld, GNUTLS_X509_FMT_DER) == 0)
     check_ocsp(r, s, cred, leaf);
-  }
   gnutls_x509_crt_deinit(leaf);
 }

@@ -159,6 +159,7 @@ struct tdcerts {
   char *intermediate_pem;
   char *unknown_root_pem;
   char *unknown_intermediate_pem;
+  char *crl_pem; /* by the intermediate: revokes the "revoked" leaf */
   tdcerts_case_t cases[NCASES];
 };
 
@@ -524,6 +525,49 @@ out:
   return rc;
 }
 
+/* A CRL from the intermediate (v2, cRLNumber 1, AKI, thisUpdate now-1h,
+ * nextUpdate now+7d) listing the leaf of case "revoked" (revoked a day
+ * ago), so the same leaf is revoked by OCSP staple and by CRL. */
+static int make_crl(const gen_t *g, const tdcerts_case_t *revoked, char **out)
+{
+  gnutls_x509_crl_t crl = NULL;
+  gnutls_x509_crt_t leaf = NULL;
+  gnutls_datum_t pem = {(unsigned char *)revoked->chain_pem,
+                        (unsigned)strlen(revoked->chain_pem)};
+  gnutls_datum_t der = {NULL, 0};
+  unsigned char serial[64], number = 1;
+  size_t slen = sizeof(serial);
+  tdc_der_t b;
+  int rc;
+
+  tdc_der_init(&b);
+  TRY(gnutls_x509_crt_init(&leaf));
+  TRY(gnutls_x509_crt_import(leaf, &pem, GNUTLS_X509_FMT_PEM));
+  TRY(gnutls_x509_crt_get_serial(leaf, serial, &slen));
+  TRY(gnutls_x509_crl_init(&crl));
+  TRY(gnutls_x509_crl_set_version(crl, 2));
+  TRY(gnutls_x509_crl_set_this_update(crl, (time_t)(g->now - 3600)));
+  TRY(gnutls_x509_crl_set_next_update(crl, (time_t)(g->now + 7 * DAY)));
+  TRY(gnutls_x509_crl_set_crt_serial(crl, serial, slen,
+                                     (time_t)(g->now - DAY)));
+  TRY(gnutls_x509_crl_set_number(crl, &number, 1));
+  TRY(gnutls_x509_crl_set_authority_key_id(crl, g->inter.key.id,
+                                           TDC_KEYID_LEN));
+  TRY(gnutls_x509_crl_privkey_sign(crl, g->inter.crt, g->inter.key.priv,
+                                   GNUTLS_DIG_SHA256, 0));
+  TRY(gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &der));
+  tdc_der_raw(&b, der.data, der.size);
+  rc = finish_text(&b, out);
+out:
+  tdc_der_free(&b);
+  gnutls_free(der.data);
+  if (crl)
+    gnutls_x509_crl_deinit(crl);
+  if (leaf)
+    gnutls_x509_crt_deinit(leaf);
+  return rc;
+}
+
 /* Every date must be encodable and fit time_t. */
 static int now_ok(int64_t now)
 {
@@ -567,6 +611,7 @@ int tdcerts_generate(int64_t now, tdcerts_t **out)
   TRY(crt_pem(g.uinter.crt, &set->unknown_intermediate_pem));
   for (i = 0; i < NCASES; i++)
     TRY(make_case(&g, &specs[i], &set->cases[i]));
+  TRY(make_crl(&g, tdcerts_case(set, "revoked"), &set->crl_pem));
   *out = set;
   set = NULL;
   rc = 0;
@@ -620,6 +665,11 @@ const char *tdcerts_unknown_intermediate_pem(const tdcerts_t *set)
 
 int64_t tdcerts_now(const tdcerts_t *set) { return set ? set->now : 0; }
 
+const char *tdcerts_crl_pem(const tdcerts_t *set)
+{
+  return set ? set->crl_pem : NULL;
+}
+
 void tdcerts_free(tdcerts_t *set)
 {
   size_t i;
@@ -635,5 +685,6 @@ void tdcerts_free(tdcerts_t *set)
   free(set->intermediate_pem);
   free(set->unknown_root_pem);
   free(set->unknown_intermediate_pem);
+  free(set->crl_pem);
   free(set);
 }

@@ -61,9 +61,14 @@ const char *tdcerts_unknown_root_pem(const tdcerts_t *set); /* untrusted */
 const char *tdcerts_unknown_intermediate_pem(const tdcerts_t *set);
 /* The `now` the set was generated for. */
 int64_t tdcerts_now(const tdcerts_t *set);
+/* A CRL (PEM) issued by the intermediate that revokes the leaf of case
+ * "revoked" (revocation date now-1d; cRLNumber 1; valid now-1h..now+7d).
+ * Borrowed from the set; NULL for NULL. */
+const char *tdcerts_crl_pem(const tdcerts_t *set);
 
 /* Writes the set into `dir` (created if missing, mode 0755): root.pem,
- * unknown-root.pem, intermediate.pem, and per case CASE.chain.pem,
+ * unknown-root.pem, intermediate.pem, intermediate.crl.pem (the CRL
+ * above), and per case CASE.chain.pem,
  * CASE.key.pem (mode 0600) and CASE.ocsp.der when the case has one, plus
  * manifest.txt (one "name<TAB>hostname<TAB>description" line per case).
  * Existing files are replaced. Returns 0, or -errno of the first failure. */

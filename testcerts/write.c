@@ -121,6 +121,8 @@ int tdcerts_write_dir(const tdcerts_t *set, const char *dir)
   if (rc == 0)
     rc = write_text(dir, "unknown-intermediate.pem",
                     tdcerts_unknown_intermediate_pem(set), 0644);
+  if (rc == 0)
+    rc = write_text(dir, "intermediate.crl.pem", tdcerts_crl_pem(set), 0644);
   for (i = 0; rc == 0 && i < tdcerts_case_count(set); i++) {
     const tdcerts_case_t *c = tdcerts_case_at(set, i);
 

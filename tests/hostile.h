@@ -16,29 +16,9 @@
 
 #include "tdtest.h"
 
-typedef struct hp_cert {
-  gnutls_x509_crt_t crt;
-  gnutls_x509_privkey_t key;
-  char *pem;     /* the certificate, PEM */
-  char *key_pem; /* its key, PKCS#8 PEM */
-} hp_cert_t;
-
-/* What goes into one certificate. Byte strings are taken as they are
- * (lengths given, so NUL bytes are kept). */
-typedef struct hp_spec {
-  const char *cn;        /* CN as a UTF8String, or NULL for none */
-  size_t cn_len;
-  const char *o;         /* O as a UTF8String, or NULL */
-  size_t o_len;
-  const unsigned char *san_der; /* the SAN extension value (GeneralNames
-                                   DER), or NULL for none */
-  size_t san_len;
-  int ca;                /* CA:TRUE, keyCertSign */
-  int64_t not_before, not_after; /* 0: now - 1 day, now + 365 days */
-} hp_spec_t;
-
 /* ---- timed checks with an exact expected outcome ---------------------- */
 
+/* A check must end within its deadline x 1.1 + SLACK_MS. */
 #define SLACK_MS 100.0
 
 typedef struct {
@@ -57,7 +37,9 @@ typedef struct {
   double ms;
 } hrun_t;
 
-static TT_UNUSED void hrun(const char *host, const tlsdiag_options_t *o, hrun_t *h) {
+/* Runs one check through the library, timed, with its JSON parsed. */
+static TT_UNUSED void hrun(const char *host, const tlsdiag_options_t *o,
+                           hrun_t *h) {
   int64_t t0 = td_mono_us();
   h->r = tt_check(host, o);
   h->ms = tt_ms_since(t0);
@@ -69,16 +51,17 @@ static TT_UNUSED void hrun_free(hrun_t *h) {
   json_decref(h->j);
 }
 
+/* Asserts e on h, and logs the outcome (the measured numbers). */
 static TT_UNUSED void expect(const hrun_t *h, const expect_t *e) {
   tlsdiag_cause_t got = tlsdiag_result_cause(h->r);
+  tlsdiag_status_t st = tlsdiag_result_phase_status(h->r, e->phase);
   const char *msg = tlsdiag_result_finding_count(h->r)
                         ? tlsdiag_result_finding_message(h->r, 0)
                         : "";
   print_message("hostile %-24s cause=%s phase=%s/%s %.1f ms "
                 "(deadline %d ms) \"%s\"\n",
                 e->name, tlsdiag_cause_name(got), tlsdiag_phase_name(e->phase),
-                tlsdiag_status_name(tlsdiag_result_phase_status(h->r, e->phase)),
-                h->ms, e->deadline_ms, msg);
+                tlsdiag_status_name(st), h->ms, e->deadline_ms, msg);
   if (got != e->cause)
     fail_msg("%s: cause %s, expected %s (%s)", e->name,
              tlsdiag_cause_name(got), tlsdiag_cause_name(e->cause), msg);
@@ -107,6 +90,27 @@ static TT_UNUSED void expect(const hrun_t *h, const expect_t *e) {
 }
 
 /* ---- the PKI ------------------------------------------------------------ */
+
+typedef struct hp_cert {
+  gnutls_x509_crt_t crt;
+  gnutls_x509_privkey_t key;
+  char *pem;     /* the certificate, PEM */
+  char *key_pem; /* its key, PKCS#8 PEM */
+} hp_cert_t;
+
+/* What goes into one certificate. Byte strings are taken as they are
+ * (lengths given, so NUL bytes are kept). */
+typedef struct hp_spec {
+  const char *cn;        /* CN as a UTF8String, or NULL for none */
+  size_t cn_len;
+  const char *o;         /* O as a UTF8String, or NULL */
+  size_t o_len;
+  const unsigned char *san_der; /* the SAN extension value (GeneralNames
+                                   DER), or NULL for none */
+  size_t san_len;
+  int ca;                /* CA:TRUE, keyCertSign */
+  int64_t not_before, not_after; /* 0: now - 1 day, now + 365 days */
+} hp_spec_t;
 
 #define HP_TRY(x)                                                           \
   do {                                                                      \
@@ -219,7 +223,7 @@ static TT_UNUSED void hp_make(const hp_spec_t *spec, const hp_cert_t *issuer,
   HP_TRY(gnutls_x509_crt_set_expiration_time(
       crt, (time_t)(spec->not_after ? spec->not_after : now + 365 * 86400)));
   HP_TRY(gnutls_x509_crt_set_key(crt, out->key));
-  HP_TRY(gnutls_x509_crt_set_basic_constraints(crt, spec->ca, -1));
+  HP_TRY(gnutls_x509_crt_set_basic_constraints(crt, (unsigned)spec->ca, -1));
   if (spec->ca) {
     HP_TRY(gnutls_x509_crt_set_key_usage(
         crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN));

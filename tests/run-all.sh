@@ -1,13 +1,18 @@
 #!/bin/bash
-# Runs the whole test suite twice: on the normal build (./build, made by
-# the README's first command), then on a build with AddressSanitizer,
-# UndefinedBehaviorSanitizer and LeakSanitizer (./build-asan), where any
-# report fails the run.
+# Runs the whole test suite: the tests on the normal build (./build, made by
+# the README's first command); the static checks (cppcheck, -Werror with gcc
+# and clang); every libFuzzer harness for a bounded time; and last the
+# tests again on a build with AddressSanitizer, UndefinedBehaviorSanitizer
+# and LeakSanitizer (./build-asan), where any report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d build ] || { echo "run the README's first command first (no ./build)"; exit 1; }
 echo "== tests (build/)"
 ctest --test-dir build --output-on-failure
+echo "== static checks: cppcheck, -Werror with gcc and clang"
+bash tests/lint.sh
+echo "== fuzzing: each libFuzzer harness for 45 s"
+bash tests/fuzz/run.sh 45
 echo "== tests under ASan + UBSan + LSan (build-asan/)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTLSDIAG_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" >/dev/null

@@ -108,7 +108,9 @@ static void *stall_main(void *arg) {
   stall_t *s = arg;
   int64_t give_up = td_mono_us() + 20 * 1000000LL; /* bounded */
   while (td_mono_us() < give_up) {
-    if (stall_wait(s, s->lfd, 200) < 0) break;
+    int w = stall_wait(s, s->lfd, 200);
+    if (w < 0) break;
+    if (w == 0) continue; /* never block in accept() */
     int fd = accept(s->lfd, NULL, NULL);
     if (fd < 0) continue;
     s->accepted++;
@@ -182,10 +184,10 @@ static void test_hostile_server_stalls_mid_handshake(void **state) {
                 "accepted TCP but did not complete the TLS handshake in", 700,
                 1};
   expect(&h, &e);
-  /* The client did see the start of the ServerHello record. */
-  assert_int_equal(s.accepted, 1);
   hrun_free(&h);
   stall_stop(&s);
+  /* One connection: a handshake timeout is not probed further. */
+  assert_int_equal(s.accepted, 1);
 }
 
 /* ---- HTTP after a good handshake ---------------------------------------- */
@@ -351,7 +353,7 @@ static void chain_server_start(chain_server_t *cs, const char *chain_pem,
   HP_TRY(gnutls_x509_privkey_init(&key));
   HP_TRY(gnutls_x509_privkey_import(key, &kd, GNUTLS_X509_FMT_PEM));
   HP_TRY(gnutls_certificate_allocate_credentials(&cs->cred));
-  HP_TRY(gnutls_certificate_set_x509_key(cs->cred, list, n, key));
+  HP_TRY(gnutls_certificate_set_x509_key(cs->cred, list, (int)n, key));
   gnutls_x509_crt_t *kept = NULL;
   unsigned nkept = 0;
   HP_TRY(gnutls_certificate_get_x509_crt(cs->cred, 0, &kept, &nkept));

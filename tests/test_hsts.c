@@ -414,6 +414,10 @@ static void test_hsts_findings_preloaded_host_lacking_each_rule(void **state) {
                       "no_include_subdomains, no_preload_directive");
   assert_string_equal(
       ev(r, TLSDIAG_CAUSE_HSTS_PRELOAD_MISMATCH, "include_subdomains"), "false");
+  assert_string_equal(r->findings[2].message,
+                      "exact.test is on the HSTS preload list but lacks "
+                      "includeSubDomains and lacks preload; hstspreload.org "
+                      "may remove it");
   tlsdiag_result_free(r);
 }
 

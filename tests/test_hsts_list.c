@@ -264,6 +264,16 @@ static void test_hsts_list_nul_bytes(void **state) {
   assert_null(h);
   assert_string_equal(err, "line 1, column 25: control character in a string "
                            "(entry 1)");
+  static const char c[] = "{\"entries\": [] // a\0b\n}";
+  assert_int_equal(tlsdiag_hsts_load_mem(c, sizeof(c) - 1, &h, err,
+                                         sizeof(err)),
+                   TLSDIAG_E_HSTS_LIST);
+  assert_string_equal(err, "line 1, column 20: NUL byte in a comment");
+  static const char d[] = "{\"entries\": [] /* a\0b */}";
+  assert_int_equal(tlsdiag_hsts_load_mem(d, sizeof(d) - 1, &h, err,
+                                         sizeof(err)),
+                   TLSDIAG_E_HSTS_LIST);
+  assert_string_equal(err, "line 1, column 20: NUL byte in a comment");
   static const char b[] = "{\"entries\": []}\0";
   assert_int_equal(tlsdiag_hsts_load_mem(b, sizeof(b) - 1, &h, err,
                                          sizeof(err)),

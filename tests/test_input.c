@@ -2,7 +2,8 @@
  * runs `tlsdiag check` with one mistake and asserts: exit status 1, nothing
  * on stdout (no half-written report), and exactly one line on stderr that
  * starts with "tlsdiag: " and names what is wrong. None of them may reach
- * the network: they fail before any check starts. */
+ * the network: they fail before any check starts. The same for the target
+ * list of `tlsdiag sweep`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -78,8 +79,10 @@ static void cli_free(cli_t *c) {
   free(c->err);
 }
 
-/* Exit 1, stdout empty, one "tlsdiag: ..." line on stderr holding want. */
-static void expect_usage_error(const char *const *args, const char *want) {
+/* Exit `status`, stdout empty, one "tlsdiag: ..." line on stderr holding
+ * want. */
+static void expect_one_line_error(const char *const *args, int status,
+                                  const char *want) {
   cli_t c;
   run_cli(args, &c);
   td_buf_t cmd;
@@ -89,9 +92,9 @@ static void expect_usage_error(const char *const *args, const char *want) {
     td_text_safe(&cmd, args[i]);
   }
   const char *shown = cmd.data ? cmd.data : "";
-  if (c.status != 1)
-    fail_msg("tlsdiag%s: exit %d, expected 1 (stderr: %s)", shown, c.status,
-             c.err);
+  if (c.status != status)
+    fail_msg("tlsdiag%s: exit %d, expected %d (stderr: %s)", shown, c.status,
+             status, c.err);
   if (c.out[0])
     fail_msg("tlsdiag%s: wrote to stdout: %s", shown, c.out);
   size_t len = strlen(c.err);
@@ -107,6 +110,10 @@ static void expect_usage_error(const char *const *args, const char *want) {
   print_message("input %-40.40s -> %.*s\n", shown, (int)len - 1, c.err);
   td_buf_free(&cmd);
   cli_free(&c);
+}
+
+static void expect_usage_error(const char *const *args, const char *want) {
+  expect_one_line_error(args, 1, want);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -268,6 +275,32 @@ static void test_input_unknown_option(void **state) {
                      "option '--cacert' needs a value");
 }
 
+/* `tlsdiag sweep` reads a target list: a directory is a usage error. */
+static void test_input_sweep_target_file_is_a_directory(void **state) {
+  (void)state;
+  expect_usage_error(ARGS("sweep", "-q", tt_dir),
+                     "is a directory, not a target list");
+  char path[160];
+  snprintf(path, sizeof(path), "%s/no-such-list.txt", tt_dir);
+  expect_usage_error(ARGS("sweep", "-q", path), "cannot open");
+}
+
+/* A 1 MiB line is named (file:line, why) and skipped, never read whole or
+ * half-printed; the sweep's documented status for a bad line is 2. */
+static void test_input_sweep_one_mib_line(void **state) {
+  (void)state;
+  char path[160];
+  snprintf(path, sizeof(path), "%s/huge-line.txt", tt_dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  for (int i = 0; i < 1024 * 1024; i++) fputc('a', f);
+  fputc('\n', f);
+  fclose(f);
+  char want[200];
+  snprintf(want, sizeof(want), "%s:1: line longer than 4096 bytes", path);
+  expect_one_line_error(ARGS("sweep", "-q", path), 2, want);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_input_empty_host),
@@ -283,6 +316,8 @@ int main(void) {
       cmocka_unit_test(test_input_bad_dns_server),
       cmocka_unit_test(test_input_bad_now),
       cmocka_unit_test(test_input_unknown_option),
+      cmocka_unit_test(test_input_sweep_target_file_is_a_directory),
+      cmocka_unit_test(test_input_sweep_one_mib_line),
   };
   return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
 }

@@ -434,15 +434,27 @@ TLSDIAG_API size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h);
  * Many checks at once: one event loop, a bounded number in flight.
  *
  * Drive it from your own loop (tlsdiag_multi_fds, _timeout_ms, _process)
- * or let tlsdiag_multi_run block until every check is done. A multi handle
- * is used by one thread at a time; callbacks run on that thread, inside
- * tlsdiag_multi_process/_run.
+ * or let tlsdiag_multi_run block until every check is done; to run it in
+ * the background, call tlsdiag_multi_run on a thread of your own (the
+ * library starts none). A multi handle is used by one thread at a time;
+ * callbacks run on that thread, inside tlsdiag_multi_process/_run. Separate
+ * handles may run on separate threads after tlsdiag_global_init().
+ *
+ * Every successful tlsdiag_multi_add gets exactly one callback (unless the
+ * handle is freed first). Each check keeps its own deadlines: a silent
+ * server delays nothing but its own check. Trust stores are loaded once
+ * per distinct (cafile, capath) and shared until tlsdiag_multi_free.
+ * Memory per check is bounded (the HTTP head is capped at 64 KiB); a
+ * queued check costs one allocation the size of its host and options.
+ * docs/sweep.md has an example loop.
  */
 typedef struct tlsdiag_multi tlsdiag_multi_t;
 
 /* Called once per added check when it finishes. The callback owns r and
- * frees it with tlsdiag_result_free(). user is what tlsdiag_multi_add got.
- */
+ * frees it with tlsdiag_result_free(); r is NULL only if memory ran out
+ * for the result itself. user is what tlsdiag_multi_add got. The callback
+ * may call tlsdiag_multi_add and _pending; _process and _run return
+ * TLSDIAG_E_INVAL there, and _free must not be called. */
 typedef void (*tlsdiag_multi_cb)(tlsdiag_result_t *r, void *user,
                                  void *cb_data);
 
@@ -453,8 +465,11 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight,
                                             void *cb_data,
                                             tlsdiag_multi_t **out);
 /* Queues a check of host with opts (copied, with every string it points
- * to). Errors in host or opts are reported here, not through the
- * callback. */
+ * to, the resolve pins included; opts->hsts is borrowed and must stay
+ * loaded until the check's callback). opts may be NULL for defaults.
+ * Nothing runs before the next _process or _run. Errors in host or opts
+ * (TLSDIAG_E_HOST, _PORT, _OPTIONS, _RESOLVE, _DNS_SERVER, _CAFILE) are
+ * reported here, not through the callback. */
 TLSDIAG_API tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m,
                                             const char *host,
                                             const tlsdiag_options_t *opts,
@@ -478,11 +493,108 @@ TLSDIAG_API int tlsdiag_multi_timeout_ms(tlsdiag_multi_t *m);
 TLSDIAG_API tlsdiag_err_t tlsdiag_multi_process(tlsdiag_multi_t *m,
                                                 const struct pollfd *fds,
                                                 size_t n);
-/* Runs its own poll() loop until nothing is pending. */
+/* Runs its own poll() loop until nothing is pending. Bounded: every
+ * check ends by its own max_time. */
 TLSDIAG_API tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m);
 /* Frees the handle; checks still pending are abandoned without callback.
  */
 TLSDIAG_API void tlsdiag_multi_free(tlsdiag_multi_t *m);
+
+/* ---------------------------------------------------------------------------
+ * Offline verification: certificate chains given as bytes (files, secrets,
+ * a chain about to be deployed), judged by the same verifier as the live
+ * check: path building over unordered, extra and cross-signed
+ * intermediates, trust anchors, dates at opts->now (0: the real clock),
+ * names (DNS and IP SANs, wildcards, IDN; never the CN), basic
+ * constraints, path length, key usage and extended key usage for the
+ * purpose, name constraints, algorithm and key-size policy, CRLs, and the
+ * RFC 5280 / CA/Browser Forum rules GnuTLS does not check. Each rule that
+ * fails is a finding (mostly cert_invalid) with the evidence "rule"
+ * (docs/verify.md lists them). The result is an ordinary result: chain,
+ * findings and cause, every phase not_run; render it with
+ * tlsdiag_result_format. No network, no files read except opts->cafile /
+ * opts->capath (or the system store) for the anchors.
+ */
+typedef enum {
+  TLSDIAG_PURPOSE_SERVER = 0, /* a TLS server (id-kp-serverAuth), default */
+  TLSDIAG_PURPOSE_CLIENT = 1  /* a TLS client (id-kp-clientAuth) */
+} tlsdiag_purpose_t;
+
+/* Bytes borrowed for the duration of a call: PEM (any number of blocks;
+ * text between them is ignored) or a single DER object. */
+typedef struct tlsdiag_blob {
+  const void *data;
+  size_t len;
+} tlsdiag_blob_t;
+
+#define TLSDIAG_VERIFY_INPUT_VERSION 1
+
+/* What to verify. Initialise with tlsdiag_verify_input_init(); new fields
+ * are only ever appended (version says which the caller knows). */
+typedef struct tlsdiag_verify_input {
+  unsigned version;                /* TLSDIAG_VERIFY_INPUT_VERSION */
+  const tlsdiag_blob_t *chain;     /* the chain: leaf first, then the */
+  size_t nchain;                   /*   intermediates (any order works) */
+  const tlsdiag_blob_t *untrusted; /* more intermediates to build with */
+  size_t nuntrusted;
+  const tlsdiag_blob_t *trusted;   /* trust anchors (tlsdiag_verify_chain
+                                      only); none: opts->cafile/capath,
+                                      else the system store */
+  size_t ntrusted;
+  const tlsdiag_blob_t *crls;      /* CRLs to check revocation against */
+  size_t ncrls;
+  const char *host;                /* DNS name (UTF-8 or A-label) or IP
+                                      literal the leaf must be valid for;
+                                      NULL: no name check */
+  tlsdiag_purpose_t purpose;       /* TLSDIAG_PURPOSE_SERVER */
+  int max_depth;                   /* -1: no limit; else the most
+                                      intermediates a path may have */
+  int expiring_within_days;        /* -1: off; else a certificate on the
+                                      path expiring within this many days
+                                      is an error (cert_expires_soon with
+                                      severity error) */
+} tlsdiag_verify_input_t;
+
+/* Fills *in with the defaults above. */
+TLSDIAG_API void tlsdiag_verify_input_init(tlsdiag_verify_input_t *in);
+
+/* A verifier: the trust anchors, loaded once, and caches of parsed
+ * certificates and signature checks shared by every chain it verifies
+ * (intermediates and roots are parsed and verified once). One thread at a
+ * time; separate verifiers may run in parallel. */
+typedef struct tlsdiag_verifier tlsdiag_verifier_t;
+
+/* Creates a verifier with opts (copied; NULL for defaults: now, warn_days
+ * and crit_days are used) and trust anchors: the PEM/DER blobs in
+ * trusted[0..ntrusted) when ntrusted > 0, else opts->cafile/capath, else
+ * the system store. Errors: TLSDIAG_E_INVAL, TLSDIAG_E_OPTIONS,
+ * TLSDIAG_E_NOMEM, TLSDIAG_E_CAFILE (anchors unreadable or holding no
+ * certificate). errbuf (errlen bytes, may be NULL) gets a one-line
+ * reason, always NUL-terminated when errlen > 0. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
+                                               const tlsdiag_blob_t *trusted,
+                                               size_t ntrusted,
+                                               tlsdiag_verifier_t **out,
+                                               char *errbuf, size_t errlen);
+/* Verifies one chain. in->trusted must be empty (the verifier's anchors
+ * are fixed). On TLSDIAG_OK *out is a new result (free it with
+ * tlsdiag_result_free). TLSDIAG_E_INVAL when an input cannot be read as
+ * certificates (broken PEM, no certificate, a DER object that is not
+ * X.509) or a CRL does not parse; TLSDIAG_E_HOST for a malformed host.
+ * The reason is then in tlsdiag_verifier_error(v). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_verifier_verify(tlsdiag_verifier_t *v,
+                                                  const tlsdiag_verify_input_t *in,
+                                                  tlsdiag_result_t **out);
+/* One line saying why the last call failed ("chain: PEM block 2 is not
+ * valid base64"), "" after success; borrowed from v until its next call. */
+TLSDIAG_API const char *tlsdiag_verifier_error(const tlsdiag_verifier_t *v);
+TLSDIAG_API void tlsdiag_verifier_free(tlsdiag_verifier_t *v); /* NULL ok */
+
+/* One-shot: a verifier for in->trusted (or opts' store), one chain, freed.
+ * Errors as tlsdiag_verifier_new and tlsdiag_verifier_verify. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_verify_chain(const tlsdiag_verify_input_t *in,
+                                               const tlsdiag_options_t *opts,
+                                               tlsdiag_result_t **out);
 
 #ifdef __cplusplus
 }

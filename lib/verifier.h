@@ -1,0 +1,119 @@
+/* verifier.h: the certificate path verifier shared by the live check
+ * (verify.c, after the handshake) and offline verification
+ * (tlsdiag_verify_chain, `tlsdiag verify`). Not installed; foreign types
+ * allowed.
+ *
+ * The verifier builds a path from the leaf to a trust anchor over the
+ * certificates it is given (any order, extras and cross-signs allowed),
+ * checks every signature with the issuer's key, and applies the RFC 5280
+ * and Web PKI (CA/B Forum) rules GnuTLS's own verification leaves out. It
+ * writes its conclusions into the result: r->verify (GnuTLS-style status
+ * bits, trusted, name_ok, issuer_missing) and one finding per rule that
+ * failed, each with the evidence "rule" (docs/verify.md lists them).
+ * classify.c adds the date, trust, name and strength findings for the
+ * certificates in r->chain as before; the verifier reports the dates and
+ * strength of path certificates classify does not see (the trust anchor,
+ * intermediates found elsewhere than in r->chain).
+ *
+ * Pure: no I/O, no clock (the time is an input), no globals.
+ */
+#ifndef TD_VERIFIER_H
+#define TD_VERIFIER_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "internal.h"
+
+/* Longest path built: leaf + intermediates + anchor (GnuTLS's limit too;
+ * classify.c explains a longer chain). */
+#define TD_V_MAX_PATH 16
+/* Certificates in one chain or pool; more are ignored. */
+#define TD_V_MAX_INPUT 256
+
+/* A verification context: the trust anchors (a GnuTLS trust list, owned or
+ * borrowed) and caches of parsed certificates and signature checks, so
+ * that certificates shared between chains (intermediates, roots) are
+ * parsed and verified once. One thread at a time. */
+typedef struct td_vctx td_vctx_t;
+
+/* anchors: the trust list to look issuers up in; owned (freed with the
+ * context) when own is 1. NULL on out-of-memory. */
+td_vctx_t *td_vctx_new(gnutls_x509_trust_list_t anchors, int own);
+void td_vctx_free(td_vctx_t *ctx);
+/* The trust list (never NULL). */
+gnutls_x509_trust_list_t td_vctx_anchors(const td_vctx_t *ctx);
+/* 1 when the anchors were given by the caller (a CA file or buffers),
+ * 0 for the system store (changes nothing today; kept for evidence). */
+void td_vctx_set_explicit_anchors(td_vctx_t *ctx, int yes);
+
+typedef struct td_vreq {
+  const gnutls_datum_t *chain; /* DER, leaf first (as sent / as given) */
+  size_t nchain;
+  const gnutls_datum_t *pool;  /* further untrusted certificates (DER) */
+  size_t npool;
+  const gnutls_datum_t *crls;  /* DER CRLs to check revocation against */
+  size_t ncrls;
+  const char *name;            /* A-label or IP literal; NULL: no name */
+  int name_is_ip;
+  int64_t now;                 /* judge dates at this time (Unix s) */
+  tlsdiag_purpose_t purpose;
+  int max_depth;               /* intermediates allowed; -1: no limit */
+} td_vreq_t;
+
+/* Verifies req and records the outcome in r (r->verify and findings).
+ * With reorder set, r->chain must be empty and is filled with the path
+ * built (leaf first, up to the anchor when the anchor was among the
+ * given certificates), followed by the given chain certificates that are
+ * not on it; otherwise r->chain is left as it is (the chain as sent).
+ * Returns 0, or -1 on out-of-memory (r->verify.status then says why). */
+int td_verifier_run(td_vctx_t *ctx, const td_vreq_t *req,
+                    tlsdiag_result_t *r, int reorder);
+
+/* 1 if the DER certificate parses as X.509 (and caches it), 0 if not, -1
+ * on out-of-memory. */
+int td_vctx_parses(td_vctx_t *ctx, const gnutls_datum_t *der);
+
+/* ---- crl.c: revocation lists ----------------------------------------- */
+
+typedef struct td_crl td_crl_t;
+
+/* Parses DER CRLs (unparsable ones are kept as "unusable" entries so a
+ * broken CRL is reported, not silently ignored). NULL on out-of-memory
+ * when n > 0; NULL with n == 0 is not an error. */
+td_crl_t *td_crl_load(const gnutls_datum_t *crls, size_t n);
+void td_crl_free(td_crl_t *c);
+
+typedef enum {
+  TD_CRL_NONE = 0,    /* no CRL from this issuer was given */
+  TD_CRL_GOOD = 1,    /* a usable CRL from the issuer does not list it */
+  TD_CRL_REVOKED = 2, /* listed */
+  TD_CRL_UNUSABLE = 3 /* the issuer's CRL cannot be used (rule says why) */
+} td_crl_status_t;
+
+typedef struct td_crl_verdict {
+  td_crl_status_t status;
+  const char *rule;     /* static: "crl_signature", "crl_number", ... */
+  const char *why;      /* static text for an unusable CRL */
+  int64_t revoked_at;   /* for REVOKED; 0 if unknown */
+  int64_t this_update;
+  int64_t next_update;  /* 0 if absent */
+} td_crl_verdict_t;
+
+/* The revocation status of cert (DER serial as encoded, raw issuer DN)
+ * according to the CRLs issued by issuer_crt, whose key usage (if
+ * present: ku_present, ku) must allow cRLSign. */
+void td_crl_check(const td_crl_t *c, gnutls_x509_crt_t cert,
+                  gnutls_x509_crt_t issuer_crt, gnutls_pubkey_t issuer_pub,
+                  int ku_present, unsigned ku, td_crl_verdict_t *out);
+/* Number of CRLs loaded (0 for NULL). */
+size_t td_crl_count(const td_crl_t *c);
+
+/* ---- shared DER helper ------------------------------------------------ */
+/* Reads one DER element at p[0..n): tag (first octet), content and total
+ * size. Returns 0, or -1 when truncated or not DER (indefinite length,
+ * multi-byte tag, over-long length form). */
+int td_der_next(const unsigned char *p, size_t n, unsigned *tag,
+                const unsigned char **content, size_t *clen, size_t *total);
+
+#endif
