@@ -500,7 +500,11 @@ static int worth_probing(int err) {
 
 static void tls_failed(td_check_t *c, int rc) {
   tlsdiag_result_t *r = c->r;
+  /* GnuTLS's pull/push errors keep the socket's errno: the difference
+   * between "closed" and "reset" (RST) is worth keeping. */
+  int sys = (rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR) ? errno : 0;
   td_tls_record_error(r, c->sess, rc);
+  r->tls_sys_errno = sys;
   if (r->tls_alert)
     td_result_event(r, now_ms(c), TD_DIR_S2C, "Alert", "%s (fatal)",
                     r->tls_alert);

@@ -250,6 +250,12 @@ static void classify_tls_failure(tlsdiag_result_t *r) {
                        "%s:%u does not answer in TLS (%s): is it plain HTTP or "
                        "another protocol?",
                        where, r->port, r->tls_error_text ? r->tls_error_text : "");
+  } else if (r->tls_sys_errno == ECONNRESET) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the server reset the connection (RST) during the TLS "
+                       "handshake");
+    td_ev_str(f, "errno", "ECONNRESET");
   } else if (err == GNUTLS_E_PREMATURE_TERMINATION || err == GNUTLS_E_PULL_ERROR ||
              err == GNUTLS_E_PUSH_ERROR || err == GNUTLS_E_SESSION_EOF) {
     f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,

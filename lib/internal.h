@@ -271,6 +271,7 @@ struct tlsdiag_result {
   char *tls_error_name;/* "GNUTLS_E_FATAL_ALERT_RECEIVED" */
   char *tls_error_text;
   char *tls_alert;     /* name of a fatal alert received, or NULL */
+  int tls_sys_errno;   /* errno behind a pull/push error (ECONNRESET) */
   int tls_alert_num;   /* its number, -1 if none */
   td_cert_t *chain;    /* as sent, leaf first */
   size_t nchain;

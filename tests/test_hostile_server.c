@@ -80,7 +80,7 @@ static void test_hostile_server_reset_mid_handshake(void **state) {
   tt_server_config(&cfg, TDS_RESET, NULL);
   expect_t e = {"RST mid-handshake", TLSDIAG_PHASE_TLS,
                 TLSDIAG_STATUS_FAILED, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
-                "closed the connection during the TLS handshake", 2000, 0};
+                "reset the connection (RST) during the TLS handshake", 2000, 0};
   run_mode(&cfg, 2000, 5000, &e);
 }
 
