@@ -19,6 +19,7 @@ static void usage(FILE *o) {
       "                                   nagios or prometheus (sweep --help)\n"
       "       tlsdiag sweep [options] [FILE|-]   many targets at once (see sweep --help)\n"
       "       tlsdiag hsts lookup NAME...  is NAME on the HSTS preload list?\n"
+      "       tlsdiag verify [options] CERT|DIR...  check certificate files offline\n"
       "       tlsdiag demo [--json]       offline demo: every diagnosis on local servers\n"
       "       tlsdiag version\n"
       "\n"

@@ -225,6 +225,7 @@ struct tlsdiag_result {
   char *sni;           /* "" when none was sent */
   uint16_t port;
   int host_is_ip;
+  int offline;         /* certificate files checked without a connection */
   tlsdiag_tls_version_t tls_min, tls_max;
   char *http_method, *http_path;
   int64_t now;         /* Unix seconds used to judge dates */

@@ -170,6 +170,12 @@ static const char *cause_message(const tlsdiag_result_t *r, tlsdiag_cause_t c) {
 static void put_target(tw_t *w, const tlsdiag_result_t *r) {
   const char *h = r->host ? r->host : r->ace_host;
   int v6 = h && strchr(h, ':') != NULL;
+  if (r->offline) {
+    /* certificate files: a name to check them for, maybe none */
+    td_buf_puts(w->b, h ? "for " : "(no host name given)");
+    if (h) safe(w, h);
+    return;
+  }
   if (v6) td_buf_putc(w->b, '[');
   safe(w, h);
   if (v6) td_buf_putc(w->b, ']');
@@ -745,7 +751,9 @@ static void text_chain(tw_t *w, const tlsdiag_result_t *r) {
   }
   td_buf_t t;
   td_buf_init(&t);
-  td_buf_printf(&t, "Certificates (%zu sent by the server)", r->nchain);
+  td_buf_printf(&t, r->offline ? "Certificates (%zu: the path built, then the rest given)"
+                              : "Certificates (%zu sent by the server)",
+                r->nchain);
   heading(w, t.data ? t.data : "Certificates");
   td_buf_free(&t);
   for (size_t i = 0; i < r->nchain; i++) {
@@ -891,6 +899,10 @@ void td_report_text(td_buf_t *b, const tlsdiag_result_t *r, unsigned flags) {
   if (!r) return;
   text_verdict(&w, r);
   text_findings(&w, r);
+  if (r->offline) { /* no connection: no phases, sequence or TLS */
+    text_chain(&w, r);
+    return;
+  }
   text_phases(&w, r);
   text_sequence(&w, r);
   text_tls(&w, r);

@@ -830,8 +830,7 @@ td_vctx_t *td_vctx_new(gnutls_x509_trust_list_t anchors, int own) {
   if (!x) return NULL;
   x->tl = anchors;
   x->own_tl = own;
-  x->sigc = calloc(SIGC_SLOTS, sizeof(*x->sigc)); /* optional */
-  return x;
+  return x; /* the signature cache is made on first use */
 }
 
 static void cache_clear(td_vctx_t *x) {
@@ -858,11 +857,6 @@ void td_vctx_free(td_vctx_t *x) {
 }
 
 gnutls_x509_trust_list_t td_vctx_anchors(const td_vctx_t *x) { return x->tl; }
-
-void td_vctx_set_explicit_anchors(td_vctx_t *x, int yes) {
-  (void)x;
-  (void)yes;
-}
 
 static vcert_t *vcert_get(td_vctx_t *x, const unsigned char *der, size_t len) {
   unsigned char sha[32];
@@ -920,6 +914,7 @@ static int sig_ok(td_vctx_t *x, vcert_t *child, vcert_t *issuer,
                                         GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1,
                                     &tbs, &s) >= 0;
   }
+  if (!x->sigc) x->sigc = calloc(SIGC_SLOTS, sizeof(*x->sigc)); /* optional */
   if (x->sigc && x->nsigc < SIGC_SLOTS / 2) {
     for (size_t k = 0; k < SIGC_SLOTS; k++) {
       sigc_t *e = &x->sigc[(h + k) % SIGC_SLOTS];
@@ -939,13 +934,17 @@ static vcert_t *anchor_of(td_vctx_t *x, vcert_t *c) {
   if (c->anchor_looked) return c->anchor;
   c->anchor_looked = 1;
   gnutls_x509_crt_t a = NULL;
+  /* a copy: required for PKCS#11 trust stores, and thread-safe */
   if (!c->crt || !x->tl ||
-      gnutls_x509_trust_list_get_issuer(x->tl, c->crt, &a, 0) < 0 || !a)
+      gnutls_x509_trust_list_get_issuer(x->tl, c->crt, &a,
+                                        GNUTLS_TL_GET_COPY) < 0 ||
+      !a)
     return NULL;
   gnutls_datum_t der = {NULL, 0};
   if (gnutls_x509_crt_export2(a, GNUTLS_X509_FMT_DER, &der) >= 0)
     c->anchor = vcert_get(x, der.data, der.size);
   gnutls_free(der.data);
+  gnutls_x509_crt_deinit(a);
   if (c->anchor && !c->anchor->crt) c->anchor = NULL;
   return c->anchor;
 }
@@ -1521,10 +1520,11 @@ static int extend(build_t *b) {
   if (a) {
     if (a == top || (a->der_len == top->der_len &&
                      memcmp(a->der, top->der, a->der_len) == 0)) {
+      /* top is itself a trust anchor: the path ends here */
       p->anchored = 1;
       judge(b);
       p->anchored = 0;
-      if (b->best.path_viol == 0) return 1;
+      return b->best.path_viol == 0;
     } else if (p->n < TD_V_MAX_PATH && !in_path(p, a) &&
                sig_ok(b->x, top, a, &b->checks)) {
       p->c[p->n++] = a;
@@ -2324,6 +2324,7 @@ tlsdiag_err_t tlsdiag_verifier_verify(tlsdiag_verifier_t *v,
   }
   r = td_result_new();
   if (!r) goto out;
+  r->offline = 1;
   r->started_wall = td_wall_now();
   r->clock_overridden = v->now != 0;
   r->now = v->now ? v->now : r->started_wall;

@@ -43,9 +43,6 @@ td_vctx_t *td_vctx_new(gnutls_x509_trust_list_t anchors, int own);
 void td_vctx_free(td_vctx_t *ctx);
 /* The trust list (never NULL). */
 gnutls_x509_trust_list_t td_vctx_anchors(const td_vctx_t *ctx);
-/* 1 when the anchors were given by the caller (a CA file or buffers),
- * 0 for the system store (changes nothing today; kept for evidence). */
-void td_vctx_set_explicit_anchors(td_vctx_t *ctx, int yes);
 
 typedef struct td_vreq {
   const gnutls_datum_t *chain; /* DER, leaf first (as sent / as given) */
