@@ -16,6 +16,10 @@ int td_cli_long(const char *s, long lo, long hi, long *out);
 int td_cli_int(const char *s, int lo, int hi, int *out);
 int td_cli_seconds_ms(const char *s, int *out); /* "1.5" -> 1500, (0, 86400] */
 int td_cli_tls_version(const char *s, tlsdiag_tls_version_t *v); /* "1.2" */
+/* --cacert FILE / --capath DIR usable? 0, or TD_EXIT_USAGE after saying
+ * why on stderr. */
+int td_cli_cafile(const char *path);
+int td_cli_capath(const char *path);
 
 /* Prints "tlsdiag: <message>" on stderr; returns TD_EXIT_USAGE. */
 int td_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -141,31 +141,14 @@ static int cmd_check_run(int argc, char **argv) {
       else return td_cli_error("unknown format '%s' (text, json, mermaid, "
                                "nagios, prometheus)", optarg);
       break;
-    case O_CACERT: {
-      struct stat st;
-      if (stat(optarg, &st) != 0 || access(optarg, R_OK) != 0)
-        return td_cli_error("cannot read CA file '%s': %s", optarg,
-                            strerror(errno));
-      if (S_ISDIR(st.st_mode))
-        return td_cli_error("CA file '%s' is a directory (use --capath DIR)",
-                            optarg);
+    case O_CACERT:
+      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
       o.cafile = optarg;
       break;
-    }
-    case O_CAPATH: {
-      struct stat st;
-      if (stat(optarg, &st) != 0)
-        return td_cli_error("cannot read CA directory '%s': %s", optarg,
-                            strerror(errno));
-      if (!S_ISDIR(st.st_mode))
-        return td_cli_error("--capath '%s' is not a directory (use --cacert "
-                            "FILE)", optarg);
-      if (access(optarg, R_OK | X_OK) != 0)
-        return td_cli_error("cannot read CA directory '%s': %s", optarg,
-                            strerror(errno));
+    case O_CAPATH:
+      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
       o.capath = optarg;
       break;
-    }
     case O_RESOLVE:
       if (npins >= 64) return td_cli_error("too many --resolve pins");
       pins[npins++] = optarg;

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -39,4 +41,27 @@ int td_cli_tls_version(const char *s, tlsdiag_tls_version_t *v) {
       return 0;
     }
   return -1;
+}
+
+int td_cli_cafile(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+    return td_cli_error("cannot read CA file '%s': %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return td_cli_error("CA file '%s' is a directory (use --capath DIR)", path);
+  return 0;
+}
+
+int td_cli_capath(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return td_cli_error("cannot read CA directory '%s': %s", path,
+                        strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return td_cli_error("--capath '%s' is not a directory (use --cacert FILE)",
+                        path);
+  if (access(path, R_OK | X_OK) != 0)
+    return td_cli_error("cannot read CA directory '%s': %s", path,
+                        strerror(errno));
+  return 0;
 }

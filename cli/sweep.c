@@ -188,11 +188,13 @@ static int parse_args(sweep_t *s, int argc, char **argv, const char **file,
     case 'q': s->quiet = 1; break;
     case O_NOPROG: s->progress = 0; break;
     case O_CACERT:
-      if (access(optarg, R_OK) != 0)
-        return td_cli_error("cannot read CA file '%s'", optarg);
+      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
       o->cafile = optarg;
       break;
-    case O_CAPATH: o->capath = optarg; break;
+    case O_CAPATH:
+      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
+      o->capath = optarg;
+      break;
     case O_RESOLVE: {
       const char **p = realloc(s->pins, (s->npins + 1) * sizeof(*p));
       if (!p) return td_cli_error("out of memory");

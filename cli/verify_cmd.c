@@ -357,25 +357,14 @@ int td_cli_verify(int argc, char **argv) {
     switch (c) {
     case V_HOST: host = optarg; break;
     case V_IP: ip = optarg; break;
-    case V_CACERT: {
-      struct stat st;
-      if (stat(optarg, &st) != 0 || access(optarg, R_OK) != 0)
-        return td_cli_error("cannot read CA file '%s': %s", optarg,
-                            strerror(errno));
-      if (S_ISDIR(st.st_mode))
-        return td_cli_error("CA file '%s' is a directory (use --capath DIR)",
-                            optarg);
+    case V_CACERT:
+      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
       o.cafile = optarg;
       break;
-    }
-    case V_CAPATH: {
-      struct stat st;
-      if (stat(optarg, &st) != 0 || !S_ISDIR(st.st_mode))
-        return td_cli_error("--capath '%s' is not a readable directory",
-                            optarg);
+    case V_CAPATH:
+      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
       o.capath = optarg;
       break;
-    }
     case V_UNTRUSTED:
       if (nuntrusted >= MAX_EXTRA) return td_cli_error("too many --untrusted");
       untrusted_path[nuntrusted++] = optarg;
