@@ -220,7 +220,7 @@ int main(int argc, char **argv) {
   if (!cs) return 1;
   for (size_t i = 0; i < n; i++) {
     prepare(&cs[i], json_array_get(cases, i));
-    ready += cs[i].ok;
+    ready += cs[i].ok ? 1u : 0u;
   }
   printf("x509-limbo: %zu cases, %zu prepared (%s)\n", n, ready, path);
   size_t acc_w, acc_c, acc_b;

@@ -142,7 +142,7 @@ static void probe_lists(const tlsdiag_result_t *r, td_buf_t *acc,
         *any_allowed_accepted = 1;
     }
   }
-  for (int v = r->tls_max; v >= (int)r->tls_min; v--) {
+  for (int v = (int)r->tls_max; v >= (int)r->tls_min; v--) {
     if (allowed->len) td_buf_puts(allowed, ", ");
     td_buf_puts(allowed, tls_name(v));
   }
@@ -230,7 +230,7 @@ static void classify_tls_failure(tlsdiag_result_t *r) {
     td_ev_list(f, "server_accepts", accepted, na);
     const char *allow[4];
     size_t nl = 0;
-    for (int v = r->tls_max; v >= (int)r->tls_min && nl < 4; v--)
+    for (int v = (int)r->tls_max; v >= (int)r->tls_min && nl < 4; v--)
       allow[nl++] = tls_name(v);
     td_ev_list(f, "client_allows", allow, nl);
     tls_error_evidence(f, r);

@@ -65,7 +65,7 @@ char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
   td_buf_init(&b);
   /* GnuTLS still allows TLS 1.0 by default: enable exactly the range. */
   td_buf_puts(&b, "NORMAL:-VERS-ALL");
-  for (int v = max; v >= (int)min; v--)
+  for (int v = (int)max; v >= (int)min; v--)
     td_buf_printf(&b, ":+VERS-%s", td_tls_version_name((tlsdiag_tls_version_t)v));
   if (broad)
     /* A probe asks "would the server talk at this version at all", so it
@@ -257,6 +257,6 @@ void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err) {
             err == GNUTLS_E_WARNING_ALERT_RECEIVED)) {
     gnutls_alert_description_t a = gnutls_alert_get(s);
     r->tls_alert_num = (int)a;
-    set_str(&r->tls_alert, td_tls_alert_name(a));
+    set_str(&r->tls_alert, td_tls_alert_name((int)a));
   }
 }

@@ -333,7 +333,7 @@ static int make_cert(const certreq_t *q, gnutls_x509_crt_t *out)
   TRY(gnutls_x509_crt_set_activation_time(crt, (time_t)q->not_before));
   TRY(gnutls_x509_crt_set_expiration_time(crt, (time_t)q->not_after));
   TRY(gnutls_x509_crt_set_pubkey(crt, q->key->pub));
-  TRY(gnutls_x509_crt_set_basic_constraints(crt, q->ca,
+  TRY(gnutls_x509_crt_set_basic_constraints(crt, (unsigned)q->ca,
                                             q->ca ? q->pathlen : -1));
   if (q->ca) {
     usage = GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN;

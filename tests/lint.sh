@@ -5,10 +5,9 @@
 #     the POSIX library model); any finding fails;
 #  2. the whole tree built with -Werror (TLSDIAG_WERROR=ON) by gcc and by
 #     clang, tests and fuzz harnesses included (the clang build is the fuzz
-#     configuration, so the harnesses are compiled too).
-# usage: tests/lint.sh [--conversion]
-#   --conversion  also count -Wconversion warnings per file (a report, not
-#                 a failure: the tree is not -Wconversion clean yet)
+#     configuration, so the harnesses are compiled too). The project's
+#     warning set (CMakeLists.txt TD_WARNINGS) includes -Wconversion.
+# usage: tests/lint.sh
 # Build trees: build-lint-gcc, build-lint-clang (TLSDIAG_LINT_BUILD prefix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,18 +51,6 @@ werror_build() { # CC DIR [cmake args...]
 }
 werror_build gcc "$prefix-gcc"
 werror_build clang "$prefix-clang" -DTLSDIAG_FUZZ=ON
-
-if [ "${1:-}" = "--conversion" ]; then
-  dir="$prefix-conversion"
-  echo "== -Wconversion warnings per file (gcc; report only)"
-  cmake -S . -B "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_C_FLAGS="-Wconversion" >/dev/null
-  cmake --build "$dir" --target clean >/dev/null
-  cmake --build "$dir" -j"$(nproc)" >"$dir.log" 2>&1 || true
-  grep -E '^/.*: warning: .*\[-W(sign-)?conversion\]' "$dir.log" |
-    sed -E "s|^$PWD/||; s|:[0-9]+:[0-9]+: .*||" | sort | uniq -c | sort -rn
-  echo "total: $(grep -cE 'warning: .*\[-W(sign-)?conversion\]' "$dir.log")"
-fi
 
 if [ $status -eq 0 ]; then echo "lint: clean"; fi
 exit $status

@@ -303,7 +303,7 @@ static __attribute__((unused)) const tdprom_sample_t *tdprom_find(
 /* How many families have a TYPE line. */
 static __attribute__((unused)) size_t tdprom_families(const tdprom_t *p) {
   size_t n = 0;
-  for (size_t i = 0; i < p->nf; i++) n += p->f[i].has_type;
+  for (size_t i = 0; i < p->nf; i++) n += p->f[i].has_type ? 1u : 0u;
   return n;
 }
 

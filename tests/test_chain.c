@@ -47,7 +47,7 @@ static gnutls_x509_crt_t new_crt(gnutls_x509_privkey_t key, const char *cn) {
   assert_int_equal(gnutls_x509_crt_set_expiration_time(c, NOT_AFTER), 0);
   if (cn)
     assert_int_equal(gnutls_x509_crt_set_dn_by_oid(
-                         c, GNUTLS_OID_X520_COMMON_NAME, 0, cn, strlen(cn)),
+                         c, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn)),
                      0);
   assert_int_equal(gnutls_x509_crt_set_key(c, key), 0);
   return c;

@@ -192,10 +192,10 @@ static void test_limbo_agreement(void **state) {
     int same = got == want;
     int is_high = imp && (!strcmp(imp, "high") || !strcmp(imp, "critical"));
     const exception_t *x = exception_for(id);
-    agree += same;
+    agree += same ? 1u : 0u;
     if (is_high) {
       high++;
-      high_agree += same;
+      high_agree += same ? 1u : 0u;
       if (!same && !x) unexplained_high++;
     }
     if (!same && x) excepted++;

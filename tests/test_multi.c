@@ -43,7 +43,7 @@ static void record(tlsdiag_result_t *r, void *user, void *cb_data) {
   rec->order[i] = rec->ncalls++;
   if (rec->m) {
     /* Callbacks may add, not process. */
-    rec->nested_rc = tlsdiag_multi_process(rec->m, NULL, 0);
+    rec->nested_rc = (int)tlsdiag_multi_process(rec->m, NULL, 0);
     if ((int)i + 1 < rec->readd_until)
       assert_int_equal(tlsdiag_multi_add(rec->m, rec->readd_host,
                                          &rec->readd_opts.o,
