@@ -95,9 +95,10 @@ static void usage(FILE *o) {
       "  --crit-days N, --clock-skew S, --hsts-list FILE, -4, -6, --no-http,\n"
       "  --no-probe             as for `tlsdiag check`, for every target\n"
       "\n"
-      "exit status: 0 every check found no error, 2 a check found an error, a\n"
-      "line was bad, or (--expiring-within) a target was listed; 1 usage or\n"
-      "setup error. With --format nagios: the worst state (0 OK, 1 WARNING,\n"
+      "exit status: 0 every check found no error, 2 a check found an error or\n"
+      "(--expiring-within) a target was listed; 1 usage or setup error, or an\n"
+      "input line was bad (the other targets are still checked and reported).\n"
+      "With --format nagios: the worst state (0 OK, 1 WARNING,\n"
       "2 CRITICAL, 3 UNKNOWN; bad lines count as UNKNOWN, usage errors are 3).\n",
       o);
 }
@@ -709,8 +710,10 @@ static int sweep(sweep_t *s, const char *file, const char *hsts_path) {
     if (s->list.bad && state != 2) state = NAGIOS_UNKNOWN;
     return state;
   }
-  if (s->nfailed || s->list.bad || (s->expiring && listed))
-    return TD_EXIT_FAIL;
+  /* Bad input lines are the user's to fix (issue 4: input errors exit 1),
+   * even though every valid target was still checked and reported. */
+  if (s->list.bad) return TD_EXIT_USAGE;
+  if (s->nfailed || (s->expiring && listed)) return TD_EXIT_FAIL;
   return TD_EXIT_OK;
 }
 
