@@ -222,5 +222,13 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_limbo_agreement),
   };
+  /* Without ../shared the whole program reports itself skipped (77, which
+   * ctest shows as skipped), never passed. */
+  FILE *probe = fopen(LIMBO_PATH, "r");
+  if (!probe) {
+    printf("limbo data absent (%s): SKIPPED\n", LIMBO_PATH);
+    return 77;
+  }
+  fclose(probe);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
