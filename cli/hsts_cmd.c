@@ -2,25 +2,57 @@
  * of `tlsdiag check` comes from (--hsts-list, $TLSDIAG_HSTS_LIST, the
  * cache). Public API only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "targets.h"
 #include "tlsdiag/tlsdiag.h"
+
+/* Chromium's list, base64-encoded by gitiles. Used only when a user runs
+ * `tlsdiag hsts update` without --url (the tests always pass --url). */
+#define DEFAULT_URL                                                          \
+  "https://chromium.googlesource.com/chromium/src/+/main/net/http/"        \
+  "transport_security_state_static.json?format=TEXT"
 
 static void usage(FILE *o) {
   fputs("usage: tlsdiag hsts lookup [--hsts-list FILE] NAME...\n"
-        "       tlsdiag hsts update [--url URL]   (not implemented yet)\n"
+        "       tlsdiag hsts update [--url URL] [--hsts-list FILE] [options]\n"
         "\n"
         "lookup: is each NAME on the HSTS preload list, through which entry?\n"
         "The list is --hsts-list FILE, else $TLSDIAG_HSTS_LIST, else\n"
         "$XDG_CACHE_HOME/tlsdiag/hsts.json (~/.cache/tlsdiag/hsts.json):\n"
         "Chromium's transport_security_state_static.json.\n"
-        "exit status: 0 every NAME is preloaded, 2 some are not, 1 error.\n",
+        "exit status: 0 every NAME is preloaded, 2 some are not, 1 error.\n"
+        "\n"
+        "update: downloads the list with one GET over a verified HTTPS\n"
+        "connection (no request is sent to a server whose certificate does\n"
+        "not verify), decodes it (base64, as Chromium's source server sends\n"
+        "it, or plain JSON from a mirror), checks it as lookup and check\n"
+        "would load it (at least one force-https entry), and replaces the\n"
+        "list file atomically: --hsts-list FILE, else $TLSDIAG_HSTS_LIST,\n"
+        "else the cache above (its directory created, mode 0700).\n"
+        "  --url URL              https:// only (default: Chromium's source,\n"
+        "                         " DEFAULT_URL ")\n"
+        "  --cacert FILE          trust these CA certificates instead of the\n"
+        "                         system's; --capath DIR the ones in DIR\n"
+        "  --resolve H:P:ADDR     use ADDR for H:P without DNS (repeatable)\n"
+        "  --connect-timeout S    per TCP connect and handshake (default 10)\n"
+        "  --max-time S           the whole download (default 120)\n"
+        "  --max-size BYTES       the largest body accepted (default 96 MiB)\n"
+        "exit status: 0 the list was replaced; 2 the download failed or was\n"
+        "refused (connection, certificate, HTTP status other than 200,\n"
+        "truncated or oversized body, not base64 nor a valid list): the old\n"
+        "file is left as it was; 1 usage or setup error (bad option or URL,\n"
+        "unreadable CA file, the file cannot be written).\n",
         o);
 }
 
@@ -124,6 +156,328 @@ static int cmd_lookup(int argc, char **argv) {
   return rc;
 }
 
+/* ---- update ------------------------------------------------------------- */
+
+#define MAX_PINS 64
+#define DEFAULT_MAX_TIME_MS 120000
+
+/* "tlsdiag: hsts update: ..." on stderr; returns TD_EXIT_FAIL. */
+static int update_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int update_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("tlsdiag: hsts update: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return TD_EXIT_FAIL;
+}
+
+/* Where the list goes: --hsts-list, $TLSDIAG_HSTS_LIST, else the cache
+ * (then *is_cache). 0, or -1 when there is no home for the cache. */
+static int update_target(const char *opt, char *out, size_t n,
+                         int *is_cache) {
+  const char *env = getenv("TLSDIAG_HSTS_LIST");
+  const char *p = opt ? opt : (env && *env) ? env : NULL;
+  *is_cache = p == NULL;
+  if (!p) return cache_path(out, n);
+  int k = snprintf(out, n, "%s", p);
+  return k > 0 && (size_t)k < n ? 0 : -1;
+}
+
+/* mkdir -p for the cache directory: each missing level with mode 0700. */
+static int make_dirs(const char *dir) {
+  char buf[PATH_MAX];
+  int k = snprintf(buf, sizeof(buf), "%s", dir);
+  if (k <= 0 || (size_t)k >= sizeof(buf)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char save = *p;
+      *p = '\0';
+      if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+      *p = save;
+      if (!save) break;
+    }
+  }
+  struct stat st;
+  if (stat(buf, &st) != 0) return -1;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+/* Replaces path with data[0..len) so that a reader sees the old file or
+ * the new one, whole, even across a crash: a temporary file in the same
+ * directory, fsync, rename over path, fsync of the directory. The old
+ * file is untouched unless the rename happened. 0, or -1 with errno and
+ * *what naming the step. A symbolic link at path is followed (its target
+ * is replaced), so a list kept elsewhere stays linked. */
+static int replace_file(const char *path, const unsigned char *data,
+                        size_t len, const char **what) {
+  char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 32];
+  struct stat st;
+  mode_t mode;
+  int have_old = lstat(path, &st) == 0;
+  *what = "resolve the link";
+  if (have_old && S_ISLNK(st.st_mode)) {
+    if (!realpath(path, real)) return -1;
+    have_old = stat(real, &st) == 0;
+  } else if (snprintf(real, sizeof(real), "%s", path) >= (int)sizeof(real)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  if (have_old && !S_ISREG(st.st_mode)) {
+    *what = "replace a file that is not a regular file";
+    errno = EINVAL;
+    return -1;
+  }
+  if (have_old) {
+    mode = st.st_mode & 07777;
+  } else {
+    mode_t um = umask(0);
+    umask(um);
+    mode = 0666 & ~um;
+  }
+  snprintf(dir, sizeof(dir), "%s", real);
+  char *d = dirname(dir); /* may return a static "." */
+  if (snprintf(tmp, sizeof(tmp), "%s/.hsts-update-XXXXXX", d) >=
+      (int)sizeof(tmp)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  *what = "create a temporary file";
+  int fd = mkstemp(tmp);
+  if (fd < 0) return -1;
+  int e = 0;
+  *what = "write";
+  if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0) goto fail;
+  *what = "fsync";
+  if (fsync(fd) != 0) goto fail;
+  *what = "close";
+  int rc = close(fd);
+  fd = -1;
+  if (rc != 0) goto fail;
+  *what = "rename";
+  if (rename(tmp, real) != 0) goto fail;
+  /* The rename itself must reach the disk: fsync the directory. A failure
+   * here leaves the new file in place, so it is only reported. */
+  int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    if (fsync(dfd) != 0 && errno != EINVAL)
+      fprintf(stderr, "tlsdiag: warning: fsync of %s: %s\n", d,
+              strerror(errno));
+    close(dfd);
+  }
+  return 0;
+fail:
+  e = errno;
+  if (fd >= 0) close(fd);
+  unlink(tmp);
+  errno = e;
+  return -1;
+}
+
+/* Why there is no body, in one line: the root cause and its message, or
+ * the HTTP status. Server text is quoted (\xNN for anything not printable
+ * ASCII). */
+static void no_body_reason(const tlsdiag_result_t *r, char *out, size_t n) {
+  char q[512];
+  if (!tlsdiag_result_ok(r)) {
+    tlsdiag_cause_t c = tlsdiag_result_cause(r);
+    long i = tlsdiag_result_find(r, c);
+    const char *msg = i >= 0 ? tlsdiag_result_finding_message(r, (size_t)i)
+                             : NULL;
+    td_target_quote(q, sizeof(q), msg ? msg : tlsdiag_cause_description(c),
+                    400);
+    snprintf(out, n, "%s: %s", tlsdiag_cause_name(c), q);
+    return;
+  }
+  int st = tlsdiag_result_http_status(r);
+  if (st == 0) {
+    snprintf(out, n, "%s",
+             tlsdiag_result_phase_status(r, TLSDIAG_PHASE_HTTP) ==
+                     TLSDIAG_STATUS_SKIPPED
+                 ? "the request was not sent: the server is not "
+                   "authenticated"
+                 : "no HTTP response");
+    return;
+  }
+  const char *location = tlsdiag_result_http_header(r, "Location");
+  if (st >= 300 && st < 400 && location) {
+    td_target_quote(q, sizeof(q), location, 256);
+    snprintf(out, n, "the server answered HTTP status %d, a redirect to %s "
+             "(not followed)", st, q);
+  } else {
+    snprintf(out, n, "the server answered HTTP status %d, not 200", st);
+  }
+}
+
+static int cmd_update(int argc, char **argv) {
+  enum { O_URL = 256, O_LIST, O_CACERT, O_CAPATH, O_RESOLVE, O_CTO,
+         O_MAXTIME, O_MAXSIZE };
+  static const struct option longopts[] = {
+      {"url", required_argument, 0, O_URL},
+      {"hsts-list", required_argument, 0, O_LIST},
+      {"cacert", required_argument, 0, O_CACERT},
+      {"capath", required_argument, 0, O_CAPATH},
+      {"resolve", required_argument, 0, O_RESOLVE},
+      {"connect-timeout", required_argument, 0, O_CTO},
+      {"max-time", required_argument, 0, O_MAXTIME},
+      {"max-size", required_argument, 0, O_MAXSIZE},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  const char *url = DEFAULT_URL, *list_opt = NULL;
+  const char *pins[MAX_PINS + 1];
+  size_t npins = 0;
+  long max_size = (long)TLSDIAG_HSTS_MAX_DOWNLOAD;
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.max_time_ms = DEFAULT_MAX_TIME_MS;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case O_URL: url = optarg; break;
+    case O_LIST: list_opt = optarg; break;
+    case O_CACERT:
+      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
+      o.cafile = optarg;
+      break;
+    case O_CAPATH:
+      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
+      o.capath = optarg;
+      break;
+    case O_RESOLVE:
+      if (npins >= MAX_PINS) return td_cli_error("too many --resolve pins");
+      pins[npins++] = optarg;
+      break;
+    case O_CTO:
+      if (td_cli_seconds_ms(optarg, &o.connect_timeout_ms))
+        return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
+      break;
+    case O_MAXTIME:
+      if (td_cli_seconds_ms(optarg, &o.max_time_ms))
+        return td_cli_error("bad --max-time '%s' (seconds)", optarg);
+      break;
+    case O_MAXSIZE:
+      if (td_cli_long(optarg, 1, (long)TLSDIAG_HSTS_MAX_DOWNLOAD, &max_size))
+        return td_cli_error("bad --max-size '%s' (1 to %zu bytes)", optarg,
+                            TLSDIAG_HSTS_MAX_DOWNLOAD);
+      break;
+    case 'h': usage(stdout); return TD_EXIT_OK;
+    default: usage(stderr); return TD_EXIT_USAGE;
+    }
+  }
+  if (optind < argc) {
+    td_cli_error("hsts update takes no arguments ('%s')", argv[optind]);
+    usage(stderr);
+    return TD_EXIT_USAGE;
+  }
+  pins[npins] = NULL;
+  o.resolve = npins ? pins : NULL;
+  o.flags |= TLSDIAG_F_NO_VERSION_PROBE; /* a download, not a diagnosis */
+
+  char path[PATH_MAX];
+  int is_cache = 0;
+  if (update_target(list_opt, path, sizeof(path), &is_cache) != 0)
+    return td_cli_error("hsts update: nowhere to write the list: use "
+                        "--hsts-list FILE, set TLSDIAG_HSTS_LIST, or set "
+                        "HOME or XDG_CACHE_HOME");
+
+  char qurl[600];
+  td_target_quote(qurl, sizeof(qurl), url, 512);
+  tlsdiag_result_t *r = NULL;
+  unsigned char *body = NULL, *json = NULL;
+  size_t body_len = 0, json_len = 0;
+  tlsdiag_hsts_t *list = NULL;
+  int rc = TD_EXIT_USAGE;
+  tlsdiag_err_t err = tlsdiag_fetch(url, &o, (size_t)max_size, &r, &body,
+                                    &body_len);
+  if (err) {
+    if (err == TLSDIAG_E_RESOLVE)
+      td_cli_error("bad --resolve value (HOST:PORT:ADDR[,ADDR...])");
+    else if (err == TLSDIAG_E_CAFILE)
+      td_cli_error("no usable CA certificate in %s",
+                   o.cafile ? o.cafile : o.capath ? o.capath : "the store");
+    else
+      td_cli_error("hsts update: bad --url '%s': %s", qurl,
+                   tlsdiag_strerror(err));
+    goto out;
+  }
+  if (!body) {
+    char why[700];
+    no_body_reason(r, why, sizeof(why));
+    rc = update_fail("%s: %s; %s was not changed", qurl, why, path);
+    goto out;
+  }
+  char eb[300] = "";
+  int b64 = 0;
+  err = tlsdiag_hsts_decode(body, body_len, &json, &json_len, &b64, eb,
+                            sizeof(eb));
+  if (err) {
+    rc = update_fail("%s: %s; %s was not changed", qurl, eb, path);
+    goto out;
+  }
+  err = tlsdiag_hsts_load_mem(json, json_len, &list, eb, sizeof(eb));
+  if (err) {
+    rc = update_fail("%s: %s is not a valid preload list: %s; %s was not "
+                     "changed",
+                     qurl, b64 ? "the base64-decoded body" : "the body", eb,
+                     path);
+    goto out;
+  }
+  size_t entries = tlsdiag_hsts_count(list);
+  if (entries == 0) {
+    rc = update_fail("%s: the list has no force-https entry; %s was not "
+                     "changed",
+                     qurl, path);
+    goto out;
+  }
+  if (is_cache) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    if (make_dirs(dir) != 0) {
+      td_cli_error("hsts update: cannot create %s: %s", dir, strerror(errno));
+      goto out;
+    }
+  }
+  const char *what = "";
+  if (replace_file(path, json, json_len, &what) != 0) {
+    td_cli_error("hsts update: cannot write %s (%s: %s); the old list, if "
+                 "any, is unchanged",
+                 path, what, strerror(errno));
+    goto out;
+  }
+  printf("hsts update: %zu force-https entries, %zu bytes written to %s\n",
+         entries, json_len, path);
+  rc = fflush(stdout) == 0 ? TD_EXIT_OK : td_cli_error("cannot write the output");
+out:
+  tlsdiag_hsts_free(list);
+  tlsdiag_free(json);
+  tlsdiag_free(body);
+  tlsdiag_result_free(r);
+  return rc;
+}
+
 int td_cli_hsts(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -131,10 +485,7 @@ int td_cli_hsts(int argc, char **argv) {
   }
   const char *sub = argv[1];
   if (!strcmp(sub, "lookup")) return cmd_lookup(argc - 1, argv + 1);
-  if (!strcmp(sub, "update"))
-    return td_cli_error("hsts update: not implemented yet; download "
-                        "Chromium's transport_security_state_static.json "
-                        "and pass it with --hsts-list or TLSDIAG_HSTS_LIST");
+  if (!strcmp(sub, "update")) return cmd_update(argc - 1, argv + 1);
   if (!strcmp(sub, "help") || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
     usage(stdout);
     return TD_EXIT_OK;

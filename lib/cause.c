@@ -92,7 +92,7 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_HTTP_MALFORMED] = {"http_malformed", E, 62,
                                       "the HTTP response is malformed"},
     [TLSDIAG_CAUSE_HTTP_TOO_LARGE] = {"http_too_large", E, 63,
-                                      "the HTTP response head is too large"},
+                                      "the HTTP response is too large"},
     [TLSDIAG_CAUSE_TIMEOUT] = {"timeout", E, 70,
                                "the check ran out of time"},
     [TLSDIAG_CAUSE_CERT_EXPIRES_SOON] = {"cert_expires_soon", W, 80,
@@ -207,6 +207,7 @@ const char *tlsdiag_strerror(tlsdiag_err_t e) {
   case TLSDIAG_E_TIME: return "malformed time (use 2026-01-02T03:04:05Z)";
   case TLSDIAG_E_KEYLOG: return "cannot open the key log file";
   case TLSDIAG_E_HSTS_LIST: return "cannot load the HSTS preload list";
+  case TLSDIAG_E_URL: return "malformed URL (https://HOST[:PORT][/PATH])";
   }
   return "unknown error";
 }

@@ -1,8 +1,11 @@
 /* check.c: one check as a non-blocking state machine (DNS -> TCP -> TLS ->
  * HTTP, then the version probe after a failed handshake), and the blocking
- * tlsdiag_check() that drives it with poll(). */
+ * tlsdiag_check() that drives it with poll(). A fetch (fetch.c) is the same
+ * check that also reads a 200 response's body, and sends its request only
+ * over an authenticated session. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@ typedef enum {
   ST_TLS,
   ST_HTTP_SEND,
   ST_HTTP_RECV,
+  ST_HTTP_BODY,
   ST_PROBE_TCP,
   ST_PROBE_TLS,
   ST_RESUME_TCP,
@@ -57,6 +61,15 @@ struct td_check {
   td_buf_t in;
 
   int probe_idx; /* index into r->probes (3 = TLS1.3 ... 0 = TLS1.0) */
+
+  /* a fetch: the body of a 200 response, at most body_max bytes */
+  int fetch;
+  size_t body_max;
+  td_body_kind_t body_kind;
+  uint64_t body_expect;  /* TD_BODY_LENGTH: Content-Length */
+  td_chunked_t *chunked; /* TD_BODY_CHUNKED: the decoder */
+  td_buf_t body;
+  int body_done;         /* the whole body arrived */
 
   gnutls_datum_t resume_data; /* the first session, to resume */
   int64_t resume_hs_start;
@@ -130,6 +143,8 @@ void td_check_free(td_check_t *c) {
   free(c->req);
   free(c->dns_servers);
   td_buf_free(&c->in);
+  td_buf_free(&c->body);
+  free(c->chunked);
   tlsdiag_result_free(c->r);
   free(c);
 }
@@ -137,15 +152,31 @@ void td_check_free(td_check_t *c) {
 static void start_tcp(td_check_t *c);
 static void finish(td_check_t *c);
 
+static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
+                               gnutls_certificate_credentials_t shared,
+                               int fetch, size_t body_max, td_check_t **out);
+
 tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
                            td_check_t **out) {
-  return td_check_new_cred(host, opts, NULL, out);
+  return check_new(host, opts, NULL, 0, 0, out);
 }
 
 tlsdiag_err_t td_check_new_cred(const char *host,
                                 const tlsdiag_options_t *opts,
                                 gnutls_certificate_credentials_t shared,
                                 td_check_t **out) {
+  return check_new(host, opts, shared, 0, 0, out);
+}
+
+tlsdiag_err_t td_check_new_fetch(const char *host,
+                                 const tlsdiag_options_t *opts,
+                                 size_t body_max, td_check_t **out) {
+  return check_new(host, opts, NULL, 1, body_max, out);
+}
+
+static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
+                               gnutls_certificate_credentials_t shared,
+                               int fetch, size_t body_max, td_check_t **out) {
   tlsdiag_options_t def;
   tlsdiag_err_t err = TLSDIAG_OK;
   *out = NULL;
@@ -176,10 +207,16 @@ tlsdiag_err_t td_check_new_cred(const char *host,
   c->fd = -1;
   c->hook.keylog_fd = -1;
   td_buf_init(&c->in);
+  td_buf_init(&c->body);
+  c->fetch = fetch;
+  c->body_max = body_max;
   c->t0 = td_mono_us();
   c->connect_timeout_ms = opts->connect_timeout_ms;
   c->deadline_total = c->t0 + (int64_t)opts->max_time_ms * 1000;
   c->flags = opts->flags;
+  /* A fetch is one request on one connection, never skipped or replayed. */
+  if (fetch)
+    c->flags &= ~(TLSDIAG_F_NO_HTTP | TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA);
   c->family = (opts->flags & TLSDIAG_F_IPV4_ONLY)   ? AF_INET
               : (opts->flags & TLSDIAG_F_IPV6_ONLY) ? AF_INET6
                                                     : AF_UNSPEC;
@@ -516,6 +553,25 @@ static void tls_failed(td_check_t *c, int rc) {
     finish(c);
 }
 
+/* For a fetch, before the request: the chain verified to a trust anchor,
+ * for this name, not revoked by its staple, every certificate on the path
+ * the server sent valid at r->now, and no error finding from the verifier.
+ * classify.c judges the same evidence again afterwards; this only decides
+ * whether the request may be sent. */
+static int authenticated(const tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  if (!v->done || !v->trusted || !v->name_ok || v->status != 0 ||
+      v->ocsp_status == 1 || r->nchain == 0)
+    return 0;
+  for (size_t i = 0; i < r->nfindings; i++)
+    if (r->findings[i].severity == TLSDIAG_SEVERITY_ERROR) return 0;
+  size_t plen = td_chain_path_len(r);
+  for (size_t i = 0; i < plen; i++)
+    if (r->now < r->chain[i].not_before || r->now > r->chain[i].not_after)
+      return 0;
+  return 1;
+}
+
 static void tls_step(td_check_t *c, int timed_out) {
   tlsdiag_result_t *r = c->r;
   if (timed_out) {
@@ -551,6 +607,17 @@ static void tls_step(td_check_t *c, int timed_out) {
                   r->tls_group ? ", " : "", r->tls_group ? r->tls_group : "");
   if (c->flags & TLSDIAG_F_NO_HTTP) {
     r->phase[TLSDIAG_PHASE_HTTP].status = TLSDIAG_STATUS_SKIPPED;
+    close_conn(c);
+    finish(c);
+    return;
+  }
+  if (c->fetch && !authenticated(r)) {
+    /* A fetch trusts what it reads: nothing goes to an impostor. */
+    td_phase_t *ph = &r->phase[TLSDIAG_PHASE_HTTP];
+    ph->status = TLSDIAG_STATUS_SKIPPED;
+    ph->error = td_strdup("request not sent: the server is not authenticated");
+    td_result_event(r, now_ms(c), TD_DIR_LOCAL, "request not sent",
+                    "the certificate does not verify");
     close_conn(c);
     finish(c);
     return;
@@ -594,8 +661,9 @@ static void start_http(td_check_t *c) {
     hosthdr = td_asprintf(v6 ? "[%s]" : "%s", r->ace_host);
   else
     hosthdr = td_asprintf(v6 ? "[%s]:%u" : "%s:%u", r->ace_host, r->port);
-  c->req = hosthdr ? td_http_request(r->http_method, r->http_path, hosthdr,
-                                     &c->req_len)
+  c->req = hosthdr ? td_http_request_ex(r->http_method, r->http_path, hosthdr,
+                                        c->fetch ? TD_HTTP_REQ_IDENTITY : 0,
+                                        &c->req_len)
                    : NULL;
   free(hosthdr);
   if (!c->req) {
@@ -630,6 +698,192 @@ static void http_send_step(td_check_t *c) {
   c->st = ST_HTTP_RECV;
   c->want = POLLIN;
   td_check_step(c, NULL, 0);
+}
+
+/* ---- HTTP body (fetch only) ------------------------------------------- */
+
+static const char *body_kind_name(td_body_kind_t k) {
+  switch (k) {
+  case TD_BODY_NONE: return "no body";
+  case TD_BODY_LENGTH: return "Content-Length";
+  case TD_BODY_CHUNKED: return "chunked";
+  case TD_BODY_CLOSE: return "until close";
+  }
+  return "?";
+}
+
+static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
+                        ...) TD_PRINTF(3, 4);
+
+static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
+                        ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = td_vasprintf(fmt, ap);
+  va_end(ap);
+  c->r->http_body_bytes = c->body.len;
+  td_result_event(c->r, now_ms(c), TD_DIR_LOCAL, "body refused", "%s",
+                  msg ? msg : "");
+  td_buf_free(&c->body);
+  http_done(c, TLSDIAG_STATUS_FAILED, msg ? msg : "body refused", why);
+  free(msg);
+}
+
+static void body_finished(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  r->http_body_bytes = c->body.len;
+  c->body_done = 1;
+  td_result_event(r, now_ms(c), TD_DIR_S2C, "body", "%zu bytes (%s)",
+                  c->body.len, body_kind_name(c->body_kind));
+  http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+}
+
+/* Takes n received body bytes. 1 when the body is finished (complete or
+ * refused: the check moved on), 0 when more is needed. */
+static int body_feed(td_check_t *c, const char *p, size_t n) {
+  switch (c->body_kind) {
+  case TD_BODY_LENGTH: {
+    uint64_t want = c->body_expect - c->body.len;
+    size_t take = (uint64_t)n < want ? n : (size_t)want;
+    td_buf_append(&c->body, p, take);
+    break;
+  }
+  case TD_BODY_CHUNKED: {
+    size_t used = 0;
+    const char *why = NULL;
+    td_http_rc_t rc = td_chunked_feed(c->chunked, p, n, &c->body,
+                                      c->body_max, &used, &why);
+    if (rc == TD_HTTP_DONE) {
+      body_finished(c);
+      return 1;
+    }
+    if (rc == TD_HTTP_TOO_LARGE && !c->body.oom) {
+      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+                  "body over the limit of %zu bytes (%s)", c->body_max,
+                  why ? why : "chunked");
+      return 1;
+    }
+    if (rc != TD_HTTP_NEED_MORE) {
+      body_failed(c, rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
+                                             : TLSDIAG_CAUSE_HTTP_MALFORMED,
+                  "bad chunked body after %zu bytes: %s", c->body.len,
+                  why ? why : "malformed");
+      return 1;
+    }
+    break;
+  }
+  case TD_BODY_CLOSE:
+    if (n > c->body_max - c->body.len) {
+      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+                  "body over the limit of %zu bytes", c->body_max);
+      return 1;
+    }
+    td_buf_append(&c->body, p, n);
+    break;
+  case TD_BODY_NONE:
+    break;
+  }
+  if (c->body.oom) {
+    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+                "out of memory for the body");
+    return 1;
+  }
+  if (c->body_kind == TD_BODY_NONE ||
+      (c->body_kind == TD_BODY_LENGTH && c->body.len == c->body_expect)) {
+    body_finished(c);
+    return 1;
+  }
+  return 0;
+}
+
+static void http_body_step(td_check_t *c);
+
+/* After a 200 head: how the body is framed, then the bytes already read
+ * past the head, then the socket. */
+static void start_body(td_check_t *c, const char *rest, size_t nrest) {
+  tlsdiag_result_t *r = c->r;
+  const char *why = NULL;
+  uint64_t len = 0;
+  if (td_http_body_framing(r, r->http_method, &c->body_kind, &len, &why) !=
+      TD_HTTP_DONE) {
+    body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED, "%s",
+                why ? why : "bad body framing");
+    return;
+  }
+  if (td_http_content_coded(r)) {
+    body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED,
+                "the body has a Content-Encoding (%.64s) although the "
+                "request asked for identity",
+                td_result_header_get(r, "Content-Encoding"));
+    return;
+  }
+  if (c->body_kind == TD_BODY_LENGTH && len > (uint64_t)c->body_max) {
+    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+                "Content-Length %llu is over the limit of %zu bytes",
+                (unsigned long long)len, c->body_max);
+    return;
+  }
+  c->body_expect = len;
+  if (c->body_kind == TD_BODY_CHUNKED) {
+    c->chunked = malloc(sizeof(*c->chunked));
+    if (!c->chunked) {
+      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+                  "out of memory for the body");
+      return;
+    }
+    td_chunked_init(c->chunked);
+  }
+  c->st = ST_HTTP_BODY;
+  c->want = POLLIN;
+  if (body_feed(c, rest, nrest)) return;
+  http_body_step(c);
+}
+
+static void http_body_step(td_check_t *c) {
+  char tmp[16384];
+  for (;;) {
+    /* A fast server must not keep us here past the deadline. */
+    if (td_mono_us() >= c->deadline_total) {
+      td_check_step(c, NULL, 0);
+      return;
+    }
+    ssize_t n = gnutls_record_recv(c->sess, tmp, sizeof(tmp));
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+      tls_wait(c);
+      return;
+    }
+    if (n < 0 && !gnutls_error_is_fatal((int)n)) continue;
+    if (n == 0 && c->body_kind == TD_BODY_CLOSE) {
+      body_finished(c); /* close_notify: the end, authenticated */
+      return;
+    }
+    if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+      const char *how = n == 0 ? "closed the connection"
+                               : "closed the connection without TLS "
+                                 "close_notify";
+      if (c->body_kind == TD_BODY_LENGTH)
+        body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+                    "truncated body: the server %s after %zu of %llu bytes",
+                    how, c->body.len, (unsigned long long)c->body_expect);
+      else if (c->body_kind == TD_BODY_CHUNKED)
+        body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+                    "truncated body: the server %s after %zu bytes, before "
+                    "the last chunk",
+                    how, c->body.len);
+      else
+        body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+                    "possibly truncated body: the server %s after %zu bytes",
+                    how, c->body.len);
+      return;
+    }
+    if (n < 0) {
+      body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+                  "body after %zu bytes: %s", c->body.len,
+                  gnutls_strerror((int)n));
+      return;
+    }
+    if (body_feed(c, tmp, (size_t)n)) return;
+  }
 }
 
 static void http_recv_step(td_check_t *c) {
@@ -675,7 +929,10 @@ static void http_recv_step(td_check_t *c) {
       td_result_event(r, now_ms(c), TD_DIR_S2C,
                       r->http_status_line ? r->http_status_line : "response",
                       "%zu header bytes", used);
-      http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+      if (c->fetch && r->http_status == 200)
+        start_body(c, c->in.data + used, c->in.len - used);
+      else
+        http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
     } else {
       td_result_event(r, now_ms(c), TD_DIR_S2C, "bad response", "%s",
                       why ? why : "");
@@ -970,16 +1227,27 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     break;
   case ST_HTTP_SEND:
   case ST_HTTP_RECV:
-    if (timed_out && !revents &&
-        !(c->sess && gnutls_record_check_pending(c->sess))) {
+  case ST_HTTP_BODY:
+    /* The body's own loop checks the clock: there, time is up even
+     * with bytes pending. */
+    if (timed_out && ((!revents &&
+                       !(c->sess && gnutls_record_check_pending(c->sess))) ||
+                      c->st == ST_HTTP_BODY)) {
       td_result_event(c->r, now_ms(c), TD_DIR_LOCAL, "no response in time",
                       NULL);
+      if (c->st == ST_HTTP_BODY) {
+        c->r->http_body_bytes = c->body.len;
+        td_buf_free(&c->body);
+      }
       http_done(c, TLSDIAG_STATUS_TIMEOUT,
-                c->st == ST_HTTP_SEND ? "request could not be sent in time"
-                                      : "no complete response in time",
+                c->st == ST_HTTP_SEND   ? "request could not be sent in time"
+                : c->st == ST_HTTP_BODY ? "no complete response body in time"
+                                        : "no complete response in time",
                 TLSDIAG_CAUSE_HTTP_TIMEOUT);
     } else if (c->st == ST_HTTP_SEND)
       http_send_step(c);
+    else if (c->st == ST_HTTP_BODY)
+      http_body_step(c);
     else
       http_recv_step(c);
     break;
@@ -1006,15 +1274,14 @@ tlsdiag_result_t *td_check_take_result(td_check_t *c) {
   return r;
 }
 
-/* ---- the blocking API -------------------------------------------------- */
+unsigned char *td_check_take_body(td_check_t *c, size_t *len) {
+  *len = 0;
+  if (!c->body_done) return NULL;
+  c->body_done = 0;
+  return (unsigned char *)td_buf_steal(&c->body, len);
+}
 
-tlsdiag_err_t tlsdiag_check(const char *host, const tlsdiag_options_t *opts,
-                            tlsdiag_result_t **out) {
-  if (!out) return TLSDIAG_E_INVAL;
-  *out = NULL;
-  td_check_t *c = NULL;
-  tlsdiag_err_t err = td_check_new(host, opts, &c);
-  if (err) return err;
+void td_check_run(td_check_t *c) {
   while (!td_check_done(c)) {
     struct pollfd fds[ARES_GETSOCK_MAXNUM + 1];
     size_t n = td_check_fds(c, fds, ARES_GETSOCK_MAXNUM + 1);
@@ -1024,6 +1291,18 @@ tlsdiag_err_t tlsdiag_check(const char *host, const tlsdiag_options_t *opts,
     int rc = poll(fds, (nfds_t)n, timeout);
     td_check_step(c, fds, rc > 0 ? n : 0);
   }
+}
+
+/* ---- the blocking API -------------------------------------------------- */
+
+tlsdiag_err_t tlsdiag_check(const char *host, const tlsdiag_options_t *opts,
+                            tlsdiag_result_t **out) {
+  if (!out) return TLSDIAG_E_INVAL;
+  *out = NULL;
+  td_check_t *c = NULL;
+  tlsdiag_err_t err = td_check_new(host, opts, &c);
+  if (err) return err;
+  td_check_run(c);
   *out = td_check_take_result(c);
   td_check_free(c);
   return *out ? TLSDIAG_OK : TLSDIAG_E_NOMEM;

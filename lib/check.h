@@ -21,6 +21,14 @@ tlsdiag_err_t td_check_new_cred(const char *host,
                                 const tlsdiag_options_t *opts,
                                 gnutls_certificate_credentials_t shared,
                                 td_check_t **out);
+/* A fetch (tlsdiag_fetch): the request is sent only when the server's
+ * certificate verifies (chain, name, dates); a 200 response's body is then
+ * read (Content-Length, chunked or until close), at most body_max bytes,
+ * and kept for td_check_take_body. The flags NO_HTTP, RESUME and
+ * EARLY_DATA are ignored. */
+tlsdiag_err_t td_check_new_fetch(const char *host,
+                                 const tlsdiag_options_t *opts,
+                                 size_t body_max, td_check_t **out);
 int td_check_done(const td_check_t *c);
 /* The descriptors to wait for (up to max); 0 when nothing (then only the
  * deadline matters). */
@@ -31,6 +39,11 @@ int64_t td_check_deadline(td_check_t *c);
 void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds);
 /* Hands over the finished result (once). */
 tlsdiag_result_t *td_check_take_result(td_check_t *c);
+/* A fetch's body once it arrived whole (malloc'd, NUL-terminated, the NUL
+ * not counted in *len; the caller frees it), else NULL. Once. */
+unsigned char *td_check_take_body(td_check_t *c, size_t *len);
+/* Drives c with poll() until it is done (bounded by its max_time). */
+void td_check_run(td_check_t *c);
 void td_check_free(td_check_t *c);
 
 #endif

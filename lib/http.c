@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -41,6 +42,12 @@ static int is_safe_field(const char *s, int allow_high) {
 
 char *td_http_request(const char *method, const char *path,
                       const char *host_header, size_t *len) {
+  return td_http_request_ex(method, path, host_header, 0, len);
+}
+
+char *td_http_request_ex(const char *method, const char *path,
+                         const char *host_header, unsigned flags,
+                         size_t *len) {
   if (len) *len = 0;
   if (!is_token(method) || !is_safe_field(path, 1) ||
       !is_safe_field(host_header, 0))
@@ -49,10 +56,30 @@ char *td_http_request(const char *method, const char *path,
   td_buf_init(&b);
   td_buf_printf(&b,
                 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlsdiag/"
-                TLSDIAG_VERSION_STR
-                "\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-                method, path, host_header);
+                TLSDIAG_VERSION_STR "\r\nAccept: */*\r\n%s"
+                "Connection: close\r\n\r\n",
+                method, path, host_header,
+                (flags & TD_HTTP_REQ_IDENTITY) ? "Accept-Encoding: identity\r\n"
+                                               : "");
   return td_buf_steal(&b, len);
+}
+
+/* An element of Content-Encoding other than identity. */
+static int coded_element(const char *s, size_t n, void *arg) {
+  (void)arg;
+  return !(n == 8 && strncasecmp(s, "identity", 8) == 0);
+}
+
+static int each_list_element(const char *v,
+                             int (*fn)(const char *s, size_t n, void *arg),
+                             void *arg);
+
+int td_http_content_coded(const tlsdiag_result_t *r) {
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (td_strcasecmp(r->headers[i].name, "Content-Encoding") == 0 &&
+        each_list_element(r->headers[i].value, coded_element, NULL))
+      return 1;
+  return 0;
 }
 
 /* ---- response head parser ------------------------------------------------ */
@@ -287,6 +314,382 @@ td_http_rc_t td_http_parse_head(tlsdiag_result_t *r, const char *buf,
   }
   *consumed = h.end;
   return TD_HTTP_DONE;
+}
+
+/* ---- body framing (RFC 9112 section 6.3) --------------------------------- */
+
+/* Calls fn on each element of a comma-separated list value (OWS trimmed,
+ * empty elements skipped, as section 5.6.1 of RFC 9110 asks). Stops and
+ * returns the first non-zero fn result. */
+static int each_list_element(const char *v,
+                             int (*fn)(const char *s, size_t n, void *arg),
+                             void *arg) {
+  const char *p = v;
+  for (;;) {
+    const char *comma = strchr(p, ',');
+    const char *end = comma ? comma : p + strlen(p);
+    const char *a = p, *z = end;
+    while (a < z && is_ows(*a)) a++;
+    while (z > a && is_ows(z[-1])) z--;
+    if (z > a) {
+      int rc = fn(a, (size_t)(z - a), arg);
+      if (rc) return rc;
+    }
+    if (!comma) return 0;
+    p = comma + 1;
+  }
+}
+
+typedef struct te_scan {
+  size_t codings;
+  int chunked_last; /* the last coding seen is chunked */
+  int chunked_before; /* chunked seen before another coding */
+} te_scan_t;
+
+static int te_element(const char *s, size_t n, void *arg) {
+  te_scan_t *t = arg;
+  if (t->chunked_last) t->chunked_before = 1;
+  t->codings++;
+  t->chunked_last = n == 7 && strncasecmp(s, "chunked", 7) == 0;
+  return 0;
+}
+
+typedef struct cl_scan {
+  int seen;
+  uint64_t value;
+  const char *why;
+} cl_scan_t;
+
+static int cl_element(const char *s, size_t n, void *arg) {
+  cl_scan_t *c = arg;
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!is_digit(s[i])) {
+      c->why = "Content-Length is not a number";
+      return -1;
+    }
+    unsigned d = (unsigned)(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) {
+      c->why = "Content-Length is out of range";
+      return -1;
+    }
+    v = v * 10 + d;
+  }
+  if (c->seen && v != c->value) {
+    c->why = "conflicting Content-Length values";
+    return -1;
+  }
+  c->seen = 1;
+  c->value = v;
+  return 0;
+}
+
+td_http_rc_t td_http_body_framing(const tlsdiag_result_t *r,
+                                  const char *method, td_body_kind_t *kind,
+                                  uint64_t *length, const char **why) {
+  const char *dummy;
+  if (!why) why = &dummy;
+  *why = NULL;
+  *kind = TD_BODY_NONE;
+  if (length) *length = 0;
+  int st = r->http_status;
+  if ((method && strcmp(method, "HEAD") == 0) || (st >= 100 && st < 200) ||
+      st == 204 || st == 304)
+    return TD_HTTP_DONE;
+  te_scan_t te = {0, 0, 0};
+  cl_scan_t cl = {0, 0, NULL};
+  int have_te = 0, have_cl = 0;
+  for (size_t i = 0; i < r->nheaders; i++) {
+    const td_header_t *h = &r->headers[i];
+    if (td_strcasecmp(h->name, "Transfer-Encoding") == 0) {
+      have_te = 1;
+      each_list_element(h->value, te_element, &te);
+    } else if (td_strcasecmp(h->name, "Content-Length") == 0) {
+      have_cl = 1;
+      if (each_list_element(h->value, cl_element, &cl)) {
+        *why = cl.why;
+        return TD_HTTP_MALFORMED;
+      }
+    }
+  }
+  if (have_cl && !cl.seen) {
+    *why = "Content-Length is empty";
+    return TD_HTTP_MALFORMED;
+  }
+  if (have_te) {
+    if (have_cl) {
+      /* Section 6.3 item 3: a sender that does both may be smuggling. */
+      *why = "both Transfer-Encoding and Content-Length";
+      return TD_HTTP_MALFORMED;
+    }
+    if (r->http_version && strcmp(r->http_version, "HTTP/1.0") == 0) {
+      *why = "Transfer-Encoding in an HTTP/1.0 response";
+      return TD_HTTP_MALFORMED;
+    }
+    if (te.codings == 0 || te.chunked_before) {
+      *why = "malformed Transfer-Encoding";
+      return TD_HTTP_MALFORMED;
+    }
+    if (te.codings > 1 || !te.chunked_last) {
+      /* We asked for none; their data would not be the resource's. */
+      *why = "unsupported transfer coding (only chunked is)";
+      return TD_HTTP_MALFORMED;
+    }
+    *kind = TD_BODY_CHUNKED;
+    return TD_HTTP_DONE;
+  }
+  if (have_cl) {
+    *kind = TD_BODY_LENGTH;
+    if (length) *length = cl.value;
+    return TD_HTTP_DONE;
+  }
+  *kind = TD_BODY_CLOSE;
+  return TD_HTTP_DONE;
+}
+
+/* ---- chunked transfer coding (RFC 9112 section 7.1) ---------------------- */
+
+enum {
+  CH_SIZE_LINE = 0, /* collecting "1a;ext=v\r\n" */
+  CH_DATA,          /* copying chunk data */
+  CH_DATA_CR,       /* the CRLF after the data */
+  CH_DATA_LF,
+  CH_TRAILER_LINE,  /* collecting a trailer field line, or the end */
+  CH_DONE,
+  CH_FAILED
+};
+
+void td_chunked_init(td_chunked_t *d) {
+  memset(d, 0, sizeof(*d));
+  d->st = CH_SIZE_LINE;
+}
+
+static td_http_rc_t ch_fail(td_chunked_t *d, td_http_rc_t rc,
+                            const char *why) {
+  d->st = CH_FAILED;
+  d->err = rc;
+  d->why = why;
+  return rc;
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* quoted-string at s[*i..n): advances *i past it; 0 or -1. */
+static int skip_quoted(const char *s, size_t n, size_t *i) {
+  size_t k = *i + 1; /* after the opening quote */
+  while (k < n) {
+    unsigned char c = (unsigned char)s[k];
+    if (c == '"') {
+      *i = k + 1;
+      return 0;
+    }
+    if (c == '\\') {
+      if (k + 1 >= n) return -1;
+      unsigned char e = (unsigned char)s[k + 1];
+      if ((e < 0x20 && e != '\t') || e == 0x7f) return -1;
+      k += 2;
+      continue;
+    }
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return -1;
+    k++;
+  }
+  return -1; /* unterminated */
+}
+
+/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), with
+ * ext-val a token or quoted-string. 0 if s[0..n) is one, else -1. */
+static int valid_chunk_ext(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && is_ows(s[i])) i++;
+    if (i == n || s[i] != ';') return -1;
+    i++;
+    while (i < n && is_ows(s[i])) i++;
+    size_t name = i;
+    while (i < n && is_tchar((unsigned char)s[i])) i++;
+    if (i == name) return -1;
+    size_t j = i;
+    while (j < n && is_ows(s[j])) j++;
+    if (j < n && s[j] == '=') {
+      j++;
+      while (j < n && is_ows(s[j])) j++;
+      if (j < n && s[j] == '"') {
+        if (skip_quoted(s, n, &j) < 0) return -1;
+      } else {
+        size_t v = j;
+        while (j < n && is_tchar((unsigned char)s[j])) j++;
+        if (j == v) return -1;
+      }
+      i = j;
+    }
+  }
+  return 0;
+}
+
+/* The chunk-size line in d->line (CRLF removed). */
+static td_http_rc_t size_line(td_chunked_t *d, size_t n, const td_buf_t *body,
+                              size_t max) {
+  const char *s = d->line;
+  size_t i = 0;
+  uint64_t size = 0;
+  while (i < n && hex_digit(s[i]) >= 0) {
+    if (i == 16)
+      return ch_fail(d, TD_HTTP_MALFORMED,
+                     "chunk size longer than 16 hex digits");
+    size = size << 4 | (uint64_t)hex_digit(s[i]);
+    i++;
+  }
+  if (i == 0) return ch_fail(d, TD_HTTP_MALFORMED, "malformed chunk size");
+  if (i < n) {
+    if (valid_chunk_ext(s + i, n - i) < 0)
+      return ch_fail(d, TD_HTTP_MALFORMED,
+                     "malformed chunk size or extension");
+    d->ext_bytes += n - i;
+    if (d->ext_bytes > TD_HTTP_MAX_CHUNK_EXT)
+      return ch_fail(d, TD_HTTP_TOO_LARGE,
+                     "chunk extensions larger than 64 KiB");
+  }
+  if (size == 0) {
+    d->st = CH_TRAILER_LINE;
+    return TD_HTTP_NEED_MORE;
+  }
+  if (size > (uint64_t)(max - body->len))
+    return ch_fail(d, TD_HTTP_TOO_LARGE, "chunk larger than the body limit");
+  d->left = size;
+  d->st = CH_DATA;
+  return TD_HTTP_NEED_MORE;
+}
+
+/* A trailer field line in d->line (CRLF removed, not empty). */
+static td_http_rc_t trailer_line(td_chunked_t *d, size_t n) {
+  const char *why = NULL;
+  size_t nlen, vstart, vlen;
+  if (parse_header_line(d->line, n, &nlen, &vstart, &vlen, &why) < 0)
+    return ch_fail(d, TD_HTTP_MALFORMED, "malformed trailer field");
+  for (size_t k = 0; k < vlen; k++) {
+    unsigned char c = (unsigned char)d->line[vstart + k];
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      return ch_fail(d, TD_HTTP_MALFORMED,
+                     "control character in a trailer field");
+  }
+  if (++d->ntrailers > TD_HTTP_MAX_HEADERS)
+    return ch_fail(d, TD_HTTP_TOO_LARGE, "more than 200 trailer fields");
+  return TD_HTTP_NEED_MORE;
+}
+
+/* Collects a line into d->line; returns 1 with *n (CRLF removed) when it
+ * ended, 0 when more is needed (all of in[*i..len) used), or a failure. */
+static int collect_line(td_chunked_t *d, const char *in, size_t len,
+                        size_t *i, size_t *n, td_http_rc_t *rc) {
+  while (*i < len) {
+    char c = in[(*i)++];
+    if (d->st == CH_TRAILER_LINE && ++d->trailer_bytes > TD_HTTP_MAX_HEAD) {
+      *rc = ch_fail(d, TD_HTTP_TOO_LARGE, "trailer section larger than 64 KiB");
+      return -1;
+    }
+    if (c == '\n') {
+      if (d->line_len == 0 || d->line[d->line_len - 1] != '\r') {
+        *rc = ch_fail(d, TD_HTTP_MALFORMED, "chunked line not ended by CRLF");
+        return -1;
+      }
+      *n = d->line_len - 1;
+      d->line_len = 0;
+      return 1;
+    }
+    if (c == '\0') {
+      *rc = ch_fail(d, TD_HTTP_MALFORMED, "NUL byte in chunked framing");
+      return -1;
+    }
+    if (d->line_len && d->line[d->line_len - 1] == '\r') {
+      *rc = ch_fail(d, TD_HTTP_MALFORMED, "bare CR in chunked framing");
+      return -1;
+    }
+    if (d->line_len == sizeof(d->line)) {
+      *rc = ch_fail(d, TD_HTTP_TOO_LARGE,
+                    d->st == CH_SIZE_LINE ? "chunk-size line longer than 4 KiB"
+                                          : "trailer field longer than 4 KiB");
+      return -1;
+    }
+    d->line[d->line_len++] = c;
+  }
+  return 0;
+}
+
+td_http_rc_t td_chunked_feed(td_chunked_t *d, const char *in, size_t len,
+                             td_buf_t *body, size_t max, size_t *consumed,
+                             const char **why) {
+  const char *dummy;
+  size_t dummy_consumed;
+  if (!why) why = &dummy;
+  if (!consumed) consumed = &dummy_consumed;
+  *why = NULL;
+  *consumed = 0;
+  if (d->st == CH_FAILED) {
+    *why = d->why;
+    return d->err;
+  }
+  if (d->st == CH_DONE) return TD_HTTP_DONE;
+  if (!in && len) {
+    *why = "no buffer";
+    return TD_HTTP_MALFORMED;
+  }
+  size_t i = 0;
+  td_http_rc_t rc = TD_HTTP_NEED_MORE;
+  while (i < len && rc == TD_HTTP_NEED_MORE) {
+    size_t n = 0;
+    int got;
+    switch (d->st) {
+    case CH_SIZE_LINE:
+      got = collect_line(d, in, len, &i, &n, &rc);
+      if (got > 0) rc = size_line(d, n, body, max);
+      break;
+    case CH_DATA: {
+      size_t take = len - i;
+      if ((uint64_t)take > d->left) take = (size_t)d->left;
+      td_buf_append(body, in + i, take);
+      if (body->oom) {
+        rc = ch_fail(d, TD_HTTP_TOO_LARGE, "out of memory for the body");
+        break;
+      }
+      i += take;
+      d->left -= take;
+      if (d->left == 0) d->st = CH_DATA_CR;
+      break;
+    }
+    case CH_DATA_CR:
+    case CH_DATA_LF:
+      if (in[i] != (d->st == CH_DATA_CR ? '\r' : '\n')) {
+        rc = ch_fail(d, TD_HTTP_MALFORMED, "chunk data not followed by CRLF");
+        break;
+      }
+      i++;
+      d->st = d->st == CH_DATA_CR ? CH_DATA_LF : CH_SIZE_LINE;
+      break;
+    case CH_TRAILER_LINE:
+      got = collect_line(d, in, len, &i, &n, &rc);
+      if (got > 0 && n == 0) {
+        d->st = CH_DONE;
+        rc = TD_HTTP_DONE;
+      } else if (got > 0) {
+        rc = trailer_line(d, n);
+      }
+      break;
+    default:
+      rc = ch_fail(d, TD_HTTP_MALFORMED, "chunked decoder state");
+      break;
+    }
+  }
+  if (rc == TD_HTTP_MALFORMED || rc == TD_HTTP_TOO_LARGE) {
+    *why = d->why;
+    return rc;
+  }
+  *consumed = i;
+  return rc;
 }
 
 /* ---- dates --------------------------------------------------------------- */

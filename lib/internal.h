@@ -38,6 +38,7 @@ char *td_buf_steal(td_buf_t *b, size_t *len);
 char *td_strdup(const char *s);              /* NULL-safe */
 char *td_strndup(const char *s, size_t n);   /* copies up to n bytes */
 char *td_asprintf(const char *fmt, ...) TD_PRINTF(1, 2);
+char *td_vasprintf(const char *fmt, va_list ap) TD_PRINTF(1, 0);
 int td_strcasecmp(const char *a, const char *b);
 /* ISO 8601 UTC "2026-01-02T03:04:05Z" into out (>= 21 bytes). */
 void td_time_iso(int64_t t, char out[32]);
@@ -288,6 +289,7 @@ struct tlsdiag_result {
   td_header_t *headers;
   size_t nheaders;
   size_t http_head_bytes;
+  size_t http_body_bytes; /* a fetch: body bytes received (decoded) */
   int64_t http_date;    /* parsed Date, 0 if none or bad */
   int64_t http_date_received; /* our wall clock (overridden) when read */
   tlsdiag_cause_t http_cause;  /* why the HTTP phase failed, or OK */
@@ -392,6 +394,70 @@ int64_t td_http_parse_date(const char *s);
 /* Builds the request: "METHOD PATH HTTP/1.1\r\nHost: ...\r\n..." */
 char *td_http_request(const char *method, const char *path,
                       const char *host_header, size_t *len);
+/* The same with flags: TD_HTTP_REQ_IDENTITY adds "Accept-Encoding:
+ * identity" (a fetch wants the bytes themselves, not a content coding). */
+#define TD_HTTP_REQ_IDENTITY 1u
+char *td_http_request_ex(const char *method, const char *path,
+                         const char *host_header, unsigned flags,
+                         size_t *len);
+/* 1 if the response's Content-Encoding names a coding other than
+ * identity (its body is not the resource's bytes). */
+int td_http_content_coded(const tlsdiag_result_t *r);
+
+/* How the body of a response is delimited (RFC 9112 section 6.3). */
+typedef enum {
+  TD_BODY_NONE = 0,    /* HEAD, 1xx, 204, 304: no body */
+  TD_BODY_LENGTH = 1,  /* Content-Length bytes */
+  TD_BODY_CHUNKED = 2, /* chunked transfer coding */
+  TD_BODY_CLOSE = 3    /* everything until the server closes */
+} td_body_kind_t;
+
+/* Decides the body framing of the stored head in r (after
+ * td_http_parse_head returned DONE) for a request with `method`. Strict:
+ * Content-Length must be digits, and repeated ones must agree; a
+ * Transfer-Encoding other than exactly "chunked", one in an HTTP/1.0
+ * response, or one together with Content-Length is MALFORMED (with *why),
+ * as RFC 9112 lets a client treat faulty framing. DONE otherwise, with
+ * *kind and, for TD_BODY_LENGTH, *length. */
+td_http_rc_t td_http_body_framing(const tlsdiag_result_t *r,
+                                  const char *method, td_body_kind_t *kind,
+                                  uint64_t *length, const char **why);
+
+/* Chunked transfer coding decoder (RFC 9112 section 7.1), fed the bytes
+ * after the head as they arrive. Strict and bounded: a chunk size is 1-16
+ * hex digits; chunk extensions must parse (and are skipped, at most
+ * TD_HTTP_MAX_CHUNK_EXT bytes in all); every line ends in CRLF (no bare LF
+ * or CR, no NUL); a chunk-size or trailer line is at most
+ * TD_HTTP_CHUNK_LINE bytes; trailer fields must parse as header fields
+ * (and are skipped; at most TD_HTTP_MAX_HEAD bytes and TD_HTTP_MAX_HEADERS
+ * fields). The decoded data never exceeds the caller's limit: a chunk that
+ * would is refused before its data is read. */
+#define TD_HTTP_CHUNK_LINE 4096
+#define TD_HTTP_MAX_CHUNK_EXT (64 * 1024)
+
+typedef struct td_chunked {
+  int st;            /* internal state */
+  td_http_rc_t err;  /* the sticky failure, once st says so */
+  const char *why;
+  uint64_t left;     /* data bytes left in the current chunk */
+  size_t line_len;
+  size_t ext_bytes;
+  size_t trailer_bytes;
+  size_t ntrailers;
+  char line[TD_HTTP_CHUNK_LINE];
+} td_chunked_t;
+
+void td_chunked_init(td_chunked_t *d);
+/* Decodes in[0..len), appending the data to body, whose length may not
+ * pass max. Returns NEED_MORE (all of in consumed, the message not ended),
+ * DONE (the last chunk and the trailer section ended after *consumed
+ * bytes; what follows is not part of the body), MALFORMED or TOO_LARGE
+ * (*why gets a static reason; TOO_LARGE also when body ran out of memory).
+ * Failures and DONE are sticky: later calls return them again, consuming
+ * nothing. */
+td_http_rc_t td_chunked_feed(td_chunked_t *d, const char *in, size_t len,
+                             td_buf_t *body, size_t max, size_t *consumed,
+                             const char **why);
 
 /* ---- hsts.c: Strict-Transport-Security and the preload list ----------- */
 /* Judges the response's STS header and the host's preload status (from

@@ -106,13 +106,10 @@ int td_result_event(tlsdiag_result_t *r, double t_ms, td_dir_t dir,
   e->dir = dir;
   e->what = td_strdup(what);
   if (detail_fmt) {
-    td_buf_t b;
-    td_buf_init(&b);
     va_list ap;
     va_start(ap, detail_fmt);
-    td_buf_vprintf(&b, detail_fmt, ap);
+    e->detail = td_vasprintf(detail_fmt, ap);
     va_end(ap);
-    e->detail = td_buf_steal(&b, NULL);
   }
   if (!e->what) {
     free(e->detail);
@@ -156,13 +153,10 @@ td_finding_t *td_finding_add(tlsdiag_result_t *r, tlsdiag_cause_t code,
   memset(f, 0, sizeof(*f));
   f->code = code;
   f->severity = sev;
-  td_buf_t b;
-  td_buf_init(&b);
   va_list ap;
   va_start(ap, fmt);
-  td_buf_vprintf(&b, fmt, ap);
+  f->message = td_vasprintf(fmt, ap);
   va_end(ap);
-  f->message = td_buf_steal(&b, NULL);
   if (!f->message) return NULL;
   r->nfindings++;
   return f;

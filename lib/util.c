@@ -25,14 +25,19 @@ char *td_strndup(const char *s, size_t n) {
   return p;
 }
 
-char *td_asprintf(const char *fmt, ...) {
+char *td_vasprintf(const char *fmt, va_list ap) {
   td_buf_t b;
   td_buf_init(&b);
+  td_buf_vprintf(&b, fmt, ap);
+  return td_buf_steal(&b, NULL);
+}
+
+char *td_asprintf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  td_buf_vprintf(&b, fmt, ap);
+  char *s = td_vasprintf(fmt, ap);
   va_end(ap);
-  return td_buf_steal(&b, NULL);
+  return s;
 }
 
 int td_strcasecmp(const char *a, const char *b) {

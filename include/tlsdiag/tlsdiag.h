@@ -55,7 +55,8 @@ typedef enum {
   TLSDIAG_E_FORMAT = 10,    /* unknown output format */
   TLSDIAG_E_TIME = 11,      /* a time string could not be parsed */
   TLSDIAG_E_KEYLOG = 12,    /* the key log file cannot be opened */
-  TLSDIAG_E_HSTS_LIST = 13  /* HSTS preload list unreadable or malformed */
+  TLSDIAG_E_HSTS_LIST = 13, /* HSTS preload list unreadable or malformed */
+  TLSDIAG_E_URL = 14        /* URL malformed or not https:// */
 } tlsdiag_err_t;
 
 /* Static English text for an error; never NULL. */
@@ -101,7 +102,8 @@ typedef enum {
   TLSDIAG_CAUSE_HTTP_TIMEOUT = 28,
   TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED = 29,
   TLSDIAG_CAUSE_HTTP_MALFORMED = 30,   /* not an HTTP/1.x response */
-  TLSDIAG_CAUSE_HTTP_TOO_LARGE = 31,   /* response head over the limit */
+  TLSDIAG_CAUSE_HTTP_TOO_LARGE = 31,   /* response head (or a fetched body)
+                                          over the limit */
   TLSDIAG_CAUSE_TIMEOUT = 32,          /* the whole run hit max_time */
   TLSDIAG_CAUSE_OCSP_STAPLE_INVALID = 33, /* stapled response unusable */
   TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR = 34,
@@ -216,6 +218,38 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_check(const char *host,
                                         tlsdiag_result_t **out);
 
 TLSDIAG_API void tlsdiag_result_free(tlsdiag_result_t *r);
+
+/* Fetches url with one GET over the same connection a check makes, and
+ * diagnoses it as tlsdiag_check would. url is "https://HOST[:PORT][PATH]"
+ * (scheme case-insensitive; HOST a name, IDN or IP literal, IPv6 in
+ * brackets; PATH with its query, "/" when absent; a #fragment is dropped;
+ * no user info, no spaces or control characters; at most 8 KiB). opts may
+ * be NULL for defaults; its port, http_method and http_path are replaced by
+ * the URL's and "GET", and the flags NO_HTTP, RESUME and EARLY_DATA are
+ * ignored. Unlike tlsdiag_check, the request is sent only when the
+ * server's certificate verifies (trusted chain, host name, dates at
+ * opts->now); it adds "Accept-Encoding: identity" to the check's request.
+ *
+ * A 200 response's body is read per RFC 9112 (Content-Length, chunked, or
+ * until a TLS close_notify), at most max_body bytes; a body over the limit
+ * (http_too_large), cut short (http_connection_closed), badly framed or
+ * content-coded (http_malformed) or late (http_timeout) is a finding.
+ * Other statuses are not read beyond the head.
+ *
+ * On TLSDIAG_OK, *out is the result (free with tlsdiag_result_free) and
+ * *body the whole body (NUL-terminated, the NUL not counted in
+ * *body_len; free with tlsdiag_free) if and only if the result is ok
+ * (tlsdiag_result_ok: no error finding), the status is 200 and the body
+ * arrived whole; else *body is NULL and *body_len 0: the result says why.
+ * Errors (*out and *body NULL): TLSDIAG_E_INVAL (a NULL out-pointer),
+ * TLSDIAG_E_URL, TLSDIAG_E_HOST, TLSDIAG_E_PORT, and tlsdiag_check's.
+ * Blocks for at most opts->max_time_ms; threads as tlsdiag_check. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_fetch(const char *url,
+                                        const tlsdiag_options_t *opts,
+                                        size_t max_body,
+                                        tlsdiag_result_t **out,
+                                        unsigned char **body,
+                                        size_t *body_len);
 
 /* Parses "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT" into a host (newly
  * allocated, brackets removed, caller frees with tlsdiag_free) and a port
@@ -416,6 +450,28 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_load_mem(const void *data, size_t len,
                                                 tlsdiag_hsts_t **out,
                                                 char *errbuf, size_t errlen);
 TLSDIAG_API void tlsdiag_hsts_free(tlsdiag_hsts_t *h); /* NULL ok */
+
+/* The largest download tlsdiag_hsts_decode takes: base64 of the 64 MiB
+ * the reader accepts, with room for line breaks. */
+#define TLSDIAG_HSTS_MAX_DOWNLOAD ((size_t)96 << 20)
+
+/* Turns a preload list as downloaded (e.g. with tlsdiag_fetch) into the
+ * JSON tlsdiag_hsts_load_mem reads. Chromium's source server (gitiles,
+ * "?format=TEXT") serves a file base64-encoded; a mirror may serve the
+ * JSON itself. A body made only of base64 characters (A-Z a-z 0-9 + / =)
+ * and whitespace is decoded (RFC 4648 with padding, whitespace ignored,
+ * by GnuTLS); any other body is copied as it is. The JSON is not checked
+ * here. On TLSDIAG_OK *json (NUL-terminated, the NUL not counted in
+ * *json_len; free with tlsdiag_free) is the result and *was_base64 (may
+ * be NULL) says which it was. Errors (*json NULL, one line in errbuf as
+ * for tlsdiag_hsts_load_ex): TLSDIAG_E_INVAL, TLSDIAG_E_NOMEM,
+ * TLSDIAG_E_HSTS_LIST (base64 that does not decode, or more than
+ * TLSDIAG_HSTS_MAX_DOWNLOAD bytes). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_decode(const void *body, size_t len,
+                                              unsigned char **json,
+                                              size_t *json_len,
+                                              int *was_base64, char *errbuf,
+                                              size_t errlen);
 /* Is `name` preloaded? name is a host name, A-label or UTF-8 (converted
  * like tlsdiag_check's host); case and one trailing dot are ignored. The
  * most specific listed name that is `name` or one of its parents decides,

@@ -551,7 +551,8 @@ static void serve_raw(conn_t *c) {
       return;
     if (mono_ms() >= c->deadline) return;
   }
-  tls_close(c);
+  if (s->cfg.raw_no_close_notify) close_gracefully(c);
+  else tls_close(c);
 }
 
 static void serve_alert(conn_t *c) {

@@ -71,7 +71,8 @@ typedef enum {
   TDS_HANDSHAKE_THEN_SILENT, /* complete TLS, then never answer HTTP */
   TDS_RAW_RESPONSE, /* complete TLS, read the request head, then send
                        cfg->raw_response verbatim, dripping it when
-                       drip_ms > 0; then close */
+                       drip_ms > 0; then close (with close_notify
+                       unless raw_no_close_notify) */
   TDS_NO_ACCEPT   /* listen with backlog 0, never accept, and fill the
                      backlog at start so that a client's SYN is dropped
                      and its connect() times out */
@@ -107,6 +108,8 @@ typedef struct tdserver_config {
   int max_connections;   /* 0 = unlimited; after that many accepts the
                             listener closes (later connects are refused) */
   int conn_timeout_ms;   /* per-connection safety limit; 0 = default */
+  int raw_no_close_notify; /* TDS_RAW_RESPONSE: end with a TCP FIN but no
+                              TLS close_notify (a truncation attack) */
 } tdserver_config_t;
 
 typedef struct tdserver tdserver_t;

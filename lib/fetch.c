@@ -1,0 +1,114 @@
+/* fetch.c: tlsdiag_fetch(), one GET of an https:// URL over the check's own
+ * connection, returning the body only when the check found nothing wrong.
+ * The URL is split here; the request, the verification gate and the body
+ * reading are check.c's. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+
+#define MAX_URL 8192
+
+typedef struct url {
+  char *host; /* brackets removed */
+  uint16_t port;
+  char *path; /* path and query, "/" when absent */
+} url_t;
+
+static void url_clear(url_t *u) {
+  free(u->host);
+  free(u->path);
+  memset(u, 0, sizeof(*u));
+}
+
+/* "https://AUTHORITY[PATH-ABEMPTY][?QUERY][#FRAGMENT]" (RFC 3986), with
+ * the authority as tlsdiag_target_parse reads "HOST[:PORT]". */
+static tlsdiag_err_t url_parse(const char *url, url_t *u) {
+  memset(u, 0, sizeof(*u));
+  size_t n = strnlen(url, MAX_URL + 1);
+  if (n > MAX_URL || n < 9 || strncasecmp(url, "https://", 8) != 0)
+    return TLSDIAG_E_URL;
+  /* Nothing that could end the request line or add a header. */
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)url[i];
+    if (ch <= 0x20 || ch == 0x7f) return TLSDIAG_E_URL;
+  }
+  const char *auth = url + 8;
+  size_t alen = strcspn(auth, "/?#");
+  if (alen == 0 || memchr(auth, '@', alen)) return TLSDIAG_E_URL;
+  /* A percent-encoded host is legal in a URI, but no server name needs it
+   * and decoding it would be a second parser of the name. */
+  if (memchr(auth, '%', alen)) return TLSDIAG_E_URL;
+  /* An IPv6 literal needs its brackets in a URL ("https://[::1]/"). */
+  const char *colon = memchr(auth, ':', alen);
+  if (auth[0] != '[' && colon &&
+      memchr(colon + 1, ':', alen - (size_t)(colon + 1 - auth)))
+    return TLSDIAG_E_URL;
+  char *a = td_strndup(auth, alen);
+  if (!a) return TLSDIAG_E_NOMEM;
+  tlsdiag_err_t err = tlsdiag_target_parse(a, 443, &u->host, &u->port);
+  free(a);
+  if (err) return err;
+  const char *p = auth + alen;
+  size_t plen = strcspn(p, "#");
+  if (plen == 0)
+    u->path = td_strdup("/");
+  else if (p[0] == '?') /* "https://h?q": the path is empty, so "/" */
+    u->path = td_asprintf("/%.*s", (int)plen, p);
+  else
+    u->path = td_strndup(p, plen);
+  if (!u->path) {
+    url_clear(u);
+    return TLSDIAG_E_NOMEM;
+  }
+  return TLSDIAG_OK;
+}
+
+tlsdiag_err_t tlsdiag_fetch(const char *url, const tlsdiag_options_t *opts,
+                            size_t max_body, tlsdiag_result_t **out,
+                            unsigned char **body, size_t *body_len) {
+  if (out) *out = NULL;
+  if (body) *body = NULL;
+  if (body_len) *body_len = 0;
+  if (!url || !out || !body || !body_len) return TLSDIAG_E_INVAL;
+  tlsdiag_options_t o;
+  if (opts) {
+    if (opts->version < 1 || opts->version > TLSDIAG_OPTIONS_VERSION)
+      return TLSDIAG_E_OPTIONS;
+    o = *opts;
+  } else {
+    tlsdiag_options_init(&o);
+  }
+  url_t u;
+  tlsdiag_err_t err = url_parse(url, &u);
+  if (err) return err;
+  o.port = u.port;
+  o.http_method = "GET";
+  o.http_path = u.path;
+  td_check_t *c = NULL;
+  err = td_check_new_fetch(u.host, &o, max_body, &c);
+  if (err) goto out;
+  td_check_run(c);
+  size_t n = 0;
+  unsigned char *b = td_check_take_body(c, &n);
+  tlsdiag_result_t *r = td_check_take_result(c);
+  td_check_free(c);
+  if (!r) {
+    free(b);
+    err = TLSDIAG_E_NOMEM;
+    goto out;
+  }
+  /* The body is the caller's only if nothing was wrong: verified, whole,
+   * and the resource itself. */
+  if (b && tlsdiag_result_ok(r) && r->http_status == 200) {
+    *body = b;
+    *body_len = n;
+  } else {
+    free(b);
+  }
+  *out = r;
+out:
+  url_clear(&u);
+  return err;
+}
