@@ -168,6 +168,17 @@ const char *tlsdiag_severity_name(tlsdiag_severity_t s) {
   return "unknown";
 }
 
+const char *td_tls_version_name(tlsdiag_tls_version_t v) {
+  switch (v) {
+  case TLSDIAG_TLS1_0: return "TLS1.0";
+  case TLSDIAG_TLS1_1: return "TLS1.1";
+  case TLSDIAG_TLS1_2: return "TLS1.2";
+  case TLSDIAG_TLS1_3: return "TLS1.3";
+  case TLSDIAG_TLS_DEFAULT: break;
+  }
+  return NULL;
+}
+
 const char *tlsdiag_phase_name(tlsdiag_phase_t p) {
   switch (p) {
   case TLSDIAG_PHASE_DNS: return "dns";

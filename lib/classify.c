@@ -23,13 +23,8 @@ static const char *cert_label(const td_cert_t *c) {
 }
 
 static const char *tls_name(int v) {
-  switch (v) {
-  case TLSDIAG_TLS1_0: return "TLS1.0";
-  case TLSDIAG_TLS1_1: return "TLS1.1";
-  case TLSDIAG_TLS1_2: return "TLS1.2";
-  case TLSDIAG_TLS1_3: return "TLS1.3";
-  }
-  return "?";
+  const char *n = td_tls_version_name((tlsdiag_tls_version_t)v);
+  return n ? n : "?";
 }
 
 /* "200 days", "3 hours", "12 minutes", "40 s": for messages. */

@@ -87,8 +87,6 @@ void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err);
 /* RFC name of a TLS alert ("handshake_failure"); valid until the next call
  * in the same thread. */
 const char *td_tls_alert_name(int alert);
-/* "TLS1.2" for TLSDIAG_TLS1_2 ... */
-const char *td_tls_version_name(tlsdiag_tls_version_t v);
 
 /* ---- verify.c ---------------------------------------------------------- */
 /* Verifies the peer chain after the handshake (trust, name, OCSP staple)

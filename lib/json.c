@@ -230,17 +230,6 @@ static const char *dir_name(td_dir_t d) {
   return "local";
 }
 
-static const char *tls_version_name(tlsdiag_tls_version_t v) {
-  switch (v) {
-  case TLSDIAG_TLS1_0: return "TLS1.0";
-  case TLSDIAG_TLS1_1: return "TLS1.1";
-  case TLSDIAG_TLS1_2: return "TLS1.2";
-  case TLSDIAG_TLS1_3: return "TLS1.3";
-  case TLSDIAG_TLS_DEFAULT: break;
-  }
-  return NULL;
-}
-
 static const char *family_name(int family, const char *addr) {
   if (family == AF_INET) return "ipv4";
   if (family == AF_INET6) return "ipv6";
@@ -288,8 +277,8 @@ static void write_target(jw_t *w, const tlsdiag_result_t *r) {
 
 static void write_options(jw_t *w, const tlsdiag_result_t *r) {
   jw_obj(w, "options");
-  jw_str(w, "tls_min", tls_version_name(r->tls_min));
-  jw_str(w, "tls_max", tls_version_name(r->tls_max));
+  jw_str(w, "tls_min", td_tls_version_name(r->tls_min));
+  jw_str(w, "tls_max", td_tls_version_name(r->tls_max));
   jw_int(w, "warn_days", r->warn_days);
   jw_int(w, "clock_skew_s", r->clock_skew_s);
   jw_obj_end(w);
@@ -448,10 +437,10 @@ static void write_tls(jw_t *w, const tlsdiag_result_t *r) {
     for (int i = 0; i < 4; i++) {
       const td_probe_t *p = &r->probes[i];
       if (!p->ran) continue;
-      const char *name = tls_version_name(p->version);
+      const char *name = td_tls_version_name(p->version);
       jw_obj(w, NULL);
       jw_str(w, "version",
-             name ? name : tls_version_name((tlsdiag_tls_version_t)(10 + i)));
+             name ? name : td_tls_version_name((tlsdiag_tls_version_t)(10 + i)));
       jw_bool(w, "accepted", p->accepted);
       jw_str(w, "error", p->error);
       jw_obj_end(w);

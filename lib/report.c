@@ -519,11 +519,6 @@ static const char *ocsp_text(int s) {
   }
 }
 
-static const char *probe_name(int i) {
-  static const char *const n[] = {"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
-  return n[i];
-}
-
 static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
   const td_phase_t *ph = &r->phase[TLSDIAG_PHASE_TLS];
   heading(w, "TLS");
@@ -619,7 +614,8 @@ static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
       const td_probe_t *p = &r->probes[i];
       if (!p->ran) continue;
       if (any++) td_buf_puts(w->b, ", ");
-      td_buf_puts(w->b, probe_name(i));
+      td_buf_puts(w->b, td_tls_version_name(
+                            (tlsdiag_tls_version_t)(TLSDIAG_TLS1_0 + i)));
       sgr(w, p->accepted ? ANSI_GREEN : ANSI_RED);
       td_buf_puts(w->b, p->accepted ? " accepted" : " refused");
       sgr(w, ANSI_RESET);

@@ -48,17 +48,6 @@ bad:
   return TLSDIAG_E_CAFILE;
 }
 
-const char *td_tls_version_name(tlsdiag_tls_version_t v) {
-  switch (v) {
-  case TLSDIAG_TLS1_0: return "TLS1.0";
-  case TLSDIAG_TLS1_1: return "TLS1.1";
-  case TLSDIAG_TLS1_2: return "TLS1.2";
-  case TLSDIAG_TLS1_3: return "TLS1.3";
-  case TLSDIAG_TLS_DEFAULT: break;
-  }
-  return "default";
-}
-
 char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
                       int broad) {
   td_buf_t b;
