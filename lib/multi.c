@@ -75,13 +75,10 @@ tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight, tlsdiag_multi_cb cb,
   if (!out) return TLSDIAG_E_INVAL;
   *out = NULL;
   if (!cb) return TLSDIAG_E_INVAL;
-  tlsdiag_err_t err = tlsdiag_global_init();
+  tlsdiag_err_t err = td_global_init_once();
   if (err) return err;
   tlsdiag_multi_t *m = calloc(1, sizeof(*m));
-  if (!m) {
-    tlsdiag_global_cleanup();
-    return TLSDIAG_E_NOMEM;
-  }
+  if (!m) return TLSDIAG_E_NOMEM;
   m->max = max_in_flight ? max_in_flight : 64;
   m->cb = cb;
   m->cb_data = cb_data;
@@ -112,7 +109,6 @@ void tlsdiag_multi_free(tlsdiag_multi_t *m) {
   free(m->owner);
   free(m->pfd);
   free(m);
-  tlsdiag_global_cleanup();
 }
 
 size_t tlsdiag_multi_pending(const tlsdiag_multi_t *m) {

@@ -27,31 +27,55 @@ void tlsdiag_options_init(tlsdiag_options_t *o) {
   o->crit_days = 7;
 }
 
-tlsdiag_err_t tlsdiag_global_init(void) {
-  /* Both libraries count their own initialisations, so this is safe to
-   * call more than once; it is not safe to race with the first call. */
-  if (gnutls_global_init() < 0) return TLSDIAG_E_INIT;
-  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
-    gnutls_global_deinit();
-    return TLSDIAG_E_INIT;
+/* GnuTLS and c-ares keep their own initialisation counts without locks
+ * (c-ares documents ares_library_init/cleanup as not thread-safe), so every
+ * call into them goes through one mutex here. The library itself takes one
+ * reference the first time any handle needs it and keeps it for the life of
+ * the process: handles made and freed on worker threads never initialise or
+ * clean up the libraries. tlsdiag_global_init/cleanup add counted
+ * references on top for applications that want the libraries released. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned init_refs; /* explicit references + the implicit one */
+static int implicit_ref;   /* the library's own, taken once */
+
+static tlsdiag_err_t libs_ref_locked(void) {
+  if (init_refs == 0) {
+    if (gnutls_global_init() < 0) return TLSDIAG_E_INIT;
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+      gnutls_global_deinit();
+      return TLSDIAG_E_INIT;
+    }
   }
+  init_refs++;
   return TLSDIAG_OK;
 }
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static tlsdiag_err_t init_once_err;
-static void init_once_fn(void) { init_once_err = tlsdiag_global_init(); }
+tlsdiag_err_t tlsdiag_global_init(void) {
+  pthread_mutex_lock(&init_lock);
+  tlsdiag_err_t err = libs_ref_locked();
+  pthread_mutex_unlock(&init_lock);
+  return err;
+}
 
 tlsdiag_err_t td_global_init_once(void) {
-  /* One reference held for the process: checks started without an
-   * explicit tlsdiag_global_init() must not grow the counts each time. */
-  pthread_once(&init_once, init_once_fn);
-  return init_once_err;
+  tlsdiag_err_t err = TLSDIAG_OK;
+  pthread_mutex_lock(&init_lock);
+  if (!implicit_ref) {
+    err = libs_ref_locked();
+    if (err == TLSDIAG_OK) implicit_ref = 1;
+  }
+  pthread_mutex_unlock(&init_lock);
+  return err;
 }
 
 void tlsdiag_global_cleanup(void) {
-  ares_library_cleanup();
-  gnutls_global_deinit();
+  pthread_mutex_lock(&init_lock);
+  /* Never below the implicit reference: a handle may still rely on it. */
+  if (init_refs > (unsigned)implicit_ref && --init_refs == 0) {
+    ares_library_cleanup();
+    gnutls_global_deinit();
+  }
+  pthread_mutex_unlock(&init_lock);
 }
 
 static int parse_port(const char *s, uint16_t *port) {

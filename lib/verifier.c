@@ -2110,7 +2110,7 @@ tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
     set_err(errbuf, errlen, "unknown options version");
     return TLSDIAG_E_OPTIONS;
   }
-  if ((err = tlsdiag_global_init()) != TLSDIAG_OK) return err;
+  if ((err = td_global_init_once()) != TLSDIAG_OK) return err;
   err = TLSDIAG_E_NOMEM;
   v = calloc(1, sizeof(*v));
   if (!v || gnutls_x509_trust_list_init(&tl, 0) < 0) {

@@ -10,10 +10,9 @@
  *  - Strings are NUL-terminated UTF-8 as far as the peer sent UTF-8; values
  *    taken from certificates or servers may hold any byte except NUL.
  *  - The library never prints, exits or aborts on input.
- *  - Threads: call tlsdiag_global_init() once before starting threads. After
- *    that, every function is safe to call from any thread as long as one
- *    result or options object is not used by two threads at once; one check
- *    per thread at a time.
+ *  - Threads: every function is safe to call from any thread as long as one
+ *    result, options or handle object is not used by two threads at once.
+ *    The library initialises GnuTLS and c-ares itself, once, under a lock.
  *  - Enums are append-only: values are never renumbered or removed.
  */
 #ifndef TLSDIAG_H
@@ -192,9 +191,12 @@ typedef struct tlsdiag_options {
 TLSDIAG_API void tlsdiag_options_init(tlsdiag_options_t *opts);
 
 /* ---------------------------------------------------------------------------
- * Library set-up. Initialises GnuTLS and c-ares once (reference counted by
- * those libraries). Call before creating threads that run checks; calling
- * it is optional in single-threaded programs (tlsdiag_check calls it).
+ * Library set-up (optional). The first check, engine or verifier
+ * initialises GnuTLS and c-ares once for the life of the process, under a
+ * lock, so no call is needed, from any thread. tlsdiag_global_init() adds
+ * a counted reference and tlsdiag_global_cleanup() releases one; the
+ * libraries are released only when every explicit reference is gone and
+ * the library never needed them itself. Both are thread-safe.
  */
 TLSDIAG_API tlsdiag_err_t tlsdiag_global_init(void);
 TLSDIAG_API void tlsdiag_global_cleanup(void);
