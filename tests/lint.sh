@@ -3,12 +3,15 @@
 #  1. cppcheck over lib/ cli/ testcerts/ tests/support/ (warning,
 #     performance and portability checks, inconclusive ones included, with
 #     the POSIX library model); any finding fails;
-#  2. the whole tree built with -Werror (TLSDIAG_WERROR=ON) by gcc and by
-#     clang, tests and fuzz harnesses included (the clang build is the fuzz
-#     configuration, so the harnesses are compiled too). The project's
-#     warning set (CMakeLists.txt TD_WARNINGS) includes -Wconversion.
+#  2. the whole tree built with -Werror (TLSDIAG_WERROR=ON) by gcc at -O0
+#     (Debug) and at the default -O2 (RelWithDebInfo: some warnings, such
+#     as -Wdangling-pointer, need the optimiser), and by clang, tests and
+#     fuzz harnesses included (the clang build is the fuzz configuration,
+#     so the harnesses are compiled too). The project's warning set
+#     (CMakeLists.txt TD_WARNINGS) includes -Wconversion.
 # usage: tests/lint.sh
-# Build trees: build-lint-gcc, build-lint-clang (TLSDIAG_LINT_BUILD prefix).
+# Build trees: build-lint-gcc, build-lint-gcc-O2, build-lint-clang
+# (TLSDIAG_LINT_BUILD prefix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${TLSDIAG_LINT_BUILD:-build-lint}
@@ -37,11 +40,11 @@ if ! cppcheck --enable=warning,performance,portability --inconclusive \
   status=1
 fi
 
-werror_build() { # CC DIR [cmake args...]
-  local cc=$1 dir=$2
-  shift 2
-  echo "== -Werror build with $cc ($dir)"
-  cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
+werror_build() { # CC DIR BUILD_TYPE [cmake args...]
+  local cc=$1 dir=$2 type=$3
+  shift 3
+  echo "== -Werror build with $cc, $type ($dir)"
+  cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE="$type" \
     -DTLSDIAG_WERROR=ON "$@" >/dev/null
   if ! cmake --build "$dir" -j"$(nproc)" >"$dir.log" 2>&1; then
     grep -E 'error|warning' "$dir.log" | head -40 >&2
@@ -49,8 +52,9 @@ werror_build() { # CC DIR [cmake args...]
     status=1
   fi
 }
-werror_build gcc "$prefix-gcc"
-werror_build clang "$prefix-clang" -DTLSDIAG_FUZZ=ON
+werror_build gcc "$prefix-gcc" Debug
+werror_build gcc "$prefix-gcc-O2" RelWithDebInfo
+werror_build clang "$prefix-clang" Debug -DTLSDIAG_FUZZ=ON
 
 if [ $status -eq 0 ]; then echo "lint: clean"; fi
 exit $status
