@@ -45,7 +45,19 @@ done
 if ldd "$tmp/cb/consumer_static" | grep -q libtlsdiag; then
   echo "static consumer links libtlsdiag.so"; exit 1
 fi
-# The shared library exports only the public API.
-bad=$(nm -D --defined-only "$libdir/libtlsdiag.so" | awk '{print $3}' | grep -v '^tlsdiag_' | grep -v '^_' || true)
+# The shared library exports only the public API, under its version node
+# (the node itself shows as an absolute symbol).
+bad=$(nm -D --defined-only "$libdir/libtlsdiag.so" | awk '$2 != "A" {print $3}' | grep -v '^tlsdiag_' | grep -v '^_' || true)
 [ -z "$bad" ] || { echo "unexpected exports: $bad"; exit 1; }
+objdump -T "$libdir/libtlsdiag.so" | grep -q 'TLSDIAG_0 *tlsdiag_check$' ||
+  { echo "tlsdiag_check is not under the TLSDIAG_0 version node"; exit 1; }
+# The static library exposes no internals either: every td_* symbol is
+# local to its one merged object.
+bad=$(nm -g --defined-only "$libdir/libtlsdiag.a" | awk 'NF == 3 {print $3}' | grep -v '^tlsdiag_' || true)
+[ -z "$bad" ] || { echo "libtlsdiag.a exports internals: $(echo $bad | head -c 300)"; exit 1; }
+nlocal=$(nm "$libdir/libtlsdiag.a" | grep -c ' t td_' || true)
+[ "$nlocal" -gt 0 ] || { echo "libtlsdiag.a: expected local td_* symbols"; exit 1; }
+# The .pc file carries no placeholder.
+! grep -q 'example.invalid' "$libdir/pkgconfig/tlsdiag.pc" ||
+  { echo "tlsdiag.pc has a placeholder URL"; exit 1; }
 echo "install test passed"
