@@ -51,6 +51,17 @@ void td_check_tls_wait(td_check_t *c) {
   c->want = gnutls_record_get_direction(c->sess) ? POLLOUT : POLLIN;
 }
 
+int td_check_handshake(td_check_t *c) {
+  int rc = gnutls_handshake(c->sess);
+  /* Not done yet, or a warning alert and the like: keep going. */
+  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
+      (rc < 0 && !gnutls_error_is_fatal(rc))) {
+    td_check_tls_wait(c);
+    return GNUTLS_E_AGAIN;
+  }
+  return rc;
+}
+
 void td_check_close_conn(td_check_t *c) {
   if (c->sess) {
     gnutls_deinit(c->sess);
@@ -64,6 +75,20 @@ void td_check_close_conn(td_check_t *c) {
 
 int td_check_addr_family(const char *addr) {
   return strchr(addr, ':') ? AF_INET6 : AF_INET;
+}
+
+int td_check_reconnect(td_check_t *c, td_check_state_t st, int *err) {
+  const tlsdiag_result_t *r = c->r;
+  int done = 0;
+  *err = 0;
+  c->fd = td_tcp_start(r->connected_addr,
+                       td_check_addr_family(r->connected_addr), r->port,
+                       &done, err);
+  if (c->fd < 0) return -1;
+  td_check_arm(c, c->attempt_start);
+  c->st = st;
+  c->want = POLLOUT;
+  return done;
 }
 
 /* ---- start ------------------------------------------------------------- */
@@ -568,16 +593,8 @@ static void tls_step(td_check_t *c, int timed_out) {
     td_check_finish(c);
     return;
   }
-  int rc = gnutls_handshake(c->sess);
-  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-    td_check_tls_wait(c);
-    return;
-  }
-  if (rc < 0 && !gnutls_error_is_fatal(rc)) {
-    /* warning alerts etc.: keep going */
-    td_check_tls_wait(c);
-    return;
-  }
+  int rc = td_check_handshake(c);
+  if (rc == GNUTLS_E_AGAIN) return;
   if (rc < 0) {
     tls_failed(c, rc);
     return;

@@ -145,10 +145,18 @@ void td_check_phase_end(td_check_t *c, tlsdiag_phase_t p,
 void td_check_arm(td_check_t *c, int64_t from);
 /* Waits in the direction GnuTLS asks for. */
 void td_check_tls_wait(td_check_t *c);
+/* One handshake step on c->sess: GNUTLS_E_AGAIN while it waits (the
+ * direction set), else 0 or a fatal GnuTLS error. */
+int td_check_handshake(td_check_t *c);
 /* Closes the session and the socket, if any. */
 void td_check_close_conn(td_check_t *c);
 /* AF_INET6 for an address with a colon, else AF_INET. */
 int td_check_addr_family(const char *addr);
+/* A new connection to the address that took the first one, for the probe
+ * or resumption (st): the socket in c->fd, then a wait for POLLOUT until
+ * connect_timeout after c->attempt_start. 1 if already connected, 0 if
+ * pending, -1 (*err = errno) if it failed. */
+int td_check_reconnect(td_check_t *c, td_check_state_t st, int *err);
 /* The HTTP phase ended (its status recorded): resumption or the end. */
 void td_check_http_over(td_check_t *c);
 /* Classifies and marks the check done. */

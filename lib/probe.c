@@ -45,19 +45,12 @@ static void probe_next(td_check_t *c) {
   }
   c->probe.idx--;
   r->probes[c->probe.idx].version = probe_version(c);
-  int done = 0, err = 0;
-  int fam = td_check_addr_family(r->connected_addr);
-  c->fd = td_tcp_start(r->connected_addr, fam, r->port, &done, &err);
-  if (c->fd < 0) {
-    probe_result(c, 0, strerror(err));
-    return;
-  }
-  c->attempt_start = td_mono_us();
-  td_check_arm(c, c->attempt_start);
-  c->st = TD_CHECK_PROBE;
   c->probe.tls = 0;
-  c->want = POLLOUT;
-  if (done) probe_connected(c);
+  c->attempt_start = td_mono_us();
+  int err = 0;
+  int rc = td_check_reconnect(c, TD_CHECK_PROBE, &err);
+  if (rc < 0) probe_result(c, 0, strerror(err));
+  else if (rc) probe_connected(c);
 }
 
 /* The connection is up: a session offering only this version. */
@@ -82,12 +75,8 @@ static void probe_connected(td_check_t *c) {
 }
 
 static void probe_handshake(td_check_t *c) {
-  int rc = gnutls_handshake(c->sess);
-  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
-      (rc < 0 && !gnutls_error_is_fatal(rc))) {
-    td_check_tls_wait(c);
-    return;
-  }
+  int rc = td_check_handshake(c);
+  if (rc == GNUTLS_E_AGAIN) return;
   if (rc == 0) {
     gnutls_bye(c->sess, GNUTLS_SHUT_WR);
     probe_result(c, 1, NULL);

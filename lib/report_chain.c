@@ -91,32 +91,47 @@ static void put_date(tw_t *w, const char *iso, int64_t t, int date_only) {
   else td_buf_puts(w->b, iso);
 }
 
-static void cert_line(tw_t *w, const tlsdiag_result_t *r, size_t i) {
-  const td_cert_t *c = &r->chain[i];
-  int64_t days;
+/* "  [i] CN" in bold. */
+static void cert_title(tw_t *w, const td_cert_t *c, size_t i) {
   td_buf_printf(w->b, "  [%zu] ", i);
   sgr(w, ANSI_BOLD);
   safe(w, cert_cn(c));
   sgr(w, ANSI_RESET);
-  td_buf_puts(w->b, " ← ");
-  put_dn_cn(w, c->issuer);
-  td_buf_puts(w->b, "  ");
-  put_date(w, c->not_after_iso, c->not_after, 1);
-  if (cert_days(r, c, &days)) {
-    td_buf_puts(w->b, " (");
-    put_days(w, r, days, 1);
-    td_buf_putc(w->b, ')');
-  }
-  td_buf_puts(w->b, "  ");
-  safe(w, c->key_type);
-  if (c->key_bits) td_buf_printf(w->b, "-%u", c->key_bits);
-  td_buf_puts(w->b, "  ");
+}
+
+/* " (89 days left)" when the days are known. */
+static void put_days_left(tw_t *w, const tlsdiag_result_t *r,
+                          const td_cert_t *c, int terse) {
+  int64_t days;
+  if (!cert_days(r, c, &days)) return;
+  td_buf_puts(w->b, " (");
+  put_days(w, r, days, terse);
+  td_buf_putc(w->b, ')');
+}
+
+/* The signature algorithm, " (weak)" in red when it is. */
+static void put_sig(tw_t *w, const td_cert_t *c) {
   safe(w, c->sig_alg);
   if (c->sig_weak) {
     sgr(w, ANSI_RED);
     td_buf_puts(w->b, " (weak)");
     sgr(w, ANSI_RESET);
   }
+}
+
+static void cert_line(tw_t *w, const tlsdiag_result_t *r, size_t i) {
+  const td_cert_t *c = &r->chain[i];
+  cert_title(w, c, i);
+  td_buf_puts(w->b, " ← ");
+  put_dn_cn(w, c->issuer);
+  td_buf_puts(w->b, "  ");
+  put_date(w, c->not_after_iso, c->not_after, 1);
+  put_days_left(w, r, c, 1);
+  td_buf_puts(w->b, "  ");
+  safe(w, c->key_type);
+  if (c->key_bits) td_buf_printf(w->b, "-%u", c->key_bits);
+  td_buf_puts(w->b, "  ");
+  put_sig(w, c);
   td_buf_putc(w->b, '\n');
 }
 
@@ -129,11 +144,7 @@ static void cert_kv(tw_t *w, const char *k, const char *v) {
 
 static void cert_full(tw_t *w, const tlsdiag_result_t *r, size_t i) {
   const td_cert_t *c = &r->chain[i];
-  int64_t days;
-  td_buf_printf(w->b, "  [%zu] ", i);
-  sgr(w, ANSI_BOLD);
-  safe(w, cert_cn(c));
-  sgr(w, ANSI_RESET);
+  cert_title(w, c, i);
   td_buf_putc(w->b, '\n');
   cert_kv(w, "subject", c->subject);
   cert_kv(w, "issuer", c->issuer);
@@ -154,11 +165,7 @@ static void cert_full(tw_t *w, const tlsdiag_result_t *r, size_t i) {
   put_date(w, c->not_before_iso, c->not_before, 0);
   td_buf_puts(w->b, " → ");
   put_date(w, c->not_after_iso, c->not_after, 0);
-  if (cert_days(r, c, &days)) {
-    td_buf_puts(w->b, " (");
-    put_days(w, r, days, 0);
-    td_buf_putc(w->b, ')');
-  }
+  put_days_left(w, r, c, 0);
   td_buf_putc(w->b, '\n');
   td_buf_puts(w->b, "     ");
   pad(w, "key", KEY_WIDTH);
@@ -167,12 +174,7 @@ static void cert_full(tw_t *w, const tlsdiag_result_t *r, size_t i) {
   td_buf_putc(w->b, '\n');
   td_buf_puts(w->b, "     ");
   pad(w, "signature", KEY_WIDTH);
-  safe(w, c->sig_alg);
-  if (c->sig_weak) {
-    sgr(w, ANSI_RED);
-    td_buf_puts(w->b, " (weak)");
-    sgr(w, ANSI_RESET);
-  }
+  put_sig(w, c);
   td_buf_putc(w->b, '\n');
   cert_kv(w, "sha256", c->sha256[0] ? c->sha256 : NULL);
   td_buf_puts(w->b, "     ");

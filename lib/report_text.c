@@ -418,13 +418,21 @@ static void text_tls_probes(tw_t *w, const tlsdiag_result_t *r) {
   td_buf_putc(w->b, '\n');
 }
 
-static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
-  const td_phase_t *ph = &r->phase[TLSDIAG_PHASE_TLS];
-  heading(w, "TLS");
-  if (!td_report_ran(ph) && !r->tls_version) {
+/* A phase's section heading; 0 when the phase did not run and left
+ * nothing to show (then only its status is written). */
+static int section(tw_t *w, const char *title, const td_phase_t *ph,
+                   int have) {
+  heading(w, title);
+  if (!td_report_ran(ph) && !have) {
     td_buf_printf(w->b, "  %s\n", status_text(ph->status));
-    return;
+    return 0;
   }
+  return 1;
+}
+
+static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
+  if (!section(w, "TLS", &r->phase[TLSDIAG_PHASE_TLS], r->tls_version != NULL))
+    return;
   if (r->tls_version) {
     text_tls_session(w, r);
   } else {
@@ -464,11 +472,7 @@ static void http_header_line(tw_t *w, const tlsdiag_result_t *r,
 
 static void text_http(tw_t *w, const tlsdiag_result_t *r) {
   const td_phase_t *ph = &r->phase[TLSDIAG_PHASE_HTTP];
-  heading(w, "HTTP");
-  if (!td_report_ran(ph) && !r->http_status_line) {
-    td_buf_printf(w->b, "  %s\n", status_text(ph->status));
-    return;
-  }
+  if (!section(w, "HTTP", ph, r->http_status_line != NULL)) return;
   if (r->http_request) {
     key(w, "request");
     safe(w, r->http_request);

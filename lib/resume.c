@@ -64,22 +64,16 @@ void td_resume_start(td_check_t *c) {
   }
   td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "second connection",
                   "resuming the first session");
-  int done = 0, err = 0;
   int fam = td_check_addr_family(r->connected_addr);
   c->attempt_start = td_mono_us();
   td_result_event(r, td_check_now_ms(c), TD_DIR_C2S, "SYN",
                   fam == AF_INET6 ? "[%s]:%u" : "%s:%u", r->connected_addr,
                   r->port);
-  c->fd = td_tcp_start(r->connected_addr, fam, r->port, &done, &err);
-  if (c->fd < 0) {
-    connect_failed(c, err);
-    return;
-  }
-  td_check_arm(c, c->attempt_start);
-  c->st = TD_CHECK_RESUME;
   c->resume.tls = 0;
-  c->want = POLLOUT;
-  if (done) resume_connected(c);
+  int err = 0;
+  int rc = td_check_reconnect(c, TD_CHECK_RESUME, &err);
+  if (rc < 0) connect_failed(c, err);
+  else if (rc) resume_connected(c);
 }
 
 /* The second connection is up: a session with the first one's data, and
@@ -147,12 +141,8 @@ static void resume_record(td_check_t *c) {
 }
 
 static void resume_handshake(td_check_t *c) {
-  int rc = gnutls_handshake(c->sess);
-  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
-      (rc < 0 && !gnutls_error_is_fatal(rc))) {
-    td_check_tls_wait(c);
-    return;
-  }
+  int rc = td_check_handshake(c);
+  if (rc == GNUTLS_E_AGAIN) return;
   if (rc < 0) {
     resume_done(c, gnutls_strerror(rc));
     return;
