@@ -6,6 +6,7 @@
 #include <gnutls/gnutls.h>
 #include <poll.h>
 
+#include "engine.h"
 #include "internal.h"
 
 typedef struct td_check td_check_t;
@@ -45,5 +46,142 @@ unsigned char *td_check_take_body(td_check_t *c, size_t *len);
 /* Drives c with poll() until it is done (bounded by its max_time). */
 void td_check_run(td_check_t *c);
 void td_check_free(td_check_t *c);
+
+/* ==== Inside a check =====================================================
+ * The rest is private to the check's own modules: check.c (the order of
+ * the phases, the deadlines, the probe and retry decisions, DNS, TCP and
+ * the TLS handshake), check_http.c (the request and response on the
+ * session), probe.c (the version probe after a refused handshake) and
+ * resume.c (the second connection: resumption and 0-RTT). Each module
+ * owns its part of td_check and its sub-states; check.c moves between
+ * them through the start and step functions below. A new layer (HTTP/2,
+ * a Happy Eyeballs race) is a new module with its own part and state. */
+
+/* Where the check is; each module keeps its own sub-state. */
+typedef enum {
+  TD_CHECK_DNS,
+  TD_CHECK_TCP,
+  TD_CHECK_TLS,
+  TD_CHECK_HTTP,   /* check_http.c: td_check_http_t.st */
+  TD_CHECK_PROBE,  /* probe.c: td_check_probe_t.tls */
+  TD_CHECK_RESUME, /* resume.c: td_check_resume_t.tls */
+  TD_CHECK_DONE
+} td_check_state_t;
+
+/* check_http.c: one request and its response on the session. */
+typedef enum {
+  TD_HTTP_IO_SEND, /* writing the request */
+  TD_HTTP_IO_HEAD, /* reading the response head */
+  TD_HTTP_IO_BODY  /* a fetch: reading a 200 response's body */
+} td_http_io_t;
+
+typedef struct td_check_http {
+  td_http_io_t st;
+  char *req;
+  size_t req_len, req_off;
+  td_buf_t in; /* the response head as read */
+
+  /* a fetch: the body of a 200 response, at most body_max bytes */
+  int fetch;
+  size_t body_max;
+  td_body_kind_t body_kind;
+  uint64_t body_expect;  /* TD_BODY_LENGTH: Content-Length */
+  td_chunked_t *chunked; /* TD_BODY_CHUNKED: the decoder */
+  td_buf_t body;
+  int body_done; /* the whole body arrived */
+} td_check_http_t;
+
+/* probe.c: one connection per version, newest first. */
+typedef struct td_check_probe {
+  int idx; /* index into r->probes (3 = TLS1.3 ... 0 = TLS1.0) */
+  int tls; /* 0 connecting, 1 in the handshake */
+} td_check_probe_t;
+
+/* resume.c: the first session, presented again on a second connection. */
+typedef struct td_check_resume {
+  gnutls_datum_t data; /* the first session, to resume */
+  int64_t hs_start;
+  int tls; /* 0 connecting, 1 in the handshake */
+} td_check_resume_t;
+
+struct td_check {
+  tlsdiag_result_t *r;
+  /* options we need after start, copied so the caller's may go away */
+  int connect_timeout_ms;
+  unsigned flags;
+  int family;
+  char *dns_servers;
+
+  int64_t t0;             /* monotonic start, us */
+  int64_t deadline_total; /* t0 + max_time */
+  int64_t deadline;       /* current wait's deadline */
+  td_check_state_t st;
+
+  td_resolver_t *rs;
+  size_t addr_idx;
+  int fd;
+  int want; /* POLLIN / POLLOUT for fd */
+  int64_t attempt_start;
+
+  gnutls_certificate_credentials_t cred;
+  int cred_shared; /* cred belongs to the caller (a multi handle) */
+  gnutls_session_t sess;
+  td_tls_hook_t hook;
+  char *priority;
+
+  td_check_http_t http;
+  td_check_probe_t probe;
+  td_check_resume_t resume;
+};
+
+/* ---- check.c: what the modules share ----------------------------------- */
+/* Milliseconds since the check started (for events and phases). */
+double td_check_now_ms(const td_check_t *c);
+void td_check_phase_begin(td_check_t *c, tlsdiag_phase_t p);
+void td_check_phase_end(td_check_t *c, tlsdiag_phase_t p,
+                        tlsdiag_status_t st, const char *error);
+/* The current wait ends connect_timeout after `from` (monotonic us), and
+ * never after the check's own deadline. */
+void td_check_arm(td_check_t *c, int64_t from);
+/* Waits in the direction GnuTLS asks for. */
+void td_check_tls_wait(td_check_t *c);
+/* One handshake step on c->sess: GNUTLS_E_AGAIN while it waits (the
+ * direction set), else 0 or a fatal GnuTLS error. */
+int td_check_handshake(td_check_t *c);
+/* Closes the session and the socket, if any. */
+void td_check_close_conn(td_check_t *c);
+/* AF_INET6 for an address with a colon, else AF_INET. */
+int td_check_addr_family(const char *addr);
+/* A new connection to the address that took the first one, for the probe
+ * or resumption (st): the socket in c->fd, then a wait for POLLOUT until
+ * connect_timeout after c->attempt_start. 1 if already connected, 0 if
+ * pending, -1 (*err = errno) if it failed. */
+int td_check_reconnect(td_check_t *c, td_check_state_t st, int *err);
+/* The HTTP phase ended (its status recorded): resumption or the end. */
+void td_check_http_over(td_check_t *c);
+/* Classifies and marks the check done. */
+void td_check_finish(td_check_t *c);
+
+/* ---- check_http.c ------------------------------------------------------ */
+void td_check_http_init(td_check_http_t *h, int fetch, size_t body_max);
+void td_check_http_free(td_check_http_t *h);
+/* After the handshake: builds and sends the request. */
+void td_check_http_start(td_check_t *c);
+void td_check_http_step(td_check_t *c, int revents, int timed_out);
+
+/* ---- probe.c ----------------------------------------------------------- */
+/* Which versions the server accepts, on the address that took the
+ * connection; finishes the check when done. */
+void td_probe_start(td_check_t *c);
+void td_probe_step(td_check_t *c, int revents, int timed_out);
+
+/* ---- resume.c ---------------------------------------------------------- */
+/* Keeps the session (and its ticket's lifetime) before the first
+ * connection closes. */
+void td_resume_save(td_check_t *c);
+/* The second connection; finishes the check when done. */
+void td_resume_start(td_check_t *c);
+void td_resume_step(td_check_t *c, int revents, int timed_out);
+void td_resume_free(td_check_resume_t *rs);
 
 #endif

@@ -1,7 +1,7 @@
 /* fetch.c: tlsdiag_fetch(), one GET of an https:// URL over the check's own
  * connection, returning the body only when the check found nothing wrong.
- * The URL is split here; the request, the verification gate and the body
- * reading are check.c's. */
+ * The URL is split here; the verification gate is check.c's, the request
+ * and the body reading check_http.c's. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
