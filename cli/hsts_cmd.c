@@ -212,88 +212,6 @@ static int make_dirs(const char *dir) {
   return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return -1;
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
-/* Replaces path with data[0..len) so that a reader sees the old file or
- * the new one, whole, even across a crash: a temporary file in the same
- * directory, fsync, rename over path, fsync of the directory. The old
- * file is untouched unless the rename happened. 0, or -1 with errno and
- * *what naming the step. A symbolic link at path is followed (its target
- * is replaced), so a list kept elsewhere stays linked. */
-static int replace_file(const char *path, const unsigned char *data,
-                        size_t len, const char **what) {
-  char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 32];
-  struct stat st;
-  mode_t mode;
-  int have_old = lstat(path, &st) == 0;
-  *what = "resolve the link";
-  if (have_old && S_ISLNK(st.st_mode)) {
-    if (!realpath(path, real)) return -1;
-    have_old = stat(real, &st) == 0;
-  } else if (snprintf(real, sizeof(real), "%s", path) >= (int)sizeof(real)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  if (have_old && !S_ISREG(st.st_mode)) {
-    *what = "replace a file that is not a regular file";
-    errno = EINVAL;
-    return -1;
-  }
-  if (have_old) {
-    mode = st.st_mode & 07777;
-  } else {
-    mode_t um = umask(0);
-    umask(um);
-    mode = 0666 & ~um;
-  }
-  snprintf(dir, sizeof(dir), "%s", real);
-  char *d = dirname(dir); /* may return a static "." */
-  if (snprintf(tmp, sizeof(tmp), "%s/.hsts-update-XXXXXX", d) >=
-      (int)sizeof(tmp)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  *what = "create a temporary file";
-  int fd = mkstemp(tmp);
-  if (fd < 0) return -1;
-  int e = 0;
-  *what = "write";
-  if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0) goto fail;
-  *what = "fsync";
-  if (fsync(fd) != 0) goto fail;
-  *what = "close";
-  int rc = close(fd);
-  fd = -1;
-  if (rc != 0) goto fail;
-  *what = "rename";
-  if (rename(tmp, real) != 0) goto fail;
-  /* The rename itself must reach the disk: fsync the directory. A failure
-   * here leaves the new file in place, so it is only reported. */
-  int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    if (fsync(dfd) != 0 && errno != EINVAL)
-      fprintf(stderr, "tlsdiag: warning: fsync of %s: %s\n", d,
-              strerror(errno));
-    close(dfd);
-  }
-  return 0;
-fail:
-  e = errno;
-  if (fd >= 0) close(fd);
-  unlink(tmp);
-  errno = e;
-  return -1;
-}
-
 /* Why there is no body, in one line: the root cause and its message, or
  * the HTTP status. Server text is quoted (\xNN for anything not printable
  * ASCII). */
@@ -461,7 +379,7 @@ static int cmd_update(int argc, char **argv) {
     }
   }
   const char *what = "";
-  if (replace_file(path, json, json_len, &what) != 0) {
+  if (td_cli_replace_file(path, json, json_len, &what) != 0) {
     td_cli_error("hsts update: cannot write %s (%s: %s); the old list, if "
                  "any, is unchanged",
                  path, what, strerror(errno));
