@@ -185,8 +185,10 @@ static int cmd_check_run(int argc, char **argv) {
   if (rc >= 0) goto out; /* --help, --version or a usage error */
   rc = check_target(argv[first], &host, &c.o.port, &path);
   if (rc != 0) goto out;
+  tlsdiag_options_t def;
+  tlsdiag_options_init(&def);
   if (path) {
-    if (c.o.http_path)
+    if (c.o.http_path != def.http_path)
       rc = td_cli_usage("give the path in the URL or with --path, not both");
     c.o.http_path = path;
   }
