@@ -3,6 +3,7 @@
 #define TD_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes, documented in the usage text and README. */
 #define TD_EXIT_OK 0    /* no error found (warnings allowed) */
@@ -21,8 +22,95 @@ int td_cli_tls_version(const char *s, tlsdiag_tls_version_t *v); /* "1.2" */
 int td_cli_cafile(const char *path);
 int td_cli_capath(const char *path);
 
-/* Prints "tlsdiag: <message>" on stderr; returns TD_EXIT_USAGE. */
+/* The command running ("check", "hsts update", ...), named in messages;
+ * NULL before one is chosen. */
+extern const char *td_cli_cmd;
+/* Prints "tlsdiag CMD: <message>" ("tlsdiag: " without a command) on
+ * stderr; returns TD_EXIT_USAGE. */
 int td_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error, one line: "tlsdiag CMD: <message> (see 'tlsdiag CMD
+ * --help')"; returns TD_EXIT_USAGE. */
+int td_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the one option table (opts.c) ---------------------------------- */
+
+/* Commands, as bits: the table says which accept each option. */
+enum {
+  TD_C_CHECK = 1u, TD_C_SWEEP = 2u, TD_C_VERIFY = 4u, TD_C_LOOKUP = 8u,
+  TD_C_UPDATE = 16u, TD_C_DEMO = 32u
+};
+
+/* Option ids: the short letter where there is one. */
+enum {
+  TD_O_HELP = 'h', TD_O_VERSION = 'V', TD_O_VERBOSE = 'v', TD_O_QUIET = 'q',
+  TD_O_IPV4 = '4', TD_O_IPV6 = '6', TD_O_WARN = 'w', TD_O_CRIT = 'c',
+  TD_O_OUTPUT = 'o',
+  TD_O_JSON = 256, TD_O_PRETTY, TD_O_FORMAT, TD_O_CACERT, TD_O_CAPATH,
+  TD_O_RESOLVE, TD_O_DNS, TD_O_SNI, TD_O_NOSNI, TD_O_TLSMIN, TD_O_TLSMAX,
+  TD_O_CTO, TD_O_MAXTIME, TD_O_METHOD, TD_O_PATH, TD_O_NOW, TD_O_SKEW,
+  TD_O_HSTS, TD_O_RESUME, TD_O_EARLY, TD_O_KEYLOG, TD_O_EXPLAIN,
+  TD_O_NOHTTP, TD_O_NOPROBE, TD_O_COLOR,
+  TD_O_CONC, TD_O_SHARD, TD_O_EXPIRING, TD_O_SUMMARY, TD_O_NOPROG,
+  TD_O_HOST, TD_O_IP, TD_O_UNTRUSTED, TD_O_CRL, TD_O_PURPOSE, TD_O_MAXDEPTH,
+  TD_O_URL, TD_O_MAXSIZE
+};
+
+/* What the shared options set. Strings point into argv. */
+typedef struct td_cli_opts {
+  unsigned cmd;     /* TD_C_* of the command parsing */
+  unsigned formats; /* 1 << tlsdiag_format_t of the formats it writes */
+  void (*usage)(FILE *);
+  tlsdiag_options_t o; /* .resolve set by td_cli_opts_check */
+  const char **pins;   /* every --resolve, NULL-terminated (owned) */
+  size_t npins;
+  const char *hsts_path, *output;
+  tlsdiag_format_t fmt;
+  int fmt_set, warn_set, crit_set, quiet;
+  unsigned fflags;
+  int color; /* -1 auto, 0 never, 1 always */
+} td_cli_opts_t;
+
+void td_cli_opts_init(td_cli_opts_t *c, unsigned cmd, unsigned formats,
+                      void (*usage)(FILE *));
+void td_cli_opts_free(td_cli_opts_t *c);
+#define TD_CLI_NOT_MINE (-2)
+/* A command's own options: 0 taken, TD_CLI_NOT_MINE not its own (the
+ * shared handler takes it), else an exit status (after a message). */
+typedef int (*td_cli_own_fn)(void *ctx, td_cli_opts_t *c, int id,
+                             const char *arg);
+/* Parses argv[1..] against the table rows of c->cmd: -1 to go on with the
+ * operands from *first, or an exit status (0 after --help / --version, 1
+ * after one usage line). */
+int td_cli_parse(td_cli_opts_t *c, int argc, char **argv, td_cli_own_fn own,
+                 void *ctx, int *first);
+/* Between min and max (-1: any) operands named `what`: -1, or 1 after a
+ * usage line ("missing HOST", "unexpected argument 'x'"). */
+int td_cli_operands(int argc, int first, int min, int max, char **argv,
+                    const char *what);
+/* Checks that hold between options (-4/-6, --tls-min/max, -w >= -c, ...):
+ * -1, or 1 after a usage line. */
+int td_cli_opts_check(td_cli_opts_t *c);
+
+/* -o FILE: the output goes to a temporary file beside FILE that replaces
+ * it atomically when the command ends (output.c). */
+typedef struct td_cli_output {
+  char path[4096], tmp[4096 + 32];
+  int saved_stdout; /* -1: stdout untouched */
+} td_cli_output_t;
+/* Points stdout at a new temporary file beside path: 0, or 1 after a
+ * message (nothing created). */
+int td_cli_output_open(td_cli_output_t *w, const char *path);
+/* keep: flush, fsync, rename over path, fsync the directory; else remove
+ * the temporary file. stdout is restored either way. 0, or 1 after a
+ * message (the temporary file removed, path untouched). */
+int td_cli_output_close(td_cli_output_t *w, int keep);
+/* The temporary file's path while one is open, else NULL: for a signal
+ * handler to unlink (async-signal-safe) before it exits. */
+const char *td_cli_output_tmp(void);
+/* Replaces path with data[0..len) atomically (hsts_cmd.c): 0, or -1 with
+ * errno and *what naming the step that failed. */
+int td_cli_replace_file(const char *path, const unsigned char *data,
+                        size_t len, const char **what);
 /* Writes the whole report to stdout; -1 (with a message) on failure. */
 int td_cli_write(const char *s, size_t n);
 /* `tlsdiag demo`: local servers for every diagnosis, one table. */

@@ -4,7 +4,6 @@
  * checks itself: the exit status is 0 only if every row matched. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,36 +262,26 @@ static void cleanup(demo_t *d) {
   tdcerts_free(d->pki);
 }
 
+static void demo_usage(FILE *o) {
+  fputs("usage: tlsdiag demo [--json] [--color WHEN]\n"
+        "Starts local servers for every diagnosis (no network needed),\n"
+        "checks each and prints a table (--json: one report per line).\n"
+        "Exit status 0 when every case gave the cause it demonstrates.\n",
+        o);
+}
+
 int td_cli_demo(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"json", no_argument, 0, 'j'},
-      {"color", required_argument, 0, 'c'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
   demo_t d;
   memset(&d, 0, sizeof(d));
-  d.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'j': d.json = 1; break;
-    case 'c':
-      if (!strcmp(optarg, "always")) d.color = 1;
-      else if (!strcmp(optarg, "never")) d.color = 0;
-      else if (strcmp(optarg, "auto"))
-        return td_cli_error("bad --color '%s' (auto, always, never)", optarg);
-      break;
-    case 'h':
-      puts("usage: tlsdiag demo [--json] [--color WHEN]\n"
-           "Starts local servers for every diagnosis (no network needed),\n"
-           "checks each and prints a table (--json: one report per line).\n"
-           "Exit status 0 when every case gave the cause it demonstrates.");
-      return 0;
-    default: return TD_EXIT_USAGE;
-    }
-  }
-  if (optind != argc) return td_cli_error("demo takes no arguments");
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_DEMO, 1u << TLSDIAG_FORMAT_JSON, demo_usage);
+  int first = 0;
+  int rc = td_cli_parse(&c, argc, argv, NULL, NULL, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 0, 0, argv, "nothing");
+  td_cli_opts_free(&c);
+  if (rc >= 0) return rc;
+  d.json = c.fmt == TLSDIAG_FORMAT_JSON;
+  d.color = c.color >= 0 ? c.color : isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   if (setup(&d) < 0) {
     cleanup(&d);
     return TD_EXIT_USAGE;

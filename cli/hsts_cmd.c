@@ -114,33 +114,23 @@ static int bad_name(const char *s) {
 }
 
 static int cmd_lookup(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"hsts-list", required_argument, 0, 'l'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  const char *path = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'l': path = optarg; break;
-    case 'h': usage(stdout); return TD_EXIT_OK;
-    default: usage(stderr); return TD_EXIT_USAGE;
-    }
-  }
-  if (optind >= argc) {
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
-  for (int i = optind; i < argc; i++)
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_LOOKUP, 0, usage);
+  int first = 0;
+  int rc = td_cli_parse(&c, argc, argv, NULL, NULL, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 1, -1, argv, "NAME");
+  td_cli_opts_free(&c);
+  if (rc >= 0) return rc;
+  const char *path = c.hsts_path;
+  for (int i = first; i < argc; i++)
     if (bad_name(argv[i])) return TD_EXIT_USAGE;
   struct tlsdiag_hsts *h = NULL;
   if (td_cli_hsts_load(path, &h) != 0) return TD_EXIT_USAGE;
   if (!h)
     return td_cli_error("no HSTS preload list: use --hsts-list FILE, set "
                         "TLSDIAG_HSTS_LIST, or run `tlsdiag hsts update`");
-  int rc = TD_EXIT_OK;
-  for (int i = optind; i < argc; i++) {
+  rc = TD_EXIT_OK;
+  for (int i = first; i < argc; i++) {
     const char *entry = NULL;
     int subs = 0;
     if (tlsdiag_hsts_lookup(h, argv[i], &entry, &subs)) {
@@ -158,7 +148,6 @@ static int cmd_lookup(int argc, char **argv) {
 
 /* ---- update ------------------------------------------------------------- */
 
-#define MAX_PINS 64
 #define DEFAULT_MAX_TIME_MS 120000
 
 /* "tlsdiag: hsts update: ..." on stderr; returns TD_EXIT_FAIL. */
@@ -212,88 +201,6 @@ static int make_dirs(const char *dir) {
   return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return -1;
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
-/* Replaces path with data[0..len) so that a reader sees the old file or
- * the new one, whole, even across a crash: a temporary file in the same
- * directory, fsync, rename over path, fsync of the directory. The old
- * file is untouched unless the rename happened. 0, or -1 with errno and
- * *what naming the step. A symbolic link at path is followed (its target
- * is replaced), so a list kept elsewhere stays linked. */
-static int replace_file(const char *path, const unsigned char *data,
-                        size_t len, const char **what) {
-  char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 32];
-  struct stat st;
-  mode_t mode;
-  int have_old = lstat(path, &st) == 0;
-  *what = "resolve the link";
-  if (have_old && S_ISLNK(st.st_mode)) {
-    if (!realpath(path, real)) return -1;
-    have_old = stat(real, &st) == 0;
-  } else if (snprintf(real, sizeof(real), "%s", path) >= (int)sizeof(real)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  if (have_old && !S_ISREG(st.st_mode)) {
-    *what = "replace a file that is not a regular file";
-    errno = EINVAL;
-    return -1;
-  }
-  if (have_old) {
-    mode = st.st_mode & 07777;
-  } else {
-    mode_t um = umask(0);
-    umask(um);
-    mode = 0666 & ~um;
-  }
-  snprintf(dir, sizeof(dir), "%s", real);
-  char *d = dirname(dir); /* may return a static "." */
-  if (snprintf(tmp, sizeof(tmp), "%s/.hsts-update-XXXXXX", d) >=
-      (int)sizeof(tmp)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  *what = "create a temporary file";
-  int fd = mkstemp(tmp);
-  if (fd < 0) return -1;
-  int e = 0;
-  *what = "write";
-  if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0) goto fail;
-  *what = "fsync";
-  if (fsync(fd) != 0) goto fail;
-  *what = "close";
-  int rc = close(fd);
-  fd = -1;
-  if (rc != 0) goto fail;
-  *what = "rename";
-  if (rename(tmp, real) != 0) goto fail;
-  /* The rename itself must reach the disk: fsync the directory. A failure
-   * here leaves the new file in place, so it is only reported. */
-  int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    if (fsync(dfd) != 0 && errno != EINVAL)
-      fprintf(stderr, "tlsdiag: warning: fsync of %s: %s\n", d,
-              strerror(errno));
-    close(dfd);
-  }
-  return 0;
-fail:
-  e = errno;
-  if (fd >= 0) close(fd);
-  unlink(tmp);
-  errno = e;
-  return -1;
-}
-
 /* Why there is no body, in one line: the root cause and its message, or
  * the HTTP status. Server text is quoted (\xNN for anything not printable
  * ASCII). */
@@ -329,75 +236,59 @@ static void no_body_reason(const tlsdiag_result_t *r, char *out, size_t n) {
   }
 }
 
+#define MAX_PINS 64
+
+/* hsts update's own options. */
+typedef struct {
+  const char *url;
+  long max_size;
+} update_opts_t;
+
+static int update_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
+  update_opts_t *u = ctx;
+  (void)c;
+  if (id == TD_O_URL) {
+    u->url = arg;
+    return 0;
+  }
+  if (id != TD_O_MAXSIZE) return TD_CLI_NOT_MINE;
+  if (td_cli_long(arg, 1, (long)TLSDIAG_HSTS_MAX_DOWNLOAD, &u->max_size))
+    return td_cli_usage("bad --max-size '%s' (1 to %zu bytes)", arg,
+                        TLSDIAG_HSTS_MAX_DOWNLOAD);
+  return 0;
+}
+
+/* Downloads, decodes, checks and writes the list: the exit status. */
+static int update_run(const tlsdiag_options_t *o, const char *url,
+                      size_t max_size, const char *list_opt);
+
 static int cmd_update(int argc, char **argv) {
-  enum { O_URL = 256, O_LIST, O_CACERT, O_CAPATH, O_RESOLVE, O_CTO,
-         O_MAXTIME, O_MAXSIZE };
-  static const struct option longopts[] = {
-      {"url", required_argument, 0, O_URL},
-      {"hsts-list", required_argument, 0, O_LIST},
-      {"cacert", required_argument, 0, O_CACERT},
-      {"capath", required_argument, 0, O_CAPATH},
-      {"resolve", required_argument, 0, O_RESOLVE},
-      {"connect-timeout", required_argument, 0, O_CTO},
-      {"max-time", required_argument, 0, O_MAXTIME},
-      {"max-size", required_argument, 0, O_MAXSIZE},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  const char *url = DEFAULT_URL, *list_opt = NULL;
-  const char *pins[MAX_PINS + 1];
-  size_t npins = 0;
-  long max_size = (long)TLSDIAG_HSTS_MAX_DOWNLOAD;
-  tlsdiag_options_t o;
-  tlsdiag_options_init(&o);
-  o.max_time_ms = DEFAULT_MAX_TIME_MS;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case O_URL: url = optarg; break;
-    case O_LIST: list_opt = optarg; break;
-    case O_CACERT:
-      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
-      o.cafile = optarg;
-      break;
-    case O_CAPATH:
-      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
-      o.capath = optarg;
-      break;
-    case O_RESOLVE:
-      if (npins >= MAX_PINS) return td_cli_error("too many --resolve pins");
-      pins[npins++] = optarg;
-      break;
-    case O_CTO:
-      if (td_cli_seconds_ms(optarg, &o.connect_timeout_ms))
-        return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
-      break;
-    case O_MAXTIME:
-      if (td_cli_seconds_ms(optarg, &o.max_time_ms))
-        return td_cli_error("bad --max-time '%s' (seconds)", optarg);
-      break;
-    case O_MAXSIZE:
-      if (td_cli_long(optarg, 1, (long)TLSDIAG_HSTS_MAX_DOWNLOAD, &max_size))
-        return td_cli_error("bad --max-size '%s' (1 to %zu bytes)", optarg,
-                            TLSDIAG_HSTS_MAX_DOWNLOAD);
-      break;
-    case 'h': usage(stdout); return TD_EXIT_OK;
-    default: usage(stderr); return TD_EXIT_USAGE;
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_UPDATE, 0, usage);
+  c.o.max_time_ms = DEFAULT_MAX_TIME_MS;
+  update_opts_t u = {DEFAULT_URL, (long)TLSDIAG_HSTS_MAX_DOWNLOAD};
+  int first = 0;
+  int rc = td_cli_parse(&c, argc, argv, update_opt, &u, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 0, 0, argv, "nothing");
+  if (rc < 0) rc = td_cli_opts_check(&c);
+  if (rc < 0) {
+    if (c.npins > MAX_PINS) rc = td_cli_usage("too many --resolve pins");
+    else {
+      c.o.flags |= TLSDIAG_F_NO_VERSION_PROBE; /* a download, not a diagnosis */
+      rc = update_run(&c.o, u.url, (size_t)u.max_size, c.hsts_path);
     }
   }
-  if (optind < argc) {
-    td_cli_error("hsts update takes no arguments ('%s')", argv[optind]);
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
-  pins[npins] = NULL;
-  o.resolve = npins ? pins : NULL;
-  o.flags |= TLSDIAG_F_NO_VERSION_PROBE; /* a download, not a diagnosis */
+  td_cli_opts_free(&c);
+  return rc;
+}
 
+static int update_run(const tlsdiag_options_t *opts, const char *url,
+                      size_t max_size, const char *list_opt) {
+  tlsdiag_options_t o = *opts;
   char path[PATH_MAX];
   int is_cache = 0;
   if (update_target(list_opt, path, sizeof(path), &is_cache) != 0)
-    return td_cli_error("hsts update: nowhere to write the list: use "
+    return td_cli_error("nowhere to write the list: use "
                         "--hsts-list FILE, set TLSDIAG_HSTS_LIST, or set "
                         "HOME or XDG_CACHE_HOME");
 
@@ -408,7 +299,7 @@ static int cmd_update(int argc, char **argv) {
   size_t body_len = 0, json_len = 0;
   tlsdiag_hsts_t *list = NULL;
   int rc = TD_EXIT_USAGE;
-  tlsdiag_err_t err = tlsdiag_fetch(url, &o, (size_t)max_size, &r, &body,
+  tlsdiag_err_t err = tlsdiag_fetch(url, &o, max_size, &r, &body,
                                     &body_len);
   if (err) {
     if (err == TLSDIAG_E_RESOLVE)
@@ -417,7 +308,7 @@ static int cmd_update(int argc, char **argv) {
       td_cli_error("no usable CA certificate in %s",
                    o.cafile ? o.cafile : o.capath ? o.capath : "the store");
     else
-      td_cli_error("hsts update: bad --url '%s': %s", qurl,
+      td_cli_usage("bad --url '%s': %s", qurl,
                    tlsdiag_strerror(err));
     goto out;
   }
@@ -456,13 +347,13 @@ static int cmd_update(int argc, char **argv) {
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     if (make_dirs(dir) != 0) {
-      td_cli_error("hsts update: cannot create %s: %s", dir, strerror(errno));
+      td_cli_error("cannot create %s: %s", dir, strerror(errno));
       goto out;
     }
   }
   const char *what = "";
-  if (replace_file(path, json, json_len, &what) != 0) {
-    td_cli_error("hsts update: cannot write %s (%s: %s); the old list, if "
+  if (td_cli_replace_file(path, json, json_len, &what) != 0) {
+    td_cli_error("cannot write %s (%s: %s); the old list, if "
                  "any, is unchanged",
                  path, what, strerror(errno));
     goto out;
@@ -479,18 +370,19 @@ out:
 }
 
 int td_cli_hsts(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
+  if (argc < 2) return td_cli_usage("missing command (lookup or update)");
   const char *sub = argv[1];
-  if (!strcmp(sub, "lookup")) return cmd_lookup(argc - 1, argv + 1);
-  if (!strcmp(sub, "update")) return cmd_update(argc - 1, argv + 1);
+  if (!strcmp(sub, "lookup")) {
+    td_cli_cmd = "hsts lookup";
+    return cmd_lookup(argc - 1, argv + 1);
+  }
+  if (!strcmp(sub, "update")) {
+    td_cli_cmd = "hsts update";
+    return cmd_update(argc - 1, argv + 1);
+  }
   if (!strcmp(sub, "help") || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
     usage(stdout);
     return TD_EXIT_OK;
   }
-  td_cli_error("unknown hsts command '%s'", sub);
-  usage(stderr);
-  return TD_EXIT_USAGE;
+  return td_cli_usage("unknown command '%s' (lookup or update)", sub);
 }

@@ -1,11 +1,10 @@
 /* main.c: the tlsdiag command: argument parsing and output only; every
  * decision is the library's. */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,18 +13,19 @@
 
 static void usage(FILE *o) {
   fputs(
-      "usage: tlsdiag check [options] HOST[:PORT]\n"
+      "usage: tlsdiag check [options] HOST[:PORT] | https://HOST[:PORT][/PATH]\n"
       "       tlsdiag sweep [options] [FILE|-]   many targets at once: JSON Lines,\n"
       "                                   nagios or prometheus (sweep --help)\n"
       "       tlsdiag hsts lookup NAME...  is NAME on the HSTS preload list?\n"
       "       tlsdiag hsts update [--url URL]  download it (hsts --help)\n"
       "       tlsdiag verify [options] CERT|DIR...  check certificate files offline\n"
       "       tlsdiag demo [--json]       offline demo: every diagnosis on local servers\n"
-      "       tlsdiag version\n"
+      "       tlsdiag version (or -V, --version)\n"
       "\n"
       "check options:\n"
       "  --json                 JSON report (one line; --pretty to indent)\n"
       "  --format FMT           text (default), json, mermaid, nagios, prometheus\n"
+      "  -V, --version          print the version\n"
       "  --cacert FILE          trust these CA certificates instead of the system's\n"
       "  --capath DIR           trust the CA certificates in DIR\n"
       "  --resolve H:P:ADDR     use ADDR for H:P without DNS (repeatable)\n"
@@ -36,8 +36,11 @@ static void usage(FILE *o) {
       "  --max-time S           the whole check (default 30)\n"
       "  --method M             HEAD (default) or GET; --path P (default /)\n"
       "  --now TIME             judge certificate dates at TIME (ISO 8601 UTC)\n"
-      "  --warn-days N          cert_expires_soon threshold (default 30)\n"
-      "  --crit-days N          expiry CRITICAL threshold for nagios (default 7)\n"
+      "  -w, --warn-days N      cert_expires_soon and nagios WARNING below N days\n"
+      "                         to expiry (default 30)\n"
+      "  -c, --crit-days N      nagios CRITICAL below N days (default 7; N <= -w)\n"
+      "  -o, --output FILE      write the report to FILE, replaced atomically\n"
+      "                         when the check ends, whatever it found\n"
       "  --hsts-list FILE       HSTS preload list (default: $TLSDIAG_HSTS_LIST,\n"
       "                         then the cache of `tlsdiag hsts update`)\n"
       "  --clock-skew S         clock_skew threshold in seconds (default 300)\n"
@@ -58,259 +61,155 @@ static void usage(FILE *o) {
       o);
 }
 
-int td_cli_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("tlsdiag: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return TD_EXIT_USAGE;
-}
-
 int td_cli_write(const char *s, size_t n) {
-  if (fwrite(s, 1, n, stdout) != n || fflush(stdout) != 0) {
-    fprintf(stderr, "tlsdiag: cannot write the report: %s\n", strerror(errno));
-    return -1;
-  }
+  if (fwrite(s, 1, n, stdout) != n || fflush(stdout) != 0)
+    return td_cli_error("cannot write the report: %s", strerror(errno)), -1;
   return 0;
 }
 
 #define NAGIOS_BASE 100
 
-enum {
-  O_JSON = 256, O_FORMAT, O_CACERT, O_CAPATH, O_RESOLVE, O_DNS, O_SNI,
-  O_NOSNI, O_TLSMIN, O_TLSMAX, O_CTO, O_MAXTIME, O_METHOD, O_PATH, O_NOW,
-  O_WARN, O_SKEW, O_NOHTTP, O_NOPROBE, O_COLOR, O_PRETTY, O_CRIT, O_HSTS,
-  O_RESUME, O_EARLY, O_KEYLOG, O_EXPLAIN
-};
+/* A target that looks like a URL: https:// is taken apart, any other
+ * scheme refused in one line. 1 if arg is a URL (then 0 or an error in
+ * *rc), 0 if not. */
+static int url_target(const char *arg, char **host, uint16_t *port,
+                      char **path, int *rc) {
+  const char *sep = strstr(arg, "://");
+  if (!sep || strcspn(arg, ":/[") != (size_t)(sep - arg)) return 0;
+  size_t n = (size_t)(sep - arg);
+  *rc = 0;
+  if (n == 4 && !strncasecmp(arg, "http", 4))
+    *rc = td_cli_usage("'%s': http:// is not checked: tlsdiag speaks https "
+                       "only (try https://%s)", arg, sep + 3);
+  else if (n != 5 || strncasecmp(arg, "https", 5))
+    *rc = td_cli_usage("'%s': unsupported scheme '%.*s' (https:// only)",
+                       arg, (int)n, arg);
+  if (*rc) return 1;
+  tlsdiag_err_t err = tlsdiag_url_parse(arg, 443, host, port, path);
+  if (err)
+    *rc = td_cli_usage("'%s': %s", arg,
+                       err == TLSDIAG_E_PORT
+                           ? "the port must be a number from 1 to 65535"
+                       : err == TLSDIAG_E_URL
+                           ? "malformed URL (https://HOST[:PORT][/PATH])"
+                           : tlsdiag_strerror(err));
+  return 1;
+}
 
-static int cmd_check_run(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"json", no_argument, 0, O_JSON},
-      {"pretty", no_argument, 0, O_PRETTY},
-      {"format", required_argument, 0, O_FORMAT},
-      {"cacert", required_argument, 0, O_CACERT},
-      {"capath", required_argument, 0, O_CAPATH},
-      {"resolve", required_argument, 0, O_RESOLVE},
-      {"dns-server", required_argument, 0, O_DNS},
-      {"sni", required_argument, 0, O_SNI},
-      {"no-sni", no_argument, 0, O_NOSNI},
-      {"tls-min", required_argument, 0, O_TLSMIN},
-      {"tls-max", required_argument, 0, O_TLSMAX},
-      {"connect-timeout", required_argument, 0, O_CTO},
-      {"max-time", required_argument, 0, O_MAXTIME},
-      {"method", required_argument, 0, O_METHOD},
-      {"path", required_argument, 0, O_PATH},
-      {"now", required_argument, 0, O_NOW},
-      {"warn-days", required_argument, 0, O_WARN},
-      {"clock-skew", required_argument, 0, O_SKEW},
-      {"crit-days", required_argument, 0, O_CRIT},
-      {"hsts-list", required_argument, 0, O_HSTS},
-      {"resume", no_argument, 0, O_RESUME},
-      {"early-data", no_argument, 0, O_EARLY},
-      {"keylog", required_argument, 0, O_KEYLOG},
-      {"explain", no_argument, 0, O_EXPLAIN},
-      {"no-http", no_argument, 0, O_NOHTTP},
-      {"no-probe", no_argument, 0, O_NOPROBE},
-      {"color", required_argument, 0, O_COLOR},
-      {"verbose", no_argument, 0, 'v'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  tlsdiag_options_t o;
-  tlsdiag_options_init(&o);
-  tlsdiag_format_t fmt = TLSDIAG_FORMAT_TEXT;
-  unsigned fflags = 0;
-  int color = -1; /* auto */
-  const char *pins[65];
-  size_t npins = 0;
-  const char *hsts_path = NULL;
-  int c, v;
-  optind = 1;
-  opterr = 0; /* one line of our own instead of getopt's + the usage */
-  while ((c = getopt_long(argc, argv, ":46vh", longopts, NULL)) != -1) {
-    switch (c) {
-    case O_JSON: fmt = TLSDIAG_FORMAT_JSON; break;
-    case O_PRETTY: fflags |= TLSDIAG_FMT_PRETTY; break;
-    case O_FORMAT:
-      if (!strcmp(optarg, "text")) fmt = TLSDIAG_FORMAT_TEXT;
-      else if (!strcmp(optarg, "json")) fmt = TLSDIAG_FORMAT_JSON;
-      else if (!strcmp(optarg, "mermaid")) fmt = TLSDIAG_FORMAT_MERMAID;
-      else if (!strcmp(optarg, "nagios")) fmt = TLSDIAG_FORMAT_NAGIOS;
-      else if (!strcmp(optarg, "prometheus")) fmt = TLSDIAG_FORMAT_PROMETHEUS;
-      else return td_cli_error("unknown format '%s' (text, json, mermaid, "
-                               "nagios, prometheus)", optarg);
-      break;
-    case O_CACERT:
-      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
-      o.cafile = optarg;
-      break;
-    case O_CAPATH:
-      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
-      o.capath = optarg;
-      break;
-    case O_RESOLVE:
-      if (npins >= 64) return td_cli_error("too many --resolve pins");
-      pins[npins++] = optarg;
-      break;
-    case O_DNS: o.dns_servers = optarg; break;
-    case O_SNI: o.sni = optarg; break;
-    case O_NOSNI: o.sni = ""; break;
-    case O_TLSMIN:
-      if (td_cli_tls_version(optarg, &o.tls_min))
-        return td_cli_error("bad --tls-min '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
-      break;
-    case O_TLSMAX:
-      if (td_cli_tls_version(optarg, &o.tls_max))
-        return td_cli_error("bad --tls-max '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
-      break;
-    case O_CTO:
-      if (td_cli_seconds_ms(optarg, &o.connect_timeout_ms))
-        return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
-      break;
-    case O_MAXTIME:
-      if (td_cli_seconds_ms(optarg, &o.max_time_ms))
-        return td_cli_error("bad --max-time '%s' (seconds)", optarg);
-      break;
-    case O_METHOD:
-      if (strcmp(optarg, "HEAD") && strcmp(optarg, "GET"))
-        return td_cli_error("bad --method '%s' (HEAD or GET)", optarg);
-      o.http_method = optarg;
-      break;
-    case O_PATH:
-      if (optarg[0] != '/')
-        return td_cli_error("bad --path '%s' (must start with /)", optarg);
-      o.http_path = optarg;
-      break;
-    case O_NOW:
-      if (tlsdiag_time_parse(optarg, &o.now))
-        return td_cli_error("bad --now '%s' (e.g. 2026-01-02T03:04:05Z)", optarg);
-      break;
-    case O_WARN:
-      if (td_cli_int(optarg, 0, 100000, &v))
-        return td_cli_error("bad --warn-days '%s'", optarg);
-      o.warn_days = v;
-      break;
-    case O_CRIT:
-      if (td_cli_int(optarg, 0, 100000, &v))
-        return td_cli_error("bad --crit-days '%s'", optarg);
-      o.crit_days = v;
-      break;
-    case O_HSTS: hsts_path = optarg; break;
-    case O_RESUME: o.flags |= TLSDIAG_F_RESUME; break;
-    case O_EARLY: o.flags |= TLSDIAG_F_EARLY_DATA; break;
-    case O_KEYLOG: o.keylog_file = optarg; break;
-    case O_EXPLAIN: fflags |= TLSDIAG_FMT_EXPLAIN; break;
-    case O_SKEW:
-      if (td_cli_int(optarg, 0, 100000000, &v))
-        return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
-      o.clock_skew_s = v;
-      break;
-    case O_NOHTTP: o.flags |= TLSDIAG_F_NO_HTTP; break;
-    case O_NOPROBE: o.flags |= TLSDIAG_F_NO_VERSION_PROBE; break;
-    case O_COLOR:
-      if (!strcmp(optarg, "always")) color = 1;
-      else if (!strcmp(optarg, "never")) color = 0;
-      else if (!strcmp(optarg, "auto")) color = -1;
-      else return td_cli_error("bad --color '%s' (auto, always, never)", optarg);
-      break;
-    case '4': o.flags |= TLSDIAG_F_IPV4_ONLY; break;
-    case '6': o.flags |= TLSDIAG_F_IPV6_ONLY; break;
-    case 'v': fflags |= TLSDIAG_FMT_VERBOSE; break;
-    case 'h': usage(stdout); return 0;
-    case ':':
-      return td_cli_error("option '%s' needs a value", argv[optind - 1]);
-    default:
-      if (optopt > 0 && optopt < 256)
-        return td_cli_error("unknown option '-%c' (see tlsdiag check --help)",
-                            optopt);
-      return td_cli_error("unknown or ambiguous option '%s' (see tlsdiag "
-                          "check --help)", argv[optind - 1]);
-    }
+/* HOST[:PORT], [V6][:PORT] or https://HOST[:PORT][/PATH]: 0 with *host
+ * (and *path for a URL with a path), or 1 after a usage line. */
+static int check_target(const char *t, char **host, uint16_t *port,
+                        char **path) {
+  int rc = 0;
+  *path = NULL;
+  if (!url_target(t, host, port, path, &rc)) {
+    tlsdiag_err_t err = tlsdiag_target_parse(t, 443, host, port);
+    if (err)
+      return td_cli_usage(
+          "'%s': %s", t,
+          !*t || *t == ':'                     ? "empty host name"
+          : err == TLSDIAG_E_HOST && *t == '[' ? "malformed IPv6 literal"
+          : err == TLSDIAG_E_PORT ? "the port must be a number from 1 to 65535"
+                                  : tlsdiag_strerror(err));
   }
-  if (optind != argc - 1) {
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
-  if ((o.flags & TLSDIAG_F_IPV4_ONLY) && (o.flags & TLSDIAG_F_IPV6_ONLY))
-    return td_cli_error("-4 and -6 exclude each other");
-  if (o.tls_min > o.tls_max)
-    return td_cli_error("--tls-min is above --tls-max");
-  if ((o.flags & TLSDIAG_F_EARLY_DATA) && !(o.flags & TLSDIAG_F_RESUME))
-    return td_cli_error("--early-data needs --resume");
-  /* As browsers and curl do: the environment asks for a key log too. */
-  if (!o.keylog_file && getenv("SSLKEYLOGFILE") && *getenv("SSLKEYLOGFILE"))
-    o.keylog_file = getenv("SSLKEYLOGFILE");
-  pins[npins] = NULL;
-  o.resolve = npins ? pins : NULL;
-
-  char *host = NULL;
-  uint16_t port = 443;
-  tlsdiag_err_t err = tlsdiag_target_parse(argv[optind], 443, &host, &port);
-  if (err) {
-    const char *t = argv[optind];
-    fprintf(stderr, "tlsdiag: '%s': %s\n", t,
-            !*t || *t == ':'                     ? "empty host name"
-            : err == TLSDIAG_E_HOST && *t == '[' ? "malformed IPv6 literal"
-            : err == TLSDIAG_E_PORT ? "the port must be a number from 1 to 65535"
-                                    : tlsdiag_strerror(err));
-    return TD_EXIT_USAGE;
-  }
+  if (rc) return rc;
   const char *why = NULL;
-  if (tlsdiag_host_check(host, &why) != TLSDIAG_OK) {
+  if (tlsdiag_host_check(*host, &why) != TLSDIAG_OK) {
     /* only an IPv6 attempt gets past tlsdiag_target_parse with a ':' */
-    fprintf(stderr, "tlsdiag: '%s': %s\n", argv[optind],
-            strchr(host, ':') ? "malformed IPv6 literal" : why);
-    tlsdiag_free(host);
-    return TD_EXIT_USAGE;
+    rc = td_cli_usage("'%s': %s", t,
+                      strchr(*host, ':') ? "malformed IPv6 literal" : why);
+    tlsdiag_free(*host);
+    tlsdiag_free(*path);
+    *host = *path = NULL;
   }
-  o.port = port;
-  if (color < 0) color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-  if (color) fflags |= TLSDIAG_FMT_COLOR;
+  return rc;
+}
 
+/* A setup error of tlsdiag_check, naming the option at fault. */
+static void check_error(const td_cli_opts_t *c, const char *host,
+                        tlsdiag_err_t err) {
+  const tlsdiag_options_t *o = &c->o;
+  if (err == TLSDIAG_E_CAFILE)
+    td_cli_error("no usable CA certificate in %s '%s'",
+                 o->cafile ? "--cacert" : "--capath",
+                 o->cafile ? o->cafile : o->capath ? o->capath : "");
+  else if (err == TLSDIAG_E_RESOLVE)
+    td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
+                 "1-65535, ADDR an IP address)", c->npins == 1 ? "'" : "",
+                 c->npins == 1 ? c->pins[0] : "value",
+                 c->npins == 1 ? "'" : "");
+  else if (err == TLSDIAG_E_DNS_SERVER)
+    td_cli_error("bad --dns-server '%s' (ADDR[:PORT],...; IPv6 with a port "
+                 "as [ADDR]:PORT)", o->dns_servers ? o->dns_servers : "");
+  else
+    td_cli_error("%s: %s", host, tlsdiag_strerror(err));
+}
+
+/* Runs the check and writes its report: the exit status (NAGIOS_BASE +
+ * state for nagios). */
+static int check_run(td_cli_opts_t *c, const char *host) {
   tlsdiag_hsts_t *hsts = NULL;
-  if (td_cli_hsts_load(hsts_path, &hsts) != 0) {
-    tlsdiag_free(host);
-    return TD_EXIT_USAGE;
-  }
-  o.hsts = hsts;
+  if (td_cli_hsts_load(c->hsts_path, &hsts) != 0) return TD_EXIT_USAGE;
+  c->o.hsts = hsts;
   tlsdiag_result_t *r = NULL;
-  err = tlsdiag_check(host, &o, &r);
+  tlsdiag_err_t err = tlsdiag_check(host, &c->o, &r);
   tlsdiag_hsts_free(hsts);
   if (err) {
-    /* Name the option at fault, not the host. */
-    if (err == TLSDIAG_E_CAFILE)
-      td_cli_error("no usable CA certificate in %s '%s'",
-                   o.cafile ? "--cacert" : "--capath",
-                   o.cafile ? o.cafile : o.capath ? o.capath : "");
-    else if (err == TLSDIAG_E_RESOLVE)
-      td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
-                   "1-65535, ADDR an IP address)", npins == 1 ? "'" : "",
-                   npins == 1 ? pins[0] : "value", npins == 1 ? "'" : "");
-    else if (err == TLSDIAG_E_DNS_SERVER)
-      td_cli_error("bad --dns-server '%s' (ADDR[:PORT],...; IPv6 with a port "
-                   "as [ADDR]:PORT)", o.dns_servers ? o.dns_servers : "");
-    else
-      fprintf(stderr, "tlsdiag: %s: %s\n", host, tlsdiag_strerror(err));
-    tlsdiag_free(host);
+    check_error(c, host, err);
     return TD_EXIT_USAGE;
   }
-  tlsdiag_free(host);
   char *out = NULL;
   size_t len = 0;
-  err = tlsdiag_result_format(r, fmt, fflags, &out, &len);
+  err = tlsdiag_result_format(r, c->fmt, c->fflags, &out, &len);
   /* Nagios plugins speak in states (offset so cmd_check can tell them from
    * a usage error); everything else in ok/failed. */
-  int rc = fmt == TLSDIAG_FORMAT_NAGIOS ? NAGIOS_BASE + tlsdiag_result_nagios_state(r)
-           : tlsdiag_result_ok(r)       ? TD_EXIT_OK
-                                        : TD_EXIT_FAIL;
+  int rc = c->fmt == TLSDIAG_FORMAT_NAGIOS
+               ? NAGIOS_BASE + tlsdiag_result_nagios_state(r)
+           : tlsdiag_result_ok(r) ? TD_EXIT_OK
+                                  : TD_EXIT_FAIL;
   tlsdiag_result_free(r);
-  if (err) {
-    fprintf(stderr, "tlsdiag: %s\n", tlsdiag_strerror(err));
-    return TD_EXIT_USAGE;
-  }
-  if (td_cli_write(out, len) < 0) rc = TD_EXIT_USAGE;
+  if (err) rc = td_cli_error("%s", tlsdiag_strerror(err));
+  else if (td_cli_write(out, len) < 0) rc = TD_EXIT_USAGE;
   tlsdiag_free(out);
+  return rc;
+}
+
+static int cmd_check_run(int argc, char **argv) {
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_CHECK, 0x1f, usage);
+  char *host = NULL, *path = NULL;
+  int first = 0, rc = td_cli_parse(&c, argc, argv, NULL, NULL, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 1, 1, argv, "HOST[:PORT] or "
+                                   "https:// URL");
+  if (rc < 0) rc = td_cli_opts_check(&c);
+  if (rc >= 0) goto out; /* --help, --version or a usage error */
+  rc = check_target(argv[first], &host, &c.o.port, &path);
+  if (rc != 0) goto out;
+  tlsdiag_options_t def;
+  tlsdiag_options_init(&def);
+  if (path) {
+    if (c.o.http_path != def.http_path)
+      rc = td_cli_usage("give the path in the URL or with --path, not both");
+    c.o.http_path = path;
+  }
+  /* As browsers and curl do: the environment asks for a key log too. */
+  const char *kl = getenv("SSLKEYLOGFILE");
+  if (!c.o.keylog_file && kl && *kl) c.o.keylog_file = kl;
+  if (c.color < 0) c.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+  if (c.color && !c.output) c.fflags |= TLSDIAG_FMT_COLOR;
+  td_cli_output_t w;
+  if (rc == 0 && c.output && td_cli_output_open(&w, c.output)) rc = 1;
+  if (rc == 0) {
+    rc = check_run(&c, host);
+    /* the report replaces the file whatever it found; a setup error
+     * (nothing checked) leaves the old file */
+    if (c.output && td_cli_output_close(&w, rc != TD_EXIT_USAGE))
+      rc = TD_EXIT_USAGE;
+  }
+out:
+  tlsdiag_free(host);
+  tlsdiag_free(path);
+  td_cli_opts_free(&c);
   return rc;
 }
 
@@ -329,17 +228,18 @@ static int cmd_check(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
+  if (argc < 2) return td_cli_usage("missing command (check, sweep, verify, "
+                                     "hsts, demo, version)");
   const char *cmd = argv[1];
+  td_cli_cmd = cmd;
   if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) return td_cli_demo(argc - 1, argv + 1);
   if (!strcmp(cmd, "sweep")) return td_cli_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "hsts")) return td_cli_hsts(argc - 1, argv + 1);
   if (!strcmp(cmd, "verify")) return td_cli_verify(argc - 1, argv + 1);
-  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+  td_cli_cmd = NULL;
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") ||
+      !strcmp(cmd, "-V")) {
     printf("tlsdiag %s\n", tlsdiag_version_str());
     return 0;
   }
@@ -347,7 +247,5 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "tlsdiag: unknown command '%s'\n", cmd);
-  usage(stderr);
-  return TD_EXIT_USAGE;
+  return td_cli_usage("unknown command '%s'", cmd);
 }

@@ -1,11 +1,331 @@
-/* opts.c: the small option-value parsers the commands share. */
+/* opts.c: the one table of options every command reads, the parser over
+ * it (one error style for all), and the small option-value parsers. */
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+const char *td_cli_cmd = NULL;
+
+int td_cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (td_cli_cmd) fprintf(stderr, "tlsdiag %s: ", td_cli_cmd);
+  else fputs("tlsdiag: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return TD_EXIT_USAGE;
+}
+
+int td_cli_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char *cmd = td_cli_cmd ? td_cli_cmd : "";
+  fprintf(stderr, "tlsdiag%s%s: ", *cmd ? " " : "", cmd);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (see 'tlsdiag%s%s --help')\n", *cmd ? " " : "", cmd);
+  va_end(ap);
+  return TD_EXIT_USAGE;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+#define NET (TD_C_CHECK | TD_C_SWEEP)       /* options of a connection */
+#define ALL (NET | TD_C_VERIFY | TD_C_LOOKUP | TD_C_UPDATE | TD_C_DEMO)
+
+typedef struct {
+  const char *name; /* long name */
+  int has_arg;
+  int id;           /* TD_O_*, the short letter where there is one */
+  unsigned cmds;    /* TD_C_* bits of the commands that accept it */
+} opt_t;
+
+static const opt_t table[] = {
+    {"help", no_argument, TD_O_HELP, ALL},
+    {"version", no_argument, TD_O_VERSION, ALL},
+    {"json", no_argument, TD_O_JSON, NET | TD_C_VERIFY | TD_C_DEMO},
+    {"pretty", no_argument, TD_O_PRETTY, TD_C_CHECK | TD_C_VERIFY},
+    {"format", required_argument, TD_O_FORMAT, NET | TD_C_VERIFY},
+    {"output", required_argument, TD_O_OUTPUT, NET},
+    {"cacert", required_argument, TD_O_CACERT, NET | TD_C_VERIFY | TD_C_UPDATE},
+    {"capath", required_argument, TD_O_CAPATH, NET | TD_C_VERIFY | TD_C_UPDATE},
+    {"resolve", required_argument, TD_O_RESOLVE, NET | TD_C_UPDATE},
+    {"dns-server", required_argument, TD_O_DNS, NET},
+    {"sni", required_argument, TD_O_SNI, TD_C_CHECK},
+    {"no-sni", no_argument, TD_O_NOSNI, TD_C_CHECK},
+    {"tls-min", required_argument, TD_O_TLSMIN, NET},
+    {"tls-max", required_argument, TD_O_TLSMAX, NET},
+    {"connect-timeout", required_argument, TD_O_CTO, NET | TD_C_UPDATE},
+    {"max-time", required_argument, TD_O_MAXTIME, NET | TD_C_UPDATE},
+    {"method", required_argument, TD_O_METHOD, NET},
+    {"path", required_argument, TD_O_PATH, NET},
+    {"now", required_argument, TD_O_NOW, NET | TD_C_VERIFY},
+    {"at", required_argument, TD_O_NOW, TD_C_VERIFY},
+    {"warn-days", required_argument, TD_O_WARN, NET | TD_C_VERIFY},
+    {"crit-days", required_argument, TD_O_CRIT, NET | TD_C_VERIFY},
+    {"clock-skew", required_argument, TD_O_SKEW, NET},
+    {"hsts-list", required_argument, TD_O_HSTS, NET | TD_C_LOOKUP | TD_C_UPDATE},
+    {"resume", no_argument, TD_O_RESUME, TD_C_CHECK},
+    {"early-data", no_argument, TD_O_EARLY, TD_C_CHECK},
+    {"keylog", required_argument, TD_O_KEYLOG, TD_C_CHECK},
+    {"explain", no_argument, TD_O_EXPLAIN, TD_C_CHECK},
+    {"no-http", no_argument, TD_O_NOHTTP, NET},
+    {"no-probe", no_argument, TD_O_NOPROBE, NET},
+    {"color", required_argument, TD_O_COLOR, TD_C_CHECK | TD_C_DEMO},
+    {"verbose", no_argument, TD_O_VERBOSE, TD_C_CHECK | TD_C_VERIFY},
+    {"ipv4", no_argument, TD_O_IPV4, NET},
+    {"ipv6", no_argument, TD_O_IPV6, NET},
+    {"concurrency", required_argument, TD_O_CONC, TD_C_SWEEP},
+    {"shard", required_argument, TD_O_SHARD, TD_C_SWEEP},
+    {"expiring-within", required_argument, TD_O_EXPIRING,
+     TD_C_SWEEP | TD_C_VERIFY},
+    {"summary", no_argument, TD_O_SUMMARY, TD_C_SWEEP},
+    {"quiet", no_argument, TD_O_QUIET, TD_C_SWEEP},
+    {"no-progress", no_argument, TD_O_NOPROG, TD_C_SWEEP},
+    {"host", required_argument, TD_O_HOST, TD_C_VERIFY},
+    {"ip", required_argument, TD_O_IP, TD_C_VERIFY},
+    {"untrusted", required_argument, TD_O_UNTRUSTED, TD_C_VERIFY},
+    {"crl", required_argument, TD_O_CRL, TD_C_VERIFY},
+    {"purpose", required_argument, TD_O_PURPOSE, TD_C_VERIFY},
+    {"max-depth", required_argument, TD_O_MAXDEPTH, TD_C_VERIFY},
+    {"url", required_argument, TD_O_URL, TD_C_UPDATE},
+    {"max-size", required_argument, TD_O_MAXSIZE, TD_C_UPDATE},
+};
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+static const char *const format_names[] = {"text", "json", "mermaid",
+                                           "nagios", "prometheus"};
+static const tlsdiag_format_t format_ids[] = {
+    TLSDIAG_FORMAT_TEXT, TLSDIAG_FORMAT_JSON, TLSDIAG_FORMAT_MERMAID,
+    TLSDIAG_FORMAT_NAGIOS, TLSDIAG_FORMAT_PROMETHEUS};
+
+void td_cli_opts_init(td_cli_opts_t *c, unsigned cmd, unsigned formats,
+                      void (*usage)(FILE *)) {
+  memset(c, 0, sizeof(*c));
+  c->cmd = cmd;
+  c->formats = formats;
+  c->usage = usage;
+  c->color = -1;
+  c->fmt = TLSDIAG_FORMAT_TEXT;
+  tlsdiag_options_init(&c->o);
+}
+
+void td_cli_opts_free(td_cli_opts_t *c) {
+  free(c->pins);
+  c->pins = NULL;
+  c->npins = 0;
+}
+
+/* "unknown format 'xml' (text, json, ...)" with this command's formats. */
+static int bad_format(const td_cli_opts_t *c, const char *arg) {
+  char list[80] = "";
+  for (size_t i = 0; i < 5; i++)
+    if (c->formats & (1u << format_ids[i])) {
+      if (list[0]) strcat(list, ", ");
+      strcat(list, format_names[i]);
+    }
+  return td_cli_usage("unknown format '%s' (%s)", arg, list);
+}
+
+static int days(const char *arg, const char *name, int *out) {
+  if (td_cli_int(arg, 0, 100000, out))
+    return td_cli_usage("bad %s '%s' (days, 0 to 100000)", name, arg);
+  return 0;
+}
+
+/* The options several commands share: 0, an exit status, or
+ * TD_CLI_NOT_MINE when `id` is not one of them. */
+static int common(td_cli_opts_t *c, int id, const char *arg) {
+  tlsdiag_options_t *o = &c->o;
+  int v;
+  switch (id) {
+  case TD_O_JSON: c->fmt = TLSDIAG_FORMAT_JSON; c->fmt_set = 1; return 0;
+  case TD_O_PRETTY: c->fflags |= TLSDIAG_FMT_PRETTY; return 0;
+  case TD_O_VERBOSE: c->fflags |= TLSDIAG_FMT_VERBOSE; return 0;
+  case TD_O_EXPLAIN: c->fflags |= TLSDIAG_FMT_EXPLAIN; return 0;
+  case TD_O_FORMAT:
+    for (size_t i = 0; i < 5; i++)
+      if (!strcmp(arg, format_names[i]) && (c->formats & (1u << format_ids[i]))) {
+        c->fmt = format_ids[i];
+        c->fmt_set = 1;
+        return 0;
+      }
+    return bad_format(c, arg);
+  case TD_O_OUTPUT:
+    if (!*arg) return td_cli_usage("empty -o/--output file name");
+    c->output = arg;
+    return 0;
+  case TD_O_CACERT:
+    if (td_cli_cafile(arg)) return TD_EXIT_USAGE;
+    o->cafile = arg;
+    return 0;
+  case TD_O_CAPATH:
+    if (td_cli_capath(arg)) return TD_EXIT_USAGE;
+    o->capath = arg;
+    return 0;
+  case TD_O_RESOLVE: {
+    const char **p = realloc(c->pins, (c->npins + 2) * sizeof(*p));
+    if (!p) return td_cli_error("out of memory");
+    c->pins = p;
+    c->pins[c->npins++] = arg;
+    c->pins[c->npins] = NULL;
+    return 0;
+  }
+  case TD_O_DNS: o->dns_servers = arg; return 0;
+  case TD_O_SNI: o->sni = arg; return 0;
+  case TD_O_NOSNI: o->sni = ""; return 0;
+  case TD_O_TLSMIN:
+  case TD_O_TLSMAX:
+    if (td_cli_tls_version(arg, id == TD_O_TLSMIN ? &o->tls_min : &o->tls_max))
+      return td_cli_usage("bad --tls-%s '%s' (1.0, 1.1, 1.2, 1.3)",
+                          id == TD_O_TLSMIN ? "min" : "max", arg);
+    return 0;
+  case TD_O_CTO:
+    if (td_cli_seconds_ms(arg, &o->connect_timeout_ms))
+      return td_cli_usage("bad --connect-timeout '%s' (seconds)", arg);
+    return 0;
+  case TD_O_MAXTIME:
+    if (td_cli_seconds_ms(arg, &o->max_time_ms))
+      return td_cli_usage("bad --max-time '%s' (seconds)", arg);
+    return 0;
+  case TD_O_METHOD:
+    if (strcmp(arg, "HEAD") && strcmp(arg, "GET"))
+      return td_cli_usage("bad --method '%s' (HEAD or GET)", arg);
+    o->http_method = arg;
+    return 0;
+  case TD_O_PATH:
+    if (arg[0] != '/')
+      return td_cli_usage("bad --path '%s' (must start with /)", arg);
+    o->http_path = arg;
+    return 0;
+  case TD_O_NOW:
+    if (tlsdiag_time_parse(arg, &o->now))
+      return td_cli_usage("bad --now '%s' (e.g. 2026-01-02T03:04:05Z or "
+                          "@1767323045)", arg);
+    return 0;
+  case TD_O_WARN:
+    c->warn_set = 1;
+    return days(arg, "-w/--warn-days", &o->warn_days);
+  case TD_O_CRIT:
+    c->crit_set = 1;
+    return days(arg, "-c/--crit-days", &o->crit_days);
+  case TD_O_SKEW:
+    if (td_cli_int(arg, 0, 100000000, &v))
+      return td_cli_usage("bad --clock-skew '%s' (seconds)", arg);
+    o->clock_skew_s = v;
+    return 0;
+  case TD_O_HSTS: c->hsts_path = arg; return 0;
+  case TD_O_RESUME: o->flags |= TLSDIAG_F_RESUME; return 0;
+  case TD_O_EARLY: o->flags |= TLSDIAG_F_EARLY_DATA; return 0;
+  case TD_O_KEYLOG: o->keylog_file = arg; return 0;
+  case TD_O_NOHTTP: o->flags |= TLSDIAG_F_NO_HTTP; return 0;
+  case TD_O_NOPROBE: o->flags |= TLSDIAG_F_NO_VERSION_PROBE; return 0;
+  case TD_O_IPV4: o->flags |= TLSDIAG_F_IPV4_ONLY; return 0;
+  case TD_O_IPV6: o->flags |= TLSDIAG_F_IPV6_ONLY; return 0;
+  case TD_O_QUIET: c->quiet = 1; return 0;
+  case TD_O_COLOR:
+    if (!strcmp(arg, "always")) c->color = 1;
+    else if (!strcmp(arg, "never")) c->color = 0;
+    else if (!strcmp(arg, "auto")) c->color = -1;
+    else return td_cli_usage("bad --color '%s' (auto, always, never)", arg);
+    return 0;
+  default: return TD_CLI_NOT_MINE;
+  }
+}
+
+/* An option getopt did not take: unknown here, or another command's. */
+static int unknown(const td_cli_opts_t *c, const char *word, int short_opt) {
+  if (short_opt) return td_cli_usage("unknown option '-%c'", short_opt);
+  const char *name = word + 2;
+  size_t n = strcspn(name, "=");
+  for (size_t i = 0; i < NOPTS; i++)
+    if (strlen(table[i].name) == n && !strncmp(table[i].name, name, n) &&
+        !(table[i].cmds & c->cmd))
+      return td_cli_usage("option '--%.*s' is not one of this command's",
+                          (int)n, name);
+  return td_cli_usage("unknown or ambiguous option '%s'", word);
+}
+
+int td_cli_parse(td_cli_opts_t *c, int argc, char **argv, td_cli_own_fn own,
+                 void *ctx, int *first) {
+  struct option longopts[NOPTS + 1];
+  char shorts[3 * NOPTS + 2];
+  size_t nl = 0, ns = 0;
+  shorts[ns++] = ':'; /* a missing value is ':', not '?' */
+  for (size_t i = 0; i < NOPTS; i++) {
+    if (!(table[i].cmds & c->cmd)) continue;
+    longopts[nl].name = table[i].name;
+    longopts[nl].has_arg = table[i].has_arg;
+    longopts[nl].flag = NULL;
+    longopts[nl++].val = table[i].id;
+    int id = table[i].id;
+    if (id < 128 && !memchr(shorts, id, ns)) {
+      shorts[ns++] = (char)id;
+      if (table[i].has_arg) shorts[ns++] = ':';
+    }
+  }
+  memset(&longopts[nl], 0, sizeof(longopts[nl]));
+  shorts[ns] = '\0';
+  int ch;
+  optind = 1;
+  opterr = 0; /* one line of our own instead of getopt's */
+  while ((ch = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+    if (ch == ':')
+      return td_cli_usage("option '%s' needs a value", argv[optind - 1]);
+    if (ch == '?')
+      return unknown(c, argv[optind - 1], optopt > 0 && optopt < 128 ? optopt : 0);
+    if (ch == TD_O_HELP) {
+      c->usage(stdout);
+      return fflush(stdout) == 0 ? TD_EXIT_OK : TD_EXIT_USAGE;
+    }
+    if (ch == TD_O_VERSION) {
+      printf("tlsdiag %s\n", tlsdiag_version_str());
+      return fflush(stdout) == 0 ? TD_EXIT_OK : TD_EXIT_USAGE;
+    }
+    int rc = own ? own(ctx, c, ch, optarg) : TD_CLI_NOT_MINE;
+    if (rc == TD_CLI_NOT_MINE) rc = common(c, ch, optarg);
+    if (rc == TD_CLI_NOT_MINE)
+      return td_cli_usage("option '%s' is not handled", argv[optind - 1]);
+    if (rc) return rc;
+  }
+  *first = optind;
+  return -1;
+}
+
+int td_cli_operands(int argc, int first, int min, int max, char **argv,
+                    const char *what) {
+  int n = argc - first;
+  if (n < min) return td_cli_usage("missing %s", what);
+  if (max >= 0 && n > max)
+    return td_cli_usage("unexpected argument '%s'", argv[first + max]);
+  return -1;
+}
+
+int td_cli_opts_check(td_cli_opts_t *c) {
+  tlsdiag_options_t *o = &c->o;
+  if ((o->flags & TLSDIAG_F_IPV4_ONLY) && (o->flags & TLSDIAG_F_IPV6_ONLY))
+    return td_cli_usage("-4 and -6 exclude each other");
+  if (o->tls_min > o->tls_max)
+    return td_cli_usage("--tls-min is above --tls-max");
+  if ((o->flags & TLSDIAG_F_EARLY_DATA) && !(o->flags & TLSDIAG_F_RESUME))
+    return td_cli_usage("--early-data needs --resume");
+  if (o->warn_days < o->crit_days)
+    return td_cli_usage("the warning threshold (-w %d days) is below the "
+                        "critical one (-c %d days): warn must be >= crit",
+                        o->warn_days, o->crit_days);
+  o->resolve = c->npins ? c->pins : NULL;
+  return -1;
+}
+
+/* ---- option values ------------------------------------------------------ */
+
 
 int td_cli_long(const char *s, long lo, long hi, long *out) {
   char *end = NULL;

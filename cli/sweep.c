@@ -3,7 +3,9 @@
  * reports, expiry lists, shards, a summary. Every decision about a target
  * is the library's; this file reads the list, sets options and prints. */
 #include <errno.h>
-#include <getopt.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ typedef enum { OUT_JSON, OUT_NAGIOS, OUT_PROMETHEUS } out_fmt_t;
 
 /* What the sweep remembers of each target after its result is gone. */
 typedef struct {
+  int queued; /* added to the multi handle: it gets a record */
   int done;
   int ok;
   tlsdiag_cause_t cause;
@@ -46,6 +49,7 @@ typedef struct {
   int expiring_days;
   int summary_record;
   int quiet;
+  int warn, crit;    /* nagios expiry thresholds (days) */
   int progress;
   unsigned concurrency;
   unsigned shard_k, shard_n;
@@ -58,7 +62,8 @@ typedef struct {
   /* state */
   td_targets_t list;
   outcome_t *out;
-  size_t ndone, nfailed, nadd_errors;
+  size_t ndone, nfailed, nadd_errors, ncancelled;
+  int signal;        /* the signal that stopped the sweep, or 0 */
   int write_failed;
   int64_t t0_ms, last_progress_ms;
 } sweep_t;
@@ -76,9 +81,11 @@ static void usage(FILE *o) {
       "usage: tlsdiag sweep [options] [FILE|-]\n"
       "\n"
       "Checks every target of FILE (standard input when FILE is - or absent)\n"
-      "concurrently. One target a line: HOST, HOST:PORT or [V6]:PORT, then\n"
+      "concurrently. One target a line: HOST, HOST:PORT, [V6]:PORT or\n"
+      "https://HOST[:PORT][/PATH] (the path is the request's), then\n"
       "optionally sni=NAME; # starts a comment. Bad lines are reported on\n"
       "stderr with their number and skipped; duplicates are checked once.\n"
+      "Each JSON record is written (and flushed) when its check ends.\n"
       "\n"
       "  --format FMT           json (default: JSON Lines in completion order),\n"
       "                         nagios, prometheus; --json is --format json\n"
@@ -87,19 +94,37 @@ static void usage(FILE *o) {
       "  --expiring-within D    only targets whose certificate path expires in\n"
       "                         fewer than D days (or has expired), soonest first\n"
       "  --summary              JSON: end with a {\"summary\": ...} record\n"
+      "  -o, --output FILE      write to FILE instead: a temporary file beside\n"
+      "                         it replaces FILE when the sweep ends, whatever\n"
+      "                         it found (the exit status still says); after a\n"
+      "                         usage or setup error FILE is left as it was\n"
+      "  -w, --warn-days N      WARNING below N days to expiry (default 30; with\n"
+      "                         --expiring-within D and nagios: D)\n"
+      "  -c, --crit-days N      CRITICAL below N days (default 7; N <= -w)\n"
       "  -q, --quiet            no summary or progress line on stderr\n"
       "  --no-progress          no progress line (default: on a terminal)\n"
       "  --cacert FILE, --capath DIR, --resolve H:P:ADDR (repeatable),\n"
       "  --dns-server A[:P],.., --tls-min V, --tls-max V, --connect-timeout S,\n"
-      "  --max-time S, --method M, --path P, --now TIME, --warn-days N,\n"
-      "  --crit-days N, --clock-skew S, --hsts-list FILE, -4, -6, --no-http,\n"
+      "  --max-time S, --method M, --path P, --now TIME, --clock-skew S,\n"
+      "  --hsts-list FILE, -4, -6, --no-http,\n"
       "  --no-probe             as for `tlsdiag check`, for every target\n"
+      "\n"
+      "SIGINT or SIGTERM: no new check starts, those in flight end at once and\n"
+      "are reported as cancelled (JSON: {\"record\":\"cancelled\",...}), then\n"
+      "the summary; exit 130 (SIGINT) or 143 (SIGTERM). A second signal exits\n"
+      "at once. No line is ever cut. With -o, JSON output still replaces FILE;\n"
+      "nagios and prometheus output, being incomplete, does not.\n"
       "\n"
       "exit status: 0 every check found no error, 2 a check found an error or\n"
       "(--expiring-within) a target was listed; 1 usage or setup error, or an\n"
       "input line was bad (the other targets are still checked and reported).\n"
       "With --format nagios: the worst state (0 OK, 1 WARNING,\n"
-      "2 CRITICAL, 3 UNKNOWN; bad lines count as UNKNOWN, usage errors are 3).\n",
+      "2 CRITICAL, 3 UNKNOWN; bad lines count as UNKNOWN, usage errors are 3).\n"
+      "With --expiring-within and --format nagios: an expiry check, as\n"
+      "check_ssl_cert's: OK with the soonest expiry when nothing is below -w,\n"
+      "WARNING below -w, CRITICAL below -c or expired, an unreachable target\n"
+      "CRITICAL by its cause (UNKNOWN for a resolver failure); perfdata\n"
+      "days=SOONEST;W;C.\n",
       o);
 }
 
@@ -118,157 +143,68 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n) {
   return 0;
 }
 
-enum {
-  O_FORMAT = 256, O_JSON, O_CONC, O_SHARD, O_EXPIRING, O_SUMMARY, O_NOPROG,
-  O_CACERT, O_CAPATH, O_RESOLVE, O_DNS, O_TLSMIN, O_TLSMAX, O_CTO, O_MAXTIME,
-  O_METHOD, O_PATH, O_NOW, O_WARN, O_CRIT, O_SKEW, O_HSTS, O_NOHTTP, O_NOPROBE
-};
-
-/* Parses the options into s; returns -1 to continue, or an exit status. */
-static int parse_args(sweep_t *s, int argc, char **argv, const char **file,
-                      const char **hsts_path) {
-  static const struct option longopts[] = {
-      {"format", required_argument, 0, O_FORMAT},
-      {"json", no_argument, 0, O_JSON},
-      {"concurrency", required_argument, 0, O_CONC},
-      {"shard", required_argument, 0, O_SHARD},
-      {"expiring-within", required_argument, 0, O_EXPIRING},
-      {"summary", no_argument, 0, O_SUMMARY},
-      {"quiet", no_argument, 0, 'q'},
-      {"no-progress", no_argument, 0, O_NOPROG},
-      {"cacert", required_argument, 0, O_CACERT},
-      {"capath", required_argument, 0, O_CAPATH},
-      {"resolve", required_argument, 0, O_RESOLVE},
-      {"dns-server", required_argument, 0, O_DNS},
-      {"tls-min", required_argument, 0, O_TLSMIN},
-      {"tls-max", required_argument, 0, O_TLSMAX},
-      {"connect-timeout", required_argument, 0, O_CTO},
-      {"max-time", required_argument, 0, O_MAXTIME},
-      {"method", required_argument, 0, O_METHOD},
-      {"path", required_argument, 0, O_PATH},
-      {"now", required_argument, 0, O_NOW},
-      {"warn-days", required_argument, 0, O_WARN},
-      {"crit-days", required_argument, 0, O_CRIT},
-      {"clock-skew", required_argument, 0, O_SKEW},
-      {"hsts-list", required_argument, 0, O_HSTS},
-      {"no-http", no_argument, 0, O_NOHTTP},
-      {"no-probe", no_argument, 0, O_NOPROBE},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  tlsdiag_options_t *o = &s->base;
+/* sweep's own options; the shared ones are opts.c's. */
+static int sweep_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
+  sweep_t *s = ctx;
   long v;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "46qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case O_FORMAT:
-      if (!strcmp(optarg, "json")) s->fmt = OUT_JSON;
-      else if (!strcmp(optarg, "nagios")) s->fmt = OUT_NAGIOS;
-      else if (!strcmp(optarg, "prometheus")) s->fmt = OUT_PROMETHEUS;
-      else return td_cli_error("sweep: unknown format '%s' (json, nagios, "
-                               "prometheus)", optarg);
-      break;
-    case O_JSON: s->fmt = OUT_JSON; break;
-    case O_CONC:
-      if (td_cli_long(optarg, 1, 100000, &v))
-        return td_cli_error("sweep: bad --concurrency '%s' (1..100000)", optarg);
-      s->concurrency = (unsigned)v;
-      break;
-    case O_SHARD:
-      if (parse_shard(optarg, &s->shard_k, &s->shard_n))
-        return td_cli_error("sweep: bad --shard '%s' (K/N, 1 <= K <= N)",
-                            optarg);
-      break;
-    case O_EXPIRING:
-      if (td_cli_long(optarg, -100000, 100000, &v))
-        return td_cli_error("sweep: bad --expiring-within '%s' (days)", optarg);
-      s->expiring = 1;
-      s->expiring_days = (int)v;
-      break;
-    case O_SUMMARY: s->summary_record = 1; break;
-    case 'q': s->quiet = 1; break;
-    case O_NOPROG: s->progress = 0; break;
-    case O_CACERT:
-      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
-      o->cafile = optarg;
-      break;
-    case O_CAPATH:
-      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
-      o->capath = optarg;
-      break;
-    case O_RESOLVE: {
-      const char **p = realloc(s->pins, (s->npins + 1) * sizeof(*p));
-      if (!p) return td_cli_error("out of memory");
-      s->pins = p;
-      s->pins[s->npins++] = optarg;
-      break;
-    }
-    case O_DNS: o->dns_servers = optarg; break;
-    case O_TLSMIN:
-      if (td_cli_tls_version(optarg, &o->tls_min))
-        return td_cli_error("bad --tls-min '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
-      break;
-    case O_TLSMAX:
-      if (td_cli_tls_version(optarg, &o->tls_max))
-        return td_cli_error("bad --tls-max '%s' (1.0, 1.1, 1.2, 1.3)", optarg);
-      break;
-    case O_CTO:
-      if (td_cli_seconds_ms(optarg, &o->connect_timeout_ms))
-        return td_cli_error("bad --connect-timeout '%s' (seconds)", optarg);
-      break;
-    case O_MAXTIME:
-      if (td_cli_seconds_ms(optarg, &o->max_time_ms))
-        return td_cli_error("bad --max-time '%s' (seconds)", optarg);
-      break;
-    case O_METHOD:
-      if (strcmp(optarg, "HEAD") && strcmp(optarg, "GET"))
-        return td_cli_error("bad --method '%s' (HEAD or GET)", optarg);
-      o->http_method = optarg;
-      break;
-    case O_PATH:
-      if (optarg[0] != '/')
-        return td_cli_error("bad --path '%s' (must start with /)", optarg);
-      o->http_path = optarg;
-      break;
-    case O_NOW:
-      if (tlsdiag_time_parse(optarg, &o->now))
-        return td_cli_error("bad --now '%s' (e.g. 2026-01-02T03:04:05Z)",
-                            optarg);
-      break;
-    case O_WARN:
-      if (td_cli_long(optarg, 0, 100000, &v))
-        return td_cli_error("bad --warn-days '%s'", optarg);
-      o->warn_days = (int)v;
-      break;
-    case O_CRIT:
-      if (td_cli_long(optarg, 0, 100000, &v))
-        return td_cli_error("bad --crit-days '%s'", optarg);
-      o->crit_days = (int)v;
-      break;
-    case O_SKEW:
-      if (td_cli_long(optarg, 0, 100000000, &v))
-        return td_cli_error("bad --clock-skew '%s' (seconds)", optarg);
-      o->clock_skew_s = (int)v;
-      break;
-    case O_HSTS: *hsts_path = optarg; break;
-    case O_NOHTTP: o->flags |= TLSDIAG_F_NO_HTTP; break;
-    case O_NOPROBE: o->flags |= TLSDIAG_F_NO_VERSION_PROBE; break;
-    case '4': o->flags |= TLSDIAG_F_IPV4_ONLY; break;
-    case '6': o->flags |= TLSDIAG_F_IPV6_ONLY; break;
-    case 'h': usage(stdout); return TD_EXIT_OK;
-    default: usage(stderr); return TD_EXIT_USAGE;
-    }
+  (void)c;
+  switch (id) {
+  case TD_O_CONC:
+    if (td_cli_long(arg, 1, 100000, &v))
+      return td_cli_usage("bad --concurrency '%s' (1..100000)", arg);
+    s->concurrency = (unsigned)v;
+    return 0;
+  case TD_O_SHARD:
+    if (parse_shard(arg, &s->shard_k, &s->shard_n))
+      return td_cli_usage("bad --shard '%s' (K/N, 1 <= K <= N)", arg);
+    return 0;
+  case TD_O_EXPIRING:
+    if (td_cli_long(arg, -100000, 100000, &v))
+      return td_cli_usage("bad --expiring-within '%s' (days)", arg);
+    s->expiring = 1;
+    s->expiring_days = (int)v;
+    return 0;
+  case TD_O_SUMMARY: s->summary_record = 1; return 0;
+  case TD_O_NOPROG: s->progress = 0; return 0;
+  default: return TD_CLI_NOT_MINE;
   }
-  if (optind < argc - 1) {
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
-  *file = optind < argc ? argv[optind] : "-";
-  if ((o->flags & TLSDIAG_F_IPV4_ONLY) && (o->flags & TLSDIAG_F_IPV6_ONLY))
-    return td_cli_error("-4 and -6 exclude each other");
-  if (o->tls_min > o->tls_max)
-    return td_cli_error("--tls-min is above --tls-max");
+}
+
+/* The thresholds of the nagios expiry check: -w defaults to
+ * --expiring-within, -c to the smaller of 7 and -w. -1, or 1 after a
+ * usage line. */
+static int thresholds(sweep_t *s, const td_cli_opts_t *c) {
+  s->warn = c->o.warn_days;
+  s->crit = c->o.crit_days;
+  if (!s->expiring || s->fmt != OUT_NAGIOS) return -1;
+  if (!c->warn_set) s->warn = s->expiring_days;
+  if (!c->crit_set && s->crit > s->warn) s->crit = s->warn;
+  if (s->warn < s->crit)
+    return td_cli_usage("the warning threshold (%d days) is below the "
+                        "critical one (-c %d days): warn must be >= crit",
+                        s->warn, s->crit);
   return -1;
+}
+
+/* Parses the options into s and c; returns -1 to continue, or an exit
+ * status. */
+static int parse_args(sweep_t *s, td_cli_opts_t *c, int argc, char **argv,
+                      const char **file) {
+  int first = 0;
+  int rc = td_cli_parse(c, argc, argv, sweep_opt, s, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 0, 1, argv, "FILE");
+  if (rc < 0) rc = td_cli_opts_check(c);
+  if (rc >= 0) return rc;
+  s->fmt = c->fmt == TLSDIAG_FORMAT_NAGIOS       ? OUT_NAGIOS
+           : c->fmt == TLSDIAG_FORMAT_PROMETHEUS ? OUT_PROMETHEUS
+                                                 : OUT_JSON;
+  s->quiet = c->quiet;
+  s->base = c->o;
+  s->base.resolve = NULL; /* each target gets its own (pins_for) */
+  s->pins = c->pins;
+  s->npins = c->npins;
+  *file = first < argc ? argv[first] : "-";
+  return thresholds(s, c);
 }
 
 /* ---- resolve pins: each target gets only those for its host:port ------ */
@@ -358,13 +294,76 @@ static void target_name(const td_target_t *t, char *buf, size_t n) {
            t->port);
 }
 
+/* ---- signals: a flag and a self-pipe; no I/O in the handler ---------- */
+
+static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig) {
+  if (got_signal) { /* the second: at once (records are written with the
+                       signals blocked, so never half a line) */
+    const char *tmp = td_cli_output_tmp();
+    if (tmp) unlink(tmp);
+    _exit(128 + sig);
+  }
+  got_signal = sig;
+  int e = errno;
+  if (sig_pipe[1] >= 0) {
+    ssize_t k = write(sig_pipe[1], "", 1);
+    (void)k;
+  }
+  errno = e;
+}
+
+static int signals_install(void) {
+  if (pipe(sig_pipe) != 0) return -1;
+  for (int i = 0; i < 2; i++) {
+    fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+    fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  return 0;
+}
+
+static void signals_restore(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_DFL;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  for (int i = 0; i < 2; i++)
+    if (sig_pipe[i] >= 0) close(sig_pipe[i]);
+  sig_pipe[0] = sig_pipe[1] = -1;
+}
+
+/* Output is written with SIGINT and SIGTERM blocked, so that a signal
+ * (even the second, which exits at once) falls between two records. */
+static void block_signals(int block, sigset_t *old) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  if (block) sigprocmask(SIG_BLOCK, &set, old);
+  else sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Writes one whole record (or report) and flushes it: a consumer sees each
+ * record as its check ends. */
 static void write_out(sweep_t *s, const char *p, size_t n) {
   if (s->write_failed) return;
-  if (fwrite(p, 1, n, stdout) != n) {
-    fprintf(stderr, "tlsdiag: sweep: cannot write the output: %s\n",
+  sigset_t old;
+  block_signals(1, &old);
+  if (fwrite(p, 1, n, stdout) != n || fflush(stdout) != 0) {
+    fprintf(stderr, "tlsdiag sweep: cannot write the output: %s\n",
             strerror(errno));
     s->write_failed = 1;
   }
+  block_signals(0, &old);
 }
 
 static void progress(sweep_t *s, int final) {
@@ -402,7 +401,7 @@ static void on_result(tlsdiag_result_t *r, void *user, void *cb_data) {
   if (keep) {
     o->kept = r;
   } else {
-    if (!s->expiring) {
+    if (!s->expiring && s->fmt == OUT_JSON) {
       char *json = NULL;
       size_t len = 0;
       if (tlsdiag_result_format(r, TLSDIAG_FORMAT_JSON, 0, &json, &len) == 0)
@@ -458,6 +457,51 @@ static size_t *by_expiry(const sweep_t *s, size_t *count) {
   return idx;
 }
 
+/* {"summary": ...}, one line, written whole. */
+static void summary_record(sweep_t *s, double elapsed, const size_t *causes,
+                           const size_t *soon, size_t nexp) {
+  char *buf = NULL, name[1100];
+  size_t blen = 0;
+  FILE *f = open_memstream(&buf, &blen);
+  if (!f) {
+    s->write_failed = 1;
+    return;
+  }
+  fprintf(f, "{\"summary\":{\"schema\":\"tlsdiag-sweep/1\",\"targets\":%zu,"
+           "\"ok\":%zu,\"failed\":%zu,\"bad_lines\":%zu,\"duplicates\":%zu,"
+           "\"elapsed_s\":%.3f,",
+           s->ndone, s->ndone - s->nfailed, s->nfailed, s->list.bad,
+           s->list.duplicates, elapsed);
+    if (s->signal)
+      fprintf(f, "\"cancelled\":%zu,\"interrupted_by\":\"%s\",",
+              s->ncancelled, s->signal == SIGINT ? "SIGINT" : "SIGTERM");
+    fputs("\"causes\":{", f);
+    const char *sep = "";
+    for (int c = 0; c < TLSDIAG_CAUSE_COUNT_; c++)
+      if (causes[c]) {
+        fprintf(f, "%s\"%s\":%zu", sep, tlsdiag_cause_name((tlsdiag_cause_t)c),
+               causes[c]);
+        sep = ",";
+      }
+    fputs("},\"soonest_expiries\":[", f);
+    for (size_t i = 0; soon && i < nexp; i++) {
+      const td_target_t *t = &s->list.v[soon[i]];
+      target_name(t, name, sizeof(name));
+      fputs(i ? ",{\"target\":" : "{\"target\":", f);
+      json_string(f, name);
+      fputs(",\"sni\":", f);
+      if (t->sni) json_string(f, t->sni);
+      else fputs("null", f);
+      fprintf(f, ",\"days_left\":%lld,\"not_after\":%lld}",
+              (long long)s->out[soon[i]].days_left,
+              (long long)s->out[soon[i]].not_after);
+    }
+    fputs("]}}\n", f);
+  if (fclose(f) == 0) write_out(s, buf, blen);
+  else s->write_failed = 1;
+  free(buf);
+}
+
 static void summary(sweep_t *s, double elapsed) {
   size_t causes[TLSDIAG_CAUSE_COUNT_ + 1];
   memset(causes, 0, sizeof(causes));
@@ -477,6 +521,10 @@ static void summary(sweep_t *s, double elapsed) {
             s->ndone - s->nfailed, s->nfailed, s->list.bad,
             s->list.bad == 1 ? "" : "s", s->list.duplicates,
             s->list.duplicates == 1 ? "" : "s");
+    if (s->signal)
+      fprintf(stderr, "  interrupted by %s: %zu check%s cancelled\n",
+              s->signal == SIGINT ? "SIGINT" : "SIGTERM", s->ncancelled,
+              s->ncancelled == 1 ? "" : "s");
     fputs("  causes:", stderr);
     for (int c = 0; c < TLSDIAG_CAUSE_COUNT_; c++)
       if (causes[c])
@@ -490,40 +538,128 @@ static void summary(sweep_t *s, double elapsed) {
       fprintf(stderr, "    %6lld days  %s\n", (long long)o->days_left, name);
     }
   }
-  if (s->summary_record && s->fmt == OUT_JSON) {
-    printf("{\"summary\":{\"schema\":\"tlsdiag-sweep/1\",\"targets\":%zu,"
-           "\"ok\":%zu,\"failed\":%zu,\"bad_lines\":%zu,\"duplicates\":%zu,"
-           "\"elapsed_s\":%.3f,\"causes\":{",
-           s->ndone, s->ndone - s->nfailed, s->nfailed, s->list.bad,
-           s->list.duplicates, elapsed);
+  if (s->summary_record && s->fmt == OUT_JSON)
+    summary_record(s, elapsed, causes, soon, nexp);
+  free(soon);
+}
+
+
+/* ---- nagios expiry check (--expiring-within with --format nagios) ------ */
+
+enum { N_OK = 0, N_WARNING = 1, N_CRITICAL = 2, N_UNKNOWN = 3 };
+static const char *const nagios_names[] = {"OK", "WARNING", "CRITICAL",
+                                           "UNKNOWN"};
+
+/* One target's state in the expiry check: by its days to expiry, or (no
+ * certificate seen) by its cause: a resolver failure is the monitoring's
+ * own problem (UNKNOWN), any other is the target's (CRITICAL). */
+static int expiry_state(const sweep_t *s, const outcome_t *o) {
+  if (o->has_expiry) {
+    if (o->days_left < 0 || o->days_left < s->crit) return N_CRITICAL;
+    return o->days_left < s->warn ? N_WARNING : N_OK;
+  }
+  if (o->cause == TLSDIAG_CAUSE_DNS_TIMEOUT ||
+      o->cause == TLSDIAG_CAUSE_DNS_FAILURE)
+    return N_UNKNOWN;
+  return N_CRITICAL;
+}
+
+/* "expired 3 days ago (2026-...)" or "expires in 9 days (2026-...)". */
+static void days_text(FILE *f, const outcome_t *o) {
+  char iso[32] = "?";
+  time_t t = (time_t)o->not_after;
+  struct tm tm;
+  if (gmtime_r(&t, &tm)) strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  long long d = (long long)o->days_left;
+  if (d < 0)
+    fprintf(f, "expired %lld day%s ago (%s)", -d, d == -1 ? "" : "s", iso);
+  else
+    fprintf(f, "expires in %lld day%s (%s)", d, d == 1 ? "" : "s", iso);
+}
+
+/* The plugin output: a status line with perfdata, then one line per
+ * target that is not OK, worst first. Returns the state. */
+static int expiry_nagios(sweep_t *s, FILE *f) {
+  size_t count[4] = {0, 0, 0, 0}, n = 0, unreachable = 0;
+  size_t causes[TLSDIAG_CAUSE_COUNT_ + 1];
+  memset(causes, 0, sizeof(causes));
+  const outcome_t *soon = NULL;
+  size_t soon_i = 0;
+  int worst = N_OK;
+  static const int rank[] = {0, 1, 3, 2}; /* CRITICAL > UNKNOWN > WARNING */
+  for (size_t i = 0; i < s->list.n; i++) {
+    const outcome_t *o = &s->out[i];
+    if (!o->done) continue;
+    n++;
+    int st = expiry_state(s, o);
+    count[st]++;
+    if (rank[st] > rank[worst]) worst = st;
+    if (!o->has_expiry) {
+      unreachable++;
+      if (o->cause < TLSDIAG_CAUSE_COUNT_) causes[o->cause]++;
+    } else if (!soon || o->not_after < soon->not_after) {
+      soon = o;
+      soon_i = i;
+    }
+  }
+  if (n == 0) worst = N_UNKNOWN;
+  char name[1100];
+  fprintf(f, "TLSDIAG %s - %zu target%s", nagios_names[worst], n,
+          n == 1 ? "" : "s");
+  if (count[N_OK] == n && n)
+    fprintf(f, ", none expiring within %d days", s->warn);
+  else if (n)
+    fprintf(f, ": %zu CRITICAL, %zu UNKNOWN, %zu WARNING, %zu OK",
+            count[N_CRITICAL], count[N_UNKNOWN], count[N_WARNING],
+            count[N_OK]);
+  if (unreachable) {
+    fprintf(f, "; %zu unreachable (", unreachable);
     const char *sep = "";
     for (int c = 0; c < TLSDIAG_CAUSE_COUNT_; c++)
       if (causes[c]) {
-        printf("%s\"%s\":%zu", sep, tlsdiag_cause_name((tlsdiag_cause_t)c),
-               causes[c]);
-        sep = ",";
+        fprintf(f, "%s%s %zu", sep, tlsdiag_cause_name((tlsdiag_cause_t)c),
+                causes[c]);
+        sep = ", ";
       }
-    fputs("},\"soonest_expiries\":[", stdout);
-    for (size_t i = 0; soon && i < nexp; i++) {
-      const td_target_t *t = &s->list.v[soon[i]];
-      target_name(t, name, sizeof(name));
-      fputs(i ? ",{\"target\":" : "{\"target\":", stdout);
-      json_string(stdout, name);
-      fputs(",\"sni\":", stdout);
-      if (t->sni) json_string(stdout, t->sni);
-      else fputs("null", stdout);
-      printf(",\"days_left\":%lld,\"not_after\":%lld}",
-             (long long)s->out[soon[i]].days_left,
-             (long long)s->out[soon[i]].not_after);
-    }
-    fputs("]}}\n", stdout);
+    fputc(')', f);
   }
-  free(soon);
+  if (soon) {
+    target_name(&s->list.v[soon_i], name, sizeof(name));
+    fprintf(f, "; soonest: %s ", name);
+    days_text(f, soon);
+  }
+  /* perfdata as check_ssl_cert writes it: days=N;WARN;CRIT */
+  fputs(" |", f);
+  if (soon) fprintf(f, " days=%lld;%d;%d", (long long)soon->days_left,
+                    s->warn, s->crit);
+  fprintf(f, " targets=%zu unreachable=%zu\n", n, unreachable);
+  static const int order[] = {N_CRITICAL, N_UNKNOWN, N_WARNING};
+  for (size_t k = 0; k < 3; k++)
+    for (size_t i = 0; i < s->list.n; i++) {
+      const outcome_t *o = &s->out[i];
+      if (!o->done || expiry_state(s, o) != order[k]) continue;
+      target_name(&s->list.v[i], name, sizeof(name));
+      fprintf(f, "%s - %s ", nagios_names[order[k]], name);
+      if (o->has_expiry) days_text(f, o);
+      else fprintf(f, "unreachable: %s", tlsdiag_cause_name(o->cause));
+      fputc('\n', f);
+    }
+  return worst;
 }
 
 /* Reports written once every check is done: the kept results in target
  * order, or soonest expiry first with --expiring-within. */
 static int final_report(sweep_t *s) {
+  if (s->expiring && s->fmt == OUT_NAGIOS) {
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    if (!f) return td_cli_error("out of memory"), SETUP_FAILED;
+    int state = expiry_nagios(s, f);
+    if (fclose(f) == 0) write_out(s, buf, blen);
+    free(buf);
+    return state;
+  }
   size_t n = 0, cap = s->list.n + 1;
   const tlsdiag_result_t **rs = malloc(cap * sizeof(*rs));
   size_t *order = NULL;
@@ -550,7 +686,7 @@ static int final_report(sweep_t *s) {
   tlsdiag_err_t err = tlsdiag_results_format(rs, n, f, 0, &text, &len);
   free(rs);
   if (err) {
-    td_cli_error("sweep: %s", tlsdiag_strerror(err));
+    td_cli_error("%s", tlsdiag_strerror(err));
     return SETUP_FAILED;
   }
   write_out(s, text, len);
@@ -575,7 +711,7 @@ static void fd_limit(sweep_t *s) {
   if (soft >= need) return;
   unsigned c = soft > 64 + 32 ? (unsigned)((soft - 32) / 2) : 32;
   fprintf(stderr,
-          "tlsdiag: sweep: only %llu file descriptors allowed: concurrency "
+          "tlsdiag sweep: only %llu file descriptors allowed: concurrency "
           "lowered from %u to %u\n",
           (unsigned long long)soft, s->concurrency, c);
   s->concurrency = c;
@@ -595,16 +731,18 @@ static int add_all(sweep_t *s, tlsdiag_multi_t *m, const char *name) {
       return SETUP_FAILED;
     }
     o.resolve = pins;
+    if (t->path) o.http_path = t->path; /* a URL target's own path */
     tlsdiag_err_t err = tlsdiag_multi_add(m, t->host, &o, (void *)(uintptr_t)i);
+    s->out[i].queued = err == TLSDIAG_OK;
     free(pins);
     if (err && err != TLSDIAG_E_HOST && err != TLSDIAG_E_PORT) {
-      td_cli_error("sweep: %s", tlsdiag_strerror(err));
+      td_cli_error("%s", tlsdiag_strerror(err));
       return SETUP_FAILED;
     }
     if (err) { /* this target only: a bad host name */
       char q[330];
       td_target_quote(q, sizeof(q), t->host, 80);
-      fprintf(stderr, "tlsdiag: %s:%zu: '%s': %s; line skipped\n", name,
+      fprintf(stderr, "tlsdiag sweep: %s:%zu: '%s': %s; line skipped\n", name,
               t->line, q, tlsdiag_strerror(err));
       s->list.bad++;
       s->out[i].done = 0;
@@ -617,11 +755,11 @@ static int open_input(const char *file, FILE **in) {
   struct stat st;
   if (!strcmp(file, "-")) *in = stdin;
   else if (stat(file, &st) != 0)
-    td_cli_error("sweep: cannot open '%s': %s", file, strerror(errno));
+    td_cli_error("cannot open '%s': %s", file, strerror(errno));
   else if (S_ISDIR(st.st_mode))
-    td_cli_error("sweep: '%s' is a directory, not a target list", file);
+    td_cli_error("'%s' is a directory, not a target list", file);
   else if (!(*in = fopen(file, "r")))
-    td_cli_error("sweep: cannot open '%s': %s", file, strerror(errno));
+    td_cli_error("cannot open '%s': %s", file, strerror(errno));
   return *in ? 0 : SETUP_FAILED;
 }
 
@@ -641,12 +779,76 @@ static int options_ok(const sweep_t *s) {
   }
   tlsdiag_multi_free(m);
   free(pins);
-  if (err) td_cli_error("sweep: %s", tlsdiag_strerror(err));
+  if (err) td_cli_error("%s", tlsdiag_strerror(err));
   return err ? SETUP_FAILED : 0;
 }
 
-/* Runs the sweep; returns the exit status, or SETUP_FAILED. */
-static int sweep(sweep_t *s, const char *file, const char *hsts_path) {
+/* tlsdiag_multi_run with the self-pipe in the poll set: returns at the
+ * first signal, the checks still in flight left in m. */
+static tlsdiag_err_t run_loop(tlsdiag_multi_t *m) {
+  size_t cap = 64;
+  struct pollfd *pfd = malloc(cap * sizeof(*pfd));
+  tlsdiag_err_t err = pfd ? TLSDIAG_OK : TLSDIAG_E_NOMEM;
+  while (!err && !got_signal && tlsdiag_multi_pending(m)) {
+    size_t n = tlsdiag_multi_fds(m, pfd + 1, cap - 1);
+    if (n == cap - 1) { /* perhaps more: grow and ask again */
+      struct pollfd *p = realloc(pfd, cap * 2 * sizeof(*p));
+      if (!p) err = TLSDIAG_E_NOMEM;
+      else pfd = p, cap *= 2;
+      continue;
+    }
+    pfd[0].fd = sig_pipe[0];
+    pfd[0].events = POLLIN;
+    pfd[0].revents = 0;
+    int timeout = tlsdiag_multi_timeout_ms(m);
+    int rc = poll(pfd, (nfds_t)n + 1, timeout);
+    if (got_signal) break;
+    if (rc < 0 && errno != EINTR && errno != EAGAIN)
+      poll(NULL, 0, timeout < 0 || timeout > 50 ? 50 : timeout);
+    err = tlsdiag_multi_process(m, pfd + 1, rc > 0 ? n : 0);
+  }
+  free(pfd);
+  return err;
+}
+
+/* A record for each target whose check did not finish: JSON, one line,
+ * written whole; "cause": "cancelled" is the user's doing, never the
+ * server's. */
+static void cancelled_records(sweep_t *s) {
+  const char *sig = s->signal == SIGINT ? "SIGINT" : "SIGTERM";
+  char name[1100];
+  for (size_t i = 0; i < s->list.n; i++) {
+    const outcome_t *o = &s->out[i];
+    if (!o->queued || o->done) continue;
+    s->ncancelled++;
+    if (s->fmt != OUT_JSON) continue;
+    const td_target_t *t = &s->list.v[i];
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    if (!f) {
+      s->write_failed = 1;
+      return;
+    }
+    target_name(t, name, sizeof(name));
+    fputs("{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"cancelled\","
+          "\"target\":{\"host\":", f);
+    json_string(f, t->host);
+    fprintf(f, ",\"port\":%u,\"sni\":", t->port);
+    if (t->sni) json_string(f, t->sni);
+    else fputs("null", f);
+    fputs(",\"name\":", f);
+    json_string(f, name);
+    fprintf(f, "},\"ok\":false,\"cause\":\"cancelled\",\"signal\":\"%s\","
+            "\"message\":\"cancelled by the user (%s) before the check "
+            "finished\"}\n", sig, sig);
+    if (fclose(f) == 0) write_out(s, buf, blen);
+    free(buf);
+  }
+}
+
+/* Reads the list (and keeps this shard): 0, or SETUP_FAILED. */
+static int read_list(sweep_t *s, const char *file) {
   FILE *in = NULL;
   if (options_ok(s) || open_input(file, &in)) return SETUP_FAILED;
   const char *name = strcmp(file, "-") ? file : "<stdin>";
@@ -662,6 +864,7 @@ static int sweep(sweep_t *s, const char *file, const char *hsts_path) {
         tlsdiag_free(t.host);
         free(t.sni);
         free(t.key);
+        free(t.path);
       }
     }
     s->list.n = k;
@@ -671,41 +874,37 @@ static int sweep(sweep_t *s, const char *file, const char *hsts_path) {
     td_cli_error("out of memory");
     return SETUP_FAILED;
   }
-  struct tlsdiag_hsts *hsts = NULL;
-  if (td_cli_hsts_load(hsts_path, &hsts) != 0) return SETUP_FAILED;
-  s->base.hsts = hsts;
+  return 0;
+}
+
+/* Every target through the multi handle until done or a signal; then
+ * the cancelled records. 0, or SETUP_FAILED. */
+static int run_all(sweep_t *s, const char *name) {
   fd_limit(s);
   tlsdiag_multi_t *m = NULL;
   tlsdiag_err_t err = tlsdiag_multi_new(s->concurrency, on_result, s, &m);
   if (err) {
-    tlsdiag_hsts_free(hsts);
-    td_cli_error("sweep: %s", tlsdiag_strerror(err));
+    td_cli_error("%s", tlsdiag_strerror(err));
     return SETUP_FAILED;
   }
   s->t0_ms = now_ms();
-  rc = add_all(s, m, name);
-  if (rc == 0 && (err = tlsdiag_multi_run(m))) {
-    td_cli_error("sweep: %s", tlsdiag_strerror(err));
+  int rc = add_all(s, m, name);
+  if (rc == 0 && (err = run_loop(m))) {
+    td_cli_error("%s", tlsdiag_strerror(err));
     rc = SETUP_FAILED;
   }
+  /* Freeing the handle ends the checks still in flight at once. */
   tlsdiag_multi_free(m);
-  tlsdiag_hsts_free(hsts);
   progress(s, 1);
-  if (rc) return rc;
-  double elapsed = (double)(now_ms() - s->t0_ms) / 1000.0;
+  s->signal = got_signal;
+  if (rc == 0 && s->signal) cancelled_records(s);
+  return rc;
+}
 
-  int state = 0;
-  size_t listed = 0;
-  for (size_t i = 0; i < s->list.n; i++) listed += s->out[i].kept != NULL;
-  if (s->fmt != OUT_JSON || s->expiring) state = final_report(s);
-  if (state == SETUP_FAILED) return state;
-  summary(s, elapsed);
-  if (fflush(stdout) != 0 && !s->write_failed) {
-    fprintf(stderr, "tlsdiag: sweep: cannot write the output: %s\n",
-            strerror(errno));
-    s->write_failed = 1;
-  }
+/* The exit status of a sweep that ran. */
+static int exit_status(const sweep_t *s, int state, size_t listed) {
   if (s->write_failed) return SETUP_FAILED;
+  if (s->signal) return 128 + s->signal;
   if (s->fmt == OUT_NAGIOS) {
     if (s->list.bad && state != 2) state = NAGIOS_UNKNOWN;
     return state;
@@ -717,30 +916,75 @@ static int sweep(sweep_t *s, const char *file, const char *hsts_path) {
   return TD_EXIT_OK;
 }
 
+/* Runs the sweep; returns the exit status, or SETUP_FAILED. With -o the
+ * output file is replaced once the sweep has run, whatever it found; a
+ * setup error before any check leaves it as it was. */
+static int sweep(sweep_t *s, const char *file, const char *hsts_path,
+                 const char *output) {
+  int rc = read_list(s, file);
+  if (rc) return rc;
+  struct tlsdiag_hsts *hsts = NULL;
+  if (td_cli_hsts_load(hsts_path, &hsts) != 0) return SETUP_FAILED;
+  s->base.hsts = hsts;
+  td_cli_output_t w;
+  if (signals_install() != 0 ||
+      (output && td_cli_output_open(&w, output) != 0)) {
+    signals_restore();
+    tlsdiag_hsts_free(hsts);
+    return SETUP_FAILED;
+  }
+  const char *name = strcmp(file, "-") ? file : "<stdin>";
+  rc = run_all(s, name);
+  tlsdiag_hsts_free(hsts);
+  int state = 0;
+  size_t listed = 0;
+  if (rc == 0) {
+    double elapsed = (double)(now_ms() - s->t0_ms) / 1000.0;
+    for (size_t i = 0; i < s->list.n; i++) listed += s->out[i].kept != NULL;
+    if (s->fmt != OUT_JSON || s->expiring) state = final_report(s);
+    if (state != SETUP_FAILED) summary(s, elapsed);
+    else rc = SETUP_FAILED;
+  }
+  /* An interrupted nagios or prometheus report is incomplete: it does not
+   * replace the file (JSON records say what was cancelled). */
+  int keep = rc == 0 && !(s->signal && s->fmt != OUT_JSON);
+  if (output && td_cli_output_close(&w, keep) != 0) s->write_failed = 1;
+  signals_restore();
+  if (output && !keep && rc == 0)
+    fprintf(stderr, "tlsdiag sweep: interrupted: %s was not replaced\n",
+            output);
+  return rc ? rc : exit_status(s, state, listed);
+}
+
 int td_cli_sweep(int argc, char **argv) {
   sweep_t s;
   memset(&s, 0, sizeof(s));
-  tlsdiag_options_init(&s.base);
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_SWEEP,
+                   1u << TLSDIAG_FORMAT_JSON | 1u << TLSDIAG_FORMAT_NAGIOS |
+                       1u << TLSDIAG_FORMAT_PROMETHEUS,
+                   usage);
+  c.fmt = TLSDIAG_FORMAT_JSON;
   s.concurrency = 64;
   s.progress = isatty(STDERR_FILENO);
-  const char *file = NULL, *hsts_path = NULL;
+  const char *file = NULL;
   int nagios = 0; /* usage errors are UNKNOWN for a Nagios plugin */
   for (int i = 1; i < argc; i++)
     if ((!strcmp(argv[i], "--format") && i + 1 < argc &&
          !strcmp(argv[i + 1], "nagios")) ||
         !strcmp(argv[i], "--format=nagios"))
       nagios = 1;
-  int rc = parse_args(&s, argc, argv, &file, &hsts_path);
+  int rc = parse_args(&s, &c, argc, argv, &file);
   if (s.quiet) s.progress = 0;
   if (rc == TD_EXIT_USAGE) rc = SETUP_FAILED;
-  if (rc == -1) rc = sweep(&s, file, hsts_path);
+  if (rc == -1) rc = sweep(&s, file, c.hsts_path, c.output);
   if (rc == SETUP_FAILED) rc = nagios ? NAGIOS_UNKNOWN : TD_EXIT_USAGE;
   for (size_t i = 0; s.out && i < s.list.n; i++)
     tlsdiag_result_free(s.out[i].kept);
   for (size_t i = 0; i < s.nindexed; i++) free(s.pin_index[i].key);
   free(s.pin_index);
   free(s.pin_other);
-  free(s.pins);
+  td_cli_opts_free(&c); /* s.pins is c.pins */
   free(s.out);
   td_targets_free(&s.list);
   return rc;

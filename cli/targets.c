@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tlsdiag/tlsdiag.h"
 
@@ -69,6 +70,7 @@ static void target_clear(td_target_t *t) {
   tlsdiag_free(t->host);
   free(t->sni);
   free(t->key);
+  tlsdiag_free(t->path);
   memset(t, 0, sizeof(*t));
 }
 
@@ -93,11 +95,15 @@ static char *make_key(const td_target_t *t) {
   }
   char *key = NULL;
   if (host) {
-    size_t n = strlen(host) + (sni ? strlen(sni) : 0) + 32;
+    /* a URL's path is part of what is checked ("/" is the default) */
+    const char *path = t->path && strcmp(t->path, "/") ? t->path : NULL;
+    size_t n = strlen(host) + (sni ? strlen(sni) : 0) +
+               (path ? strlen(path) : 0) + 40;
     key = malloc(n);
     if (key)
-      snprintf(key, n, strchr(host, ':') ? "[%s]:%u%s%s" : "%s:%u%s%s", host,
-               t->port, sni ? " sni=" : "", sni ? sni : "");
+      snprintf(key, n, strchr(host, ':') ? "[%s]:%u%s%s%s%s" : "%s:%u%s%s%s%s",
+               host, t->port, sni ? " sni=" : "", sni ? sni : "",
+               path ? " path=" : "", path ? path : "");
   }
   free(host);
   free(sni);
@@ -148,7 +154,27 @@ static int parse_line(char *s, td_target_t *t, const char **why,
     }
     if (!(t->sni = strdup(field[1] + 4))) return -2;
   }
-  tlsdiag_err_t e = tlsdiag_target_parse(field[0], 443, &t->host, &t->port);
+  const char *sep = strstr(field[0], "://");
+  tlsdiag_err_t e;
+  if (sep && strcspn(field[0], ":/[") == (size_t)(sep - field[0])) {
+    size_t slen = (size_t)(sep - field[0]);
+    char q[330];
+    td_target_quote(q, sizeof(q), field[0], 80);
+    if (slen == 4 && !strncasecmp(field[0], "http", 4)) {
+      snprintf(why_buf, why_len, "'%s': http:// is not checked: https only",
+               q);
+      *why = why_buf;
+      return -1;
+    }
+    e = tlsdiag_url_parse(field[0], 443, &t->host, &t->port, &t->path);
+    if (e == TLSDIAG_E_URL && (slen != 5 || strncasecmp(field[0], "https", 5))) {
+      snprintf(why_buf, why_len, "'%s': unsupported scheme (https:// only)", q);
+      *why = why_buf;
+      return -1;
+    }
+  } else {
+    e = tlsdiag_target_parse(field[0], 443, &t->host, &t->port);
+  }
   if (e) {
     char q[330];
     td_target_quote(q, sizeof(q), field[0], 80);
@@ -192,7 +218,8 @@ int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
       goto nomem;
     }
     if (r < 0) {
-      fprintf(err, "tlsdiag: %s:%zu: %s; line skipped\n", name, lineno, why);
+      fprintf(err, "tlsdiag sweep: %s:%zu: %s; line skipped\n", name, lineno,
+              why);
       out->bad++;
       target_clear(&t);
     } else if (r > 0) {
@@ -219,14 +246,14 @@ int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
     if (ch == EOF) break;
   }
   if (ferror(in)) {
-    fprintf(err, "tlsdiag: %s: read error: %s\n", name, strerror(errno));
+    fprintf(err, "tlsdiag sweep: %s: read error: %s\n", name, strerror(errno));
     rc = -1;
   }
   goto out;
 nomem_after_add:
   target_clear(&out->v[out->n]);
 nomem:
-  fprintf(err, "tlsdiag: %s: out of memory at line %zu\n", name, lineno);
+  fprintf(err, "tlsdiag sweep: %s: out of memory at line %zu\n", name, lineno);
   rc = -1;
 out:
   free(seen.slot);

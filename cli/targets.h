@@ -13,6 +13,7 @@ typedef struct td_target {
   char *host;     /* as written, brackets removed */
   uint16_t port;
   char *sni;      /* NULL: the default (the host's A-label); "" none */
+  char *path;     /* request path (and query) of a URL target, or NULL */
   char *key;      /* normalized "host:port" or "[v6]:port", then
                      " sni=NAME" when given: what duplicates and shards
                      are decided on */
@@ -28,7 +29,7 @@ typedef struct td_targets {
 
 /* Reads the targets of `in` (named `name` in messages) into *out, which
  * must be zeroed. A line is `TARGET [sni=NAME]` with TARGET `host`,
- * `host:port` or `[v6]:port`; `#` starts a comment (at the start of a line
+ * `host:port`, `[v6]:port` or `https://host[:port][/path]`; `#` starts a comment (at the start of a line
  * or after whitespace); blank lines are skipped. Each bad line gets one
  * "NAME:LINE: why" message on `err` and is skipped. Returns 0, or -1 if
  * reading failed or memory ran out (after a message). */

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,128 +314,163 @@ static int load_extra(const char *path, const char *what, buf_t *b) {
   return 0;
 }
 
-enum {
-  V_HOST = 256, V_IP, V_CACERT, V_CAPATH, V_UNTRUSTED, V_CRL, V_AT, V_PURPOSE,
-  V_MAXDEPTH, V_WARN, V_EXPIRING, V_CRIT, V_JSON, V_FORMAT, V_PRETTY
-};
+/* verify's own options (the shared ones are opts.c's). */
+typedef struct {
+  run_t *rn;
+  const char *host, *ip;
+  const char *untrusted_path[MAX_EXTRA], *crl_path[MAX_EXTRA];
+  size_t nuntrusted, ncrl;
+} vargs_t;
+
+static int verify_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
+  vargs_t *a = ctx;
+  int v;
+  (void)c;
+  switch (id) {
+  case TD_O_HOST: a->host = arg; return 0;
+  case TD_O_IP: a->ip = arg; return 0;
+  case TD_O_UNTRUSTED:
+    if (a->nuntrusted >= MAX_EXTRA) return td_cli_usage("too many --untrusted");
+    a->untrusted_path[a->nuntrusted++] = arg;
+    return 0;
+  case TD_O_CRL:
+    if (a->ncrl >= MAX_EXTRA) return td_cli_usage("too many --crl");
+    a->crl_path[a->ncrl++] = arg;
+    return 0;
+  case TD_O_PURPOSE:
+    if (!strcmp(arg, "server")) a->rn->in.purpose = TLSDIAG_PURPOSE_SERVER;
+    else if (!strcmp(arg, "client")) a->rn->in.purpose = TLSDIAG_PURPOSE_CLIENT;
+    else return td_cli_usage("bad --purpose '%s' (server or client)", arg);
+    return 0;
+  case TD_O_MAXDEPTH:
+    if (td_cli_int(arg, 0, 64, &v))
+      return td_cli_usage("bad --max-depth '%s' (0-64)", arg);
+    a->rn->in.max_depth = v;
+    return 0;
+  case TD_O_EXPIRING:
+    if (td_cli_int(arg, 0, 100000, &v))
+      return td_cli_usage("bad --expiring-within '%s' (days)", arg);
+    a->rn->in.expiring_within_days = v;
+    return 0;
+  default: return TD_CLI_NOT_MINE;
+  }
+}
+
+/* Checks --host / --ip: -1, or 1 after a usage line. */
+static int host_or_ip(const vargs_t *a) {
+  const char *why = NULL;
+  if (a->host && a->ip)
+    return td_cli_usage("--host and --ip exclude each other");
+  if (a->host && (tlsdiag_host_check(a->host, &why) != TLSDIAG_OK ||
+                  strchr(a->host, ':')))
+    return td_cli_usage("bad --host '%s': %s", a->host,
+                        why ? why : "an IP address (use --ip)");
+  if (a->ip && (tlsdiag_host_check(a->ip, &why) != TLSDIAG_OK ||
+                strspn(a->ip, "0123456789abcdefABCDEF.:[]") != strlen(a->ip)))
+    return td_cli_usage("bad --ip '%s' (an IPv4 or IPv6 address)", a->ip);
+  return -1;
+}
+
+/* Reads the --untrusted and --crl files into blobs: 0, or 1 after a
+ * message (*nu, *nc say how many buffers to free). */
+static int load_extras(const vargs_t *a, buf_t *ub, tlsdiag_blob_t *ublob,
+                       size_t *nu, buf_t *cb, tlsdiag_blob_t *cblob,
+                       size_t *nc) {
+  for (*nu = 0; *nu < a->nuntrusted; (*nu)++) {
+    if (load_extra(a->untrusted_path[*nu], "--untrusted", &ub[*nu])) return 1;
+    ublob[*nu].data = ub[*nu].p;
+    ublob[*nu].len = ub[*nu].len;
+  }
+  for (*nc = 0; *nc < a->ncrl; (*nc)++) {
+    if (load_extra(a->crl_path[*nc], "--crl", &cb[*nc])) return 1;
+    cblob[*nc].data = cb[*nc].p;
+    cblob[*nc].len = cb[*nc].len;
+  }
+  return 0;
+}
+
+/* The extra inputs are the same for every file: checked once. 0, or 1
+ * after a message. */
+static int extras_ok(run_t *rn) {
+  if (!rn->in.nuntrusted && !rn->in.ncrls) return 0;
+  tlsdiag_blob_t probe = {"", 0};
+  tlsdiag_verify_input_t t = rn->in;
+  t.chain = &probe;
+  t.nchain = 1;
+  tlsdiag_result_t *r = NULL;
+  if (tlsdiag_verifier_verify(rn->v, &t, &r) != TLSDIAG_OK) {
+    const char *e = tlsdiag_verifier_error(rn->v);
+    if (!strncmp(e, "untrusted", 9) || !strncmp(e, "crl", 3) ||
+        !strncmp(e, "CRL", 3))
+      return td_cli_error("%s", e);
+  }
+  tlsdiag_result_free(r);
+  return 0;
+}
+
+/* Every CERT operand, then the nagios/prometheus report: the exit
+ * status. */
+static int verify_all(run_t *rn, int argc, char **argv, int first) {
+  for (int i = first; i < argc && !rn->fatal; i++) {
+    struct stat st;
+    if (stat(argv[i], &st) != 0) {
+      struct stat l;
+      file_error(rn, argv[i],
+                 lstat(argv[i], &l) == 0 && S_ISLNK(l.st_mode)
+                     ? "dangling symbolic link"
+                     : strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+      walk(rn, argv[i], 0);
+    } else {
+      check_file(rn, argv[i]);
+    }
+  }
+  if (rn->fmt == TLSDIAG_FORMAT_NAGIOS || rn->fmt == TLSDIAG_FORMAT_PROMETHEUS) {
+    char *out = NULL;
+    size_t len = 0;
+    if (tlsdiag_results_format((const tlsdiag_result_t *const *)rn->keep,
+                               rn->nkeep, rn->fmt, rn->fflags, &out,
+                               &len) != TLSDIAG_OK ||
+        td_cli_write(out, len) < 0)
+      rn->fatal = 1;
+    tlsdiag_free(out);
+  }
+  if (rn->fatal) return TD_EXIT_USAGE;
+  if (rn->fmt == TLSDIAG_FORMAT_NAGIOS) {
+    int rc = tlsdiag_results_nagios_state(
+        (const tlsdiag_result_t *const *)rn->keep, rn->nkeep);
+    return rn->unreadable && rc != 2 ? 3 : rc;
+  }
+  if (rn->files == 0 && !rn->unreadable)
+    fprintf(stderr, "tlsdiag verify: no certificate file found\n");
+  return rn->failed || rn->unreadable || rn->files == 0 ? TD_EXIT_FAIL
+                                                        : TD_EXIT_OK;
+}
 
 int td_cli_verify(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"host", required_argument, 0, V_HOST},
-      {"ip", required_argument, 0, V_IP},
-      {"cacert", required_argument, 0, V_CACERT},
-      {"capath", required_argument, 0, V_CAPATH},
-      {"untrusted", required_argument, 0, V_UNTRUSTED},
-      {"crl", required_argument, 0, V_CRL},
-      {"at", required_argument, 0, V_AT},
-      {"now", required_argument, 0, V_AT},
-      {"purpose", required_argument, 0, V_PURPOSE},
-      {"max-depth", required_argument, 0, V_MAXDEPTH},
-      {"warn-days", required_argument, 0, V_WARN},
-      {"expiring-within", required_argument, 0, V_EXPIRING},
-      {"crit-days", required_argument, 0, V_CRIT},
-      {"json", no_argument, 0, V_JSON},
-      {"format", required_argument, 0, V_FORMAT},
-      {"pretty", no_argument, 0, V_PRETTY},
-      {"verbose", no_argument, 0, 'v'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  tlsdiag_options_t o;
-  tlsdiag_options_init(&o);
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_VERIFY,
+                   1u << TLSDIAG_FORMAT_TEXT | 1u << TLSDIAG_FORMAT_JSON |
+                       1u << TLSDIAG_FORMAT_NAGIOS |
+                       1u << TLSDIAG_FORMAT_PROMETHEUS,
+                   usage);
   run_t rn;
   memset(&rn, 0, sizeof(rn));
   tlsdiag_verify_input_init(&rn.in);
-  rn.fmt = TLSDIAG_FORMAT_TEXT;
-  const char *host = NULL, *ip = NULL;
-  const char *untrusted_path[MAX_EXTRA], *crl_path[MAX_EXTRA];
-  size_t nuntrusted = 0, ncrl = 0;
-  int c, v, rc = TD_EXIT_USAGE;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
-    switch (c) {
-    case V_HOST: host = optarg; break;
-    case V_IP: ip = optarg; break;
-    case V_CACERT:
-      if (td_cli_cafile(optarg)) return TD_EXIT_USAGE;
-      o.cafile = optarg;
-      break;
-    case V_CAPATH:
-      if (td_cli_capath(optarg)) return TD_EXIT_USAGE;
-      o.capath = optarg;
-      break;
-    case V_UNTRUSTED:
-      if (nuntrusted >= MAX_EXTRA) return td_cli_error("too many --untrusted");
-      untrusted_path[nuntrusted++] = optarg;
-      break;
-    case V_CRL:
-      if (ncrl >= MAX_EXTRA) return td_cli_error("too many --crl");
-      crl_path[ncrl++] = optarg;
-      break;
-    case V_AT:
-      if (tlsdiag_time_parse(optarg, &o.now))
-        return td_cli_error("bad --at '%s' (e.g. 2026-01-02T03:04:05Z or "
-                            "@1767323045)", optarg);
-      break;
-    case V_PURPOSE:
-      if (!strcmp(optarg, "server")) rn.in.purpose = TLSDIAG_PURPOSE_SERVER;
-      else if (!strcmp(optarg, "client")) rn.in.purpose = TLSDIAG_PURPOSE_CLIENT;
-      else return td_cli_error("bad --purpose '%s' (server or client)", optarg);
-      break;
-    case V_MAXDEPTH:
-      if (td_cli_int(optarg, 0, 64, &v))
-        return td_cli_error("bad --max-depth '%s' (0-64)", optarg);
-      rn.in.max_depth = v;
-      break;
-    case V_WARN:
-      if (td_cli_int(optarg, 0, 100000, &v))
-        return td_cli_error("bad --warn-days '%s'", optarg);
-      o.warn_days = v;
-      break;
-    case V_EXPIRING:
-      if (td_cli_int(optarg, 0, 100000, &v))
-        return td_cli_error("bad --expiring-within '%s' (days)", optarg);
-      rn.in.expiring_within_days = v;
-      break;
-    case V_CRIT:
-      if (td_cli_int(optarg, 0, 100000, &v))
-        return td_cli_error("bad --crit-days '%s'", optarg);
-      o.crit_days = v;
-      break;
-    case V_JSON: rn.fmt = TLSDIAG_FORMAT_JSON; break;
-    case V_PRETTY: rn.fflags |= TLSDIAG_FMT_PRETTY; break;
-    case V_FORMAT:
-      if (!strcmp(optarg, "text")) rn.fmt = TLSDIAG_FORMAT_TEXT;
-      else if (!strcmp(optarg, "json")) rn.fmt = TLSDIAG_FORMAT_JSON;
-      else if (!strcmp(optarg, "nagios")) rn.fmt = TLSDIAG_FORMAT_NAGIOS;
-      else if (!strcmp(optarg, "prometheus")) rn.fmt = TLSDIAG_FORMAT_PROMETHEUS;
-      else return td_cli_error("unknown format '%s' (text, json, nagios, "
-                               "prometheus)", optarg);
-      break;
-    case 'v': rn.fflags |= TLSDIAG_FMT_VERBOSE; break;
-    case 'h': usage(stdout); return TD_EXIT_OK;
-    case ':':
-      return td_cli_error("option '%s' needs a value", argv[optind - 1]);
-    default:
-      return td_cli_error("unknown option '%s' (see tlsdiag verify --help)",
-                          argv[optind - 1]);
-    }
-  }
-  if (optind >= argc) {
-    usage(stderr);
-    return TD_EXIT_USAGE;
-  }
-  if (host && ip) return td_cli_error("--host and --ip exclude each other");
-  const char *why = NULL;
-  if (host && (tlsdiag_host_check(host, &why) != TLSDIAG_OK || strchr(host, ':')))
-    return td_cli_error("bad --host '%s': %s", host,
-                        why ? why : "an IP address (use --ip)");
-  if (ip) {
-    if (tlsdiag_host_check(ip, &why) != TLSDIAG_OK ||
-        strspn(ip, "0123456789abcdefABCDEF.:[]") != strlen(ip))
-      return td_cli_error("bad --ip '%s' (an IPv4 or IPv6 address)", ip);
-  }
-  rn.in.host = host ? host : ip;
+  vargs_t a;
+  memset(&a, 0, sizeof(a));
+  a.rn = &rn;
+  int first = 0;
+  int rc = td_cli_parse(&c, argc, argv, verify_opt, &a, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 1, -1, argv, "CERT");
+  if (rc < 0) rc = td_cli_opts_check(&c);
+  if (rc < 0) rc = host_or_ip(&a);
+  td_cli_opts_free(&c);
+  if (rc >= 0) return rc;
+  rc = TD_EXIT_USAGE;
+  rn.fmt = c.fmt;
+  rn.fflags = c.fflags;
+  rn.in.host = a.host ? a.host : a.ip;
   if (rn.fmt == TLSDIAG_FORMAT_TEXT && isatty(STDOUT_FILENO) &&
       !getenv("NO_COLOR"))
     rn.fflags |= TLSDIAG_FMT_COLOR;
@@ -444,82 +478,19 @@ int td_cli_verify(int argc, char **argv) {
   buf_t ub[MAX_EXTRA], cb[MAX_EXTRA];
   tlsdiag_blob_t ublob[MAX_EXTRA], cblob[MAX_EXTRA];
   size_t nu = 0, nc = 0;
-  for (; nu < nuntrusted; nu++) {
-    if (load_extra(untrusted_path[nu], "--untrusted", &ub[nu])) goto out;
-    ublob[nu].data = ub[nu].p;
-    ublob[nu].len = ub[nu].len;
-  }
-  for (; nc < ncrl; nc++) {
-    if (load_extra(crl_path[nc], "--crl", &cb[nc])) goto out;
-    cblob[nc].data = cb[nc].p;
-    cblob[nc].len = cb[nc].len;
-  }
+  if (load_extras(&a, ub, ublob, &nu, cb, cblob, &nc)) goto out;
   rn.in.untrusted = nu ? ublob : NULL;
   rn.in.nuntrusted = nu;
   rn.in.crls = nc ? cblob : NULL;
   rn.in.ncrls = nc;
-
   char errbuf[300];
-  tlsdiag_err_t err = tlsdiag_verifier_new(&o, NULL, 0, &rn.v, errbuf,
+  tlsdiag_err_t err = tlsdiag_verifier_new(&c.o, NULL, 0, &rn.v, errbuf,
                                            sizeof(errbuf));
   if (err) {
     td_cli_error("%s", *errbuf ? errbuf : tlsdiag_strerror(err));
     goto out;
   }
-  /* The extra inputs are the same for every file: check them once. */
-  if (nu || nc) {
-    tlsdiag_blob_t probe = {"", 0};
-    tlsdiag_verify_input_t t = rn.in;
-    t.chain = &probe;
-    t.nchain = 1;
-    tlsdiag_result_t *r = NULL;
-    if (tlsdiag_verifier_verify(rn.v, &t, &r) != TLSDIAG_OK) {
-      const char *e = tlsdiag_verifier_error(rn.v);
-      if (!strncmp(e, "untrusted", 9) || !strncmp(e, "crl", 3) ||
-          !strncmp(e, "CRL", 3)) {
-        td_cli_error("%s", e);
-        goto out;
-      }
-    }
-    tlsdiag_result_free(r);
-  }
-  for (int i = optind; i < argc && !rn.fatal; i++) {
-    struct stat st;
-    if (stat(argv[i], &st) != 0) {
-      struct stat l;
-      file_error(&rn, argv[i],
-                 lstat(argv[i], &l) == 0 && S_ISLNK(l.st_mode)
-                     ? "dangling symbolic link"
-                     : strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-      walk(&rn, argv[i], 0);
-    } else {
-      check_file(&rn, argv[i]);
-    }
-  }
-  if (rn.fmt == TLSDIAG_FORMAT_NAGIOS || rn.fmt == TLSDIAG_FORMAT_PROMETHEUS) {
-    char *out = NULL;
-    size_t len = 0;
-    if (tlsdiag_results_format((const tlsdiag_result_t *const *)rn.keep,
-                               rn.nkeep, rn.fmt, rn.fflags, &out,
-                               &len) == TLSDIAG_OK) {
-      if (td_cli_write(out, len) < 0) rn.fatal = 1;
-    } else {
-      rn.fatal = 1;
-    }
-    tlsdiag_free(out);
-  }
-  if (rn.fatal) {
-    rc = TD_EXIT_USAGE;
-  } else if (rn.fmt == TLSDIAG_FORMAT_NAGIOS) {
-    rc = tlsdiag_results_nagios_state((const tlsdiag_result_t *const *)rn.keep,
-                                      rn.nkeep);
-    if (rn.unreadable && rc != 2) rc = 3;
-  } else {
-    rc = rn.failed || rn.unreadable || rn.files == 0 ? TD_EXIT_FAIL : TD_EXIT_OK;
-    if (rn.files == 0 && !rn.unreadable)
-      fprintf(stderr, "tlsdiag: no certificate file found\n");
-  }
+  if (extras_ok(&rn) == 0) rc = verify_all(&rn, argc, argv, first);
 out:
   for (size_t i = 0; i < rn.nkeep; i++) tlsdiag_result_free(rn.keep[i]);
   free(rn.keep);

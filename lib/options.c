@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <ares.h>
@@ -203,4 +204,49 @@ tlsdiag_err_t tlsdiag_host_check(const char *host, const char **why) {
   }
   if (why) *why = w ? w : "malformed host name";
   return TLSDIAG_E_HOST;
+}
+
+/* "https://AUTHORITY[PATH-ABEMPTY][?QUERY][#FRAGMENT]" (RFC 3986), the
+ * authority read as tlsdiag_target_parse reads "HOST[:PORT]". The same
+ * rules as tlsdiag_fetch's URLs. */
+tlsdiag_err_t tlsdiag_url_parse(const char *url, uint16_t default_port,
+                                char **host, uint16_t *port, char **path) {
+  if (!url || !host || !port || !path) return TLSDIAG_E_INVAL;
+  *host = NULL;
+  *path = NULL;
+  *port = default_port;
+  size_t n = strnlen(url, 8193);
+  if (n > 8192 || n < 9 || strncasecmp(url, "https://", 8) != 0)
+    return TLSDIAG_E_URL;
+  /* Nothing that could end the request line or add a header. */
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)url[i];
+    if (ch <= 0x20 || ch == 0x7f) return TLSDIAG_E_URL;
+  }
+  const char *auth = url + 8;
+  size_t alen = strcspn(auth, "/?#");
+  /* No user info; no percent-encoded host (a second parser of names). */
+  if (alen == 0 || memchr(auth, '@', alen) || memchr(auth, '%', alen))
+    return TLSDIAG_E_URL;
+  /* An IPv6 literal needs its brackets in a URL ("https://[::1]/"). */
+  const char *colon = memchr(auth, ':', alen);
+  if (auth[0] != '[' && colon &&
+      memchr(colon + 1, ':', alen - (size_t)(colon + 1 - auth)))
+    return TLSDIAG_E_URL;
+  char *a = td_strndup(auth, alen);
+  if (!a) return TLSDIAG_E_NOMEM;
+  tlsdiag_err_t err = tlsdiag_target_parse(a, default_port, host, port);
+  free(a);
+  if (err) return err;
+  const char *p = auth + alen;
+  size_t plen = strcspn(p, "#");
+  if (plen == 0) *path = td_strdup("/");
+  else if (p[0] == '?') *path = td_asprintf("/%.*s", (int)plen, p);
+  else *path = td_strndup(p, plen);
+  if (!*path) {
+    free(*host);
+    *host = NULL;
+    return TLSDIAG_E_NOMEM;
+  }
+  return TLSDIAG_OK;
 }

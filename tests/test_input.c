@@ -79,8 +79,8 @@ static void cli_free(cli_t *c) {
   free(c->err);
 }
 
-/* Exit `status`, stdout empty, one "tlsdiag: ..." line on stderr holding
- * want. */
+/* Exit `status`, stdout empty, one "tlsdiag CMD: ..." line on stderr
+ * holding want. */
 static void expect_one_line_error(const char *const *args, int status,
                                   const char *want) {
   cli_t c;
@@ -101,8 +101,13 @@ static void expect_one_line_error(const char *const *args, int status,
   const char *nl = strchr(c.err, '\n');
   if (len == 0 || !nl || nl != c.err + len - 1)
     fail_msg("tlsdiag%s: stderr is not exactly one line: [%s]", shown, c.err);
-  if (strncmp(c.err, "tlsdiag: ", 9) != 0)
-    fail_msg("tlsdiag%s: stderr does not start with 'tlsdiag: ': %s", shown,
+  /* "tlsdiag CMD: ...", naming the subcommand that failed */
+  char prefix[64];
+  snprintf(prefix, sizeof(prefix), "tlsdiag %s%s%s: ", args[0],
+           !strcmp(args[0], "hsts") && args[1] ? " " : "",
+           !strcmp(args[0], "hsts") && args[1] ? args[1] : "");
+  if (strncmp(c.err, prefix, strlen(prefix)) != 0)
+    fail_msg("tlsdiag%s: stderr does not start with '%s': %s", shown, prefix,
              c.err);
   if (!strstr(c.err, want))
     fail_msg("tlsdiag%s: stderr \"%.*s\" lacks \"%s\"", shown, (int)len - 1,

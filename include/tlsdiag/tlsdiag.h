@@ -260,6 +260,19 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_target_parse(const char *target,
                                                uint16_t default_port,
                                                char **host, uint16_t *port);
 
+/* Parses "https://HOST[:PORT][/PATH][?QUERY][#FRAGMENT]" into a host
+ * (brackets removed), a port (default_port when absent) and the request
+ * path with its query ("/" when absent; the fragment is dropped), both
+ * newly allocated (free with tlsdiag_free). Errors (*host and *path NULL):
+ * TLSDIAG_E_URL (not https://, user info, a control character or space,
+ * an IPv6 literal without brackets, longer than 8192 bytes),
+ * TLSDIAG_E_HOST and TLSDIAG_E_PORT as tlsdiag_target_parse,
+ * TLSDIAG_E_INVAL, TLSDIAG_E_NOMEM. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_url_parse(const char *url,
+                                            uint16_t default_port,
+                                            char **host, uint16_t *port,
+                                            char **path);
+
 /* Checks a host (name, IDN or IP literal) as tlsdiag_check would. Returns
  * TLSDIAG_OK, or TLSDIAG_E_HOST with *why (if not NULL) pointing to a
  * static reason ("label longer than 63 bytes", ...). */
