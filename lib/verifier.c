@@ -240,36 +240,35 @@ out:
   return err;
 }
 
-/* Adds the CA file and directory of the options to tl; each must hold at
- * least one usable certificate. */
+/* GnuTLS reports how many certificates a file or directory gave; none is
+ * an error the caller must see, not an empty trust store. */
+static tlsdiag_err_t need_some(int added, const char *where, char *errbuf,
+                               size_t errlen) {
+  if (added > 0) return TLSDIAG_OK;
+  if (errbuf && errlen)
+    snprintf(errbuf, errlen, "no usable CA certificate in '%s'", where);
+  return TLSDIAG_E_CAFILE;
+}
+
+/* Adds the CA file (PEM, else DER) and directory of the options to tl. */
 static tlsdiag_err_t add_trust_files(gnutls_x509_trust_list_t tl,
                                      const tlsdiag_options_t *opts,
                                      char *errbuf, size_t errlen) {
-  int rc = 1;
+  tlsdiag_err_t err = TLSDIAG_OK;
   if (opts->cafile) {
-    rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
-                                               GNUTLS_X509_FMT_PEM, 0, 0);
+    int rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
+                                                   GNUTLS_X509_FMT_PEM, 0, 0);
     if (rc <= 0)
       rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
                                                  GNUTLS_X509_FMT_DER, 0, 0);
-    if (rc <= 0) {
-      if (errbuf && errlen)
-        snprintf(errbuf, errlen, "no usable CA certificate in '%s'",
-                 opts->cafile);
-      return TLSDIAG_E_CAFILE;
-    }
+    err = need_some(rc, opts->cafile, errbuf, errlen);
   }
-  if (opts->capath) {
-    rc = gnutls_x509_trust_list_add_trust_dir(tl, opts->capath, NULL,
-                                              GNUTLS_X509_FMT_PEM, 0, 0);
-    if (rc <= 0) {
-      if (errbuf && errlen)
-        snprintf(errbuf, errlen, "no usable CA certificate in '%s'",
-                 opts->capath);
-      return TLSDIAG_E_CAFILE;
-    }
+  if (!err && opts->capath) {
+    int rc = gnutls_x509_trust_list_add_trust_dir(tl, opts->capath, NULL,
+                                                  GNUTLS_X509_FMT_PEM, 0, 0);
+    err = need_some(rc, opts->capath, errbuf, errlen);
   }
-  return TLSDIAG_OK;
+  return err;
 }
 
 tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
@@ -333,12 +332,6 @@ const char *tlsdiag_verifier_error(const tlsdiag_verifier_t *v) {
   return v ? v->err : "";
 }
 
-static int finding_order(const void *a, const void *b) {
-  const td_finding_t *x = a, *y = b;
-  if (x->severity != y->severity) return (int)y->severity - (int)x->severity;
-  return td_cause_rank(x->code) - td_cause_rank(y->code);
-}
-
 /* --expiring-within: the soonest expiry on the path is an error. */
 static void expiring_within(tlsdiag_result_t *r, int days) {
   int changed = 0;
@@ -351,14 +344,7 @@ static void expiring_within(tlsdiag_result_t *r, int days) {
     td_ev_int(f, "expiring_within_days", days);
     changed = 1;
   }
-  if (!changed) return;
-  qsort(r->findings, r->nfindings, sizeof(*r->findings), finding_order);
-  r->cause = TLSDIAG_CAUSE_OK;
-  for (size_t i = 0; i < r->nfindings; i++)
-    if (r->findings[i].severity == TLSDIAG_SEVERITY_ERROR) {
-      r->cause = r->findings[i].code;
-      break;
-    }
+  if (changed) td_classify_order(r);
 }
 
 static tlsdiag_err_t set_host(tlsdiag_result_t *r, const char *host,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
 #include <gnutls/x509-ext.h>
 
 #include "x509.h"
@@ -101,6 +100,22 @@ static unsigned gn_type(unsigned tag) {
   return 1000 + (tag & 0x1f);
 }
 
+/* One GeneralName (tag, content v[0..n)) onto out: 1 if malformed, -1 on
+ * out-of-memory, 0 ok. */
+static int push_general_name(unsigned tag, const unsigned char *v, size_t n,
+                             td_gname_t **out, size_t *nout) {
+  unsigned type = gn_type(tag);
+  if (type == GNUTLS_SAN_DN) {
+    /* [4] EXPLICIT Name: keep the Name's own DER */
+    unsigned t2;
+    const unsigned char *nv;
+    size_t nl, ntot;
+    if (td_der_next(v, n, &t2, &nv, &nl, &ntot) || t2 != 0x30 || ntot != n)
+      return 1;
+  }
+  return gname_push(out, nout, type, v, n) < 0 ? -1 : 0;
+}
+
 /* GeneralNames ::= SEQUENCE OF GeneralName, read by hand so every form and
  * encoding error is seen. -1 on out-of-memory, 1 if malformed, 0 ok. */
 static int parse_general_names(const unsigned char *p, size_t n,
@@ -115,16 +130,8 @@ static int parse_general_names(const unsigned char *p, size_t n,
     const unsigned char *cv;
     size_t cl;
     if (td_der_next(v, (size_t)(end - v), &tag, &cv, &cl, &tot)) return 1;
-    unsigned type = gn_type(tag);
-    if (type == GNUTLS_SAN_DN) {
-      /* [4] EXPLICIT Name: keep the Name's own DER */
-      unsigned t2;
-      const unsigned char *nv;
-      size_t nl, ntot;
-      if (td_der_next(cv, cl, &t2, &nv, &nl, &ntot) || t2 != 0x30 || ntot != cl)
-        return 1;
-    }
-    if (gname_push(out, nout, type, cv, cl) < 0) return -1;
+    int rc = push_general_name(tag, cv, cl, out, nout);
+    if (rc) return rc;
     v += tot;
   }
   return 0;
@@ -162,16 +169,9 @@ static int parse_subtrees(const unsigned char *p, size_t n, td_gname_t **out,
     if (td_der_next(p, (size_t)(end - p), &tag, &v, &vl, &tot) || tag != 0x30)
       return 1;
     if (td_der_next(v, vl, &tag, &bv, &bl, &btot)) return 1;
-    unsigned type = gn_type(tag);
-    if (type == GNUTLS_SAN_DN) {
-      unsigned t2;
-      const unsigned char *nv;
-      size_t nl, ntot;
-      if (td_der_next(bv, bl, &t2, &nv, &nl, &ntot) || t2 != 0x30 || ntot != bl)
-        return 1;
-    }
     if (btot != vl) return 1; /* minimum/maximum: not allowed (RFC 5280) */
-    if (gname_push(out, nout, type, bv, bl) < 0) return -1;
+    int rc = push_general_name(tag, bv, bl, out, nout);
+    if (rc) return rc;
     p += tot;
   }
   return 0;
