@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "x509_der.h"
 
 #define MAX_SANS 1000  /* kept; the rest are counted in sans_text */
 #define MAX_AIA 64     /* access descriptions looked at */
@@ -49,29 +50,6 @@ static char *dup_visible(const unsigned char *p, size_t n) {
   td_buf_init(&b);
   put_visible(&b, p, n);
   return td_buf_steal(&b, NULL);
-}
-
-/* One DER TLV at p[0..n) with a one-byte tag. Returns its total length
- * and the content bounds, or 0 if it does not fit. */
-static size_t der_tlv(const unsigned char *p, size_t n, unsigned *tag,
-                      const unsigned char **val, size_t *vlen) {
-  if (n < 2 || (p[0] & 0x1f) == 0x1f) return 0;
-  size_t len, hdr;
-  if (p[1] < 0x80) {
-    len = p[1];
-    hdr = 2;
-  } else {
-    size_t k = p[1] & 0x7f;
-    if (k == 0 || k > 4 || n < 2 + k) return 0;
-    len = 0;
-    for (size_t i = 0; i < k; i++) len = (len << 8) | p[2 + i];
-    hdr = 2 + k;
-  }
-  if (len > n - hdr) return 0;
-  *tag = p[0];
-  *val = p + hdr;
-  *vlen = len;
-  return hdr + len;
 }
 
 static void put_utf8(td_buf_t *b, unsigned long cp) {
@@ -143,8 +121,8 @@ static char *first_cn(gnutls_x509_crt_t crt) {
   if (ret >= 0) {
     unsigned tag = 0;
     const unsigned char *v = NULL;
-    size_t vlen = 0;
-    if (der_tlv(raw, sz, &tag, &v, &vlen) == sz)
+    size_t vlen = 0, tot = 0;
+    if (td_der_next_lax(raw, sz, &tag, &v, &vlen, &tot) == 0 && tot == sz)
       cn = directory_string(tag, v, vlen);
   }
   if (!cn && ret >= 0) {
@@ -193,10 +171,12 @@ static int signed_by_itself(gnutls_x509_crt_t crt, const unsigned char *der,
                             size_t len) {
   unsigned tag = 0;
   const unsigned char *v = NULL, *tv = NULL;
-  size_t vlen = 0, tlen = 0;
-  if (!der_tlv(der, len, &tag, &v, &vlen) || tag != 0x30) return 0;
-  size_t tbs_len = der_tlv(v, vlen, &tag, &tv, &tlen);
-  if (!tbs_len || tag != 0x30 || tbs_len > UINT_MAX) return 0;
+  size_t vlen = 0, tlen = 0, tot = 0, tbs_len = 0;
+  if (td_der_next_lax(der, len, &tag, &v, &vlen, &tot) || tag != 0x30)
+    return 0;
+  if (td_der_next_lax(v, vlen, &tag, &tv, &tlen, &tbs_len) || tag != 0x30 ||
+      tbs_len > UINT_MAX)
+    return 0;
   int algo = gnutls_x509_crt_get_signature_algorithm(crt);
   if (algo <= 0) return 0;
 

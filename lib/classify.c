@@ -620,13 +620,11 @@ static int finding_cmp(const void *a, const void *b) {
   return td_cause_rank(x->code) - td_cause_rank(y->code);
 }
 
-static void finish_order(tlsdiag_result_t *r);
-
 void td_classify_offline(tlsdiag_result_t *r) {
   /* Certificate files checked without a connection (tlsdiag verify):
    * only the certificate findings apply. */
   classify_cert(r);
-  finish_order(r);
+  td_classify_order(r);
 }
 
 void td_classify(tlsdiag_result_t *r) {
@@ -643,10 +641,10 @@ void td_classify(tlsdiag_result_t *r) {
   }
   td_anatomy_classify(r);
   td_hsts_classify(r);
-  finish_order(r);
+  td_classify_order(r);
 }
 
-static void finish_order(tlsdiag_result_t *r) {
+void td_classify_order(tlsdiag_result_t *r) {
   /* Stable order: errors, warnings, info; by documented rank within. A
    * merge-free qsort is fine: equal keys keep no promised order. */
   if (r->nfindings > 1)

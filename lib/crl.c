@@ -8,7 +8,8 @@
 
 #include <gnutls/abstract.h>
 
-#include "verifier.h"
+#include "crl.h"
+#include "x509_der.h"
 
 #define MAX_CRLS 64
 #define MAX_ENTRIES 1000000

@@ -494,5 +494,8 @@ void td_classify(tlsdiag_result_t *r);
 /* The certificate findings only, for a chain checked without a connection
  * (r->chain, r->verify, r->host/ace_host, r->now, thresholds filled). */
 void td_classify_offline(tlsdiag_result_t *r);
+/* Sorts the findings (errors first, by documented rank within) and sets
+ * r->cause to the first error; again after a finding's severity changed. */
+void td_classify_order(tlsdiag_result_t *r);
 
 #endif /* TD_INTERNAL_H */

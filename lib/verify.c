@@ -1,7 +1,7 @@
 /* verify.c: peer chain verification after the handshake: the chain goes
- * through the shared verifier (verifier.c: path, trust, name, Web PKI
- * rules), then the OCSP staple is checked, as raw evidence. Dates, trust,
- * name and strength findings are classify.c's. */
+ * through the shared verifier (verifier.h; x509_*.c: path, trust, name,
+ * Web PKI rules), then the OCSP staple is checked, as raw evidence. Dates,
+ * trust, name and strength findings are classify.c's. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -607,6 +607,31 @@ static void test_chain_garbage_der_fails(void **state) {
   td_cert_clear(&tc);
 }
 
+/* GnuTLS imports a certificate whose outer length has a leading zero
+ * octet (not DER); chain.c must read it as GnuTLS did, so a self-signed
+ * root stays self-signed. */
+static void test_chain_non_minimal_length_still_self_signed(void **state) {
+  (void)state;
+  gnutls_datum_t der;
+  assert_int_equal(gnutls_x509_crt_export2(k.ca, GNUTLS_X509_FMT_DER, &der),
+                   0);
+  assert_int_equal(der.data[1], 0x82); /* two length octets */
+  size_t n = der.size + 1;
+  unsigned char *odd = malloc(n);
+  assert_non_null(odd);
+  odd[0] = 0x30;
+  odd[1] = 0x83;
+  odd[2] = 0x00;
+  memcpy(odd + 3, der.data + 2, der.size - 2);
+  td_cert_t tc;
+  assert_int_equal(td_cert_parse(&tc, odd, n), 0);
+  assert_int_equal(tc.self_issued, 1);
+  assert_int_equal(tc.self_signed, 1);
+  td_cert_clear(&tc);
+  free(odd);
+  gnutls_free(der.data);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_leaf_fields),
@@ -628,6 +653,7 @@ int main(void) {
       cmocka_unit_test(test_chain_serial_keeps_encoded_bytes),
       cmocka_unit_test(test_chain_dates_after_2049),
       cmocka_unit_test(test_chain_garbage_der_fails),
+      cmocka_unit_test(test_chain_non_minimal_length_still_self_signed),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
