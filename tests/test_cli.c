@@ -100,7 +100,8 @@ static void test_cli_formats(void **state) {
  * tcp_unreachable without a packet leaving anywhere. Needs root. */
 static void test_cli_tcp_unreachable(void **state) {
   (void)state;
-  if (geteuid() != 0 || system("unshare -n true 2>/dev/null") != 0) skip();
+  if (geteuid() != 0 || system("unshare -n true 2>/dev/null") != 0)
+    TD_SKIP("tcp_unreachable needs root and unshare -n");
   char *cmd = NULL;
   assert_true(asprintf(&cmd, "unshare -n %s check --json 127.0.0.1:443", TD_CLI_PATH) > 0);
   FILE *p = popen(cmd, "r");
@@ -202,5 +203,5 @@ int main(void) {
       cmocka_unit_test(test_cli_demo_checks_itself),
       cmocka_unit_test(test_cli_threads_one_check_each),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -638,7 +638,7 @@ static void test_diagnose_tcp_refused(void **state) {
  * ENETUNREACH; a forked child enters it so this process keeps its own. */
 static void test_diagnose_tcp_unreachable_library(void **state) {
   (void)state;
-  if (geteuid() != 0) skip();
+  if (geteuid() != 0) TD_SKIP("tcp_unreachable needs root (a network namespace)");
   int pfd[2];
   assert_int_equal(pipe(pfd), 0);
   pid_t pid = fork();
@@ -661,7 +661,7 @@ static void test_diagnose_tcp_unreachable_library(void **state) {
   assert_int_equal(read(pfd[0], &cause, sizeof(cause)), sizeof(cause));
   close(pfd[0]);
   waitpid(pid, NULL, 0);
-  if (cause == -2) skip(); /* no permission for namespaces here */
+  if (cause == -2) TD_SKIP("no permission for a network namespace here");
   assert_int_equal(cause, TLSDIAG_CAUSE_TCP_UNREACHABLE);
 }
 
@@ -700,5 +700,5 @@ int main(void) {
       cmocka_unit_test(test_diagnose_tcp_refused),
       cmocka_unit_test(test_diagnose_tcp_unreachable_library),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

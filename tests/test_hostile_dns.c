@@ -253,5 +253,5 @@ int main(void) {
       cmocka_unit_test(test_hostile_dns_hundreds_of_addresses),
       cmocka_unit_test(test_hostile_dns_cli_json),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -530,5 +530,5 @@ int main(void) {
       cmocka_unit_test(test_hostile_server_chain_of_fifty),
       cmocka_unit_test(test_hostile_server_huge_san_list),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -17,7 +17,7 @@
 #define NEW_LIST TD_SOURCE_DIR "/tests/data/hsts/e2e.json"
 #define NEW_ENTRIES 4
 #define REAL_LIST \
-  TD_SOURCE_DIR "/../shared/data/hsts/transport_security_state_static.derived.json"
+  td_shared_path("data/hsts/transport_security_state_static.derived.json")
 #define OLD_LIST                                                             \
   "// the list before the update\n"                                          \
   "{\"entries\": [{\"name\": \"old.tlsdiag.test\", \"mode\": \"force-https\"}]}\n"
@@ -407,10 +407,7 @@ static void test_hsts_update_real_list(void **state) {
   (void)state;
   size_t jlen = 0;
   char *json = read_file(REAL_LIST, &jlen);
-  if (!json) {
-    print_message("skipped: %s is absent\n", REAL_LIST);
-    return;
-  }
+  if (!json) TD_SKIP("%s is absent", REAL_LIST);
   char *b64 = base64(json, jlen, 0);
   size_t len = 0;
   char *raw = response_cl(b64, strlen(b64), 0, &len);
@@ -913,5 +910,5 @@ int main(void) {
       cmocka_unit_test(test_hsts_update_fetch_times_out_a_slow_body),
       cmocka_unit_test(test_hsts_update_fetch_bad_urls),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return td_run_tests(tests, setup, teardown);
 }

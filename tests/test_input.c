@@ -319,5 +319,5 @@ int main(void) {
       cmocka_unit_test(test_input_sweep_target_file_is_a_directory),
       cmocka_unit_test(test_input_sweep_one_mib_line),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

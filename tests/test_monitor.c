@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "internal.h"
 #include "tdprom.h"
 
@@ -408,5 +410,5 @@ int main(void) {
       cmocka_unit_test(test_monitor_prometheus_groups_many_results),
       cmocka_unit_test(test_monitor_strict_parser_rejects_bad_exposition),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

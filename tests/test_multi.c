@@ -367,5 +367,5 @@ int main(void) {
       cmocka_unit_test(test_multi_callback_may_add),
       cmocka_unit_test(test_multi_free_with_checks_pending),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -603,5 +603,5 @@ int main(void) {
       cmocka_unit_test(test_sweep_prometheus_is_valid_exposition),
       cmocka_unit_test(test_sweep_usage_errors_exit_1),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -717,5 +717,5 @@ int main(void) {
       cmocka_unit_test(test_verify_cli_files_and_usage),
       cmocka_unit_test(test_verify_cli_nagios_prometheus),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }
