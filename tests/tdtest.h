@@ -165,6 +165,27 @@ static TT_UNUSED const char *tt_jstr(json_t *j, const char *path) {
  * (times TD_TIME_SCALE) is killed and fails the test. */
 #define TT_RUN_TIMEOUT_MS 60000
 
+/* Kills a child and reaps it (SIGKILL cannot be caught: waitpid returns). */
+static TT_UNUSED void tt_kill_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
+/* Waits for child pid to exit until deadline_us (td_mono_us clock), with
+ * WNOHANG and short naps, never blocking past it. 1 (and *st) when it
+ * exited, 0 when the deadline passed (the child is then still running:
+ * tt_kill_child it). */
+static TT_UNUSED int tt_wait_child(pid_t pid, int64_t deadline_us, int *st) {
+  for (;;) {
+    pid_t w = waitpid(pid, st, WNOHANG);
+    if (w == pid) return 1;
+    if (w < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+    if (td_mono_us() >= deadline_us) return 0;
+    poll(NULL, 0, 5);
+  }
+}
+
 /* Runs argv (argv[0] the program's path, NULL-terminated) with stdin from
  * in_path (NULL: /dev/null), stdout into *out and stderr into *err (each
  * NUL-terminated, malloc'd; err may be NULL to discard stderr). Bounded:
@@ -194,36 +215,29 @@ static TT_UNUSED int tt_run(const char *const *argv, const char *in_path,
   td_buf_init(&b[1]);
   struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
   int open_fds = 2, st = 0, done = 0;
-  while (!done) {
+  while (open_fds > 0) {
     int64_t left_ms = (deadline - td_mono_us()) / 1000;
     if (left_ms <= 0) break;
-    if (open_fds > 0) {
-      int rc = poll(p, 2, left_ms > 1000 ? 1000 : (int)left_ms);
-      if (rc < 0 && errno != EINTR) fail_msg("poll: %s", strerror(errno));
-      for (int i = 0; rc > 0 && i < 2; i++) {
-        if (p[i].fd < 0 || !p[i].revents) continue;
-        char tmp[8192];
-        ssize_t k = read(p[i].fd, tmp, sizeof(tmp));
-        if (k > 0) {
-          td_buf_append(&b[i], tmp, (size_t)k);
-        } else if (k == 0 || errno != EINTR) {
-          close(p[i].fd);
-          p[i].fd = -1; /* poll() ignores negative fds */
-          open_fds--;
-        }
+    int rc = poll(p, 2, left_ms > 1000 ? 1000 : (int)left_ms);
+    if (rc < 0 && errno != EINTR) fail_msg("poll: %s", strerror(errno));
+    for (int i = 0; rc > 0 && i < 2; i++) {
+      if (p[i].fd < 0 || !p[i].revents) continue;
+      char tmp[8192];
+      ssize_t k = read(p[i].fd, tmp, sizeof(tmp));
+      if (k > 0) {
+        td_buf_append(&b[i], tmp, (size_t)k);
+      } else if (k == 0 || errno != EINTR) {
+        close(p[i].fd);
+        p[i].fd = -1; /* poll() ignores negative fds */
+        open_fds--;
       }
-      continue;
     }
-    pid_t w = waitpid(pid, &st, WNOHANG);
-    if (w == pid) done = 1;
-    else if (w < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
-    else poll(NULL, 0, 5);
   }
+  if (open_fds == 0) done = tt_wait_child(pid, deadline, &st);
   for (int i = 0; i < 2; i++)
     if (p[i].fd >= 0) close(p[i].fd);
   if (!done) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0); /* SIGKILL cannot be ignored: this returns */
+    tt_kill_child(pid);
     td_buf_free(&b[0]);
     td_buf_free(&b[1]);
     fail_msg("%s did not finish within %.0f ms: killed", argv[0],

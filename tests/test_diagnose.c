@@ -657,10 +657,18 @@ static void test_diagnose_tcp_unreachable_library(void **state) {
     _exit(0);
   }
   close(pfd[1]);
-  int cause = -1;
-  assert_int_equal(read(pfd[0], &cause, sizeof(cause)), sizeof(cause));
+  /* Bounded: a child that hangs is killed and fails the test. */
+  int64_t deadline = td_mono_us() + (int64_t)(td_upper_ms(30000) * 1000.0);
+  struct pollfd pp = {pfd[0], POLLIN, 0};
+  int cause = -1, st = 0;
+  int ready = poll(&pp, 1, (int)td_upper_ms(30000));
+  ssize_t got = ready > 0 ? read(pfd[0], &cause, sizeof(cause)) : -1;
   close(pfd[0]);
-  waitpid(pid, NULL, 0);
+  if (!tt_wait_child(pid, deadline, &st)) {
+    tt_kill_child(pid);
+    fail_msg("the namespace child did not finish in time");
+  }
+  assert_int_equal(got, sizeof(cause));
   if (cause == -2) TD_SKIP("no permission for a network namespace here");
   assert_int_equal(cause, TLSDIAG_CAUSE_TCP_UNREACHABLE);
 }

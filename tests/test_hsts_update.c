@@ -156,35 +156,15 @@ static void run_free(run_t *r) {
 }
 
 /* Runs the CLI with argv (NULL-terminated, without the program), stdout
- * and stderr captured. */
+ * and stderr captured (bounded: tt_run). */
 static run_t cli(const char *const *args) {
   const char *argv[48];
   size_t n = 0;
   argv[n++] = TD_CLI_PATH;
   for (size_t i = 0; args[i] && n < 47; i++) argv[n++] = args[i];
   argv[n] = NULL;
-  char fo[128], fe[128];
-  snprintf(fo, sizeof(fo), "%s/stdout", tt_dir);
-  snprintf(fe, sizeof(fe), "%s/stderr", tt_dir);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int o = open(fo, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(fe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (o < 0 || e < 0) _exit(126);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
   run_t r;
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = read_file(fo, NULL);
-  r.err = read_file(fe, NULL);
-  assert_non_null(r.out);
-  assert_non_null(r.err);
+  r.rc = tt_run(argv, NULL, TT_RUN_TIMEOUT_MS, &r.out, &r.err);
   return r;
 }
 

@@ -13,24 +13,10 @@ typedef struct {
   char *out, *err;
 } run_t;
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[8192];
-  size_t n;
-  while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, n);
-  fclose(f);
-  return td_buf_steal(&b, NULL);
-}
-
 /* Runs `tlsdiag ARGS...` (NULL-terminated) with stdin from `input` (NULL:
- * /dev/null), capturing stdout and stderr. */
+ * /dev/null), capturing stdout and stderr (bounded: tt_run). */
 static run_t run(const char *input, const char *const *args) {
-  char out_path[128], err_path[128], in_path[128];
-  snprintf(out_path, sizeof(out_path), "%s/out.txt", tt_dir);
-  snprintf(err_path, sizeof(err_path), "%s/err.txt", tt_dir);
+  char in_path[128];
   snprintf(in_path, sizeof(in_path), "%s/in.txt", tt_dir);
   if (input) {
     FILE *f = fopen(in_path, "wb");
@@ -43,24 +29,8 @@ static run_t run(const char *input, const char *const *args) {
   argv[n++] = TD_CLI_PATH;
   for (const char *const *a = args; *a && n < 199; a++) argv[n++] = *a;
   argv[n] = NULL;
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int in = open(input ? in_path : "/dev/null", O_RDONLY);
-    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
   run_t r;
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.rc = tt_run(argv, input ? in_path : NULL, TT_RUN_TIMEOUT_MS, &r.out, &r.err);
   return r;
 }
 
