@@ -6,6 +6,7 @@
 #define TDTEST_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -283,6 +284,30 @@ static TT_UNUSED int tt_refusing_port(const char *addr, uint16_t *port) {
     fail_msg("bind %s: %s", addr, strerror(errno));
   *port = ntohs(sa.sin_port);
   return fd;
+}
+
+/* The descriptors open in this process (from /proc/self/fd, not counting
+ * the one reading it); desc (may be NULL) gets "fd -> target" for each,
+ * to say which one leaked. */
+static TT_UNUSED int tt_open_fds(char *desc, size_t n) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) fail_msg("opendir /proc/self/fd: %s", strerror(errno));
+  int count = 0;
+  size_t used = 0;
+  if (desc && n) desc[0] = '\0';
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d)) continue;
+    count++;
+    if (!desc || used >= n) continue;
+    char path[300], target[256];
+    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t k = readlink(path, target, sizeof(target) - 1);
+    target[k > 0 ? k : 0] = '\0';
+    int w = snprintf(desc + used, n - used, "%s -> %s\n", e->d_name, target);
+    if (w > 0) used += (size_t)w;
+  }
+  closedir(d);
+  return count;
 }
 
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {
