@@ -5,13 +5,20 @@
 #ifndef TDTEST_H
 #define TDTEST_H
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +26,8 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+
+#include "tdrun.h"
 
 #include "internal.h"
 #include "tdcerts.h"
@@ -153,8 +162,96 @@ static TT_UNUSED const char *tt_jstr(json_t *j, const char *path) {
   return json_string_value(v);
 }
 
+/* Every wait for a child process ends: a CLI run taking longer than this
+ * (times TD_TIME_SCALE) is killed and fails the test. */
+#define TT_RUN_TIMEOUT_MS 60000
+
+/* Kills a child and reaps it (SIGKILL cannot be caught: waitpid returns). */
+static TT_UNUSED void tt_kill_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
+/* Waits for child pid to exit until deadline_us (td_mono_us clock), with
+ * WNOHANG and short naps, never blocking past it. 1 (and *st) when it
+ * exited, 0 when the deadline passed (the child is then still running:
+ * tt_kill_child it). */
+static TT_UNUSED int tt_wait_child(pid_t pid, int64_t deadline_us, int *st) {
+  for (;;) {
+    pid_t w = waitpid(pid, st, WNOHANG);
+    if (w == pid) return 1;
+    if (w < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+    if (td_mono_us() >= deadline_us) return 0;
+    poll(NULL, 0, 5);
+  }
+}
+
+/* Runs argv (argv[0] the program's path, NULL-terminated) with stdin from
+ * in_path (NULL: /dev/null), stdout into *out and stderr into *err (each
+ * NUL-terminated, malloc'd; err may be NULL to discard stderr). Bounded:
+ * output is read with poll() and the exit waited for with WNOHANG, both
+ * against one deadline of timeout_ms (scaled); on expiry the child is
+ * killed and the test fails, so a hung child cannot hang CI. Returns the
+ * exit status, or -1 when the child died of a signal. */
+static TT_UNUSED int tt_run(const char *const *argv, const char *in_path,
+                            int timeout_ms, char **out, char **err) {
+  int po[2], pe[2];
+  if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) fail_msg("pipe");
+  pid_t pid = fork();
+  if (pid < 0) fail_msg("fork");
+  if (pid == 0) {
+    int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
+      _exit(126);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(po[1]);
+  close(pe[1]);
+  int64_t deadline =
+      td_mono_us() + (int64_t)(td_upper_ms(timeout_ms) * 1000.0);
+  td_buf_t b[2];
+  td_buf_init(&b[0]);
+  td_buf_init(&b[1]);
+  struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+  int open_fds = 2, st = 0, done = 0;
+  while (open_fds > 0) {
+    int64_t left_ms = (deadline - td_mono_us()) / 1000;
+    if (left_ms <= 0) break;
+    int rc = poll(p, 2, left_ms > 1000 ? 1000 : (int)left_ms);
+    if (rc < 0 && errno != EINTR) fail_msg("poll: %s", strerror(errno));
+    for (int i = 0; rc > 0 && i < 2; i++) {
+      if (p[i].fd < 0 || !p[i].revents) continue;
+      char tmp[8192];
+      ssize_t k = read(p[i].fd, tmp, sizeof(tmp));
+      if (k > 0) {
+        td_buf_append(&b[i], tmp, (size_t)k);
+      } else if (k == 0 || errno != EINTR) {
+        close(p[i].fd);
+        p[i].fd = -1; /* poll() ignores negative fds */
+        open_fds--;
+      }
+    }
+  }
+  if (open_fds == 0) done = tt_wait_child(pid, deadline, &st);
+  for (int i = 0; i < 2; i++)
+    if (p[i].fd >= 0) close(p[i].fd);
+  if (!done) {
+    tt_kill_child(pid);
+    td_buf_free(&b[0]);
+    td_buf_free(&b[1]);
+    fail_msg("%s did not finish within %.0f ms: killed", argv[0],
+             td_upper_ms(timeout_ms));
+  }
+  *out = td_buf_steal(&b[0], NULL);
+  if (err) *err = td_buf_steal(&b[1], NULL);
+  else td_buf_free(&b[1]);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Runs the CLI with arguments (NULL-terminated), captures stdout into a
- * malloc'd string, returns the exit status. */
+ * malloc'd string, returns the exit status (bounded as tt_run). */
 static TT_UNUSED int tt_cli(char **out, const char *arg0, ...) {
   const char *argv[64];
   size_t n = 0;
@@ -165,27 +262,52 @@ static TT_UNUSED int tt_cli(char **out, const char *arg0, ...) {
     argv[n++] = a;
   va_end(ap);
   argv[n] = NULL;
-  int pfd[2];
-  if (pipe(pfd) != 0) fail_msg("pipe");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pfd[1], 1);
-    close(pfd[0]);
-    close(pfd[1]);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
+  return tt_run(argv, NULL, TT_RUN_TIMEOUT_MS, out, NULL);
+}
+
+/* A loopback port that refuses connections for as long as the returned
+ * socket stays open: bound but never listening (Linux answers the SYN
+ * with a RST: ECONNREFUSED), and held, so no other process can take the
+ * port meanwhile, as it could take a port freed by close(). addr is the
+ * address to bind: "127.0.0.1", or "0.0.0.0" to hold the port on every
+ * 127/8 address. Close the socket when the test ends. */
+static TT_UNUSED int tt_refusing_port(const char *addr, uint16_t *port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail_msg("socket: %s", strerror(errno));
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) fail_msg("address %s", addr);
+  socklen_t len = sizeof(sa);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+      getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+    fail_msg("bind %s: %s", addr, strerror(errno));
+  *port = ntohs(sa.sin_port);
+  return fd;
+}
+
+/* The descriptors open in this process (from /proc/self/fd, not counting
+ * the one reading it); desc (may be NULL) gets "fd -> target" for each,
+ * to say which one leaked. */
+static TT_UNUSED int tt_open_fds(char *desc, size_t n) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) fail_msg("opendir /proc/self/fd: %s", strerror(errno));
+  int count = 0;
+  size_t used = 0;
+  if (desc && n) desc[0] = '\0';
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d)) continue;
+    count++;
+    if (!desc || used >= n) continue;
+    char path[300], target[256];
+    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t k = readlink(path, target, sizeof(target) - 1);
+    target[k > 0 ? k : 0] = '\0';
+    int w = snprintf(desc + used, n - used, "%s -> %s\n", e->d_name, target);
+    if (w > 0) used += (size_t)w;
   }
-  close(pfd[1]);
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[4096];
-  ssize_t k;
-  while ((k = read(pfd[0], tmp, sizeof(tmp))) > 0) td_buf_append(&b, tmp, (size_t)k);
-  close(pfd[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  *out = td_buf_steal(&b, NULL);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  closedir(d);
+  return count;
 }
 
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {

@@ -313,5 +313,5 @@ int main(void) {
       cmocka_unit_test(test_anatomy_key_schedule_tls12),
       cmocka_unit_test(test_anatomy_keylog_file),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tdrun.h"
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -655,5 +657,5 @@ int main(void) {
       cmocka_unit_test(test_chain_garbage_der_fails),
       cmocka_unit_test(test_chain_non_minimal_length_still_self_signed),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return td_run_tests(tests, group_setup, group_teardown);
 }

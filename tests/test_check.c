@@ -34,16 +34,29 @@ static void test_check_valid_full_report(void **state) {
   tt_opts_t t;
   tt_opts(&t, NULL, tdserver_port(s));
   t.o.dns_servers = servers;
+  int64_t t0 = td_mono_us();
   tlsdiag_result_t *r = tt_check("valid.tlsdiag.test", &t.o);
+  double wall_ms = tt_ms_since(t0);
 
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
   assert_true(tlsdiag_result_ok(r));
+  /* Every phase ran, so took some time, and no more than the whole call
+   * measured around it; together they fit in it too. */
+  double sum_ms = 0;
   for (int p = 0; p < TLSDIAG_PHASE_COUNT_; p++) {
     assert_int_equal(tlsdiag_result_phase_status(r, (tlsdiag_phase_t)p),
                      TLSDIAG_STATUS_OK);
-    assert_true(tlsdiag_result_phase_ms(r, (tlsdiag_phase_t)p) >= 0.0);
+    double ms = tlsdiag_result_phase_ms(r, (tlsdiag_phase_t)p);
+    if (!(ms > 0.0 && ms <= wall_ms))
+      fail_msg("phase %s took %.3f ms; the check took %.3f ms",
+               tlsdiag_phase_name((tlsdiag_phase_t)p), ms, wall_ms);
+    sum_ms += ms;
   }
-  assert_true(tddns_queries(d) >= 1);
+  if (sum_ms > wall_ms)
+    fail_msg("phases add up to %.3f ms, the check took %.3f ms", sum_ms, wall_ms);
+  /* A and AAAA, both asked of our responder (nothing else to ask). */
+  unsigned asked = tddns_queries(d);
+  assert_int_equal(asked, 2);
   assert_int_equal(tlsdiag_result_address_count(r), 1);
   assert_string_equal(tlsdiag_result_address(r, 0), "127.0.0.1");
   assert_string_equal(tlsdiag_result_connected_address(r), "127.0.0.1");
@@ -84,7 +97,9 @@ static void test_check_valid_full_report(void **state) {
                       "https://valid.tlsdiag.test/next");
 
   json_t *j = tt_json(r);
-  assert_true(json_is_false(tt_jget(j, "ok")) == 0);
+  json_t *ok = json_object_get(j, "ok");
+  if (!json_is_boolean(ok)) fail_msg("\"ok\" is missing or not a boolean");
+  assert_true(json_is_true(ok));
   assert_string_equal(tt_jstr(j, "cause"), "ok");
   assert_string_equal(tt_jstr(j, "phases.dns.status"), "ok");
   assert_string_equal(tt_jstr(j, "phases.tcp.status"), "ok");
@@ -97,7 +112,10 @@ static void test_check_valid_full_report(void **state) {
   assert_string_equal(tt_jstr(j, "chain.0.common_name"), "localhost");
   assert_int_equal(json_integer_value(tt_jget(j, "http.status")), 200);
   assert_true(json_array_size(tt_jget(j, "findings")) == 0);
-  assert_int_equal(json_integer_value(tt_jget(j, "anatomy.dns_queries")), 2);
+  /* The report counts the queries the responder received. */
+  json_t *nq = tt_jget(j, "anatomy.dns_queries");
+  if (!json_is_integer(nq)) fail_msg("anatomy.dns_queries is not an integer");
+  assert_int_equal(json_integer_value(nq), asked);
   assert_int_equal(json_integer_value(tt_jget(j, "anatomy.round_trips.dns")), 1);
   json_decref(j);
 
@@ -165,7 +183,7 @@ static void test_check_ipv6_aaaa(void **state) {
   tt_server_config(&cfg, TDS_HTTP, "valid");
   cfg.bind_addr = "::1";
   tdserver_t *s = NULL;
-  if (tdserver_start(&cfg, &s) != 0) skip(); /* no IPv6 loopback here */
+  if (tdserver_start(&cfg, &s) != 0) TD_SKIP("no IPv6 loopback (::1) here");
   char servers[64];
   tddns_t *d = dns_with("valid.tlsdiag.test", NULL, "::1", servers,
                         sizeof(servers));
@@ -231,15 +249,10 @@ static void test_check_nxdomain(void **state) {
 /* A port nobody listens on. */
 static void test_check_refused(void **state) {
   (void)state;
-  /* Bind a port without listening: connecting to it is refused. */
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-  socklen_t l = sizeof(sa);
-  getsockname(fd, (struct sockaddr *)&sa, &l);
+  uint16_t port = 0;
+  int fd = tt_refusing_port("127.0.0.1", &port);
   tt_opts_t t;
-  tt_opts(&t, "refused.tlsdiag.test", ntohs(sa.sin_port));
+  tt_opts(&t, "refused.tlsdiag.test", port);
   tlsdiag_result_t *r = tt_check("refused.tlsdiag.test", &t.o);
   close(fd);
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TCP_REFUSED);
@@ -267,8 +280,12 @@ static void test_check_connect_timeout(void **state) {
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TCP_TIMEOUT);
   assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_TCP),
                    TLSDIAG_STATUS_TIMEOUT);
-  if (ms < 600 || ms > 600 * 1.1 + 50)
+  if (ms < 600 || ms > td_upper_ms(600 * 1.1 + 50))
     fail_msg("connect timeout of 600 ms took %.1f ms", ms);
+  /* the TCP phase itself: at least the timeout, at most the call */
+  double tcp_ms = tlsdiag_result_phase_ms(r, TLSDIAG_PHASE_TCP);
+  if (tcp_ms < 600 || tcp_ms > ms)
+    fail_msg("TCP phase took %.1f ms (timeout 600 ms, call %.1f ms)", tcp_ms, ms);
   tlsdiag_result_free(r);
   tdserver_stop(s);
 }
@@ -286,8 +303,11 @@ static void test_check_handshake_timeout(void **state) {
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TLS_TIMEOUT);
   assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_TLS),
                    TLSDIAG_STATUS_TIMEOUT);
-  if (ms < 500 || ms > 500 * 1.1 + 50)
+  if (ms < 500 || ms > td_upper_ms(500 * 1.1 + 50))
     fail_msg("handshake timeout of 500 ms took %.1f ms", ms);
+  double tls_ms = tlsdiag_result_phase_ms(r, TLSDIAG_PHASE_TLS);
+  if (tls_ms < 500 || tls_ms > ms)
+    fail_msg("TLS phase took %.1f ms (timeout 500 ms, call %.1f ms)", tls_ms, ms);
   tlsdiag_result_free(r);
   tdserver_stop(s);
 }
@@ -307,7 +327,7 @@ static void test_check_max_time_bounds_http(void **state) {
                    TLSDIAG_STATUS_OK);
   assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_HTTP),
                    TLSDIAG_STATUS_TIMEOUT);
-  if (ms < 700 || ms > 700 * 1.1 + 50)
+  if (ms < 700 || ms > td_upper_ms(700 * 1.1 + 50))
     fail_msg("max time of 700 ms took %.1f ms", ms);
   tlsdiag_result_free(r);
   tdserver_stop(s);
@@ -356,8 +376,28 @@ static void test_check_api_errors(void **state) {
   o.version = 99;
   assert_int_equal(tlsdiag_check("localhost", &o, &r), TLSDIAG_E_OPTIONS);
   assert_int_equal(tlsdiag_check("localhost", &o, NULL), TLSDIAG_E_INVAL);
-  for (int e = 0; e <= TLSDIAG_E_KEYLOG; e++)
-    assert_string_not_equal(tlsdiag_strerror((tlsdiag_err_t)e), "unknown error");
+}
+
+/* The last tlsdiag_err_t. The enum has no count: a code added after it
+ * makes test_check_every_error_has_a_string fail until this is moved. */
+#define TT_LAST_ERR TLSDIAG_E_URL
+
+/* Every API error, up to the last, has its own text; one past the last
+ * has none (so the walk cannot stop short of a new code). */
+static void test_check_every_error_has_a_string(void **state) {
+  (void)state;
+  for (int e = 0; e <= TT_LAST_ERR; e++) {
+    const char *s = tlsdiag_strerror((tlsdiag_err_t)e);
+    if (!s || !*s || !strcmp(s, "unknown error"))
+      fail_msg("tlsdiag_err_t %d has no text", e);
+    for (int k = 0; k < e; k++)
+      if (!strcmp(s, tlsdiag_strerror((tlsdiag_err_t)k)))
+        fail_msg("tlsdiag_err_t %d and %d share the text '%s'", k, e, s);
+  }
+  if (strcmp(tlsdiag_strerror((tlsdiag_err_t)(TT_LAST_ERR + 1)), "unknown error"))
+    fail_msg("tlsdiag_err_t %d has a text: move TT_LAST_ERR to the last code",
+             TT_LAST_ERR + 1);
+  assert_string_equal(tlsdiag_strerror((tlsdiag_err_t)-1), "unknown error");
 }
 
 /* Target and time parsers shared by the CLI and embedders. */
@@ -397,17 +437,29 @@ static void test_check_target_and_time_parse(void **state) {
   assert_int_equal(tlsdiag_time_parse("yesterday", &t), TLSDIAG_E_TIME);
 }
 
-/* Every cause has a name, a description and a rank, and names round-trip. */
+/* Every cause, up to the last, has a name, a description, a severity and
+ * a rank, and names round-trip; one past the last has none of them. */
 static void test_check_cause_table_complete(void **state) {
   (void)state;
   for (int c = 0; c < TLSDIAG_CAUSE_COUNT_; c++) {
-    const char *n = tlsdiag_cause_name((tlsdiag_cause_t)c);
-    assert_string_not_equal(n, "unknown");
+    const tlsdiag_cause_t cc = (tlsdiag_cause_t)c;
+    const char *n = tlsdiag_cause_name(cc);
+    if (!n || !*n || !strcmp(n, "unknown")) fail_msg("cause %d has no name", c);
     assert_int_equal(tlsdiag_cause_from_name(n), c);
-    assert_string_not_equal(tlsdiag_cause_description((tlsdiag_cause_t)c),
-                            "unknown cause");
-    assert_true(td_cause_rank((tlsdiag_cause_t)c) < 1000);
+    const char *d = tlsdiag_cause_description(cc);
+    if (!d || !*d || !strcmp(d, "unknown cause"))
+      fail_msg("cause %s has no description", n);
+    tlsdiag_severity_t sv = tlsdiag_cause_severity(cc);
+    if (strcmp(tlsdiag_severity_name(sv), "unknown") == 0)
+      fail_msg("cause %s has no severity (%d)", n, (int)sv);
+    assert_true(td_cause_rank(cc) < 1000);
   }
+  /* OK is the only cause that is not a problem at all. */
+  assert_int_equal(tlsdiag_cause_severity(TLSDIAG_CAUSE_OK), TLSDIAG_SEVERITY_INFO);
+  assert_string_equal(tlsdiag_cause_name(TLSDIAG_CAUSE_COUNT_), "unknown");
+  assert_string_equal(tlsdiag_cause_description(TLSDIAG_CAUSE_COUNT_),
+                      "unknown cause");
+  assert_int_equal(td_cause_rank(TLSDIAG_CAUSE_COUNT_), 1000);
   assert_int_equal(tlsdiag_cause_from_name("no_such_cause"), -1);
 }
 
@@ -424,8 +476,9 @@ int main(void) {
       cmocka_unit_test(test_check_max_time_bounds_http),
       cmocka_unit_test(test_check_get_with_path),
       cmocka_unit_test(test_check_api_errors),
+      cmocka_unit_test(test_check_every_error_has_a_string),
       cmocka_unit_test(test_check_target_and_time_parse),
       cmocka_unit_test(test_check_cause_table_complete),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

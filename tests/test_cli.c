@@ -1,6 +1,7 @@
 /* test_cli.c: the command's contract: exit codes, output formats, the demo,
  * and the library's promise of one check per thread. */
 #include "tdtest.h"
+#include "tdprom.h"
 
 #include <pthread.h>
 
@@ -66,56 +67,103 @@ static void test_cli_exit_usage(void **state) {
   }
 }
 
-/* Every format of a failed check: JSON parses; mermaid is a diagram. */
+/* Every format `check` offers (text, json and its --json alias, mermaid,
+ * nagios, prometheus), for one failed check: each says tcp_refused in its
+ * own way, and each exits 2 (for nagios: CRITICAL). */
 static void test_cli_formats(void **state) {
   (void)state;
-  char target[64];
-  /* A literal address and a port nobody listens on: refused at once. */
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.max_connections = 1;
-  tdserver_t *s = tt_server_cfg(&cfg);
-  uint16_t port = tdserver_port(s);
-  tdserver_stop(s); /* the port is now closed */
+  char target[64], tlabel[80];
+  /* A literal address and a port held without listen(): refused at once,
+   * and no other process can take the port while the test runs. */
+  uint16_t port = 0;
+  int hold = tt_refusing_port("127.0.0.1", &port);
   snprintf(target, sizeof(target), "127.0.0.1:%s", port_str(port));
+  snprintf(tlabel, sizeof(tlabel), "target=%s", target);
   char *out = NULL;
-  assert_int_equal(tt_cli(&out, "check", "--json", target, NULL), 2);
-  json_error_t err;
-  json_t *j = json_loads(out, JSON_REJECT_DUPLICATES, &err);
-  if (!j) fail_msg("invalid JSON: %s", out);
-  assert_string_equal(tt_jstr(j, "cause"), "tcp_refused");
-  assert_string_equal(tt_jstr(j, "phases.tcp.status"), "failed");
-  assert_string_equal(tt_jstr(j, "phases.dns.status"), "skipped");
-  json_decref(j);
-  /* one line, newline-terminated: JSON Lines-safe */
-  assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+
+  /* json, both spellings: the same report, one line, newline-terminated
+   * (JSON Lines-safe) */
+  const char *json_args[2][3] = {{"--json", NULL, NULL},
+                                 {"--format", "json", NULL}};
+  for (size_t k = 0; k < 2; k++) {
+    int rc = json_args[k][1]
+                 ? tt_cli(&out, "check", json_args[k][0], json_args[k][1], target, NULL)
+                 : tt_cli(&out, "check", json_args[k][0], target, NULL);
+    assert_int_equal(rc, 2);
+    json_error_t err;
+    json_t *j = json_loads(out, JSON_REJECT_DUPLICATES, &err);
+    if (!j) fail_msg("invalid JSON: %s", out);
+    assert_string_equal(tt_jstr(j, "cause"), "tcp_refused");
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    assert_string_equal(tt_jstr(j, "phases.tcp.status"), "failed");
+    assert_string_equal(tt_jstr(j, "phases.dns.status"), "skipped");
+    assert_string_equal(tt_jstr(j, "findings.0.evidence.address"), "127.0.0.1");
+    json_decref(j);
+    assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+    free(out);
+  }
+
+  /* text: the verdict first, then the finding with its evidence */
+  assert_int_equal(tt_cli(&out, "check", "--format", "text", target, NULL), 2);
+  if (strncmp(out, "\xe2\x9c\x98 TCP_REFUSED  ", 17) || !strstr(out, target))
+    fail_msg("text verdict line: %s", out);
+  assert_non_null(strstr(out, "\nFindings\n  error    tcp_refused  "));
+  assert_non_null(strstr(out, "address: 127.0.0.1\n"));
+  assert_null(strchr(out, '\x1b')); /* not a terminal: no colour */
   free(out);
+
+  /* mermaid: a sequence diagram of the failed connect */
   assert_int_equal(tt_cli(&out, "check", "--format", "mermaid", target, NULL), 2);
   assert_memory_equal(out, "sequenceDiagram\n", 16);
   assert_non_null(strstr(out, "TCP_REFUSED"));
+  assert_non_null(strstr(out, "SYN (127.0.0.1:"));
   free(out);
+
+  /* nagios: one CRITICAL line with perfdata, exit 2 (CRITICAL) */
+  assert_int_equal(tt_cli(&out, "check", "--format", "nagios", target, NULL), 2);
+  char want[160];
+  snprintf(want, sizeof(want), "TLSDIAG CRITICAL - %s tcp_refused: ", target);
+  assert_memory_equal(out, want, strlen(want));
+  assert_non_null(strstr(out, " | 'tcp_ms'="));
+  assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+  free(out);
+
+  /* prometheus: a valid exposition (strict parser) with the cause */
+  assert_int_equal(tt_cli(&out, "check", "--format", "prometheus", target, NULL), 2);
+  tdprom_t p;
+  if (tdprom_parse(out, &p)) fail_msg("%s\n%s", p.err, out);
+  const char *ok_l[] = {tlabel, NULL};
+  const tdprom_sample_t *x = tdprom_find(&p, "tlsdiag_check_success", ok_l, NULL);
+  assert_non_null(x);
+  assert_true(x->value == 0);
+  const char *cause_l[] = {tlabel, "cause=tcp_refused", NULL};
+  x = tdprom_find(&p, "tlsdiag_cause", cause_l, NULL);
+  assert_non_null(x);
+  assert_true(x->value == 1);
+  x = tdprom_find(&p, "tlsdiag_nagios_state", ok_l, NULL);
+  assert_non_null(x);
+  assert_true(x->value == 2);
+  tdprom_free(&p);
+  free(out);
+  close(hold);
 }
 
 /* In a network namespace without loopback, connects fail with ENETUNREACH:
  * tcp_unreachable without a packet leaving anywhere. Needs root. */
 static void test_cli_tcp_unreachable(void **state) {
   (void)state;
-  if (geteuid() != 0 || system("unshare -n true 2>/dev/null") != 0) skip();
-  char *cmd = NULL;
-  assert_true(asprintf(&cmd, "unshare -n %s check --json 127.0.0.1:443", TD_CLI_PATH) > 0);
-  FILE *p = popen(cmd, "r");
-  free(cmd);
-  assert_non_null(p);
-  char buf[65536];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, p);
-  buf[n] = '\0';
-  int st = pclose(p);
-  assert_int_equal(WEXITSTATUS(st), 2);
+  if (geteuid() != 0 || system("unshare -n true 2>/dev/null") != 0)
+    TD_SKIP("tcp_unreachable needs root and unshare -n");
+  const char *argv[] = {"/usr/bin/unshare", "-n", TD_CLI_PATH, "check",
+                        "--json", "127.0.0.1:443", NULL};
+  char *buf = NULL;
+  assert_int_equal(tt_run(argv, NULL, TT_RUN_TIMEOUT_MS, &buf, NULL), 2);
   json_error_t err;
   json_t *j = json_loads(buf, 0, &err);
   if (!j) fail_msg("invalid JSON: %s", buf);
   assert_string_equal(tt_jstr(j, "cause"), "tcp_unreachable");
   json_decref(j);
+  free(buf);
 }
 
 /* The demo: every row as expected, and with --json every line parses. */
@@ -148,24 +196,30 @@ static void test_cli_demo_checks_itself(void **state) {
   free(out);
 }
 
-/* One check per thread, many threads: results are independent. */
+/* One check per thread, many threads: results are independent. Every
+ * result of every thread is kept and checked, not only the last. */
+#define JOB_RUNS 5
 typedef struct {
   const char *host;
   uint16_t port;
-  tlsdiag_cause_t got;
+  int api_err[JOB_RUNS];
+  tlsdiag_cause_t got[JOB_RUNS];
+  uint16_t got_port[JOB_RUNS];
+  char got_host[JOB_RUNS][64];
 } job_t;
 
 static void *run_job(void *arg) {
   job_t *j = arg;
   tt_opts_t t;
   tt_opts(&t, j->host, j->port);
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < JOB_RUNS; i++) {
     tlsdiag_result_t *r = NULL;
-    if (tlsdiag_check(j->host, &t.o, &r) != TLSDIAG_OK) {
-      j->got = TLSDIAG_CAUSE_COUNT_;
-      return NULL;
-    }
-    j->got = tlsdiag_result_cause(r);
+    j->api_err[i] = (int)tlsdiag_check(j->host, &t.o, &r);
+    if (j->api_err[i] != TLSDIAG_OK) continue;
+    j->got[i] = tlsdiag_result_cause(r);
+    j->got_port[i] = tlsdiag_result_port(r);
+    snprintf(j->got_host[i], sizeof(j->got_host[i]), "%s",
+             tlsdiag_result_host(r));
     tlsdiag_result_free(r);
   }
   return NULL;
@@ -178,15 +232,28 @@ static void test_cli_threads_one_check_each(void **state) {
   tdserver_t *bad = tt_server(TDS_HTTP, "expired");
   job_t jobs[8];
   pthread_t th[8];
+  memset(jobs, 0, sizeof(jobs));
   for (int i = 0; i < 8; i++) {
     jobs[i].host = i % 2 ? "expired.tlsdiag.test" : "localhost";
     jobs[i].port = tdserver_port(i % 2 ? bad : ok);
-    jobs[i].got = TLSDIAG_CAUSE_COUNT_;
+    for (int k = 0; k < JOB_RUNS; k++) jobs[i].got[k] = TLSDIAG_CAUSE_COUNT_;
     assert_int_equal(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
   }
-  for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
-  for (int i = 0; i < 8; i++)
-    assert_int_equal(jobs[i].got, i % 2 ? TLSDIAG_CAUSE_CERT_EXPIRED : TLSDIAG_CAUSE_OK);
+  for (int i = 0; i < 8; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+  for (int i = 0; i < 8; i++) {
+    tlsdiag_cause_t want = i % 2 ? TLSDIAG_CAUSE_CERT_EXPIRED : TLSDIAG_CAUSE_OK;
+    for (int k = 0; k < JOB_RUNS; k++) {
+      if (jobs[i].api_err[k] != TLSDIAG_OK)
+        fail_msg("thread %d, check %d: %s", i, k,
+                 tlsdiag_strerror((tlsdiag_err_t)jobs[i].api_err[k]));
+      if (jobs[i].got[k] != want || jobs[i].got_port[k] != jobs[i].port ||
+          strcmp(jobs[i].got_host[k], jobs[i].host))
+        fail_msg("thread %d, check %d: %s of %s:%u, expected %s of %s:%u", i, k,
+                 tlsdiag_cause_name(jobs[i].got[k]), jobs[i].got_host[k],
+                 jobs[i].got_port[k], tlsdiag_cause_name(want), jobs[i].host,
+                 jobs[i].port);
+    }
+  }
   tdserver_stop(ok);
   tdserver_stop(bad);
   tlsdiag_global_cleanup();
@@ -202,5 +269,5 @@ int main(void) {
       cmocka_unit_test(test_cli_demo_checks_itself),
       cmocka_unit_test(test_cli_threads_one_check_each),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -22,6 +22,8 @@ typedef struct {
   int max_time_ms;
   const char *raw;      /* TDS_RAW_RESPONSE */
   size_t raw_len;
+  const unsigned char *ocsp; /* staple served instead of the case's own */
+  size_t ocsp_len;
 } dcase_t;
 
 typedef struct {
@@ -46,6 +48,10 @@ static void run_case(const dcase_t *c, run_t *out) {
   cfg.date_offset_s = c->date_offset;
   cfg.raw_response = c->raw;
   cfg.raw_len = c->raw_len;
+  if (c->ocsp) {
+    cfg.ocsp_der = c->ocsp;
+    cfg.ocsp_len = c->ocsp_len;
+  }
   out->s = tt_server_cfg(&cfg);
   uint16_t port = tdserver_port(out->s);
   tt_opts_t t;
@@ -623,22 +629,102 @@ static void test_diagnose_tcp_and_tls_timeouts(void **state) {
 
 static void test_diagnose_tcp_refused(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  tdserver_t *s = tt_server_cfg(&cfg);
-  uint16_t port = tdserver_port(s);
-  tdserver_stop(s); /* the port is closed now */
+  uint16_t port = 0;
+  int hold = tt_refusing_port("127.0.0.1", &port); /* bound, not listening */
   tt_opts_t t;
   tt_opts(&t, "closed.tlsdiag.test", port);
   const char *args[] = {"--resolve", t.pin, NULL};
   both("closed.tlsdiag.test", &t.o, args, TLSDIAG_CAUSE_TCP_REFUSED);
+  close(hold);
+}
+
+/* A stapled OCSP response that cannot be used is a warning, not an
+ * error: the check still passes (exit 0), with ocsp_staple_invalid and
+ * why. Two ways: a GOOD response signed by a key that is not the CA's
+ * (tdcerts' ocsp_bad_signature case), and bytes that are no OCSP response
+ * at all. */
+static void test_diagnose_ocsp_staple_invalid(void **state) {
+  (void)state;
+  dcase_t c = {.host = "ocsp-bad.tlsdiag.test", .mode = TDS_HTTP,
+               .cert = "ocsp_bad_signature"};
+  run_t r;
+  run_case(&c, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  expect_findings(&r, (const char *[]){"ocsp_staple_invalid", NULL});
+  assert_int_equal(sev(&r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID),
+                   TLSDIAG_SEVERITY_WARNING);
+  const char *why = ev(&r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID, "error");
+  if (strncmp(why, "the OCSP response signature does not verify (0x", 47))
+    fail_msg("evidence error: %s", why);
+  assert_true(json_is_true(tt_jget(r.cli, "tls.ocsp_stapled")));
+  assert_string_equal(tt_jstr(r.cli, "findings.0.code"), "ocsp_staple_invalid");
+  assert_string_equal(tt_jstr(r.cli, "findings.0.severity"), "warning");
+  assert_string_equal(tt_jstr(r.cli, "findings.0.evidence.error"), why);
+  run_free(&r);
+
+  static const unsigned char garbage[] = "this is not an OCSP response";
+  dcase_t g = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
+               .ocsp = garbage, .ocsp_len = sizeof(garbage) - 1};
+  run_case(&g, &r);
+  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  expect_findings(&r, (const char *[]){"ocsp_staple_invalid", NULL});
+  assert_int_equal(sev(&r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID),
+                   TLSDIAG_SEVERITY_WARNING);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID, "error"),
+                      "the stapled OCSP response does not parse");
+  assert_string_equal(tt_jstr(r.cli, "findings.0.evidence.error"),
+                      "the stapled OCSP response does not parse");
+  run_free(&r);
+}
+
+/* A connect() that fails locally with an error that is neither refused,
+ * unreachable nor a timeout: tcp_failure, with the address and the errno
+ * as evidence. A link-local IPv6 address without a scope is such a case:
+ * Linux rejects it at once with EINVAL, and no packet is sent. */
+static void test_diagnose_tcp_failure(void **state) {
+  (void)state;
+  int probe = socket(AF_INET6, SOCK_STREAM, 0);
+  if (probe < 0) TD_SKIP("no IPv6 sockets here");
+  close(probe);
+  const char *host = "failure.tlsdiag.test";
+  tt_opts_t t;
+  tt_opts(&t, NULL, 443);
+  snprintf(t.pin, sizeof(t.pin), "%s:443:fe80::1", host);
+  t.pins[0] = t.pin;
+  t.pins[1] = NULL;
+  t.o.resolve = t.pins;
+  tlsdiag_result_t *r = tt_check(host, &t.o);
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TCP_FAILURE);
+  assert_false(tlsdiag_result_ok(r));
+  assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_TCP),
+                   TLSDIAG_STATUS_FAILED);
+  assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_TLS),
+                   TLSDIAG_STATUS_NOT_RUN);
+  long i = tlsdiag_result_find(r, TLSDIAG_CAUSE_TCP_FAILURE);
+  assert_true(i >= 0);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tlsdiag_result_finding_evidence(r, (size_t)i, "address"),
+                      "fe80::1");
+  const char *e = tlsdiag_result_finding_evidence(r, (size_t)i, "error");
+  if (!e || !strstr(e, "(EINVAL)")) fail_msg("evidence error: %s", e ? e : "none");
+  json_t *j = tt_json(r);
+  assert_string_equal(tt_jstr(j, "findings.0.code"), "tcp_failure");
+  assert_string_equal(tt_jstr(j, "findings.0.severity"), "error");
+  assert_int_equal(json_integer_value(tt_jget(j, "phases.tcp.attempts.0.errno")),
+                   EINVAL);
+  json_decref(j);
+  tlsdiag_result_free(r);
+  /* the CLI agrees, exit 2 */
+  const char *args[] = {"--resolve", t.pin, NULL};
+  both(host, &t.o, args, TLSDIAG_CAUSE_TCP_FAILURE);
 }
 
 /* In an empty network namespace (loopback down) connects fail with
  * ENETUNREACH; a forked child enters it so this process keeps its own. */
 static void test_diagnose_tcp_unreachable_library(void **state) {
   (void)state;
-  if (geteuid() != 0) skip();
+  if (geteuid() != 0) TD_SKIP("tcp_unreachable needs root (a network namespace)");
   int pfd[2];
   assert_int_equal(pipe(pfd), 0);
   pid_t pid = fork();
@@ -657,11 +743,19 @@ static void test_diagnose_tcp_unreachable_library(void **state) {
     _exit(0);
   }
   close(pfd[1]);
-  int cause = -1;
-  assert_int_equal(read(pfd[0], &cause, sizeof(cause)), sizeof(cause));
+  /* Bounded: a child that hangs is killed and fails the test. */
+  int64_t deadline = td_mono_us() + (int64_t)(td_upper_ms(30000) * 1000.0);
+  struct pollfd pp = {pfd[0], POLLIN, 0};
+  int cause = -1, st = 0;
+  int ready = poll(&pp, 1, (int)td_upper_ms(30000));
+  ssize_t got = ready > 0 ? read(pfd[0], &cause, sizeof(cause)) : -1;
   close(pfd[0]);
-  waitpid(pid, NULL, 0);
-  if (cause == -2) skip(); /* no permission for namespaces here */
+  if (!tt_wait_child(pid, deadline, &st)) {
+    tt_kill_child(pid);
+    fail_msg("the namespace child did not finish in time");
+  }
+  assert_int_equal(got, sizeof(cause));
+  if (cause == -2) TD_SKIP("no permission for a network namespace here");
   assert_int_equal(cause, TLSDIAG_CAUSE_TCP_UNREACHABLE);
 }
 
@@ -698,7 +792,9 @@ int main(void) {
       cmocka_unit_test(test_diagnose_dns_nxdomain_and_failure),
       cmocka_unit_test(test_diagnose_tcp_and_tls_timeouts),
       cmocka_unit_test(test_diagnose_tcp_refused),
+      cmocka_unit_test(test_diagnose_tcp_failure),
+      cmocka_unit_test(test_diagnose_ocsp_staple_invalid),
       cmocka_unit_test(test_diagnose_tcp_unreachable_library),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -57,5 +57,5 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_embed_own_poll_loop_checks_every_target),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

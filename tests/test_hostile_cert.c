@@ -289,5 +289,5 @@ int main(void) {
       cmocka_unit_test(test_hostile_cert_right_to_left_override),
       cmocka_unit_test(test_hostile_cert_hostile_cn_without_san),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return td_run_tests(tests, setup, teardown);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tdrun.h"
 #include <jansson.h>
 
 #include "hsts.h"
@@ -726,5 +728,5 @@ int main(void) {
       cmocka_unit_test(test_hsts_json_invalid_hostile_header),
       cmocka_unit_test(test_hsts_text_section),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return td_run_tests(tests, setup, teardown);
 }

@@ -460,5 +460,5 @@ int main(void) {
       cmocka_unit_test(test_hsts_e2e_cli_list_sources),
       cmocka_unit_test(test_hsts_e2e_cli_lookup),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return td_run_tests(tests, setup, teardown);
 }

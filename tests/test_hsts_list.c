@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "tlsdiag/tlsdiag.h"
 
 #define DATA TD_SOURCE_DIR "/tests/data/hsts/"
@@ -421,5 +423,5 @@ int main(void) {
       cmocka_unit_test(test_hsts_list_lookup_of_odd_names),
       cmocka_unit_test(test_hsts_list_many_entries),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,9 @@
  * in the full format. Every entry is checked against an independent read
  * of the file with jansson.
  *
- * A checkout without ../shared skips these tests (cmocka's skip()) and
- * exits 77, so that a runner told SKIP_RETURN_CODE 77 reports "skipped"
- * and none reports "passed". */
+ * A checkout without ../shared (or $TD_SHARED_DIR) skips these tests
+ * (TD_SKIP) and exits 77, so that a runner told SKIP_RETURN_CODE 77
+ * reports "skipped" and none reports "passed". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,13 +17,18 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tdrun.h"
+
 #include <jansson.h>
 
 #include "tlsdiag/tlsdiag.h"
 
-#define SHARED TD_SOURCE_DIR "/../shared/data/hsts/"
-#define DERIVED SHARED "transport_security_state_static.derived.json"
-#define UNITTEST SHARED "transport_security_state_static_unittest_default.json"
+#define DERIVED \
+  td_shared_path("data/hsts/transport_security_state_static.derived.json")
+#define UNITTEST                                                  \
+  td_shared_path(                                                 \
+      "data/hsts/transport_security_state_static_unittest_default.json")
 
 static tlsdiag_hsts_t *real;    /* the derived list, loaded once */
 static json_t *real_json;       /* the same file read by jansson */
@@ -84,7 +89,7 @@ static int teardown(void **state) {
 
 #define NEED_REAL()                                                       \
   do {                                                                    \
-    if (!real) skip();                                                    \
+    if (!real) TD_SKIP("%s is absent", DERIVED);                          \
   } while (0)
 
 static void expect(const tlsdiag_hsts_t *h, const char *name, int preloaded,
@@ -207,7 +212,7 @@ static void test_hsts_realdata_most_specific_entry_decides(void **state) {
  * pins, expect_ct). */
 static void test_hsts_realdata_chromium_unittest_fixture(void **state) {
   (void)state;
-  if (!have(UNITTEST)) skip();
+  if (!have(UNITTEST)) TD_SKIP("%s is absent", UNITTEST);
   tlsdiag_hsts_t *h = NULL;
   char err[256];
   if (tlsdiag_hsts_load_ex(UNITTEST, &h, err, sizeof(err)) != TLSDIAG_OK)
@@ -275,12 +280,5 @@ int main(void) {
       cmocka_unit_test(test_hsts_realdata_chromium_unittest_fixture),
       cmocka_unit_test(test_hsts_realdata_lookups_from_threads),
   };
-  int failed = cmocka_run_group_tests(tests, setup, teardown);
-  if (failed) return failed;
-  if (!have(DERIVED) || !have(UNITTEST)) {
-    fprintf(stderr, "test_hsts_realdata: %s not found: tests skipped\n",
-            SHARED);
-    return 77;
-  }
-  return 0;
+  return td_run_tests(tests, setup, teardown);
 }

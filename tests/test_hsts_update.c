@@ -17,7 +17,7 @@
 #define NEW_LIST TD_SOURCE_DIR "/tests/data/hsts/e2e.json"
 #define NEW_ENTRIES 4
 #define REAL_LIST \
-  TD_SOURCE_DIR "/../shared/data/hsts/transport_security_state_static.derived.json"
+  td_shared_path("data/hsts/transport_security_state_static.derived.json")
 #define OLD_LIST                                                             \
   "// the list before the update\n"                                          \
   "{\"entries\": [{\"name\": \"old.tlsdiag.test\", \"mode\": \"force-https\"}]}\n"
@@ -156,35 +156,15 @@ static void run_free(run_t *r) {
 }
 
 /* Runs the CLI with argv (NULL-terminated, without the program), stdout
- * and stderr captured. */
+ * and stderr captured (bounded: tt_run). */
 static run_t cli(const char *const *args) {
   const char *argv[48];
   size_t n = 0;
   argv[n++] = TD_CLI_PATH;
   for (size_t i = 0; args[i] && n < 47; i++) argv[n++] = args[i];
   argv[n] = NULL;
-  char fo[128], fe[128];
-  snprintf(fo, sizeof(fo), "%s/stdout", tt_dir);
-  snprintf(fe, sizeof(fe), "%s/stderr", tt_dir);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int o = open(fo, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(fe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (o < 0 || e < 0) _exit(126);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
   run_t r;
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = read_file(fo, NULL);
-  r.err = read_file(fe, NULL);
-  assert_non_null(r.out);
-  assert_non_null(r.err);
+  r.rc = tt_run(argv, NULL, TT_RUN_TIMEOUT_MS, &r.out, &r.err);
   return r;
 }
 
@@ -407,10 +387,7 @@ static void test_hsts_update_real_list(void **state) {
   (void)state;
   size_t jlen = 0;
   char *json = read_file(REAL_LIST, &jlen);
-  if (!json) {
-    print_message("skipped: %s is absent\n", REAL_LIST);
-    return;
-  }
+  if (!json) TD_SKIP("%s is absent", REAL_LIST);
   char *b64 = base64(json, jlen, 0);
   size_t len = 0;
   char *raw = response_cl(b64, strlen(b64), 0, &len);
@@ -621,15 +598,15 @@ static void test_hsts_update_requires_a_verified_server(void **state) {
 static void test_hsts_update_connection_failures(void **state) {
   (void)state;
   put_old_cache();
-  /* nothing listens: a closed port */
-  tdserver_t *s = tt_server(TDS_HTTP, "valid");
-  uint16_t port = tdserver_port(s);
-  tdserver_stop(s);
+  /* nothing listens: a port held bound, not listening */
+  uint16_t port = 0;
+  int hold = tt_refusing_port("127.0.0.1", &port);
   run_t r = update(HOST, port, NULL, NULL, NULL, NULL);
+  close(hold);
   expect_refused(&r, ": tcp_refused: ");
   run_free(&r);
   /* a server that never answers the request: --max-time bounds the run */
-  s = tt_server(TDS_HANDSHAKE_THEN_SILENT, "valid");
+  tdserver_t *s = tt_server(TDS_HANDSHAKE_THEN_SILENT, "valid");
   int64_t t0 = td_mono_us();
   char url[300], pin[300];
   snprintf(url, sizeof(url), "https://" HOST ":%u/", tdserver_port(s));
@@ -637,7 +614,7 @@ static void test_hsts_update_connection_failures(void **state) {
   const char *args[] = {"hsts", "update", "--url", url, "--cacert", tt_root,
                         "--resolve", pin, "--max-time", "1", NULL};
   r = cli(args);
-  assert_true(tt_ms_since(t0) < 5000);
+  assert_true(tt_ms_since(t0) < td_upper_ms(5000));
   expect_refused(&r, ": http_timeout: ");
   run_free(&r);
   tdserver_stop(s);
@@ -832,7 +809,7 @@ static void test_hsts_update_fetch_times_out_a_slow_body(void **state) {
   int64_t t0 = td_mono_us();
   assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, &r, &body, &blen),
                    TLSDIAG_OK);
-  assert_true(tt_ms_since(t0) < 2000);
+  assert_true(tt_ms_since(t0) < td_upper_ms(2000));
   assert_null(body);
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_HTTP_TIMEOUT);
   assert_string_equal(tlsdiag_result_finding_message(r, 0),
@@ -913,5 +890,5 @@ int main(void) {
       cmocka_unit_test(test_hsts_update_fetch_times_out_a_slow_body),
       cmocka_unit_test(test_hsts_update_fetch_bad_urls),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return td_run_tests(tests, setup, teardown);
 }

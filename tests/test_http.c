@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "internal.h"
 
 /* 1994-11-06T08:49:37Z, RFC 9110's example date */
@@ -534,5 +536,5 @@ int main(void) {
       cmocka_unit_test(test_http_request_has_the_documented_form),
       cmocka_unit_test(test_http_request_rejects_injection),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "internal.h"
 
 /* ---- the chunked decoder --------------------------------------------------- */
@@ -470,5 +472,5 @@ int main(void) {
       cmocka_unit_test(test_http_body_framing),
       cmocka_unit_test(test_http_body_content_coding_and_request),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

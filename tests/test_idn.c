@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "internal.h"
 
 /* Converts and expects success with exactly `want`. */
@@ -234,5 +236,5 @@ int main(void) {
       cmocka_unit_test(test_idn_to_unicode_decodes_alabels),
       cmocka_unit_test(test_idn_ip_literal_detection),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -17,61 +17,15 @@ typedef struct {
 } cli_t;
 
 /* Runs TD_CLI_PATH with argv (NULL-terminated, without argv[0]), capturing
- * stdout and stderr. Bounded: a child still running after 30 s is killed
- * and the test fails. */
+ * stdout and stderr. Bounded (tt_run): a child still running after 30 s
+ * is killed and the test fails. */
 static void run_cli(const char *const *args, cli_t *res) {
   const char *argv[64];
   size_t n = 0;
   argv[n++] = TD_CLI_PATH;
   for (size_t i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
   argv[n] = NULL;
-  int po[2], pe[2];
-  assert_int_equal(pipe(po), 0);
-  assert_int_equal(pipe(pe), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    dup2(po[1], 1);
-    dup2(pe[1], 2);
-    close(po[0]);
-    close(po[1]);
-    close(pe[0]);
-    close(pe[1]);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
-  }
-  close(po[1]);
-  close(pe[1]);
-  td_buf_t bo, be;
-  td_buf_init(&bo);
-  td_buf_init(&be);
-  int64_t give_up = td_mono_us() + 30 * 1000000LL;
-  int open_fds = 2;
-  struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-  while (open_fds > 0 && td_mono_us() < give_up) {
-    if (poll(p, 2, 500) <= 0) continue;
-    for (int i = 0; i < 2; i++) {
-      if (p[i].fd < 0 || !p[i].revents) continue;
-      char tmp[4096];
-      ssize_t k = read(p[i].fd, tmp, sizeof(tmp));
-      if (k > 0) {
-        td_buf_append(i ? &be : &bo, tmp, (size_t)k);
-      } else {
-        close(p[i].fd);
-        p[i].fd = -1;
-        open_fds--;
-      }
-    }
-  }
-  if (open_fds > 0) kill(pid, SIGKILL);
-  for (int i = 0; i < 2; i++)
-    if (p[i].fd >= 0) close(p[i].fd);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (open_fds > 0) fail_msg("%s did not finish within 30 s", args[0]);
-  res->out = td_buf_steal(&bo, NULL);
-  res->err = td_buf_steal(&be, NULL);
-  res->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  res->status = tt_run(argv, NULL, 30000, &res->out, &res->err);
 }
 
 static void cli_free(cli_t *c) {
@@ -324,5 +278,5 @@ int main(void) {
       cmocka_unit_test(test_input_sweep_target_file_is_a_directory),
       cmocka_unit_test(test_input_sweep_one_mib_line),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

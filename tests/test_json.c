@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+
+#include "tdrun.h"
 #include <jansson.h>
 
 #include "internal.h"
@@ -834,5 +836,5 @@ int main(void) {
       cmocka_unit_test(test_json_failure_details),
       cmocka_unit_test(test_json_root_message_falls_back_to_description),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "internal.h"
 #include "tdprom.h"
 
@@ -73,6 +75,12 @@ static char *fmt(const tlsdiag_result_t *r, tlsdiag_format_t f) {
   char *s = NULL;
   assert_int_equal(tlsdiag_result_format(r, f, 0, &s, NULL), TLSDIAG_OK);
   return s;
+}
+
+static size_t count_char(const char *s, char c) {
+  size_t n = 0;
+  for (; *s; s++) n += *s == c;
+  return n;
 }
 
 /* ---- Nagios ------------------------------------------------------------ */
@@ -153,7 +161,7 @@ static void test_monitor_nagios_worst_state_of_many(void **st) {
       "UNKNOWN - c.test:443 dns_timeout: timeout\n"
       "OK - a.test:443 TLS1.3, certificate expires in 89 days";
   assert_memory_equal(s, want, strlen(want));
-  assert_int_equal(strchr(s, '|') - s, strrchr(s, '|') - s); /* one '|' */
+  assert_int_equal(count_char(s, '|'), 1); /* one '|' */
   tlsdiag_free(s);
   tlsdiag_result_free(ok);
   tlsdiag_result_free(warn);
@@ -185,8 +193,11 @@ static void test_monitor_nagios_line_has_status_and_perfdata(void **st) {
                             "'tls_ms'=3.500ms 'http_ms'=4.500ms "
                             "'total_ms'=9.250ms\n"));
   assert_null(strstr(s, "dns_ms")); /* skipped phases have no figure */
-  assert_int_equal(strchr(s, '\n') - s + 1, (long)strlen(s)); /* one line */
-  char *perf = strdup(strchr(s, '|') + 2);
+  /* one line (offsets, not pointer differences: gcc -O2 takes those
+   * for uses of fmt()'s local once it is inlined) */
+  assert_int_equal(strcspn(s, "\n") + 1, strlen(s));
+  assert_int_equal(count_char(s, '|'), 1);
+  char *perf = strdup(s + strcspn(s, "|") + 2);
   perf[strlen(perf) - 1] = '\0';
   char *save = NULL;
   for (char *it = strtok_r(perf, " ", &save); it; it = strtok_r(NULL, " ", &save))
@@ -212,7 +223,7 @@ static void test_monitor_nagios_text_cannot_break_the_line(void **st) {
           "alert | from\nserver\r\x1b[31m");
   char *s = fmt(r, TLSDIAG_FORMAT_NAGIOS);
   assert_string_equal(strchr(s, '\n'), "\n"); /* one line */
-  assert_int_equal(strchr(s, '|') - s, strrchr(s, '|') - s);
+  assert_int_equal(count_char(s, '|'), 1);
   assert_non_null(strstr(s, "TLSDIAG CRITICAL - x.test:443 "
                             "tls_handshake_failure: alert / from server  [31m |"));
   tlsdiag_free(s);
@@ -408,5 +419,5 @@ int main(void) {
       cmocka_unit_test(test_monitor_prometheus_groups_many_results),
       cmocka_unit_test(test_monitor_strict_parser_rejects_bad_exposition),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "internal.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
@@ -778,5 +780,5 @@ int main(void) {
       cmocka_unit_test(test_report_mermaid_hostile_input_is_inert),
       cmocka_unit_test(test_report_mermaid_defuses_wrap_directive),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include <ares.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -706,7 +708,8 @@ static void test_support_server_ipv6(void **state) {
   cfg.key_pem = g_ecdsa.key;
   tdserver_t *s = NULL;
   int rc = tdserver_start(&cfg, &s);
-  if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT) skip(); /* no IPv6 */
+  if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT)
+    TD_SKIP("no IPv6 loopback (::1) here");
   assert_int_equal(rc, 0);
   client_t c = {.addr = "::1", .sni = "localhost"};
   client_run(tdserver_port(s), &c);
@@ -1320,5 +1323,5 @@ int main(void) {
       cmocka_unit_test(test_support_dns_wire_format),
       cmocka_unit_test(test_support_dns_rejects_bad_input),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return td_run_tests(tests, group_setup, group_teardown);
 }

@@ -13,24 +13,10 @@ typedef struct {
   char *out, *err;
 } run_t;
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[8192];
-  size_t n;
-  while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, n);
-  fclose(f);
-  return td_buf_steal(&b, NULL);
-}
-
 /* Runs `tlsdiag ARGS...` (NULL-terminated) with stdin from `input` (NULL:
- * /dev/null), capturing stdout and stderr. */
+ * /dev/null), capturing stdout and stderr (bounded: tt_run). */
 static run_t run(const char *input, const char *const *args) {
-  char out_path[128], err_path[128], in_path[128];
-  snprintf(out_path, sizeof(out_path), "%s/out.txt", tt_dir);
-  snprintf(err_path, sizeof(err_path), "%s/err.txt", tt_dir);
+  char in_path[128];
   snprintf(in_path, sizeof(in_path), "%s/in.txt", tt_dir);
   if (input) {
     FILE *f = fopen(in_path, "wb");
@@ -43,24 +29,8 @@ static run_t run(const char *input, const char *const *args) {
   argv[n++] = TD_CLI_PATH;
   for (const char *const *a = args; *a && n < 199; a++) argv[n++] = *a;
   argv[n] = NULL;
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int in = open(input ? in_path : "/dev/null", O_RDONLY);
-    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
   run_t r;
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.rc = tt_run(argv, input ? in_path : NULL, TT_RUN_TIMEOUT_MS, &r.out, &r.err);
   return r;
 }
 
@@ -101,18 +71,11 @@ static void json_lines_free(json_t **v, size_t n) {
   free(v);
 }
 
-/* The port of a server that has stopped: connections are refused. */
-static uint16_t closed_port(void) {
-  tdserver_t *s = tt_server(TDS_SILENT, NULL);
-  uint16_t port = tdserver_port(s);
-  tdserver_stop(s);
-  return port;
-}
-
 /* Servers of the mixed list, and the arguments every sweep of it needs. */
 typedef struct {
   tdserver_t *valid, *expired, *soon, *wrong, *silent;
   uint16_t refused;
+  int refused_fd; /* holds the refused port (bound, not listening) */
   char pins[6][160];
   char now[32];
   const char *args[40];
@@ -126,7 +89,7 @@ static void fleet_start(fleet_t *f) {
   f->soon = tt_server(TDS_HTTP, "expiring_soon");
   f->wrong = tt_server(TDS_HTTP, "wrong_host");
   f->silent = tt_server(TDS_SILENT, NULL);
-  f->refused = closed_port();
+  f->refused_fd = tt_refusing_port("127.0.0.1", &f->refused);
   snprintf(f->pins[0], 160, "valid.tlsdiag.test:%u:127.0.0.1", tdserver_port(f->valid));
   snprintf(f->pins[1], 160, "expired.tlsdiag.test:%u:127.0.0.1", tdserver_port(f->expired));
   snprintf(f->pins[2], 160, "soon.tlsdiag.test:%u:127.0.0.1", tdserver_port(f->soon));
@@ -166,6 +129,7 @@ static void fleet_stop(fleet_t *f) {
   tdserver_stop(f->soon);
   tdserver_stop(f->wrong);
   tdserver_stop(f->silent);
+  close(f->refused_fd);
 }
 
 static const char *jhost(json_t *j) { return tt_jstr(j, "target.host"); }
@@ -253,7 +217,7 @@ static void test_sweep_one_record_per_unique_valid_target(void **state) {
   /* Completion order: the silent one, first in the list, comes last; it
    * held nobody back, and the sweep ended at its deadline. */
   assert_string_equal(jhost(v[6]), "silent.tlsdiag.test");
-  assert_true(ms < 4000);
+  assert_true(ms < td_upper_ms(4000));
   /* Bad lines: reported with their numbers, on stderr only. */
   static const char *const bad[] = {":10: ", ":11: ", ":12: ", ":14: ",
                                     ":16: ", ":18: "};
@@ -279,7 +243,8 @@ static void test_sweep_one_record_per_unique_valid_target(void **state) {
 
 static void test_sweep_shards_partition_the_list(void **state) {
   (void)state;
-  uint16_t port = closed_port();
+  uint16_t port = 0;
+  int hold = tt_refusing_port("127.0.0.1", &port); /* bound, not listening */
   td_buf_t list, pins;
   td_buf_init(&list);
   td_buf_init(&pins);
@@ -341,6 +306,7 @@ static void test_sweep_shards_partition_the_list(void **state) {
   }
   td_buf_free(&list);
   td_buf_free(&pins);
+  close(hold);
 }
 
 static void test_sweep_expiring_within_sorts_by_days_left(void **state) {
@@ -518,7 +484,8 @@ static void test_sweep_prometheus_is_valid_exposition(void **state) {
     assert_non_null(mf);
     fputs(r.out, mf);
     fclose(mf);
-    snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
+    snprintf(cmd, sizeof(cmd), "timeout %.0f promtool check metrics < '%s'",
+             60 * td_time_scale(), path);
     assert_int_equal(system(cmd), 0);
   }
   size_t n = 0;
@@ -603,5 +570,5 @@ int main(void) {
       cmocka_unit_test(test_sweep_prometheus_is_valid_exposition),
       cmocka_unit_test(test_sweep_usage_errors_exit_1),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

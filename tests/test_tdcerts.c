@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -1212,5 +1214,5 @@ int main(void)
       cmocka_unit_test(test_tdcerts_write_dir_files_load),
   };
 
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return td_run_tests(tests, group_setup, group_teardown);
 }

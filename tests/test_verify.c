@@ -434,43 +434,15 @@ static void test_verify_handle_and_input_errors(void **state) {
 
 /* ---- the CLI ------------------------------------------------------------ */
 
-/* Runs the CLI; stdout and stderr captured; returns the exit status. */
+/* Runs the CLI; stdout and stderr captured; returns the exit status
+ * (bounded: tt_run). */
 static int cli(char **out, char **err, const char *const *args) {
   const char *argv[64];
   size_t n = 0;
   argv[n++] = TD_CLI_PATH;
   for (size_t i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
   argv[n] = NULL;
-  int po[2], pe[2];
-  if (pipe(po) || pipe(pe)) fail_msg("pipe");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(po[1], 1);
-    dup2(pe[1], 2);
-    close(po[0]);
-    close(pe[0]);
-    close(po[1]);
-    close(pe[1]);
-    execv(TD_CLI_PATH, (char *const *)argv);
-    _exit(127);
-  }
-  close(po[1]);
-  close(pe[1]);
-  /* stderr is small: read stdout to the end, then stderr */
-  td_buf_t bo, be;
-  td_buf_init(&bo);
-  td_buf_init(&be);
-  char tmp[4096];
-  ssize_t k;
-  while ((k = read(po[0], tmp, sizeof(tmp))) > 0) td_buf_append(&bo, tmp, (size_t)k);
-  while ((k = read(pe[0], tmp, sizeof(tmp))) > 0) td_buf_append(&be, tmp, (size_t)k);
-  close(po[0]);
-  close(pe[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  *out = td_buf_steal(&bo, NULL);
-  *err = td_buf_steal(&be, NULL);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return tt_run(argv, NULL, TT_RUN_TIMEOUT_MS, out, err);
 }
 
 /* Each JSON line of s parsed, in order (fails on invalid JSON). */
@@ -717,5 +689,5 @@ int main(void) {
       cmocka_unit_test(test_verify_cli_files_and_usage),
       cmocka_unit_test(test_verify_cli_nagios_prometheus),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }
