@@ -279,11 +279,12 @@ static int cmd_check_run(int argc, char **argv) {
   tlsdiag_hsts_free(hsts);
   if (err) {
     /* Name the option at fault, not the host. */
-    if (err == TLSDIAG_E_CAFILE)
-      td_cli_error("no usable CA certificate in %s '%s'",
-                   o.cafile ? "--cacert" : "--capath",
-                   o.cafile ? o.cafile : o.capath ? o.capath : "");
-    else if (err == TLSDIAG_E_RESOLVE)
+    if (err == TLSDIAG_E_CAFILE) {
+      char ca_why[512]; /* the library says which file and why */
+      tlsdiag_options_check(&o, ca_why, sizeof(ca_why));
+      td_cli_error("no usable CA certificate in %s: %s",
+                   o.cafile ? "--cacert" : "--capath", ca_why);
+    } else if (err == TLSDIAG_E_RESOLVE)
       td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
                    "1-65535, ADDR an IP address)", npins == 1 ? "'" : "",
                    npins == 1 ? pins[0] : "value", npins == 1 ? "'" : "");

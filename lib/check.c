@@ -185,19 +185,10 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
     tlsdiag_options_init(&def);
     opts = &def;
   }
-  if (opts->version < 1 || opts->version > TLSDIAG_OPTIONS_VERSION)
-    return TLSDIAG_E_OPTIONS;
-  if (opts->port == 0) return TLSDIAG_E_PORT;
+  /* optcheck.c: the same validation as tlsdiag_multi_add's. */
+  if ((err = td_options_validate(host, opts, NULL, 0))) return err;
   tlsdiag_tls_version_t vmin = opts->tls_min ? opts->tls_min : TLSDIAG_TLS1_2;
   tlsdiag_tls_version_t vmax = opts->tls_max ? opts->tls_max : TLSDIAG_TLS1_3;
-  if (vmin < TLSDIAG_TLS1_0 || vmax > TLSDIAG_TLS1_3 || vmin > vmax)
-    return TLSDIAG_E_OPTIONS;
-  if (opts->connect_timeout_ms <= 0 || opts->max_time_ms <= 0)
-    return TLSDIAG_E_OPTIONS;
-  if ((opts->flags & TLSDIAG_F_IPV4_ONLY) && (opts->flags & TLSDIAG_F_IPV6_ONLY))
-    return TLSDIAG_E_OPTIONS;
-  if (opts->dns_servers && (err = td_dns_servers_check(opts->dns_servers)))
-    return err;
 
   err = td_global_init_once();
   if (err) return err;
