@@ -129,11 +129,12 @@ static int check_target(const char *t, char **host, uint16_t *port,
 static void check_error(const td_cli_opts_t *c, const char *host,
                         tlsdiag_err_t err) {
   const tlsdiag_options_t *o = &c->o;
-  if (err == TLSDIAG_E_CAFILE)
-    td_cli_error("no usable CA certificate in %s '%s'",
-                 o->cafile ? "--cacert" : "--capath",
-                 o->cafile ? o->cafile : o->capath ? o->capath : "");
-  else if (err == TLSDIAG_E_RESOLVE)
+  if (err == TLSDIAG_E_CAFILE) {
+    char why[512]; /* the library says which file and why */
+    tlsdiag_options_check(o, why, sizeof(why));
+    td_cli_error("no usable CA certificate in %s: %s",
+                 o->cafile ? "--cacert" : "--capath", why);
+  } else if (err == TLSDIAG_E_RESOLVE)
     td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
                  "1-65535, ADDR an IP address)", c->npins == 1 ? "'" : "",
                  c->npins == 1 ? c->pins[0] : "value",

@@ -147,22 +147,16 @@ tlsdiag_err_t td_check_new_fetch(const char *host,
   return check_new(host, opts, NULL, 1, body_max, out);
 }
 
-/* The options a check cannot run with, and the version range it offers. */
-static tlsdiag_err_t options_check(const tlsdiag_options_t *opts,
+/* The options a check cannot run with (optcheck.c: the same validation as
+ * tlsdiag_multi_add's), and the version range it offers. */
+static tlsdiag_err_t options_check(const char *host,
+                                   const tlsdiag_options_t *opts,
                                    tlsdiag_tls_version_t *vmin,
                                    tlsdiag_tls_version_t *vmax) {
-  if (opts->version < 1 || opts->version > TLSDIAG_OPTIONS_VERSION)
-    return TLSDIAG_E_OPTIONS;
-  if (opts->port == 0) return TLSDIAG_E_PORT;
+  tlsdiag_err_t err = td_options_validate(host, opts, NULL, 0);
+  if (err) return err;
   *vmin = opts->tls_min ? opts->tls_min : TLSDIAG_TLS1_2;
   *vmax = opts->tls_max ? opts->tls_max : TLSDIAG_TLS1_3;
-  if (*vmin < TLSDIAG_TLS1_0 || *vmax > TLSDIAG_TLS1_3 || *vmin > *vmax)
-    return TLSDIAG_E_OPTIONS;
-  if (opts->connect_timeout_ms <= 0 || opts->max_time_ms <= 0)
-    return TLSDIAG_E_OPTIONS;
-  if ((opts->flags & TLSDIAG_F_IPV4_ONLY) && (opts->flags & TLSDIAG_F_IPV6_ONLY))
-    return TLSDIAG_E_OPTIONS;
-  if (opts->dns_servers) return td_dns_servers_check(opts->dns_servers);
   return TLSDIAG_OK;
 }
 
@@ -329,7 +323,7 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
     tlsdiag_options_init(&def);
     opts = &def;
   }
-  tlsdiag_err_t err = options_check(opts, &vmin, &vmax);
+  tlsdiag_err_t err = options_check(host, opts, &vmin, &vmax);
   if (!err) err = td_global_init_once();
   if (err) return err;
 

@@ -88,6 +88,18 @@ void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err);
  * in the same thread. */
 const char *td_tls_alert_name(int alert);
 
+/* ---- optcheck.c -------------------------------------------------------- */
+/* The one validation of a check's options (and host, unless NULL), done
+ * by tlsdiag_check, tlsdiag_multi_add and tlsdiag_options_check before
+ * anything runs: version, port, TLS range, timeouts, address families, DNS
+ * servers, resolve pins, host, key log file (opened for appending; made
+ * and removed if absent). Not the trust store, which each caller loads
+ * (td_tls_cred_new). why (may be NULL) gets one line naming the option and
+ * the reason, "" on success. */
+tlsdiag_err_t td_options_validate(const char *host,
+                                  const tlsdiag_options_t *o, char *why,
+                                  size_t len);
+
 /* ---- verify.c ---------------------------------------------------------- */
 /* Verifies the peer chain after the handshake (trust, name, OCSP staple)
  * and records the outcome in r->verify. Dates are not judged here. */

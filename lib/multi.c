@@ -148,43 +148,6 @@ static tlsdiag_err_t cred_for(tlsdiag_multi_t *m, const tlsdiag_options_t *o,
   return TLSDIAG_OK;
 }
 
-/* What td_check_new_cred would reject, found at add time so that the error
- * goes to the caller of tlsdiag_multi_add rather than to nobody. */
-static tlsdiag_err_t validate(const char *host, const tlsdiag_options_t *o) {
-  if (o->version < 1 || o->version > TLSDIAG_OPTIONS_VERSION)
-    return TLSDIAG_E_OPTIONS;
-  if (o->port == 0) return TLSDIAG_E_PORT;
-  tlsdiag_tls_version_t lo = o->tls_min ? o->tls_min : TLSDIAG_TLS1_2;
-  tlsdiag_tls_version_t hi = o->tls_max ? o->tls_max : TLSDIAG_TLS1_3;
-  int both_families = (o->flags & TLSDIAG_F_IPV4_ONLY) &&
-                      (o->flags & TLSDIAG_F_IPV6_ONLY);
-  if (lo < TLSDIAG_TLS1_0 || hi > TLSDIAG_TLS1_3 || lo > hi ||
-      o->connect_timeout_ms <= 0 || o->max_time_ms <= 0 || both_families)
-    return TLSDIAG_E_OPTIONS;
-  tlsdiag_err_t err = TLSDIAG_OK;
-  if (o->dns_servers && (err = td_dns_servers_check(o->dns_servers)))
-    return err;
-  for (const char *const *p = o->resolve; p && *p; p++) {
-    td_pin_t pin;
-    if ((err = td_pin_parse(*p, &pin))) return err;
-    td_pin_clear(&pin);
-  }
-  /* The host: an IP literal, bracketed or not, or a name with an A-label. */
-  size_t n = strlen(host);
-  int bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']';
-  char *bare = bracketed ? td_strndup(host + 1, n - 2) : td_strdup(host);
-  if (!bare) return TLSDIAG_E_NOMEM;
-  int literal = td_is_ip_literal(bare);
-  free(bare);
-  if (literal) return TLSDIAG_OK;
-  if (n >= 1 && host[0] == '[') return TLSDIAG_E_HOST;
-  const char *why = NULL;
-  char *ace = td_idn_to_ascii(host, &why);
-  if (!ace) return TLSDIAG_E_HOST;
-  free(ace);
-  return TLSDIAG_OK;
-}
-
 static size_t slen(const char *s) { return s ? strlen(s) + 1 : 0; }
 
 /* Copies s into the job's block at *pos; NULL stays NULL. */
@@ -233,7 +196,9 @@ tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m, const char *host,
     tlsdiag_options_init(&def);
     opts = &def;
   }
-  tlsdiag_err_t err = validate(host, opts);
+  /* The same validation as tlsdiag_check, at add time, so that the error
+   * goes to the caller rather than to the callback as a failed check. */
+  tlsdiag_err_t err = td_options_validate(host, opts, NULL, 0);
   if (err) return err;
   gnutls_certificate_credentials_t cred = NULL;
   if ((err = cred_for(m, opts, &cred))) return err;

@@ -9,6 +9,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tdtest.h"
 
@@ -342,6 +344,232 @@ static void test_multi_free_with_checks_pending(void **state) {
              after, before_fds, after_fds);
 }
 
+/* Writes text to tt_dir/name; returns the path in a static buffer of the
+ * caller's. */
+static void write_file(char *path, size_t n, const char *name,
+                       const char *text) {
+  snprintf(path, n, "%s/%s", tt_dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char *buf = calloc(1, 65536);
+  assert_non_null(buf);
+  size_t n = fread(buf, 1, 65535, f);
+  fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* tlsdiag_check, tlsdiag_multi_add and tlsdiag_options_check share one
+ * validation: for the same bad options they return the same error, and the
+ * engine refuses them at add (no queued check, no callback). A key log file
+ * that cannot be opened (its directory is missing; it is a directory: both
+ * fail for root too) was once accepted by add and reported later as a
+ * failed check (tcp_failure). */
+static void test_multi_add_validates_options_as_check_does(void **state) {
+  (void)state;
+  static rec_t rec;
+  memset(&rec, 0, sizeof(rec));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(0, record, &rec, &m), TLSDIAG_OK);
+  const char *bad_pin[] = {"localhost:443:not-an-address", NULL};
+  char nodir[128];
+  snprintf(nodir, sizeof(nodir), "%s/no-such-dir/keys.log", tt_dir);
+  struct {
+    const char *what;
+    tlsdiag_err_t want;
+  } cases[] = {
+      {"keylog_file in a missing directory", TLSDIAG_E_KEYLOG},
+      {"keylog_file is a directory", TLSDIAG_E_KEYLOG},
+      {"port 0", TLSDIAG_E_PORT},
+      {"version 99", TLSDIAG_E_OPTIONS},
+      {"tls_min > tls_max", TLSDIAG_E_OPTIONS},
+      {"max_time_ms 0", TLSDIAG_E_OPTIONS},
+      {"IPv4 and IPv6 only", TLSDIAG_E_OPTIONS},
+      {"bad DNS server", TLSDIAG_E_DNS_SERVER},
+      {"bad resolve pin", TLSDIAG_E_RESOLVE},
+      {"missing CA file", TLSDIAG_E_CAFILE},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    tt_opts_t t;
+    tt_opts(&t, "localhost", 443);
+    switch (i) {
+    case 0: t.o.keylog_file = nodir; break;
+    case 1: t.o.keylog_file = tt_dir; break;
+    case 2: t.o.port = 0; break;
+    case 3: t.o.version = 99; break;
+    case 4:
+      t.o.tls_min = TLSDIAG_TLS1_3;
+      t.o.tls_max = TLSDIAG_TLS1_2;
+      break;
+    case 5: t.o.max_time_ms = 0; break;
+    case 6: t.o.flags = TLSDIAG_F_IPV4_ONLY | TLSDIAG_F_IPV6_ONLY; break;
+    case 7: t.o.dns_servers = "not a server"; break;
+    case 8: t.o.resolve = bad_pin; break;
+    case 9: t.o.cafile = "/nonexistent/ca.pem"; break;
+    }
+    tlsdiag_result_t *r = NULL;
+    char why[256];
+    tlsdiag_err_t by_check = tlsdiag_check("localhost", &t.o, &r);
+    tlsdiag_err_t by_add = tlsdiag_multi_add(m, "localhost", &t.o, NULL);
+    tlsdiag_err_t by_opts = tlsdiag_options_check(&t.o, why, sizeof(why));
+    if (by_check != cases[i].want || by_add != cases[i].want ||
+        by_opts != cases[i].want)
+      fail_msg("%s: check %d, multi_add %d, options_check %d, want %d",
+               cases[i].what, by_check, by_add, by_opts, cases[i].want);
+    assert_null(r);
+    assert_true(why[0] != '\0');
+  }
+  /* The reason names the key log file and what is wrong with it. */
+  tt_opts_t t;
+  tt_opts(&t, "localhost", 443);
+  char why[256], want[256];
+  t.o.keylog_file = nodir;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                   TLSDIAG_E_KEYLOG);
+  snprintf(want, sizeof(want),
+           "key log file '%s' cannot be opened for writing: "
+           "No such file or directory", nodir);
+  assert_string_equal(why, want);
+  t.o.keylog_file = tt_dir;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                   TLSDIAG_E_KEYLOG);
+  snprintf(want, sizeof(want),
+           "key log file '%s' cannot be opened for writing: Is a directory",
+           tt_dir);
+  assert_string_equal(why, want);
+  /* A writable one that does not exist yet passes, and validating it
+   * leaves no file behind (the check itself creates it). */
+  char fresh[128];
+  snprintf(fresh, sizeof(fresh), "%s/fresh-keys.log", tt_dir);
+  t.o.keylog_file = fresh;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)), TLSDIAG_OK);
+  assert_string_equal(why, "");
+  assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL), TLSDIAG_OK);
+  assert_int_equal(access(fresh, F_OK), -1);
+  /* Nothing refused was queued: only the last add is pending. */
+  assert_int_equal(tlsdiag_multi_pending(m), 1);
+  tlsdiag_multi_free(m);
+  assert_int_equal(rec.ncalls, 0);
+  /* NULL options are the defaults, which are valid. */
+  assert_int_equal(tlsdiag_options_check(NULL, NULL, 0), TLSDIAG_OK);
+}
+
+/* Why a trust store does not load: which file, and whether it is missing,
+ * a directory, unreadable, empty, holds no certificate, or which of its
+ * certificates does not parse. The error is TLSDIAG_E_CAFILE, the same as
+ * tlsdiag_multi_add's for those options. The reason is always cut to the
+ * buffer and NUL-terminated. */
+static void test_multi_options_check_says_why_ca_file_fails(void **state) {
+  (void)state;
+  char *root = read_all(tt_root);
+  /* The root certificate, then a copy whose base64 is broken. */
+  char *two = malloc(2 * strlen(root) + 64);
+  assert_non_null(two);
+  strcpy(two, root);
+  size_t lines = 0;
+  for (const char *p = root; *p; p++) lines += *p == '\n';
+  char *second = two + strlen(two);
+  strcat(two, root);
+  char *body = strstr(second, "-----\n") + 6;
+  memcpy(body, "!!!!", 4);
+  char path[160], dir[160], want[512], why[512];
+  struct {
+    const char *name, *content, *tail; /* after "CA file '<path>'" */
+  } cases[] = {
+      {NULL, NULL, ": No such file or directory"},
+      {"", NULL, " is a directory (set capath for a directory)"},
+      {"empty.pem", "", " is empty"},
+      {"text.pem", "this is not a certificate\n",
+       " holds no certificate (no PEM CERTIFICATE block, and not one DER "
+       "certificate)"},
+      {"two.pem", two, NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    if (!cases[i].name) snprintf(path, sizeof(path), "%s/missing.pem", tt_dir);
+    else if (!cases[i].name[0]) snprintf(path, sizeof(path), "%s", tt_dir);
+    else write_file(path, sizeof(path), cases[i].name, cases[i].content);
+    if (cases[i].tail)
+      snprintf(want, sizeof(want), "CA file '%s'%s", path, cases[i].tail);
+    else
+      snprintf(want, sizeof(want),
+               "CA file '%s': certificate 2 (line %zu) does not parse: "
+               "Base64 unexpected header error.", path, lines + 1);
+    tt_opts_t t;
+    tt_opts(&t, "localhost", 443);
+    t.o.cafile = path;
+    assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                     TLSDIAG_E_CAFILE);
+    assert_string_equal(why, want);
+    tlsdiag_multi_t *m = NULL;
+    static rec_t rec;
+    assert_int_equal(tlsdiag_multi_new(0, record, &rec, &m), TLSDIAG_OK);
+    assert_int_equal(tlsdiag_multi_add(m, "localhost", &t.o, NULL),
+                     TLSDIAG_E_CAFILE);
+    tlsdiag_multi_free(m);
+  }
+  if (geteuid() != 0) { /* root reads anything */
+    write_file(path, sizeof(path), "unreadable.pem", root);
+    assert_int_equal(chmod(path, 0), 0);
+    tt_opts_t t;
+    tt_opts(&t, "localhost", 443);
+    t.o.cafile = path;
+    assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                     TLSDIAG_E_CAFILE);
+    snprintf(want, sizeof(want), "CA file '%s' cannot be read: "
+             "Permission denied", path);
+    assert_string_equal(why, want);
+  }
+  /* capath: missing, a file, a directory with no certificate. */
+  tt_opts_t t;
+  tt_opts(&t, "localhost", 443);
+  t.o.cafile = NULL;
+  snprintf(dir, sizeof(dir), "%s/no-such-dir", tt_dir);
+  t.o.capath = dir;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                   TLSDIAG_E_CAFILE);
+  snprintf(want, sizeof(want), "CA directory '%s': No such file or directory",
+           dir);
+  assert_string_equal(why, want);
+  t.o.capath = tt_root;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                   TLSDIAG_E_CAFILE);
+  snprintf(want, sizeof(want),
+           "CA directory '%s' is not a directory (set cafile for a file)",
+           tt_root);
+  assert_string_equal(why, want);
+  snprintf(dir, sizeof(dir), "%s/empty-dir", tt_dir);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  t.o.capath = dir;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                   TLSDIAG_E_CAFILE);
+  snprintf(want, sizeof(want),
+           "CA directory '%s' holds no PEM certificate that parses", dir);
+  assert_string_equal(why, want);
+  /* A good file with a bad directory: the directory is named. */
+  t.o.cafile = tt_root;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)),
+                   TLSDIAG_E_CAFILE);
+  assert_string_equal(why, want);
+  /* A good store: OK and "". A short buffer is cut, still terminated. */
+  t.o.capath = NULL;
+  assert_int_equal(tlsdiag_options_check(&t.o, why, sizeof(why)), TLSDIAG_OK);
+  assert_string_equal(why, "");
+  t.o.cafile = "/nonexistent/ca.pem";
+  char small[8];
+  assert_int_equal(tlsdiag_options_check(&t.o, small, sizeof(small)),
+                   TLSDIAG_E_CAFILE);
+  assert_string_equal(small, "CA file");
+  free(root);
+  free(two);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_multi_every_add_gets_one_callback),
@@ -350,6 +578,8 @@ int main(void) {
       cmocka_unit_test(test_multi_copies_options_at_add),
       cmocka_unit_test(test_multi_callback_may_add),
       cmocka_unit_test(test_multi_free_with_checks_pending),
+      cmocka_unit_test(test_multi_add_validates_options_as_check_does),
+      cmocka_unit_test(test_multi_options_check_says_why_ca_file_fails),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -667,6 +667,30 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_verify_chain(const tlsdiag_verify_input_t *in,
                                                const tlsdiag_options_t *opts,
                                                tlsdiag_result_t **out);
 
+/* ---------------------------------------------------------------------------
+ * Why options are refused. tlsdiag_check and tlsdiag_multi_add return an
+ * API error for bad options (TLSDIAG_E_CAFILE for a trust store that does
+ * not load, ...); this says which option and why, in one line, as curl's
+ * CURLOPT_ERRORBUFFER does.
+ *
+ * Validates opts exactly as tlsdiag_check and tlsdiag_multi_add do, the
+ * trust store included (loaded as a check loads it), and returns the same
+ * error they would for the same options; the host is theirs alone (see
+ * tlsdiag_host_check). opts NULL means the defaults. On an error, why (if
+ * not NULL and len > 0) gets the reason, always NUL-terminated, cut to len:
+ * for a CA file, which file and whether it is missing, unreadable, empty,
+ * holds no certificate, or which certificate (number and line) does not
+ * parse: "CA file '/etc/x.pem': certificate 2 (line 31) does not parse:
+ * Base64 decoding error." On TLSDIAG_OK, why is "".
+ *
+ * Errors: TLSDIAG_E_OPTIONS, _PORT, _DNS_SERVER, _RESOLVE, _KEYLOG (the key
+ * log file cannot be opened for appending; one that did not exist is
+ * created and removed again), _CAFILE, _NOMEM, _INIT. Thread-safe: it
+ * touches no handle and writes only to why.
+ */
+TLSDIAG_API tlsdiag_err_t tlsdiag_options_check(const tlsdiag_options_t *opts,
+                                                char *why, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
