@@ -11,8 +11,8 @@ echo "== tests (build/)"
 ctest --test-dir build --output-on-failure
 echo "== static checks: cppcheck, -Werror with gcc and clang"
 bash tests/lint.sh
-echo "== fuzzing: each libFuzzer harness for 45 s"
-bash tests/fuzz/run.sh 45
+echo "== fuzzing: each libFuzzer harness for 30 s"
+bash tests/fuzz/run.sh 30
 echo "== tests under ASan + UBSan + LSan (build-asan/)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTLSDIAG_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" >/dev/null
