@@ -356,6 +356,9 @@ void td_report_mermaid(td_buf_t *b, const tlsdiag_result_t *r);
 /* Appends s with every control character, escape sequence and invalid
  * UTF-8 made visible (\xNN), so server data cannot drive the terminal. */
 void td_text_safe(td_buf_t *b, const char *s);
+/* td_text_safe into a new string (free()); NULL without memory. For
+ * messages that quote outside input and must stay on one line. */
+char *td_text_safe_dup(const char *s);
 
 /* ---- chain.c: certificate fields --------------------------------------- */
 /* Fills c from one DER certificate. 0 on success, -1 if it cannot be

@@ -98,9 +98,14 @@ tlsdiag_err_t td_options_validate(const char *host,
     if (!literal) {
       const char *w = NULL;
       char *ace = n >= 1 && host[0] == '[' ? NULL : td_idn_to_ascii(host, &w);
-      if (!ace)
-        return say(why, len, TLSDIAG_E_HOST, "host '%s': %s", host,
-                   w ? w : "not an IPv6 address inside the brackets");
+      if (!ace) {
+        char *shown = td_text_safe_dup(host); /* one line, whatever input */
+        tlsdiag_err_t e = say(why, len, TLSDIAG_E_HOST, "host '%s': %s",
+                              shown ? shown : "?",
+                              w ? w : "not an IPv6 address inside the brackets");
+        free(shown);
+        return e;
+      }
       free(ace);
     }
   }

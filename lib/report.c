@@ -62,6 +62,13 @@ void td_text_safe(td_buf_t *b, const char *s) {
   }
 }
 
+char *td_text_safe_dup(const char *s) {
+  td_buf_t b;
+  td_buf_init(&b);
+  td_text_safe(&b, s);
+  return td_buf_steal(&b, NULL);
+}
+
 /* ---- shared by the text and the diagram --------------------------------- */
 
 int td_report_ran(const td_phase_t *p) {

@@ -367,7 +367,10 @@ static tlsdiag_err_t set_host(tlsdiag_result_t *r, const char *host,
   const char *why = NULL;
   r->ace_host = td_idn_to_ascii(host, &why);
   if (!r->ace_host) {
-    snprintf(err, errlen, "host '%s': %s", host, why ? why : "malformed");
+    char *shown = td_text_safe_dup(host); /* one line, whatever the input */
+    snprintf(err, errlen, "host '%s': %s", shown ? shown : "?",
+             why ? why : "malformed");
+    free(shown);
     return TLSDIAG_E_HOST;
   }
   return TLSDIAG_OK;

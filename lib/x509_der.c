@@ -130,6 +130,14 @@ static int decode_pem_block(const unsigned char *s, const unsigned char *stop,
   return 0;
 }
 
+/* A PEM label is printable ASCII (RFC 7468); anything else would also end
+ * up, quoted, in a one-line error. */
+static int printable(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < 0x20 || s[i] > 0x7e) return 0;
+  return 1;
+}
+
 /* Decodes a blob into DER objects of one kind (certificates or CRLs).
  * PEM: every block with an accepted label; other blocks (keys) skipped.
  * Otherwise the whole blob is one DER object. 0, or -1 with err set
@@ -155,7 +163,7 @@ static int decode_blob(const tlsdiag_blob_t *b, int crl, td_derlist_t *out,
     block++;
     const unsigned char *lab = s + 11;
     const unsigned char *le = find_bytes(lab, (size_t)(end - lab), "-----");
-    if (!le || le - lab > 64) {
+    if (!le || le - lab > 64 || !printable(lab, (size_t)(le - lab))) {
       snprintf(err, errlen, "PEM block %zu has a malformed BEGIN line", block);
       return -1;
     }
