@@ -36,8 +36,8 @@ fi
 
 echo "== threaded tests under TSan"
 status=0
-"${run[@]}" ctest --test-dir "$dir" --output-on-failure --no-tests=error \
-  -R "^($tests)\$" || status=$?
+# ctest-checked.sh: failures, no tests and unexpected skips fail too.
+"${run[@]}" bash tests/ctest-checked.sh "$dir" -R "^($tests)\$" || status=$?
 if compgen -G "$logs/tsan*" >/dev/null; then
   echo "== ThreadSanitizer reports"
   cat "$logs"/tsan*
