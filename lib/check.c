@@ -925,7 +925,8 @@ static void http_recv_step(td_check_t *c) {
     if (rc == TD_HTTP_NEED_MORE) continue;
     r->http_head_bytes = rc == TD_HTTP_DONE ? used : c->in.len;
     if (rc == TD_HTTP_DONE) {
-      r->http_date_received = r->now + (td_wall_now() - r->started_wall);
+      /* The real clock, never the override: skew is about this machine. */
+      r->http_date_received = td_wall_now();
       td_result_event(r, now_ms(c), TD_DIR_S2C,
                       r->http_status_line ? r->http_status_line : "response",
                       "%zu header bytes", used);

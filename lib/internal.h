@@ -291,7 +291,8 @@ struct tlsdiag_result {
   size_t http_head_bytes;
   size_t http_body_bytes; /* a fetch: body bytes received (decoded) */
   int64_t http_date;    /* parsed Date, 0 if none or bad */
-  int64_t http_date_received; /* our wall clock (overridden) when read */
+  int64_t http_date_received; /* the real wall clock when read (never
+                                 the override: skew is measured on it) */
   tlsdiag_cause_t http_cause;  /* why the HTTP phase failed, or OK */
 
   /* the diagnosis */
