@@ -634,6 +634,43 @@ static void classify_cert(tlsdiag_result_t *r) {
   }
 }
 
+/* A finding that says the certificate fails (what a browser refuses). */
+static int is_cert_error(const td_finding_t *f) {
+  if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
+  switch (f->code) {
+  case TLSDIAG_CAUSE_CERT_EXPIRED:
+  case TLSDIAG_CAUSE_CERT_NOT_YET_VALID:
+  case TLSDIAG_CAUSE_CLOCK_SKEW:
+  case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
+  case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
+  case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
+  case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
+  case TLSDIAG_CAUSE_CERT_REVOKED:
+  case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:
+  case TLSDIAG_CAUSE_CERT_WEAK_KEY:
+  case TLSDIAG_CAUSE_CERT_INVALID:
+  case TLSDIAG_CAUSE_CERT_EXPIRES_SOON: /* an error only when asked to be */
+  case TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR:
+    return 1;
+  default:
+    return td_ev_get(f, "rule") != NULL;
+  }
+}
+
+td_verdict_t td_verify_verdict(const tlsdiag_result_t *r) {
+  td_verdict_t v;
+  memset(&v, 0, sizeof(v));
+  if (!r || !r->verify.done || r->nchain == 0) return v;
+  v.chain_to_root = r->verify.trusted != 0;
+  v.name_ok = r->verify.name_ok != 0;
+  v.dates_ok = dates_ok_at(r, td_chain_path_len(r), r->now);
+  int cert_error = r->verify.ocsp_status == 1;
+  for (size_t i = 0; i < r->nfindings && !cert_error; i++)
+    cert_error = is_cert_error(&r->findings[i]);
+  v.trusted = v.chain_to_root && v.name_ok && v.dates_ok && !cert_error;
+  return v;
+}
+
 /* ---- HTTP --------------------------------------------------------------- */
 
 static void classify_http(tlsdiag_result_t *r) {

@@ -495,5 +495,17 @@ void td_classify(tlsdiag_result_t *r);
 /* The certificate findings only, for a chain checked without a connection
  * (r->chain, r->verify, r->host/ace_host, r->now, thresholds filled). */
 void td_classify_offline(tlsdiag_result_t *r);
+/* The certificate verdict, each part stated apart: a path to a trust
+ * anchor (r->verify.trusted: whatever the dates), the name, the dates
+ * (every certificate on the path valid at r->now, the judged time), and
+ * the overall verdict: all three and no certificate error finding
+ * (revoked, weak key, a verifier rule, ...). */
+typedef struct td_verdict {
+  int chain_to_root;
+  int name_ok;
+  int dates_ok;
+  int trusted; /* the overall verdict */
+} td_verdict_t;
+td_verdict_t td_verify_verdict(const tlsdiag_result_t *r);
 
 #endif /* TD_INTERNAL_H */

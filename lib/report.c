@@ -589,19 +589,33 @@ static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
     td_buf_putc(w->b, '\n');
   }
   if (r->verify.done) {
+    /* The verdict, then each part apart: "trusted" only when all hold. */
+    td_verdict_t vd = td_verify_verdict(r);
+    char at[32];
+    td_time_iso(r->now, at);
     key(w, "verify");
-    sgr(w, r->verify.trusted ? ANSI_GREEN : ANSI_RED);
-    td_buf_puts(w->b, r->verify.trusted ? "trusted" : "not trusted");
+    sgr(w, vd.trusted ? ANSI_GREEN : ANSI_RED);
+    td_buf_puts(w->b, vd.trusted ? "trusted" : "not trusted");
+    sgr(w, ANSI_RESET);
+    td_buf_puts(w->b, ": ");
+    sgr(w, vd.chain_to_root ? ANSI_GREEN : ANSI_RED);
+    td_buf_puts(w->b, vd.chain_to_root ? "chain to root yes"
+                                       : "chain to root no");
     sgr(w, ANSI_RESET);
     td_buf_puts(w->b, ", ");
-    sgr(w, r->verify.name_ok ? ANSI_GREEN : ANSI_RED);
-    td_buf_puts(w->b, r->verify.name_ok ? "name matches" : "name mismatch");
+    sgr(w, vd.name_ok ? ANSI_GREEN : ANSI_RED);
+    td_buf_puts(w->b, vd.name_ok ? "name yes" : "name no");
+    sgr(w, ANSI_RESET);
+    td_buf_puts(w->b, ", ");
+    sgr(w, vd.dates_ok ? ANSI_GREEN : ANSI_RED);
+    td_buf_printf(w->b, "dates %s (at %s)", vd.dates_ok ? "yes" : "no", at);
     sgr(w, ANSI_RESET);
     if (r->verify.status)
       td_buf_printf(w->b, "  (status 0x%x)", r->verify.status);
     td_buf_putc(w->b, '\n');
-    if (r->verify.status_text &&
-        (r->verify.status || (w->flags & TLSDIAG_FMT_VERBOSE))) {
+    /* GnuTLS's text only explains set bits: with none it would say
+     * "trusted", dates unchecked. */
+    if (r->verify.status_text && r->verify.status) {
       key(w, "");
       safe(w, r->verify.status_text);
       td_buf_putc(w->b, '\n');
