@@ -637,13 +637,10 @@ static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
     r->session_ticket = 1;
   if (c->sess) gnutls_bye(c->sess, GNUTLS_SHUT_WR); /* best effort */
   if (c->sess && (c->flags & TLSDIAG_F_RESUME)) {
-    if (gnutls_session_get_data2(c->sess, &c->resume_data) < 0) {
+    /* (The ticket's lifetime is the server's, read from its
+     * NewSessionTicket by anatomy.c, not GnuTLS's client-side expiry.) */
+    if (gnutls_session_get_data2(c->sess, &c->resume_data) < 0)
       c->resume_data.data = NULL;
-    } else if (r->anat.tickets) {
-      /* The packed session carries the ticket's expiry. */
-      time_t exp = gnutls_db_check_entry_expire_time(&c->resume_data);
-      if (exp > 0) r->anat.ticket_lifetime = (int64_t)exp - td_wall_now();
-    }
     close_conn(c);
     start_resume(c);
     return;

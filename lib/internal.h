@@ -202,7 +202,13 @@ typedef struct td_anatomy {
   td_secret_seen_t secrets[24];
   size_t nsecrets;
   unsigned tickets;          /* NewSessionTicket messages received */
-  int64_t ticket_lifetime;   /* seconds, from the first ticket; -1 none */
+  int64_t ticket_lifetime;   /* seconds: the first NewSessionTicket's
+                                ticket_lifetime (TLS 1.2: its lifetime
+                                hint, 0 = unspecified); -1 none */
+  unsigned ticket_bytes;     /* the first NewSessionTicket's body size */
+  int tls13;                 /* the ServerHello chose TLS 1.3 */
+  unsigned dh_prime_bytes;   /* TLS 1.2 finite-field DHE: size of p */
+  int rsa_kx;                /* TLS 1.2 RSA key transport (no DH) */
   /* negotiated primitives, for the key schedule */
   char *prf_hash;            /* "SHA256", "SHA384" */
   unsigned hash_bytes;

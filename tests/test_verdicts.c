@@ -367,6 +367,174 @@ static void test_verdicts_location_without_redirect_is_fine(void **state) {
   run_free(&v);
 }
 
+/* ---- item 9: evidence that is true -------------------------------------- */
+
+/* tls.verify in one JSON: each part and the verdict. */
+static void expect_verify(json_t *j, int trusted, int chain, int name,
+                          int dates, const char *judged_at) {
+  assert_int_equal(json_is_true(tt_jget(j, "tls.verify.trusted")), trusted);
+  assert_true(json_is_boolean(tt_jget(j, "tls.verify.trusted")));
+  assert_int_equal(json_is_true(tt_jget(j, "tls.verify.chain_to_root")), chain);
+  assert_int_equal(json_is_true(tt_jget(j, "tls.verify.name_ok")), name);
+  assert_int_equal(json_is_true(tt_jget(j, "tls.verify.dates_ok")), dates);
+  assert_string_equal(tt_jstr(j, "tls.verify.judged_at"), judged_at);
+}
+
+static char *text_report(const tlsdiag_result_t *r) {
+  char *t = NULL;
+  assert_int_equal(tlsdiag_result_format(r, TLSDIAG_FORMAT_TEXT,
+                                         TLSDIAG_FMT_VERBOSE, &t, NULL),
+                   TLSDIAG_OK);
+  return t;
+}
+
+/* The chain reaches the root and the name matches, but the leaf expired
+ * 10 days ago: "trusted" must appear nowhere. */
+static void test_verdicts_expired_cert_is_never_trusted(void **state) {
+  (void)state;
+  vcase_t c = {.host = "expired.tlsdiag.test", .cert = "expired"};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
+  char at[32];
+  iso(v.now, at);
+  expect_verify(v.j, 0, 1, 1, 0, at);
+  expect_verify(v.cli, 0, 1, 1, 0, at);
+  /* GnuTLS's "The certificate is trusted." (time checks off) is not shown */
+  assert_true(json_is_null(tt_jget(v.cli, "tls.verify.text")));
+  assert_int_equal(json_integer_value(tt_jget(v.cli, "tls.verify.status")), 0);
+  char *t = text_report(v.r);
+  char want[160];
+  snprintf(want, sizeof(want),
+           "\n  verify       not trusted: chain to root yes, name yes, dates "
+           "no (at %s)\n", at);
+  if (!strstr(t, want)) fail_msg("no \"%s\" in:\n%s", want, t);
+  assert_null(strstr(t, "is trusted"));
+  tlsdiag_free(t);
+  run_free(&v);
+}
+
+static void test_verdicts_valid_cert_is_trusted(void **state) {
+  (void)state;
+  vcase_t c = {.host = "localhost", .cert = "valid"};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  char at[32];
+  iso(v.now, at);
+  expect_verify(v.j, 1, 1, 1, 1, at);
+  expect_verify(v.cli, 1, 1, 1, 1, at);
+  char *t = text_report(v.r);
+  assert_non_null(strstr(t, "  verify       trusted: chain to root yes, "
+                            "name yes, dates yes (at "));
+  tlsdiag_free(t);
+  run_free(&v);
+}
+
+static void test_verdicts_wrong_name_is_not_trusted(void **state) {
+  (void)state;
+  vcase_t c = {.host = "wrong-host.tlsdiag.test", .cert = "wrong_host"};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  char at[32];
+  iso(v.now, at);
+  expect_verify(v.cli, 0, 1, 0, 1, at);
+  run_free(&v);
+}
+
+/* Valid by dates, name and chain, yet revoked by its staple: the verdict
+ * is the finding's, not the three parts'. */
+static void test_verdicts_revoked_cert_is_not_trusted(void **state) {
+  (void)state;
+  vcase_t c = {.host = "revoked.tlsdiag.test", .cert = "revoked"};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_CERT_REVOKED);
+  char at[32];
+  iso(v.now, at);
+  expect_verify(v.cli, 0, 1, 1, 1, at);
+  run_free(&v);
+}
+
+/* The timeline's NewSessionTicket events, and the size of each. */
+static size_t nst_sizes(json_t *j, unsigned *sizes, size_t max) {
+  json_t *tl = tt_jget(j, "timeline");
+  size_t n = 0;
+  for (size_t i = 0; i < json_array_size(tl) && n < max; i++) {
+    json_t *e = json_array_get(tl, i);
+    if (strcmp(tt_jstr(e, "what"), "NewSessionTicket")) continue;
+    sizes[n++] = (unsigned)atoi(tt_jstr(e, "detail"));
+  }
+  return n;
+}
+
+/* The server gives its tickets 2 hours (GnuTLS's client would say 6). */
+static void test_verdicts_ticket_lifetime_is_the_servers_tls13(void **state) {
+  (void)state;
+  vcase_t c = {.host = "localhost", .cert = "valid", .session_tickets = 1,
+               .ticket_lifetime_s = 7200, .resume = 1};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  assert_string_equal(tt_jstr(v.cli, "tls.version"), "TLS1.3");
+  assert_true(json_is_true(tt_jget(v.cli, "anatomy.resumption.resumed")));
+  assert_int_equal(json_integer_value(tt_jget(v.cli, "anatomy.ticket_lifetime_s")),
+                   7200);
+  assert_int_equal(json_integer_value(tt_jget(v.j, "anatomy.ticket_lifetime_s")),
+                   7200);
+  /* the whole message: lifetime, age_add, nonce, the ticket (GnuTLS's
+   * encrypted state, over 100 bytes), extensions; not GnuTLS's 2-byte
+   * leftover */
+  unsigned sizes[8];
+  size_t n = nst_sizes(v.cli, sizes, 8);
+  assert_true(n >= 1);
+  for (size_t i = 0; i < n; i++)
+    if (sizes[i] < 100) fail_msg("NewSessionTicket of %u bytes", sizes[i]);
+  assert_int_equal(v.r->anat.ticket_bytes, sizes[0]);
+  run_free(&v);
+}
+
+static void test_verdicts_ticket_lifetime_is_the_servers_tls12(void **state) {
+  (void)state;
+  vcase_t c = {.host = "localhost", .cert = "valid", .session_tickets = 1,
+               .ticket_lifetime_s = 600, .resume = 1,
+               .priority = TDS_PRIORITY_TLS12_ONLY};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  assert_string_equal(tt_jstr(v.cli, "tls.version"), "TLS1.2");
+  assert_int_equal(json_integer_value(tt_jget(v.cli, "anatomy.ticket_lifetime_s")),
+                   600);
+  unsigned sizes[8];
+  assert_int_equal(nst_sizes(v.cli, sizes, 8), 1);
+  assert_true(sizes[0] >= 100);
+  run_free(&v);
+}
+
+/* TLS 1.2 ECDHE: the group and sizes of ServerKeyExchange and
+ * ClientKeyExchange, not a TLS 1.3 ClientHello's unused shares. */
+static void test_verdicts_tls12_key_exchange_is_reported(void **state) {
+  (void)state;
+  vcase_t c = {.host = "localhost", .cert = "valid",
+               .priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-GROUP-ALL:"
+                           "+GROUP-SECP384R1"};
+  vrun_t v;
+  run(&c, &v);
+  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  json_t *ks = tt_jget(v.cli, "key_schedule");
+  assert_string_equal(tt_jstr(ks, "version"), "TLS1.2");
+  assert_string_equal(tt_jstr(ks, "server_key_share.0.group"), "secp384r1");
+  assert_int_equal(json_integer_value(tt_jget(ks, "server_key_share.0.bytes")), 97);
+  assert_int_equal(json_array_size(tt_jget(ks, "client_key_shares")), 1);
+  assert_string_equal(tt_jstr(ks, "client_key_shares.0.group"), "secp384r1");
+  assert_int_equal(json_integer_value(tt_jget(ks, "client_key_shares.0.bytes")), 97);
+  assert_int_equal(json_integer_value(tt_jget(ks, "shared_secret_bytes")), 48);
+  assert_int_equal(json_integer_value(tt_jget(ks, "secrets.0.bytes")), 48);
+  assert_string_equal(tt_jstr(ks, "secrets.0.name"), "pre_master_secret");
+  run_free(&v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_verdicts_now_ahead_judges_dates_not_skew),
@@ -378,6 +546,13 @@ int main(void) {
       cmocka_unit_test(test_verdicts_redirect_to_http_unlisted_host_with_list),
       cmocka_unit_test(test_verdicts_relative_and_https_redirects_are_fine),
       cmocka_unit_test(test_verdicts_location_without_redirect_is_fine),
+      cmocka_unit_test(test_verdicts_expired_cert_is_never_trusted),
+      cmocka_unit_test(test_verdicts_valid_cert_is_trusted),
+      cmocka_unit_test(test_verdicts_wrong_name_is_not_trusted),
+      cmocka_unit_test(test_verdicts_revoked_cert_is_not_trusted),
+      cmocka_unit_test(test_verdicts_ticket_lifetime_is_the_servers_tls13),
+      cmocka_unit_test(test_verdicts_ticket_lifetime_is_the_servers_tls12),
+      cmocka_unit_test(test_verdicts_tls12_key_exchange_is_reported),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
