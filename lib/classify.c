@@ -289,8 +289,10 @@ static void date_evidence(td_finding_t *f, const tlsdiag_result_t *r,
   td_ev_str(f, "clock", r->clock_overridden ? "override" : "local");
 }
 
-/* Returns the time to judge other dates (OCSP) by: the server's when our
- * clock was found wrong, else r->now.
+/* Returns the time to judge the OCSP staple's freshness by: the server's
+ * when our clock was found wrong; under an override, the real clock (the
+ * server staples what is fresh now, and will staple another by then);
+ * else r->now.
  *
  * Two clocks, kept apart: certificate dates are judged at r->now, which is
  * the override when the caller gave one ("will this be valid then?") and
@@ -426,7 +428,7 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
       td_ev_int(f, "chain_index", (int64_t)soon);
     }
   }
-  return now;
+  return over && r->started_wall ? r->started_wall : now;
 }
 
 /* The verifier (verifier.c) already reported a rule that failed: a finding

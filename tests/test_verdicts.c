@@ -201,6 +201,9 @@ static void test_verdicts_now_ahead_judges_dates_not_skew(void **state) {
   expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
   expect_finding(&v, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR);
   expect_absent(&v, TLSDIAG_CAUSE_CLOCK_SKEW);
+  /* the staple is judged by the real clock: fresh today */
+  expect_absent(&v, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID);
+  assert_int_equal(tlsdiag_result_finding_count(v.r), 1);
   char want[32];
   iso(v.now, want);
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_CERT_EXPIRED, "now"), want);
