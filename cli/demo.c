@@ -36,64 +36,75 @@ typedef struct {
   int alert;
   const char *expect;   /* the cause the row must give */
   const char *expect_finding; /* and a finding it must have, or NULL */
+  int http_status;      /* the server's answer (0: 200) */
+  const char *headers;  /* and its extra header lines, or NULL */
 } demo_case_t;
 
 static const demo_case_t cases[] = {
     {"valid chain, TLS 1.3", "valid.tlsdiag.test", NET_DNS, TDS_HTTP, "valid",
-     NULL, 0, 0, 0, TDDNS_ANSWER, 0, "ok", NULL},
+     NULL, 0, 0, 0, TDDNS_ANSWER, 0, "ok", NULL, 0, NULL},
     {"IDN name (U-label)", "b\xc3\xbc" "cher.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "idn", NULL, 0, 0, 0, 0, 0, "ok", NULL},
+     "idn", NULL, 0, 0, 0, 0, 0, "ok", NULL, 0, NULL},
     {"wildcard certificate", "a.wild.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "wildcard", NULL, 0, 0, 0, 0, 0, "ok", NULL},
+     "wildcard", NULL, 0, 0, 0, 0, 0, "ok", NULL, 0, NULL},
     {"expires in 10 days", "soon.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "expiring_soon", NULL, 0, 0, 0, 0, 0, "ok", "cert_expires_soon"},
+     "expiring_soon", NULL, 0, 0, 0, 0, 0, "ok", "cert_expires_soon", 0, NULL},
     {"expired certificate", "expired.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "expired", NULL, 0, 0, 0, 0, 0, "cert_expired", NULL},
+     "expired", NULL, 0, 0, 0, 0, 0, "cert_expired", NULL, 0, NULL},
     {"not yet valid", "future.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "not_yet_valid", NULL, 0, 0, 0, 0, 0, "cert_not_yet_valid", NULL},
-    {"our clock 200 days ahead", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "valid", NULL, 0, 200 * DAY, 0, 0, 0, "clock_skew", NULL},
+     "not_yet_valid", NULL, 0, 0, 0, 0, 0, "cert_not_yet_valid", NULL, 0, NULL},
+    /* Our clock 200 days ahead of the world: the server's Date and its
+     * certificate (expired by our clock 10 days ago, valid 200 days
+     * earlier) both live 200 days in our past. */
+    {"our clock 200 days ahead", "expired.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "expired", NULL, -200 * DAY, 0, 0, 0, 0, "clock_skew", NULL, 0, NULL},
+    /* --now asks "valid then?": dates at that time, no skew. */
+    {"--now 400 days ahead", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid", NULL, 0, 400 * DAY, 0, 0, 0, "cert_expired", NULL, 0, NULL},
     {"server clock 1 hour off", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "valid", NULL, -3600, 0, 0, 0, 0, "ok", "clock_skew"},
+     "valid", NULL, -3600, 0, 0, 0, 0, "ok", "clock_skew", 0, NULL},
+    {"redirect to http://", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid", NULL, 0, 0, 0, 0, 0, "ok", "http_insecure_redirect", 301,
+     "Location: http://valid.tlsdiag.test/\r\n"},
     {"self-signed", "self-signed.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "self_signed", NULL, 0, 0, 0, 0, 0, "cert_self_signed", NULL},
+     "self_signed", NULL, 0, 0, 0, 0, 0, "cert_self_signed", NULL, 0, NULL},
     {"unknown root CA", "unknown-root.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "unknown_root", NULL, 0, 0, 0, 0, 0, "cert_untrusted_issuer", NULL},
+     "unknown_root", NULL, 0, 0, 0, 0, 0, "cert_untrusted_issuer", NULL, 0, NULL},
     {"intermediate not sent", "incomplete.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "no_intermediate", NULL, 0, 0, 0, 0, 0, "cert_incomplete_chain", NULL},
+     "no_intermediate", NULL, 0, 0, 0, 0, 0, "cert_incomplete_chain", NULL, 0, NULL},
     {"wrong host name", "wrong-host.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "wrong_host", NULL, 0, 0, 0, 0, 0, "cert_hostname_mismatch", NULL},
+     "wrong_host", NULL, 0, 0, 0, 0, 0, "cert_hostname_mismatch", NULL, 0, NULL},
     {"revoked (OCSP staple)", "revoked.tlsdiag.test", NET_SERVER, TDS_HTTP,
-     "revoked", NULL, 0, 0, 0, 0, 0, "cert_revoked", NULL},
+     "revoked", NULL, 0, 0, 0, 0, 0, "cert_revoked", NULL, 0, NULL},
     {"SHA-1 signature", "sha1.tlsdiag.test", NET_SERVER, TDS_HTTP, "sha1",
-     NULL, 0, 0, 0, 0, 0, "cert_weak_signature", NULL},
+     NULL, 0, 0, 0, 0, 0, "cert_weak_signature", NULL, 0, NULL},
     {"RSA-1024 key", "weak-key.tlsdiag.test", NET_SERVER, TDS_HTTP, "rsa1024",
-     NULL, 0, 0, 0, 0, 0, "cert_weak_key", NULL},
+     NULL, 0, 0, 0, 0, 0, "cert_weak_key", NULL, 0, NULL},
     {"TLS 1.0-only server", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP, "valid",
-     TDS_PRIORITY_TLS10_ONLY, 0, 0, 0, 0, 0, "tls_version_mismatch", NULL},
+     TDS_PRIORITY_TLS10_ONLY, 0, 0, 0, 0, 0, "tls_version_mismatch", NULL, 0, NULL},
     {"TLS 1.0 allowed (--tls-min 1.0)", "valid.tlsdiag.test", NET_SERVER,
      TDS_HTTP, "valid", TDS_PRIORITY_TLS10_ONLY, 0, 0, TLSDIAG_TLS1_0, 0, 0,
-     "ok", "tls_legacy_version"},
+     "ok", "tls_legacy_version", 0, NULL},
     {"no common cipher", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid_rsa", TDS_PRIORITY_CIPHER_MISMATCH, 0, 0, 0, 0, 0,
-     "tls_cipher_mismatch", NULL},
+     "tls_cipher_mismatch", NULL, 0, NULL},
     {"server sends an alert", "alert.tlsdiag.test", NET_SERVER, TDS_ALERT,
-     NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL},
+     NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL, 0, NULL},
     {"plain text, not TLS", "plain.tlsdiag.test", NET_SERVER, TDS_GARBAGE,
-     NULL, NULL, 0, 0, 0, 0, 0, "tls_protocol_error", NULL},
+     NULL, NULL, 0, 0, 0, 0, 0, "tls_protocol_error", NULL, 0, NULL},
     {"silent after accept", "silent.tlsdiag.test", NET_SERVER, TDS_SILENT,
-     NULL, NULL, 0, 0, 0, 0, 0, "tls_timeout", NULL},
+     NULL, NULL, 0, 0, 0, 0, 0, "tls_timeout", NULL, 0, NULL},
     {"SYN dropped", "filtered.tlsdiag.test", NET_SERVER, TDS_NO_ACCEPT, NULL,
-     NULL, 0, 0, 0, 0, 0, "tcp_timeout", NULL},
+     NULL, 0, 0, 0, 0, 0, "tcp_timeout", NULL, 0, NULL},
     {"closed port", "closed.tlsdiag.test", NET_REFUSED, TDS_HTTP, NULL, NULL,
-     0, 0, 0, 0, 0, "tcp_refused", NULL},
+     0, 0, 0, 0, 0, "tcp_refused", NULL, 0, NULL},
     {"no answer to HTTP", "valid.tlsdiag.test", NET_SERVER,
      TDS_HANDSHAKE_THEN_SILENT, "valid", NULL, 0, 0, 0, 0, 0, "http_timeout",
-     NULL},
+     NULL, 0, NULL},
     {"unknown name", "missing.tlsdiag.test", NET_DNS, TDS_HTTP, NULL, NULL, 0,
-     0, 0, TDDNS_NXDOMAIN, 0, "dns_nxdomain", NULL},
+     0, 0, TDDNS_NXDOMAIN, 0, "dns_nxdomain", NULL, 0, NULL},
     {"DNS server fails", "broken.tlsdiag.test", NET_DNS, TDS_HTTP, NULL, NULL,
-     0, 0, 0, TDDNS_SERVFAIL, 0, "dns_failure", NULL},
+     0, 0, 0, TDDNS_SERVFAIL, 0, "dns_failure", NULL, 0, NULL},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -143,6 +154,8 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     cfg.mode = c->mode;
     cfg.priority = c->priority;
     cfg.date_offset_s = c->date_offset;
+    if (c->http_status) cfg.http_status = c->http_status;
+    cfg.extra_headers = c->headers;
     cfg.alpn = "http/1.1";
     cfg.conn_timeout_ms = 5000;
     if (c->alert) cfg.alert = c->alert;

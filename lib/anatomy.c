@@ -55,6 +55,7 @@ static const unsigned char hrr_random[32] = {
     0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
 
 #define EXT_KEY_SHARE 51
+#define EXT_SUPPORTED_VERSIONS 43
 
 /* Walks the extensions block, calling back for key_share. */
 static rd_t find_ext(rd_t *r, unsigned type, int *found) {
@@ -107,6 +108,9 @@ static void server_hello(td_anatomy_t *a, rd_t r, int is_hrr) {
   rd_sub(&r, 2 + 1);     /* cipher_suite, compression */
   if (r.bad) return;
   int found = 0;
+  rd_t all = r;
+  find_ext(&all, EXT_SUPPORTED_VERSIONS, &found);
+  if (found && !is_hrr) a->tls13 = 1; /* only TLS 1.3 sends it back */
   rd_t ks = find_ext(&r, EXT_KEY_SHARE, &found);
   if (!found) return;
   if (is_hrr) {
@@ -118,6 +122,53 @@ static void server_hello(td_anatomy_t *a, rd_t r, int is_hrr) {
   if (ks.bad) return;
   a->server_share.group = (uint16_t)g;
   a->server_share.bytes = (uint16_t)l;
+}
+
+/* TLS 1.2 (RFC 8422 5.4, RFC 5246 7.4.3): the server's ephemeral key.
+ * ECDHE: curve_type named_curve (3), the group, the point; DHE: p, g, Ys.
+ * The key shares of a TLS 1.3 ClientHello played no part: replaced. */
+static void server_key_exchange(td_anatomy_t *a, rd_t r) {
+  if (a->tls13) return;
+  rd_t ec = r;
+  if (rd_u8(&ec) == 3) {
+    unsigned g = rd_u16(&ec);
+    unsigned l = rd_u8(&ec);
+    if (!ec.bad && td_group_name((uint16_t)g) && l > 0 && l <= ec.n) {
+      a->server_share.group = (uint16_t)g;
+      a->server_share.bytes = (uint16_t)l;
+      a->noffered = 0;
+      return;
+    }
+  }
+  unsigned pl = rd_u16(&r);
+  rd_sub(&r, pl);          /* dh_p */
+  rd_sub(&r, rd_u16(&r));  /* dh_g */
+  unsigned yl = rd_u16(&r); /* dh_Ys */
+  if (r.bad || pl == 0 || yl == 0 || yl > r.n) return;
+  a->dh_prime_bytes = pl;
+  a->server_share.group = 0;
+  a->server_share.bytes = (uint16_t)yl;
+  a->noffered = 0;
+}
+
+/* TLS 1.2: the client's public value (ECDHE point, DHE Yc), or the
+ * RSA-encrypted pre-master secret when no ServerKeyExchange came. */
+static void client_key_exchange(td_anatomy_t *a, rd_t r) {
+  if (a->tls13) return;
+  unsigned l;
+  if (a->server_share.group) {
+    l = rd_u8(&r);
+  } else if (a->dh_prime_bytes) {
+    l = rd_u16(&r);
+  } else {
+    a->rsa_kx = 1;
+    a->noffered = 0;
+    return;
+  }
+  if (r.bad || l == 0) return;
+  a->offered[0].group = a->server_share.group;
+  a->offered[0].bytes = (uint16_t)l;
+  a->noffered = 1;
 }
 
 void td_anatomy_message(tlsdiag_result_t *res, unsigned htype, int incoming,
@@ -142,11 +193,23 @@ void td_anatomy_message(tlsdiag_result_t *res, unsigned htype, int incoming,
     }
     break;
   case GNUTLS_HANDSHAKE_NEW_SESSION_TICKET:
+    /* The whole message (tls.c passes it before GnuTLS parses it): both
+     * TLS 1.3's and TLS 1.2's (RFC 5077) start with the lifetime the
+     * server gives the ticket, in seconds. */
     if (incoming) {
-      /* GnuTLS hands the hook a stub here, not the ticket: only count it;
-       * the lifetime comes from the stored session (check.c). */
-      a->tickets++;
+      unsigned long life = (unsigned long)rd_u16(&r) << 16;
+      life |= rd_u16(&r);
+      if (a->tickets++ == 0 && !r.bad) {
+        a->ticket_lifetime = (int64_t)life;
+        a->ticket_bytes = (unsigned)len;
+      }
     }
+    break;
+  case GNUTLS_HANDSHAKE_SERVER_KEY_EXCHANGE:
+    if (incoming) server_key_exchange(a, r);
+    break;
+  case GNUTLS_HANDSHAKE_CLIENT_KEY_EXCHANGE:
+    if (!incoming) client_key_exchange(a, r);
     break;
   default: break;
   }
@@ -182,6 +245,15 @@ static unsigned shared_secret_bytes(uint16_t g) {
   case 0x0103: return 768;
   case 0x0104: return 1024;
   }
+  return 0;
+}
+
+/* The pre-master (TLS 1.2) or (EC)DHE shared secret (TLS 1.3) size:
+ * by the group, the DH prime, or RSA's 48 bytes; 0 unknown. */
+static unsigned premaster_bytes(const td_anatomy_t *a) {
+  if (a->server_share.group) return shared_secret_bytes(a->server_share.group);
+  if (a->dh_prime_bytes) return a->dh_prime_bytes;
+  if (a->rsa_kx) return 48;
   return 0;
 }
 
@@ -379,9 +451,9 @@ void td_key_schedule_json(td_buf_t *b, const tlsdiag_result_t *r) {
     shares_json(b, a->offered2, a->noffered2);
   }
   td_buf_puts(b, ",\"server_key_share\":");
-  if (g) shares_json(b, &a->server_share, 1);
+  if (g || a->server_share.bytes) shares_json(b, &a->server_share, 1);
   else td_buf_puts(b, "null");
-  unsigned ss = shared_secret_bytes(g);
+  unsigned ss = premaster_bytes(a);
   if (ss) td_buf_printf(b, ",\"shared_secret_bytes\":%u", ss);
   else td_buf_puts(b, ",\"shared_secret_bytes\":null");
   td_buf_printf(b, ",\"hello_retry\":%s", a->hello_retry ? "true" : "false");
@@ -525,8 +597,9 @@ void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain) {
                      "HKDF-Expand-Label(secret, \"key\"/\"iv\")\n",
                   a->key_bytes, a->iv_bytes);
   } else {
-    td_buf_printf(b, "  pre-master   %u bytes: the (EC)DHE shared secret\n",
-                  shared_secret_bytes(a->server_share.group));
+    td_buf_printf(b, "  pre-master   %u bytes: %s\n", premaster_bytes(a),
+                  a->rsa_kx ? "chosen by the client, sent RSA-encrypted"
+                            : "the (EC)DHE shared secret");
     td_buf_printf(b, "  master       48 bytes = PRF(pre-master, \"%s\", %s)%s\n",
                   a->ems ? "extended master secret" : "master secret",
                   a->ems ? "session hash" : "client_random + server_random",

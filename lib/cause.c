@@ -93,6 +93,9 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
                                       "the HTTP response is malformed"},
     [TLSDIAG_CAUSE_HTTP_TOO_LARGE] = {"http_too_large", E, 63,
                                       "the HTTP response is too large"},
+    [TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT] = {
+        "http_insecure_redirect", W, 64,
+        "the HTTPS page redirects to plain http://"},
     [TLSDIAG_CAUSE_TIMEOUT] = {"timeout", E, 70,
                                "the check ran out of time"},
     [TLSDIAG_CAUSE_CERT_EXPIRES_SOON] = {"cert_expires_soon", W, 80,

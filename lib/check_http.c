@@ -297,7 +297,8 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
   td_check_http_t *h = &c->http;
   r->http_head_bytes = rc == TD_HTTP_DONE ? used : h->in.len;
   if (rc == TD_HTTP_DONE) {
-    r->http_date_received = r->now + (td_wall_now() - r->started_wall);
+    /* The real clock, never the override: skew is about this machine. */
+    r->http_date_received = td_wall_now();
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C,
                     r->http_status_line ? r->http_status_line : "response",
                     "%zu header bytes", used);

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ares.h>
 #include <gnutls/gnutls.h>
 
+#include "hsts.h"
 #include "internal.h"
 
 #define WEAK_RSA_BITS 2048
@@ -276,24 +278,39 @@ static int dates_ok_at(const tlsdiag_result_t *r, size_t n, int64_t t) {
   return 1;
 }
 
-static void date_evidence(td_finding_t *f, const td_cert_t *c, int64_t now) {
+static void date_evidence(td_finding_t *f, const tlsdiag_result_t *r,
+                          const td_cert_t *c, int64_t now) {
   td_ev_str(f, "subject", c->subject);
   td_ev_time(f, "not_before", c->not_before);
   td_ev_time(f, "not_after", c->not_after);
   td_ev_time(f, "now", now);
+  /* whose time "now" is: the caller's question (options.now, --now) or
+   * this machine's clock */
+  td_ev_str(f, "clock", r->clock_overridden ? "override" : "local");
 }
 
-/* Returns the time to judge other dates (OCSP) by: the server's when our
- * clock was found wrong, else ours. */
+/* Returns the time to judge the OCSP staple's freshness by: the server's
+ * when our clock was found wrong; under an override, the real clock (the
+ * server staples what is fresh now, and will staple another by then);
+ * else r->now.
+ *
+ * Two clocks, kept apart: certificate dates are judged at r->now, which is
+ * the override when the caller gave one ("will this be valid then?") and
+ * the real clock otherwise. Skew is always the real clock (recorded when
+ * the response arrived) against the server's Date header; it can explain
+ * a date error only when the dates were judged by that real clock. */
 static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
   int64_t now = r->now;
+  int over = r->clock_overridden;
   int bad = !dates_ok_at(r, plen, now);
-  int have_date = r->http_date > 0;
+  int have_date = r->http_date > 0 && r->http_date_received > 0;
   int64_t offset = have_date ? r->http_date_received - r->http_date : 0;
   int64_t aoff = offset < 0 ? -offset : offset;
   int skewed = have_date && r->clock_skew_s > 0 && aoff > r->clock_skew_s;
+  char at[32];
+  td_time_iso(now, at);
 
-  if (bad && skewed && dates_ok_at(r, plen, r->http_date)) {
+  if (!over && bad && skewed && dates_ok_at(r, plen, r->http_date)) {
     /* The server's clock makes the chain valid: ours is the wrong one. */
     const td_cert_t *c = &r->chain[0];
     for (size_t i = 0; i < plen; i++)
@@ -313,7 +330,7 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
     td_ev_time(f, "server_time", r->http_date);
     td_ev_int(f, "offset_s", offset);
     td_ev_int(f, "threshold_s", r->clock_skew_s);
-    date_evidence(f, c, now);
+    date_evidence(f, r, c, now);
     return r->http_date;
   }
   for (size_t i = 0; i < plen; i++) {
@@ -322,7 +339,15 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
     td_finding_t *f = NULL;
     if (now > c->not_after) {
       int64_t d = -td_days_between(now, c->not_after);
-      if (d == 0)
+      if (over)
+        f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED,
+                           TLSDIAG_SEVERITY_ERROR,
+                           "at %s (the time asked about) %s for %s has "
+                           "expired: it was valid until %s (%lld day%s "
+                           "earlier)",
+                           at, which, cert_label(c), c->not_after_iso,
+                           (long long)d, d == 1 ? "" : "s");
+      else if (d == 0)
         f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED,
                            TLSDIAG_SEVERITY_ERROR,
                            "%s for %s expired less than a day ago (%s)", which,
@@ -337,27 +362,47 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
     } else if (now < c->not_before) {
       /* "valid in N days" rounds up: 9.5 days away is "in 10 days" */
       int64_t d = (c->not_before - now + 86399) / 86400;
-      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
-                         TLSDIAG_SEVERITY_ERROR,
-                         "%s for %s is not valid until %s (in %lld day%s)",
-                         which, cert_label(c), c->not_before_iso,
-                         (long long)d, d == 1 ? "" : "s");
+      if (over)
+        f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
+                           TLSDIAG_SEVERITY_ERROR,
+                           "at %s (the time asked about) %s for %s is not "
+                           "yet valid: it becomes valid at %s (%lld day%s "
+                           "later)",
+                           at, which, cert_label(c), c->not_before_iso,
+                           (long long)d, d == 1 ? "" : "s");
+      else
+        f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
+                           TLSDIAG_SEVERITY_ERROR,
+                           "%s for %s is not valid until %s (in %lld day%s)",
+                           which, cert_label(c), c->not_before_iso,
+                           (long long)d, d == 1 ? "" : "s");
       td_ev_int(f, "days", d);
     }
     if (f) {
-      date_evidence(f, c, now);
+      date_evidence(f, r, c, now);
       td_ev_int(f, "chain_index", (int64_t)i);
       if (have_date) td_ev_time(f, "server_time", r->http_date);
     }
   }
-  if (!bad && skewed) {
+  /* A skew the dates did not depend on: a warning about this machine's
+   * clock. With an override the dates were judged at the time asked
+   * about, so the skew is reported whatever they say. */
+  if (skewed && (!bad || over)) {
     char dur[32];
     duration_text(aoff, dur);
-    td_finding_t *f = td_finding_add(
-        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
-        "the local clock is %s %s of the server's (%lld s); dates still "
-        "check out",
-        dur, offset > 0 ? "ahead" : "behind", (long long)aoff);
+    td_finding_t *f;
+    if (over)
+      f = td_finding_add(
+          r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+          "the local clock is %s %s of the server's (%lld s); certificate "
+          "dates were judged at %s, the time asked about, not by it",
+          dur, offset > 0 ? "ahead" : "behind", (long long)aoff, at);
+    else
+      f = td_finding_add(
+          r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+          "the local clock is %s %s of the server's (%lld s); dates still "
+          "check out",
+          dur, offset > 0 ? "ahead" : "behind", (long long)aoff);
     td_ev_time(f, "local_time", r->http_date_received);
     td_ev_time(f, "server_time", r->http_date);
     td_ev_int(f, "offset_s", offset);
@@ -383,7 +428,7 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
       td_ev_int(f, "chain_index", (int64_t)soon);
     }
   }
-  return now;
+  return over && r->started_wall ? r->started_wall : now;
 }
 
 /* The verifier (verifier.c) already reported a rule that failed: a finding
@@ -591,6 +636,43 @@ static void classify_cert(tlsdiag_result_t *r) {
   }
 }
 
+/* A finding that says the certificate fails (what a browser refuses). */
+static int is_cert_error(const td_finding_t *f) {
+  if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
+  switch (f->code) {
+  case TLSDIAG_CAUSE_CERT_EXPIRED:
+  case TLSDIAG_CAUSE_CERT_NOT_YET_VALID:
+  case TLSDIAG_CAUSE_CLOCK_SKEW:
+  case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
+  case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
+  case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
+  case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
+  case TLSDIAG_CAUSE_CERT_REVOKED:
+  case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:
+  case TLSDIAG_CAUSE_CERT_WEAK_KEY:
+  case TLSDIAG_CAUSE_CERT_INVALID:
+  case TLSDIAG_CAUSE_CERT_EXPIRES_SOON: /* an error only when asked to be */
+  case TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR:
+    return 1;
+  default:
+    return td_ev_get(f, "rule") != NULL;
+  }
+}
+
+td_verdict_t td_verify_verdict(const tlsdiag_result_t *r) {
+  td_verdict_t v;
+  memset(&v, 0, sizeof(v));
+  if (!r || !r->verify.done || r->nchain == 0) return v;
+  v.chain_to_root = r->verify.trusted != 0;
+  v.name_ok = r->verify.name_ok != 0;
+  v.dates_ok = dates_ok_at(r, td_chain_path_len(r), r->now);
+  int cert_error = r->verify.ocsp_status == 1;
+  for (size_t i = 0; i < r->nfindings && !cert_error; i++)
+    cert_error = is_cert_error(&r->findings[i]);
+  v.trusted = v.chain_to_root && v.name_ok && v.dates_ok && !cert_error;
+  return v;
+}
+
 /* ---- HTTP --------------------------------------------------------------- */
 
 static void classify_http(tlsdiag_result_t *r) {
@@ -610,6 +692,99 @@ static void classify_http(tlsdiag_result_t *r) {
   /* a fetch's body: how much had arrived when it was refused */
   if (r->http_body_bytes)
     td_ev_int(f, "body_bytes", (int64_t)r->http_body_bytes);
+}
+
+/* ---- redirects ---------------------------------------------------------- */
+
+static const char *first_header(const tlsdiag_result_t *r, const char *name) {
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (r->headers[i].name && !td_strcasecmp(r->headers[i].name, name))
+      return r->headers[i].value; /* NULL: present without a value */
+  return NULL;
+}
+
+/* The host of an absolute "http://" URL, lowercased, without user info,
+ * port, brackets or a trailing dot, into out; 0 if loc is not such a URL
+ * (relative, "//host" (same scheme: https), https:, another scheme). */
+static int http_location_host(const char *loc, char *out, size_t outlen) {
+  while (*loc == ' ' || *loc == '\t') loc++;
+  if (strncasecmp(loc, "http://", 7) != 0) return 0;
+  const char *h = loc + 7;
+  size_t n = strcspn(h, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (h[i] == '@') at = h + i;
+  if (at) {
+    n -= (size_t)(at + 1 - h);
+    h = at + 1;
+  }
+  if (n && h[0] == '[') {
+    const char *close = memchr(h, ']', n);
+    n = close ? (size_t)(close - h - 1) : n - 1;
+    h++;
+  } else {
+    const char *colon = memchr(h, ':', n);
+    if (colon) n = (size_t)(colon - h);
+  }
+  if (n && h[n - 1] == '.') n--;
+  if (n >= outlen) n = outlen - 1;
+  for (size_t i = 0; i < n; i++)
+    out[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]);
+  out[n] = '\0';
+  return 1;
+}
+
+/* An HTTPS answer that sends the browser to plain http: the next page
+ * loads without TLS. On an HSTS-preloaded host that redirects to itself,
+ * browsers refuse the plain-http hop and rewrite it to https, which leads
+ * back here: an error. */
+static void classify_redirect(tlsdiag_result_t *r) {
+  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK ||
+      r->http_status < 300 || r->http_status > 399)
+    return;
+  const char *loc = first_header(r, "location");
+  char lhost[256];
+  if (!loc || !http_location_host(loc, lhost, sizeof(lhost))) return;
+  const char *self = r->ace_host ? r->ace_host : "";
+  int same = td_strcasecmp(lhost, self) == 0;
+  int have_list = r->hsts_list != NULL && lhost[0] != '\0';
+  const char *entry = NULL;
+  int preloaded = 0;
+  if (same && r->hsts && r->hsts->looked_up) {
+    preloaded = r->hsts->preloaded;
+    entry = r->hsts->entry;
+  } else if (have_list && !same) {
+    preloaded = tlsdiag_hsts_lookup(r->hsts_list, lhost, &entry, NULL);
+  }
+  td_finding_t *f;
+  if (same && preloaded)
+    f = td_finding_add(r, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s answers %d with a redirect to plain http (%s), but "
+                       "it is HSTS-preloaded: browsers refuse plain http for "
+                       "it and rewrite the target to https, back to this "
+                       "server (a redirect loop if it answers the same way)",
+                       self, r->http_status, loc);
+  else if (preloaded)
+    f = td_finding_add(r, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT,
+                       TLSDIAG_SEVERITY_WARNING,
+                       "%s answers %d with a redirect to plain http (%s): "
+                       "browsers upgrade it (%s is HSTS-preloaded), other "
+                       "clients load it without TLS",
+                       self, r->http_status, loc, lhost);
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT,
+                       TLSDIAG_SEVERITY_WARNING,
+                       "%s answers %d with a redirect to plain http (%s): the "
+                       "page it leads to loads without TLS",
+                       self, r->http_status, loc);
+  td_ev_str(f, "location", loc);
+  td_ev_int(f, "status", r->http_status);
+  td_ev_str(f, "location_host", lhost);
+  if (have_list || (same && r->hsts && r->hsts->looked_up)) {
+    td_ev_bool(f, "preloaded", preloaded);
+    if (entry) td_ev_str(f, "preload_entry", entry);
+  }
 }
 
 /* ---- ordering ------------------------------------------------------------ */
@@ -641,6 +816,7 @@ void td_classify(tlsdiag_result_t *r) {
   }
   td_anatomy_classify(r);
   td_hsts_classify(r);
+  classify_redirect(r); /* after the preload lookup */
   td_classify_order(r);
 }
 

@@ -202,7 +202,13 @@ typedef struct td_anatomy {
   td_secret_seen_t secrets[24];
   size_t nsecrets;
   unsigned tickets;          /* NewSessionTicket messages received */
-  int64_t ticket_lifetime;   /* seconds, from the first ticket; -1 none */
+  int64_t ticket_lifetime;   /* seconds: the first NewSessionTicket's
+                                ticket_lifetime (TLS 1.2: its lifetime
+                                hint, 0 = unspecified); -1 none */
+  unsigned ticket_bytes;     /* the first NewSessionTicket's body size */
+  int tls13;                 /* the ServerHello chose TLS 1.3 */
+  unsigned dh_prime_bytes;   /* TLS 1.2 finite-field DHE: size of p */
+  int rsa_kx;                /* TLS 1.2 RSA key transport (no DH) */
   /* negotiated primitives, for the key schedule */
   char *prf_hash;            /* "SHA256", "SHA384" */
   unsigned hash_bytes;
@@ -291,7 +297,8 @@ struct tlsdiag_result {
   size_t http_head_bytes;
   size_t http_body_bytes; /* a fetch: body bytes received (decoded) */
   int64_t http_date;    /* parsed Date, 0 if none or bad */
-  int64_t http_date_received; /* our wall clock (overridden) when read */
+  int64_t http_date_received; /* the real wall clock when read (never
+                                 the override: skew is measured on it) */
   tlsdiag_cause_t http_cause;  /* why the HTTP phase failed, or OK */
 
   /* the diagnosis */
@@ -500,5 +507,17 @@ void td_classify_offline(tlsdiag_result_t *r);
 /* Sorts the findings (errors first, by documented rank within) and sets
  * r->cause to the first error; again after a finding's severity changed. */
 void td_classify_order(tlsdiag_result_t *r);
+/* The certificate verdict, each part stated apart: a path to a trust
+ * anchor (r->verify.trusted: whatever the dates), the name, the dates
+ * (every certificate on the path valid at r->now, the judged time), and
+ * the overall verdict: all three and no certificate error finding
+ * (revoked, weak key, a verifier rule, ...). */
+typedef struct td_verdict {
+  int chain_to_root;
+  int name_ok;
+  int dates_ok;
+  int trusted; /* the overall verdict */
+} td_verdict_t;
+td_verdict_t td_verify_verdict(const tlsdiag_result_t *r);
 
 #endif /* TD_INTERNAL_H */

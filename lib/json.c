@@ -394,16 +394,23 @@ static void write_phases(jw_t *w, const tlsdiag_result_t *r) {
   jw_obj_end(w);
 }
 
-static void write_verify(jw_t *w, const td_verify_t *v) {
+static void write_verify(jw_t *w, const tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
   if (!v->done) {
     jw_null(w, "verify");
     return;
   }
+  /* Each part apart, and "trusted" only when every part holds: GnuTLS's
+   * own "trusted" ignores the dates (we disable its time checks). */
+  td_verdict_t vd = td_verify_verdict(r);
   jw_obj(w, "verify");
   jw_int(w, "status", v->status);
-  jw_str(w, "text", v->status_text);
-  jw_bool(w, "trusted", v->trusted);
-  jw_bool(w, "name_ok", v->name_ok);
+  jw_str(w, "text", v->status ? v->status_text : NULL);
+  jw_bool(w, "trusted", vd.trusted);
+  jw_bool(w, "chain_to_root", vd.chain_to_root);
+  jw_bool(w, "name_ok", vd.name_ok);
+  jw_bool(w, "dates_ok", vd.dates_ok);
+  jw_time(w, "judged_at", r->now);
   jw_bool(w, "issuer_missing", v->issuer_missing);
   jw_bool(w, "chain_ends_in_root", v->chain_ends_in_root);
   jw_str(w, "ocsp", ocsp_name(v->ocsp_status));
@@ -429,7 +436,7 @@ static void write_tls(jw_t *w, const tlsdiag_result_t *r) {
   if (r->tls_alert && r->tls_alert_num >= 0)
     jw_int(w, "alert_number", r->tls_alert_num);
   else jw_null(w, "alert_number");
-  write_verify(w, &r->verify);
+  write_verify(w, r);
   if (!r->probed) {
     jw_null(w, "probes");
   } else {

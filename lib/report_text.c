@@ -374,21 +374,36 @@ static void text_tls_session(tw_t *w, const tlsdiag_result_t *r) {
   td_buf_putc(w->b, '\n');
 }
 
-/* The verification outcome: trust, name, and the status bits. */
+/* One part of the verdict: "label yes" in green or "label no" in red. */
+static void verdict_part(tw_t *w, const char *label, int ok) {
+  sgr(w, ok ? ANSI_GREEN : ANSI_RED);
+  td_buf_printf(w->b, "%s %s", label, ok ? "yes" : "no");
+  sgr(w, ANSI_RESET);
+}
+
+/* The verdict, then each part apart ("trusted" only when all hold), and
+ * the status bits. */
 static void text_tls_verify(tw_t *w, const tlsdiag_result_t *r) {
+  td_verdict_t vd = td_verify_verdict(r);
+  char at[32];
+  td_time_iso(r->now, at);
   key(w, "verify");
-  sgr(w, r->verify.trusted ? ANSI_GREEN : ANSI_RED);
-  td_buf_puts(w->b, r->verify.trusted ? "trusted" : "not trusted");
+  sgr(w, vd.trusted ? ANSI_GREEN : ANSI_RED);
+  td_buf_puts(w->b, vd.trusted ? "trusted" : "not trusted");
   sgr(w, ANSI_RESET);
+  td_buf_puts(w->b, ": ");
+  verdict_part(w, "chain to root", vd.chain_to_root);
   td_buf_puts(w->b, ", ");
-  sgr(w, r->verify.name_ok ? ANSI_GREEN : ANSI_RED);
-  td_buf_puts(w->b, r->verify.name_ok ? "name matches" : "name mismatch");
-  sgr(w, ANSI_RESET);
+  verdict_part(w, "name", vd.name_ok);
+  td_buf_puts(w->b, ", ");
+  verdict_part(w, "dates", vd.dates_ok);
+  td_buf_printf(w->b, " (at %s)", at);
   if (r->verify.status)
     td_buf_printf(w->b, "  (status 0x%x)", r->verify.status);
   td_buf_putc(w->b, '\n');
-  if (r->verify.status_text &&
-      (r->verify.status || (w->flags & TLSDIAG_FMT_VERBOSE))) {
+  /* GnuTLS's text only explains set bits: with none it would say
+   * "trusted", dates unchecked. */
+  if (r->verify.status_text && r->verify.status) {
     key(w, "");
     safe(w, r->verify.status_text);
     td_buf_putc(w->b, '\n');

@@ -12,14 +12,9 @@
 
 void td_resume_save(td_check_t *c) {
   td_check_resume_t *rs = &c->resume;
-  tlsdiag_result_t *r = c->r;
-  if (gnutls_session_get_data2(c->sess, &rs->data) < 0) {
-    rs->data.data = NULL;
-  } else if (r->anat.tickets) {
-    /* The packed session carries the ticket's expiry. */
-    time_t exp = gnutls_db_check_entry_expire_time(&rs->data);
-    if (exp > 0) r->anat.ticket_lifetime = (int64_t)exp - td_wall_now();
-  }
+  /* (The ticket's lifetime is the server's, read from its NewSessionTicket
+   * by anatomy.c, not GnuTLS's client-side expiry.) */
+  if (gnutls_session_get_data2(c->sess, &rs->data) < 0) rs->data.data = NULL;
 }
 
 void td_resume_free(td_check_resume_t *rs) {

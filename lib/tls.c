@@ -68,9 +68,13 @@ char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
 
 static int hook_cb(gnutls_session_t s, unsigned htype, unsigned when,
                    unsigned incoming, const gnutls_datum_t *msg) {
-  (void)when;
   td_tls_hook_t *h = gnutls_session_get_ptr(s);
   if (!h || !h->r) return 0;
+  /* Each message once, after GnuTLS took it, except a NewSessionTicket:
+   * GnuTLS consumes a TLS 1.3 one before its POST hook (which then sees
+   * a 2-byte stub), so that one is taken whole, before. */
+  int nst = htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET;
+  if ((when == GNUTLS_HOOK_PRE) != nst) return 0;
   const char *name =
       gnutls_handshake_description_get_name((gnutls_handshake_description_t)htype);
   if (msg) td_anatomy_message(h->r, htype, (int)incoming, msg->data, msg->size);
@@ -153,7 +157,7 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
   gnutls_session_set_ptr(s, hook);
   if (hook) {
     gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
-                                       GNUTLS_HOOK_POST, hook_cb);
+                                       GNUTLS_HOOK_BOTH, hook_cb);
     gnutls_session_set_keylog_function(s, keylog_cb);
   }
   gnutls_transport_set_int(s, fd);

@@ -19,6 +19,8 @@ typedef struct {
   const char *cafile;   /* NULL = our test root */
   tlsdiag_tls_version_t tls_min, tls_max;
   int64_t now_offset;   /* client clock override = real time + this */
+  int real_clock;       /* no override (--now) at all: dates at the real
+                           clock */
   int max_time_ms;
   const char *raw;      /* TDS_RAW_RESPONSE */
   size_t raw_len;
@@ -60,6 +62,7 @@ static void run_case(const dcase_t *c, run_t *out) {
   if (c->tls_min) t.o.tls_min = c->tls_min;
   if (c->tls_max) t.o.tls_max = c->tls_max;
   int64_t now = t.o.now += c->now_offset;
+  if (c->real_clock) t.o.now = 0;
   if (c->max_time_ms) t.o.max_time_ms = c->max_time_ms;
   out->r = tt_check(c->host, &t.o);
   out->j = tt_json(out->r);
@@ -94,8 +97,10 @@ static void run_case(const dcase_t *c, run_t *out) {
                 : c->tls_max == TLSDIAG_TLS1_2 ? "1.2" : "1.3";
   }
   snprintf(nowarg, sizeof(nowarg), "@%lld", (long long)now);
-  args[n++] = "--now";
-  args[n++] = nowarg;
+  if (!c->real_clock) {
+    args[n++] = "--now";
+    args[n++] = nowarg;
+  }
   args[n++] = target;
   args[n] = NULL;
   char *outs = NULL;
@@ -211,19 +216,24 @@ static void test_diagnose_cert_not_yet_valid(void **state) {
   run_free(&r);
 }
 
-/* The client's clock is 200 days ahead: by it the certificate expired, by
- * the server's Date it is valid, so the clock is blamed. */
+/* The client's real clock is 200 days ahead of the world: by it the
+ * certificate expired, by the server's Date it is valid, so the clock is
+ * blamed. The world (server Date, certificate dates) is moved 200 days
+ * back instead of our clock: the same configuration, seen from here.
+ * (--now is never skew: see test_verdicts.) */
 static void test_diagnose_clock_skew_explains_expiry(void **state) {
   (void)state;
-  dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
-               .now_offset = 200 * DAY};
+  dcase_t c = {.host = "expired.tlsdiag.test", .mode = TDS_HTTP,
+               .cert = "expired", .date_offset = -200 * DAY,
+               .real_clock = 1};
   run_t r;
   run_case(&c, &r);
   expect_cause(&r, TLSDIAG_CAUSE_CLOCK_SKEW);
   expect_findings(&r, (const char *[]){"clock_skew", NULL});
   long off = atol(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
-  /* our clock: PKI time + 60 s + 200 days; theirs: real time */
-  assert_true(off > 200 * DAY && off < 200 * DAY + 120);
+  /* our clock: real time; theirs: real time - 200 days */
+  assert_true(off >= 200 * DAY && off < 200 * DAY + 120);
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "clock"), "local");
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "server_time"));
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "local_time"));
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "not_after"));

@@ -532,8 +532,13 @@ static void test_json_full_result_round_trips(void **state) {
   int_at(j, "tls.verify.status", 0x402);
   str_at(j, "tls.verify.text",
          "The certificate chain uses expired certificate.");
-  bool_at(j, "tls.verify.trusted", 1);
+  /* A path to the root and the name, but the leaf expired 10 days before
+   * the judged time: never "trusted". */
+  bool_at(j, "tls.verify.trusted", 0);
+  bool_at(j, "tls.verify.chain_to_root", 1);
   bool_at(j, "tls.verify.name_ok", 1);
+  bool_at(j, "tls.verify.dates_ok", 0);
+  str_at(j, "tls.verify.judged_at", "2026-01-01T00:00:00Z");
   str_at(j, "tls.verify.ocsp", "good");
   str_at(j, "tls.verify.ocsp_this_update", "2025-12-31T23:00:00Z");
   null_at(j, "tls.verify.ocsp_next_update");

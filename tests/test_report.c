@@ -474,7 +474,8 @@ static void test_report_text_summaries(void **state) {
   assert_non_null(strstr(t, "\n  ALPN         http/1.1\n"));
   assert_non_null(strstr(t, "\n  OCSP staple  yes, good\n"));
   assert_non_null(strstr(t, "\n  session      no ticket\n"));
-  assert_non_null(strstr(t, "\n  verify       trusted, name matches\n"));
+  assert_non_null(strstr(t, "\n  verify       trusted: chain to root yes, "
+                            "name yes, dates yes (at 2026-01-01T00:00:00Z)\n"));
   assert_non_null(strstr(t, "\nCertificates (2 sent by the server)\n"));
   assert_non_null(strstr(t, "\n  [0] www.tlsdiag.test ← tlsdiag Intermediate"
                             "  2026-03-31 (89 days left)  ECDSA-256  "

@@ -382,6 +382,9 @@ static int tls_handshake(conn_t *c) {
   if (s->cfg.session_tickets &&
       gnutls_session_ticket_enable_server(ss, &s->ticket_key) < 0)
     return -1;
+  /* The lifetime GnuTLS writes into each NewSessionTicket. */
+  if (s->cfg.session_tickets && s->cfg.ticket_lifetime_s)
+    gnutls_db_set_cache_expiration(ss, (int)s->cfg.ticket_lifetime_s);
   if (s->anti_replay) {
     gnutls_anti_replay_enable(ss, s->anti_replay);
     if (gnutls_record_set_max_early_data_size(ss, 16384) < 0) return -1;

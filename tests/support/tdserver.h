@@ -110,6 +110,9 @@ typedef struct tdserver_config {
   int conn_timeout_ms;   /* per-connection safety limit; 0 = default */
   int raw_no_close_notify; /* TDS_RAW_RESPONSE: end with a TCP FIN but no
                               TLS close_notify (a truncation attack) */
+  unsigned ticket_lifetime_s; /* with session_tickets: the lifetime the
+                                 NewSessionTickets carry; 0 = GnuTLS's
+                                 default (6 hours) */
 } tdserver_config_t;
 
 typedef struct tdserver tdserver_t;
