@@ -190,26 +190,7 @@ static int read_hex4(rd_t *r, unsigned *out) {
 /* Appends code point cp as UTF-8 to out[*len..cap), marking overflow. */
 static void put_cp(char *out, size_t cap, size_t *len, int *over, unsigned cp) {
   unsigned char b[4];
-  size_t k;
-  if (cp < 0x80) {
-    b[0] = (unsigned char)cp;
-    k = 1;
-  } else if (cp < 0x800) {
-    b[0] = (unsigned char)(0xC0 | cp >> 6);
-    b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-    k = 2;
-  } else if (cp < 0x10000) {
-    b[0] = (unsigned char)(0xE0 | cp >> 12);
-    b[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-    k = 3;
-  } else {
-    b[0] = (unsigned char)(0xF0 | cp >> 18);
-    b[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-    b[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    k = 4;
-  }
+  size_t k = td_utf8_put(cp, b);
   if (!out || *over) return;
   if (*len + k > cap) {
     *over = 1;
@@ -217,31 +198,6 @@ static void put_cp(char *out, size_t cap, size_t *len, int *over, unsigned cp) {
   }
   memcpy(out + *len, b, k);
   *len += k;
-}
-
-/* Length of the well-formed UTF-8 sequence at s[0..n) (no overlongs,
- * surrogates or values above U+10FFFF), 0 if ill-formed. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0], lo = 0x80, hi = 0xBF;
-  size_t need;
-  if (c >= 0xC2 && c <= 0xDF) need = 1;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (size_t k = 1; k <= need; k++) {
-    if (k >= n || s[k] < lo || s[k] > hi) return 0;
-    lo = 0x80;
-    hi = 0xBF;
-  }
-  return need + 1;
 }
 
 /* A string at r->i (which must be '"'). When out is not NULL its decoded
@@ -312,7 +268,9 @@ static int read_string(rd_t *r, char *out, size_t cap, size_t *len,
       r->i++;
       continue;
     }
-    size_t k = utf8_len(r->p + r->i, r->n - r->i);
+    uint32_t cp;
+    size_t bad;
+    size_t k = td_utf8_next(r->p + r->i, r->n - r->i, &cp, &bad);
     if (!k) return fail(r, "invalid UTF-8 in a string");
     if (out && !*over) {
       if (*len + k <= cap) {

@@ -47,9 +47,13 @@ int64_t td_days_between(int64_t now, int64_t t);
 /* Length of the well-formed UTF-8 sequence at s[0..n) (n >= 1) and its
  * code point in *cp; 0 if ill-formed, with *bad the length of the maximal
  * ill-formed subpart (one U+FFFD each). No overlongs, no surrogates, nothing
- * above U+10FFFF. Shared by the JSON writer and the terminal renderer. */
+ * above U+10FFFF. The one UTF-8 decoder of lib/: the JSON writer, the
+ * terminal renderer, the Prometheus labels and the preload-list reader. */
 size_t td_utf8_next(const unsigned char *s, size_t n, uint32_t *cp,
                     size_t *bad);
+/* Encodes cp as UTF-8 into out and returns its length (1 to 4); a
+ * surrogate or a value above U+10FFFF is written as U+FFFD. */
+size_t td_utf8_put(uint32_t cp, unsigned char out[4]);
 /* Monotonic clock in microseconds. */
 int64_t td_mono_us(void);
 /* Wall clock, Unix seconds. */

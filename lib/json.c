@@ -76,6 +76,22 @@ void td_json_cstr(td_buf_t *b, const char *s) {
   else td_json_str(b, s, strlen(s));
 }
 
+tlsdiag_err_t tlsdiag_json_quote(const char *s, size_t n, char **out,
+                                 size_t *len) {
+  if (len) *len = 0;
+  if (!out) return TLSDIAG_E_INVAL;
+  *out = NULL;
+  if (!s && n) return TLSDIAG_E_INVAL;
+  td_buf_t b;
+  td_buf_init(&b);
+  td_json_str(&b, s, n);
+  size_t l = 0;
+  *out = td_buf_steal(&b, &l);
+  if (!*out) return TLSDIAG_E_NOMEM;
+  if (len) *len = l;
+  return TLSDIAG_OK;
+}
+
 /* ---- the streaming writer ------------------------------------------------ */
 
 /* One flag is enough to place commas: after a container closes, its parent

@@ -676,6 +676,30 @@ static void test_json_pretty_indent_follows_nesting(void **state) {
   }
 }
 
+/* The public quoting the CLI uses for its own JSON is td_json_str's. */
+static void test_json_quote_public_matches_writer(void **state) {
+  (void)state;
+  static const char in[] = "a\"b\\c\n\x01\x7f\xff\xe2\x82!\xe2\x80\xa8\xc3\xa9";
+  char *q = NULL;
+  size_t n = 99;
+  assert_int_equal(tlsdiag_json_quote(in, sizeof(in) - 1, &q, &n), TLSDIAG_OK);
+  char *want = literal(in, sizeof(in) - 1);
+  assert_string_equal(q, want);
+  assert_int_equal(n, strlen(want));
+  assert_string_equal(q, "\"a\\\"b\\\\c\\n\\u0001\\u007f" FFFD FFFD
+                         "!\\u2028\xc3\xa9\"");
+  free(want);
+  tlsdiag_free(q);
+  assert_int_equal(tlsdiag_json_quote(NULL, 0, &q, NULL), TLSDIAG_OK);
+  assert_string_equal(q, "\"\"");
+  tlsdiag_free(q);
+  q = (char *)1;
+  assert_int_equal(tlsdiag_json_quote(NULL, 1, &q, &n), TLSDIAG_E_INVAL);
+  assert_null(q);
+  assert_int_equal(n, 0);
+  assert_int_equal(tlsdiag_json_quote("x", 1, NULL, NULL), TLSDIAG_E_INVAL);
+}
+
 static void test_json_top_level_key_order_is_stable(void **state) {
   (void)state;
   static const char *const want[] = {
@@ -883,6 +907,7 @@ int main(void) {
       cmocka_unit_test(test_json_full_result_round_trips),
       cmocka_unit_test(test_json_pretty_and_compact_agree),
       cmocka_unit_test(test_json_pretty_indent_follows_nesting),
+      cmocka_unit_test(test_json_quote_public_matches_writer),
       cmocka_unit_test(test_json_top_level_key_order_is_stable),
       cmocka_unit_test(test_json_format_is_one_line_with_newline),
       cmocka_unit_test(test_json_hostile_fields_stay_valid),

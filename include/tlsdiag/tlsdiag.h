@@ -420,6 +420,17 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_results_format(
 TLSDIAG_API int tlsdiag_results_nagios_state(const tlsdiag_result_t *const *rs,
                                              size_t n);
 
+/* Quotes s[0..n) (any bytes) as a JSON string literal, quotes included,
+ * exactly as the JSON report writes its strings: control characters and
+ * U+2028/U+2029 escaped, invalid UTF-8 replaced by U+FFFD (one per maximal
+ * ill-formed subpart). For callers that wrap reports in JSON of their own
+ * (the CLI's "file" and sweep summary). *out is NUL-terminated, caller
+ * frees with tlsdiag_free(); *len (may be NULL) gets its length.
+ * TLSDIAG_E_INVAL when out is NULL or s is NULL with n > 0,
+ * TLSDIAG_E_NOMEM. Thread-safe: no shared state. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_json_quote(const char *s, size_t n,
+                                             char **out, size_t *len);
+
 /* ---------------------------------------------------------------------------
  * HSTS preload list (Chromium's transport_security_state_static.json).
  * Load once, share read-only between any number of checks and threads.
