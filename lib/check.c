@@ -243,29 +243,8 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
     goto nomem;
 
   /* The host: an IP literal (brackets allowed) or a name to A-label. */
-  size_t hl = strlen(host);
-  char *lit = NULL;
-  if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']')
-    lit = td_strndup(host + 1, hl - 2);
-  else
-    lit = td_strdup(host);
-  if (!lit) goto nomem;
-  if (td_is_ip_literal(lit)) {
-    r->host_is_ip = 1;
-    r->ace_host = lit;
-  } else {
-    free(lit);
-    if (hl >= 2 && host[0] == '[') {
-      err = TLSDIAG_E_HOST;
-      goto fail;
-    }
-    const char *why = NULL;
-    r->ace_host = td_idn_to_ascii(host, &why);
-    if (!r->ace_host) {
-      err = TLSDIAG_E_HOST;
-      goto fail;
-    }
-  }
+  if ((err = td_host_check(host, &r->ace_host, &r->host_is_ip, NULL)))
+    goto fail;
   /* No SNI for IP literals (RFC 6066); "" means send none. */
   if (opts->sni) r->sni = td_strdup(opts->sni);
   else r->sni = td_strdup(r->host_is_ip ? "" : r->ace_host);

@@ -414,25 +414,10 @@ static int skip_value(rd_t *r) {
 /* ---- building the index ------------------------------------------------- */
 
 /* Lowercases name[0..n) in place; 0 if it is a host name as Chromium's
- * list holds them: labels of [a-z0-9_-], 1..63 bytes, no empty label, no
- * trailing dot, at most 253 bytes. */
+ * list holds them (td_host_syntax: no trailing dot, no U-label). */
 static int canonical_name(char *s, size_t n) {
-  if (n == 0 || n > MAX_NAME) return -1;
-  size_t label = 0;
-  for (size_t k = 0; k < n; k++) {
-    unsigned char c = lc((unsigned char)s[k]);
-    s[k] = (char)c;
-    if (c == '.') {
-      if (label == 0) return -1;
-      label = 0;
-    } else if ((c >= 'a' && c <= 'z') || is_digit(c) || c == '-' ||
-               c == '_') {
-      if (++label > 63) return -1;
-    } else {
-      return -1;
-    }
-  }
-  return label == 0 ? -1 : 0;
+  for (size_t k = 0; k < n; k++) s[k] = (char)lc((unsigned char)s[k]);
+  return td_host_syntax(s, n) ? -1 : 0;
 }
 
 static int grow_slots(rd_t *r) {

@@ -407,6 +407,20 @@ char *td_idn_to_ascii(const char *host, const char **err);
 char *td_idn_to_unicode(const char *ace);
 /* 1 if s is an IPv4 or IPv6 literal (no brackets). */
 int td_is_ip_literal(const char *s);
+/* The syntax of a lowercase ASCII host name s[0..n), no trailing dot:
+ * labels of 1..63 bytes of [a-z0-9_-], at most 253 bytes. NULL if fine,
+ * else a static reason. Never allocates (the preload list checks 10^5
+ * names with it). */
+const char *td_host_syntax(const char *s, size_t n);
+/* The one host check (tlsdiag_check, tlsdiag_multi_add,
+ * tlsdiag_host_check, --resolve pins): an IP literal, bracketed or not
+ * (brackets must hold one), or a DNS name in UTF-8 or A-label form (one
+ * trailing dot allowed). Returns TLSDIAG_OK and, if ace is not NULL, *ace
+ * the bare literal or the lowercase A-label (caller frees) and *is_ip (may
+ * be NULL); TLSDIAG_E_HOST with *why (may be NULL) a static reason;
+ * TLSDIAG_E_NOMEM; TLSDIAG_E_INVAL for a NULL host. */
+tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
+                            const char **why);
 
 /* ---- http.c: HTTP/1.x response head parser (pure) ---------------------- */
 #define TD_HTTP_MAX_HEAD (64 * 1024) /* bytes of status line + headers */

@@ -170,19 +170,7 @@ static tlsdiag_err_t validate(const char *host, const tlsdiag_options_t *o) {
     td_pin_clear(&pin);
   }
   /* The host: an IP literal, bracketed or not, or a name with an A-label. */
-  size_t n = strlen(host);
-  int bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']';
-  char *bare = bracketed ? td_strndup(host + 1, n - 2) : td_strdup(host);
-  if (!bare) return TLSDIAG_E_NOMEM;
-  int literal = td_is_ip_literal(bare);
-  free(bare);
-  if (literal) return TLSDIAG_OK;
-  if (n >= 1 && host[0] == '[') return TLSDIAG_E_HOST;
-  const char *why = NULL;
-  char *ace = td_idn_to_ascii(host, &why);
-  if (!ace) return TLSDIAG_E_HOST;
-  free(ace);
-  return TLSDIAG_OK;
+  return td_host_check(host, NULL, NULL, NULL);
 }
 
 static size_t slen(const char *s) { return s ? strlen(s) + 1 : 0; }
