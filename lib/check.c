@@ -431,6 +431,10 @@ static void next_address(td_check_t *c) {
   tlsdiag_status_t st = TLSDIAG_STATUS_FAILED;
   const char *why = r->naddrs ? "no address accepted the connection"
                               : "no address to connect to";
+  if (r->naddrs && !r->nattempts && td_mono_us() >= c->deadline_total) {
+    st = TLSDIAG_STATUS_TIMEOUT; /* max_time, not a server: cause timeout */
+    why = "max_time ran out before a connection was tried";
+  }
   if (r->nattempts) {
     st = r->attempts[r->nattempts - 1].status;
     if (st == TLSDIAG_STATUS_NOT_RUN) st = TLSDIAG_STATUS_TIMEOUT;

@@ -103,7 +103,11 @@ typedef enum {
   TLSDIAG_CAUSE_HTTP_MALFORMED = 30,   /* not an HTTP/1.x response */
   TLSDIAG_CAUSE_HTTP_TOO_LARGE = 31,   /* response head (or a fetched body)
                                           over the limit */
-  TLSDIAG_CAUSE_TIMEOUT = 32,          /* the whole run hit max_time */
+  TLSDIAG_CAUSE_TIMEOUT = 32,          /* max_time ran out between phases,
+                                          before any TCP attempt; inside a
+                                          phase it is that phase's
+                                          *_TIMEOUT (every wait ends at
+                                          max_time at the latest) */
   TLSDIAG_CAUSE_OCSP_STAPLE_INVALID = 33, /* stapled response unusable */
   TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR = 34,
   TLSDIAG_CAUSE_HSTS_HEADER_MISSING = 35,
