@@ -413,14 +413,14 @@ static void on_result(tlsdiag_result_t *r, void *user, void *cb_data) {
   progress(s, 0);
 }
 
+/* Writes v as a JSON string, quoted as the report quotes its own (target
+ * names come from a file: any bytes). */
 static void json_string(FILE *f, const char *v) {
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
-  }
-  fputc('"', f);
+  char *q = NULL;
+  size_t n = 0;
+  if (tlsdiag_json_quote(v, strlen(v), &q, &n) == TLSDIAG_OK) fwrite(q, 1, n, f);
+  else fputs("null", f);
+  tlsdiag_free(q);
 }
 
 typedef struct {

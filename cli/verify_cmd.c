@@ -134,42 +134,14 @@ typedef struct run {
   int fatal;            /* out of memory or output error */
 } run_t;
 
-/* Appends s as a JSON string (quotes included): ASCII escaped as JSON
- * requires, bytes >= 0x80 kept only as well-formed UTF-8 (else U+FFFD). */
-static void json_quote(FILE *f, const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  fputc('"', f);
-  while (*p) {
-    unsigned char c = *p;
-    if (c == '"' || c == '\\') {
-      fputc('\\', f);
-      fputc(c, f);
-      p++;
-    } else if (c < 0x20 || c == 0x7f) {
-      fprintf(f, "\\u%04x", c);
-      p++;
-    } else if (c < 0x80) {
-      fputc(c, f);
-      p++;
-    } else {
-      size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-      size_t k = 1;
-      while (n && k < n && (p[k] & 0xc0) == 0x80) k++;
-      /* overlongs and surrogates of 3/4-byte forms */
-      if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
-        n = 0;
-      if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
-        n = 0;
-      if (n && k == n) {
-        fwrite(p, 1, n, f);
-        p += n;
-      } else {
-        fputs("\\ufffd", f);
-        p++;
-      }
-    }
-  }
-  fputc('"', f);
+/* Writes s as a JSON string, quoted as the report quotes its own. */
+static int json_quote(FILE *f, const char *s) {
+  char *q = NULL;
+  size_t n = 0;
+  if (tlsdiag_json_quote(s, strlen(s), &q, &n) != TLSDIAG_OK) return -1;
+  size_t w = fwrite(q, 1, n, f);
+  tlsdiag_free(q);
+  return w == n ? 0 : -1;
 }
 
 static void file_error(run_t *rn, const char *path, const char *why) {
@@ -229,7 +201,7 @@ static void check_file(run_t *rn, const char *path) {
   } else if (rn->fmt == TLSDIAG_FORMAT_JSON) {
     /* the report, with the file it is about as its first member */
     fputs("{\"file\":", stdout);
-    json_quote(stdout, path);
+    if (json_quote(stdout, path) < 0) rn->fatal = 1;
     fputc(len > 2 && out[1] != '}' ? ',' : ' ', stdout);
     if (rn->fflags & TLSDIAG_FMT_PRETTY) fputc('\n', stdout);
     if (td_cli_write(out + 1, len - 1) < 0) rn->fatal = 1;

@@ -294,71 +294,80 @@ static rtts_t count_rtts(const tlsdiag_result_t *r) {
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-/* A duration: 3 decimals, or null when not finite (JSON has no NaN). */
-static void ms_json(td_buf_t *b, const char *key, double v) {
-  td_buf_printf(b, ",\"%s\":", key);
-  if (isfinite(v)) td_buf_printf(b, "%.3f", v);
-  else td_buf_puts(b, "null");
-}
-
-static void shares_json(td_buf_t *b, const td_keyshare_t *s, size_t n) {
-  td_buf_putc(b, '[');
+/* A key share: the group's name (or its number, "0x001d") and its size. */
+static void shares_json(td_jw_t *w, const char *key, const td_keyshare_t *s,
+                        size_t n) {
+  td_jw_arr(w, key);
   for (size_t i = 0; i < n; i++) {
     const char *name = td_group_name(s[i].group);
-    td_buf_printf(b, "%s{\"group\":", i ? "," : "");
-    if (name) td_json_cstr(b, name);
-    else td_buf_printf(b, "\"0x%04x\"", s[i].group);
-    td_buf_printf(b, ",\"bytes\":%u}", s[i].bytes);
+    char num[8];
+    snprintf(num, sizeof(num), "0x%04x", s[i].group);
+    td_jw_obj(w, NULL);
+    td_jw_str(w, "group", name ? name : num);
+    td_jw_int(w, "bytes", s[i].bytes);
+    td_jw_obj_end(w);
   }
-  td_buf_putc(b, ']');
+  td_jw_arr_end(w);
 }
 
-void td_anatomy_json(td_buf_t *b, const tlsdiag_result_t *r) {
+static void resumption_json(td_jw_t *w, const td_anatomy_t *a) {
+  if (!a->resume_tried) {
+    td_jw_null(w, "resumption");
+    return;
+  }
+  td_jw_obj(w, "resumption");
+  td_jw_bool(w, "resumed", a->resumed);
+  td_jw_str(w, "psk_mode", a->psk_mode);
+  td_jw_ms(w, "handshake_ms_first", a->hs_ms_first);
+  td_jw_ms(w, "handshake_ms_resumed", a->hs_ms_resumed);
+  td_jw_ms(w, "saved_ms",
+           a->resumed ? a->hs_ms_first - a->hs_ms_resumed : 0.0);
+  if (a->early_data_tried) {
+    td_jw_obj(w, "early_data");
+    td_jw_bool(w, "sent", 1);
+    td_jw_bool(w, "accepted", a->early_data_accepted);
+    td_jw_obj_end(w);
+  } else {
+    td_jw_null(w, "early_data");
+  }
+  td_jw_str(w, "error", a->resume_error);
+  td_jw_obj_end(w);
+}
+
+void td_anatomy_json(td_jw_t *w, const char *key, const tlsdiag_result_t *r) {
   const td_anatomy_t *a = &r->anat;
   rtts_t x = count_rtts(r);
   if (!x.valid) {
-    td_buf_puts(b, "null");
+    td_jw_null(w, key);
     return;
   }
-  td_buf_puts(b, "{\"rtt_ms\":");
-  if (isfinite(x.rtt_ms)) td_buf_printf(b, "%.3f", x.rtt_ms);
-  else td_buf_puts(b, "null");
-  td_buf_printf(b, ",\"round_trips\":{\"dns\":%d,\"tcp\":%d,\"tls\":%d,"
-                   "\"http\":%d},\"dns_queries\":%d",
-                x.dns, x.tcp, x.tls, x.http, r->dns_queries);
+  td_jw_obj(w, key);
+  td_jw_ms(w, "rtt_ms", x.rtt_ms);
+  td_jw_obj(w, "round_trips");
+  td_jw_int(w, "dns", x.dns);
+  td_jw_int(w, "tcp", x.tcp);
+  td_jw_int(w, "tls", x.tls);
+  td_jw_int(w, "http", x.http);
+  td_jw_obj_end(w);
+  td_jw_int(w, "dns_queries", r->dns_queries);
   if (x.http) {
-    ms_json(b, "ttfb_ms", x.ttfb_ms);
-    td_buf_printf(b, ",\"ttfb_rtts\":%d", x.tcp + x.tls + x.http);
-    ms_json(b, "server_ms", x.server_ms);
-  } else
-    td_buf_puts(b, ",\"ttfb_ms\":null,\"ttfb_rtts\":null,\"server_ms\":null");
-  td_buf_printf(b, ",\"hello_retry\":%s,\"hello_retry_group\":",
-                a->hello_retry ? "true" : "false");
-  td_json_cstr(b, a->hello_retry ? td_group_name(a->hrr_group) : NULL);
-  td_buf_puts(b, ",\"tickets\":");
-  td_buf_printf(b, "%u,\"ticket_lifetime_s\":", a->tickets);
-  if (a->ticket_lifetime >= 0) td_buf_printf(b, "%lld", (long long)a->ticket_lifetime);
-  else td_buf_puts(b, "null");
-  td_buf_puts(b, ",\"resumption\":");
-  if (!a->resume_tried) {
-    td_buf_puts(b, "null");
+    td_jw_ms(w, "ttfb_ms", x.ttfb_ms);
+    td_jw_int(w, "ttfb_rtts", x.tcp + x.tls + x.http);
+    td_jw_ms(w, "server_ms", x.server_ms);
   } else {
-    td_buf_printf(b, "{\"resumed\":%s,\"psk_mode\":", a->resumed ? "true" : "false");
-    td_json_cstr(b, a->psk_mode);
-    ms_json(b, "handshake_ms_first", a->hs_ms_first);
-    ms_json(b, "handshake_ms_resumed", a->hs_ms_resumed);
-    ms_json(b, "saved_ms", a->resumed ? a->hs_ms_first - a->hs_ms_resumed : 0.0);
-    td_buf_puts(b, ",\"early_data\":");
-    if (a->early_data_tried)
-      td_buf_printf(b, "{\"sent\":true,\"accepted\":%s}",
-                    a->early_data_accepted ? "true" : "false");
-    else
-      td_buf_puts(b, "null");
-    td_buf_puts(b, ",\"error\":");
-    td_json_cstr(b, a->resume_error);
-    td_buf_putc(b, '}');
+    td_jw_null(w, "ttfb_ms");
+    td_jw_null(w, "ttfb_rtts");
+    td_jw_null(w, "server_ms");
   }
-  td_buf_putc(b, '}');
+  td_jw_bool(w, "hello_retry", a->hello_retry);
+  td_jw_str(w, "hello_retry_group",
+            a->hello_retry ? td_group_name(a->hrr_group) : NULL);
+  td_jw_int(w, "tickets", a->tickets);
+  if (a->ticket_lifetime >= 0)
+    td_jw_int(w, "ticket_lifetime_s", a->ticket_lifetime);
+  else td_jw_null(w, "ticket_lifetime_s");
+  resumption_json(w, a);
+  td_jw_obj_end(w);
 }
 
 typedef struct {
@@ -415,111 +424,114 @@ static const td_secret_seen_t *seen(const td_anatomy_t *a, const char *label) {
   return NULL;
 }
 
-static void protects_json(td_buf_t *b, const char *csv) {
-  td_buf_putc(b, '[');
-  int first = 1;
-  while (csv && *csv) {
+/* One secret of the schedule: the same keys for every version. */
+static void secret_json(td_jw_t *w, const char *name, const char *label,
+                        unsigned bytes, int bytes_known,
+                        const char *derivation, const char *protects_csv,
+                        const char *keylog, int observed) {
+  td_jw_obj(w, NULL);
+  td_jw_str(w, "name", name);
+  td_jw_str(w, "label", label);
+  if (bytes_known) td_jw_int(w, "bytes", bytes);
+  else td_jw_null(w, "bytes");
+  td_jw_str(w, "derivation", derivation);
+  td_jw_arr(w, "protects");
+  for (const char *csv = protects_csv; csv && *csv;) {
     const char *e = strchr(csv, ',');
     size_t n = e ? (size_t)(e - csv) : strlen(csv);
-    if (!first) td_buf_putc(b, ',');
-    td_json_str(b, csv, n);
-    first = 0;
+    td_jw_strn(w, NULL, csv, n);
     csv = e ? e + 1 : NULL;
   }
-  td_buf_putc(b, ']');
+  td_jw_arr_end(w);
+  td_jw_str(w, "keylog_label", keylog);
+  td_jw_bool(w, "observed", observed);
+  td_jw_obj_end(w);
 }
 
-void td_key_schedule_json(td_buf_t *b, const tlsdiag_result_t *r) {
-  const td_anatomy_t *a = &r->anat;
-  if (r->phase[TLSDIAG_PHASE_TLS].status != TLSDIAG_STATUS_OK || !a->prf_hash) {
-    td_buf_puts(b, "null");
-    return;
+static void tls13_schedule_json(td_jw_t *w, const td_anatomy_t *a) {
+  td_jw_arr(w, "secrets");
+  for (size_t i = 0; i < sizeof(tls13_rows) / sizeof(tls13_rows[0]); i++) {
+    const secret_row_t *row = &tls13_rows[i];
+    const td_secret_seen_t *s = row->keylog ? seen(a, row->keylog) : NULL;
+    /* Early traffic exists only with 0-RTT on this connection. */
+    if (!strcmp(row->name, "client_early_traffic_secret") && !s) continue;
+    secret_json(w, row->name, row->label, s ? s->bytes : a->hash_bytes, 1,
+                row->derivation, row->protects, row->keylog, s != NULL);
   }
-  uint16_t g = a->server_share.group;
-  td_buf_puts(b, "{\"version\":");
-  td_json_cstr(b, r->tls_version);
-  td_buf_puts(b, ",\"cipher_suite\":");
-  td_json_cstr(b, r->tls_cipher);
-  td_buf_puts(b, ",\"hash\":");
-  td_json_cstr(b, a->prf_hash);
-  td_buf_printf(b, ",\"hash_bytes\":%u,\"group\":", a->hash_bytes);
-  td_json_cstr(b, r->tls_group);
-  td_buf_puts(b, ",\"client_key_shares\":");
-  shares_json(b, a->offered, a->noffered);
-  if (a->hello_retry) {
-    td_buf_puts(b, ",\"client_key_shares_after_retry\":");
-    shares_json(b, a->offered2, a->noffered2);
-  }
-  td_buf_puts(b, ",\"server_key_share\":");
-  if (g || a->server_share.bytes) shares_json(b, &a->server_share, 1);
-  else td_buf_puts(b, "null");
-  unsigned ss = premaster_bytes(a);
-  if (ss) td_buf_printf(b, ",\"shared_secret_bytes\":%u", ss);
-  else td_buf_puts(b, ",\"shared_secret_bytes\":null");
-  td_buf_printf(b, ",\"hello_retry\":%s", a->hello_retry ? "true" : "false");
+  td_jw_arr_end(w);
+  td_jw_obj(w, "traffic_keys");
+  td_jw_int(w, "key_bytes", a->key_bytes);
+  td_jw_int(w, "iv_bytes", a->iv_bytes);
+  td_jw_str(w, "derivation",
+            "HKDF-Expand-Label(traffic_secret, \"key\" | \"iv\", \"\", "
+            "length)");
+  td_jw_obj_end(w);
+}
 
-  if (r->tls_version_num == TLSDIAG_TLS1_3) {
-    td_buf_puts(b, ",\"secrets\":[");
-    int first = 1;
-    for (size_t i = 0; i < sizeof(tls13_rows) / sizeof(tls13_rows[0]); i++) {
-      const secret_row_t *row = &tls13_rows[i];
-      const td_secret_seen_t *s = row->keylog ? seen(a, row->keylog) : NULL;
-      /* Early traffic exists only with 0-RTT on this connection. */
-      if (!strcmp(row->name, "client_early_traffic_secret") && !s) continue;
-      td_buf_puts(b, first ? "{" : ",{");
-      first = 0;
-      td_buf_puts(b, "\"name\":");
-      td_json_cstr(b, row->name);
-      td_buf_puts(b, ",\"label\":");
-      td_json_cstr(b, row->label);
-      td_buf_printf(b, ",\"bytes\":%u,\"derivation\":", s ? s->bytes : a->hash_bytes);
-      td_json_cstr(b, row->derivation);
-      td_buf_puts(b, ",\"protects\":");
-      protects_json(b, row->protects);
-      td_buf_puts(b, ",\"keylog_label\":");
-      td_json_cstr(b, row->keylog);
-      td_buf_printf(b, ",\"observed\":%s}", s ? "true" : "false");
-    }
-    td_buf_printf(b, "],\"traffic_keys\":{\"key_bytes\":%u,\"iv_bytes\":%u,"
-                     "\"derivation\":\"HKDF-Expand-Label(traffic_secret, "
-                     "\\\"key\\\" | \\\"iv\\\", \\\"\\\", length)\"}}",
-                  a->key_bytes, a->iv_bytes);
-    return;
-  }
-  /* TLS 1.2 and older: one master secret, then a key block (RFC 5246 6.3,
-   * RFC 7627 for the extended master secret). */
+/* TLS 1.2 and older: one master secret, then a key block (RFC 5246 6.3,
+ * RFC 7627 for the extended master secret). */
+static void tls12_schedule_json(td_jw_t *w, const tlsdiag_result_t *r,
+                                unsigned ss) {
+  const td_anatomy_t *a = &r->anat;
   const td_secret_seen_t *ms = seen(a, "CLIENT_RANDOM");
-  td_buf_printf(b, ",\"extended_master_secret\":%s,\"secrets\":[", a->ems ? "true" : "false");
-  td_buf_puts(b, "{\"name\":\"pre_master_secret\",\"label\":null,\"bytes\":");
-  if (ss) td_buf_printf(b, "%u", ss);
-  else td_buf_puts(b, "null");
-  td_buf_puts(b, ",\"derivation\":\"the (EC)DHE shared secret\",\"protects\":[],"
-                 "\"keylog_label\":null,\"observed\":false},");
-  td_buf_printf(b, "{\"name\":\"master_secret\",\"label\":%s,\"bytes\":%u,"
-                   "\"derivation\":%s,\"protects\":[],"
-                   "\"keylog_label\":\"CLIENT_RANDOM\",\"observed\":%s},",
-                a->ems ? "\"extended master secret\"" : "\"master secret\"",
-                ms ? ms->bytes : 48,
-                a->ems ? "\"PRF(pre_master_secret, \\\"extended master secret\\\", "
-                         "session_hash)\""
-                       : "\"PRF(pre_master_secret, \\\"master secret\\\", "
-                         "client_random + server_random)\"",
-                ms ? "true" : "false");
+  td_jw_bool(w, "extended_master_secret", a->ems);
+  td_jw_arr(w, "secrets");
+  secret_json(w, "pre_master_secret", NULL, ss, ss != 0,
+              "the (EC)DHE shared secret", NULL, NULL, 0);
+  secret_json(w, "master_secret",
+              a->ems ? "extended master secret" : "master secret",
+              ms ? ms->bytes : 48, 1,
+              a->ems ? "PRF(pre_master_secret, \"extended master secret\", "
+                       "session_hash)"
+                     : "PRF(pre_master_secret, \"master secret\", "
+                       "client_random + server_random)",
+              NULL, "CLIENT_RANDOM", ms != NULL);
   unsigned fixed_iv = a->iv_bytes == 12 && a->mac_key_bytes == 0 &&
                               r->tls_cipher && strstr(r->tls_cipher, "GCM")
                           ? 4
                           : a->iv_bytes;
   unsigned block = 2 * (a->mac_key_bytes + a->key_bytes + fixed_iv);
-  td_buf_printf(b, "{\"name\":\"key_block\",\"label\":\"key expansion\",\"bytes\":%u,"
-                   "\"derivation\":\"PRF(master_secret, \\\"key expansion\\\", "
-                   "server_random + client_random)\",\"protects\":[\"HTTP request\","
-                   "\"HTTP response\",\"Finished\"],\"keylog_label\":null,"
-                   "\"observed\":false}]",
-                block);
-  td_buf_printf(b, ",\"traffic_keys\":{\"mac_key_bytes\":%u,\"key_bytes\":%u,"
-                   "\"iv_bytes\":%u,\"derivation\":\"client and server write "
-                   "MAC key, key and IV, cut from key_block in that order\"}}",
-                a->mac_key_bytes, a->key_bytes, fixed_iv);
+  secret_json(w, "key_block", "key expansion", block, 1,
+              "PRF(master_secret, \"key expansion\", "
+              "server_random + client_random)",
+              "HTTP request,HTTP response,Finished", NULL, 0);
+  td_jw_arr_end(w);
+  td_jw_obj(w, "traffic_keys");
+  td_jw_int(w, "mac_key_bytes", a->mac_key_bytes);
+  td_jw_int(w, "key_bytes", a->key_bytes);
+  td_jw_int(w, "iv_bytes", fixed_iv);
+  td_jw_str(w, "derivation", "client and server write MAC key, key and IV, "
+                             "cut from key_block in that order");
+  td_jw_obj_end(w);
+}
+
+void td_key_schedule_json(td_jw_t *w, const char *key,
+                          const tlsdiag_result_t *r) {
+  const td_anatomy_t *a = &r->anat;
+  if (r->phase[TLSDIAG_PHASE_TLS].status != TLSDIAG_STATUS_OK || !a->prf_hash) {
+    td_jw_null(w, key);
+    return;
+  }
+  uint16_t g = a->server_share.group;
+  td_jw_obj(w, key);
+  td_jw_str(w, "version", r->tls_version);
+  td_jw_str(w, "cipher_suite", r->tls_cipher);
+  td_jw_str(w, "hash", a->prf_hash);
+  td_jw_int(w, "hash_bytes", a->hash_bytes);
+  td_jw_str(w, "group", r->tls_group);
+  shares_json(w, "client_key_shares", a->offered, a->noffered);
+  if (a->hello_retry)
+    shares_json(w, "client_key_shares_after_retry", a->offered2, a->noffered2);
+  if (g || a->server_share.bytes)
+    shares_json(w, "server_key_share", &a->server_share, 1);
+  else td_jw_null(w, "server_key_share");
+  unsigned ss = premaster_bytes(a);
+  if (ss) td_jw_int(w, "shared_secret_bytes", ss);
+  else td_jw_null(w, "shared_secret_bytes");
+  td_jw_bool(w, "hello_retry", a->hello_retry);
+  if (r->tls_version_num == TLSDIAG_TLS1_3) tls13_schedule_json(w, a);
+  else tls12_schedule_json(w, r, ss);
+  td_jw_obj_end(w);
 }
 
 /* ---- text --------------------------------------------------------------- */

@@ -53,24 +53,12 @@ static char *dup_visible(const unsigned char *p, size_t n) {
 }
 
 static void put_utf8(td_buf_t *b, unsigned long cp) {
-  if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) cp = 0xfffd;
   if (cp == 0) {
     td_buf_puts(b, "\\x00");
-  } else if (cp < 0x80) {
-    td_buf_putc(b, (char)cp);
-  } else if (cp < 0x800) {
-    td_buf_putc(b, (char)(0xc0 | (cp >> 6)));
-    td_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    td_buf_putc(b, (char)(0xe0 | (cp >> 12)));
-    td_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-    td_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-  } else {
-    td_buf_putc(b, (char)(0xf0 | (cp >> 18)));
-    td_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-    td_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-    td_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+    return;
   }
+  unsigned char u[4];
+  td_buf_append(b, u, td_utf8_put((uint32_t)cp, u));
 }
 
 /* The content of a DirectoryString as UTF-8 text, or NULL if the string

@@ -214,23 +214,8 @@ static tlsdiag_err_t result_setup(td_check_t *c, const char *host,
  * the SNI to send. */
 static tlsdiag_err_t host_setup(tlsdiag_result_t *r, const char *host,
                                 const char *sni) {
-  size_t hl = strlen(host);
-  char *lit = NULL;
-  if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']')
-    lit = td_strndup(host + 1, hl - 2);
-  else
-    lit = td_strdup(host);
-  if (!lit) return TLSDIAG_E_NOMEM;
-  if (td_is_ip_literal(lit)) {
-    r->host_is_ip = 1;
-    r->ace_host = lit;
-  } else {
-    free(lit);
-    if (hl >= 2 && host[0] == '[') return TLSDIAG_E_HOST;
-    const char *why = NULL;
-    r->ace_host = td_idn_to_ascii(host, &why);
-    if (!r->ace_host) return TLSDIAG_E_HOST;
-  }
+  tlsdiag_err_t err = td_host_check(host, &r->ace_host, &r->host_is_ip, NULL);
+  if (err) return err;
   /* No SNI for IP literals (RFC 6066); "" means send none. */
   if (sni) r->sni = td_strdup(sni);
   else r->sni = td_strdup(r->host_is_ip ? "" : r->ace_host);
@@ -463,6 +448,10 @@ static void next_address(td_check_t *c) {
   tlsdiag_status_t st = TLSDIAG_STATUS_FAILED;
   const char *why = r->naddrs ? "no address accepted the connection"
                               : "no address to connect to";
+  if (r->naddrs && !r->nattempts && td_mono_us() >= c->deadline_total) {
+    st = TLSDIAG_STATUS_TIMEOUT; /* max_time, not a server: cause timeout */
+    why = "max_time ran out before a connection was tried";
+  }
   if (r->nattempts) {
     st = r->attempts[r->nattempts - 1].status;
     if (st == TLSDIAG_STATUS_NOT_RUN) st = TLSDIAG_STATUS_TIMEOUT;

@@ -71,6 +71,18 @@ static void classify_tcp(tlsdiag_result_t *r) {
     td_ev_str(f, "name", r->ace_host);
     return;
   }
+  /* The run's max_time ran out between phases, before any address was
+   * tried (check.c next_address): no phase's own timeout applies. */
+  if (r->nattempts == 0 &&
+      r->phase[TLSDIAG_PHASE_TCP].status == TLSDIAG_STATUS_TIMEOUT) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_TIMEOUT, TLSDIAG_SEVERITY_ERROR,
+        "the check ran out of time (max_time) before connecting to %s",
+        name_of(r));
+    td_ev_str(f, "phase", tlsdiag_phase_name(TLSDIAG_PHASE_TCP));
+    td_ev_int(f, "addresses_not_tried", (int64_t)r->naddrs);
+    return;
+  }
   /* Several addresses: the most telling failure wins; refused says a host
    * answered, unreachable says the network did, a timeout says nothing. */
   int refused = 0, unreach = 0, timeout = 0;

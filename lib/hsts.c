@@ -488,96 +488,39 @@ void td_hsts_report_free(struct td_hsts_report *h) {
 
 /* ---- the "hsts" member of the JSON report -------------------------------- */
 
-typedef struct {
-  td_buf_t *b;
-  int pretty;
-  int indent; /* depth of the keys of the object being written */
-  int first;
-} hw_t;
-
-static void hw_key(hw_t *w, const char *k) {
-  if (!w->first) td_buf_putc(w->b, ',');
-  w->first = 0;
-  if (w->pretty) {
-    td_buf_putc(w->b, '\n');
-    for (int i = 0; i < w->indent; i++) td_buf_puts(w->b, "  ");
-  }
-  td_json_cstr(w->b, k);
-  td_buf_puts(w->b, w->pretty ? ": " : ":");
-}
-
-static void hw_open(hw_t *w) {
-  td_buf_putc(w->b, '{');
-  w->indent++;
-  w->first = 1;
-}
-
-static void hw_close(hw_t *w) {
-  w->indent--;
-  if (w->pretty && !w->first) {
-    td_buf_putc(w->b, '\n');
-    for (int i = 0; i < w->indent; i++) td_buf_puts(w->b, "  ");
-  }
-  td_buf_putc(w->b, '}');
-  w->first = 0;
-}
-
-static void hw_bool(hw_t *w, const char *k, int v) {
-  hw_key(w, k);
-  td_buf_puts(w->b, v ? "true" : "false");
-}
-
-static void hw_null(hw_t *w, const char *k) {
-  hw_key(w, k);
-  td_buf_puts(w->b, "null");
-}
-
-static void hw_str(hw_t *w, const char *k, const char *s) {
-  hw_key(w, k);
-  td_json_cstr(w->b, s);
-}
-
-void td_hsts_json(td_buf_t *b, const tlsdiag_result_t *r, int pretty,
-                  int indent) {
-  hw_t w = {b, pretty != 0, indent, 1};
+void td_hsts_json(td_jw_t *w, const char *key, const tlsdiag_result_t *r) {
   const struct td_hsts_report *h = r ? r->hsts : NULL;
-  hw_open(&w);
-  hw_bool(&w, "list", h && h->list_given);
+  td_jw_obj(w, key);
+  td_jw_bool(w, "list", h && h->list_given);
   if (h && h->looked_up) {
-    hw_bool(&w, "preloaded", h->preloaded);
-    hw_str(&w, "entry", h->entry);
+    td_jw_bool(w, "preloaded", h->preloaded);
+    td_jw_str(w, "entry", h->entry);
     if (h->entry) {
-      hw_bool(&w, "include_subdomains", h->entry_include_subdomains);
-      hw_bool(&w, "entry_is_host", h->entry_exact);
+      td_jw_bool(w, "include_subdomains", h->entry_include_subdomains);
+      td_jw_bool(w, "entry_is_host", h->entry_exact);
     } else {
-      hw_null(&w, "include_subdomains");
-      hw_null(&w, "entry_is_host");
+      td_jw_null(w, "include_subdomains");
+      td_jw_null(w, "entry_is_host");
     }
   } else {
-    hw_null(&w, "preloaded");
-    hw_null(&w, "entry");
-    hw_null(&w, "include_subdomains");
-    hw_null(&w, "entry_is_host");
+    td_jw_null(w, "preloaded");
+    td_jw_null(w, "entry");
+    td_jw_null(w, "include_subdomains");
+    td_jw_null(w, "entry_is_host");
   }
   if (h && h->http_ok && h->header) {
-    hw_key(&w, "header");
-    hw_open(&w);
-    hw_str(&w, "value", h->header);
-    hw_bool(&w, "valid", h->sts.valid);
-    hw_str(&w, "error", h->sts.error);
-    if (h->sts.valid) {
-      hw_key(&w, "max_age");
-      td_buf_printf(b, "%lld", (long long)h->sts.max_age);
-    } else {
-      hw_null(&w, "max_age");
-    }
-    hw_bool(&w, "include_subdomains", h->sts.include_subdomains);
-    hw_bool(&w, "preload", h->sts.preload);
-    hw_key(&w, "count");
-    td_buf_printf(b, "%zu", h->header_count);
-    hw_close(&w);
+    td_jw_obj(w, "header");
+    td_jw_str(w, "value", h->header);
+    td_jw_bool(w, "valid", h->sts.valid);
+    td_jw_str(w, "error", h->sts.error);
+    if (h->sts.valid) td_jw_int(w, "max_age", h->sts.max_age);
+    else td_jw_null(w, "max_age");
+    td_jw_bool(w, "include_subdomains", h->sts.include_subdomains);
+    td_jw_bool(w, "preload", h->sts.preload);
+    td_jw_int(w, "count", (int64_t)h->header_count);
+    td_jw_obj_end(w);
   } else {
-    hw_null(&w, "header");
+    td_jw_null(w, "header");
   }
-  hw_close(&w);
+  td_jw_obj_end(w);
 }

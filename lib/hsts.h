@@ -1,5 +1,6 @@
 /* hsts.h: HSTS internals shared by hsts.c (header parser, findings, JSON),
- * hsts_list.c (the preload list) and report.c (the text section). */
+ * hsts_list.c (the preload list index), hsts_list_json.c (its reader) and
+ * report.c (the text section). */
 #ifndef TD_HSTS_H
 #define TD_HSTS_H
 
@@ -36,6 +37,35 @@ typedef struct td_sts {
 int td_sts_parse(const char *value, size_t n, td_sts_t *out);
 
 /* ---- the preload list (hsts_list.c) ------------------------------------- */
+
+#define TD_HSTS_MAX_NAME 253     /* longest name in the list */
+#define TD_HSTS_F_FORCE_HTTPS 1u /* "mode": "force-https" */
+#define TD_HSTS_F_SUBDOMAINS 2u  /* "include_subdomains": true */
+
+/* What the index answers for one entry. */
+enum {
+  TD_HSTS_ADD_OK = 0,
+  TD_HSTS_ADD_DUP = 1,   /* the name is already listed */
+  TD_HSTS_ADD_FULL = 2,  /* more entries than the index can number */
+  TD_HSTS_ADD_NOMEM = 3
+};
+/* Takes one entry: name[0..len) lowercase, a host name (no trailing dot),
+ * flags TD_HSTS_F_*. Returns TD_HSTS_ADD_*. */
+typedef int (*td_hsts_add_fn)(void *ctx, const char *name, size_t len,
+                              unsigned flags);
+
+/* hsts_list_json.c: reads Chromium's list from data[0..len) (any bytes;
+ * the caller bounds len) and hands each entry to add(ctx, ...), in file
+ * order. TLSDIAG_OK; or TLSDIAG_E_HSTS_LIST with the first error as *why
+ * (static, may be NULL) and "line L, column C: why (entry N)" in errbuf;
+ * or TLSDIAG_E_NOMEM when add said so. No I/O, no globals. */
+tlsdiag_err_t td_hsts_list_read(const unsigned char *data, size_t len,
+                                td_hsts_add_fn add, void *ctx,
+                                const char **why, char *errbuf,
+                                size_t errlen);
+/* snprintf into an optional error buffer (buf NULL or len 0: nothing). */
+void td_hsts_errf(char *buf, size_t len, const char *fmt, ...)
+    TD_PRINTF(3, 4);
 
 /* Looks name (a lowercase-able A-label, trailing dot allowed) up the way
  * Chromium does: the most specific listed name that is the host itself or

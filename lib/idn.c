@@ -1,4 +1,5 @@
-/* idn.c: host names to lowercase A-labels (libidn2), IP literal detection.
+/* idn.c: host names to lowercase A-labels (libidn2), IP literal detection,
+ * and the one host check every entry point uses (td_host_check).
  *
  * Mode: UTS#46 non-transitional processing, as browsers do (Chrome since
  * 110, Firefox, Safari), so "faß.de" is xn--fa-hia.de, not fass.de: the
@@ -154,30 +155,41 @@ static const char *check_alabel(const char *label) {
   return same ? NULL : E_ALABEL;
 }
 
-/* Checks the final lowercase ASCII name, label by label. */
-static const char *validate(char *name) {
-  size_t n = strlen(name);
+const char *td_host_syntax(const char *s, size_t n) {
   if (n == 0) return E_EMPTY;
   if (n > MAX_NAME) return E_LONG;
-  char *p = name;
-  for (;;) {
-    char *dot = strchr(p, '.');
+  size_t label = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '.') {
+      if (label == 0) return E_EMPTY_LABEL;
+      label = 0;
+    } else if (!host_char((unsigned char)s[i])) {
+      return E_CHAR;
+    } else if (++label > MAX_LABEL) {
+      return E_LABEL;
+    }
+  }
+  return label == 0 ? E_EMPTY_LABEL : NULL;
+}
+
+/* Checks the final lowercase ASCII name: syntax, then each "xn--" label
+ * by a round trip. */
+static const char *validate(const char *name) {
+  size_t n = strlen(name);
+  const char *err = td_host_syntax(name, n);
+  if (err) return err;
+  for (const char *p = name;;) {
+    const char *dot = strchr(p, '.');
     size_t len = dot ? (size_t)(dot - p) : strlen(p);
-    if (len == 0) return E_EMPTY_LABEL;
-    if (len > MAX_LABEL) return E_LABEL;
-    for (size_t i = 0; i < len; i++)
-      if (!host_char((unsigned char)p[i])) return E_CHAR;
     if (len >= 4 && memcmp(p, "xn--", 4) == 0) {
       char label[MAX_LABEL + 1];
       memcpy(label, p, len);
       label[len] = '\0';
-      const char *err = check_alabel(label);
-      if (err) return err;
+      if ((err = check_alabel(label))) return err;
     }
-    if (!dot) break;
+    if (!dot) return NULL;
     p = dot + 1;
   }
-  return NULL;
 }
 
 char *td_idn_to_ascii(const char *host, const char **err) {
@@ -277,4 +289,36 @@ int td_is_ip_literal(const char *s) {
   if (!s) return 0;
   unsigned char addr[16];
   return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
+tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
+                            const char **why) {
+  const char *w = NULL;
+  if (ace) *ace = NULL;
+  if (is_ip) *is_ip = 0;
+  if (why) *why = NULL;
+  if (!host) return TLSDIAG_E_INVAL;
+  size_t n = strlen(host);
+  int bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']';
+  char *lit = bracketed ? td_strndup(host + 1, n - 2) : td_strdup(host);
+  if (!lit) return TLSDIAG_E_NOMEM;
+  if (td_is_ip_literal(lit)) {
+    if (is_ip) *is_ip = 1;
+    if (ace) *ace = lit;
+    else free(lit);
+    return TLSDIAG_OK;
+  }
+  free(lit);
+  if (n >= 1 && host[0] == '[') {
+    if (why) *why = "not an IPv6 address inside the brackets";
+    return TLSDIAG_E_HOST;
+  }
+  char *a = td_idn_to_ascii(host, &w);
+  if (!a) {
+    if (why) *why = w ? w : "malformed host name";
+    return w && !strcmp(w, E_NOMEM) ? TLSDIAG_E_NOMEM : TLSDIAG_E_HOST;
+  }
+  if (ace) *ace = a;
+  else free(a);
+  return TLSDIAG_OK;
 }

@@ -47,9 +47,13 @@ int64_t td_days_between(int64_t now, int64_t t);
 /* Length of the well-formed UTF-8 sequence at s[0..n) (n >= 1) and its
  * code point in *cp; 0 if ill-formed, with *bad the length of the maximal
  * ill-formed subpart (one U+FFFD each). No overlongs, no surrogates, nothing
- * above U+10FFFF. Shared by the JSON writer and the terminal renderer. */
+ * above U+10FFFF. The one UTF-8 decoder of lib/: the JSON writer, the
+ * terminal renderer, the Prometheus labels and the preload-list reader. */
 size_t td_utf8_next(const unsigned char *s, size_t n, uint32_t *cp,
                     size_t *bad);
+/* Encodes cp as UTF-8 into out and returns its length (1 to 4); a
+ * surrogate or a value above U+10FFFF is written as U+FFFD. */
+size_t td_utf8_put(uint32_t cp, unsigned char out[4]);
 /* Monotonic clock in microseconds. */
 int64_t td_mono_us(void);
 /* Wall clock, Unix seconds. */
@@ -357,6 +361,37 @@ void td_json_cstr(td_buf_t *b, const char *s); /* NULL -> null */
 /* The whole result as one JSON object (no trailing newline). */
 void td_json_result(td_buf_t *b, const tlsdiag_result_t *r, int pretty);
 
+/* The one streaming JSON writer every JSON output goes through (the
+ * report, and the members hsts.c and anatomy.c contribute). It places
+ * commas, keys and, when pretty, line breaks and two-space indentation;
+ * every string goes through td_json_str. `key` is the member name inside
+ * an object and NULL inside an array or at the top. The writer never
+ * allocates beyond its buffer and needs no cleanup. */
+typedef struct td_jw {
+  td_buf_t *b;
+  int pretty;
+  int depth;
+  int first; /* nothing written yet in the innermost open container */
+  int flat;  /* depth of a container kept on one line in pretty mode, or 0 */
+} td_jw_t;
+void td_jw_init(td_jw_t *w, td_buf_t *b, int pretty);
+void td_jw_obj(td_jw_t *w, const char *key);
+void td_jw_obj_end(td_jw_t *w);
+void td_jw_arr(td_jw_t *w, const char *key);
+/* An array of a few scalars, kept on one line when pretty: ["a", "b"]. */
+void td_jw_arr_flat(td_jw_t *w, const char *key);
+void td_jw_arr_end(td_jw_t *w);
+void td_jw_null(td_jw_t *w, const char *key);
+void td_jw_str(td_jw_t *w, const char *key, const char *s); /* NULL: null */
+void td_jw_strn(td_jw_t *w, const char *key, const char *s, size_t n);
+void td_jw_str_ne(td_jw_t *w, const char *key, const char *s); /* "": null */
+void td_jw_int(td_jw_t *w, const char *key, int64_t v);
+void td_jw_bool(td_jw_t *w, const char *key, int v);
+/* Milliseconds with 3 decimals; null when not finite (JSON has no NaN). */
+void td_jw_ms(td_jw_t *w, const char *key, double v);
+/* ISO 8601 UTC time, or null for 0 (not recorded). */
+void td_jw_time(td_jw_t *w, const char *key, int64_t t);
+
 /* ---- report.c: human text and mermaid ---------------------------------- */
 void td_report_text(td_buf_t *b, const tlsdiag_result_t *r, unsigned flags);
 void td_report_mermaid(td_buf_t *b, const tlsdiag_result_t *r);
@@ -382,6 +417,20 @@ char *td_idn_to_ascii(const char *host, const char **err);
 char *td_idn_to_unicode(const char *ace);
 /* 1 if s is an IPv4 or IPv6 literal (no brackets). */
 int td_is_ip_literal(const char *s);
+/* The syntax of a lowercase ASCII host name s[0..n), no trailing dot:
+ * labels of 1..63 bytes of [a-z0-9_-], at most 253 bytes. NULL if fine,
+ * else a static reason. Never allocates (the preload list checks 10^5
+ * names with it). */
+const char *td_host_syntax(const char *s, size_t n);
+/* The one host check (tlsdiag_check, tlsdiag_multi_add,
+ * tlsdiag_host_check, --resolve pins): an IP literal, bracketed or not
+ * (brackets must hold one), or a DNS name in UTF-8 or A-label form (one
+ * trailing dot allowed). Returns TLSDIAG_OK and, if ace is not NULL, *ace
+ * the bare literal or the lowercase A-label (caller frees) and *is_ip (may
+ * be NULL); TLSDIAG_E_HOST with *why (may be NULL) a static reason;
+ * TLSDIAG_E_NOMEM; TLSDIAG_E_INVAL for a NULL host. */
+tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
+                            const char **why);
 
 /* ---- http.c: HTTP/1.x response head parser (pure) ---------------------- */
 #define TD_HTTP_MAX_HEAD (64 * 1024) /* bytes of status line + headers */
@@ -477,17 +526,18 @@ td_http_rc_t td_chunked_feed(td_chunked_t *d, const char *in, size_t len,
  * td_classify after the other findings exist. */
 void td_hsts_classify(tlsdiag_result_t *r);
 void td_hsts_report_free(struct td_hsts_report *h);
-/* Appends the "hsts" member's value (an object, or null) for the report. */
-void td_hsts_json(td_buf_t *b, const tlsdiag_result_t *r, int pretty,
-                  int indent);
+/* Writes the report's "hsts" member (an object) under key. */
+void td_hsts_json(td_jw_t *w, const char *key, const tlsdiag_result_t *r);
 
 /* ---- anatomy.c: round trips, resumption, key schedule ------------------ */
 /* Feeds one handshake message body (as the GnuTLS hook gives it). */
 void td_anatomy_message(tlsdiag_result_t *r, unsigned htype, int incoming,
                         const unsigned char *body, size_t len);
-/* Appends the "anatomy" and "key_schedule" member values (objects/null). */
-void td_anatomy_json(td_buf_t *b, const tlsdiag_result_t *r);
-void td_key_schedule_json(td_buf_t *b, const tlsdiag_result_t *r);
+/* Write the report's "anatomy" and "key_schedule" members (objects, or
+ * null) under key. */
+void td_anatomy_json(td_jw_t *w, const char *key, const tlsdiag_result_t *r);
+void td_key_schedule_json(td_jw_t *w, const char *key,
+                          const tlsdiag_result_t *r);
 /* Text sections: round trips (always) and the key schedule (--explain). */
 void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain);
 /* IANA group name ("x25519", "secp256r1", ...) or NULL. */

@@ -217,37 +217,26 @@ static void nagios_many(td_buf_t *b, const tlsdiag_result_t *const *rs,
 
 /* ---- Prometheus -------------------------------------------------------- */
 
-/* Appends s as a label value: valid UTF-8 only (each bad byte becomes
- * U+FFFD), with \\, \" and \n escaped as the exposition format requires. */
+/* Appends s as a label value: valid UTF-8 only (one U+FFFD per maximal
+ * ill-formed subpart, as in JSON), with \\, \" and \n escaped as the
+ * exposition format requires. */
 static void prom_value(td_buf_t *b, const char *s) {
   const unsigned char *p = (const unsigned char *)(s ? s : "");
-  while (*p) {
-    unsigned char c = *p;
-    if (c == '\\') td_buf_puts(b, "\\\\");
-    else if (c == '"') td_buf_puts(b, "\\\"");
-    else if (c == '\n') td_buf_puts(b, "\\n");
+  size_t n = strlen((const char *)p), i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    uint32_t cp;
+    size_t bad = 1, len;
     if (c == '\\' || c == '"' || c == '\n') {
-      p++;
-      continue;
+      td_buf_puts(b, c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n");
+      i++;
+    } else if ((len = td_utf8_next(p + i, n - i, &cp, &bad)) != 0) {
+      td_buf_append(b, p + i, len);
+      i += len;
+    } else {
+      td_buf_puts(b, "\xef\xbf\xbd");
+      i += bad;
     }
-    if (c < 0x80) {
-      td_buf_putc(b, (char)c);
-      p++;
-      continue;
-    }
-    /* Length and smallest code point of the sequence c starts. */
-    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (c > 0xf4) len = 0;
-    unsigned cp = len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
-    size_t k = 1;
-    for (; len && k < len && (p[k] & 0xc0) == 0x80; k++)
-      cp = (cp << 6) | (p[k] & 0x3fu);
-    int ok = len && k == len &&
-             !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) &&
-             !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
-    if (ok) td_buf_append(b, p, len);
-    else td_buf_puts(b, "\xef\xbf\xbd");
-    p += ok ? len : 1;
   }
 }
 

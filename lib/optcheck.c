@@ -88,25 +88,14 @@ tlsdiag_err_t td_options_validate(const char *host,
     td_pin_clear(&pin);
   }
   if (host) {
-    /* An IP literal, bracketed or not, or a name with an A-label. */
-    size_t n = strlen(host);
-    int bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']';
-    char *bare = bracketed ? td_strndup(host + 1, n - 2) : td_strdup(host);
-    if (!bare) return say(why, len, TLSDIAG_E_NOMEM, "out of memory");
-    int literal = td_is_ip_literal(bare);
-    free(bare);
-    if (!literal) {
-      const char *w = NULL;
-      char *ace = n >= 1 && host[0] == '[' ? NULL : td_idn_to_ascii(host, &w);
-      if (!ace) {
-        char *shown = td_text_safe_dup(host); /* one line, whatever input */
-        tlsdiag_err_t e = say(why, len, TLSDIAG_E_HOST, "host '%s': %s",
-                              shown ? shown : "?",
-                              w ? w : "not an IPv6 address inside the brackets");
-        free(shown);
-        return e;
-      }
-      free(ace);
+    /* idn.c: the one host check (literal, bracketed literal, or name). */
+    const char *w = NULL;
+    if ((err = td_host_check(host, NULL, NULL, &w))) {
+      char *shown = td_text_safe_dup(host); /* one line, whatever input */
+      tlsdiag_err_t e = say(why, len, err, "host '%s': %s",
+                            shown ? shown : "?", w ? w : "malformed");
+      free(shown);
+      return e;
     }
   }
   if (o->keylog_file && (err = keylog_check(o->keylog_file, why, len)))

@@ -184,26 +184,7 @@ tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out) {
 }
 
 tlsdiag_err_t tlsdiag_host_check(const char *host, const char **why) {
-  const char *w = NULL;
-  if (why) *why = NULL;
-  if (!host) return TLSDIAG_E_INVAL;
-  size_t n = strlen(host);
-  if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-    char *lit = td_strndup(host + 1, n - 2);
-    int ok = lit && td_is_ip_literal(lit);
-    free(lit);
-    if (ok) return TLSDIAG_OK;
-    if (why) *why = "not an IPv6 address inside the brackets";
-    return TLSDIAG_E_HOST;
-  }
-  if (td_is_ip_literal(host)) return TLSDIAG_OK;
-  char *ace = td_idn_to_ascii(host, &w);
-  if (ace) {
-    free(ace);
-    return TLSDIAG_OK;
-  }
-  if (why) *why = w ? w : "malformed host name";
-  return TLSDIAG_E_HOST;
+  return td_host_check(host, NULL, NULL, why);
 }
 
 /* "https://AUTHORITY[PATH-ABEMPTY][?QUERY][#FRAGMENT]" (RFC 3986), the

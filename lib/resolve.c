@@ -34,11 +34,6 @@ static int parse_port(const char *s, size_t n, uint16_t *port) {
   return 0;
 }
 
-static int valid_ip(const char *s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 void td_pin_clear(td_pin_t *pin) {
   free(pin->host);
   for (size_t i = 0; i < pin->naddrs; i++) free(pin->addrs[i]);
@@ -54,9 +49,14 @@ tlsdiag_err_t td_pin_parse(const char *spec, td_pin_t *pin) {
   const char *c2 = strchr(c1 + 1, ':');
   if (!c2 || parse_port(c1 + 1, (size_t)(c2 - c1 - 1), &pin->port) < 0)
     return TLSDIAG_E_RESOLVE;
-  pin->host = td_strndup(spec, (size_t)(c1 - spec));
-  if (!pin->host) return TLSDIAG_E_NOMEM;
-  for (char *p = pin->host; *p; p++) *p = (char)tolower((unsigned char)*p);
+  /* The pin's host in the form the check compares: the A-label (or the
+   * literal), so "Bücher.de." pins the host "bücher.de" names. */
+  char *given = td_strndup(spec, (size_t)(c1 - spec));
+  if (!given) return TLSDIAG_E_NOMEM;
+  tlsdiag_err_t herr = td_host_check(given, &pin->host, NULL, NULL);
+  free(given);
+  if (herr == TLSDIAG_E_NOMEM) return herr;
+  if (herr) return TLSDIAG_E_RESOLVE;
   const char *p = c2 + 1;
   if (!*p) goto bad;
   while (*p) {
@@ -69,7 +69,7 @@ tlsdiag_err_t td_pin_parse(const char *spec, td_pin_t *pin) {
     }
     char *addr = td_strndup(a, n);
     if (!addr) goto nomem;
-    if (n == 0 || n >= 64 || !valid_ip(addr)) {
+    if (n == 0 || n >= 64 || !td_is_ip_literal(addr)) {
       free(addr);
       goto bad;
     }
@@ -120,7 +120,7 @@ tlsdiag_err_t td_dns_servers_check(const char *csv) {
       }
     }
     uint16_t pv;
-    if (!valid_ip(host)) return TLSDIAG_E_DNS_SERVER;
+    if (!td_is_ip_literal(host)) return TLSDIAG_E_DNS_SERVER;
     if (port && parse_port(port, strlen(port), &pv) < 0)
       return TLSDIAG_E_DNS_SERVER;
     if (!end) break;

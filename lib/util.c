@@ -1,4 +1,4 @@
-/* util.c: strings and clocks shared by the modules. */
+/* util.c: strings, clocks and the UTF-8 codec shared by the modules. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,4 +113,28 @@ size_t td_utf8_next(const unsigned char *s, size_t n, uint32_t *cp,
   }
   *cp = v;
   return need + 1;
+}
+
+size_t td_utf8_put(uint32_t cp, unsigned char out[4]) {
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (unsigned char)(0xC0 | cp >> 6);
+    out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (unsigned char)(0xE0 | cp >> 12);
+    out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (unsigned char)(0xF0 | cp >> 18);
+  out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+  out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+  out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
 }

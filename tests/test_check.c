@@ -463,6 +463,42 @@ static void test_check_cause_table_complete(void **state) {
   assert_int_equal(tlsdiag_cause_from_name("no_such_cause"), -1);
 }
 
+/* max_time running out between phases (DNS answered, no address tried
+ * yet; check.c next_address) is the run's own timeout, not a TCP failure
+ * of a "?" address. Classified from a hand-built result: the window is
+ * too short to hit on purpose through a real check. */
+static void test_check_max_time_between_phases_is_timeout(void **state) {
+  (void)state;
+  tlsdiag_result_t *r = td_result_new();
+  assert_non_null(r);
+  r->host = td_strdup("late.tlsdiag.test");
+  r->ace_host = td_strdup("late.tlsdiag.test");
+  r->port = 443;
+  r->addrs = calloc(2, sizeof(*r->addrs));
+  r->addr_family = calloc(2, sizeof(*r->addr_family));
+  assert_non_null(r->addrs);
+  assert_non_null(r->addr_family);
+  r->addrs[0] = td_strdup("127.0.0.1");
+  r->addrs[1] = td_strdup("::1");
+  r->addr_family[0] = AF_INET;
+  r->addr_family[1] = AF_INET6;
+  r->naddrs = 2;
+  r->phase[TLSDIAG_PHASE_DNS].status = TLSDIAG_STATUS_OK;
+  r->phase[TLSDIAG_PHASE_TCP].status = TLSDIAG_STATUS_TIMEOUT;
+  td_classify(r);
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TIMEOUT);
+  assert_int_equal(tlsdiag_result_finding_count(r), 1);
+  assert_int_equal(tlsdiag_result_finding_severity(r, 0),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tlsdiag_result_finding_message(r, 0),
+                      "the check ran out of time (max_time) before "
+                      "connecting to late.tlsdiag.test");
+  assert_string_equal(tlsdiag_result_finding_evidence(r, 0, "phase"), "tcp");
+  assert_string_equal(
+      tlsdiag_result_finding_evidence(r, 0, "addresses_not_tried"), "2");
+  tlsdiag_result_free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_check_valid_full_report),
@@ -479,6 +515,7 @@ int main(void) {
       cmocka_unit_test(test_check_every_error_has_a_string),
       cmocka_unit_test(test_check_target_and_time_parse),
       cmocka_unit_test(test_check_cause_table_complete),
+      cmocka_unit_test(test_check_max_time_between_phases_is_timeout),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -1,4 +1,5 @@
-/* test_idn.c: host names to A-labels, IP literal detection. */
+/* test_idn.c: host names to A-labels, IP literal detection, the host
+ * check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "tdrun.h"
 
+#include "engine.h"
 #include "internal.h"
 
 /* Converts and expects success with exactly `want`. */
@@ -215,6 +217,68 @@ static void test_idn_ip_literal_detection(void **state) {
   assert_int_equal(td_is_ip_literal(NULL), 0);
 }
 
+/* td_host_check: one answer for every entry point (tlsdiag_check,
+ * tlsdiag_multi_add, tlsdiag_host_check, --resolve pins). */
+static void expect_host(const char *in, tlsdiag_err_t rc, const char *ace,
+                        int is_ip, const char *why) {
+  char *out = (char *)"unset";
+  int ip = -1;
+  const char *w = "unset";
+  assert_int_equal(td_host_check(in, &out, &ip, &w), rc);
+  if (rc == TLSDIAG_OK) {
+    assert_string_equal(out, ace);
+    assert_int_equal(ip, is_ip);
+    assert_null(w);
+  } else {
+    assert_null(out);
+    assert_int_equal(ip, 0);
+    if (why) assert_string_equal(w, why);
+  }
+  free(out);
+  const char *pw = "unset";
+  assert_int_equal(tlsdiag_host_check(in, &pw), rc);
+  if (why) assert_string_equal(pw, why);
+}
+
+static void test_idn_host_check_is_one_function(void **state) {
+  (void)state;
+  expect_host("Bücher.DE.", TLSDIAG_OK, "xn--bcher-kva.de", 0, NULL);
+  expect_host("192.0.2.1", TLSDIAG_OK, "192.0.2.1", 1, NULL);
+  expect_host("[2001:db8::1]", TLSDIAG_OK, "2001:db8::1", 1, NULL);
+  expect_host("::1", TLSDIAG_OK, "::1", 1, NULL);
+  expect_host("[example.test]", TLSDIAG_E_HOST, NULL, 0,
+              "not an IPv6 address inside the brackets");
+  expect_host("[::1", TLSDIAG_E_HOST, NULL, 0,
+              "not an IPv6 address inside the brackets");
+  expect_host("a b.test", TLSDIAG_E_HOST, NULL, 0,
+              "host name contains a character not allowed in host names");
+  expect_host("", TLSDIAG_E_HOST, NULL, 0, "host name is empty");
+  expect_host(NULL, TLSDIAG_E_INVAL, NULL, 0, NULL);
+  /* NULL out-parameters are allowed */
+  assert_int_equal(td_host_check("example.test", NULL, NULL, NULL), TLSDIAG_OK);
+}
+
+/* A --resolve pin names its host as the target does: its A-label, so a
+ * U-label, capitals or a trailing dot still pin; a malformed host is a
+ * bad pin, not a pin that silently never matches. */
+static void test_idn_resolve_pin_host_is_checked_like_the_target(void **state) {
+  (void)state;
+  td_pin_t pin;
+  assert_int_equal(td_pin_parse("Bücher.DE.:443:127.0.0.1", &pin), TLSDIAG_OK);
+  assert_string_equal(pin.host, "xn--bcher-kva.de");
+  assert_int_equal(pin.port, 443);
+  assert_int_equal(pin.naddrs, 1);
+  td_pin_clear(&pin);
+  assert_int_equal(td_pin_parse("192.0.2.7:8443:[::1]", &pin), TLSDIAG_OK);
+  assert_string_equal(pin.host, "192.0.2.7");
+  assert_string_equal(pin.addrs[0], "::1");
+  td_pin_clear(&pin);
+  assert_int_equal(td_pin_parse("bad host!:443:127.0.0.1", &pin),
+                   TLSDIAG_E_RESOLVE);
+  assert_null(pin.host);
+  assert_int_equal(td_pin_parse("a..b:443:127.0.0.1", &pin), TLSDIAG_E_RESOLVE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idn_ulabel_becomes_alabel),
@@ -235,6 +299,8 @@ int main(void) {
       cmocka_unit_test(test_idn_symbols_fall_back_like_browsers),
       cmocka_unit_test(test_idn_to_unicode_decodes_alabels),
       cmocka_unit_test(test_idn_ip_literal_detection),
+      cmocka_unit_test(test_idn_host_check_is_one_function),
+      cmocka_unit_test(test_idn_resolve_pin_host_is_checked_like_the_target),
   };
   return td_run_tests(tests, NULL, NULL);
 }

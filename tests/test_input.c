@@ -197,6 +197,10 @@ static void test_input_bad_resolve(void **state) {
   expect_usage_error(ARGS("check", "--resolve", "x.tlsdiag.test:443:127.0.0.1,",
                           "x.tlsdiag.test"),
                      want);
+  /* the pin's host is checked like the target's */
+  expect_usage_error(ARGS("check", "--resolve", "bad host!:443:127.0.0.1",
+                          "x.tlsdiag.test"),
+                     want);
 }
 
 static void test_input_bad_dns_server(void **state) {

@@ -627,6 +627,86 @@ static void test_json_pretty_and_compact_agree(void **state) {
   tlsdiag_result_free(r);
 }
 
+/* Every line of the pretty form is indented two spaces per open container
+ * (closers one level less), including the members anatomy.c and hsts.c
+ * write: they go through the same writer, not a re-indenter. */
+static void assert_indent_follows_nesting(const char *pretty) {
+  int depth = 0, in_str = 0;
+  const char *p = pretty;
+  while (*p) {
+    const char *line = p;
+    int spaces = 0;
+    while (line[spaces] == ' ') spaces++;
+    int want = depth;
+    if (line[spaces] == '}' || line[spaces] == ']') want--;
+    if (spaces != 2 * want)
+      fail_msg("indent %d, want %d: %.60s", spaces, 2 * want, line);
+    for (; *p && *p != '\n'; p++) {
+      if (in_str) {
+        if (*p == '\\') p++;
+        else if (*p == '"') in_str = 0;
+      } else if (*p == '"') {
+        in_str = 1;
+      } else if (*p == '{' || *p == '[') {
+        depth++;
+      } else if (*p == '}' || *p == ']') {
+        depth--;
+      }
+    }
+    if (*p) p++;
+  }
+  assert_int_equal(depth, 0);
+}
+
+static void test_json_pretty_indent_follows_nesting(void **state) {
+  (void)state;
+  for (int v13 = 0; v13 < 2; v13++) {
+    tlsdiag_result_t *r = full_result();
+    td_anatomy_t *a = &r->anat;
+    r->tls_version_num = v13 ? TLSDIAG_TLS1_3 : TLSDIAG_TLS1_2;
+    a->prf_hash = dup("SHA256");
+    a->hash_bytes = 32;
+    a->key_bytes = 16;
+    a->iv_bytes = 12;
+    a->offered[0].group = 0x1d;
+    a->offered[0].bytes = 32;
+    a->noffered = 1;
+    a->server_share = a->offered[0];
+    a->resume_tried = 1;
+    a->resume_error = dup("no \"ticket\"}]");
+    char *pretty = render(r, 1, NULL);
+    assert_non_null(strstr(pretty, "\n  \"key_schedule\": {\n"));
+    assert_non_null(strstr(pretty, "\n    \"resumption\": {\n"));
+    assert_indent_follows_nesting(pretty);
+    free(pretty);
+    tlsdiag_result_free(r);
+  }
+}
+
+/* The public quoting the CLI uses for its own JSON is td_json_str's. */
+static void test_json_quote_public_matches_writer(void **state) {
+  (void)state;
+  static const char in[] = "a\"b\\c\n\x01\x7f\xff\xe2\x82!\xe2\x80\xa8\xc3\xa9";
+  char *q = NULL;
+  size_t n = 99;
+  assert_int_equal(tlsdiag_json_quote(in, sizeof(in) - 1, &q, &n), TLSDIAG_OK);
+  char *want = literal(in, sizeof(in) - 1);
+  assert_string_equal(q, want);
+  assert_int_equal(n, strlen(want));
+  assert_string_equal(q, "\"a\\\"b\\\\c\\n\\u0001\\u007f" FFFD FFFD
+                         "!\\u2028\xc3\xa9\"");
+  free(want);
+  tlsdiag_free(q);
+  assert_int_equal(tlsdiag_json_quote(NULL, 0, &q, NULL), TLSDIAG_OK);
+  assert_string_equal(q, "\"\"");
+  tlsdiag_free(q);
+  q = (char *)1;
+  assert_int_equal(tlsdiag_json_quote(NULL, 1, &q, &n), TLSDIAG_E_INVAL);
+  assert_null(q);
+  assert_int_equal(n, 0);
+  assert_int_equal(tlsdiag_json_quote("x", 1, NULL, NULL), TLSDIAG_E_INVAL);
+}
+
 static void test_json_top_level_key_order_is_stable(void **state) {
   (void)state;
   static const char *const want[] = {
@@ -833,6 +913,8 @@ int main(void) {
       cmocka_unit_test(test_json_empty_result_is_valid),
       cmocka_unit_test(test_json_full_result_round_trips),
       cmocka_unit_test(test_json_pretty_and_compact_agree),
+      cmocka_unit_test(test_json_pretty_indent_follows_nesting),
+      cmocka_unit_test(test_json_quote_public_matches_writer),
       cmocka_unit_test(test_json_top_level_key_order_is_stable),
       cmocka_unit_test(test_json_format_is_one_line_with_newline),
       cmocka_unit_test(test_json_hostile_fields_stay_valid),

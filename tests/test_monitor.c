@@ -305,6 +305,37 @@ static void test_monitor_prometheus_escapes_label_values(void **st) {
   tlsdiag_result_free(r);
 }
 
+/* A truncated sequence is one maximal ill-formed subpart: one U+FFFD, the
+ * same text the JSON report carries (one UTF-8 decoder for both). */
+static void test_monitor_prometheus_bad_utf8_as_in_json(void **st) {
+  (void)st;
+  tlsdiag_result_t *r = result("example.com", 89, 1000);
+  free(r->chain[1].subject);
+  r->chain[1].subject = strdup("CN=\xe2\x82!\xf0\x9f\x98?");
+  char *s = fmt(r, TLSDIAG_FORMAT_PROMETHEUS);
+  tdprom_t p;
+  if (tdprom_parse(s, &p)) fail_msg("%s\n%s", p.err, s);
+  const char *subj[] = {"index=1", NULL};
+  const tdprom_sample_t *c =
+      tdprom_find(&p, "tlsdiag_chain_cert_not_after_seconds", subj, NULL);
+  assert_non_null(c);
+  int seen = 0;
+  for (size_t i = 0; i < c->nlabels; i++)
+    if (!strcmp(c->lname[i], "subject")) {
+      assert_string_equal(c->lvalue[i], "CN=\xef\xbf\xbd!\xef\xbf\xbd?");
+      seen = 1;
+    }
+  assert_true(seen);
+  td_buf_t j;
+  td_buf_init(&j);
+  td_json_cstr(&j, r->chain[1].subject);
+  assert_string_equal(j.data, "\"CN=\xef\xbf\xbd!\xef\xbf\xbd?\"");
+  td_buf_free(&j);
+  tdprom_free(&p);
+  tlsdiag_free(s);
+  tlsdiag_result_free(r);
+}
+
 static void test_monitor_prometheus_groups_many_results(void **st) {
   (void)st;
   tlsdiag_result_t *a = result("a.test", 89, 1000);
@@ -416,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_monitor_nagios_text_cannot_break_the_line),
       cmocka_unit_test(test_monitor_expiry_ignores_extra_certificates),
       cmocka_unit_test(test_monitor_prometheus_escapes_label_values),
+      cmocka_unit_test(test_monitor_prometheus_bad_utf8_as_in_json),
       cmocka_unit_test(test_monitor_prometheus_groups_many_results),
       cmocka_unit_test(test_monitor_strict_parser_rejects_bad_exposition),
   };

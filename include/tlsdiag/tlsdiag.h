@@ -103,7 +103,11 @@ typedef enum {
   TLSDIAG_CAUSE_HTTP_MALFORMED = 30,   /* not an HTTP/1.x response */
   TLSDIAG_CAUSE_HTTP_TOO_LARGE = 31,   /* response head (or a fetched body)
                                           over the limit */
-  TLSDIAG_CAUSE_TIMEOUT = 32,          /* the whole run hit max_time */
+  TLSDIAG_CAUSE_TIMEOUT = 32,          /* max_time ran out between phases,
+                                          before any TCP attempt; inside a
+                                          phase it is that phase's
+                                          *_TIMEOUT (every wait ends at
+                                          max_time at the latest) */
   TLSDIAG_CAUSE_OCSP_STAPLE_INVALID = 33, /* stapled response unusable */
   TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR = 34,
   TLSDIAG_CAUSE_HSTS_HEADER_MISSING = 35,
@@ -433,6 +437,17 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_results_format(
  * any is, else WARNING if any is, else OK; UNKNOWN when n is 0. */
 TLSDIAG_API int tlsdiag_results_nagios_state(const tlsdiag_result_t *const *rs,
                                              size_t n);
+
+/* Quotes s[0..n) (any bytes) as a JSON string literal, quotes included,
+ * exactly as the JSON report writes its strings: control characters and
+ * U+2028/U+2029 escaped, invalid UTF-8 replaced by U+FFFD (one per maximal
+ * ill-formed subpart). For callers that wrap reports in JSON of their own
+ * (the CLI's "file" and sweep summary). *out is NUL-terminated, caller
+ * frees with tlsdiag_free(); *len (may be NULL) gets its length.
+ * TLSDIAG_E_INVAL when out is NULL or s is NULL with n > 0,
+ * TLSDIAG_E_NOMEM. Thread-safe: no shared state. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_json_quote(const char *s, size_t n,
+                                             char **out, size_t *len);
 
 /* ---------------------------------------------------------------------------
  * HSTS preload list (Chromium's transport_security_state_static.json).
