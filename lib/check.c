@@ -304,10 +304,7 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
   tlsdiag_tls_version_t vmin, vmax;
   *out = NULL;
   if (!host) return TLSDIAG_E_INVAL;
-  if (!opts) {
-    tlsdiag_options_init(&def);
-    opts = &def;
-  }
+  opts = td_options_import(opts, &def); /* older callers, NULL */
   tlsdiag_err_t err = options_check(host, opts, &vmin, &vmax);
   if (!err) err = td_global_init_once();
   if (err) return err;

@@ -72,14 +72,10 @@ tlsdiag_err_t tlsdiag_fetch(const char *url, const tlsdiag_options_t *opts,
   if (body) *body = NULL;
   if (body_len) *body_len = 0;
   if (!url || !out || !body || !body_len) return TLSDIAG_E_INVAL;
-  tlsdiag_options_t o;
-  if (opts) {
-    if (opts->version < 1 || opts->version > TLSDIAG_OPTIONS_VERSION)
-      return TLSDIAG_E_OPTIONS;
-    o = *opts;
-  } else {
-    tlsdiag_options_init(&o);
-  }
+  tlsdiag_options_t o, tmp;
+  opts = td_options_import(opts, &tmp); /* older callers, NULL */
+  if (opts->version != TLSDIAG_OPTIONS_VERSION) return TLSDIAG_E_OPTIONS;
+  o = *opts;
   url_t u;
   tlsdiag_err_t err = url_parse(url, &u);
   if (err) return err;

@@ -34,6 +34,14 @@ void td_buf_vprintf(td_buf_t *b, const char *fmt, va_list ap)
  * resets b. NULL if an append ran out of memory. */
 char *td_buf_steal(td_buf_t *b, size_t *len);
 
+/* ---- options.c --------------------------------------------------------- */
+/* The options every public entry point works with: in itself when the
+ * caller knows the current version; else defaults in *tmp overlaid with
+ * the prefix of in that the caller's version has (NULL in: defaults). An
+ * unknown version is kept for validation to refuse. */
+const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,
+                                           tlsdiag_options_t *tmp);
+
 /* ---- util.c ------------------------------------------------------------ */
 char *td_strdup(const char *s);              /* NULL-safe */
 char *td_strndup(const char *s, size_t n);   /* copies up to n bytes */

@@ -192,10 +192,7 @@ tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m, const char *host,
                                 const tlsdiag_options_t *opts, void *user) {
   if (!m || !host) return TLSDIAG_E_INVAL;
   tlsdiag_options_t def;
-  if (!opts) {
-    tlsdiag_options_init(&def);
-    opts = &def;
-  }
+  opts = td_options_import(opts, &def); /* older callers, NULL */
   /* The same validation as tlsdiag_check, at add time, so that the error
    * goes to the caller rather than to the callback as a failed check. */
   tlsdiag_err_t err = td_options_validate(host, opts, NULL, 0);

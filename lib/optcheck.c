@@ -229,10 +229,7 @@ static void explain_capath(const char *path, char *why, size_t len) {
 tlsdiag_err_t tlsdiag_options_check(const tlsdiag_options_t *opts, char *why,
                                     size_t len) {
   tlsdiag_options_t def;
-  if (!opts) {
-    tlsdiag_options_init(&def);
-    opts = &def;
-  }
+  opts = td_options_import(opts, &def); /* older callers, NULL */
   tlsdiag_err_t err = td_options_validate(NULL, opts, why, len);
   if (err) return err;
   if ((err = td_global_init_once()))

@@ -2,6 +2,7 @@
  * CLI and embedders share (targets, times). */
 #include <ctype.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,28 @@ static tlsdiag_err_t libs_ref_locked(void) {
   }
   init_refs++;
   return TLSDIAG_OK;
+}
+
+/* The size of tlsdiag_options_t as each version's callers compiled it. A
+ * program built against an older header passes a shorter struct: the
+ * library reads only that prefix and takes defaults for the rest. A version
+ * that appends fields bumps TLSDIAG_OPTIONS_VERSION and adds its row. */
+static const size_t options_size[TLSDIAG_OPTIONS_VERSION + 1] = {
+    [1] = offsetof(tlsdiag_options_t, keylog_file) + sizeof(const char *),
+};
+
+const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,
+                                           tlsdiag_options_t *tmp) {
+  if (in && in->version == TLSDIAG_OPTIONS_VERSION) return in;
+  tlsdiag_options_init(tmp);
+  if (!in) return tmp;
+  if (in->version < 1 || in->version > TLSDIAG_OPTIONS_VERSION) {
+    tmp->version = in->version; /* validation names the bad version */
+    return tmp;
+  }
+  memcpy(tmp, in, options_size[in->version]);
+  tmp->version = TLSDIAG_OPTIONS_VERSION;
+  return tmp;
 }
 
 tlsdiag_err_t tlsdiag_global_init(void) {

@@ -282,10 +282,7 @@ tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
   set_err(errbuf, errlen, "");
   if (!out || (ntrusted && !trusted)) return TLSDIAG_E_INVAL;
   *out = NULL;
-  if (!opts) {
-    tlsdiag_options_init(&def);
-    opts = &def;
-  }
+  opts = td_options_import(opts, &def); /* older callers, NULL */
   if (opts->version < 1 || opts->version > TLSDIAG_OPTIONS_VERSION) {
     set_err(errbuf, errlen, "unknown options version");
     return TLSDIAG_E_OPTIONS;
