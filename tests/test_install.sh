@@ -15,6 +15,18 @@ for f in tlsdiag.h tlsdiag_version.h libtlsdiag.so libtlsdiag.a tlsdiag.pc \
   [ -n "$(find "$prefix" -name "$f")" ] || { echo "not installed: $f"; exit 1; }
 done
 [ -x "$prefix/bin/tlsdiag" ] || { echo "not installed: bin/tlsdiag"; exit 1; }
+# The installed tool carries no test fixtures: nothing of the test servers
+# or the test PKI, and `demo` says where the demo lives (exit 1, one line).
+if nm "$prefix/bin/tlsdiag" 2>/dev/null | grep -qE ' (tdserver|tddns|tdcerts)_'; then
+  echo "the installed tlsdiag contains the test servers"; exit 1
+fi
+set +e
+demo_err=$("$prefix/bin/tlsdiag" demo 2>&1 >/dev/null)
+demo_rc=$?
+set -e
+[ "$demo_rc" -eq 1 ] && [ "$(printf '%s\n' "$demo_err" | wc -l)" -eq 1 ] &&
+  case "$demo_err" in *"source build"*) true ;; *) false ;; esac ||
+  { echo "installed demo: exit $demo_rc: $demo_err"; exit 1; }
 pcdir=$(dirname "$(find "$prefix" -name tlsdiag.pc | head -1)")
 libdir=$(dirname "$(find "$prefix" -name libtlsdiag.so | head -1)")
 
