@@ -79,7 +79,7 @@ static void test_kx_quality_dh_analysis(void **state) {
   assert_int_equal(k.dh_g_small, 0);
   assert_int_equal(k.dh_g_subgroup, 1);
 
-  analyze(p, 5, &k); /* 5 is a non-residue mod ffdhe2048: order 2q */
+  analyze(p, 7, &k); /* 7 is a non-residue mod ffdhe2048: order 2q */
   assert_int_equal(k.dh_g_subgroup, 0);
 
   mpz_sub_ui(p, p, 1); /* g = p-1: order 2 */
