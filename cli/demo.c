@@ -88,6 +88,15 @@ static const demo_case_t cases[] = {
     {"no common cipher", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid_rsa", TDS_PRIORITY_CIPHER_MISMATCH, 0, 0, 0, 0, 0,
      "tls_cipher_mismatch", NULL, 0, NULL},
+    /* Key exchange and cipher quality. tls_weak_dh has no row: a GnuTLS
+     * server follows RFC 7919 and answers our FFDHE groups with ffdhe2048,
+     * never with its own parameters (tests/test_kx_quality.c uses nginx). */
+    {"static RSA key exchange", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid_rsa", "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA", 0, 0, 0, 0, 0,
+     "ok", "tls_no_forward_secrecy", 0, NULL},
+    {"CBC with SHA-1 MAC", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP, "valid",
+     "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA1",
+     0, 0, 0, 0, 0, "ok", "tls_legacy_cipher", 0, NULL},
     {"server sends an alert", "alert.tlsdiag.test", NET_SERVER, TDS_ALERT,
      NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL, 0, NULL},
     {"plain text, not TLS", "plain.tlsdiag.test", NET_SERVER, TDS_GARBAGE,

@@ -124,6 +124,20 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_TLS_HELLO_RETRY] = {
         "tls_hello_retry", I, 91,
         "the server asked for another key share (one more round trip)"},
+    /* A weak DH group is an error of the key exchange itself: after the
+     * certificate errors (a browser would not even get there: it no longer
+     * offers DHE), before HTTP. The two suite warnings rank with the
+     * legacy version. */
+    [TLSDIAG_CAUSE_TLS_WEAK_DH] = {
+        "tls_weak_dh", E, 53,
+        "the server's Diffie-Hellman group is weak"},
+    [TLSDIAG_CAUSE_TLS_NO_FORWARD_SECRECY] = {
+        "tls_no_forward_secrecy", W, 88,
+        "static RSA key exchange: no forward secrecy"},
+    [TLSDIAG_CAUSE_TLS_LEGACY_CIPHER] = {
+        "tls_legacy_cipher", W, 89,
+        "a legacy cipher suite (CBC, 3DES, RC4, NULL or SHA-1 MAC) was "
+        "negotiated"},
 };
 
 #undef E

@@ -580,6 +580,7 @@ static void tls_step(td_check_t *c, int timed_out) {
     return;
   }
   td_tls_collect(r, c->sess);
+  td_kx_collect(r, c->sess);
   td_verify_session(r, c->sess, c->cred);
   td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);
   r->anat.hs_ms_first = r->phase[TLSDIAG_PHASE_TLS].ms;

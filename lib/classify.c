@@ -827,6 +827,7 @@ void td_classify(tlsdiag_result_t *r) {
     classify_http(r);
   }
   td_anatomy_classify(r);
+  td_kx_classify(r); /* kx_quality.c: nothing unless a handshake completed */
   td_hsts_classify(r);
   classify_redirect(r); /* after the preload lookup */
   td_classify_order(r);

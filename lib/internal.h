@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "tlsdiag/tlsdiag.h"
+#include "kx_quality.h"
 
 #if defined(__GNUC__)
 #define TD_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -322,6 +323,7 @@ struct tlsdiag_result {
   size_t nevents;
 
   td_anatomy_t anat;
+  td_kx_facts_t kx; /* kx_quality.c: the suite and DH group judged */
 };
 
 /* ---- result.c: building a result --------------------------------------- */

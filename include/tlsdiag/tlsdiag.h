@@ -119,6 +119,11 @@ typedef enum {
   TLSDIAG_CAUSE_TLS_NO_RESUMPTION = 41,
   TLSDIAG_CAUSE_TLS_HELLO_RETRY = 42,
   TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT = 43, /* a redirect to http:// */
+  /* key exchange and cipher quality (issue 11) */
+  TLSDIAG_CAUSE_TLS_WEAK_DH = 44,  /* DHE group < 2048 bits, composite, not
+                                      a safe prime, or a tiny generator */
+  TLSDIAG_CAUSE_TLS_NO_FORWARD_SECRECY = 45, /* static RSA key exchange */
+  TLSDIAG_CAUSE_TLS_LEGACY_CIPHER = 46, /* CBC, 3DES, RC4, NULL, SHA-1 MAC */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
