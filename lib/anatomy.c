@@ -115,7 +115,8 @@ static void server_hello(td_anatomy_t *a, rd_t r, int is_hrr) {
   if (!found) return;
   if (is_hrr) {
     a->hello_retry = 1;
-    a->hrr_group = (uint16_t)rd_u16(&ks); /* selected_group */
+    unsigned sel = rd_u16(&ks); /* selected_group */
+    if (!ks.bad) a->hrr_group = (uint16_t)sel; /* a short one is no group */
     return;
   }
   unsigned g = rd_u16(&ks), l = rd_u16(&ks);

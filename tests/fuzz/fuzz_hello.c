@@ -54,6 +54,33 @@ static void json_ok(const char *what, const td_buf_t *b) {
   json_decref(j);
 }
 
+/* 1 if the value v appears as a big-endian u8 (width 1) or u16 (width 2)
+ * in some message of kind t/incoming. */
+static int val_in(const msg_t *m, size_t nm, unsigned t, int incoming,
+                  unsigned v, size_t width) {
+  for (size_t i = 0; i < nm; i++) {
+    if (m[i].type != t || m[i].incoming != incoming) continue;
+    for (size_t k = 0; k + width <= m[i].n; k++) {
+      const uint8_t *q = m[i].p + k;
+      unsigned got = width == 1 ? q[0] : ((unsigned)q[0] << 8 | q[1]);
+      if (got == v) return 1;
+    }
+  }
+  return 0;
+}
+
+/* TLS 1.2 key exchange messages: a share taken from one of them (ECDHE:
+ * the group as u16 and the point's length as u8; DHE: the value's length
+ * as u16) must be in it. */
+static int kx_share_in(const msg_t *m, size_t nm, unsigned t, int incoming,
+                       unsigned group, unsigned bytes) {
+  if (group && !val_in(m, nm, t, incoming, group, 2) &&
+      t == GNUTLS_HANDSHAKE_SERVER_KEY_EXCHANGE)
+    return 0;
+  return val_in(m, nm, t, incoming, bytes, 1) ||
+         val_in(m, nm, t, incoming, bytes, 2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   msg_t m[MAX_MSGS];
   size_t nm = 0;
@@ -99,11 +126,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const unsigned ch = GNUTLS_HANDSHAKE_CLIENT_HELLO;
   const unsigned sh = GNUTLS_HANDSHAKE_SERVER_HELLO;
   const unsigned hrr = GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST;
+  const unsigned ske = GNUTLS_HANDSHAKE_SERVER_KEY_EXCHANGE;
+  const unsigned cke = GNUTLS_HANDSHAKE_CLIENT_KEY_EXCHANGE;
   for (size_t i = 0; i < a->noffered; i++)
     FZ_ASSERT(pair_in(m, nm, ch, 0, a->offered[i].group, 1,
-                      a->offered[i].bytes),
-              "share %zu (0x%04x, %u) not in any ClientHello", i,
-              a->offered[i].group, a->offered[i].bytes);
+                      a->offered[i].bytes) ||
+                  kx_share_in(m, nm, cke, 0, a->offered[i].group,
+                              a->offered[i].bytes),
+              "share %zu (0x%04x, %u) not in any ClientHello or "
+              "ClientKeyExchange", i, a->offered[i].group,
+              a->offered[i].bytes);
   for (size_t i = 0; i < a->noffered2; i++)
     FZ_ASSERT(pair_in(m, nm, ch, 0, a->offered2[i].group, 1,
                       a->offered2[i].bytes),
@@ -111,8 +143,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (a->noffered2) FZ_ASSERT(a->hello_retry, "second shares without HRR");
   if (a->server_share.group || a->server_share.bytes)
     FZ_ASSERT(pair_in(m, nm, sh, 1, a->server_share.group, 1,
-                      a->server_share.bytes),
-              "server share not in any ServerHello");
+                      a->server_share.bytes) ||
+                  kx_share_in(m, nm, ske, 1, a->server_share.group,
+                              a->server_share.bytes),
+              "server share not in any ServerHello or ServerKeyExchange");
   if (a->hrr_group)
     FZ_ASSERT(pair_in(m, nm, sh, 1, a->hrr_group, 0, 0) ||
                   pair_in(m, nm, hrr, 1, a->hrr_group, 0, 0),
@@ -125,12 +159,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   td_buf_t b;
+  td_jw_t w;
   td_buf_init(&b);
-  td_anatomy_json(&b, r);
+  td_jw_init(&w, &b, 0);
+  td_anatomy_json(&w, NULL, r);
   json_ok("anatomy", &b);
   td_buf_free(&b);
   td_buf_init(&b);
-  td_key_schedule_json(&b, r);
+  td_jw_init(&w, &b, 1); /* pretty too: the indenting path */
+  td_key_schedule_json(&w, NULL, r);
   json_ok("key_schedule", &b);
   td_buf_free(&b);
   td_buf_init(&b);
