@@ -119,6 +119,11 @@ typedef enum {
   TLSDIAG_CAUSE_TLS_NO_RESUMPTION = 41,
   TLSDIAG_CAUSE_TLS_HELLO_RETRY = 42,
   TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT = 43, /* a redirect to http:// */
+  TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER = 44, /* only the leaf was sent and its
+                                             issuer is unknown: a missing
+                                             intermediate or a missing root */
+  TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER = 45, /* a root whose private key
+                                                 is public (Superfish...) */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
@@ -163,6 +168,9 @@ typedef enum {
                                           first one's session */
 #define TLSDIAG_F_EARLY_DATA (1u << 5) /* with TLSDIAG_F_RESUME: send the
                                           request as TLS 1.3 0-RTT data */
+#define TLSDIAG_F_NO_AIA (1u << 6)     /* never fetch a missing issuer from
+                                          the certificate's AIA caIssuers
+                                          URL */
 
 typedef struct tlsdiag_options {
   unsigned version;         /* TLSDIAG_OPTIONS_VERSION */
@@ -190,6 +198,12 @@ typedef struct tlsdiag_options {
   const char *keylog_file;  /* NULL: none. Appends the session secrets in
                                NSS key log format (as SSLKEYLOGFILE) so a
                                capture can be decrypted. Secret! */
+  const char *const *connect_to; /* NULL-terminated
+                               "HOST1:PORT1:HOST2:PORT2" (as curl's
+                               --connect-to): every connection the check
+                               makes to HOST1:PORT1 (an empty part matches
+                               any) goes to HOST2:PORT2 instead (empty:
+                               unchanged); names and SNI stay HOST1's */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
