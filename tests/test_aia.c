@@ -9,6 +9,12 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/pkcs7.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
 
 #define DATA TD_SOURCE_DIR "/tests/data/compromised"
 
@@ -152,12 +158,319 @@ static void test_aia_compromised_not_for_ordinary_roots(void **state) {
   tlsdiag_result_free(r);
 }
 
+/* ---- the AIA fetch ------------------------------------------------------ */
+
+/* A loopback HTTP server on a thread: answers every request with a
+ * canned response (or none: silent), and counts the requests. */
+typedef struct {
+  int lfd;
+  uint16_t port;
+  pthread_t th;
+  int status, silent;
+  unsigned char *body;
+  size_t len;
+  int requests;
+  volatile int stop;
+} http_t;
+
+static void *http_main(void *arg) {
+  http_t *h = arg;
+  while (!h->stop) {
+    struct pollfd p = {h->lfd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    int fd = accept(h->lfd, NULL, NULL);
+    if (fd < 0) continue;
+    char req[2048];
+    ssize_t n = recv(fd, req, sizeof(req), 0);
+    if (n > 0) __atomic_add_fetch(&h->requests, 1, __ATOMIC_SEQ_CST);
+    if (h->silent) {
+      while (!h->stop) {
+        struct pollfd q = {fd, POLLIN, 0};
+        if (poll(&q, 1, 50) > 0 && recv(fd, req, sizeof(req), 0) <= 0) break;
+      }
+    } else {
+      char head[256];
+      int hl = snprintf(head, sizeof(head),
+                        "HTTP/1.1 %d X\r\nContent-Type: "
+                        "application/pkix-cert\r\nContent-Length: %zu\r\n"
+                        "Connection: close\r\n\r\n",
+                        h->status, h->len);
+      (void)!send(fd, head, (size_t)hl, MSG_NOSIGNAL);
+      for (size_t off = 0; off < h->len;) {
+        ssize_t w = send(fd, h->body + off, h->len - off, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        off += (size_t)w;
+      }
+    }
+    close(fd);
+  }
+  return NULL;
+}
+
+static void http_start(http_t *h, int status, const void *body, size_t len) {
+  memset(h, 0, sizeof(*h));
+  h->status = status;
+  h->body = malloc(len + 1);
+  assert_non_null(h->body);
+  if (len) memcpy(h->body, body, len);
+  h->len = len;
+  h->lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof(sa);
+  assert_int_equal(bind(h->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  assert_int_equal(listen(h->lfd, 16), 0);
+  assert_int_equal(getsockname(h->lfd, (struct sockaddr *)&sa, &sl), 0);
+  h->port = ntohs(sa.sin_port);
+  assert_int_equal(pthread_create(&h->th, NULL, http_main, h), 0);
+}
+
+static void http_stop(http_t *h) {
+  h->stop = 1;
+  pthread_join(h->th, NULL);
+  close(h->lfd);
+  free(h->body);
+}
+
+/* PEM -> DER (the first certificate). */
+static unsigned char *der_of(const char *pem, size_t *len) {
+  gnutls_datum_t in = {(unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem)};
+  gnutls_datum_t out = {NULL, 0};
+  assert_int_equal(gnutls_pem_base64_decode2("CERTIFICATE", &in, &out), 0);
+  unsigned char *d = malloc(out.size);
+  memcpy(d, out.data, out.size);
+  *len = out.size;
+  gnutls_free(out.data);
+  return d;
+}
+
+/* A certs-only PKCS#7 holding pem's certificate. */
+static unsigned char *p7_of(const char *pem, size_t *len) {
+  gnutls_pkcs7_t p7;
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t in = {(unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem)};
+  assert_int_equal(gnutls_pkcs7_init(&p7), 0);
+  assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+  assert_int_equal(gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM), 0);
+  assert_int_equal(gnutls_pkcs7_set_crt(p7, crt), 0);
+  gnutls_datum_t out = {NULL, 0};
+  assert_int_equal(gnutls_pkcs7_export2(p7, GNUTLS_X509_FMT_DER, &out), 0);
+  unsigned char *d = malloc(out.size);
+  memcpy(d, out.data, out.size);
+  *len = out.size;
+  gnutls_free(out.data);
+  gnutls_x509_crt_deinit(crt);
+  gnutls_pkcs7_deinit(p7);
+  return d;
+}
+
+/* A check of the leaf-only server, its AIA host aia.tlsdiag.test:80 sent
+ * to the loopback HTTP server by connect_to (a fresh port each test, so
+ * the process-wide cache never answers across tests). */
+static tlsdiag_result_t *check_leaf_only(uint16_t aia_port, unsigned flags,
+                                         int max_time_ms) {
+  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
+  tt_opts_t t;
+  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
+  char rule[96];
+  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", aia_port);
+  const char *rules[] = {rule, NULL};
+  t.o.connect_to = rules;
+  t.o.flags |= flags;
+  if (max_time_ms) t.o.max_time_ms = max_time_ms;
+  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &t.o);
+  tdserver_stop(s);
+  return r;
+}
+
+static void expect_cause(const tlsdiag_result_t *r, tlsdiag_cause_t want) {
+  if (tlsdiag_result_cause(r) != want)
+    fail_msg("cause %s, expected %s (%s)",
+             tlsdiag_cause_name(tlsdiag_result_cause(r)),
+             tlsdiag_cause_name(want),
+             tlsdiag_result_finding_count(r)
+                 ? tlsdiag_result_finding_message(r, 0)
+                 : "no findings");
+}
+
+#define URL "http://aia.tlsdiag.test/intermediate.der"
+
+static void expect_served_intermediate(const void *body, size_t len) {
+  http_t h;
+  http_start(&h, 200, body, len);
+  tlsdiag_result_t *r = check_leaf_only(h.port, 0, 0);
+  expect_cause(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN;
+  assert_string_equal(ev(r, k, "aia_outcome"), "intermediate");
+  assert_string_equal(ev(r, k, "aia_url"), URL);
+  assert_string_equal(ev(r, k, "aia_status"), "200");
+  char n[32];
+  snprintf(n, sizeof(n), "%zu", len);
+  assert_string_equal(ev(r, k, "aia_bytes"), n);
+  assert_string_equal(ev(r, k, "aia_cached"), "0");
+  assert_non_null(strstr(ev(r, k, "add_to_chain"),
+                         "tlsdiag Test Intermediate CA"));
+  assert_non_null(strstr(ev(r, k, "clients_that_fail"), "curl"));
+  assert_true(atoi(ev(r, k, "aia_ms")) >= 0);
+  assert_int_equal(h.requests, 1);
+  tlsdiag_result_free(r);
+  http_stop(&h);
+}
+
+static void test_aia_der_intermediate_proves_incomplete_chain(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  expect_served_intermediate(der, len);
+  free(der);
+}
+
+static void test_aia_pkcs7_intermediate_proves_incomplete_chain(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *p7 = p7_of(tdcerts_intermediate_pem(tt_pki), &len);
+  expect_served_intermediate(p7, len);
+  free(p7);
+}
+
+/* Every failure leaves the question open: cert_unknown_issuer, with what
+ * the fetch saw. */
+static void expect_unknown(uint16_t port, unsigned flags, int max_time_ms,
+                           const char *outcome, const char *error_part) {
+  tlsdiag_result_t *r = check_leaf_only(port, flags, max_time_ms);
+  expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
+  tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
+  long i = tlsdiag_result_find(r, k);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(ev(r, k, "aia_outcome"), outcome);
+  assert_non_null(strstr(ev(r, k, "missing_issuer"),
+                         "tlsdiag Test Intermediate CA"));
+  assert_non_null(strstr(ev(r, k, "remedy_server"), "intermediate"));
+  assert_non_null(strstr(ev(r, k, "remedy_client"), "trust store"));
+  if (error_part) assert_non_null(strstr(ev(r, k, "aia_error"), error_part));
+  tlsdiag_result_free(r);
+}
+
+static void test_aia_404_is_unknown_issuer(void **state) {
+  (void)state;
+  http_t h;
+  http_start(&h, 404, "no", 2);
+  expect_unknown(h.port, 0, 0, "failed", "HTTP status 404");
+  http_stop(&h);
+}
+
+static void test_aia_garbage_is_unknown_issuer(void **state) {
+  (void)state;
+  http_t h;
+  http_start(&h, 200, "this is not a certificate", 25);
+  expect_unknown(h.port, 0, 0, "unparsable", NULL);
+  http_stop(&h);
+}
+
+static void test_aia_too_large_is_unknown_issuer(void **state) {
+  (void)state;
+  size_t big = 64 * 1024 + 1;
+  char *junk = calloc(1, big);
+  http_t h;
+  http_start(&h, 200, junk, big);
+  expect_unknown(h.port, 0, 0, "failed", "64 KiB");
+  http_stop(&h);
+  free(junk);
+}
+
+/* A server that never answers: the check still ends by its max_time. */
+static void test_aia_silent_server_bounded_by_deadline(void **state) {
+  (void)state;
+  http_t h;
+  http_start(&h, 200, "", 0);
+  h.silent = 1;
+  int64_t t0 = td_mono_us();
+  expect_unknown(h.port, 0, 1500, "failed", "timed out");
+  assert_true((double)(td_mono_us() - t0) / 1000.0 < td_upper_ms(4000));
+  http_stop(&h);
+}
+
+static void test_aia_no_aia_flag_fetches_nothing(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  expect_unknown(h.port, TLSDIAG_F_NO_AIA, 0, "disabled", NULL);
+  assert_int_equal(h.requests, 0);
+  http_stop(&h);
+  free(der);
+}
+
+/* Two checks (as a sweep makes) needing the same intermediate: one fetch;
+ * the second says it used the cache. */
+static void test_aia_same_url_fetched_once(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  tlsdiag_result_t *a = check_leaf_only(h.port, 0, 0);
+  tlsdiag_result_t *b = check_leaf_only(h.port, 0, 0);
+  expect_cause(a, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  expect_cause(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  assert_string_equal(ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
+                      "1");
+  assert_int_equal(h.requests, 1);
+  tlsdiag_result_free(a);
+  tlsdiag_result_free(b);
+  http_stop(&h);
+  free(der);
+}
+
+/* The CLI: --connect-to and --no-aia, cause and exit code. */
+static void test_aia_cli(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
+  char pin[96], rule[96], port[64];
+  snprintf(pin, sizeof(pin), "incomplete.tlsdiag.test:%u:127.0.0.1",
+           tdserver_port(s));
+  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", h.port);
+  snprintf(port, sizeof(port), "incomplete.tlsdiag.test:%u", tdserver_port(s));
+  char *out = NULL;
+  int rc = tt_cli(&out, "check", "--json", "--cacert", tt_root, "--resolve",
+                  pin, "--connect-to", rule, port, (char *)NULL);
+  assert_int_equal(rc, 2);
+  assert_non_null(strstr(out, "\"cause\":\"cert_incomplete_chain\""));
+  assert_non_null(strstr(out, "\"aia_outcome\":\"intermediate\""));
+  free(out);
+  rc = tt_cli(&out, "check", "--json", "--no-aia", "--cacert", tt_root,
+              "--resolve", pin, "--connect-to", rule, port, (char *)NULL);
+  assert_int_equal(rc, 2);
+  assert_non_null(strstr(out, "\"cause\":\"cert_unknown_issuer\""));
+  free(out);
+  tdserver_stop(s);
+  http_stop(&h);
+  free(der);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aia_compromised_match_is_pure),
       cmocka_unit_test(test_aia_compromised_table_matches_real_certs),
       cmocka_unit_test(test_aia_compromised_superfish_cause),
       cmocka_unit_test(test_aia_compromised_not_for_ordinary_roots),
+      cmocka_unit_test(test_aia_der_intermediate_proves_incomplete_chain),
+      cmocka_unit_test(test_aia_pkcs7_intermediate_proves_incomplete_chain),
+      cmocka_unit_test(test_aia_404_is_unknown_issuer),
+      cmocka_unit_test(test_aia_garbage_is_unknown_issuer),
+      cmocka_unit_test(test_aia_too_large_is_unknown_issuer),
+      cmocka_unit_test(test_aia_silent_server_bounded_by_deadline),
+      cmocka_unit_test(test_aia_no_aia_flag_fetches_nothing),
+      cmocka_unit_test(test_aia_same_url_fetched_once),
+      cmocka_unit_test(test_aia_cli),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -200,10 +200,12 @@ typedef struct tlsdiag_options {
                                capture can be decrypted. Secret! */
   const char *const *connect_to; /* NULL-terminated
                                "HOST1:PORT1:HOST2:PORT2" (as curl's
-                               --connect-to): every connection the check
-                               makes to HOST1:PORT1 (an empty part matches
-                               any) goes to HOST2:PORT2 instead (empty:
-                               unchanged); names and SNI stay HOST1's */
+                               --connect-to): a connection to HOST1:PORT1
+                               (an empty part matches any) goes to
+                               HOST2:PORT2 instead (empty: unchanged);
+                               the URL's name stays HOST1's. Applied today
+                               to the AIA fetch only; the checked host
+                               itself is pinned with resolve */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
