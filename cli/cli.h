@@ -52,7 +52,7 @@ enum {
   TD_O_NOHTTP, TD_O_NOPROBE, TD_O_COLOR,
   TD_O_CONC, TD_O_SHARD, TD_O_EXPIRING, TD_O_SUMMARY, TD_O_NOPROG,
   TD_O_HOST, TD_O_IP, TD_O_UNTRUSTED, TD_O_CRL, TD_O_PURPOSE, TD_O_MAXDEPTH,
-  TD_O_URL, TD_O_MAXSIZE
+  TD_O_URL, TD_O_MAXSIZE, TD_O_NOAIA, TD_O_CONNTO
 };
 
 /* What the shared options set. Strings point into argv. */
@@ -63,6 +63,8 @@ typedef struct td_cli_opts {
   tlsdiag_options_t o; /* .resolve set by td_cli_opts_check */
   const char **pins;   /* every --resolve, NULL-terminated (owned) */
   size_t npins;
+  const char **conn_to; /* every --connect-to, NULL-terminated (owned) */
+  size_t nconn_to;
   const char *hsts_path, *output;
   tlsdiag_format_t fmt;
   int fmt_set, warn_set, crit_set, quiet;

@@ -78,6 +78,8 @@ static const opt_t table[] = {
     {"explain", no_argument, TD_O_EXPLAIN, TD_C_CHECK},
     {"no-http", no_argument, TD_O_NOHTTP, NET},
     {"no-probe", no_argument, TD_O_NOPROBE, NET},
+    {"no-aia", no_argument, TD_O_NOAIA, NET},
+    {"connect-to", required_argument, TD_O_CONNTO, NET},
     {"color", required_argument, TD_O_COLOR, TD_C_CHECK | TD_C_DEMO},
     {"verbose", no_argument, TD_O_VERBOSE, TD_C_CHECK | TD_C_VERIFY},
     {"ipv4", no_argument, TD_O_IPV4, NET},
@@ -119,6 +121,7 @@ void td_cli_opts_init(td_cli_opts_t *c, unsigned cmd, unsigned formats,
 
 void td_cli_opts_free(td_cli_opts_t *c) {
   free(c->pins);
+  free(c->conn_to);
   c->pins = NULL;
   c->npins = 0;
 }
@@ -227,6 +230,15 @@ static int common(td_cli_opts_t *c, int id, const char *arg) {
   case TD_O_KEYLOG: o->keylog_file = arg; return 0;
   case TD_O_NOHTTP: o->flags |= TLSDIAG_F_NO_HTTP; return 0;
   case TD_O_NOPROBE: o->flags |= TLSDIAG_F_NO_VERSION_PROBE; return 0;
+  case TD_O_NOAIA: o->flags |= TLSDIAG_F_NO_AIA; return 0;
+  case TD_O_CONNTO: {
+    const char **p = realloc(c->conn_to, (c->nconn_to + 2) * sizeof(*p));
+    if (!p) return td_cli_error("out of memory");
+    c->conn_to = p;
+    c->conn_to[c->nconn_to++] = arg;
+    c->conn_to[c->nconn_to] = NULL;
+    return 0;
+  }
   case TD_O_IPV4: o->flags |= TLSDIAG_F_IPV4_ONLY; return 0;
   case TD_O_IPV6: o->flags |= TLSDIAG_F_IPV6_ONLY; return 0;
   case TD_O_QUIET: c->quiet = 1; return 0;
@@ -321,6 +333,7 @@ int td_cli_opts_check(td_cli_opts_t *c) {
                         "critical one (-c %d days): warn must be >= crit",
                         o->warn_days, o->crit_days);
   o->resolve = c->npins ? c->pins : NULL;
+  o->connect_to = c->nconn_to ? c->conn_to : NULL;
   return -1;
 }
 

@@ -61,6 +61,12 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN] = {
         "cert_incomplete_chain", E, 43,
         "the server did not send the intermediate certificate"},
+    [TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER] = {
+        "cert_compromised_issuer", E, 39,
+        "the chain contains a root whose private key is public"},
+    [TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER] = {
+        "cert_unknown_issuer", E, 43,
+        "the server sent only its certificate and its issuer is unknown"},
     [TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER] = {
         "cert_untrusted_issuer", E, 44,
         "the certificate's issuer is not trusted"},

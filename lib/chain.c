@@ -504,6 +504,18 @@ int td_cert_parse(td_cert_t *c, const unsigned char *der, size_t len) {
     }
     c->sha256[64] = '\0';
   }
+  /* GnuTLS's SHA-256 key ID is the hash of the SubjectPublicKeyInfo DER
+   * (what compromised.c matches; openssl x509 -pubkey | sha256sum). */
+  fpsz = sizeof(fp);
+  if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, fp, &fpsz) >=
+          0 &&
+      fpsz == sizeof(fp)) {
+    for (size_t i = 0; i < fpsz; i++) {
+      c->spki_sha256[2 * i] = hexdig[fp[i] >> 4];
+      c->spki_sha256[2 * i + 1] = hexdig[fp[i] & 15];
+    }
+    c->spki_sha256[64] = '\0';
+  }
 
   unsigned critical = 0, ca = 0;
   int pathlen = -1;

@@ -93,6 +93,25 @@ int td_check_reconnect(td_check_t *c, td_check_state_t st, int *err) {
 
 /* ---- start ------------------------------------------------------------- */
 
+/* A copy of a NULL-terminated string list, or NULL without memory. */
+static char **strv_dup(const char *const *v) {
+  size_t n = 0;
+  while (v[n]) n++;
+  char **o = calloc(n + 1, sizeof(*o));
+  for (size_t i = 0; o && i < n; i++)
+    if (!(o[i] = td_strdup(v[i]))) {
+      while (i) free(o[--i]);
+      free(o);
+      return NULL;
+    }
+  return o;
+}
+
+static void strv_free(char **v) {
+  for (size_t i = 0; v && v[i]; i++) free(v[i]);
+  free(v);
+}
+
 static tlsdiag_err_t add_addr(tlsdiag_result_t *r, const char *a, int fam) {
   char **na = realloc(r->addrs, (r->naddrs + 1) * sizeof(*na));
   if (!na) return TLSDIAG_E_NOMEM;
@@ -116,6 +135,9 @@ void td_check_free(td_check_t *c) {
   if (c->cred && !c->cred_shared) gnutls_certificate_free_credentials(c->cred);
   if (c->hook.keylog_fd >= 0) close(c->hook.keylog_fd);
   td_resume_free(&c->resume);
+  td_aia_free(&c->aia);
+  strv_free(c->resolve);
+  strv_free(c->connect_to);
   free(c->priority);
   free(c->dns_servers);
   td_check_http_free(&c->http);
@@ -206,6 +228,9 @@ static tlsdiag_err_t result_setup(td_check_t *c, const char *host,
   r->host = td_strdup(host);
   if (!r->host || !r->http_method || !r->http_path) return TLSDIAG_E_NOMEM;
   if (opts->dns_servers && !(c->dns_servers = td_strdup(opts->dns_servers)))
+    return TLSDIAG_E_NOMEM;
+  if ((opts->resolve && !(c->resolve = strv_dup(opts->resolve))) ||
+      (opts->connect_to && !(c->connect_to = strv_dup(opts->connect_to))))
     return TLSDIAG_E_NOMEM;
   return TLSDIAG_OK;
 }
@@ -632,8 +657,10 @@ void td_check_http_over(td_check_t *c) {
 
 void td_check_finish(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
-  c->st = TD_CHECK_DONE;
   td_check_close_conn(c);
+  /* An issuer missing: fetch it by AIA first (aia.c finishes again). */
+  if (!c->aia.ran && td_aia_start(c)) return;
+  c->st = TD_CHECK_DONE;
   for (size_t i = 0; i < r->nchain; i++) {
     td_cert_t *ct = &r->chain[i];
     ct->days_left = td_days_between(r->now, ct->not_after);
@@ -652,6 +679,7 @@ int td_check_done(const td_check_t *c) { return c->st == TD_CHECK_DONE; }
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
   if (c->st == TD_CHECK_DONE || max == 0) return 0;
   if (c->st == TD_CHECK_DNS) return td_resolver_fds(c->rs, fds, max);
+  if (c->st == TD_CHECK_AIA) return td_aia_fds(c, fds, max);
   /* GnuTLS may hold decrypted bytes already: then don't wait at all. */
   if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
     return 0;
@@ -663,6 +691,7 @@ size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
 
 int64_t td_check_deadline(td_check_t *c) {
   if (c->st == TD_CHECK_DONE) return td_mono_us();
+  if (c->st == TD_CHECK_AIA) return td_aia_deadline(c);
   if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
     return td_mono_us();
   int64_t d = c->deadline;
@@ -681,6 +710,10 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     td_resolver_process(c->rs, fds, nfds);
     if (td_resolver_done(c->rs)) dns_finished(c, 0);
     else if (timed_out) dns_finished(c, 1);
+    return;
+  }
+  if (c->st == TD_CHECK_AIA) {
+    td_aia_step(c, fds, nfds);
     return;
   }
   for (size_t i = 0; i < nfds; i++)
@@ -702,6 +735,7 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     td_resume_step(c, revents, timed_out);
     break;
   case TD_CHECK_DNS:
+  case TD_CHECK_AIA:
   case TD_CHECK_DONE:
     break;
   }

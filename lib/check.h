@@ -65,6 +65,7 @@ typedef enum {
   TD_CHECK_HTTP,   /* check_http.c: td_check_http_t.st */
   TD_CHECK_PROBE,  /* probe.c: td_check_probe_t.tls */
   TD_CHECK_RESUME, /* resume.c: td_check_resume_t.tls */
+  TD_CHECK_AIA,    /* aia.c: td_check_aia_t.st */
   TD_CHECK_DONE
 } td_check_state_t;
 
@@ -104,6 +105,31 @@ typedef struct td_check_resume {
   int tls; /* 0 connecting, 1 in the handshake */
 } td_check_resume_t;
 
+/* aia.c: the missing issuer over plain HTTP, on its own connection. */
+typedef enum {
+  TD_AIA_ST_WAIT, /* another check fetches the same URL: wait for it */
+  TD_AIA_ST_DNS,
+  TD_AIA_ST_TCP,
+  TD_AIA_ST_SEND,
+  TD_AIA_ST_RECV
+} td_aia_st_t;
+
+typedef struct td_check_aia {
+  int ran;          /* started once; never again */
+  td_aia_st_t st;
+  char *host, *path, *key; /* the URL's host and path; the cache key */
+  char *conn_host;  /* where to connect (after connect_to) */
+  uint16_t conn_port;
+  td_resolver_t *rs;
+  char **addrs;
+  size_t naddrs, idx;
+  char *req;
+  size_t req_len, req_off;
+  td_buf_t in;
+  int64_t start, deadline;
+  int owner;        /* this check holds the cache entry's pending mark */
+} td_check_aia_t;
+
 struct td_check {
   tlsdiag_result_t *r;
   /* options we need after start, copied so the caller's may go away */
@@ -132,6 +158,9 @@ struct td_check {
   td_check_http_t http;
   td_check_probe_t probe;
   td_check_resume_t resume;
+  td_check_aia_t aia;
+  char **resolve;    /* copies of the options' resolve pins and */
+  char **connect_to; /* connect_to rules, for the AIA fetch */
 };
 
 /* ---- check.c: what the modules share ----------------------------------- */
@@ -183,5 +212,19 @@ void td_resume_save(td_check_t *c);
 void td_resume_start(td_check_t *c);
 void td_resume_step(td_check_t *c, int revents, int timed_out);
 void td_resume_free(td_check_resume_t *rs);
+
+/* ---- aia.c ------------------------------------------------------------- */
+/* Before the check finishes: 1 if an issuer is missing and the AIA fetch
+ * started (it finishes the check when done), else 0 (r->aia.outcome says
+ * why not). */
+int td_aia_start(td_check_t *c);
+size_t td_aia_fds(td_check_t *c, struct pollfd *fds, size_t max);
+int64_t td_aia_deadline(td_check_t *c);
+void td_aia_step(td_check_t *c, const struct pollfd *fds, size_t nfds);
+void td_aia_free(td_check_aia_t *a);
+/* "HOST1:PORT1:HOST2:PORT2" rules: where a connection to host:port goes
+ * (*to_host NULL: the same host). 0, or -1 if a rule is malformed. */
+int td_connect_to_apply(const char *const *rules, const char *host,
+                        uint16_t port, char **to_host, uint16_t *to_port);
 
 #endif

@@ -452,6 +452,50 @@ static int has_rule_finding(const tlsdiag_result_t *r) {
   return 0;
 }
 
+/* What the AIA fetch of the missing issuer showed (none when not tried). */
+static void aia_evidence(td_finding_t *f, const tlsdiag_result_t *r,
+                         const td_cert_t *top) {
+  const td_aia_t *a = &r->aia;
+  if (top->aia_ca_issuers)
+    td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
+  if (a->outcome == TD_AIA_NONE) return;
+  td_ev_str(f, "aia_outcome", td_aia_outcome_name(a->outcome));
+  if (!a->tried) return;
+  td_ev_str(f, "aia_url", a->url);
+  td_ev_int(f, "aia_status", a->status);
+  td_ev_int(f, "aia_bytes", (int64_t)a->bytes);
+  td_ev_int(f, "aia_ms", (int64_t)(a->ms + 0.5));
+  td_ev_int(f, "aia_cached", a->cached);
+  if (a->error) td_ev_str(f, "aia_error", a->error);
+  if (a->issuer_subject) td_ev_str(f, "aia_issuer", a->issuer_subject);
+}
+
+/* A root whose private key is public anywhere in the chain (sent, or the
+ * anchor the path ends in): anyone can mint certificates under it. */
+static void classify_compromised(tlsdiag_result_t *r) {
+  for (size_t i = 0; i < r->nchain; i++) {
+    const td_cert_t *c = &r->chain[i];
+    const td_bad_root_t *b =
+        td_bad_root_match(c->spki_sha256, td_bad_roots, td_nbad_roots);
+    if (!b) continue;
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, TLSDIAG_SEVERITY_ERROR,
+        "the chain contains the %s root \"%s\", whose private key is "
+        "public: anyone can issue certificates under it (interception "
+        "software or a development tool installed it)",
+        b->name, c->subject ? c->subject : "?");
+    td_ev_str(f, "compromised_root", b->name);
+    td_ev_str(f, "subject", c->subject);
+    td_ev_str(f, "spki_sha256", c->spki_sha256);
+    td_ev_int(f, "chain_index", (int64_t)i);
+    td_ev_int(f, "trusted_locally", r->verify.trusted);
+    td_ev_str(f, "remedy",
+              "remove the root from the trust store and uninstall what "
+              "added it");
+    return;
+  }
+}
+
 static void classify_trust(tlsdiag_result_t *r, size_t plen) {
   const td_verify_t *v = &r->verify;
   const td_cert_t *leaf = &r->chain[0];
@@ -474,25 +518,63 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
                          "the trust store",
                          cert_label(top));
       td_ev_str(f, "root", top->subject);
-    } else if (!top->is_ca) {
-      /* Only the leaf was sent and its issuer is unknown: real CAs don't
-       * issue leaves from roots, so the intermediate is what is missing. */
+    } else if (r->aia.outcome == TD_AIA_INTERMEDIATE) {
+      /* Fetched by AIA: the issuer exists and chains to a trusted root,
+       * so the server provably omits it. */
       f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN,
                          TLSDIAG_SEVERITY_ERROR,
-                         "the server sent only the certificate for %s, not the "
-                         "intermediate \"%s\" that links it to a trusted root",
-                         cert_label(leaf), top->issuer ? top->issuer : "?");
+                         "the server does not send the intermediate \"%s\" "
+                         "that links %s to a trusted root (fetched from %s): "
+                         "browsers that fetch AIA connect; curl, OpenSSL, "
+                         "Java and most agents fail",
+                         r->aia.issuer_subject ? r->aia.issuer_subject : "?",
+                         cert_label(top), r->aia.url ? r->aia.url : "?");
       td_ev_str(f, "missing_issuer", top->issuer);
-      if (top->aia_ca_issuers)
-        td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
+      td_ev_str(f, "add_to_chain", r->aia.issuer_subject);
+      td_ev_str(f, "clients_that_connect", "browsers that fetch AIA");
+      td_ev_str(f, "clients_that_fail",
+                "curl, OpenSSL, Java, most agents (no AIA fetch)");
+      aia_evidence(f, r, top);
+    } else if (r->aia.outcome == TD_AIA_ROOT) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "%s was issued by the root \"%s\" (fetched from "
+                         "%s), which is not in the trust store",
+                         cert_label(top),
+                         r->aia.issuer_subject ? r->aia.issuer_subject : "?",
+                         r->aia.url ? r->aia.url : "?");
+      td_ev_str(f, "root", r->aia.issuer_subject);
+      td_ev_str(f, "remedy",
+                "add the root to the client's trust store, or have the "
+                "server use a certificate from a public CA");
+      aia_evidence(f, r, top);
+    } else if (!top->is_ca) {
+      /* Only the leaf was sent and its issuer is unknown: from the wire a
+       * missing intermediate and a private root look the same. */
+      const char *x = top->issuer ? top->issuer : "?";
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server sent only its certificate; its issuer "
+                         "\"%s\" is neither sent nor trusted: either the "
+                         "server omits an intermediate, or \"%s\" is a root "
+                         "your trust store lacks",
+                         x, x);
+      td_ev_str(f, "missing_issuer", top->issuer);
+      td_ev_str(f, "remedy_server",
+                "if the issuer is an intermediate: add it to the server's "
+                "certificate chain");
+      td_ev_str(f, "remedy_client",
+                "if the issuer is a private root: add it to the client's "
+                "trust store (--cacert), or use a certificate from a public "
+                "CA");
+      aia_evidence(f, r, top);
     } else {
       f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
                          TLSDIAG_SEVERITY_ERROR,
                          "the chain's issuer \"%s\" is not in the trust store",
                          top->issuer ? top->issuer : "?");
       td_ev_str(f, "missing_issuer", top->issuer);
-      if (top->aia_ca_issuers)
-        td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
+      aia_evidence(f, r, top);
     }
     td_ev_int(f, "chain_length", (int64_t)r->nchain);
   } else if (has_rule_finding(r)) {
@@ -627,6 +709,7 @@ static void classify_cert(tlsdiag_result_t *r) {
   size_t plen = td_chain_path_len(r);
   int64_t at = classify_dates(r, plen);
   classify_ocsp(r, at);
+  classify_compromised(r);
   classify_trust(r, plen);
   /* Trusted, yet bits remain that nothing above explains. */
   unsigned extra = r->verify.status & ~(unsigned)EXPLAINED_BITS;
@@ -658,6 +741,8 @@ static int is_cert_error(const td_finding_t *f) {
   case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
   case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
   case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
+  case TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER:
+  case TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER:
   case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
   case TLSDIAG_CAUSE_CERT_REVOKED:
   case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:

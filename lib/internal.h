@@ -147,6 +147,7 @@ typedef struct td_cert {
   char *sig_alg;        /* "RSA-SHA256", "ECDSA-SHA256", ... */
   int sig_weak;         /* signature hash is SHA-1 or MD5 */
   char sha256[65];      /* lowercase hex fingerprint */
+  char spki_sha256[65]; /* lowercase hex SHA-256 of the SubjectPublicKeyInfo */
   int is_ca;            /* basicConstraints CA:TRUE */
   int self_issued;      /* subject == issuer */
   int self_signed;      /* self-issued and its signature verifies */
@@ -181,6 +182,32 @@ typedef struct td_verify {
   char *ocsp_error;    /* why a staple was unusable */
   int64_t ocsp_this_update, ocsp_next_update, ocsp_revoked_at;
 } td_verify_t;
+
+/* The AIA caIssuers fetch of a missing issuer (aia.c), as evidence. */
+typedef enum {
+  TD_AIA_NONE = 0,     /* not tried: nothing missing, or flags said no */
+  TD_AIA_DISABLED,     /* an issuer was missing; TLSDIAG_F_NO_AIA */
+  TD_AIA_NO_URL,       /* the certificate names no http:// caIssuers URL */
+  TD_AIA_FAILED,       /* DNS, TCP, HTTP status, timeout, size */
+  TD_AIA_UNPARSABLE,   /* a body that is neither DER nor PKCS#7 certs */
+  TD_AIA_NOT_ISSUER,   /* parsed, but none of it signed the certificate */
+  TD_AIA_INTERMEDIATE, /* the issuer, and it chains to a trusted root */
+  TD_AIA_UNTRUSTED,    /* the issuer, not self-signed, and not trusted */
+  TD_AIA_ROOT          /* the issuer is a self-signed root not trusted */
+} td_aia_outcome_t;
+
+typedef struct td_aia {
+  td_aia_outcome_t outcome;
+  int tried;           /* a fetch ran (or its cached result was used) */
+  int cached;          /* the result came from an earlier fetch */
+  char *url;
+  int status;          /* HTTP status, 0 if none */
+  size_t bytes;        /* body bytes read */
+  double ms;           /* the fetch's duration */
+  char *error;         /* why it failed, or NULL */
+  char *issuer_subject; /* the fetched issuer's subject */
+  char *issuer_sha256;  /* and its fingerprint */
+} td_aia_t;
 
 /* Version probe after a failed handshake (diagnosis). */
 typedef struct td_probe {
@@ -297,6 +324,7 @@ struct tlsdiag_result {
   td_cert_t *chain;    /* as sent, leaf first */
   size_t nchain;
   td_verify_t verify;
+  td_aia_t aia;        /* the missing issuer fetched by AIA (aia.c) */
   td_probe_t probes[4]; /* TLS 1.0, 1.1, 1.2, 1.3 */
   int probed;
 
@@ -558,6 +586,22 @@ void td_anatomy_classify(tlsdiag_result_t *r);
 /* ---- monitor.c: outputs monitoring systems read ----------------------- */
 void td_report_nagios(td_buf_t *b, const tlsdiag_result_t *r);
 void td_report_prometheus(td_buf_t *b, const tlsdiag_result_t *r);
+
+/* ---- aia.c: the missing issuer from the AIA caIssuers URL ------------- */
+/* "no_url", "failed", "intermediate", ... (the JSON's aia.outcome). */
+const char *td_aia_outcome_name(td_aia_outcome_t o);
+
+/* ---- compromised.c: roots whose private keys are public ---------------- */
+typedef struct td_bad_root {
+  const char *name;        /* "Superfish" */
+  const char *spki_sha256; /* lowercase hex SHA-256 of the SPKI DER */
+} td_bad_root_t;
+extern const td_bad_root_t td_bad_roots[];
+extern const size_t td_nbad_roots;
+/* The row of table[0..n) whose SPKI hash is spki_sha256_hex (64 lowercase
+ * hex digits), or NULL. Pure. */
+const td_bad_root_t *td_bad_root_match(const char *spki_sha256_hex,
+                                       const td_bad_root_t *table, size_t n);
 
 /* ---- classify.c: evidence -> findings + root cause (pure) -------------- */
 void td_classify(tlsdiag_result_t *r);

@@ -72,6 +72,10 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->chain);
   free(r->verify.status_text);
   free(r->verify.ocsp_error);
+  free(r->aia.url);
+  free(r->aia.error);
+  free(r->aia.issuer_subject);
+  free(r->aia.issuer_sha256);
   for (int i = 0; i < 4; i++) free(r->probes[i].error);
   free(r->http_request);
   free(r->http_status_line);

@@ -124,6 +124,11 @@ typedef enum {
                                       a safe prime, or a tiny generator */
   TLSDIAG_CAUSE_TLS_NO_FORWARD_SECRECY = 45, /* static RSA key exchange */
   TLSDIAG_CAUSE_TLS_LEGACY_CIPHER = 46, /* CBC, 3DES, RC4, NULL, SHA-1 MAC */
+  TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER = 47, /* only the leaf was sent and its
+                                             issuer is unknown: a missing
+                                             intermediate or a missing root */
+  TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER = 48, /* a root whose private key
+                                                 is public (Superfish...) */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
@@ -168,6 +173,9 @@ typedef enum {
                                           first one's session */
 #define TLSDIAG_F_EARLY_DATA (1u << 5) /* with TLSDIAG_F_RESUME: send the
                                           request as TLS 1.3 0-RTT data */
+#define TLSDIAG_F_NO_AIA (1u << 6)     /* never fetch a missing issuer from
+                                          the certificate's AIA caIssuers
+                                          URL */
 
 typedef struct tlsdiag_options {
   unsigned version;         /* TLSDIAG_OPTIONS_VERSION */
@@ -195,6 +203,14 @@ typedef struct tlsdiag_options {
   const char *keylog_file;  /* NULL: none. Appends the session secrets in
                                NSS key log format (as SSLKEYLOGFILE) so a
                                capture can be decrypted. Secret! */
+  const char *const *connect_to; /* NULL-terminated
+                               "HOST1:PORT1:HOST2:PORT2" (as curl's
+                               --connect-to): a connection to HOST1:PORT1
+                               (an empty part matches any) goes to
+                               HOST2:PORT2 instead (empty: unchanged);
+                               the URL's name stays HOST1's. Applied today
+                               to the AIA fetch only; the checked host
+                               itself is pinned with resolve */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */

@@ -1,0 +1,37 @@
+/* compromised.c: roots whose private keys are public (interception
+ * software and dev tools that shipped one key to every install), matched
+ * by the SHA-256 of their SubjectPublicKeyInfo. Pure data and a pure
+ * lookup: classify.c passes the table, tests pass their own. */
+#include <string.h>
+
+#include "internal.h"
+
+/* Each hash: `openssl x509 -pubkey -noout | openssl pkey -pubin -outform
+ * DER | sha256sum` over the public certificate named. Source of every
+ * certificate: github.com/chromium/badssl.com (badssl.com serves each as
+ * a test subdomain). preact-cli's root is not listed: its certificate was
+ * not found in the sources at hand, and a hash is never guessed. */
+const td_bad_root_t td_bad_roots[] = {
+    /* certs/foreign/superfish.crt: Superfish VisualDiscovery (Lenovo, 2015) */
+    {"Superfish",
+     "4bb8f35ba1e126f8dde1b0c420625ed86dce61a7bddadbdea9aba578ff13145e"},
+    /* certs/src/crt/ca-edellroot.crt: Dell Foundation Services (2015) */
+    {"eDellRoot",
+     "cdee9f3305572a677e1a6c82dc1e02a35b11cae6a684338c9f37fe1ac8daec23"},
+    /* certs/foreign/DSDTestProvider.crt: Dell System Detect (2015) */
+    {"DSDTestProvider",
+     "130ad4e0633521290531b6651f5759b0bc7bc656709ff8f365c2143b0389b6f6"},
+    /* certs/src/crt/ca-webpack-dev-server.crt: webpack-dev-server's
+     * bundled "localhost" CA (before 2.x; CVE-2018-14732 era) */
+    {"webpack-dev-server",
+     "2bd1e667ec9ebbe02b9a7da264210c99b3eac1cc9141a0e30e3f623eaccec4e1"},
+};
+const size_t td_nbad_roots = sizeof(td_bad_roots) / sizeof(td_bad_roots[0]);
+
+const td_bad_root_t *td_bad_root_match(const char *spki_sha256_hex,
+                                       const td_bad_root_t *table, size_t n) {
+  if (!spki_sha256_hex || strlen(spki_sha256_hex) != 64) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(table[i].spki_sha256, spki_sha256_hex) == 0) return &table[i];
+  return NULL;
+}

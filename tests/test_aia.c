@@ -1,0 +1,476 @@
+/* test_aia.c: a leaf sent without its issuer (issue 11): the issuer
+ * fetched from the AIA caIssuers URL (DER, PKCS#7, failures, limits,
+ * cache, --no-aia) decides between cert_incomplete_chain,
+ * cert_untrusted_issuer and cert_unknown_issuer; and roots whose private
+ * key is public (cert_compromised_issuer). */
+#include "tdtest.h"
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <gnutls/pkcs7.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#define DATA TD_SOURCE_DIR "/tests/data/compromised"
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) fail_msg("cannot open %s", path);
+  td_buf_t b;
+  td_buf_init(&b);
+  char tmp[4096];
+  size_t n;
+  while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, n);
+  fclose(f);
+  return td_buf_steal(&b, NULL);
+}
+
+/* SHA-256 of the SubjectPublicKeyInfo, computed apart from chain.c:
+ * the public key exported as DER and hashed. */
+static void spki_hex(const char *pem, char out[65]) {
+  gnutls_x509_crt_t crt;
+  gnutls_pubkey_t pk;
+  gnutls_datum_t d = {(unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem)};
+  assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+  assert_int_equal(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM), 0);
+  assert_int_equal(gnutls_pubkey_init(&pk), 0);
+  assert_int_equal(gnutls_pubkey_import_x509(pk, crt, 0), 0);
+  gnutls_datum_t spki = {NULL, 0};
+  assert_int_equal(gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &spki), 0);
+  unsigned char h[32];
+  assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, h),
+                   0);
+  for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+  gnutls_free(spki.data);
+  gnutls_pubkey_deinit(pk);
+  gnutls_x509_crt_deinit(crt);
+}
+
+static tlsdiag_result_t *verify_pem(const char *pem, const char *host) {
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.now = tdcerts_now(tt_pki) + 60;
+  o.cafile = tt_root;
+  tlsdiag_verify_input_t in;
+  tlsdiag_verify_input_init(&in);
+  tlsdiag_blob_t chain = {pem, strlen(pem)};
+  in.chain = &chain;
+  in.nchain = 1;
+  in.host = host;
+  tlsdiag_result_t *r = NULL;
+  assert_int_equal(tlsdiag_verify_chain(&in, &o, &r), TLSDIAG_OK);
+  return r;
+}
+
+static const char *ev(const tlsdiag_result_t *r, tlsdiag_cause_t code,
+                      const char *key) {
+  long i = tlsdiag_result_find(r, code);
+  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
+  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
+  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
+  return v;
+}
+
+/* ---- compromised roots ------------------------------------------------- */
+
+/* The match is a pure lookup over the table it is given: a generated
+ * root matches a test table holding its SPKI hash, and nothing else. */
+static void test_aia_compromised_match_is_pure(void **state) {
+  (void)state;
+  char h[65], other[65];
+  spki_hex(tdcerts_unknown_root_pem(tt_pki), h);
+  spki_hex(tdcerts_root_pem(tt_pki), other);
+  const td_bad_root_t table[] = {{"Test Leaked Root", h}};
+  const td_bad_root_t *m = td_bad_root_match(h, table, 1);
+  assert_non_null(m);
+  assert_string_equal(m->name, "Test Leaked Root");
+  assert_null(td_bad_root_match(other, table, 1));
+  assert_null(td_bad_root_match("", table, 1));
+  assert_null(td_bad_root_match(NULL, table, 1));
+  /* the generated root is in no real table */
+  assert_null(td_bad_root_match(h, td_bad_roots, td_nbad_roots));
+}
+
+/* The hashes in lib/compromised.c are those of the real certificates
+ * (tests/data/compromised/SOURCE), computed here independently. */
+static void test_aia_compromised_table_matches_real_certs(void **state) {
+  (void)state;
+  const char *files[] = {DATA "/superfish.pem", DATA "/edellroot.pem"};
+  const char *names[] = {"Superfish", "eDellRoot"};
+  for (int i = 0; i < 2; i++) {
+    char *pem = slurp(files[i]);
+    char h[65];
+    spki_hex(pem, h);
+    const td_bad_root_t *m = td_bad_root_match(h, td_bad_roots, td_nbad_roots);
+    if (!m) fail_msg("%s: SPKI %s not in the table", files[i], h);
+    assert_string_equal(m->name, names[i]);
+    free(pem);
+  }
+}
+
+/* Superfish's root as the chain: cert_compromised_issuer wins over
+ * "self-signed", with its evidence, through the API and the CLI. */
+static void test_aia_compromised_superfish_cause(void **state) {
+  (void)state;
+  char *pem = slurp(DATA "/superfish.pem");
+  tlsdiag_result_t *r = verify_pem(pem, "superfish.example");
+  assert_int_equal(tlsdiag_result_cause(r),
+                   TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER);
+  assert_int_equal(TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, 48); /* stable */
+  long i = tlsdiag_result_find(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(
+      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "compromised_root"),
+      "Superfish");
+  assert_string_equal(
+      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "spki_sha256"),
+      "4bb8f35ba1e126f8dde1b0c420625ed86dce61a7bddadbdea9aba578ff13145e");
+  assert_string_equal(
+      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "chain_index"), "0");
+  assert_string_equal(
+      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "trusted_locally"), "0");
+  tlsdiag_result_free(r);
+  free(pem);
+
+  char *out = NULL;
+  int rc = tt_cli(&out, "verify", "--json", "--cacert", tt_root, "--host",
+                  "superfish.example", DATA "/superfish.pem", (char *)NULL);
+  assert_int_equal(rc, 2);
+  assert_non_null(strstr(out, "\"cause\":\"cert_compromised_issuer\""));
+  assert_non_null(strstr(out, "\"compromised_root\":\"Superfish\""));
+  free(out);
+}
+
+/* An ordinary root matches nothing: no false alarm. */
+static void test_aia_compromised_not_for_ordinary_roots(void **state) {
+  (void)state;
+  tlsdiag_result_t *r =
+      verify_pem(tt_case("valid")->chain_pem, "localhost");
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
+  assert_true(tlsdiag_result_find(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER) <
+              0);
+  tlsdiag_result_free(r);
+}
+
+/* ---- the AIA fetch ------------------------------------------------------ */
+
+/* A loopback HTTP server on a thread: answers every request with a
+ * canned response (or none: silent), and counts the requests. */
+typedef struct {
+  int lfd;
+  uint16_t port;
+  pthread_t th;
+  int status, silent;
+  unsigned char *body;
+  size_t len;
+  int requests;
+  volatile int stop;
+} http_t;
+
+static void *http_main(void *arg) {
+  http_t *h = arg;
+  while (!h->stop) {
+    struct pollfd p = {h->lfd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    int fd = accept(h->lfd, NULL, NULL);
+    if (fd < 0) continue;
+    char req[2048];
+    ssize_t n = recv(fd, req, sizeof(req), 0);
+    if (n > 0) __atomic_add_fetch(&h->requests, 1, __ATOMIC_SEQ_CST);
+    if (h->silent) {
+      while (!h->stop) {
+        struct pollfd q = {fd, POLLIN, 0};
+        if (poll(&q, 1, 50) > 0 && recv(fd, req, sizeof(req), 0) <= 0) break;
+      }
+    } else {
+      char head[256];
+      int hl = snprintf(head, sizeof(head),
+                        "HTTP/1.1 %d X\r\nContent-Type: "
+                        "application/pkix-cert\r\nContent-Length: %zu\r\n"
+                        "Connection: close\r\n\r\n",
+                        h->status, h->len);
+      (void)!send(fd, head, (size_t)hl, MSG_NOSIGNAL);
+      for (size_t off = 0; off < h->len;) {
+        ssize_t w = send(fd, h->body + off, h->len - off, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        off += (size_t)w;
+      }
+    }
+    close(fd);
+  }
+  return NULL;
+}
+
+static void http_start(http_t *h, int status, const void *body, size_t len) {
+  memset(h, 0, sizeof(*h));
+  h->status = status;
+  h->body = malloc(len + 1);
+  assert_non_null(h->body);
+  if (len) memcpy(h->body, body, len);
+  h->len = len;
+  h->lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof(sa);
+  assert_int_equal(bind(h->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  assert_int_equal(listen(h->lfd, 16), 0);
+  assert_int_equal(getsockname(h->lfd, (struct sockaddr *)&sa, &sl), 0);
+  h->port = ntohs(sa.sin_port);
+  assert_int_equal(pthread_create(&h->th, NULL, http_main, h), 0);
+}
+
+static void http_stop(http_t *h) {
+  h->stop = 1;
+  pthread_join(h->th, NULL);
+  close(h->lfd);
+  free(h->body);
+}
+
+/* PEM -> DER (the first certificate). */
+static unsigned char *der_of(const char *pem, size_t *len) {
+  gnutls_datum_t in = {(unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem)};
+  gnutls_datum_t out = {NULL, 0};
+  assert_int_equal(gnutls_pem_base64_decode2("CERTIFICATE", &in, &out), 0);
+  unsigned char *d = malloc(out.size);
+  memcpy(d, out.data, out.size);
+  *len = out.size;
+  gnutls_free(out.data);
+  return d;
+}
+
+/* A certs-only PKCS#7 holding pem's certificate. */
+static unsigned char *p7_of(const char *pem, size_t *len) {
+  gnutls_pkcs7_t p7;
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t in = {(unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem)};
+  assert_int_equal(gnutls_pkcs7_init(&p7), 0);
+  assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+  assert_int_equal(gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM), 0);
+  assert_int_equal(gnutls_pkcs7_set_crt(p7, crt), 0);
+  gnutls_datum_t out = {NULL, 0};
+  assert_int_equal(gnutls_pkcs7_export2(p7, GNUTLS_X509_FMT_DER, &out), 0);
+  unsigned char *d = malloc(out.size);
+  memcpy(d, out.data, out.size);
+  *len = out.size;
+  gnutls_free(out.data);
+  gnutls_x509_crt_deinit(crt);
+  gnutls_pkcs7_deinit(p7);
+  return d;
+}
+
+/* A check of the leaf-only server, its AIA host aia.tlsdiag.test:80 sent
+ * to the loopback HTTP server by connect_to (a fresh port each test, so
+ * the process-wide cache never answers across tests). */
+static tlsdiag_result_t *check_leaf_only(uint16_t aia_port, unsigned flags,
+                                         int max_time_ms) {
+  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
+  tt_opts_t t;
+  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
+  char rule[96];
+  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", aia_port);
+  const char *rules[] = {rule, NULL};
+  t.o.connect_to = rules;
+  t.o.flags |= flags;
+  if (max_time_ms) t.o.max_time_ms = max_time_ms;
+  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &t.o);
+  tdserver_stop(s);
+  return r;
+}
+
+static void expect_cause(const tlsdiag_result_t *r, tlsdiag_cause_t want) {
+  if (tlsdiag_result_cause(r) != want)
+    fail_msg("cause %s, expected %s (%s)",
+             tlsdiag_cause_name(tlsdiag_result_cause(r)),
+             tlsdiag_cause_name(want),
+             tlsdiag_result_finding_count(r)
+                 ? tlsdiag_result_finding_message(r, 0)
+                 : "no findings");
+}
+
+#define URL "http://aia.tlsdiag.test/intermediate.der"
+
+static void expect_served_intermediate(const void *body, size_t len) {
+  http_t h;
+  http_start(&h, 200, body, len);
+  tlsdiag_result_t *r = check_leaf_only(h.port, 0, 0);
+  expect_cause(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN;
+  assert_string_equal(ev(r, k, "aia_outcome"), "intermediate");
+  assert_string_equal(ev(r, k, "aia_url"), URL);
+  assert_string_equal(ev(r, k, "aia_status"), "200");
+  char n[32];
+  snprintf(n, sizeof(n), "%zu", len);
+  assert_string_equal(ev(r, k, "aia_bytes"), n);
+  assert_string_equal(ev(r, k, "aia_cached"), "0");
+  assert_non_null(strstr(ev(r, k, "add_to_chain"),
+                         "tlsdiag Test Intermediate CA"));
+  assert_non_null(strstr(ev(r, k, "clients_that_fail"), "curl"));
+  assert_true(atoi(ev(r, k, "aia_ms")) >= 0);
+  assert_int_equal(h.requests, 1);
+  tlsdiag_result_free(r);
+  http_stop(&h);
+}
+
+static void test_aia_der_intermediate_proves_incomplete_chain(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  expect_served_intermediate(der, len);
+  free(der);
+}
+
+static void test_aia_pkcs7_intermediate_proves_incomplete_chain(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *p7 = p7_of(tdcerts_intermediate_pem(tt_pki), &len);
+  expect_served_intermediate(p7, len);
+  free(p7);
+}
+
+/* Every failure leaves the question open: cert_unknown_issuer, with what
+ * the fetch saw. */
+static void expect_unknown(uint16_t port, unsigned flags, int max_time_ms,
+                           const char *outcome, const char *error_part) {
+  tlsdiag_result_t *r = check_leaf_only(port, flags, max_time_ms);
+  expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
+  tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
+  long i = tlsdiag_result_find(r, k);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(ev(r, k, "aia_outcome"), outcome);
+  assert_non_null(strstr(ev(r, k, "missing_issuer"),
+                         "tlsdiag Test Intermediate CA"));
+  assert_non_null(strstr(ev(r, k, "remedy_server"), "intermediate"));
+  assert_non_null(strstr(ev(r, k, "remedy_client"), "trust store"));
+  if (error_part) assert_non_null(strstr(ev(r, k, "aia_error"), error_part));
+  tlsdiag_result_free(r);
+}
+
+static void test_aia_404_is_unknown_issuer(void **state) {
+  (void)state;
+  http_t h;
+  http_start(&h, 404, "no", 2);
+  expect_unknown(h.port, 0, 0, "failed", "HTTP status 404");
+  http_stop(&h);
+}
+
+static void test_aia_garbage_is_unknown_issuer(void **state) {
+  (void)state;
+  http_t h;
+  http_start(&h, 200, "this is not a certificate", 25);
+  expect_unknown(h.port, 0, 0, "unparsable", NULL);
+  http_stop(&h);
+}
+
+static void test_aia_too_large_is_unknown_issuer(void **state) {
+  (void)state;
+  size_t big = 64 * 1024 + 1;
+  char *junk = calloc(1, big);
+  http_t h;
+  http_start(&h, 200, junk, big);
+  expect_unknown(h.port, 0, 0, "failed", "64 KiB");
+  http_stop(&h);
+  free(junk);
+}
+
+/* A server that never answers: the check still ends by its max_time. */
+static void test_aia_silent_server_bounded_by_deadline(void **state) {
+  (void)state;
+  http_t h;
+  http_start(&h, 200, "", 0);
+  h.silent = 1;
+  int64_t t0 = td_mono_us();
+  expect_unknown(h.port, 0, 1500, "failed", "timed out");
+  assert_true((double)(td_mono_us() - t0) / 1000.0 < td_upper_ms(4000));
+  http_stop(&h);
+}
+
+static void test_aia_no_aia_flag_fetches_nothing(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  expect_unknown(h.port, TLSDIAG_F_NO_AIA, 0, "disabled", NULL);
+  assert_int_equal(h.requests, 0);
+  http_stop(&h);
+  free(der);
+}
+
+/* Two checks (as a sweep makes) needing the same intermediate: one fetch;
+ * the second says it used the cache. */
+static void test_aia_same_url_fetched_once(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  tlsdiag_result_t *a = check_leaf_only(h.port, 0, 0);
+  tlsdiag_result_t *b = check_leaf_only(h.port, 0, 0);
+  expect_cause(a, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  expect_cause(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
+  assert_string_equal(ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
+                      "1");
+  assert_int_equal(h.requests, 1);
+  tlsdiag_result_free(a);
+  tlsdiag_result_free(b);
+  http_stop(&h);
+  free(der);
+}
+
+/* The CLI: --connect-to and --no-aia, cause and exit code. */
+static void test_aia_cli(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
+  char pin[96], rule[96], port[64];
+  snprintf(pin, sizeof(pin), "incomplete.tlsdiag.test:%u:127.0.0.1",
+           tdserver_port(s));
+  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", h.port);
+  snprintf(port, sizeof(port), "incomplete.tlsdiag.test:%u", tdserver_port(s));
+  char *out = NULL;
+  int rc = tt_cli(&out, "check", "--json", "--cacert", tt_root, "--resolve",
+                  pin, "--connect-to", rule, port, (char *)NULL);
+  assert_int_equal(rc, 2);
+  assert_non_null(strstr(out, "\"cause\":\"cert_incomplete_chain\""));
+  assert_non_null(strstr(out, "\"aia_outcome\":\"intermediate\""));
+  free(out);
+  rc = tt_cli(&out, "check", "--json", "--no-aia", "--cacert", tt_root,
+              "--resolve", pin, "--connect-to", rule, port, (char *)NULL);
+  assert_int_equal(rc, 2);
+  assert_non_null(strstr(out, "\"cause\":\"cert_unknown_issuer\""));
+  free(out);
+  tdserver_stop(s);
+  http_stop(&h);
+  free(der);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_aia_compromised_match_is_pure),
+      cmocka_unit_test(test_aia_compromised_table_matches_real_certs),
+      cmocka_unit_test(test_aia_compromised_superfish_cause),
+      cmocka_unit_test(test_aia_compromised_not_for_ordinary_roots),
+      cmocka_unit_test(test_aia_der_intermediate_proves_incomplete_chain),
+      cmocka_unit_test(test_aia_pkcs7_intermediate_proves_incomplete_chain),
+      cmocka_unit_test(test_aia_404_is_unknown_issuer),
+      cmocka_unit_test(test_aia_garbage_is_unknown_issuer),
+      cmocka_unit_test(test_aia_too_large_is_unknown_issuer),
+      cmocka_unit_test(test_aia_silent_server_bounded_by_deadline),
+      cmocka_unit_test(test_aia_no_aia_flag_fetches_nothing),
+      cmocka_unit_test(test_aia_same_url_fetched_once),
+      cmocka_unit_test(test_aia_cli),
+  };
+  return td_run_tests(tests, tt_setup, tt_teardown);
+}
