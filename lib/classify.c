@@ -826,6 +826,7 @@ void td_classify(tlsdiag_result_t *r) {
     classify_cert(r);
     classify_http(r);
   }
+  td_clientcert_classify(r); /* clientcert_classify.c */
   td_anatomy_classify(r);
   td_hsts_classify(r);
   classify_redirect(r); /* after the preload lookup */

@@ -41,6 +41,9 @@ tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
   gnutls_certificate_set_verify_flags(
       cred, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
                 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS);
+  /* Every CertificateRequest is recorded; a client certificate, if the
+   * check has one, is presented only then (clientcert.c). */
+  td_clientcert_install(cred);
   *out = cred;
   return TLSDIAG_OK;
 bad:
