@@ -249,11 +249,11 @@ static int retrieve_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_dn,
     record_request(h->r, req_ca_dn, nreqs, cc);
     if (cc) h->r->cc.presented = 1;
     td_result_event(h->r, (double)(td_mono_us() - h->t0) / 1000.0,
-                    TD_DIR_S2C, "CertificateRequest",
-                    "%zu CA name%s; client certificate: %s",
+                    TD_DIR_LOCAL, "client certificate asked for",
+                    "%zu CA name%s; %s",
                     h->r->cc.ca_names_total,
                     h->r->cc.ca_names_total == 1 ? "" : "s",
-                    cc ? "presented" : "none to present");
+                    cc ? "presenting ours" : "none to present");
   }
   if (cc) {
     /* Borrowed: retrieve_function2 does not free what it is given. */

@@ -94,7 +94,10 @@ static int is_closed_error(const char *name) {
                   !strcmp(name, "GNUTLS_E_PUSH_ERROR"));
 }
 
-/* How the server answered after asking: 1 if that was a refusal. */
+/* How the server answered after asking: 1 if that was a refusal. Having
+ * sent no certificate, any fatal alert that follows is taken as the
+ * refusal (GnuTLS servers answer an empty Certificate in TLS 1.2 with
+ * decode_error); having sent one, only the alerts about certificates. */
 static int find_refusal(const tlsdiag_result_t *r, refusal_t *f) {
   const td_clientcert_seen_t *s = &r->cc;
   memset(f, 0, sizeof(*f));
@@ -102,10 +105,11 @@ static int find_refusal(const tlsdiag_result_t *r, refusal_t *f) {
   tlsdiag_status_t tls = r->phase[TLSDIAG_PHASE_TLS].status;
   tlsdiag_status_t http = r->phase[TLSDIAG_PHASE_HTTP].status;
   if (tls == TLSDIAG_STATUS_FAILED && r->tls_alert &&
-      cert_alert(r->tls_alert_num)) {
+      (!s->presented || cert_alert(r->tls_alert_num))) {
     f->alert = r->tls_alert;
     f->alert_num = r->tls_alert_num;
-  } else if (tls == TLSDIAG_STATUS_OK && s->alert && cert_alert(s->alert_num)) {
+  } else if (tls == TLSDIAG_STATUS_OK && s->alert &&
+             (!s->presented || cert_alert(s->alert_num))) {
     /* TLS 1.3: our Finished went first; the refusal came with the
      * server's first record after it. */
     f->alert = s->alert;
