@@ -52,7 +52,8 @@ enum {
   TD_O_NOHTTP, TD_O_NOPROBE, TD_O_COLOR,
   TD_O_CONC, TD_O_SHARD, TD_O_EXPIRING, TD_O_SUMMARY, TD_O_NOPROG,
   TD_O_HOST, TD_O_IP, TD_O_UNTRUSTED, TD_O_CRL, TD_O_PURPOSE, TD_O_MAXDEPTH,
-  TD_O_URL, TD_O_MAXSIZE, TD_O_NOAIA, TD_O_CONNTO
+  TD_O_URL, TD_O_MAXSIZE, TD_O_NOAIA, TD_O_CONNTO,
+  TD_O_CERT, TD_O_KEY
 };
 
 /* What the shared options set. Strings point into argv. */
@@ -70,6 +71,7 @@ typedef struct td_cli_opts {
   int fmt_set, warn_set, crit_set, quiet;
   unsigned fflags;
   int color; /* -1 auto, 0 never, 1 always */
+  char *cert_copy; /* --cert's file part, the password split off (owned) */
 } td_cli_opts_t;
 
 void td_cli_opts_init(td_cli_opts_t *c, unsigned cmd, unsigned formats,

@@ -40,6 +40,11 @@ typedef struct {
   const char *headers;  /* and its extra header lines, or NULL */
 } demo_case_t;
 
+/* The row whose server requires a client certificate (from the demo's
+ * root CA; none is presented). By host, so the rows keep their shape. */
+#define MTLS_HOST "mtls.tlsdiag.test"
+
+
 static const demo_case_t cases[] = {
     {"valid chain, TLS 1.3", "valid.tlsdiag.test", NET_DNS, TDS_HTTP, "valid",
      NULL, 0, 0, 0, TDDNS_ANSWER, 0, "ok", NULL, 0, NULL},
@@ -98,6 +103,9 @@ static const demo_case_t cases[] = {
     {"CBC with SHA-1 MAC", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP, "valid",
      "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA1",
      0, 0, 0, 0, 0, "ok", "tls_legacy_cipher", 0, NULL},
+    {"client certificate required", MTLS_HOST, NET_SERVER,
+     TDS_HTTP, "valid", NULL, 0, 0, 0, 0, 0, "tls_client_cert_required",
+     NULL, 0, NULL},
     {"server sends an alert", "alert.tlsdiag.test", NET_SERVER, TDS_ALERT,
      NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL, 0, NULL},
     {"plain text, not TLS", "plain.tlsdiag.test", NET_SERVER, TDS_GARBAGE,
@@ -169,6 +177,8 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     cfg.alpn = "http/1.1";
     cfg.conn_timeout_ms = 5000;
     if (c->alert) cfg.alert = c->alert;
+    if (!strcmp(c->host, MTLS_HOST))
+      cfg.client_ca_pem = tdcerts_root_pem(d->pki);
     if (c->cert) {
       const tdcerts_case_t *tc = tdcerts_case(d->pki, c->cert);
       cfg.chain_pem = tc->chain_pem;
@@ -318,7 +328,7 @@ int td_cli_demo(int argc, char **argv) {
            bold, tlsdiag_version_str(), off, NCASES);
     printf("%s  ", bold);
     put_col("CASE", 33);
-    put_col("CAUSE", 24);
+    put_col("CAUSE", 26);
     printf("WHY%s\n", off);
   }
   int mismatches = 0;
@@ -351,7 +361,7 @@ int td_cli_demo(int argc, char **argv) {
       printf("%s%s%s ", col, mark, off);
       put_col(dc->title, 33);
       printf("%s", col);
-      put_col(warn ? dc->expect_finding : cause, 24);
+      put_col(warn ? dc->expect_finding : cause, 26);
       printf("%s%s", off, dim);
       printf("%s%s", msg ? msg : "", off);
       if (!match) printf("  %s(expected %s)%s", red, dc->expect, off);

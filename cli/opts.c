@@ -75,6 +75,8 @@ static const opt_t table[] = {
     {"resume", no_argument, TD_O_RESUME, TD_C_CHECK},
     {"early-data", no_argument, TD_O_EARLY, TD_C_CHECK},
     {"keylog", required_argument, TD_O_KEYLOG, TD_C_CHECK},
+    {"cert", required_argument, TD_O_CERT, NET},
+    {"key", required_argument, TD_O_KEY, NET},
     {"explain", no_argument, TD_O_EXPLAIN, TD_C_CHECK},
     {"no-http", no_argument, TD_O_NOHTTP, NET},
     {"no-probe", no_argument, TD_O_NOPROBE, NET},
@@ -120,10 +122,40 @@ void td_cli_opts_init(td_cli_opts_t *c, unsigned cmd, unsigned formats,
 }
 
 void td_cli_opts_free(td_cli_opts_t *c) {
+  free(c->cert_copy);
+  c->cert_copy = NULL;
   free(c->pins);
   free(c->conn_to);
   c->pins = NULL;
   c->npins = 0;
+}
+
+/* --cert FILE[:PASSWORD], as curl reads it: the first ':' not escaped
+ * as "\\:" ends the file name; the rest is the password. */
+static int cert_option(td_cli_opts_t *c, const char *arg) {
+  size_t n = strlen(arg);
+  char *file = malloc(n + 1);
+  if (!file) return td_cli_error("out of memory");
+  size_t j = 0;
+  const char *pass = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (arg[i] == '\\' && arg[i + 1] == ':') {
+      file[j++] = ':';
+      i++;
+    } else if (arg[i] == ':') {
+      pass = arg + i + 1;
+      break;
+    } else {
+      file[j++] = arg[i];
+    }
+  }
+  file[j] = '\0';
+  free(c->cert_copy);
+  c->cert_copy = file;
+  if (!*file) return td_cli_usage("bad --cert '%s' (FILE[:PASSWORD])", arg);
+  c->o.client_cert = file;
+  c->o.client_cert_password = pass;
+  return 0;
 }
 
 /* "unknown format 'xml' (text, json, ...)" with this command's formats. */
@@ -228,6 +260,8 @@ static int common(td_cli_opts_t *c, int id, const char *arg) {
   case TD_O_RESUME: o->flags |= TLSDIAG_F_RESUME; return 0;
   case TD_O_EARLY: o->flags |= TLSDIAG_F_EARLY_DATA; return 0;
   case TD_O_KEYLOG: o->keylog_file = arg; return 0;
+  case TD_O_CERT: return cert_option(c, arg);
+  case TD_O_KEY: o->client_key = arg; return 0;
   case TD_O_NOHTTP: o->flags |= TLSDIAG_F_NO_HTTP; return 0;
   case TD_O_NOPROBE: o->flags |= TLSDIAG_F_NO_VERSION_PROBE; return 0;
   case TD_O_NOAIA: o->flags |= TLSDIAG_F_NO_AIA; return 0;

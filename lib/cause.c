@@ -51,6 +51,15 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "the server closed the connection during the handshake"},
     [TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR] = {"tls_protocol_error", E, 35,
                                           "the server does not speak TLS"},
+    /* Before the handshake failure or closed connection they explain
+     * (a TLS 1.3 server refuses after our Finished, so the symptom may
+     * be an HTTP one, or none: nginx answers 400). */
+    [TLSDIAG_CAUSE_TLS_CLIENT_CERT_REQUIRED] = {
+        "tls_client_cert_required", E, 28,
+        "the server requires a client certificate"},
+    [TLSDIAG_CAUSE_TLS_CLIENT_CERT_REJECTED] = {
+        "tls_client_cert_rejected", E, 29,
+        "the server rejected the client certificate"},
     [TLSDIAG_CAUSE_CERT_REVOKED] = {"cert_revoked", E, 40,
                                     "the certificate has been revoked"},
     [TLSDIAG_CAUSE_CLOCK_SKEW] = {

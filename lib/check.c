@@ -134,6 +134,7 @@ void td_check_free(td_check_t *c) {
   td_resolver_free(c->rs);
   if (c->cred && !c->cred_shared) gnutls_certificate_free_credentials(c->cred);
   if (c->hook.keylog_fd >= 0) close(c->hook.keylog_fd);
+  td_clientcert_free(c->clientcert);
   td_resume_free(&c->resume);
   td_aia_free(&c->aia);
   strv_free(c->resolve);
@@ -256,6 +257,9 @@ static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts,
                              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (c->hook.keylog_fd < 0) return TLSDIAG_E_KEYLOG;
   }
+  tlsdiag_err_t err = td_clientcert_load(opts, &c->clientcert, NULL, 0);
+  if (err) return err;
+  c->hook.cc = c->clientcert;
   if (shared) {
     c->cred = shared;
     c->cred_shared = 1;
@@ -561,7 +565,10 @@ static void tls_failed(td_check_t *c, int rc) {
   td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_FAILED,
                      gnutls_strerror(rc));
   td_check_close_conn(c);
-  if (!(c->flags & TLSDIAG_F_NO_VERSION_PROBE) && worth_probing(rc))
+  /* A server that asked for a client certificate got past version and
+   * cipher: probing versions would only be refused the same way. */
+  if (!(c->flags & TLSDIAG_F_NO_VERSION_PROBE) && worth_probing(rc) &&
+      !r->cc.requested)
     td_probe_start(c);
   else
     td_check_finish(c);

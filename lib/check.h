@@ -153,6 +153,7 @@ struct td_check {
   int cred_shared; /* cred belongs to the caller (a multi handle) */
   gnutls_session_t sess;
   td_tls_hook_t hook;
+  td_clientcert_t *clientcert; /* options' client certificate, or NULL */
   char *priority;
 
   td_check_http_t http;

@@ -70,6 +70,7 @@ static void http_send_step(td_check_t *c) {
       return;
     }
     if (n < 0) {
+      td_clientcert_note_alert(c->r, c->sess, (int)n);
       http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
                 TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       return;
@@ -302,6 +303,8 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C,
                     r->http_status_line ? r->http_status_line : "response",
                     "%zu header bytes", used);
+    /* what followed the head in the same reads: a refusal's reason */
+    td_clientcert_http_body(r, h->in.data + used, h->in.len - used);
     if (h->fetch && r->http_status == 200)
       start_body(c, h->in.data + used, h->in.len - used);
     else
@@ -337,6 +340,7 @@ static void http_recv_step(td_check_t *c) {
       return;
     }
     if (n < 0) {
+      td_clientcert_note_alert(c->r, c->sess, (int)n);
       http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
                 TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       return;

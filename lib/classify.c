@@ -911,6 +911,7 @@ void td_classify(tlsdiag_result_t *r) {
     classify_cert(r);
     classify_http(r);
   }
+  td_clientcert_classify(r); /* clientcert_classify.c */
   td_anatomy_classify(r);
   td_kx_classify(r); /* kx_quality.c: nothing unless a handshake completed */
   td_hsts_classify(r);

@@ -4,6 +4,7 @@
 #define TD_ENGINE_H
 
 #include <ares.h>
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
 
@@ -71,6 +72,8 @@ typedef struct td_tls_hook {
   tlsdiag_result_t *r;
   int64_t t0;
   int keylog_fd;   /* >= 0: append NSS key log lines here */
+  const struct td_clientcert *cc; /* the client certificate to present
+                                     when asked, or NULL */
 } td_tls_hook_t;
 
 /* A client session on fd, ALPN http/1.1, OCSP status requested. hook may be
@@ -87,6 +90,34 @@ void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err);
 /* RFC name of a TLS alert ("handshake_failure"); valid until the next call
  * in the same thread. */
 const char *td_tls_alert_name(int alert);
+
+/* ---- clientcert.c ----------------------------------------------------- */
+/* A client certificate loaded from the options (client_cert, client_key,
+ * client_cert_password), ready to hand to GnuTLS. */
+typedef struct td_clientcert {
+  gnutls_pcert_st *pcert;
+  unsigned npcert;
+  gnutls_privkey_t key;
+  char *subject, *issuer;
+  int64_t not_before, not_after;
+  gnutls_datum_t issuer_dn; /* DER of the leaf's issuer name */
+} td_clientcert_t;
+
+/* Loads o's client certificate: *out NULL when none is set. Errors
+ * (TLSDIAG_E_OPTIONS: a key or password without a certificate, a file
+ * missing or unreadable, a wrong password, a key that does not match;
+ * TLSDIAG_E_NOMEM) with one line in why (may be NULL). */
+tlsdiag_err_t td_clientcert_load(const tlsdiag_options_t *o,
+                                 td_clientcert_t **out, char *why,
+                                 size_t len);
+void td_clientcert_free(td_clientcert_t *cc); /* NULL ok */
+/* Makes cred record every CertificateRequest (and its CA names) into the
+ * session's hook result, and answer it with the hook's certificate. */
+void td_clientcert_install(gnutls_certificate_credentials_t cred);
+/* A fatal alert that ended the session after the handshake (a TLS 1.3
+ * server refuses a client certificate then). */
+void td_clientcert_note_alert(tlsdiag_result_t *r, gnutls_session_t s,
+                              int err);
 
 /* ---- optcheck.c -------------------------------------------------------- */
 /* The one validation of a check's options (and host, unless NULL), done

@@ -265,6 +265,28 @@ typedef struct td_anatomy {
   int parsing; /* 0: first connection, 1: the resumption connection */
 } td_anatomy_t;
 
+/* Client certificates (clientcert.c): what the server asked for, what we
+ * sent, and how the server answered after it. */
+#define TD_CC_MAX_CA_NAMES 16
+typedef struct td_clientcert_seen {
+  int requested;          /* the server sent a CertificateRequest */
+  char *ca_names[TD_CC_MAX_CA_NAMES]; /* the CAs it named (RFC 4514,
+                             control bytes made visible, cut at 256) */
+  size_t nca_names;
+  size_t ca_names_total;  /* how many it named (may exceed the list) */
+  int configured;         /* the caller gave a client certificate */
+  int presented;          /* and we sent it */
+  char *subject, *issuer; /* of that certificate (the leaf) */
+  int64_t not_before, not_after;
+  int issuer_listed;      /* its issuer is among ca_names: 1, 0, or -1
+                             when the server named no CA */
+  char *alert;            /* a fatal alert received after our side of the
+                             handshake completed (TLS 1.3), or NULL */
+  int alert_num;          /* its number, -1 if none */
+  char *http_body;        /* the telling line of a 4xx body, or NULL */
+  int http_body_other;    /* a 4xx body that speaks of something else */
+} td_clientcert_seen_t;
+
 struct tlsdiag_result {
   /* the request */
   char *host;          /* as given */
@@ -352,6 +374,8 @@ struct tlsdiag_result {
 
   td_anatomy_t anat;
   td_kx_facts_t kx; /* kx_quality.c: the suite and DH group judged */
+
+  td_clientcert_seen_t cc; /* clientcert.c */
 };
 
 /* ---- result.c: building a result --------------------------------------- */
@@ -582,6 +606,16 @@ void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain);
 const char *td_group_name(uint16_t group);
 /* The findings: tls_hello_retry, tls_no_resumption. */
 void td_anatomy_classify(tlsdiag_result_t *r);
+
+/* ---- clientcert.c: client certificates (the pure part) ---------------- */
+/* The findings tls_client_cert_required and tls_client_cert_rejected. */
+void td_clientcert_classify(tlsdiag_result_t *r);
+void td_clientcert_seen_free(td_clientcert_seen_t *cc);
+/* Keeps the line of a refusing HTTP body that names the problem (nginx:
+ * "No required SSL certificate was sent"), when a client certificate was
+ * asked for. body need not be NUL-terminated. */
+void td_clientcert_http_body(tlsdiag_result_t *r, const char *body,
+                             size_t n);
 
 /* ---- monitor.c: outputs monitoring systems read ----------------------- */
 void td_report_nagios(td_buf_t *b, const tlsdiag_result_t *r);

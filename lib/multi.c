@@ -165,7 +165,8 @@ static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
     bytes += slen(*p);
   bytes += slen(o->sni) + slen(o->cafile) + slen(o->capath) +
            slen(o->dns_servers) + slen(o->http_method) + slen(o->http_path) +
-           slen(o->keylog_file);
+           slen(o->keylog_file) + slen(o->client_cert) +
+           slen(o->client_key) + slen(o->client_cert_password);
   size_t pins_size = o->resolve ? (npins + 1) * sizeof(char *) : 0;
   job_t *j = calloc(1, sizeof(*j) + pins_size + bytes);
   if (!j) return NULL;
@@ -180,6 +181,9 @@ static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
   j->o.http_method = put(&pos, o->http_method);
   j->o.http_path = put(&pos, o->http_path);
   j->o.keylog_file = put(&pos, o->keylog_file);
+  j->o.client_cert = put(&pos, o->client_cert);
+  j->o.client_key = put(&pos, o->client_key);
+  j->o.client_cert_password = put(&pos, o->client_cert_password);
   if (o->resolve) {
     for (size_t i = 0; i < npins; i++) pins[i] = put(&pos, o->resolve[i]);
     pins[npins] = NULL;

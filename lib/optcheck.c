@@ -100,6 +100,15 @@ tlsdiag_err_t td_options_validate(const char *host,
   }
   if (o->keylog_file && (err = keylog_check(o->keylog_file, why, len)))
     return err;
+  /* The client certificate loads as the check will load it. */
+  if (o->client_cert || o->client_key || o->client_cert_password) {
+    td_clientcert_t *cc = NULL;
+    if ((err = td_global_init_once()))
+      return say(why, len, err, "GnuTLS failed to initialise");
+    err = td_clientcert_load(o, &cc, why, len);
+    td_clientcert_free(cc);
+    if (err) return err;
+  }
   return TLSDIAG_OK;
 }
 

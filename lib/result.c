@@ -11,6 +11,7 @@ tlsdiag_result_t *td_result_new(void) {
   r->tls_alert_num = -1;
   r->verify.ocsp_status = -1;
   r->anat.ticket_lifetime = -1;
+  r->cc.alert_num = -1;
   return r;
 }
 
@@ -96,6 +97,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->anat.prf_hash);
   free(r->anat.psk_mode);
   free(r->anat.resume_error);
+  td_clientcert_seen_free(&r->cc);
   free(r);
 }
 

@@ -41,6 +41,9 @@ tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
   gnutls_certificate_set_verify_flags(
       cred, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
                 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS);
+  /* Every CertificateRequest is recorded; a client certificate, if the
+   * check has one, is presented only then (clientcert.c). */
+  td_clientcert_install(cred);
   *out = cred;
   return TLSDIAG_OK;
 bad:
@@ -141,7 +144,11 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        gnutls_session_t *out) {
   gnutls_session_t s;
   *out = NULL;
-  int rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | init_flags);
+  /* GNUTLS_NO_SIGNAL: a server that refused us (a TLS 1.3 client
+   * certificate refusal comes after our Finished) must not kill the
+   * process with SIGPIPE when the request or close_notify is written. */
+  int rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL |
+                               init_flags);
   if (rc < 0) return rc;
   const char *err = NULL;
   if ((rc = gnutls_priority_set_direct(s, priority, &err)) < 0) goto fail;

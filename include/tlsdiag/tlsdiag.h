@@ -129,6 +129,11 @@ typedef enum {
                                              intermediate or a missing root */
   TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER = 48, /* a root whose private key
                                                  is public (Superfish...) */
+  TLSDIAG_CAUSE_TLS_CLIENT_CERT_REQUIRED = 49, /* the server asked for a
+                                                  client certificate and
+                                                  refused us without one */
+  TLSDIAG_CAUSE_TLS_CLIENT_CERT_REJECTED = 50, /* it refused the client
+                                                  certificate we sent */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
@@ -211,6 +216,16 @@ typedef struct tlsdiag_options {
                                the URL's name stays HOST1's. Applied today
                                to the AIA fetch only; the checked host
                                itself is pinned with resolve */
+  const char *client_cert;  /* NULL: none. A client certificate (chain,
+                               leaf first) to present when, and only when,
+                               the server asks for one: PEM, or PKCS#12 (a
+                               name ending in .p12/.pfx, or a file with no
+                               PEM block), which holds its key too */
+  const char *client_key;   /* NULL: the key is in client_cert. A PEM
+                               private key (PKCS#1/#8, may be encrypted) */
+  const char *client_cert_password; /* NULL: none. Decrypts client_key (or
+                               the key in client_cert, or the PKCS#12
+                               file). Secret! */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
@@ -722,7 +737,11 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_verify_chain(const tlsdiag_verify_input_t *in,
  *
  * Errors: TLSDIAG_E_OPTIONS, _PORT, _DNS_SERVER, _RESOLVE, _KEYLOG (the key
  * log file cannot be opened for appending; one that did not exist is
- * created and removed again), _CAFILE, _NOMEM, _INIT. Thread-safe: it
+ * created and removed again), _CAFILE, _NOMEM, _INIT. A client
+ * certificate (client_cert, client_key, client_cert_password) is loaded
+ * as a check loads it; one that does not load is TLSDIAG_E_OPTIONS with
+ * the file and the reason (missing, wrong password, key that does not
+ * match, a key or password without a certificate). Thread-safe: it
  * touches no handle and writes only to why.
  */
 TLSDIAG_API tlsdiag_err_t tlsdiag_options_check(const tlsdiag_options_t *opts,

@@ -41,6 +41,7 @@ typedef struct conn {
 struct tdserver {
   tdserver_config_t cfg; /* pointer fields refer to the copies below */
   char *priority_copy, *extra_copy, *alpn_copy;
+  int client_auth; /* cfg.client_ca_pem was set */
   unsigned char *raw_copy, *ocsp_copy;
   int lfd;
   int stop_pipe[2];
@@ -378,7 +379,10 @@ static int tls_handshake(conn_t *c) {
   if (gnutls_priority_set(ss, s->prio) < 0 ||
       gnutls_credentials_set(ss, GNUTLS_CRD_CERTIFICATE, s->cred) < 0)
     return -1;
-  gnutls_certificate_server_set_request(ss, GNUTLS_CERT_IGNORE);
+  gnutls_certificate_server_set_request(
+      ss, s->client_auth ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_IGNORE);
+  if (s->client_auth && s->cfg.client_verify)
+    gnutls_session_set_verify_cert(ss, NULL, 0);
   if (s->cfg.session_tickets &&
       gnutls_session_ticket_enable_server(ss, &s->ticket_key) < 0)
     return -1;
@@ -756,6 +760,13 @@ static int setup_tls(tdserver_t *s, const tdserver_config_t *cfg) {
   int idx = gnutls_certificate_set_x509_key_mem(s->cred, &chain, &key,
                                                 GNUTLS_X509_FMT_PEM);
   if (idx < 0) return TDSERVER_E_TLS + idx;
+  if (cfg->client_ca_pem) {
+    gnutls_datum_t ca = {(unsigned char *)cfg->client_ca_pem,
+                         (unsigned)strlen(cfg->client_ca_pem)};
+    rc = gnutls_certificate_set_x509_trust_mem(s->cred, &ca,
+                                               GNUTLS_X509_FMT_PEM);
+    if (rc <= 0) return TDSERVER_E_TLS + (rc < 0 ? rc : GNUTLS_E_BASE64_DECODING_ERROR);
+  }
   if (s->ocsp_copy) {
     /* A callback, not _set_ocsp_status_request_mem: that one refuses
      * expired or mismatched responses, which tests need to serve. */
@@ -794,6 +805,8 @@ static int copy_config(tdserver_t *s, const tdserver_config_t *cfg) {
   s->cfg = *cfg;
   s->cfg.bind_addr = NULL; /* only needed during start */
   s->cfg.chain_pem = s->cfg.key_pem = NULL;
+  s->cfg.client_ca_pem = NULL; /* loaded into the credentials at start */
+  s->client_auth = cfg->client_ca_pem != NULL;
   s->priority_copy = dup_str(cfg->priority);
   s->extra_copy = dup_str(cfg->extra_headers);
   s->alpn_copy = dup_str(cfg->alpn);

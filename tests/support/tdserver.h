@@ -113,6 +113,17 @@ typedef struct tdserver_config {
   unsigned ticket_lifetime_s; /* with session_tickets: the lifetime the
                                  NewSessionTickets carry; 0 = GnuTLS's
                                  default (6 hours) */
+  const char *client_ca_pem; /* TLS modes: require a client certificate
+                                (GNUTLS_CERT_REQUIRE); the CertificateRequest
+                                names these CAs (PEM, one or more). No
+                                certificate: the handshake fails (TLS 1.3:
+                                alert certificate_required after the
+                                client's Finished; TLS 1.2: an alert during
+                                the handshake) */
+  int client_verify;         /* with client_ca_pem: also verify the client's
+                                certificate against them and refuse one
+                                that does not verify (GnuTLS picks the
+                                alert) */
 } tdserver_config_t;
 
 typedef struct tdserver tdserver_t;
