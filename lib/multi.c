@@ -159,19 +159,38 @@ static char *put(char **pos, const char *s) {
   return d;
 }
 
+/* Entries in a NULL-terminated list (NULL: none), and their bytes. */
+static size_t list_count(const char *const *l, size_t *bytes) {
+  size_t n = 0;
+  for (; l && l[n]; n++) *bytes += slen(l[n]);
+  return n;
+}
+
+/* Copies a list of n strings into slots (n + 1 of them) and pos. */
+static const char *const *put_list(char ***slots, char **pos,
+                                   const char *const *l, size_t n) {
+  if (!l) return NULL;
+  char **out = *slots;
+  for (size_t i = 0; i < n; i++) out[i] = put(pos, l[i]);
+  out[n] = NULL;
+  *slots += n + 1;
+  return (const char *const *)out;
+}
+
 static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
-  size_t npins = 0, bytes = slen(host);
-  for (const char *const *p = o->resolve; p && *p; p++, npins++)
-    bytes += slen(*p);
+  size_t bytes = slen(host);
+  size_t npins = list_count(o->resolve, &bytes);
+  size_t nconn = list_count(o->connect_to, &bytes);
   bytes += slen(o->sni) + slen(o->cafile) + slen(o->capath) +
            slen(o->dns_servers) + slen(o->http_method) + slen(o->http_path) +
            slen(o->keylog_file) + slen(o->client_cert) +
            slen(o->client_key) + slen(o->client_cert_password);
-  size_t pins_size = o->resolve ? (npins + 1) * sizeof(char *) : 0;
-  job_t *j = calloc(1, sizeof(*j) + pins_size + bytes);
+  size_t nslots = (o->resolve ? npins + 1 : 0) +
+                  (o->connect_to ? nconn + 1 : 0);
+  job_t *j = calloc(1, sizeof(*j) + nslots * sizeof(char *) + bytes);
   if (!j) return NULL;
-  char **pins = (char **)(void *)(j + 1);
-  char *pos = (char *)(j + 1) + pins_size;
+  char **slots = (char **)(void *)(j + 1);
+  char *pos = (char *)(j + 1) + nslots * sizeof(char *);
   j->o = *o;
   j->host = put(&pos, host);
   j->o.sni = put(&pos, o->sni);
@@ -184,11 +203,8 @@ static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
   j->o.client_cert = put(&pos, o->client_cert);
   j->o.client_key = put(&pos, o->client_key);
   j->o.client_cert_password = put(&pos, o->client_cert_password);
-  if (o->resolve) {
-    for (size_t i = 0; i < npins; i++) pins[i] = put(&pos, o->resolve[i]);
-    pins[npins] = NULL;
-    j->o.resolve = (const char *const *)pins;
-  }
+  j->o.resolve = put_list(&slots, &pos, o->resolve, npins);
+  j->o.connect_to = put_list(&slots, &pos, o->connect_to, nconn);
   return j;
 }
 
