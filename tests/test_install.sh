@@ -27,6 +27,19 @@ set -e
 [ "$demo_rc" -eq 1 ] && [ "$(printf '%s\n' "$demo_err" | wc -l)" -eq 1 ] &&
   case "$demo_err" in *"source build"*) true ;; *) false ;; esac ||
   { echo "installed demo: exit $demo_rc: $demo_err"; exit 1; }
+# Man pages, shell completion and the documentation, where man, bash-completion
+# and zsh look for them; each the same as in the source tree.
+share=$(cd "$build" && cmake -L -N . 2>/dev/null | sed -n 's/^CMAKE_INSTALL_DATAROOTDIR:PATH=//p')
+share=$prefix/${share:-share}
+for f in man/man1/tlsdiag.1:man/tlsdiag.1 man/man3/libtlsdiag.3:man/libtlsdiag.3 \
+         bash-completion/completions/tlsdiag:completion/tlsdiag.bash \
+         zsh/vendor-completions/_tlsdiag:completion/_tlsdiag \
+         doc/tlsdiag/README.md:README.md doc/tlsdiag/architecture.md:docs/architecture.md \
+         doc/tlsdiag/json-schema.md:docs/json-schema.md; do
+  cmp -s "$share/${f%%:*}" "$src/${f#*:}" || { echo "not installed: share/${f%%:*}"; exit 1; }
+done
+MANPATH=$share/man man -w tlsdiag >/dev/null 2>&1 && MANPATH=$share/man man -w 3 libtlsdiag >/dev/null 2>&1 ||
+  { echo "man does not find the installed pages under $share/man"; exit 1; }
 pcdir=$(dirname "$(find "$prefix" -name tlsdiag.pc | head -1)")
 libdir=$(dirname "$(find "$prefix" -name libtlsdiag.so | head -1)")
 
