@@ -601,7 +601,12 @@ static int serve_loop(server_t *s) {
   sigemptyset(&empty);
   sigprocmask(SIG_BLOCK, &block, NULL);
   int rc = 0;
-  while (fds && who) {
+  if (!fds || !who) {
+    free(fds);
+    free(who);
+    return td_cli_error("out of memory");
+  }
+  for (;;) {
     if (stopping && s->lfd >= 0) {
       close(s->lfd); /* no new clients; the probes running finish */
       s->lfd = -1;
