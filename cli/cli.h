@@ -37,7 +37,7 @@ int td_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Commands, as bits: the table says which accept each option. */
 enum {
   TD_C_CHECK = 1u, TD_C_SWEEP = 2u, TD_C_VERIFY = 4u, TD_C_LOOKUP = 8u,
-  TD_C_UPDATE = 16u, TD_C_DEMO = 32u
+  TD_C_UPDATE = 16u, TD_C_DEMO = 32u, TD_C_SERVE = 64u
 };
 
 /* Option ids: the short letter where there is one. */
@@ -53,7 +53,8 @@ enum {
   TD_O_CONC, TD_O_SHARD, TD_O_EXPIRING, TD_O_SUMMARY, TD_O_NOPROG,
   TD_O_HOST, TD_O_IP, TD_O_UNTRUSTED, TD_O_CRL, TD_O_PURPOSE, TD_O_MAXDEPTH,
   TD_O_URL, TD_O_MAXSIZE, TD_O_NOAIA, TD_O_CONNTO,
-  TD_O_CERT, TD_O_KEY
+  TD_O_CERT, TD_O_KEY,
+  TD_O_LISTEN, TD_O_PUBLIC, TD_O_ALLOW, TD_O_MAXCONC, TD_O_REQTO
 };
 
 /* What the shared options set. Strings point into argv. */
@@ -121,6 +122,8 @@ int td_cli_write(const char *s, size_t n);
 int td_cli_demo(int argc, char **argv);
 /* `tlsdiag sweep`: many targets concurrently, JSON Lines (sweep.c). */
 int td_cli_sweep(int argc, char **argv);
+/* `tlsdiag serve`: a Prometheus exporter, /probe?target= (serve.c). */
+int td_cli_serve(int argc, char **argv);
 /* `tlsdiag hsts lookup|update` (hsts_cmd.c). */
 int td_cli_hsts(int argc, char **argv);
 /* `tlsdiag verify`: certificate files checked offline (verify_cmd.c). */

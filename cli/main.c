@@ -19,6 +19,8 @@ static void usage(FILE *o) {
       "       tlsdiag hsts lookup NAME...  is NAME on the HSTS preload list?\n"
       "       tlsdiag hsts update [--url URL]  download it (hsts --help)\n"
       "       tlsdiag verify [options] CERT|DIR...  check certificate files offline\n"
+      "       tlsdiag serve [options]      Prometheus exporter: /probe?target=\n"
+      "                                   (serve --help)\n"
       "       tlsdiag demo [--json]       offline demo: every diagnosis on local servers\n"
       "       tlsdiag version (or -V, --version)\n"
       "\n"
@@ -236,8 +238,8 @@ static int cmd_check(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) return td_cli_usage("missing command (check, sweep, verify, "
-                                     "hsts, demo, version)");
+  if (argc < 2) return td_cli_usage("missing command (check, sweep, serve, "
+                                     "verify, hsts, demo, version)");
   const char *cmd = argv[1];
   td_cli_cmd = cmd;
   if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
@@ -245,6 +247,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "sweep")) return td_cli_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "hsts")) return td_cli_hsts(argc - 1, argv + 1);
   if (!strcmp(cmd, "verify")) return td_cli_verify(argc - 1, argv + 1);
+  if (!strcmp(cmd, "serve")) return td_cli_serve(argc - 1, argv + 1);
   td_cli_cmd = NULL;
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") ||
       !strcmp(cmd, "-V")) {

@@ -195,6 +195,8 @@ static td_check_t *check_alloc(const tlsdiag_options_t *opts, int fetch,
   c->connect_timeout_ms = opts->connect_timeout_ms;
   c->deadline_total = c->t0 + (int64_t)opts->max_time_ms * 1000;
   c->flags = opts->flags;
+  c->filter = opts->address_filter;
+  c->filter_data = opts->address_filter_data;
   /* A fetch is one request on one connection, never skipped or replayed. */
   if (fetch)
     c->flags &= ~(TLSDIAG_F_NO_HTTP | TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA);
@@ -416,18 +418,25 @@ static td_attempt_t *new_attempt(td_check_t *c, const char *addr, int fam) {
   return a;
 }
 
-static void attempt_failed(td_check_t *c, tlsdiag_status_t st, int err) {
+/* why: the error text, NULL for the errno's. */
+static void attempt_failed_why(td_check_t *c, tlsdiag_status_t st, int err,
+                               const char *why) {
   td_attempt_t *a = &c->r->attempts[c->r->nattempts - 1];
   a->status = st;
   a->err = err;
   a->ms = ms_since(c, td_mono_us()) - ms_since(c, c->attempt_start);
-  a->error = st == TLSDIAG_STATUS_TIMEOUT
+  a->error = why ? td_strdup(why)
+             : st == TLSDIAG_STATUS_TIMEOUT
                  ? td_strdup("connection timed out")
                  : td_asprintf("%s (%s)", strerror(err), td_errno_name(err));
   td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "connect failed",
                   "%s: %s", a->addr, a->error ? a->error : "");
   td_check_close_conn(c);
   c->addr_idx++;
+}
+
+static void attempt_failed(td_check_t *c, tlsdiag_status_t st, int err) {
+  attempt_failed_why(c, st, err, NULL);
 }
 
 static void tcp_connected(td_check_t *c) {
@@ -453,6 +462,12 @@ static void next_address(td_check_t *c) {
     td_attempt_t *a = new_attempt(c, addr, fam);
     if (!a) break;
     c->attempt_start = td_mono_us();
+    if (c->filter && !c->filter(addr, r->port, c->filter_data)) {
+      /* nothing sent: the caller does not allow this address */
+      attempt_failed_why(c, TLSDIAG_STATUS_FAILED, EACCES,
+                         "refused by the address filter (EACCES)");
+      continue;
+    }
     td_result_event(r, td_check_now_ms(c), TD_DIR_C2S, "SYN",
                     fam == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, r->port);
     int done = 0, err = 0;

@@ -136,6 +136,8 @@ struct td_check {
   int connect_timeout_ms;
   unsigned flags;
   int family;
+  int (*filter)(const char *addr, uint16_t port, void *data); /* options' */
+  void *filter_data;
   char *dns_servers;
 
   int64_t t0;             /* monotonic start, us */

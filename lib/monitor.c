@@ -139,7 +139,7 @@ static void nagios_status(td_buf_t *b, const tlsdiag_result_t *r, int st) {
   }
 }
 
-/* 'days_left'=89;30:;7: -- the ranges alert below the thresholds. */
+/* 'min_days_left'=89;30:;7: -- the ranges alert below the thresholds. */
 static void perf_days(td_buf_t *b, const char *label, int64_t days,
                       const tlsdiag_result_t *r) {
   td_buf_printf(b, "'%s'=%lld;%d:;%d:", label, (long long)days, r->warn_days,
@@ -150,7 +150,9 @@ static void nagios_perf(td_buf_t *b, const tlsdiag_result_t *r) {
   int64_t days = 0;
   const char *sep = "";
   if (tlsdiag_result_expiry(r, TLSDIAG_EXPIRY_PATH, NULL, &days)) {
-    perf_days(b, "days_left", days, r);
+    /* as check_ssl_cert writes it, so graphs and thresholds carry over */
+    td_buf_printf(b, "days=%lld;%d;%d", (long long)days, r->warn_days,
+                  r->crit_days);
     sep = " ";
   }
   for (int p = 0; p < TLSDIAG_PHASE_COUNT_; p++) {
@@ -193,7 +195,12 @@ static void nagios_many(td_buf_t *b, const tlsdiag_result_t *const *rs,
   if (soonest) {
     td_buf_puts(b, "; soonest expiry ");
     target_text(b, soonest);
-    td_buf_printf(b, " in %lld days", (long long)soon_days);
+    if (soon_days < 0)
+      td_buf_printf(b, " expired %lld day%s ago", (long long)-soon_days,
+                    soon_days == -1 ? "" : "s");
+    else
+      td_buf_printf(b, " in %lld day%s", (long long)soon_days,
+                    soon_days == 1 ? "" : "s");
   }
   td_buf_printf(b, " | 'targets'=%zu 'critical'=%zu 'unknown'=%zu "
                    "'warning'=%zu 'ok'=%zu",

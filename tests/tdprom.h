@@ -34,6 +34,8 @@ typedef struct {
 typedef struct {
   char *family;
   int has_help, has_type, has_samples, closed;
+  int histogram; /* TYPE histogram or summary: samples _bucket, _sum,
+                    _count (and the bare name for a summary) */
 } tdprom_family_t;
 
 typedef struct {
@@ -137,7 +139,18 @@ static int tdprom_sample(tdprom_t *p, const char *l, size_t len, size_t lineno,
   size_t i = 0;
   while (i < len && l[i] != '{' && l[i] != ' ') i++;
   if (!tdprom_name_ok(l, i, 1)) TDPROM_FAIL("bad metric name");
-  tdprom_family_t *f = tdprom_family(p, l, i);
+  /* name_bucket, name_sum, name_count belong to a histogram's family */
+  size_t fam_len = i;
+  static const char *const sfx[] = {"_bucket", "_sum", "_count"};
+  for (size_t k = 0; k < 3; k++) {
+    size_t sl = strlen(sfx[k]);
+    if (i <= sl || memcmp(l + i - sl, sfx[k], sl)) continue;
+    for (size_t j = 0; j < p->nf; j++)
+      if (p->f[j].histogram && strlen(p->f[j].family) == i - sl &&
+          !strncmp(p->f[j].family, l, i - sl))
+        fam_len = i - sl;
+  }
+  tdprom_family_t *f = tdprom_family(p, l, fam_len);
   if (!f->has_type) TDPROM_FAIL("sample of %s before its TYPE", f->family);
   if (f->closed) TDPROM_FAIL("samples of %s are not contiguous", f->family);
   size_t fi = (size_t)(f - p->f) + 1; /* index + 1: p->f may move */
@@ -252,6 +265,8 @@ static __attribute__((unused)) int tdprom_parse(const char *text, tdprom_t *p) {
             known |= strlen(types[t]) == rn && !strncmp(rest, types[t], rn);
           if (!known) TDPROM_FAIL("unknown type");
           f->has_type = 1;
+          f->histogram = (rn == 9 && !strncmp(rest, "histogram", 9)) ||
+                         (rn == 7 && !strncmp(rest, "summary", 7));
         } else {
           for (size_t t = 0; t < rn; t++) {
             if (rest[t] != '\\') continue;

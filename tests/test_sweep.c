@@ -373,8 +373,10 @@ static void nagios_first_line_ok(const char *out, const char *state) {
   char *save = NULL;
   for (char *it = strtok_r(perf, " ", &save); it; it = strtok_r(NULL, " ", &save)) {
     /* 'label'=value[UOM][;warn;crit...] */
-    assert_true(it[0] == '\'');
-    char *q = strchr(it + 1, '\'');
+    assert_non_null(strchr(it, '='));
+    char *q = it[0] == '\'' ? strchr(it + 1, '\'') : strchr(it, '=') - 1;
+    if (it[0] != '\'') /* unquoted: days=N;W;C as check_ssl_cert */
+      assert_true(q >= it && !strpbrk(it, "' |") && !strncmp(it, "days=", 5));
     assert_true(q && q[1] == '=');
     char *end = NULL;
     strtod(q + 2, &end);

@@ -226,6 +226,17 @@ typedef struct tlsdiag_options {
   const char *client_cert_password; /* NULL: none. Decrypts client_key (or
                                the key in client_cert, or the PKCS#12
                                file). Secret! */
+  /* NULL: connect to any address. Else asked before every TCP connection
+   * the check would open, with the address as the result lists it (numeric,
+   * after DNS, a resolve pin or the literal) and the port: nonzero allows
+   * it; 0 refuses it, and the address is not connected to (the attempt
+   * fails with EACCES, "refused by the address filter"; the check goes on
+   * to the next address). Because it judges the resolved address, DNS
+   * rebinding cannot get past it. Runs on the thread driving the check,
+   * with address_filter_data; tlsdiag_multi_add copies both as they are
+   * (data must live until the check's callback). */
+  int (*address_filter)(const char *addr, uint16_t port, void *data);
+  void *address_filter_data;
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
