@@ -127,6 +127,8 @@ struct td_check {
   int cred_shared; /* cred belongs to the caller (a multi handle) */
   gnutls_session_t sess;
   td_tls_hook_t hook;
+  td_tls_peek_t peek; /* the server's first record (first handshake and
+                         each probe) */
   char *priority;
 
   td_check_http_t http;

@@ -119,6 +119,8 @@ typedef enum {
   TLSDIAG_CAUSE_TLS_NO_RESUMPTION = 41,
   TLSDIAG_CAUSE_TLS_HELLO_RETRY = 42,
   TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT = 43, /* a redirect to http:// */
+  TLSDIAG_CAUSE_CERT_CHAIN_TOO_LARGE = 46, /* certificate message larger
+                                              than browsers accept */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
