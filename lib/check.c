@@ -537,6 +537,7 @@ static void tls_failed(td_check_t *c, int rc) {
   r->tls_sys_errno = sys;
   r->tls_first_record = td_tls_peek_type(&c->peek);
   r->tls_first_alert = td_tls_peek_alert(&c->peek);
+  r->tls_first_hello_version = td_tls_peek_hello_version(&c->peek);
   if (!r->tls_alert && r->tls_first_alert >= 0) {
     /* An alert record GnuTLS reported as something else (an old
      * server's alert in an older record version): still an alert. */

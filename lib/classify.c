@@ -165,6 +165,12 @@ static int is_protocol_garbage(int err) {
          err == GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET;
 }
 
+/* The server's first record was a TLS record (change_cipher_spec, alert,
+ * handshake): it speaks TLS, whatever GnuTLS made of it. */
+static int is_tls_record(const tlsdiag_result_t *r) {
+  return r->tls_first_record >= 20 && r->tls_first_record <= 22;
+}
+
 static void tls_error_evidence(td_finding_t *f, const tlsdiag_result_t *r) {
   if (r->tls_alert) {
     td_ev_str(f, "alert", r->tls_alert);
@@ -322,7 +328,7 @@ static void classify_probed(tlsdiag_result_t *r, const char *where) {
                        "the server refused every TLS version probed: %s",
                        bs ? bs : "");
     free(bs);
-  } else if (is_protocol_garbage(r->tls_error) && r->tls_first_record != 21) {
+  } else if (is_protocol_garbage(r->tls_error) && !is_tls_record(r)) {
     f = td_finding_add(r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR,
                        TLSDIAG_SEVERITY_ERROR,
                        "%s:%u does not answer in TLS %s (%s): is it plain "
@@ -481,7 +487,20 @@ static void classify_tls_failure(tlsdiag_result_t *r) {
                        TLSDIAG_SEVERITY_ERROR,
                        "the server aborted the handshake with alert %s",
                        r->tls_alert);
-  } else if (is_protocol_garbage(err) && r->tls_first_record != 21) {
+  } else if (r->tls_first_hello_version >= 0x0301 &&
+             r->tls_first_hello_version <= 0x0303 &&
+             r->tls_first_hello_version - 0x0301 + TLSDIAG_TLS1_0 <
+                 (int)r->tls_min) {
+    /* Its ServerHello chose a version below what the client allows. */
+    const char *chosen =
+        tls_name(r->tls_first_hello_version - 0x0301 + TLSDIAG_TLS1_0);
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the server chose %s in its ServerHello; the client "
+                       "allows %s at the lowest",
+                       chosen, tls_name((int)r->tls_min));
+    td_ev_str(f, "server_chose", chosen);
+  } else if (is_protocol_garbage(err) && !is_tls_record(r)) {
     f = td_finding_add(r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR,
                        TLSDIAG_SEVERITY_ERROR,
                        "%s:%u does not answer in TLS (%s): is it plain HTTP or "

@@ -93,7 +93,7 @@ void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
  * error. Owned by the caller; it must outlive the session. */
 typedef struct td_tls_peek {
   int fd;
-  unsigned char hdr[7];
+  unsigned char hdr[11];
   size_t seen;
 } td_tls_peek_t;
 /* Reads the session's socket through pk (the fd given at creation). */
@@ -101,6 +101,9 @@ void td_tls_peek_install(gnutls_session_t s, td_tls_peek_t *pk, int fd);
 /* The first record's content type (0 if none yet) and alert (-1). */
 int td_tls_peek_type(const td_tls_peek_t *pk);
 int td_tls_peek_alert(const td_tls_peek_t *pk);
+/* A first record carrying a ServerHello: its version (0x0301 = TLS 1.0),
+ * else 0. */
+int td_tls_peek_hello_version(const td_tls_peek_t *pk);
 /* After GnuTLS aborted the handshake with err: when err is about the
  * server's certificate (it arrived, GnuTLS refused it), keeps the chain,
  * the leaf's keyUsage and the key exchange in r and returns 1. */

@@ -299,6 +299,7 @@ struct tlsdiag_result {
    * refused after receiving it (the chain is then kept and verified). */
   int tls_first_record; /* content type of the server's first record, 0 */
   int tls_first_alert;  /* its alert description if it is an alert, -1 */
+  int tls_first_hello_version; /* a ServerHello's version (0x0301), 0 */
   int tls_cert_rejected; /* GnuTLS aborted the handshake over the chain */
   int tls_leaf_ku;      /* the leaf's keyUsage bits, -1 without the ext. */
   size_t tls_cert_msg_bytes; /* the Certificate message's body, 0 unknown */

@@ -132,6 +132,14 @@ static void probe_handshake(td_check_t *c) {
     free(msg);
     return;
   }
+  int hv = td_tls_peek_hello_version(&c->peek);
+  if (hv >= 0x0301 && hv <= 0x0303 && hv != 0x0301 + c->probe.idx) {
+    /* It answered with a ServerHello at another version. */
+    char *msg = td_asprintf("the server chose TLS1.%d", hv - 0x0301);
+    probe_result(c, 0, msg, -1, 0);
+    free(msg);
+    return;
+  }
   if (local_error(c, rc)) {
     char *msg = td_asprintf("the local TLS library refuses it: %s",
                             gnutls_strerror(rc));

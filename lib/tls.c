@@ -301,6 +301,12 @@ int td_tls_peek_type(const td_tls_peek_t *pk) {
   return pk->seen ? pk->hdr[0] : 0;
 }
 
+int td_tls_peek_hello_version(const td_tls_peek_t *pk) {
+  /* type 22, version, length, then msg type 2, 3-byte length, version */
+  if (pk->seen < 11 || pk->hdr[0] != 22 || pk->hdr[5] != 2) return 0;
+  return pk->hdr[9] << 8 | pk->hdr[10];
+}
+
 int td_tls_peek_alert(const td_tls_peek_t *pk) {
   /* type 21, version, length 2, level, description */
   if (pk->seen < 7 || pk->hdr[0] != 21 || pk->hdr[3] != 0 || pk->hdr[4] != 2)
