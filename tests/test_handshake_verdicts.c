@@ -14,16 +14,15 @@ static json_t *ev(json_t *j, const char *key) {
   return tt_jget(j, path);
 }
 
-/* A leaf with 4,000 SANs (~120 kB; tdserver, a GnuTLS server, cannot send
- * the 10,000-SAN one: checked by hand with openssl s_server), over
- * BoringSSL/OpenSSL's 100 KiB, under our 1 MiB. */
-static void test_handshake_verdicts_chain_too_large(void **state) {
-  (void)state;
-  hp_cert_t root, leaf;
-  hp_make_ca("big san root", NULL, &root);
+/* A leaf for "localhost" whose SAN list holds n names
+ * nNNNNN.big-sans.tlsdiag.test and then "localhost" (the last entry),
+ * signed by a fresh root written to rootfile (tt_dir/NAME). */
+static void big_san_leaf(int n, hp_cert_t *root, hp_cert_t *leaf,
+                         char *rootfile, size_t rootlen) {
+  hp_make_ca("big san root", NULL, root);
   hp_sans_t sans;
   hp_sans_init(&sans);
-  for (int i = 0; i < 4000; i++) {
+  for (int i = 0; i < n; i++) {
     char name[64];
     int k = snprintf(name, sizeof(name), "n%05d.big-sans.tlsdiag.test", i);
     hp_sans_dns(&sans, name, (size_t)k);
@@ -34,17 +33,30 @@ static void test_handshake_verdicts_chain_too_large(void **state) {
   sp.cn = "big sans";
   sp.cn_len = 8;
   sp.san_der = hp_sans_der(&sans, &sp.san_len);
-  hp_make(&sp, &root, &leaf);
-  char rootfile[160];
-  snprintf(rootfile, sizeof(rootfile), "%s/big-san-root.pem", tt_dir);
-  hp_write_file(rootfile, root.pem);
+  hp_make(&sp, root, leaf);
+  snprintf(rootfile, rootlen, "%s/big-san-root-%d.pem", tt_dir, n);
+  hp_write_file(rootfile, root->pem);
+  hp_sans_free(&sans);
+}
 
+static tdserver_t *leaf_server(const hp_cert_t *leaf) {
   tdserver_config_t cfg;
   tdserver_config_init(&cfg);
   cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf.pem;
-  cfg.key_pem = leaf.key_pem;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  cfg.chain_pem = leaf->pem;
+  cfg.key_pem = leaf->key_pem;
+  return tt_server_cfg(&cfg);
+}
+
+/* A leaf with 4,000 SANs (~120 kB; tdserver, a GnuTLS server, cannot send
+ * the 10,000-SAN one: checked by hand with openssl s_server), over
+ * BoringSSL/OpenSSL's 100 KiB, under our 1 MiB. */
+static void test_handshake_verdicts_chain_too_large(void **state) {
+  (void)state;
+  hp_cert_t root, leaf;
+  char rootfile[160];
+  big_san_leaf(4000, &root, &leaf, rootfile, sizeof(rootfile));
+  tdserver_t *s = leaf_server(&leaf);
   tt_opts_t t;
   tt_opts(&t, "localhost", tdserver_port(s));
   t.o.cafile = rootfile;
@@ -71,7 +83,6 @@ static void test_handshake_verdicts_chain_too_large(void **state) {
   assert_non_null(strstr(tlsdiag_result_finding_message(h.r, 0), want));
   hrun_free(&h);
   tdserver_stop(s);
-  hp_sans_free(&sans);
   hp_free(&leaf);
   hp_free(&root);
 }
@@ -127,11 +138,72 @@ static void test_handshake_verdicts_old_server_probed(void **state) {
   tdserver_stop(s);
 }
 
+/* The name check covers every SAN: a leaf whose last SAN (of 2,001) is the
+ * host is valid for it, checked against a server. */
+static void test_handshake_verdicts_host_in_last_of_2000_sans(void **state) {
+  (void)state;
+  hp_cert_t root, leaf;
+  char rootfile[160];
+  big_san_leaf(2000, &root, &leaf, rootfile, sizeof(rootfile));
+  tdserver_t *s = leaf_server(&leaf);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", tdserver_port(s));
+  t.o.cafile = rootfile;
+  hrun_t h;
+  hrun("localhost", &t.o, &h);
+  assert_int_equal(tlsdiag_result_find(h.r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH),
+                   -1);
+  assert_int_equal(tlsdiag_result_cause(h.r), TLSDIAG_CAUSE_OK);
+  assert_int_equal(tlsdiag_result_phase_status(h.r, TLSDIAG_PHASE_TLS),
+                   TLSDIAG_STATUS_OK);
+  hrun_free(&h);
+  tdserver_stop(s);
+  hp_free(&leaf);
+  hp_free(&root);
+}
+
+/* Past the verifier's old 4,096-name limit (the names beyond it were
+ * dropped, so a host listed last was a name mismatch): 10,000 SANs, the
+ * host last, verified offline; a name not listed still mismatches. */
+static void test_handshake_verdicts_host_in_last_of_10000_sans(void **state) {
+  (void)state;
+  hp_cert_t root, leaf;
+  char rootfile[160];
+  big_san_leaf(10000, &root, &leaf, rootfile, sizeof(rootfile));
+  tlsdiag_blob_t chain = {leaf.pem, strlen(leaf.pem)};
+  tlsdiag_blob_t anchor = {root.pem, strlen(root.pem)};
+  const char *hosts[2] = {"localhost", "n09999.big-sans.tlsdiag.test"};
+  for (int i = 0; i < 3; i++) {
+    tlsdiag_verify_input_t in;
+    tlsdiag_verify_input_init(&in);
+    in.chain = &chain;
+    in.nchain = 1;
+    in.trusted = &anchor;
+    in.ntrusted = 1;
+    in.host = i < 2 ? hosts[i] : "n10000.big-sans.tlsdiag.test";
+    tlsdiag_result_t *r = NULL;
+    assert_int_equal(tlsdiag_verify_chain(&in, NULL, &r), TLSDIAG_OK);
+    if (i < 2) {
+      assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH),
+                       -1);
+      assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
+    } else {
+      assert_int_equal(tlsdiag_result_cause(r),
+                       TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+    }
+    tlsdiag_result_free(r);
+  }
+  hp_free(&leaf);
+  hp_free(&root);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_handshake_verdicts_chain_too_large),
       cmocka_unit_test(test_handshake_verdicts_old_server_no_probe),
       cmocka_unit_test(test_handshake_verdicts_old_server_probed),
+      cmocka_unit_test(test_handshake_verdicts_host_in_last_of_2000_sans),
+      cmocka_unit_test(test_handshake_verdicts_host_in_last_of_10000_sans),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
