@@ -44,6 +44,8 @@ typedef struct {
  * root CA; none is presented). By host, so the rows keep their shape. */
 #define MTLS_HOST "mtls.tlsdiag.test"
 
+#define MANY_SANS "(many SANs)" /* the cert of the big-chain row */
+#define MANY_SANS_COUNT 4000
 
 static const demo_case_t cases[] = {
     {"valid chain, TLS 1.3", "valid.tlsdiag.test", NET_DNS, TDS_HTTP, "valid",
@@ -82,6 +84,11 @@ static const demo_case_t cases[] = {
      "wrong_host", NULL, 0, 0, 0, 0, 0, "cert_hostname_mismatch", NULL, 0, NULL},
     {"revoked (OCSP staple)", "revoked.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "revoked", NULL, 0, 0, 0, 0, 0, "cert_revoked", NULL, 0, NULL},
+    /* A leaf with 4,000 SANs (~120 kB): over the 100 KiB Chrome and
+     * OpenSSL accept (made by tdcerts_many_sans, not a tdcerts case). */
+    {"certificate list over 100 KiB", "big-chain.tlsdiag.test", NET_SERVER,
+     TDS_HTTP, MANY_SANS, NULL, 0, 0, 0, 0, 0, "cert_chain_too_large", NULL, 0,
+     NULL},
     {"SHA-1 signature", "sha1.tlsdiag.test", NET_SERVER, TDS_HTTP, "sha1",
      NULL, 0, 0, 0, 0, 0, "cert_weak_signature", NULL, 0, NULL},
     {"RSA-1024 key", "weak-key.tlsdiag.test", NET_SERVER, TDS_HTTP, "rsa1024",
@@ -133,6 +140,7 @@ typedef struct {
   char dir[64];
   char root[128];
   tdcerts_t *pki;
+  char *many_root, *many_chain, *many_key; /* tdcerts_many_sans */
   tddns_t *dns;
   char dns_server[64];
 } demo_t;
@@ -179,7 +187,10 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     if (c->alert) cfg.alert = c->alert;
     if (!strcmp(c->host, MTLS_HOST))
       cfg.client_ca_pem = tdcerts_root_pem(d->pki);
-    if (c->cert) {
+    if (c->cert && !strcmp(c->cert, MANY_SANS)) {
+      cfg.chain_pem = d->many_chain;
+      cfg.key_pem = d->many_key;
+    } else if (c->cert) {
       const tdcerts_case_t *tc = tdcerts_case(d->pki, c->cert);
       cfg.chain_pem = tc->chain_pem;
       cfg.key_pem = tc->key_pem;
@@ -273,9 +284,17 @@ static int setup(demo_t *d) {
             strerror(errno));
     return -1;
   }
+  if (tdcerts_many_sans((int64_t)time(NULL), "big-chain.tlsdiag.test",
+                        MANY_SANS_COUNT, &d->many_root, &d->many_chain,
+                        &d->many_key) != 0) {
+    fputs("tlsdiag demo: cannot generate the many-SANs certificate\n", stderr);
+    return -1;
+  }
+  /* Both roots in the one CA file every row trusts. */
   snprintf(d->root, sizeof(d->root), "%s/root.pem", d->dir);
   FILE *f = fopen(d->root, "w");
-  if (!f || fputs(tdcerts_root_pem(d->pki), f) < 0 || fclose(f) != 0) {
+  if (!f || fputs(tdcerts_root_pem(d->pki), f) < 0 ||
+      fputs(d->many_root, f) < 0 || fclose(f) != 0) {
     fprintf(stderr, "tlsdiag demo: cannot write %s\n", d->root);
     return -1;
   }
@@ -293,6 +312,9 @@ static void cleanup(demo_t *d) {
   if (d->root[0]) unlink(d->root);
   if (d->dir[0]) rmdir(d->dir);
   tdcerts_free(d->pki);
+  free(d->many_root);
+  free(d->many_chain);
+  free(d->many_key);
 }
 
 static void demo_usage(FILE *o) {

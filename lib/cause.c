@@ -93,6 +93,9 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "the chain uses a weak signature algorithm (SHA-1 or MD5)"},
     [TLSDIAG_CAUSE_CERT_WEAK_KEY] = {"cert_weak_key", E, 50,
                                      "the certificate's key is too weak"},
+    [TLSDIAG_CAUSE_CERT_CHAIN_TOO_LARGE] = {
+        "cert_chain_too_large", E, 53,
+        "the certificate list is larger than browsers accept"},
     [TLSDIAG_CAUSE_OCSP_STAPLE_INVALID] = {
         "ocsp_staple_invalid", W, 51,
         "the stapled OCSP response could not be used"},

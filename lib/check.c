@@ -543,6 +543,8 @@ static void start_tls(td_check_t *c) {
     td_check_finish(c);
     return;
   }
+  td_tls_peek_install(c->sess, &c->peek, c->fd);
+  r->tls_cert_msg_limit = TD_TLS_MAX_HANDSHAKE;
   c->st = TD_CHECK_TLS;
   td_check_arm(c, td_mono_us());
   td_check_step(c, NULL, 0);
@@ -574,6 +576,19 @@ static void tls_failed(td_check_t *c, int rc) {
   int sys = (rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR) ? errno : 0;
   td_tls_record_error(r, c->sess, rc);
   r->tls_sys_errno = sys;
+  r->tls_first_record = td_tls_peek_type(&c->peek);
+  r->tls_first_alert = td_tls_peek_alert(&c->peek);
+  r->tls_first_hello_version = td_tls_peek_hello_version(&c->peek);
+  if (!r->tls_alert && r->tls_first_alert >= 0) {
+    /* An alert record GnuTLS reported as something else (an old
+     * server's alert in an older record version): still an alert. */
+    r->tls_alert_num = r->tls_first_alert;
+    r->tls_alert = td_strdup(td_tls_alert_name(r->tls_first_alert));
+  }
+  /* A certificate GnuTLS refused after receiving it: it is still the
+   * server's chain, verified and judged like any other. */
+  if (td_tls_keep_refused_chain(r, c->sess, rc))
+    td_verify_session(r, c->sess, c->cred);
   if (r->tls_alert)
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "Alert", "%s (fatal)",
                     r->tls_alert);

@@ -156,6 +156,8 @@ struct td_check {
   gnutls_session_t sess;
   td_tls_hook_t hook;
   td_clientcert_t *clientcert; /* options' client certificate, or NULL */
+  td_tls_peek_t peek; /* the server's first record (first handshake and
+                         each probe) */
   char *priority;
 
   td_check_http_t http;

@@ -85,6 +85,33 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        gnutls_session_t *out);
 /* After a completed handshake: version, cipher, group, ALPN, chain. */
 void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
+/* The largest handshake message (so: certificate list) we accept. GnuTLS's
+ * default, 128 KiB, is below what some sites send; browsers accept up to
+ * 100 KiB (BoringSSL, and OpenSSL for curl: SSL_MAX_CERT_LIST_DEFAULT), so
+ * we read more and report the size as a finding instead. */
+#define TD_TLS_MAX_HANDSHAKE (1024 * 1024)
+/* The first bytes the server sent on a session: its first record's content
+ * type and, when that record is an alert, the alert (-1 otherwise). A TLS
+ * alert record proves a TLS server even when GnuTLS reports a version
+ * error. Owned by the caller; it must outlive the session. */
+typedef struct td_tls_peek {
+  int fd;
+  unsigned char hdr[11];
+  size_t seen;
+} td_tls_peek_t;
+/* Reads the session's socket through pk (the fd given at creation). */
+void td_tls_peek_install(gnutls_session_t s, td_tls_peek_t *pk, int fd);
+/* The first record's content type (0 if none yet) and alert (-1). */
+int td_tls_peek_type(const td_tls_peek_t *pk);
+int td_tls_peek_alert(const td_tls_peek_t *pk);
+/* A first record carrying a ServerHello: its version (0x0301 = TLS 1.0),
+ * else 0. */
+int td_tls_peek_hello_version(const td_tls_peek_t *pk);
+/* After GnuTLS aborted the handshake with err: when err is about the
+ * server's certificate (it arrived, GnuTLS refused it), keeps the chain,
+ * the leaf's keyUsage and the key exchange in r and returns 1. */
+int td_tls_keep_refused_chain(tlsdiag_result_t *r, gnutls_session_t s,
+                              int err);
 /* After a failed handshake: error name/text and any alert. */
 void td_tls_record_error(tlsdiag_result_t *r, gnutls_session_t s, int err);
 /* RFC name of a TLS alert ("handshake_failure"); valid until the next call

@@ -214,7 +214,9 @@ typedef struct td_probe {
   tlsdiag_tls_version_t version;
   int ran;
   int accepted;    /* the server completed a handshake at this version */
-  char *error;     /* alert name or error text when refused */
+  char *error;     /* alert name or error text when refused; with ran 0,
+                      why it was not probed ("our deadline", a local
+                      GnuTLS error): never counted as a server refusal */
 } td_probe_t;
 
 /* Connection anatomy (anatomy.c): what the handshake messages and the key
@@ -349,6 +351,18 @@ struct tlsdiag_result {
   td_aia_t aia;        /* the missing issuer fetched by AIA (aia.c) */
   td_probe_t probes[4]; /* TLS 1.0, 1.1, 1.2, 1.3 */
   int probed;
+  int probe_alert[4];   /* per probe: the alert the server sent, or -1 */
+  /* What the failed first handshake showed beyond its error (tls.c):
+   * the server's first record (a TLS alert record proves a TLS server
+   * even when GnuTLS reports a version error), and a certificate GnuTLS
+   * refused after receiving it (the chain is then kept and verified). */
+  int tls_first_record; /* content type of the server's first record, 0 */
+  int tls_first_alert;  /* its alert description if it is an alert, -1 */
+  int tls_first_hello_version; /* a ServerHello's version (0x0301), 0 */
+  int tls_cert_rejected; /* GnuTLS aborted the handshake over the chain */
+  int tls_leaf_ku;      /* the leaf's keyUsage bits, -1 without the ext. */
+  size_t tls_cert_msg_bytes; /* the Certificate message's body, 0 unknown */
+  size_t tls_cert_msg_limit; /* the largest one we accept (tls.c) */
 
   /* HTTP */
   char *http_request;   /* the request line sent */

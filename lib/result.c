@@ -9,6 +9,9 @@ tlsdiag_result_t *td_result_new(void) {
   tlsdiag_result_t *r = calloc(1, sizeof(*r));
   if (!r) return NULL;
   r->tls_alert_num = -1;
+  r->tls_first_alert = -1;
+  r->tls_leaf_ku = -1;
+  for (int i = 0; i < 4; i++) r->probe_alert[i] = -1;
   r->verify.ocsp_status = -1;
   r->anat.ticket_lifetime = -1;
   r->cc.alert_num = -1;

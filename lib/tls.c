@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -81,6 +82,8 @@ static int hook_cb(gnutls_session_t s, unsigned htype, unsigned when,
   const char *name =
       gnutls_handshake_description_get_name((gnutls_handshake_description_t)htype);
   if (msg) td_anatomy_message(h->r, htype, (int)incoming, msg->data, msg->size);
+  if (msg && incoming && htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT)
+    h->r->tls_cert_msg_bytes = msg->size;
   double t = (double)(td_mono_us() - h->t0) / 1000.0;
   if (!name) name = "handshake message";
   /* "CLIENT HELLO" -> "ClientHello", the names RFC 8446 uses. */
@@ -161,6 +164,9 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
   gnutls_datum_t alpn = {(unsigned char *)"http/1.1", 8};
   gnutls_alpn_set_protocols(s, &alpn, 1, 0);
   gnutls_ocsp_status_request_enable_client(s, NULL, 0, NULL);
+  /* Read certificate lists up to TD_TLS_MAX_HANDSHAKE: their size is
+   * judged by classify.c against what browsers accept. */
+  gnutls_handshake_set_max_packet_length(s, TD_TLS_MAX_HANDSHAKE);
   gnutls_session_set_ptr(s, hook);
   if (hook) {
     gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
@@ -178,6 +184,21 @@ fail:
 static void set_str(char **dst, const char *v) {
   free(*dst);
   *dst = v ? td_strdup(v) : NULL;
+}
+
+/* The chain as sent (at most 64 certificates); 1 if r has one. */
+static int keep_peers(tlsdiag_result_t *r, gnutls_session_t s) {
+  unsigned n = 0;
+  const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
+  if (r->chain) return 1;
+  if (!peers || n == 0) return 0;
+  if (n > 64) n = 64; /* a 50-certificate chain is hostile enough */
+  r->chain = calloc(n, sizeof(*r->chain));
+  if (!r->chain) return 0;
+  r->nchain = n;
+  for (unsigned i = 0; i < n; i++)
+    td_cert_parse(&r->chain[i], peers[i].data, peers[i].size);
+  return 1;
 }
 
 void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
@@ -225,15 +246,79 @@ void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
   r->resumed = gnutls_session_is_resumed(s) != 0;
   r->session_ticket = (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET) != 0;
 
-  unsigned n = 0;
-  const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
-  if (!peers || n == 0 || r->chain) return;
-  if (n > 64) n = 64; /* a 50-certificate chain is hostile enough */
-  r->chain = calloc(n, sizeof(*r->chain));
-  if (!r->chain) return;
-  r->nchain = n;
-  for (unsigned i = 0; i < n; i++)
-    td_cert_parse(&r->chain[i], peers[i].data, peers[i].size);
+  keep_peers(r, s);
+}
+
+/* Errors GnuTLS raises about the server's certificate after it arrived
+ * (it checks the key usage against the key exchange even without
+ * auto-verify). */
+static int cert_refused(int err) {
+  switch (err) {
+  case GNUTLS_E_KEY_USAGE_VIOLATION:
+  case GNUTLS_E_CERTIFICATE_ERROR:
+  case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+  case GNUTLS_E_X509_UNSUPPORTED_CRITICAL_EXTENSION:
+    return 1;
+  }
+  return 0;
+}
+
+int td_tls_keep_refused_chain(tlsdiag_result_t *r, gnutls_session_t s,
+                              int err) {
+  if (!s || !cert_refused(err) || !keep_peers(r, s)) return 0;
+  r->tls_cert_rejected = 1;
+  /* The suite was chosen in the ServerHello: what the key must do. */
+  gnutls_kx_algorithm_t kx = gnutls_kx_get(s);
+  if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3)
+    set_str(&r->tls_kx, "ECDHE"); /* 1.3: the key always signs */
+  else if (kx)
+    set_str(&r->tls_kx, gnutls_kx_get_name(kx));
+  gnutls_x509_crt_t leaf;
+  if (gnutls_x509_crt_init(&leaf) < 0) return 1;
+  gnutls_datum_t d = {r->chain[0].der, (unsigned)r->chain[0].der_len};
+  unsigned ku = 0, crit = 0;
+  if (gnutls_x509_crt_import(leaf, &d, GNUTLS_X509_FMT_DER) == 0 &&
+      gnutls_x509_crt_get_key_usage(leaf, &ku, &crit) >= 0)
+    r->tls_leaf_ku = (int)ku;
+  gnutls_x509_crt_deinit(leaf);
+  return 1;
+}
+
+static ssize_t peek_pull(gnutls_transport_ptr_t p, void *buf, size_t len) {
+  td_tls_peek_t *pk = p;
+  ssize_t n = recv(pk->fd, buf, len, 0);
+  if (n > 0 && pk->seen < sizeof(pk->hdr)) {
+    size_t k = sizeof(pk->hdr) - pk->seen;
+    if (k > (size_t)n) k = (size_t)n;
+    memcpy(pk->hdr + pk->seen, buf, k);
+    pk->seen += k;
+  }
+  return n;
+}
+
+void td_tls_peek_install(gnutls_session_t s, td_tls_peek_t *pk, int fd) {
+  memset(pk, 0, sizeof(*pk));
+  pk->fd = fd;
+  /* Reads go through pk; writes keep the plain descriptor. */
+  gnutls_transport_set_ptr2(s, pk, (gnutls_transport_ptr_t)(intptr_t)fd);
+  gnutls_transport_set_pull_function(s, peek_pull);
+}
+
+int td_tls_peek_type(const td_tls_peek_t *pk) {
+  return pk->seen ? pk->hdr[0] : 0;
+}
+
+int td_tls_peek_hello_version(const td_tls_peek_t *pk) {
+  /* type 22, version, length, then msg type 2, 3-byte length, version */
+  if (pk->seen < 11 || pk->hdr[0] != 22 || pk->hdr[5] != 2) return 0;
+  return pk->hdr[9] << 8 | pk->hdr[10];
+}
+
+int td_tls_peek_alert(const td_tls_peek_t *pk) {
+  /* type 21, version, length 2, level, description */
+  if (pk->seen < 7 || pk->hdr[0] != 21 || pk->hdr[3] != 0 || pk->hdr[4] != 2)
+    return -1;
+  return pk->hdr[6];
 }
 
 const char *td_tls_alert_name(int alert) {

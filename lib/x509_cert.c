@@ -4,6 +4,7 @@
  * Extensions are read by hand with the DER reader where GnuTLS would hide
  * an encoding error the rules must see. Input is untrusted: every length
  * is checked and every list bounded. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include "x509.h"
 
 #define MAX_EXT 64           /* extensions looked at per certificate */
-#define MAX_NAMES 4096       /* SAN entries / constraints kept */
+#define MAX_NAMES 4096       /* name constraints per extension (more: the
+                                extension is refused, never cut) */
 
 #define OID_KP_ANY "2.5.29.37.0"
 
@@ -68,12 +70,19 @@ static unsigned fold_type(unsigned t) {
   return t;
 }
 
-static int gname_push(td_gname_t **arr, size_t *n, unsigned type,
-                      const unsigned char *v, size_t len) {
-  if (*n >= MAX_NAMES) return 0;
-  td_gname_t *a = realloc(*arr, (*n + 1) * sizeof(**arr));
-  if (!a) return -1;
-  *arr = a;
+/* Appends a name (copied) to arr[0..n): room grows by doubling (the
+ * capacity is the power of two >= max(n, 8)), so a long list costs
+ * O(n). 1 when n already reached `limit`, -1 out of memory, 0 ok. */
+static int gname_push(td_gname_t **arr, size_t *n, size_t limit,
+                      unsigned type, const unsigned char *v, size_t len) {
+  if (*n >= limit) return 1;
+  if (*n == 0 || (*n >= 8 && (*n & (*n - 1)) == 0)) {
+    size_t cap = *n ? *n * 2 : 8;
+    td_gname_t *a = realloc(*arr, cap * sizeof(**arr));
+    if (!a) return -1;
+    *arr = a;
+  }
+  td_gname_t *a = *arr;
   td_gname_t *g = &a[*n];
   memset(g, 0, sizeof(*g));
   g->type = fold_type(type);
@@ -100,10 +109,10 @@ static unsigned gn_type(unsigned tag) {
   return 1000 + (tag & 0x1f);
 }
 
-/* One GeneralName (tag, content v[0..n)) onto out: 1 if malformed, -1 on
- * out-of-memory, 0 ok. */
+/* One GeneralName (tag, content v[0..n)) onto out: 1 if malformed, 2 if
+ * out already holds `limit` names, -1 on out-of-memory, 0 ok. */
 static int push_general_name(unsigned tag, const unsigned char *v, size_t n,
-                             td_gname_t **out, size_t *nout) {
+                             td_gname_t **out, size_t *nout, size_t limit) {
   unsigned type = gn_type(tag);
   if (type == GNUTLS_SAN_DN) {
     /* [4] EXPLICIT Name: keep the Name's own DER */
@@ -113,7 +122,8 @@ static int push_general_name(unsigned tag, const unsigned char *v, size_t n,
     if (td_der_next(v, n, &t2, &nv, &nl, &ntot) || t2 != 0x30 || ntot != n)
       return 1;
   }
-  return gname_push(out, nout, type, v, n) < 0 ? -1 : 0;
+  int rc = gname_push(out, nout, limit, type, v, n);
+  return rc < 0 ? -1 : rc ? 2 : 0;
 }
 
 /* GeneralNames ::= SEQUENCE OF GeneralName, read by hand so every form and
@@ -130,7 +140,10 @@ static int parse_general_names(const unsigned char *p, size_t n,
     const unsigned char *cv;
     size_t cl;
     if (td_der_next(v, (size_t)(end - v), &tag, &cv, &cl, &tot)) return 1;
-    int rc = push_general_name(tag, cv, cl, out, nout);
+    /* Every entry is kept: the name check and the name constraints must
+     * see the whole list (a host listed 5,000th is listed), and the
+     * extension's size bounds it (a GeneralName takes 2 bytes or more). */
+    int rc = push_general_name(tag, cv, cl, out, nout, SIZE_MAX);
     if (rc) return rc;
     v += tot;
   }
@@ -170,7 +183,7 @@ static int parse_subtrees(const unsigned char *p, size_t n, td_gname_t **out,
       return 1;
     if (td_der_next(v, vl, &tag, &bv, &bl, &btot)) return 1;
     if (btot != vl) return 1; /* minimum/maximum: not allowed (RFC 5280) */
-    int rc = push_general_name(tag, bv, bl, out, nout);
+    int rc = push_general_name(tag, bv, bl, out, nout, MAX_NAMES);
     if (rc) return rc;
     p += tot;
   }
@@ -196,6 +209,11 @@ static int parse_nc(td_vcert_t *c, const gnutls_datum_t *ext) {
       else if (tag == 0xa1) rc = parse_subtrees(cv, cl, &c->excl, &c->nexcl);
     }
     if (rc < 0) return -1;
+    if (rc == 2) {
+      /* never check against part of the constraints */
+      c->nc_bad = "a nameConstraints extension with more than 4096 names";
+      return 0;
+    }
     if (rc > 0) {
       c->nc_bad = "a nameConstraints extension that does not parse";
       return 0;

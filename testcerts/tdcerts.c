@@ -1,5 +1,6 @@
 /* tdcerts.c: the test PKI: the CA hierarchy, one leaf per case, getters. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -242,6 +243,7 @@ typedef struct certreq {
   const char *cn;
   const char *const *san; /* san[0..nsan) */
   size_t nsan;
+  const gnutls_datum_t *san_ext; /* or the extension's DER, made elsewhere */
   int64_t not_before, not_after; /* absolute */
   int ca;                        /* CA:TRUE with pathlen below */
   int pathlen;                   /* -1: no limit */
@@ -350,6 +352,10 @@ static int make_cert(const certreq_t *q, gnutls_x509_crt_t *out)
                                            TDC_KEYID_LEN));
   for (i = 0; i < q->nsan; i++)
     TRY(add_san(crt, q->san[i]));
+  if (q->san_ext)
+    TRY(gnutls_x509_crt_set_extension_by_oid(crt, "2.5.29.17",
+                                             q->san_ext->data,
+                                             q->san_ext->size, 0));
   if (q->aia)
     TRY(add_aia(crt));
   TRY(gnutls_x509_crt_privkey_sign(crt, q->issuer ? q->issuer : crt,
@@ -621,6 +627,75 @@ out:
   ca_clear(&g.uroot);
   ca_clear(&g.uinter);
   tdcerts_free(set);
+  return rc;
+}
+
+int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
+                      char **out_root, char **out_chain, char **out_key)
+{
+  ca_t root;
+  keypair_t key;
+  gnutls_x509_crt_t leaf = NULL;
+  gnutls_subject_alt_names_t sans = NULL;
+  gnutls_datum_t ext = {NULL, 0};
+  certreq_t q;
+  size_t i;
+  int rc;
+
+  memset(&root, 0, sizeof(root));
+  memset(&key, 0, sizeof(key));
+  if (!out_root || !out_chain || !out_key)
+    return GNUTLS_E_INVALID_REQUEST;
+  *out_root = *out_chain = *out_key = NULL;
+  if (!hostname || !now_ok(now) || nsans > 100000)
+    return GNUTLS_E_INVALID_REQUEST;
+  /* One extension built at once (appending name by name re-encodes the
+   * extension each time). */
+  TRY(gnutls_subject_alt_names_init(&sans));
+  for (i = 0; i <= nsans; i++) {
+    char buf[300];
+    int k = i < nsans
+                ? snprintf(buf, sizeof(buf), "n%05zu.many-sans.tlsdiag.test", i)
+                : snprintf(buf, sizeof(buf), "%s", hostname);
+    gnutls_datum_t d = {(unsigned char *)buf, (unsigned)k};
+    if (k <= 0 || (size_t)k >= sizeof(buf)) {
+      rc = GNUTLS_E_INVALID_REQUEST;
+      goto out;
+    }
+    TRY(gnutls_subject_alt_names_set(sans, GNUTLS_SAN_DNSNAME, &d, NULL));
+  }
+  TRY(gnutls_x509_ext_export_subject_alt_names(sans, &ext));
+  TRY(make_ca(&root, "tlsdiag Many SANs Root CA", NULL, now - 10 * YEAR,
+              now + 10 * YEAR, -1));
+  TRY(keypair_generate(&key, KEY_EC));
+  memset(&q, 0, sizeof(q));
+  q.cn = hostname;
+  q.san_ext = &ext;
+  q.not_before = now - 30 * DAY;
+  q.not_after = now + 90 * DAY;
+  q.pathlen = -1;
+  q.key = &key;
+  q.issuer = root.crt;
+  q.issuer_key = &root.key;
+  q.dig = GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &leaf));
+  TRY(crt_pem(root.crt, out_root));
+  TRY(crt_pem(leaf, out_chain));
+  TRY(key_pem(&key, out_key));
+out:
+  if (rc < 0) {
+    free(*out_root);
+    free(*out_chain);
+    free(*out_key);
+    *out_root = *out_chain = *out_key = NULL;
+  }
+  gnutls_free(ext.data);
+  if (sans)
+    gnutls_subject_alt_names_deinit(sans);
+  if (leaf)
+    gnutls_x509_crt_deinit(leaf);
+  keypair_clear(&key);
+  ca_clear(&root);
   return rc;
 }
 

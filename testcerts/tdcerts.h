@@ -74,6 +74,16 @@ const char *tdcerts_crl_pem(const tdcerts_t *set);
  * Existing files are replaced. Returns 0, or -errno of the first failure. */
 int tdcerts_write_dir(const tdcerts_t *set, const char *dir);
 
+/* Outside the set (it is large and few need it): a fresh root ("tlsdiag
+ * Many SANs Root CA") and an ECDSA leaf for `hostname` signed by it whose
+ * subjectAltName lists nsans names "nNNNNN.many-sans.tlsdiag.test" and
+ * then hostname, the last entry (4,000 names make a ~120 kB certificate,
+ * over the 100 KiB browsers accept). Dates: now-30d..now+90d. On success
+ * *out_root, *out_chain (the leaf) and *out_key (PKCS#8 PEM) are malloc'd
+ * and 0 is returned; else a negative GnuTLS error and all three NULL. */
+int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
+                      char **out_root, char **out_chain, char **out_key);
+
 /* Frees the set and every case in it. NULL is ok. */
 void tdcerts_free(tdcerts_t *set);
 

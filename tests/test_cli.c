@@ -173,7 +173,7 @@ static void test_cli_demo_checks_itself(void **state) {
   assert_int_equal(tt_cli(&out, "demo", "--json", NULL), 0);
   size_t lines = 0;
   char *save = NULL;
-  int nx = 0, expired = 0, skew = 0;
+  int nx = 0, expired = 0, skew = 0, big = 0;
   for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
     json_error_t err;
     json_t *j = json_loads(l, JSON_REJECT_DUPLICATES, &err);
@@ -182,17 +182,19 @@ static void test_cli_demo_checks_itself(void **state) {
     nx += !strcmp(c, "dns_nxdomain");
     expired += !strcmp(c, "cert_expired");
     skew += !strcmp(c, "clock_skew");
+    big += !strcmp(c, "cert_chain_too_large");
     json_decref(j);
     lines++;
   }
-  assert_int_equal(lines, 31);
+  assert_int_equal(lines, 32);
   assert_int_equal(nx, 1);
+  assert_int_equal(big, 1);
   /* the expired certificate, and --now 400 days ahead (never clock_skew) */
   assert_int_equal(expired, 2);
   assert_int_equal(skew, 1);
   free(out);
   assert_int_equal(tt_cli(&out, "demo", "--color", "never", NULL), 0);
-  assert_non_null(strstr(out, "31 cases, 31 as expected"));
+  assert_non_null(strstr(out, "32 cases, 32 as expected"));
   assert_null(strchr(out, '\x1b'));
   free(out);
 }

@@ -134,6 +134,8 @@ typedef enum {
                                                   refused us without one */
   TLSDIAG_CAUSE_TLS_CLIENT_CERT_REJECTED = 50, /* it refused the client
                                                   certificate we sent */
+  TLSDIAG_CAUSE_CERT_CHAIN_TOO_LARGE = 51, /* certificate message larger
+                                              than browsers accept */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
