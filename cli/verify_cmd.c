@@ -315,8 +315,8 @@ static int verify_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
     else return td_cli_usage("bad --purpose '%s' (server or client)", arg);
     return 0;
   case TD_O_MAXDEPTH:
-    if (td_cli_int(arg, 0, 64, &v))
-      return td_cli_usage("bad --max-depth '%s' (0-64)", arg);
+    if (td_cli_int(arg, 0, 255, &v))
+      return td_cli_usage("bad --max-depth '%s' (0-255)", arg);
     a->rn->in.max_depth = v;
     return 0;
   case TD_O_EXPIRING:

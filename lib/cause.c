@@ -124,6 +124,24 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_TLS_HELLO_RETRY] = {
         "tls_hello_retry", I, 91,
         "the server asked for another key share (one more round trip)"},
+    [TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY] = {
+        "cert_path_browser_only", W, 88,
+        "only clients that build paths (browsers) accept the chain as sent"},
+    [TLSDIAG_CAUSE_CERT_MALFORMED] = {"cert_malformed", E, 39,
+                                      "a certificate is malformed"},
+    [TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE] = {
+        "cert_verifiers_disagree", E, 53,
+        "tlsdiag's verifier accepts the chain but GnuTLS's rejects it"},
+    /* Placeholders for 44-51, appended by other branches; the merge
+     * replaces them with the real rows. */
+    [44] = {"reserved_44", I, 998, "reserved"},
+    [45] = {"reserved_45", I, 998, "reserved"},
+    [46] = {"reserved_46", I, 998, "reserved"},
+    [47] = {"reserved_47", I, 998, "reserved"},
+    [48] = {"reserved_48", I, 998, "reserved"},
+    [49] = {"reserved_49", I, 998, "reserved"},
+    [50] = {"reserved_50", I, 998, "reserved"},
+    [51] = {"reserved_51", I, 998, "reserved"},
 };
 
 #undef E

@@ -71,4 +71,10 @@ int td_verifier_run(td_vctx_t *ctx, const td_vreq_t *req,
  * on out-of-memory. */
 int td_vctx_parses(td_vctx_t *ctx, const gnutls_datum_t *der);
 
+/* The strict verdict (verify_strict.c): GnuTLS's verification of q's
+ * chain as sent (q->pool is not used) against tl, with q's name and
+ * purpose, time checks disabled. Fills v->strict_*. */
+void td_strict_run(gnutls_x509_trust_list_t tl, const td_vreq_t *q,
+                   td_verify_t *v);
+
 #endif

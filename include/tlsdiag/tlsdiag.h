@@ -119,6 +119,15 @@ typedef enum {
   TLSDIAG_CAUSE_TLS_NO_RESUMPTION = 41,
   TLSDIAG_CAUSE_TLS_HELLO_RETRY = 42,
   TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT = 43, /* a redirect to http:// */
+  TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY = 52, /* only path building (browsers)
+                                                finds a path; clients that
+                                                verify the chain as sent
+                                                (curl, wget) fail */
+  TLSDIAG_CAUSE_CERT_MALFORMED = 53,  /* a certificate does not parse */
+  TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE = 54, /* tlsdiag's verifier accepts,
+                                                 GnuTLS's rejects for a
+                                                 reason other than the path:
+                                                 fail closed */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
