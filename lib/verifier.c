@@ -386,6 +386,31 @@ static void expiring_within(tlsdiag_result_t *r, int days) {
   if (changed) td_classify_order(r);
 }
 
+/* A lowercased copy of host if it is plain LDH labels (letters, digits,
+ * hyphens; 1-63 bytes each, 253 in all), else NULL. An ASCII name that
+ * IDNA refuses (an invalid "xn--" label) can still be asked about: no
+ * certificate may match it, which is a verdict, not a usage error. */
+static char *ldh_copy(const char *host) {
+  size_t n = strlen(host), label = 0;
+  if (n == 0 || n > 253) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    char ch = host[i];
+    if (ch == '.') {
+      if (label == 0) return NULL;
+      label = 0;
+      continue;
+    }
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || ch == '-') || ++label > 63)
+      return NULL;
+  }
+  if (label == 0) return NULL;
+  char *c = td_strdup(host);
+  for (char *p = c; p && *p; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  return c;
+}
+
 static tlsdiag_err_t set_host(tlsdiag_result_t *r, const char *host,
                               char *err, size_t errlen) {
   size_t hl = strlen(host);
@@ -405,6 +430,7 @@ static tlsdiag_err_t set_host(tlsdiag_result_t *r, const char *host,
   free(lit);
   const char *why = NULL;
   r->ace_host = td_idn_to_ascii(host, &why);
+  if (!r->ace_host) r->ace_host = ldh_copy(host);
   if (!r->ace_host) {
     char *shown = td_text_safe_dup(host); /* one line, whatever the input */
     snprintf(err, errlen, "host '%s': %s", shown ? shown : "?",

@@ -21,7 +21,7 @@ exec python3 - "$build/cli/tlsdiag" "$limbo" "$src/tests/limbo_exceptions.txt" <
 import json, os, subprocess, sys, tempfile, calendar, datetime
 
 # The agreement reached (docs/verify.md); raise it, never lower it.
-MIN_AGREE = 180
+MIN_AGREE = 181
 
 tool, limbo_path, exc_path = sys.argv[1:4]
 exceptions = {}
