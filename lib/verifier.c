@@ -184,7 +184,7 @@ int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
   td_vctx_trim(x);
   if (run_load(&u, x, q) < 0) goto out;
   /* The second verdict, over the chain as sent, with the same anchors. */
-  td_strict_run(td_vctx_anchors(x), q, vr);
+  td_strict_run(x, q, vr);
   if (u.nchain == 0 || !u.given[0]->crt) {
     report_unparsable(r, &u);
     rc = 0;
