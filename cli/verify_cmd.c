@@ -315,8 +315,8 @@ static int verify_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
     else return td_cli_usage("bad --purpose '%s' (server or client)", arg);
     return 0;
   case TD_O_MAXDEPTH:
-    if (td_cli_int(arg, 0, 64, &v))
-      return td_cli_usage("bad --max-depth '%s' (0-64)", arg);
+    if (td_cli_int(arg, 0, 255, &v))
+      return td_cli_usage("bad --max-depth '%s' (0-255)", arg);
     a->rn->in.max_depth = v;
     return 0;
   case TD_O_EXPIRING:
@@ -333,7 +333,15 @@ static int host_or_ip(const vargs_t *a) {
   const char *why = NULL;
   if (a->host && a->ip)
     return td_cli_usage("--host and --ip exclude each other");
-  if (a->host && (tlsdiag_host_check(a->host, &why) != TLSDIAG_OK ||
+  /* A plain ASCII name IDNA refuses (an invalid "xn--" label) is still a
+   * question with an answer: no certificate is valid for it. */
+  int ldh = a->host && *a->host &&
+            strspn(a->host, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+                strlen(a->host) &&
+            !strstr(a->host, "..") && a->host[0] != '.' &&
+            a->host[strlen(a->host) - 1] != '.';
+  if (a->host && ((!ldh && tlsdiag_host_check(a->host, &why) != TLSDIAG_OK) ||
                   strchr(a->host, ':')))
     return td_cli_usage("bad --host '%s': %s", a->host,
                         why ? why : "an IP address (use --ip)");

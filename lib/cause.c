@@ -156,6 +156,14 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "tls_legacy_cipher", W, 89,
         "a legacy cipher suite (CBC, 3DES, RC4, NULL or SHA-1 MAC) was "
         "negotiated"},
+    [TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY] = {
+        "cert_path_browser_only", W, 88,
+        "only clients that build paths (browsers) accept the chain as sent"},
+    [TLSDIAG_CAUSE_CERT_MALFORMED] = {"cert_malformed", E, 39,
+                                      "a certificate is malformed"},
+    [TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE] = {
+        "cert_verifiers_disagree", E, 53,
+        "tlsdiag's verifier accepts the chain but GnuTLS's rejects it"},
 };
 
 #undef E

@@ -604,7 +604,8 @@ static void tls_failed(td_check_t *c, int rc) {
     td_check_finish(c);
 }
 
-/* For a fetch, before the request: the chain verified to a trust anchor,
+/* For a fetch, before the request: both verifiers accept (tlsdiag's and
+ * GnuTLS's, verify_strict.c), the chain verified to a trust anchor,
  * for this name, not revoked by its staple, every certificate on the path
  * the server sent valid at r->now, and no error finding from the verifier.
  * classify.c judges the same evidence again afterwards; this only decides
@@ -614,6 +615,8 @@ static int authenticated(const tlsdiag_result_t *r) {
   if (!v->done || !v->trusted || !v->name_ok || v->status != 0 ||
       v->ocsp_status == 1 || r->nchain == 0)
     return 0;
+  /* Both verdicts: GnuTLS's over the chain as sent must accept too. */
+  if (!v->strict_done || !v->strict_ok) return 0;
   for (size_t i = 0; i < r->nfindings; i++)
     if (r->findings[i].severity == TLSDIAG_SEVERITY_ERROR) return 0;
   size_t plen = td_chain_path_len(r);

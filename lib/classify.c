@@ -947,6 +947,8 @@ static void classify_ocsp(tlsdiag_result_t *r, int64_t at) {
    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |                                \
    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
 
+static void classify_two_verdicts(tlsdiag_result_t *r);
+
 static void classify_cert(tlsdiag_result_t *r) {
   if (r->nchain == 0) {
     td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
@@ -970,6 +972,7 @@ static void classify_cert(tlsdiag_result_t *r) {
   classify_name(r);
   classify_strength(r, plen);
   classify_chain_size(r, 0);
+  classify_two_verdicts(r);
   if (r->tls_version_num && r->tls_version_num <= TLSDIAG_TLS1_1) {
     td_finding_t *f = td_finding_add(
         r, TLSDIAG_CAUSE_TLS_LEGACY_VERSION, TLSDIAG_SEVERITY_WARNING,
@@ -1001,6 +1004,87 @@ static int is_cert_error(const td_finding_t *f) {
     return 1;
   default:
     return td_ev_get(f, "rule") != NULL;
+  }
+}
+
+/* A date finding: both verdicts leave dates to classify_dates. */
+static int is_date_cause(tlsdiag_cause_t c) {
+  return c == TLSDIAG_CAUSE_CERT_EXPIRED ||
+         c == TLSDIAG_CAUSE_CERT_NOT_YET_VALID ||
+         c == TLSDIAG_CAUSE_CLOCK_SKEW || c == TLSDIAG_CAUSE_CERT_EXPIRES_SOON;
+}
+
+int td_browser_ok(const tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  if (!v->done || r->nchain == 0 || !v->trusted || !v->name_ok ||
+      v->ocsp_status == 1)
+    return 0;
+  for (size_t i = 0; i < r->nfindings; i++) {
+    const td_finding_t *f = &r->findings[i];
+    if (f->code == TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE ||
+        f->code == TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY ||
+        is_date_cause(f->code))
+      continue;
+    if (is_cert_error(f)) return 0;
+  }
+  return 1;
+}
+
+/* Why only path building finds the path, as the evidence names it. */
+static const char *browser_only_why(const td_verify_t *v) {
+  if (v->path_unsent) return "intermediate_not_sent";
+  if (v->path_reordered) return "chain_order";
+  return "cross_sign_path";
+}
+
+/* The browser verdict (tlsdiag's verifier) against the strict one
+ * (GnuTLS's, the chain as sent): a warning when only path building
+ * succeeds, an error when GnuTLS rejects for any other reason. */
+static void classify_two_verdicts(tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  if (!v->strict_done) return;
+  int browser = td_browser_ok(r);
+  const char *stext = v->strict_text ? v->strict_text : "rejected";
+  switch (td_two_verdicts(browser, v->strict_ok, v->strict_status)) {
+  case TD_TWO_OK:
+  case TD_TWO_BOTH_FAIL:
+    return;
+  case TD_TWO_BROWSER_ONLY: {
+    const char *why = browser_only_why(v);
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY, TLSDIAG_SEVERITY_WARNING,
+        "browsers find a path to a trust anchor, but clients that verify the "
+        "chain as sent (curl, wget, GnuTLS, OpenSSL-based agents) fail: %s",
+        !strcmp(why, "intermediate_not_sent")
+            ? "an intermediate on the path was not sent (browsers fetch it "
+              "via AIA or know it already)"
+        : !strcmp(why, "chain_order")
+            ? "the chain is sent out of order"
+            : "the path needs a cross-signed certificate the sent order does "
+              "not lead to");
+    td_ev_str(f, "why", why);
+    td_ev_str(f, "clients", "curl, wget, GnuTLS and OpenSSL clients");
+    td_ev_int(f, "strict_status", v->strict_status);
+    td_ev_str(f, "strict", stext);
+    return;
+  }
+  case TD_TWO_DISAGREE: {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE, TLSDIAG_SEVERITY_ERROR,
+        "tlsdiag's verifier accepts the chain, GnuTLS's rejects it: %s",
+        stext);
+    td_ev_str(f, "browser", "accepted: a path to a trust anchor, name and "
+                            "rules hold");
+    td_ev_str(f, "strict", stext);
+    td_ev_int(f, "strict_status", v->strict_status);
+    return;
+  }
+  case TD_TWO_STRICT_ONLY:
+    /* tlsdiag's rule stands; GnuTLS's view is evidence on its findings */
+    for (size_t i = 0; i < r->nfindings; i++)
+      if (is_cert_error(&r->findings[i]) && !is_date_cause(r->findings[i].code))
+        td_ev_str(&r->findings[i], "gnutls", "accepts the chain as sent");
+    return;
   }
 }
 

@@ -181,6 +181,20 @@ typedef struct td_verify {
   int ocsp_status;     /* -1 none, 0 good, 1 revoked, 2 unknown, 3 bad */
   char *ocsp_error;    /* why a staple was unusable */
   int64_t ocsp_this_update, ocsp_next_update, ocsp_revoked_at;
+  /* The second verdict (verify_strict.c): GnuTLS's own verification of
+   * the chain as sent, with the same trust list, name and purpose (time
+   * checks disabled: dates are judged once, by classify.c). */
+  int strict_done;
+  int strict_ok;
+  unsigned strict_status; /* GnuTLS status bits */
+  char *strict_text;      /* its _status_print text, or why it failed */
+  /* How tlsdiag's path differs from the chain as sent (verifier.c):
+   * a certificate on it was not sent (found in the pool), or the sent
+   * certificates are on it in another order. */
+  int path_unsent;
+  int path_reordered;
+  size_t path_n; /* reordered r->chain: 1 + the path certificates at its
+                    head (0: unknown, td_chain_path_len goes by names) */
 } td_verify_t;
 
 /* The AIA caIssuers fetch of a missing issuer (aia.c), as evidence. */
@@ -671,5 +685,21 @@ typedef struct td_verdict {
   int trusted; /* the overall verdict */
 } td_verdict_t;
 td_verdict_t td_verify_verdict(const tlsdiag_result_t *r);
+
+/* The two verdicts on one chain (verify_strict.c), compared. browser:
+ * tlsdiag's verifier (path building); strict: GnuTLS's, over the chain as
+ * sent, with its status bits. Pure. */
+typedef enum {
+  TD_TWO_OK,           /* both accept */
+  TD_TWO_BOTH_FAIL,    /* both reject */
+  TD_TWO_BROWSER_ONLY, /* strict finds no issuer: cert_path_browser_only */
+  TD_TWO_DISAGREE,     /* strict rejects for another reason: fail closed */
+  TD_TWO_STRICT_ONLY   /* only GnuTLS accepts: tlsdiag's rule stands */
+} td_two_t;
+td_two_t td_two_verdicts(int browser_ok, int strict_ok,
+                         unsigned strict_status);
+/* The browser verdict: tlsdiag's verifier accepts the chain (path, name,
+ * rules, not revoked); the dates are judged apart. */
+int td_browser_ok(const tlsdiag_result_t *r);
 
 #endif /* TD_INTERNAL_H */

@@ -395,6 +395,24 @@ static void write_verify(td_jw_t *w, const tlsdiag_result_t *r) {
   td_jw_time(w, "ocsp_this_update", v->ocsp_this_update);
   td_jw_time(w, "ocsp_next_update", v->ocsp_next_update);
   td_jw_time(w, "ocsp_revoked_at", v->ocsp_revoked_at);
+  /* The two verdicts (dates apart): tlsdiag's path building, and
+   * GnuTLS's verification of the chain as sent. */
+  int browser = td_browser_ok(r);
+  td_jw_obj(w, "browser");
+  td_jw_bool(w, "ok", browser);
+  td_jw_str(w, "reason", browser ? NULL
+                         : r->nfindings ? r->findings[0].message
+                                        : v->status_text);
+  td_jw_obj_end(w);
+  if (v->strict_done) {
+    td_jw_obj(w, "strict");
+    td_jw_bool(w, "ok", v->strict_ok);
+    td_jw_str(w, "reason", v->strict_ok ? NULL : v->strict_text);
+    td_jw_int(w, "status", v->strict_status);
+    td_jw_obj_end(w);
+  } else {
+    td_jw_null(w, "strict");
+  }
   td_jw_obj_end(w);
 }
 

@@ -75,6 +75,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   for (size_t i = 0; i < r->nchain; i++) td_cert_clear(&r->chain[i]);
   free(r->chain);
   free(r->verify.status_text);
+  free(r->verify.strict_text);
   free(r->verify.ocsp_error);
   free(r->aia.url);
   free(r->aia.error);
@@ -382,6 +383,8 @@ tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
 }
 
 size_t td_chain_path_len(const tlsdiag_result_t *r) {
+  if (r->verify.path_n)
+    return r->verify.path_n - 1 < r->nchain ? r->verify.path_n - 1 : r->nchain;
   size_t n = r->nchain ? 1 : 0;
   for (; n > 0 && n < r->nchain; n++) {
     const td_cert_t *below = &r->chain[n - 1];

@@ -50,12 +50,42 @@ static int run_load(run_t *u, td_vctx_t *x, const td_vreq_t *q) {
   return 0;
 }
 
-static void report_unparsable(tlsdiag_result_t *r, size_t nchain) {
+static void report_unparsable(tlsdiag_result_t *r, const run_t *u) {
   td_verify_t *vr = &r->verify;
   vr->status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
   vr->issuer_missing = 1;
   vr->status_text = td_strdup("The certificate does not parse.");
-  if (nchain) td_x509_emit_unparsable(r);
+  if (u->nchain) td_x509_emit_unparsable(r, 0, u->given[0]->import_rc);
+}
+
+/* Sent certificates after the leaf that do not parse: each is named
+ * (cert_malformed), though a path may be built without them. */
+static void report_unparsable_rest(tlsdiag_result_t *r, const run_t *u) {
+  for (size_t i = 1; i < u->nchain; i++)
+    if (!u->given[i]->crt)
+      td_x509_emit_unparsable(r, i, u->given[i]->import_rc);
+}
+
+/* Where tlsdiag's path p leaves the chain as sent: a certificate on it
+ * that was not sent (the pool gave it; a browser would need AIA or a
+ * cache), or sent certificates in another order. The trust anchor need
+ * not be sent. */
+static void path_vs_sent(td_verify_t *vr, const td_vpath_t *p,
+                         const run_t *u) {
+  size_t last = p->anchored ? p->n - 1 : p->n;
+  for (size_t i = 1; i < p->n; i++) {
+    size_t k = u->nchain;
+    for (size_t j = 0; j < u->nchain; j++)
+      if (u->given[j] == p->c[i]) {
+        k = j;
+        break;
+      }
+    if (k == u->nchain) {
+      if (i < last) vr->path_unsent = 1;
+    } else if (k != i) {
+      vr->path_reordered = 1;
+    }
+  }
 }
 
 /* The path to report: the best complete one, else the longest partial one,
@@ -80,7 +110,12 @@ static int record_chain(tlsdiag_result_t *r, const td_vpath_t *p,
       if (u->given[i]->der_len == top->der_len &&
           !memcmp(u->given[i]->der, top->der, top->der_len))
         anchor_given = top;
-  return td_x509_fill_chain(r, p, u->given, u->nchain, anchor_given);
+  int rc = td_x509_fill_chain(r, p, u->given, u->nchain, anchor_given);
+  /* The path is what was built, not what names suggest: an extra
+   * cross-signed certificate named like the anchor is not on it. */
+  if (rc == 0 && p->anchored)
+    r->verify.path_n = 1 + p->n - (p->n > 1 && !anchor_given ? 1 : 0);
+  return rc;
 }
 
 /* Why no complete path was found: the status bits, and the violations
@@ -148,8 +183,10 @@ int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
   vr->done = 1;
   td_vctx_trim(x);
   if (run_load(&u, x, q) < 0) goto out;
+  /* The second verdict, over the chain as sent, with the same anchors. */
+  td_strict_run(x, q, vr);
   if (u.nchain == 0 || !u.given[0]->crt) {
-    report_unparsable(r, u.nchain);
+    report_unparsable(r, &u);
     rc = 0;
     goto out;
   }
@@ -164,8 +201,10 @@ int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
   unsigned st = td_x509_status_bits(p);
   if (!complete) st |= incomplete_bits(u.b, p, r);
   set_verdict(r, p, q, st, complete);
+  if (complete) path_vs_sent(vr, p, &u);
   /* one finding per rule that failed (classify.c reports the rest) */
   td_x509_emit_all(r, p, q);
+  report_unparsable_rest(r, &u);
   rc = 0;
 out:
   if (rc < 0 && !vr->status) {
@@ -344,6 +383,31 @@ static void expiring_within(tlsdiag_result_t *r, int days) {
   if (changed) td_classify_order(r);
 }
 
+/* A lowercased copy of host if it is plain LDH labels (letters, digits,
+ * hyphens; 1-63 bytes each, 253 in all), else NULL. An ASCII name that
+ * IDNA refuses (an invalid "xn--" label) can still be asked about: no
+ * certificate may match it, which is a verdict, not a usage error. */
+static char *ldh_copy(const char *host) {
+  size_t n = strlen(host), label = 0;
+  if (n == 0 || n > 253) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    char ch = host[i];
+    if (ch == '.') {
+      if (label == 0) return NULL;
+      label = 0;
+      continue;
+    }
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || ch == '-') || ++label > 63)
+      return NULL;
+  }
+  if (label == 0) return NULL;
+  char *c = td_strdup(host);
+  for (char *p = c; p && *p; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  return c;
+}
+
 static tlsdiag_err_t set_host(tlsdiag_result_t *r, const char *host,
                               char *err, size_t errlen) {
   size_t hl = strlen(host);
@@ -363,6 +427,7 @@ static tlsdiag_err_t set_host(tlsdiag_result_t *r, const char *host,
   free(lit);
   const char *why = NULL;
   r->ace_host = td_idn_to_ascii(host, &why);
+  if (!r->ace_host) r->ace_host = ldh_copy(host);
   if (!r->ace_host) {
     char *shown = td_text_safe_dup(host); /* one line, whatever the input */
     snprintf(err, errlen, "host '%s': %s", shown ? shown : "?",
@@ -438,7 +503,8 @@ static int decode_inputs(tlsdiag_verifier_t *v,
   if (!rc)
     rc = td_der_decode_all(in->chain, in->nchain, 0, "chain", chain, v->err,
                            sizeof(v->err));
-  if (!rc) rc = certs_parse(v, chain, "certificate");
+  /* A chain certificate that does not parse is a verdict (cert_malformed,
+   * td_verifier_run), not an input error. */
   return rc;
 }
 

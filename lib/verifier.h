@@ -71,4 +71,24 @@ int td_verifier_run(td_vctx_t *ctx, const td_vreq_t *req,
  * on out-of-memory. */
 int td_vctx_parses(td_vctx_t *ctx, const gnutls_datum_t *der);
 
+/* The strict verdict (verify_strict.c): GnuTLS's verification of q's
+ * chain as sent (q->pool is not used) against ctx's anchors, with q's
+ * name and purpose, time checks disabled. Fills v->strict_*. The status
+ * of a chain (without the name, checked per call with GnuTLS's own
+ * hostname check) is remembered in ctx, so a sweep of many names over one
+ * certificate pays GnuTLS's signatures once. */
+void td_strict_run(td_vctx_t *ctx, const td_vreq_t *q, td_verify_t *v);
+
+/* A remembered strict status: key is SHA-256 over the purpose and the
+ * chain's certificates. */
+#define TD_STRICT_SLOTS 1024
+typedef struct td_strict_slot {
+  unsigned char key[32];
+  int used;
+  unsigned status;
+} td_strict_slot_t;
+/* The slot for key (compare slot->key); NULL on out-of-memory. */
+td_strict_slot_t *td_vctx_strict_slot(td_vctx_t *ctx,
+                                      const unsigned char key[32]);
+
 #endif

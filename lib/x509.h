@@ -125,6 +125,7 @@ struct td_vcert {
   int sig_algo;
   int sig_insecure;
   int sig_mismatch;       /* outer and TBS AlgorithmIdentifier differ */
+  int import_rc;          /* GnuTLS's error when crt is NULL (0: none) */
   char *sig_name;
   gnutls_datum_t subj, iss; /* raw DNs */
   char *subject;          /* RFC 4514 text, for messages */
@@ -265,6 +266,8 @@ unsigned td_x509_status_bits(const td_vpath_t *p);
 void td_x509_emit_all(tlsdiag_result_t *r, const td_vpath_t *p,
                       const td_vreq_t *q);
 /* The finding for a leaf that does not parse. */
-void td_x509_emit_unparsable(tlsdiag_result_t *r);
+/* cert_malformed for certificate idx (0: the leaf) of the chain, which
+ * does not parse; import_rc is GnuTLS's error (0: unknown). */
+void td_x509_emit_unparsable(tlsdiag_result_t *r, size_t idx, int import_rc);
 
 #endif

@@ -496,7 +496,9 @@ td_vcert_t *td_vcert_parse(const unsigned char *der, size_t len,
     c->crt = NULL;
     goto fail;
   }
-  if (gnutls_x509_crt_import(c->crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+  int irc = gnutls_x509_crt_import(c->crt, &d, GNUTLS_X509_FMT_DER);
+  if (irc < 0) {
+    c->import_rc = irc;
     gnutls_x509_crt_deinit(c->crt);
     c->crt = NULL;
     return c; /* kept: a certificate that does not parse is a finding */

@@ -27,7 +27,16 @@ struct td_vctx {
   size_t ncache;
   sigc_t *sigc;           /* SIGC_SLOTS, open addressing; NULL: no cache */
   size_t nsigc;
+  td_strict_slot_t *strict; /* TD_STRICT_SLOTS, direct-mapped; NULL: none */
 };
+
+td_strict_slot_t *td_vctx_strict_slot(td_vctx_t *x,
+                                      const unsigned char key[32]) {
+  if (!x->strict) x->strict = calloc(TD_STRICT_SLOTS, sizeof(*x->strict));
+  if (!x->strict) return NULL;
+  size_t h = ((size_t)key[0] << 8 | key[1]) % TD_STRICT_SLOTS;
+  return &x->strict[h];
+}
 
 td_vctx_t *td_vctx_new(gnutls_x509_trust_list_t anchors, int own) {
   td_vctx_t *x = calloc(1, sizeof(*x));
@@ -57,6 +66,7 @@ void td_vctx_free(td_vctx_t *x) {
   cache_clear(x);
   if (x->own_tl && x->tl) gnutls_x509_trust_list_deinit(x->tl, 1);
   free(x->sigc);
+  free(x->strict);
   free(x);
 }
 

@@ -198,10 +198,14 @@ void td_x509_emit_all(tlsdiag_result_t *r, const td_vpath_t *p,
   }
 }
 
-void td_x509_emit_unparsable(tlsdiag_result_t *r) {
-  td_finding_t *f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID,
-                                   TLSDIAG_SEVERITY_ERROR,
-                                   "the certificate does not parse as X.509");
+void td_x509_emit_unparsable(tlsdiag_result_t *r, size_t idx, int import_rc) {
+  const char *why = import_rc ? gnutls_strerror(import_rc) : "malformed";
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_CERT_MALFORMED, TLSDIAG_SEVERITY_ERROR,
+      "%s %zu of the chain does not parse as X.509: %s",
+      idx ? "certificate" : "the leaf, certificate", idx + 1, why);
+  td_ev_int(f, "certificate", (int64_t)idx);
+  td_ev_str(f, "error", why);
   td_ev_str(f, "rule", td_x509_rules[TD_R_PARSE].name);
   td_ev_str(f, "standard", td_x509_rules[TD_R_PARSE].standard);
 }

@@ -371,11 +371,9 @@ static void test_verify_handle_and_input_errors(void **state) {
       {"-----BEGIN CERTIFICATE-----\nMIIB\n", "no END line"},
       {"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
        "private key"},
-      {"\x30\x03\x02\x01\x00", "does not parse as X.509"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     tlsdiag_blob_t b = {bad[i].data, strlen(bad[i].data)};
-    if (i == sizeof(bad) / sizeof(bad[0]) - 1) b.len = 5;
     in.chain = &b;
     in.nchain = 1;
     tlsdiag_result_t *r = (tlsdiag_result_t *)1;
@@ -384,6 +382,24 @@ static void test_verify_handle_and_input_errors(void **state) {
     if (!strstr(tlsdiag_verifier_error(v), bad[i].why))
       fail_msg("input %zu: error \"%s\" lacks \"%s\"", i,
                tlsdiag_verifier_error(v), bad[i].why);
+  }
+  /* DER that is no X.509 certificate: a verdict (issue 12), not an
+   * input error: cert_malformed, naming GnuTLS's error */
+  {
+    tlsdiag_blob_t b = {"\x30\x03\x02\x01\x00", 5};
+    in.chain = &b;
+    in.nchain = 1;
+    tlsdiag_result_t *r = NULL;
+    assert_int_equal(tlsdiag_verifier_verify(v, &in, &r), TLSDIAG_OK);
+    assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_CERT_MALFORMED);
+    assert_int_equal(tlsdiag_result_finding_severity(r, 0),
+                     TLSDIAG_SEVERITY_ERROR);
+    assert_string_equal(tlsdiag_result_finding_evidence(r, 0, "rule"), "parse");
+    assert_string_equal(tlsdiag_result_finding_evidence(r, 0, "certificate"),
+                        "0");
+    assert_non_null(tlsdiag_result_finding_evidence(r, 0, "error"));
+    assert_false(tlsdiag_result_ok(r));
+    tlsdiag_result_free(r);
   }
   /* many chains through one verifier, DER input too */
   for (size_t i = 0; i < NCAUSES; i++) {

@@ -136,6 +136,15 @@ typedef enum {
                                                   certificate we sent */
   TLSDIAG_CAUSE_CERT_CHAIN_TOO_LARGE = 51, /* certificate message larger
                                               than browsers accept */
+  TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY = 52, /* only path building (browsers)
+                                                finds a path; clients that
+                                                verify the chain as sent
+                                                (curl, wget) fail */
+  TLSDIAG_CAUSE_CERT_MALFORMED = 53,  /* a certificate does not parse */
+  TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE = 54, /* tlsdiag's verifier accepts,
+                                                 GnuTLS's rejects for a
+                                                 reason other than the path:
+                                                 fail closed */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
