@@ -139,6 +139,22 @@ static void set_verdict(tlsdiag_result_t *r, const td_vpath_t *p,
     vr->chain_ends_in_root = r->chain[r->nchain - 1].self_signed;
 }
 
+/* Which certificates of r->chain the chosen path uses (their expiry is
+ * what counts; extra certificates sent besides it do not). */
+static void record_path(tlsdiag_result_t *r, const td_vpath_t *p,
+                        int complete) {
+  td_verify_t *vr = &r->verify;
+  vr->path_complete = complete;
+  vr->path_mask = 0;
+  for (size_t j = 0; j < r->nchain && j < 64; j++)
+    for (size_t i = 0; i < p->n; i++)
+      if (r->chain[j].der_len == p->c[i]->der_len &&
+          !memcmp(r->chain[j].der, p->c[i]->der, p->c[i]->der_len)) {
+        vr->path_mask |= (uint64_t)1 << j;
+        break;
+      }
+}
+
 int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
                     int reorder) {
   td_verify_t *vr = &r->verify;
@@ -160,6 +176,7 @@ int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
   td_x509_cert_rules(p, 0);
   td_x509_leaf_rules(u.b, p);
   if (reorder && record_chain(r, p, &u) < 0) goto out;
+  record_path(r, p, complete); /* before anything uses td_chain_path_len */
   td_x509_uncovered_checks(r, p);
   unsigned st = td_x509_status_bits(p);
   if (!complete) st |= incomplete_bits(u.b, p, r);

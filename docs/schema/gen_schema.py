@@ -192,6 +192,7 @@ defs["expiry"] = obj({
     "leaf": ref("expiry_cert"),
     "earliest": ref("expiry_cert"),
     "path_length": {"type": "integer", "minimum": 1},
+    "verified_path": B,
 })
 
 defs["http"] = obj({
