@@ -133,14 +133,6 @@ defs["verify"] = obj({
     "ocsp_revoked_at": TIME0,
 })
 
-defs["trust_store"] = obj({
-    "kind": {"enum": ["system", "cafile", "capath", "cafile+capath",
-                      "certificates"]},
-    "cafile": S0,
-    "capath": S0,
-    "roots": {"type": ["integer", "null"], "minimum": 0},
-})
-
 defs["tls"] = obj({
     "version": nullable(ref("tls_version")),
     "cipher": S0,
@@ -156,7 +148,6 @@ defs["tls"] = obj({
     "verify": nullable(ref("verify")),
     "probes": nullable({"type": "array", "items": obj({
         "version": ref("tls_version"), "accepted": B, "error": S0})}),
-    "trust_store": nullable(ref("trust_store")),
 })
 
 defs["cert"] = obj({
