@@ -492,9 +492,15 @@ static void summary_record(sweep_t *s, double elapsed, const size_t *causes,
       fputs(",\"sni\":", f);
       if (t->sni) json_string(f, t->sni);
       else fputs("null", f);
-      fprintf(f, ",\"days_left\":%lld,\"not_after\":%lld}",
-              (long long)s->out[soon[i]].days_left,
-              (long long)s->out[soon[i]].not_after);
+      /* times are ISO 8601 everywhere (docs/json-schema.md) */
+      char iso[32];
+      time_t na = (time_t)s->out[soon[i]].not_after;
+      struct tm tm;
+      if (!gmtime_r(&na, &tm) ||
+          !strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(iso, sizeof(iso), "1970-01-01T00:00:00Z");
+      fprintf(f, ",\"days_left\":%lld,\"not_after\":\"%s\"}",
+              (long long)s->out[soon[i]].days_left, iso);
     }
     fputs("]}}\n", f);
   if (fclose(f) == 0) write_out(s, buf, blen);

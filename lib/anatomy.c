@@ -450,6 +450,7 @@ static void secret_json(td_jw_t *w, const char *name, const char *label,
 }
 
 static void tls13_schedule_json(td_jw_t *w, const td_anatomy_t *a) {
+  td_jw_null(w, "extended_master_secret"); /* TLS 1.2 only */
   td_jw_arr(w, "secrets");
   for (size_t i = 0; i < sizeof(tls13_rows) / sizeof(tls13_rows[0]); i++) {
     const secret_row_t *row = &tls13_rows[i];
@@ -461,6 +462,7 @@ static void tls13_schedule_json(td_jw_t *w, const td_anatomy_t *a) {
   }
   td_jw_arr_end(w);
   td_jw_obj(w, "traffic_keys");
+  td_jw_null(w, "mac_key_bytes"); /* AEAD only: no MAC key */
   td_jw_int(w, "key_bytes", a->key_bytes);
   td_jw_int(w, "iv_bytes", a->iv_bytes);
   td_jw_str(w, "derivation",
@@ -521,8 +523,10 @@ void td_key_schedule_json(td_jw_t *w, const char *key,
   td_jw_int(w, "hash_bytes", a->hash_bytes);
   td_jw_str(w, "group", r->tls_group);
   shares_json(w, "client_key_shares", a->offered, a->noffered);
+  /* every key always present (docs/json-schema.md): null when n/a */
   if (a->hello_retry)
     shares_json(w, "client_key_shares_after_retry", a->offered2, a->noffered2);
+  else td_jw_null(w, "client_key_shares_after_retry");
   if (g || a->server_share.bytes)
     shares_json(w, "server_key_share", &a->server_share, 1);
   else td_jw_null(w, "server_key_share");

@@ -193,8 +193,8 @@ typedef struct td_verify {
    * certificates are on it in another order. */
   int path_unsent;
   int path_reordered;
-  size_t path_n; /* reordered r->chain: 1 + the path certificates at its
-                    head (0: unknown, td_chain_path_len goes by names) */
+  int path_complete;   /* the verifier found a path to a trust anchor */
+  uint64_t path_mask;  /* bit i: r->chain[i] is on that path (i < 64) */
 } td_verify_t;
 
 /* The AIA caIssuers fetch of a missing issuer (aia.c), as evidence. */
@@ -418,9 +418,17 @@ const char *td_result_header_get(const tlsdiag_result_t *r, const char *name);
 void td_cert_clear(td_cert_t *c);
 /* How many certificates, from the leaf, form the path the server sent: each
  * issued by the next (issuer name = subject name), ending at the first
- * self-signed one. Extra certificates after it are information only: their
- * dates must not raise alarms (FIELD-NOTES: the AddTrust expiry). */
+ * self-signed one; once the verifier found a path to a trust anchor, the
+ * leading certificates on that path (a cross-signed root sent after them is
+ * not). Extra certificates after it are information only: their dates must
+ * not raise alarms (FIELD-NOTES: the AddTrust expiry). */
 size_t td_chain_path_len(const tlsdiag_result_t *r);
+/* Index in r->chain of the certificate whose expiry counts: the leaf, or
+ * (TLSDIAG_EXPIRY_PATH) the earliest notAfter on the verified path (the
+ * certificates the verifier chained to a trust anchor; without such a path,
+ * the sent path of td_chain_path_len), never an extra certificate the
+ * server sent besides it. -1 without any certificate. */
+long td_expiry_index(const tlsdiag_result_t *r, tlsdiag_expiry_t which);
 /* tlsdiag_global_init() once per process, for callers that did not. */
 tlsdiag_err_t td_global_init_once(void);
 

@@ -494,6 +494,46 @@ static void write_chain(td_jw_t *w, const tlsdiag_result_t *r) {
   td_jw_arr_end(w);
 }
 
+static void expiry_cert(td_jw_t *w, const char *key,
+                        const tlsdiag_result_t *r, long i) {
+  const td_cert_t *c = &r->chain[i];
+  td_jw_obj(w, key);
+  td_jw_int(w, "chain_index", i);
+  td_jw_str(w, "subject", c->subject);
+  td_jw_str(w, "common_name", c->common_name);
+  td_jw_time(w, "not_after", c->not_after);
+  if (r->now && c->not_after)
+    td_jw_int(w, "days_left", td_days_between(r->now, c->not_after));
+  else td_jw_null(w, "days_left");
+  td_jw_obj_end(w);
+}
+
+/* The leaf's expiry and the earliest on the verified path (what a monitor
+ * should alert on: an intermediate can expire first, and an extra
+ * certificate the server sends besides the path must not, as AddTrust's
+ * did in 2020); null without a certificate. */
+static void write_expiry(td_jw_t *w, const tlsdiag_result_t *r) {
+  long e = td_expiry_index(r, TLSDIAG_EXPIRY_PATH);
+  if (e < 0) {
+    td_jw_null(w, "expiry");
+    return;
+  }
+  const td_verify_t *v = &r->verify;
+  size_t n = 0;
+  if (v->done && v->path_complete) {
+    for (size_t i = 0; i < r->nchain && i < 64; i++)
+      n += (v->path_mask >> i) & 1u;
+  } else {
+    n = td_chain_path_len(r);
+  }
+  td_jw_obj(w, "expiry");
+  expiry_cert(w, "leaf", r, 0);
+  expiry_cert(w, "earliest", r, e);
+  td_jw_int(w, "path_length", (int64_t)(n ? n : 1));
+  td_jw_bool(w, "verified_path", v->done && v->path_complete);
+  td_jw_obj_end(w);
+}
+
 /* The headers a diagnosis usually needs, under fixed lowercase keys. */
 static const char *const key_headers[] = {"strict-transport-security", "date",
                                           "location", "server"};
@@ -563,6 +603,7 @@ void td_json_result(td_buf_t *b, const tlsdiag_result_t *r, int pretty) {
   write_phases(&w, r);
   write_tls(&w, r);
   write_chain(&w, r);
+  write_expiry(&w, r);
   write_http(&w, r);
   td_hsts_json(&w, "hsts", r);
   td_anatomy_json(&w, "anatomy", r);

@@ -17,14 +17,7 @@ static const char *const state_names[] = {"OK", "WARNING", "CRITICAL",
 
 /* Index of the certificate whose expiry counts, or -1 without any. */
 static long expiry_index(const tlsdiag_result_t *r, tlsdiag_expiry_t which) {
-  if (!r || r->nchain == 0) return -1;
-  long best = 0;
-  if (which == TLSDIAG_EXPIRY_PATH) {
-    size_t n = td_chain_path_len(r);
-    for (size_t i = 1; i < n; i++)
-      if (r->chain[i].not_after < r->chain[best].not_after) best = (long)i;
-  }
-  return best;
+  return td_expiry_index(r, which); /* result.c: on the verified path */
 }
 
 int tlsdiag_result_expiry(const tlsdiag_result_t *r, tlsdiag_expiry_t which,

@@ -383,8 +383,15 @@ tlsdiag_err_t tlsdiag_result_format(const tlsdiag_result_t *r,
 }
 
 size_t td_chain_path_len(const tlsdiag_result_t *r) {
-  if (r->verify.path_n)
-    return r->verify.path_n - 1 < r->nchain ? r->verify.path_n - 1 : r->nchain;
+  const td_verify_t *v = &r->verify;
+  if (v->done && v->path_complete && (v->path_mask & 1u)) {
+    /* The verifier chained these to a trust anchor: a certificate sent
+     * after them (a cross-signed root, as AddTrust's in 2020) is extra,
+     * even when its subject is the issuer of the one before. */
+    size_t n = 0;
+    while (n < r->nchain && n < 64 && ((v->path_mask >> n) & 1u)) n++;
+    return n;
+  }
   size_t n = r->nchain ? 1 : 0;
   for (; n > 0 && n < r->nchain; n++) {
     const td_cert_t *below = &r->chain[n - 1];
@@ -393,4 +400,18 @@ size_t td_chain_path_len(const tlsdiag_result_t *r) {
       break;
   }
   return n;
+}
+
+long td_expiry_index(const tlsdiag_result_t *r, tlsdiag_expiry_t which) {
+  if (!r || r->nchain == 0) return -1;
+  long best = 0;
+  if (which != TLSDIAG_EXPIRY_PATH) return best;
+  const td_verify_t *v = &r->verify;
+  int verified = v->done && v->path_complete && (v->path_mask & 1u);
+  size_t n = verified ? (r->nchain < 64 ? r->nchain : 64) : td_chain_path_len(r);
+  for (size_t i = 1; i < n; i++) {
+    if (verified && !(v->path_mask & ((uint64_t)1 << i))) continue;
+    if (r->chain[i].not_after < r->chain[best].not_after) best = (long)i;
+  }
+  return best;
 }

@@ -110,12 +110,9 @@ static int record_chain(tlsdiag_result_t *r, const td_vpath_t *p,
       if (u->given[i]->der_len == top->der_len &&
           !memcmp(u->given[i]->der, top->der, top->der_len))
         anchor_given = top;
-  int rc = td_x509_fill_chain(r, p, u->given, u->nchain, anchor_given);
-  /* The path is what was built, not what names suggest: an extra
-   * cross-signed certificate named like the anchor is not on it. */
-  if (rc == 0 && p->anchored)
-    r->verify.path_n = 1 + p->n - (p->n > 1 && !anchor_given ? 1 : 0);
-  return rc;
+  /* (record_path marks which of these the path uses: an extra
+   * cross-signed certificate named like the anchor is not on it.) */
+  return td_x509_fill_chain(r, p, u->given, u->nchain, anchor_given);
 }
 
 /* Why no complete path was found: the status bits, and the violations
@@ -174,6 +171,22 @@ static void set_verdict(tlsdiag_result_t *r, const td_vpath_t *p,
     vr->chain_ends_in_root = r->chain[r->nchain - 1].self_signed;
 }
 
+/* Which certificates of r->chain the chosen path uses (their expiry is
+ * what counts; extra certificates sent besides it do not). */
+static void record_path(tlsdiag_result_t *r, const td_vpath_t *p,
+                        int complete) {
+  td_verify_t *vr = &r->verify;
+  vr->path_complete = complete;
+  vr->path_mask = 0;
+  for (size_t j = 0; j < r->nchain && j < 64; j++)
+    for (size_t i = 0; i < p->n; i++)
+      if (r->chain[j].der_len == p->c[i]->der_len &&
+          !memcmp(r->chain[j].der, p->c[i]->der, p->c[i]->der_len)) {
+        vr->path_mask |= (uint64_t)1 << j;
+        break;
+      }
+}
+
 int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
                     int reorder) {
   td_verify_t *vr = &r->verify;
@@ -197,6 +210,7 @@ int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,
   td_x509_cert_rules(p, 0);
   td_x509_leaf_rules(u.b, p);
   if (reorder && record_chain(r, p, &u) < 0) goto out;
+  record_path(r, p, complete); /* before anything uses td_chain_path_len */
   td_x509_uncovered_checks(r, p);
   unsigned st = td_x509_status_bits(p);
   if (!complete) st |= incomplete_bits(u.b, p, r);

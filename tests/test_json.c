@@ -712,8 +712,8 @@ static void test_json_top_level_key_order_is_stable(void **state) {
   static const char *const want[] = {
       "schema", "tool",  "target",  "options",  "time",
       "ok",     "cause", "message", "findings", "phases",
-      "tls",    "chain", "http",    "hsts",     "anatomy",  "key_schedule",
-      "timeline", "total_ms"};
+      "tls",    "chain", "expiry",  "http",     "hsts",     "anatomy",
+      "key_schedule", "timeline", "total_ms"};
   tlsdiag_result_t *r = full_result();
   char *pretty = render(r, 1, NULL);
   size_t k = 0;
