@@ -616,5 +616,5 @@ int main(void) {
       cmocka_unit_test(test_cli_monitor_url_targets),
       cmocka_unit_test(test_cli_monitor_usage_lines),
   };
-  return cmocka_run_group_tests(tests, tt_setup, tt_teardown);
+  return td_run_tests(tests, tt_setup, tt_teardown);
 }

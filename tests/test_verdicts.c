@@ -557,5 +557,5 @@ int main(void) {
       cmocka_unit_test(test_verdicts_ticket_lifetime_is_the_servers_tls12),
       cmocka_unit_test(test_verdicts_tls12_key_exchange_is_reported),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return td_run_tests(tests, setup, teardown);
 }

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tdrun.h"
+
 #include "x509_der.h"
 
 typedef int (*reader_t)(const unsigned char *, size_t, unsigned *,
@@ -187,5 +189,5 @@ int main(void) {
       cmocka_unit_test(test_x509_der_blobs_pem_and_der),
       cmocka_unit_test(test_x509_der_blob_errors_named),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

@@ -170,7 +170,8 @@ TLSDIAG_API const char *tlsdiag_severity_name(tlsdiag_severity_t sev);
  * then change what you need. New fields are only ever appended; `version`
  * tells the library which fields the caller knows.
  */
-#define TLSDIAG_OPTIONS_VERSION 1
+#define TLSDIAG_OPTIONS_VERSION 2 /* 2 appended connect_to ..
+                                     address_filter_data */
 
 typedef enum {
   TLSDIAG_TLS_DEFAULT = 0,
@@ -219,6 +220,7 @@ typedef struct tlsdiag_options {
   const char *keylog_file;  /* NULL: none. Appends the session secrets in
                                NSS key log format (as SSLKEYLOGFILE) so a
                                capture can be decrypted. Secret! */
+  /* ---- version 2 ---- */
   const char *const *connect_to; /* NULL-terminated
                                "HOST1:PORT1:HOST2:PORT2" (as curl's
                                --connect-to): a connection to HOST1:PORT1
