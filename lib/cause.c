@@ -197,6 +197,28 @@ int tlsdiag_cause_from_name(const char *name) {
   return -1;
 }
 
+int td_cause_is_cert(tlsdiag_cause_t c) {
+  switch (c) {
+  case TLSDIAG_CAUSE_CERT_EXPIRED:
+  case TLSDIAG_CAUSE_CERT_NOT_YET_VALID:
+  case TLSDIAG_CAUSE_CLOCK_SKEW: /* a date error by our clock */
+  case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
+  case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
+  case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
+  case TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER:
+  case TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER:
+  case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
+  case TLSDIAG_CAUSE_CERT_REVOKED:
+  case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:
+  case TLSDIAG_CAUSE_CERT_WEAK_KEY:
+  case TLSDIAG_CAUSE_CERT_INVALID:
+  case TLSDIAG_CAUSE_CERT_CHAIN_TOO_LARGE:
+  case TLSDIAG_CAUSE_CERT_MALFORMED:
+  case TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE: return 1;
+  default: return 0;
+  }
+}
+
 int td_cause_rank(tlsdiag_cause_t c) {
   const cause_row_t *r = row(c);
   return r ? r->rank : 1000;

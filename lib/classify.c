@@ -982,29 +982,15 @@ static void classify_cert(tlsdiag_result_t *r) {
   }
 }
 
-/* A finding that says the certificate fails (what a browser refuses). */
+/* A finding that says the certificate fails (what a browser refuses): a
+ * certificate cause, expiring soon when asked to be an error, the preload
+ * rule's own finding, or any verifier rule. */
 static int is_cert_error(const td_finding_t *f) {
   if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
-  switch (f->code) {
-  case TLSDIAG_CAUSE_CERT_EXPIRED:
-  case TLSDIAG_CAUSE_CERT_NOT_YET_VALID:
-  case TLSDIAG_CAUSE_CLOCK_SKEW:
-  case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
-  case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
-  case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
-  case TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER:
-  case TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER:
-  case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
-  case TLSDIAG_CAUSE_CERT_REVOKED:
-  case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:
-  case TLSDIAG_CAUSE_CERT_WEAK_KEY:
-  case TLSDIAG_CAUSE_CERT_INVALID:
-  case TLSDIAG_CAUSE_CERT_EXPIRES_SOON: /* an error only when asked to be */
-  case TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR:
-    return 1;
-  default:
-    return td_ev_get(f, "rule") != NULL;
-  }
+  return td_cause_is_cert(f->code) ||
+         f->code == TLSDIAG_CAUSE_CERT_EXPIRES_SOON ||
+         f->code == TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR ||
+         td_ev_get(f, "rule") != NULL;
 }
 
 /* A date finding: both verdicts leave dates to classify_dates. */

@@ -249,24 +249,10 @@ int td_sts_parse(const char *v, size_t n, td_sts_t *out) {
 
 /* ---- findings ------------------------------------------------------------ */
 
+/* A certificate error (cause.c's list): what a preloaded host cannot
+ * be clicked through. */
 static int is_cert_error(const td_finding_t *f) {
-  if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
-  switch (f->code) {
-  case TLSDIAG_CAUSE_CERT_EXPIRED:
-  case TLSDIAG_CAUSE_CERT_NOT_YET_VALID:
-  case TLSDIAG_CAUSE_CLOCK_SKEW: /* a date error by our clock */
-  case TLSDIAG_CAUSE_CERT_SELF_SIGNED:
-  case TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER:
-  case TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN:
-  case TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER:
-  case TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER:
-  case TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH:
-  case TLSDIAG_CAUSE_CERT_REVOKED:
-  case TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE:
-  case TLSDIAG_CAUSE_CERT_WEAK_KEY:
-  case TLSDIAG_CAUSE_CERT_INVALID: return 1;
-  default: return 0;
-  }
+  return f->severity == TLSDIAG_SEVERITY_ERROR && td_cause_is_cert(f->code);
 }
 
 /* "2 years", "30 days", "5 minutes", "40 s" for max-age messages. */

@@ -448,6 +448,9 @@ const td_evidence_t *td_ev_get(const td_finding_t *f, const char *key);
 /* ---- cause.c ----------------------------------------------------------- */
 /* Position of a cause in the root-cause order (lower wins). */
 int td_cause_rank(tlsdiag_cause_t c);
+/* 1 for a cause that says the certificate (or its path) fails, the kind a
+ * browser refuses to connect over, when the finding is an error. */
+int td_cause_is_cert(tlsdiag_cause_t c);
 /* "TLS1.0" ... "TLS1.3"; NULL for TLSDIAG_TLS_DEFAULT or out of range. */
 const char *td_tls_version_name(tlsdiag_tls_version_t v);
 
