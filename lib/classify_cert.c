@@ -1,0 +1,618 @@
+/* td_classify_cert.c: the certificate findings: dates (and the clock
+ * skew that explains them), trust and issuer, name, key strength, OCSP,
+ * and the two verdicts (tlsdiag's path builder and GnuTLS). Pure, as
+ * classify.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ares.h>
+#include <gnutls/gnutls.h>
+
+#include "classify.h"
+#include "hsts.h"
+#include "internal.h"
+
+#define WEAK_RSA_BITS 2048
+#define WEAK_EC_BITS 256
+/* ---- certificates -------------------------------------------------------- */
+
+/* Would every certificate on the path be valid at time t? */
+static int dates_ok_at(const tlsdiag_result_t *r, size_t n, int64_t t) {
+  for (size_t i = 0; i < n; i++)
+    if (t < r->chain[i].not_before || t > r->chain[i].not_after) return 0;
+  return 1;
+}
+
+static void date_evidence(td_finding_t *f, const tlsdiag_result_t *r,
+                          const td_cert_t *c, int64_t now) {
+  td_ev_str(f, "subject", c->subject);
+  td_ev_time(f, "not_before", c->not_before);
+  td_ev_time(f, "not_after", c->not_after);
+  td_ev_time(f, "now", now);
+  /* whose time "now" is: the caller's question (options.now, --now) or
+   * this machine's clock */
+  td_ev_str(f, "clock", r->clock_overridden ? "override" : "local");
+}
+
+/* Returns the time to judge the OCSP staple's freshness by: the server's
+ * when our clock was found wrong; under an override, the real clock (the
+ * server staples what is fresh now, and will staple another by then);
+ * else r->now.
+ *
+ * Two clocks, kept apart: certificate dates are judged at r->now, which is
+ * the override when the caller gave one ("will this be valid then?") and
+ * the real clock otherwise. Skew is always the real clock (recorded when
+ * the response arrived) against the server's Date header; it can explain
+ * a date error only when the dates were judged by that real clock. */
+/* The clock facts classify_dates works from: the time dates are judged at
+ * (the user's override, or ours), and our clock against the server's Date
+ * header (always the real clock). */
+typedef struct {
+  int64_t now;
+  int over;     /* dates judged at the time the user asked about */
+  int have_date;
+  int64_t offset, aoff; /* local minus server, and its size */
+  int skewed;   /* over the threshold */
+  char at[32];  /* now, ISO 8601 */
+} clock_facts_t;
+
+static clock_facts_t clock_facts(const tlsdiag_result_t *r) {
+  clock_facts_t k;
+  k.now = r->now;
+  k.over = r->clock_overridden;
+  k.have_date = r->http_date > 0 && r->http_date_received > 0;
+  k.offset = k.have_date ? r->http_date_received - r->http_date : 0;
+  k.aoff = k.offset < 0 ? -k.offset : k.offset;
+  k.skewed = k.have_date && r->clock_skew_s > 0 && k.aoff > r->clock_skew_s;
+  td_time_iso(k.now, k.at);
+  return k;
+}
+
+static void skew_evidence(td_finding_t *f, const tlsdiag_result_t *r,
+                          const clock_facts_t *k) {
+  td_ev_time(f, "local_time", r->http_date_received);
+  td_ev_time(f, "server_time", r->http_date);
+  td_ev_int(f, "offset_s", k->offset);
+  td_ev_int(f, "threshold_s", r->clock_skew_s);
+}
+
+/* The server's clock makes the chain valid: ours is the wrong one. */
+static void skew_explains_dates(tlsdiag_result_t *r, size_t plen,
+                                const clock_facts_t *k) {
+  const td_cert_t *c = &r->chain[0];
+  for (size_t i = 0; i < plen; i++)
+    if (k->now < r->chain[i].not_before || k->now > r->chain[i].not_after) {
+      c = &r->chain[i];
+      break;
+    }
+  char dur[32];
+  duration_text(k->aoff, dur);
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_ERROR,
+      "the local clock is %s %s; by the server's clock the "
+      "certificate is valid (by ours it is %s)",
+      dur, k->offset > 0 ? "ahead" : "behind",
+      k->now > c->not_after ? "expired" : "not yet valid");
+  skew_evidence(f, r, k);
+  date_evidence(f, r, c, k->now);
+}
+
+static td_finding_t *expired_finding(tlsdiag_result_t *r, const td_cert_t *c,
+                                     const char *which,
+                                     const clock_facts_t *k) {
+  int64_t d = -td_days_between(k->now, c->not_after);
+  td_finding_t *f;
+  if (k->over)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
+                       "at %s (the time asked about) %s for %s has "
+                       "expired: it was valid until %s (%lld day%s "
+                       "earlier)",
+                       k->at, which, cert_label(c), c->not_after_iso,
+                       (long long)d, d == 1 ? "" : "s");
+  else if (d == 0)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
+                       "%s for %s expired less than a day ago (%s)", which,
+                       cert_label(c), c->not_after_iso);
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
+                       "%s for %s expired %lld day%s ago (%s)", which,
+                       cert_label(c), (long long)d, d == 1 ? "" : "s",
+                       c->not_after_iso);
+  td_ev_int(f, "days", -d);
+  return f;
+}
+
+static td_finding_t *not_yet_valid_finding(tlsdiag_result_t *r,
+                                           const td_cert_t *c,
+                                           const char *which,
+                                           const clock_facts_t *k) {
+  /* "valid in N days" rounds up: 9.5 days away is "in 10 days" */
+  int64_t d = (c->not_before - k->now + 86399) / 86400;
+  td_finding_t *f;
+  if (k->over)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "at %s (the time asked about) %s for %s is not "
+                       "yet valid: it becomes valid at %s (%lld day%s "
+                       "later)",
+                       k->at, which, cert_label(c), c->not_before_iso,
+                       (long long)d, d == 1 ? "" : "s");
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s for %s is not valid until %s (in %lld day%s)",
+                       which, cert_label(c), c->not_before_iso, (long long)d,
+                       d == 1 ? "" : "s");
+  td_ev_int(f, "days", d);
+  return f;
+}
+
+/* A skew the dates did not depend on: a warning about this machine's
+ * clock. With an override the dates were judged at the time asked about,
+ * so the skew is reported whatever they say. */
+static void skew_warning(tlsdiag_result_t *r, const clock_facts_t *k) {
+  char dur[32];
+  duration_text(k->aoff, dur);
+  td_finding_t *f;
+  if (k->over)
+    f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+        "the local clock is %s %s of the server's (%lld s); certificate "
+        "dates were judged at %s, the time asked about, not by it",
+        dur, k->offset > 0 ? "ahead" : "behind", (long long)k->aoff, k->at);
+  else
+    f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+        "the local clock is %s %s of the server's (%lld s); dates still "
+        "check out",
+        dur, k->offset > 0 ? "ahead" : "behind", (long long)k->aoff);
+  skew_evidence(f, r, k);
+}
+
+/* The soonest expiry on the path, not among extra certificates. */
+static void expires_soon(tlsdiag_result_t *r, size_t plen, int64_t now) {
+  size_t soon = 0;
+  for (size_t i = 1; i < plen; i++)
+    if (r->chain[i].not_after < r->chain[soon].not_after) soon = i;
+  const td_cert_t *c = &r->chain[soon];
+  int64_t d = td_days_between(now, c->not_after);
+  if (d >= r->warn_days) return;
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, TLSDIAG_SEVERITY_WARNING,
+      "%s for %s expires in %lld day%s (%s)",
+      soon == 0 ? "the certificate" : "the issuing certificate",
+      cert_label(c), (long long)d, d == 1 ? "" : "s", c->not_after_iso);
+  td_ev_str(f, "subject", c->subject);
+  td_ev_time(f, "not_after", c->not_after);
+  td_ev_int(f, "days_left", d);
+  td_ev_int(f, "warn_days", r->warn_days);
+  td_ev_int(f, "chain_index", (int64_t)soon);
+}
+
+/* Dates of the path's certificates, and the clock skew that explains them
+ * (or not). Returns the time OCSP freshness is judged at. */
+static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
+  clock_facts_t k = clock_facts(r);
+  int bad = !dates_ok_at(r, plen, k.now);
+  if (!k.over && bad && k.skewed && dates_ok_at(r, plen, r->http_date)) {
+    skew_explains_dates(r, plen, &k);
+    return r->http_date;
+  }
+  for (size_t i = 0; i < plen; i++) {
+    const td_cert_t *c = &r->chain[i];
+    const char *which = i == 0 ? "the certificate" : "the issuing certificate";
+    td_finding_t *f = NULL;
+    if (k.now > c->not_after) f = expired_finding(r, c, which, &k);
+    else if (k.now < c->not_before) f = not_yet_valid_finding(r, c, which, &k);
+    if (f) {
+      date_evidence(f, r, c, k.now);
+      td_ev_int(f, "chain_index", (int64_t)i);
+      if (k.have_date) td_ev_time(f, "server_time", r->http_date);
+    }
+  }
+  if (k.skewed && (!bad || k.over)) skew_warning(r, &k);
+  if (!bad && plen > 0) expires_soon(r, plen, k.now);
+  return k.over && r->started_wall ? r->started_wall : k.now;
+}
+
+/* The verifier (verifier.c) already reported a rule that failed: a finding
+ * with the evidence "rule". Then a generic "does not verify" would only
+ * repeat it. */
+static int has_rule_finding(const tlsdiag_result_t *r) {
+  for (size_t i = 0; i < r->nfindings; i++)
+    if (td_ev_get(&r->findings[i], "rule")) return 1;
+  return 0;
+}
+
+/* What the AIA fetch of the missing issuer showed (none when not tried). */
+static void aia_evidence(td_finding_t *f, const tlsdiag_result_t *r,
+                         const td_cert_t *top) {
+  const td_aia_t *a = &r->aia;
+  if (top->aia_ca_issuers)
+    td_ev_str(f, "aia_ca_issuers", top->aia_ca_issuers);
+  if (a->outcome == TD_AIA_NONE) return;
+  td_ev_str(f, "aia_outcome", td_aia_outcome_name(a->outcome));
+  if (!a->tried) return;
+  td_ev_str(f, "aia_url", a->url);
+  td_ev_int(f, "aia_status", a->status);
+  td_ev_int(f, "aia_bytes", (int64_t)a->bytes);
+  td_ev_int(f, "aia_ms", (int64_t)(a->ms + 0.5));
+  td_ev_int(f, "aia_cached", a->cached);
+  if (a->error) td_ev_str(f, "aia_error", a->error);
+  if (a->issuer_subject) td_ev_str(f, "aia_issuer", a->issuer_subject);
+}
+
+/* A root whose private key is public anywhere in the chain (sent, or the
+ * anchor the path ends in): anyone can mint certificates under it. */
+static void classify_compromised(tlsdiag_result_t *r) {
+  for (size_t i = 0; i < r->nchain; i++) {
+    const td_cert_t *c = &r->chain[i];
+    const td_bad_root_t *b =
+        td_bad_root_match(c->spki_sha256, td_bad_roots, td_nbad_roots);
+    if (!b) continue;
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, TLSDIAG_SEVERITY_ERROR,
+        "the chain contains the %s root \"%s\", whose private key is "
+        "public: anyone can issue certificates under it (interception "
+        "software or a development tool installed it)",
+        b->name, c->subject ? c->subject : "?");
+    td_ev_str(f, "compromised_root", b->name);
+    td_ev_str(f, "subject", c->subject);
+    td_ev_str(f, "spki_sha256", c->spki_sha256);
+    td_ev_int(f, "chain_index", (int64_t)i);
+    td_ev_int(f, "trusted_locally", r->verify.trusted);
+    td_ev_str(f, "remedy",
+              "remove the root from the trust store and uninstall what "
+              "added it");
+    return;
+  }
+}
+
+static void classify_trust(tlsdiag_result_t *r, size_t plen) {
+  const td_verify_t *v = &r->verify;
+  const td_cert_t *leaf = &r->chain[0];
+  if (v->trusted) return;
+  td_finding_t *f;
+  if (leaf->self_signed && r->nchain >= 1) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_SELF_SIGNED, TLSDIAG_SEVERITY_ERROR,
+                       "the certificate for %s is self-signed (its own issuer) "
+                       "and not in the trust store",
+                       cert_label(leaf));
+    td_ev_str(f, "subject", leaf->subject);
+    td_ev_str(f, "issuer", leaf->issuer);
+    td_ev_str(f, "sha256_fingerprint", leaf->sha256);
+  } else if (v->issuer_missing) {
+    const td_cert_t *top = &r->chain[plen - 1];
+    if (top->self_signed) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the chain ends in the root \"%s\", which is not in "
+                         "the trust store",
+                         cert_label(top));
+      td_ev_str(f, "root", top->subject);
+    } else if (r->aia.outcome == TD_AIA_INTERMEDIATE) {
+      /* Fetched by AIA: the issuer exists and chains to a trusted root,
+       * so the server provably omits it. */
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server does not send the intermediate \"%s\" "
+                         "that links %s to a trusted root (fetched from %s): "
+                         "browsers that fetch AIA connect; curl, OpenSSL, "
+                         "Java and most agents fail",
+                         r->aia.issuer_subject ? r->aia.issuer_subject : "?",
+                         cert_label(top), r->aia.url ? r->aia.url : "?");
+      td_ev_str(f, "missing_issuer", top->issuer);
+      td_ev_str(f, "add_to_chain", r->aia.issuer_subject);
+      td_ev_str(f, "clients_that_connect", "browsers that fetch AIA");
+      td_ev_str(f, "clients_that_fail",
+                "curl, OpenSSL, Java, most agents (no AIA fetch)");
+      aia_evidence(f, r, top);
+    } else if (r->aia.outcome == TD_AIA_ROOT) {
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "%s was issued by the root \"%s\" (fetched from "
+                         "%s), which is not in the trust store",
+                         cert_label(top),
+                         r->aia.issuer_subject ? r->aia.issuer_subject : "?",
+                         r->aia.url ? r->aia.url : "?");
+      td_ev_str(f, "root", r->aia.issuer_subject);
+      td_ev_str(f, "remedy",
+                "add the root to the client's trust store, or have the "
+                "server use a certificate from a public CA");
+      aia_evidence(f, r, top);
+    } else if (!top->is_ca) {
+      /* Only the leaf was sent and its issuer is unknown: from the wire a
+       * missing intermediate and a private root look the same. */
+      const char *x = top->issuer ? top->issuer : "?";
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server sent only its certificate; its issuer "
+                         "\"%s\" is neither sent nor trusted: either the "
+                         "server omits an intermediate, or \"%s\" is a root "
+                         "your trust store lacks",
+                         x, x);
+      td_ev_str(f, "missing_issuer", top->issuer);
+      td_ev_str(f, "remedy_server",
+                "if the issuer is an intermediate: add it to the server's "
+                "certificate chain");
+      td_ev_str(f, "remedy_client",
+                "if the issuer is a private root: add it to the client's "
+                "trust store (--cacert), or use a certificate from a public "
+                "CA");
+      aia_evidence(f, r, top);
+    } else {
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the chain's issuer \"%s\" is not in the trust store",
+                         top->issuer ? top->issuer : "?");
+      td_ev_str(f, "missing_issuer", top->issuer);
+      aia_evidence(f, r, top);
+    }
+    td_ev_int(f, "chain_length", (int64_t)r->nchain);
+  } else if (has_rule_finding(r)) {
+    return;
+  } else if (r->nchain > 16) {
+    /* GnuTLS refuses to verify more than 16 (DEFAULT_MAX_VERIFY_DEPTH) and
+     * only says "Some constraint limits were reached." */
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+                       "the server sent %zu certificates; a chain longer "
+                       "than 16 is not verified",
+                       r->nchain);
+    td_ev_int(f, "chain_length", (int64_t)r->nchain);
+  } else {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+                       "the chain does not verify: %s",
+                       v->status_text ? v->status_text : "unknown reason");
+  }
+  td_ev_int(f, "verify_status", v->status);
+  if (v->status_text) td_ev_str(f, "verify_text", v->status_text);
+}
+
+static void classify_name(tlsdiag_result_t *r) {
+  if (r->verify.name_ok) return;
+  const td_cert_t *leaf = &r->chain[0];
+  const char *sans[64];
+  size_t n = 0;
+  for (size_t i = 0; i < leaf->nsans && n < 64; i++)
+    if (leaf->sans[i].type != TD_SAN_OTHER) sans[n++] = leaf->sans[i].value;
+  td_finding_t *f;
+  if (n == 0)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate has no subjectAltName; browsers ignore "
+                       "its CN \"%s\", so it is valid for no name",
+                       leaf->common_name ? leaf->common_name : "");
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate is not valid for %s; it covers %s%s",
+                       name_of(r), sans[0], n > 1 ? " and others" : "");
+  td_ev_str(f, "name", r->host);
+  td_ev_str(f, "ace_name", r->ace_host);
+  td_ev_list(f, "sans", sans, n);
+  if (leaf->common_name) td_ev_str(f, "common_name", leaf->common_name);
+}
+
+static void classify_strength(tlsdiag_result_t *r, size_t plen) {
+  for (size_t i = 0; i < plen; i++) {
+    const td_cert_t *c = &r->chain[i];
+    if (c->sig_weak && !c->self_signed) {
+      td_finding_t *f = td_finding_add(
+          r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE, TLSDIAG_SEVERITY_ERROR,
+          "%s for %s is signed with %s, which browsers reject",
+          i == 0 ? "the certificate" : "the issuing certificate", cert_label(c),
+          c->sig_alg ? c->sig_alg : "a weak algorithm");
+      td_ev_str(f, "subject", c->subject);
+      td_ev_str(f, "signature_algorithm", c->sig_alg);
+      td_ev_int(f, "chain_index", (int64_t)i);
+    }
+  }
+  for (size_t i = 0; i < plen; i++) {
+    const td_cert_t *c = &r->chain[i];
+    if (!c->key_type || c->key_bits == 0) continue;
+    int rsa_like = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA") ||
+                   !strncmp(c->key_type, "RSA-", 4);
+    int ec = !strcmp(c->key_type, "ECDSA");
+    if ((rsa_like && c->key_bits < WEAK_RSA_BITS) ||
+        (ec && c->key_bits < WEAK_EC_BITS)) {
+      td_finding_t *f = td_finding_add(
+          r, TLSDIAG_CAUSE_CERT_WEAK_KEY, TLSDIAG_SEVERITY_ERROR,
+          "%s for %s has a %u-bit %s key (minimum %u)",
+          i == 0 ? "the certificate" : "the issuing certificate", cert_label(c),
+          c->key_bits, c->key_type, rsa_like ? WEAK_RSA_BITS : WEAK_EC_BITS);
+      td_ev_str(f, "subject", c->subject);
+      td_ev_str(f, "key_type", c->key_type);
+      td_ev_int(f, "key_bits", c->key_bits);
+      td_ev_int(f, "minimum_bits", rsa_like ? WEAK_RSA_BITS : WEAK_EC_BITS);
+    }
+  }
+}
+
+static void classify_ocsp(tlsdiag_result_t *r, int64_t at) {
+  const td_verify_t *v = &r->verify;
+  int stale = v->ocsp_status >= 0 && v->ocsp_status != 1 &&
+              v->ocsp_status != 3 && v->ocsp_next_update &&
+              v->ocsp_next_update < at;
+  /* A CRL's verdict is reported by the verifier (source "crl"). */
+  int crl_revoked = tlsdiag_result_find(r, TLSDIAG_CAUSE_CERT_REVOKED) >= 0;
+  if (v->ocsp_status == 1 ||
+      ((v->status & GNUTLS_CERT_REVOKED) && !crl_revoked)) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_REVOKED, TLSDIAG_SEVERITY_ERROR,
+        "the certificate for %s was revoked by its CA (stapled OCSP)",
+        cert_label(&r->chain[0]));
+    td_ev_str(f, "subject", r->chain[0].subject);
+    td_ev_str(f, "serial", r->chain[0].serial);
+    td_ev_str(f, "source", "ocsp_staple");
+    if (v->ocsp_revoked_at) td_ev_time(f, "revoked_at", v->ocsp_revoked_at);
+    if (v->ocsp_this_update) td_ev_time(f, "this_update", v->ocsp_this_update);
+  } else if (v->ocsp_status == 3) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID, TLSDIAG_SEVERITY_WARNING,
+        "the stapled OCSP response is unusable: %s",
+        v->ocsp_error ? v->ocsp_error : "unknown reason");
+    td_ev_str(f, "error", v->ocsp_error);
+  } else if (stale) {
+    char nu[32];
+    td_time_iso(v->ocsp_next_update, nu);
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID, TLSDIAG_SEVERITY_WARNING,
+        "the stapled OCSP response is stale (nextUpdate %s has passed)", nu);
+    td_ev_time(f, "next_update", v->ocsp_next_update);
+    td_ev_time(f, "now", at);
+  }
+}
+
+/* Bits classify_* explain; anything else is reported as cert_invalid. */
+#define EXPLAINED_BITS                                                     \
+  (GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND |                    \
+   GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_INSECURE_ALGORITHM |         \
+   GNUTLS_CERT_REVOKED | GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED | \
+   GNUTLS_CERT_INVALID_OCSP_STATUS | GNUTLS_CERT_MISSING_OCSP_STATUS |     \
+   GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |                                \
+   GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
+
+static void classify_two_verdicts(tlsdiag_result_t *r);
+
+void td_classify_cert(tlsdiag_result_t *r) {
+  if (r->nchain == 0) {
+    td_finding_add(r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+                   "the server sent no certificate");
+    return;
+  }
+  size_t plen = td_chain_path_len(r);
+  int64_t at = classify_dates(r, plen);
+  classify_ocsp(r, at);
+  classify_compromised(r);
+  classify_trust(r, plen);
+  /* Trusted, yet bits remain that nothing above explains. */
+  unsigned extra = r->verify.status & ~(unsigned)EXPLAINED_BITS;
+  if (r->verify.trusted && extra && !has_rule_finding(r)) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_INVALID, TLSDIAG_SEVERITY_ERROR,
+        "the chain does not verify: %s",
+        r->verify.status_text ? r->verify.status_text : "unknown reason");
+    td_ev_int(f, "verify_status", r->verify.status);
+  }
+  classify_name(r);
+  classify_strength(r, plen);
+  td_classify_chain_size(r, 0);
+  classify_two_verdicts(r);
+  if (r->tls_version_num && r->tls_version_num <= TLSDIAG_TLS1_1) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_TLS_LEGACY_VERSION, TLSDIAG_SEVERITY_WARNING,
+        "%s was negotiated; browsers have refused TLS 1.0 and 1.1 since 2020",
+        r->tls_version);
+    td_ev_str(f, "version", r->tls_version);
+  }
+}
+
+/* A finding that says the certificate fails (what a browser refuses): a
+ * certificate cause, expiring soon when asked to be an error, the preload
+ * rule's own finding, or any verifier rule. */
+static int is_cert_error(const td_finding_t *f) {
+  if (f->severity != TLSDIAG_SEVERITY_ERROR) return 0;
+  return td_cause_is_cert(f->code) ||
+         f->code == TLSDIAG_CAUSE_CERT_EXPIRES_SOON ||
+         f->code == TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR ||
+         td_ev_get(f, "rule") != NULL;
+}
+
+/* A date finding: both verdicts leave dates to classify_dates. */
+static int is_date_cause(tlsdiag_cause_t c) {
+  return c == TLSDIAG_CAUSE_CERT_EXPIRED ||
+         c == TLSDIAG_CAUSE_CERT_NOT_YET_VALID ||
+         c == TLSDIAG_CAUSE_CLOCK_SKEW || c == TLSDIAG_CAUSE_CERT_EXPIRES_SOON;
+}
+
+int td_browser_ok(const tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  if (!v->done || r->nchain == 0 || !v->trusted || !v->name_ok ||
+      v->ocsp_status == 1)
+    return 0;
+  for (size_t i = 0; i < r->nfindings; i++) {
+    const td_finding_t *f = &r->findings[i];
+    if (f->code == TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE ||
+        f->code == TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY ||
+        is_date_cause(f->code))
+      continue;
+    if (is_cert_error(f)) return 0;
+  }
+  return 1;
+}
+
+/* Why only path building finds the path, as the evidence names it. */
+static const char *browser_only_why(const td_verify_t *v) {
+  if (v->path_unsent) return "intermediate_not_sent";
+  if (v->path_reordered) return "chain_order";
+  return "cross_sign_path";
+}
+
+/* The browser verdict (tlsdiag's verifier) against the strict one
+ * (GnuTLS's, the chain as sent): a warning when only path building
+ * succeeds, an error when GnuTLS rejects for any other reason. */
+static void classify_two_verdicts(tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  if (!v->strict_done) return;
+  int browser = td_browser_ok(r);
+  const char *stext = v->strict_text ? v->strict_text : "rejected";
+  switch (td_two_verdicts(browser, v->strict_ok, v->strict_status)) {
+  case TD_TWO_OK:
+  case TD_TWO_BOTH_FAIL:
+    return;
+  case TD_TWO_BROWSER_ONLY: {
+    const char *why = browser_only_why(v);
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY, TLSDIAG_SEVERITY_WARNING,
+        "browsers find a path to a trust anchor, but clients that verify the "
+        "chain as sent (curl, wget, GnuTLS, OpenSSL-based agents) fail: %s",
+        !strcmp(why, "intermediate_not_sent")
+            ? "an intermediate on the path was not sent (browsers fetch it "
+              "via AIA or know it already)"
+        : !strcmp(why, "chain_order")
+            ? "the chain is sent out of order"
+            : "the path needs a cross-signed certificate the sent order does "
+              "not lead to");
+    td_ev_str(f, "why", why);
+    td_ev_str(f, "clients", "curl, wget, GnuTLS and OpenSSL clients");
+    td_ev_int(f, "strict_status", v->strict_status);
+    td_ev_str(f, "strict", stext);
+    return;
+  }
+  case TD_TWO_DISAGREE: {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE, TLSDIAG_SEVERITY_ERROR,
+        "tlsdiag's verifier accepts the chain, GnuTLS's rejects it: %s",
+        stext);
+    td_ev_str(f, "browser", "accepted: a path to a trust anchor, name and "
+                            "rules hold");
+    td_ev_str(f, "strict", stext);
+    td_ev_int(f, "strict_status", v->strict_status);
+    return;
+  }
+  case TD_TWO_STRICT_ONLY:
+    /* tlsdiag's rule stands; GnuTLS's view is evidence on its findings */
+    for (size_t i = 0; i < r->nfindings; i++)
+      if (is_cert_error(&r->findings[i]) && !is_date_cause(r->findings[i].code))
+        td_ev_str(&r->findings[i], "gnutls", "accepts the chain as sent");
+    return;
+  }
+}
+
+td_verdict_t td_verify_verdict(const tlsdiag_result_t *r) {
+  td_verdict_t v;
+  memset(&v, 0, sizeof(v));
+  if (!r || !r->verify.done || r->nchain == 0) return v;
+  v.chain_to_root = r->verify.trusted != 0;
+  v.name_ok = r->verify.name_ok != 0;
+  v.dates_ok = dates_ok_at(r, td_chain_path_len(r), r->now);
+  int cert_error = r->verify.ocsp_status == 1;
+  for (size_t i = 0; i < r->nfindings && !cert_error; i++)
+    cert_error = is_cert_error(&r->findings[i]);
+  v.trusted = v.chain_to_root && v.name_ok && v.dates_ok && !cert_error;
+  return v;
+}
+
