@@ -229,6 +229,9 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     if (strncmp(h, "b\xc3\xbc" "cher", 6) == 0) h = "xn--bcher-kva.tlsdiag.test";
     snprintf(pin, sizeof(pin), "%s:%u:127.0.0.1", h, port);
     o.resolve = pins;
+    /* Any other name a check looks up (a certificate's AIA host) asks the
+     * demo's own DNS server too: the demo sends nothing off this machine. */
+    o.dns_servers = d->dns_server;
   }
   tlsdiag_err_t e = tlsdiag_check(c->host, &o, out);
   if (hold >= 0) close(hold);
