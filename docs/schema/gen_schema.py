@@ -131,6 +131,11 @@ defs["verify"] = obj({
     "ocsp_this_update": TIME0,
     "ocsp_next_update": TIME0,
     "ocsp_revoked_at": TIME0,
+    # The two verdicts, dates judged apart: tlsdiag's path building, and
+    # GnuTLS's verification of the chain as sent (null when it did not run).
+    "browser": obj({"ok": B, "reason": S0}),
+    "strict": nullable(obj({
+        "ok": B, "reason": S0, "status": {"type": "integer", "minimum": 0}})),
 })
 
 defs["tls"] = obj({
@@ -241,7 +246,8 @@ defs["anatomy"] = obj({
         "psk_mode": S0,
         "handshake_ms_first": MS,
         "handshake_ms_resumed": MS,
-        "saved_ms": MS,
+        # first minus resumed handshake: negative when resuming was slower
+        "saved_ms": {"type": ["number", "null"]},
         "early_data": nullable(obj({"sent": B, "accepted": B})),
         "error": S0,
     })),
