@@ -564,20 +564,28 @@ static void classify_two_verdicts(tlsdiag_result_t *r) {
   case TD_TWO_BOTH_FAIL:
     return;
   case TD_TWO_BROWSER_ONLY: {
+    /* Which clients fail depends on why: none but browsers fetch AIA,
+     * while OpenSSL (1.1.0+) also searches other paths through extra or
+     * cross-signed certificates, which GnuTLS does not. */
     const char *why = browser_only_why(v);
+    int unsent = !strcmp(why, "intermediate_not_sent");
+    const char *clients =
+        unsent ? "curl, wget, OpenSSL, GnuTLS and Java clients (no AIA fetch)"
+               : "GnuTLS-based clients (wget, gnutls-cli, GnuTLS libraries)";
     td_finding_t *f = td_finding_add(
         r, TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY, TLSDIAG_SEVERITY_WARNING,
-        "browsers find a path to a trust anchor, but clients that verify the "
-        "chain as sent (curl, wget, GnuTLS, OpenSSL-based agents) fail: %s",
-        !strcmp(why, "intermediate_not_sent")
-            ? "an intermediate on the path was not sent (browsers fetch it "
-              "via AIA or know it already)"
+        "browsers find a path to a trust anchor, but %s fail on the chain "
+        "as sent: %s",
+        clients,
+        unsent ? "an intermediate on the path was not sent (browsers fetch "
+                 "it via AIA or know it already)"
         : !strcmp(why, "chain_order")
             ? "the chain is sent out of order"
-            : "the path needs a cross-signed certificate the sent order does "
-              "not lead to");
+            : "the certificates sent lead to an issuer they do not trust "
+              "(an extra or cross-signed certificate); OpenSSL and "
+              "browsers try another path");
     td_ev_str(f, "why", why);
-    td_ev_str(f, "clients", "curl, wget, GnuTLS and OpenSSL clients");
+    td_ev_str(f, "clients", clients);
     td_ev_int(f, "strict_status", v->strict_status);
     td_ev_str(f, "strict", stext);
     return;
