@@ -724,7 +724,8 @@ static void usage(FILE *o) {
       "check options, for every probe: --cacert --capath --resolve\n"
       "  --dns-server --tls-min --tls-max --connect-timeout --max-time\n"
       "  --method --path --now -w -c --clock-skew --hsts-list -4 -6\n"
-      "  --no-http --no-probe (see tlsdiag --help)\n",
+      "  --no-http --no-probe --no-aia --connect-to --cert --key\n"
+      "  (see tlsdiag --help)\n",
       o);
 }
 

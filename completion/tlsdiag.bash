@@ -6,22 +6,25 @@ _tlsdiag_opts_check="--help --version --json --pretty --format --output
   --cacert --capath --resolve --dns-server --sni --no-sni --tls-min --tls-max
   --connect-timeout --max-time --method --path --now --warn-days --crit-days
   --clock-skew --hsts-list --resume --early-data --keylog --explain --no-http
-  --no-probe --color --verbose --ipv4 --ipv6"
+  --no-probe --no-aia --connect-to --cert --key --color --verbose --ipv4
+  --ipv6"
 _tlsdiag_opts_sweep="--help --version --json --format --output --cacert
   --capath --resolve --dns-server --tls-min --tls-max --connect-timeout
   --max-time --method --path --now --warn-days --crit-days --clock-skew
-  --hsts-list --no-http --no-probe --ipv4 --ipv6 --concurrency --shard
-  --expiring-within --summary --quiet --no-progress"
+  --hsts-list --no-http --no-probe --no-aia --connect-to --cert --key
+  --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
+  --no-progress"
 _tlsdiag_opts_verify="--help --version --json --pretty --format --cacert
   --capath --now --at --warn-days --crit-days --verbose --expiring-within
   --host --ip --untrusted --crl --purpose --max-depth"
 _tlsdiag_opts_lookup="--help --version --hsts-list"
 _tlsdiag_opts_update="--help --version --cacert --capath --resolve
   --connect-timeout --max-time --hsts-list --url --max-size"
-_tlsdiag_opts_serve="--help --version --listen --max-concurrent --allow-target
-  --cacert --capath --resolve --dns-server --tls-min --tls-max
-  --connect-timeout --max-time --method --path --warn-days --crit-days
-  --clock-skew --hsts-list --no-http --no-probe --ipv4 --ipv6"
+_tlsdiag_opts_serve="--help --version --listen --listen-non-loopback
+  --allow-target --max-concurrent --request-timeout --quiet --cacert --capath
+  --resolve --dns-server --tls-min --tls-max --connect-timeout --max-time
+  --method --path --now --warn-days --crit-days --clock-skew --hsts-list
+  --no-http --no-probe --no-aia --connect-to --cert --key --ipv4 --ipv6"
 _tlsdiag_opts_demo="--help --version --json --color"
 
 _tlsdiag() {
@@ -54,7 +57,7 @@ _tlsdiag() {
 
   # option values
   case $prev in
-    --cacert|--untrusted|--crl|--keylog|-o|--output|--hsts-list)
+    --cacert|--untrusted|--crl|--keylog|-o|--output|--hsts-list|--cert|--key)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -- "$cur"))
       return ;;
@@ -82,7 +85,7 @@ _tlsdiag() {
     --resolve|--dns-server|--sni|--connect-timeout|--max-time|--path|--now|\
     --at|-w|--warn-days|-c|--crit-days|--clock-skew|--concurrency|--shard|\
     --expiring-within|--host|--ip|--max-depth|--url|--max-size|--listen|\
-    --max-concurrent|--allow-target)
+    --max-concurrent|--allow-target|--request-timeout|--connect-to)
       return ;; # a value of the user's own
   esac
 

@@ -108,7 +108,11 @@ done
 
 # 4. cli/opts.c's table: each command's completions are exactly its rows,
 # and every option is in the man page.
-awk '/^#define (NET|ALL) /{sub(/\/\*.*/, ""); print} /^static const opt_t table/{on=1; next} on && /^};/{exit} on{printf "%s", $0} END{print ""}' \
+# (the macros before the table, a continued line joined)
+awk 'function flush() { sub(/\/\*.*/, "", d); print d; d = "" }
+     d != "" { d = d $0; if (sub(/\\$/, "", d)) next; flush(); next }
+     !on && /^#define [A-Z]+ / { d = $0; if (sub(/\\$/, "", d)) next; flush(); next }
+     /^static const opt_t table/{on=1; next} on && /^};/{exit} on{printf "%s", $0} END{print ""}' \
   "$src/cli/opts.c" >"$tmp/table"
 declare -A macro
 while read -r _ name rest; do macro[$name]=$rest; done < <(grep '^#define' "$tmp/table")
