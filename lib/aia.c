@@ -419,9 +419,21 @@ static void send_request(td_check_t *c);
 
 static void next_addr(td_check_t *c) {
   td_check_aia_t *a = &c->aia;
+  int filtered = 0;
   while (a->idx < a->naddrs) {
     const char *addr = a->addrs[a->idx++];
     int done = 0, err = 0;
+    /* The embedder's address filter (the exporter's allowlist) judges the
+     * AIA host as it judges the target: the certificate names the URL, so
+     * a hostile server must not steer the fetch anywhere else. */
+    if (c->filter && !c->filter(addr, a->conn_port, c->filter_data)) {
+      td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "AIA refused",
+                      strchr(addr, ':') ? "[%s]:%u by the address filter"
+                                        : "%s:%u by the address filter",
+                      addr, a->conn_port);
+      filtered = 1;
+      continue;
+    }
     td_result_event(c->r, td_check_now_ms(c), TD_DIR_C2S, "AIA SYN",
                     strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr,
                     a->conn_port);
@@ -437,7 +449,10 @@ static void next_addr(td_check_t *c) {
     arm(c, (int64_t)c->connect_timeout_ms * 1000);
     return;
   }
-  aia_fail(c, "no address of the AIA host accepted the connection", 1);
+  if (filtered) /* not cached: another check may be allowed there */
+    aia_fail(c, "the address filter refused the AIA host", 0);
+  else
+    aia_fail(c, "no address of the AIA host accepted the connection", 1);
 }
 
 static void send_request(td_check_t *c) {

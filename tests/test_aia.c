@@ -405,6 +405,42 @@ static void test_aia_no_aia_flag_fetches_nothing(void **state) {
   free(der);
 }
 
+/* An embedder's address filter (tlsdiag serve --allow-target) judges the
+ * AIA host too: the server's certificate names the URL, so a hostile
+ * target must not steer a request past the allowlist. */
+static int refuse_port(const char *addr, uint16_t port, void *data) {
+  (void)addr;
+  return port != *(const uint16_t *)data;
+}
+
+static void test_aia_address_filter_applies(void **state) {
+  (void)state;
+  size_t len;
+  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  http_t h;
+  http_start(&h, 200, der, len);
+  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
+  tt_opts_t t;
+  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
+  char rule[96];
+  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", h.port);
+  const char *rules[] = {rule, NULL};
+  t.o.connect_to = rules;
+  uint16_t refused = h.port;
+  t.o.address_filter = refuse_port;
+  t.o.address_filter_data = &refused;
+  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &t.o);
+  tdserver_stop(s);
+  expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
+  tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
+  assert_string_equal(ev(r, k, "aia_outcome"), "failed");
+  assert_non_null(strstr(ev(r, k, "aia_error"), "address filter"));
+  assert_int_equal(h.requests, 0);
+  tlsdiag_result_free(r);
+  http_stop(&h);
+  free(der);
+}
+
 /* Two checks (as a sweep makes) needing the same intermediate: one fetch;
  * the second says it used the cache. */
 static void test_aia_same_url_fetched_once(void **state) {
@@ -470,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_aia_silent_server_bounded_by_deadline),
       cmocka_unit_test(test_aia_no_aia_flag_fetches_nothing),
       cmocka_unit_test(test_aia_same_url_fetched_once),
+      cmocka_unit_test(test_aia_address_filter_applies),
       cmocka_unit_test(test_aia_cli),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
