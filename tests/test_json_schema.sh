@@ -75,7 +75,18 @@ start() { # CASE
 }
 start valid; start expired; start wrong_host
 cat "$tmp"/root-*.pem >"$tmp/roots.pem"
-refused=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A port that refuses: bound (so no other socket of this machine can take
+# it while the test runs) but never listening.
+python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(3600)
+' >"$tmp/refused.port" &
+pids+=("$!")
+for _ in $(seq 600); do [ -s "$tmp/refused.port" ] && break; sleep 0.1; done
+refused=$(cat "$tmp/refused.port")
+[ -n "$refused" ] || fail "no refusing port"
 # A server that accepts TCP and never speaks TLS: a check of it stays in
 # flight until the sweep is interrupted.
 python3 -c '
@@ -87,7 +98,7 @@ while True:
     c, _ = s.accept(); conns.append(c)
 ' >"$tmp/silent.port" &
 pids+=("$!")
-for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
 silent=$(cat "$tmp/silent.port")
 [ -n "$silent" ] || fail "silent server did not start"
 
@@ -137,7 +148,8 @@ printf '%s\n' "valid.tlsdiag.test:$port_valid" "127.0.0.1:$silent" >"$tmp/slow.t
 "$td" sweep -q --summary --cacert "$tmp/roots.pem" "${pins[@]}" \
   --connect-timeout 60 --max-time 60 "$tmp/slow.txt" >"$tmp/int.jsonl" &
 sw=$!
-for _ in $(seq 100); do grep -q valid "$tmp/int.jsonl" 2>/dev/null && break; sleep 0.1; done
+# (bounded at 60 s: a loaded or sanitizer build is slow to get there)
+for _ in $(seq 600); do grep -q valid "$tmp/int.jsonl" 2>/dev/null && break; sleep 0.1; done
 kill -INT "$sw"
 rc=0; wait "$sw" || rc=$?
 [ "$rc" = 130 ] || fail "interrupted sweep exit $rc, want 130"
