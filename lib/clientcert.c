@@ -19,18 +19,6 @@
 
 #define CA_NAME_MAX 256 /* bytes of one CA name kept (before escaping) */
 
-static tlsdiag_err_t say(char *why, size_t len, tlsdiag_err_t err,
-                         const char *fmt, ...) TD_PRINTF(4, 5);
-static tlsdiag_err_t say(char *why, size_t len, tlsdiag_err_t err,
-                         const char *fmt, ...) {
-  if (why && len) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-  }
-  return err;
-}
 
 void td_clientcert_free(td_clientcert_t *cc) {
   if (!cc) return;
@@ -76,18 +64,18 @@ static tlsdiag_err_t load_error(const tlsdiag_options_t *o, int rc, char *why,
   switch (rc) {
   case GNUTLS_E_DECRYPTION_FAILED:
   case GNUTLS_E_MAC_VERIFY_FAILED:
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "client certificate '%s': %s (wrong or missing password?)",
                o->client_cert, gnutls_strerror(rc));
   case GNUTLS_E_CERTIFICATE_KEY_MISMATCH:
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "client key '%s' does not match the certificate in '%s'", key,
                o->client_cert);
   case GNUTLS_E_MEMORY_ERROR:
-    return say(why, len, TLSDIAG_E_NOMEM, "out of memory loading '%s'",
+    return td_say(why, len, TLSDIAG_E_NOMEM, "out of memory loading '%s'",
                o->client_cert);
   default:
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "client certificate '%s'%s%s%s cannot be loaded: %s",
                o->client_cert, o->client_key ? " with key '" : "",
                o->client_key ? o->client_key : "", o->client_key ? "'" : "",
@@ -141,11 +129,11 @@ tlsdiag_err_t td_clientcert_load(const tlsdiag_options_t *o,
   *out = NULL;
   if (!o->client_cert) {
     if (o->client_key)
-      return say(why, len, TLSDIAG_E_OPTIONS,
+      return td_say(why, len, TLSDIAG_E_OPTIONS,
                  "client key '%s' given without a client certificate",
                  o->client_key);
     if (o->client_cert_password)
-      return say(why, len, TLSDIAG_E_OPTIONS,
+      return td_say(why, len, TLSDIAG_E_OPTIONS,
                  "client certificate password given without a client "
                  "certificate");
     return TLSDIAG_OK;
@@ -155,21 +143,21 @@ tlsdiag_err_t td_clientcert_load(const tlsdiag_options_t *o,
     struct stat st;
     if (!files[i]) continue;
     if (stat(files[i], &st) != 0)
-      return say(why, len, TLSDIAG_E_OPTIONS, "client %s '%s': %s",
+      return td_say(why, len, TLSDIAG_E_OPTIONS, "client %s '%s': %s",
                  i ? "key" : "certificate", files[i], strerror(errno));
     if (S_ISDIR(st.st_mode))
-      return say(why, len, TLSDIAG_E_OPTIONS, "client %s '%s' is a directory",
+      return td_say(why, len, TLSDIAG_E_OPTIONS, "client %s '%s' is a directory",
                  i ? "key" : "certificate", files[i]);
   }
   int p12 = is_pkcs12(o->client_cert);
   if (p12 && o->client_key)
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "client certificate '%s' is PKCS#12, which holds its own key: "
                "leave the key option out",
                o->client_cert);
   gnutls_certificate_credentials_t tmp = NULL;
   if (gnutls_certificate_allocate_credentials(&tmp) < 0)
-    return say(why, len, TLSDIAG_E_NOMEM, "out of memory");
+    return td_say(why, len, TLSDIAG_E_NOMEM, "out of memory");
   int rc;
   if (p12)
     rc = gnutls_certificate_set_x509_simple_pkcs12_file(
@@ -185,7 +173,7 @@ tlsdiag_err_t td_clientcert_load(const tlsdiag_options_t *o,
     goto out;
   }
   if (!(cc = calloc(1, sizeof(*cc)))) {
-    err = say(why, len, TLSDIAG_E_NOMEM, "out of memory");
+    err = td_say(why, len, TLSDIAG_E_NOMEM, "out of memory");
     goto out;
   }
   if ((rc = take_from_cred(tmp, cc)) < 0) {

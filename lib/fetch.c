@@ -8,7 +8,6 @@
 
 #include "check.h"
 
-#define MAX_URL 8192
 
 typedef struct url {
   char *host; /* brackets removed */
@@ -22,47 +21,11 @@ static void url_clear(url_t *u) {
   memset(u, 0, sizeof(*u));
 }
 
-/* "https://AUTHORITY[PATH-ABEMPTY][?QUERY][#FRAGMENT]" (RFC 3986), with
- * the authority as tlsdiag_target_parse reads "HOST[:PORT]". */
+/* The URL by the one public parser (options.c): the same rules as the
+ * CLI's https:// targets. */
 static tlsdiag_err_t url_parse(const char *url, url_t *u) {
   memset(u, 0, sizeof(*u));
-  size_t n = strnlen(url, MAX_URL + 1);
-  if (n > MAX_URL || n < 9 || strncasecmp(url, "https://", 8) != 0)
-    return TLSDIAG_E_URL;
-  /* Nothing that could end the request line or add a header. */
-  for (size_t i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)url[i];
-    if (ch <= 0x20 || ch == 0x7f) return TLSDIAG_E_URL;
-  }
-  const char *auth = url + 8;
-  size_t alen = strcspn(auth, "/?#");
-  if (alen == 0 || memchr(auth, '@', alen)) return TLSDIAG_E_URL;
-  /* A percent-encoded host is legal in a URI, but no server name needs it
-   * and decoding it would be a second parser of the name. */
-  if (memchr(auth, '%', alen)) return TLSDIAG_E_URL;
-  /* An IPv6 literal needs its brackets in a URL ("https://[::1]/"). */
-  const char *colon = memchr(auth, ':', alen);
-  if (auth[0] != '[' && colon &&
-      memchr(colon + 1, ':', alen - (size_t)(colon + 1 - auth)))
-    return TLSDIAG_E_URL;
-  char *a = td_strndup(auth, alen);
-  if (!a) return TLSDIAG_E_NOMEM;
-  tlsdiag_err_t err = tlsdiag_target_parse(a, 443, &u->host, &u->port);
-  free(a);
-  if (err) return err;
-  const char *p = auth + alen;
-  size_t plen = strcspn(p, "#");
-  if (plen == 0)
-    u->path = td_strdup("/");
-  else if (p[0] == '?') /* "https://h?q": the path is empty, so "/" */
-    u->path = td_asprintf("/%.*s", (int)plen, p);
-  else
-    u->path = td_strndup(p, plen);
-  if (!u->path) {
-    url_clear(u);
-    return TLSDIAG_E_NOMEM;
-  }
-  return TLSDIAG_OK;
+  return tlsdiag_url_parse(url, 443, &u->host, &u->port, &u->path);
 }
 
 tlsdiag_err_t tlsdiag_fetch(const char *url, const tlsdiag_options_t *opts,

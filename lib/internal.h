@@ -47,6 +47,10 @@ const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,
 char *td_strdup(const char *s);              /* NULL-safe */
 char *td_strndup(const char *s, size_t n);   /* copies up to n bytes */
 char *td_asprintf(const char *fmt, ...) TD_PRINTF(1, 2);
+/* Writes the reason into why (len bytes, may be NULL/0) and returns err:
+ * for API calls that explain an error in a caller's buffer. */
+tlsdiag_err_t td_say(char *why, size_t len, tlsdiag_err_t err,
+                     const char *fmt, ...) TD_PRINTF(4, 5);
 char *td_vasprintf(const char *fmt, va_list ap) TD_PRINTF(1, 0);
 int td_strcasecmp(const char *a, const char *b);
 /* ISO 8601 UTC "2026-01-02T03:04:05Z" into out (>= 21 bytes). */

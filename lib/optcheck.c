@@ -16,18 +16,6 @@
 
 #include "engine.h"
 
-static tlsdiag_err_t say(char *why, size_t len, tlsdiag_err_t err,
-                         const char *fmt, ...) TD_PRINTF(4, 5);
-static tlsdiag_err_t say(char *why, size_t len, tlsdiag_err_t err,
-                         const char *fmt, ...) {
-  if (why && len) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-  }
-  return err;
-}
 
 /* The key log file can be opened for appending, as the check will open
  * it. A file that does not exist yet is created and removed again, so a
@@ -49,7 +37,7 @@ static tlsdiag_err_t keylog_check(const char *path, char *why, size_t len) {
     close(fd);
     return TLSDIAG_OK;
   }
-  return say(why, len, TLSDIAG_E_KEYLOG,
+  return td_say(why, len, TLSDIAG_E_KEYLOG,
              "key log file '%s' cannot be opened for writing: %s", path,
              strerror(errno));
 }
@@ -58,33 +46,33 @@ tlsdiag_err_t td_options_validate(const char *host,
                                   const tlsdiag_options_t *o, char *why,
                                   size_t len) {
   tlsdiag_err_t err;
-  say(why, len, TLSDIAG_OK, "%s", "");
+  td_say(why, len, TLSDIAG_OK, "%s", "");
   if (o->version < 1 || o->version > TLSDIAG_OPTIONS_VERSION)
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "options version %u unknown (this library knows 1 to %d)",
                o->version, TLSDIAG_OPTIONS_VERSION);
   if (o->port == 0)
-    return say(why, len, TLSDIAG_E_PORT, "port 0 (1 to 65535 allowed)");
+    return td_say(why, len, TLSDIAG_E_PORT, "port 0 (1 to 65535 allowed)");
   tlsdiag_tls_version_t lo = o->tls_min ? o->tls_min : TLSDIAG_TLS1_2;
   tlsdiag_tls_version_t hi = o->tls_max ? o->tls_max : TLSDIAG_TLS1_3;
   if (lo < TLSDIAG_TLS1_0 || hi > TLSDIAG_TLS1_3 || lo > hi)
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "TLS version range %d..%d is not within TLS 1.0..1.3 in order",
                (int)lo, (int)hi);
   if (o->connect_timeout_ms <= 0 || o->max_time_ms <= 0)
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "timeouts must be positive (connect %d ms, total %d ms)",
                o->connect_timeout_ms, o->max_time_ms);
   if ((o->flags & TLSDIAG_F_IPV4_ONLY) && (o->flags & TLSDIAG_F_IPV6_ONLY))
-    return say(why, len, TLSDIAG_E_OPTIONS,
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
                "TLSDIAG_F_IPV4_ONLY and TLSDIAG_F_IPV6_ONLY together");
   if (o->dns_servers && (err = td_dns_servers_check(o->dns_servers)))
-    return say(why, len, err, "DNS server list '%s' is malformed",
+    return td_say(why, len, err, "DNS server list '%s' is malformed",
                o->dns_servers);
   for (const char *const *p = o->resolve; p && *p; p++) {
     td_pin_t pin;
     if ((err = td_pin_parse(*p, &pin)))
-      return say(why, len, err, "resolve pin '%s' is malformed", *p);
+      return td_say(why, len, err, "resolve pin '%s' is malformed", *p);
     td_pin_clear(&pin);
   }
   if (host) {
@@ -92,7 +80,7 @@ tlsdiag_err_t td_options_validate(const char *host,
     const char *w = NULL;
     if ((err = td_host_check(host, NULL, NULL, &w))) {
       char *shown = td_text_safe_dup(host); /* one line, whatever input */
-      tlsdiag_err_t e = say(why, len, err, "host '%s': %s",
+      tlsdiag_err_t e = td_say(why, len, err, "host '%s': %s",
                             shown ? shown : "?", w ? w : "malformed");
       free(shown);
       return e;
@@ -104,7 +92,7 @@ tlsdiag_err_t td_options_validate(const char *host,
   if (o->client_cert || o->client_key || o->client_cert_password) {
     td_clientcert_t *cc = NULL;
     if ((err = td_global_init_once()))
-      return say(why, len, err, "GnuTLS failed to initialise");
+      return td_say(why, len, err, "GnuTLS failed to initialise");
     err = td_clientcert_load(o, &cc, why, len);
     td_clientcert_free(cc);
     if (err) return err;
@@ -142,35 +130,35 @@ static long next_pem_cert(const gnutls_datum_t *d, size_t *pos) {
 static void explain_cafile(const char *path, char *why, size_t len) {
   struct stat st;
   if (stat(path, &st) != 0) {
-    say(why, len, TLSDIAG_E_CAFILE, "CA file '%s': %s", path,
+    td_say(why, len, TLSDIAG_E_CAFILE, "CA file '%s': %s", path,
         strerror(errno));
     return;
   }
   if (S_ISDIR(st.st_mode)) {
-    say(why, len, TLSDIAG_E_CAFILE,
+    td_say(why, len, TLSDIAG_E_CAFILE,
         "CA file '%s' is a directory (set capath for a directory)", path);
     return;
   }
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    say(why, len, TLSDIAG_E_CAFILE, "CA file '%s' cannot be read: %s", path,
+    td_say(why, len, TLSDIAG_E_CAFILE, "CA file '%s' cannot be read: %s", path,
         strerror(errno));
     return;
   }
   close(fd);
   gnutls_datum_t d = {NULL, 0};
   if (gnutls_load_file(path, &d) < 0) {
-    say(why, len, TLSDIAG_E_CAFILE, "CA file '%s' cannot be read", path);
+    td_say(why, len, TLSDIAG_E_CAFILE, "CA file '%s' cannot be read", path);
     return;
   }
   if (d.size == 0) {
-    say(why, len, TLSDIAG_E_CAFILE, "CA file '%s' is empty", path);
+    td_say(why, len, TLSDIAG_E_CAFILE, "CA file '%s' is empty", path);
     gnutls_free(d.data);
     return;
   }
   gnutls_x509_crt_t crt = NULL;
   if (gnutls_x509_crt_init(&crt) < 0) {
-    say(why, len, TLSDIAG_E_CAFILE, "out of memory reading CA file '%s'",
+    td_say(why, len, TLSDIAG_E_CAFILE, "out of memory reading CA file '%s'",
         path);
     gnutls_free(d.data);
     return;
@@ -184,7 +172,7 @@ static void explain_cafile(const char *path, char *why, size_t len) {
     gnutls_datum_t one = {d.data + at, d.size - (unsigned)at};
     int rc = gnutls_x509_crt_import(crt, &one, GNUTLS_X509_FMT_PEM);
     if (rc < 0) {
-      say(why, len, TLSDIAG_E_CAFILE,
+      td_say(why, len, TLSDIAG_E_CAFILE,
           "CA file '%s': certificate %u (line %u) does not parse: %s", path,
           count, line_of(d.data, (size_t)at), gnutls_strerror(rc));
       bad = 1;
@@ -197,14 +185,14 @@ static void explain_cafile(const char *path, char *why, size_t len) {
     /* No PEM certificate: one DER certificate, or none at all. */
     int rc = crt ? gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) : -1;
     if (rc < 0)
-      say(why, len, TLSDIAG_E_CAFILE,
+      td_say(why, len, TLSDIAG_E_CAFILE,
           "CA file '%s' holds no certificate (no PEM CERTIFICATE block, and "
           "not one DER certificate)", path);
     else
-      say(why, len, TLSDIAG_E_CAFILE,
+      td_say(why, len, TLSDIAG_E_CAFILE,
           "CA file '%s': its DER certificate was not accepted", path);
   } else if (!bad) {
-    say(why, len, TLSDIAG_E_CAFILE,
+    td_say(why, len, TLSDIAG_E_CAFILE,
         "CA file '%s': its %u certificate%s were not accepted", path, count,
         count == 1 ? "" : "s");
   }
@@ -215,23 +203,23 @@ static void explain_cafile(const char *path, char *why, size_t len) {
 static void explain_capath(const char *path, char *why, size_t len) {
   struct stat st;
   if (stat(path, &st) != 0) {
-    say(why, len, TLSDIAG_E_CAFILE, "CA directory '%s': %s", path,
+    td_say(why, len, TLSDIAG_E_CAFILE, "CA directory '%s': %s", path,
         strerror(errno));
     return;
   }
   if (!S_ISDIR(st.st_mode)) {
-    say(why, len, TLSDIAG_E_CAFILE,
+    td_say(why, len, TLSDIAG_E_CAFILE,
         "CA directory '%s' is not a directory (set cafile for a file)", path);
     return;
   }
   DIR *dir = opendir(path);
   if (!dir) {
-    say(why, len, TLSDIAG_E_CAFILE, "CA directory '%s' cannot be read: %s",
+    td_say(why, len, TLSDIAG_E_CAFILE, "CA directory '%s' cannot be read: %s",
         path, strerror(errno));
     return;
   }
   closedir(dir);
-  say(why, len, TLSDIAG_E_CAFILE,
+  td_say(why, len, TLSDIAG_E_CAFILE,
       "CA directory '%s' holds no PEM certificate that parses", path);
 }
 
@@ -242,7 +230,7 @@ tlsdiag_err_t tlsdiag_options_check(const tlsdiag_options_t *opts, char *why,
   tlsdiag_err_t err = td_options_validate(NULL, opts, why, len);
   if (err) return err;
   if ((err = td_global_init_once()))
-    return say(why, len, err, "GnuTLS or c-ares failed to initialise");
+    return td_say(why, len, err, "GnuTLS or c-ares failed to initialise");
   /* The trust store, loaded exactly as a check loads it: the verdict is
    * the check's own; only the explanation is looked for separately. */
   gnutls_certificate_credentials_t cred = NULL;
@@ -258,9 +246,9 @@ tlsdiag_err_t tlsdiag_options_check(const tlsdiag_options_t *opts, char *why,
     if (file_err == TLSDIAG_E_CAFILE) explain_cafile(opts->cafile, why, len);
     else if (file_err == TLSDIAG_OK && opts->capath)
       explain_capath(opts->capath, why, len);
-    else say(why, len, err, "the trust store could not be loaded");
+    else td_say(why, len, err, "the trust store could not be loaded");
   } else if (err) {
-    say(why, len, err, "out of memory loading the trust store");
+    td_say(why, len, err, "out of memory loading the trust store");
   }
   return err;
 }

@@ -1,5 +1,6 @@
 /* util.c: strings, clocks and the UTF-8 codec shared by the modules. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,4 +138,15 @@ size_t td_utf8_put(uint32_t cp, unsigned char out[4]) {
   out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
   out[3] = (unsigned char)(0x80 | (cp & 0x3F));
   return 4;
+}
+
+tlsdiag_err_t td_say(char *why, size_t len, tlsdiag_err_t err,
+                     const char *fmt, ...) {
+  if (why && len) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+  }
+  return err;
 }
