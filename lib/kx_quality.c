@@ -73,6 +73,8 @@ const char *td_kx_dh_well_known(const unsigned char *p, size_t plen) {
 /* mpz_probab_prime_p: GMP 6.2 runs Baillie-PSW first; up to 24 reps add
  * no Miller-Rabin rounds, and BPSW has no known pseudoprime. */
 #define PRIME_REPS 24
+/* Larger than any group in use (ffdhe8192); beyond it, no tests. */
+#define KX_TEST_MAX_BITS 8192
 
 int td_kx_dh_analyze(const unsigned char *p, size_t plen,
                      const unsigned char *g, size_t glen,
@@ -101,6 +103,9 @@ int td_kx_dh_analyze(const unsigned char *p, size_t plen,
   if (out->dh_group) {
     /* Published safe primes: no need to spend the arithmetic. */
     out->dh_prime = out->dh_safe = 1;
+  } else if (out->dh_bits > KX_TEST_MAX_BITS) {
+    /* A hostile server's huge modulus must not hold the check past its
+     * deadline in primality tests: left untested (-1), said as such. */
   } else {
     out->dh_prime = mpz_probab_prime_p(P, PRIME_REPS) ? 1 : 0;
     if (out->dh_prime) {
