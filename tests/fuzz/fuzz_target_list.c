@@ -2,7 +2,7 @@
  * td_targets_read) on any file content. Properties: every kept target has
  * a host, a port 1-65535, a key and a line number within the file; keys
  * are unique (duplicates are collapsed); kept + bad + duplicate lines never
- * exceed the lines read; each message is one "tlsdiag: fuzz:LINE: ..."
+ * exceed the lines read; each message is one "tlsdiag sweep: fuzz:LINE: ..."
  * line that a terminal can show safely (what a bad line quotes of itself
  * is escaped: the file may come from anywhere). */
 #include "fuzz.h"
@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (char *p = msgs; p && *p;) {
     char *nl = strchr(p, '\n');
     FZ_ASSERT(nl, "message without a newline");
-    FZ_ASSERT(strncmp(p, "tlsdiag: fuzz:", 14) == 0, "message '%.40s'", p);
+    FZ_ASSERT(strncmp(p, "tlsdiag sweep: fuzz:", 20) == 0, "message '%.40s'",
+              p);
     FZ_ASSERT(fz_terminal_unsafe_at(p, (size_t)(nl - p)) == (size_t)(nl - p),
               "message passes unsafe bytes through: %.*s", (int)(nl - p), p);
     nmsg++;
