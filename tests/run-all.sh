@@ -43,6 +43,7 @@ asan_tests() {
   # The install test builds outside consumers, which would need the
   # sanitizer runtime too; it runs on the normal build already.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     bash tests/ctest-checked.sh build-asan -E '^test_install$'
 }

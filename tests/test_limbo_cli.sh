@@ -17,6 +17,12 @@ if [ ! -r "$limbo" ]; then
   echo "SKIP: $limbo not found (set TD_SHARED_DIR)"
   exit 77
 fi
+# Under AddressSanitizer: whole allocation stacks, so that tests/lsan.supp
+# can name the GnuTLS frame of a leak inside GnuTLS's own verification
+# (fast unwinding stops at GnuTLS's first frame). No effect otherwise.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+fi
 exec python3 - "$build/cli/tlsdiag" "$limbo" "$src/tests/limbo_exceptions.txt" <<'EOF'
 import json, os, subprocess, sys, tempfile, calendar, datetime
 
