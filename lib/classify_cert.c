@@ -14,6 +14,8 @@
 #include "classify.h"
 #include "hsts.h"
 #include "internal.h"
+#include "psl.h"
+#include "x509.h"
 
 #define WEAK_RSA_BITS 2048
 #define WEAK_EC_BITS 256
@@ -371,15 +373,44 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
   if (v->status_text) td_ev_str(f, "verify_text", v->status_text);
 }
 
+/* The leaf's wildcard SAN that would cover the host but stands directly
+ * over an ICANN public suffix (x509_names.c never matches it), or NULL;
+ * *suffix gets the suffix. */
+static const char *wildcard_over_suffix(const tlsdiag_result_t *r,
+                                        const char **suffix) {
+  const td_cert_t *leaf = &r->chain[0];
+  const char *host = r->ace_host ? r->ace_host : r->host;
+  const char *dot = host ? strchr(host, '.') : NULL;
+  if (!dot || dot == host) return NULL;
+  for (size_t i = 0; i < leaf->nsans; i++) {
+    const char *v = leaf->sans[i].value;
+    if (leaf->sans[i].type != TD_SAN_DNS || !v) continue;
+    const char *x = td_x509_wildcard_suffix(v, strlen(v));
+    if (x && !strcasecmp(x, dot + 1)) {
+      *suffix = x;
+      return v;
+    }
+  }
+  return NULL;
+}
+
 static void classify_name(tlsdiag_result_t *r) {
   if (r->verify.name_ok) return;
   const td_cert_t *leaf = &r->chain[0];
+  const char *suffix = NULL, *wild = wildcard_over_suffix(r, &suffix);
   const char *sans[64];
   size_t n = 0;
   for (size_t i = 0; i < leaf->nsans && n < 64; i++)
     if (leaf->sans[i].type != TD_SAN_OTHER) sans[n++] = leaf->sans[i].value;
   td_finding_t *f;
-  if (n == 0)
+  if (wild)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate is not valid for %s: its name %s is a "
+                       "wildcard directly over the public suffix %s, which "
+                       "browsers never match",
+                       name_of(r), wild, suffix);
+  else if (n == 0)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
                        TLSDIAG_SEVERITY_ERROR,
                        "the certificate has no subjectAltName; browsers ignore "
@@ -394,6 +425,14 @@ static void classify_name(tlsdiag_result_t *r) {
   td_ev_str(f, "ace_name", r->ace_host);
   td_ev_list(f, "sans", sans, n);
   if (leaf->common_name) td_ev_str(f, "common_name", leaf->common_name);
+  if (wild) {
+    int64_t mtime = 0;
+    td_ev_str(f, "rule", "wildcard_public_suffix");
+    td_ev_str(f, "standard", "CABF BR 3.2.2.6; Public Suffix List (ICANN)");
+    td_ev_str(f, "wildcard", wild);
+    td_ev_str(f, "public_suffix", suffix);
+    td_ev_str(f, "psl_source", td_psl_source(&mtime));
+  }
 }
 
 static void classify_strength(tlsdiag_result_t *r, size_t plen) {

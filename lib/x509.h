@@ -106,6 +106,8 @@ typedef struct td_gname {
   unsigned char *v;   /* value bytes (DN: DER) */
   size_t n;
   const char *bad;    /* static: why the name/constraint is malformed */
+  int over_suffix;    /* a SAN "*.X", X an ICANN public suffix: never
+                         matches (td_x509_wildcard_suffix) */
 } td_gname_t;
 
 /* A certificate as the verifier sees it, parsed once per context. */
@@ -179,6 +181,12 @@ const char *td_x509_dns_syntax(const unsigned char *s, size_t n, int wild);
 int td_x509_email_syntax_ok(const unsigned char *s, size_t n, int constraint);
 /* Why the name constraint g is malformed, or NULL. */
 const char *td_x509_constraint_bad(const td_gname_t *g);
+/* For a dNSName "*.X" whose X is a public suffix in the ICANN section of
+ * the Public Suffix List (com, co.uk, or a TLD the list lacks): a pointer
+ * to X inside s; else NULL. Such a wildcard never matches, as in Chromium
+ * (X509Certificate::VerifyHostname); private-section suffixes
+ * (s3.amazonaws.com, appspot.com) are allowed, as there. */
+const char *td_x509_wildcard_suffix(const char *s, size_t n);
 /* Does a SAN of leaf match name (A-label, or IP literal when is_ip)? */
 int td_x509_name_matches(const td_vcert_t *leaf, const char *name, int is_ip);
 /* Is name (type, value v[0..n)) within constraint c? With excluded set,

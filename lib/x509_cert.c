@@ -160,9 +160,11 @@ static int parse_san(td_vcert_t *c, const gnutls_datum_t *ext) {
   if (c->nsan == 0) c->san_bad = "an empty subjectAltName extension";
   for (size_t i = 0; i < c->nsan; i++) {
     td_gname_t *g = &c->san[i];
-    if (g->type == GNUTLS_SAN_DNSNAME)
+    if (g->type == GNUTLS_SAN_DNSNAME) {
       g->bad = td_x509_dns_syntax(g->v, g->n, 1);
-    else if (g->type == GNUTLS_SAN_IPADDRESS && g->n != 4 && g->n != 16)
+      g->over_suffix =
+          !g->bad && td_x509_wildcard_suffix((const char *)g->v, g->n) != NULL;
+    } else if (g->type == GNUTLS_SAN_IPADDRESS && g->n != 4 && g->n != 16)
       g->bad = "an IP address that is neither 4 nor 16 bytes";
     else if (g->type == GNUTLS_SAN_RFC822NAME &&
              !td_x509_email_syntax_ok(g->v, g->n, 0))

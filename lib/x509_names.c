@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "psl.h"
 #include "x509.h"
 
 static int is_ldh_label(const unsigned char *s, size_t n) {
@@ -47,9 +48,22 @@ const char *td_x509_dns_syntax(const unsigned char *s, size_t n, int wild) {
     start = i + 1;
   }
   if (all_digits && labels == 4) return "an IP address written as a DNS name";
-  if (wild && n >= 1 && s[0] == '*' && labels < 3)
-    return "a wildcard over a top-level domain";
+  /* (a wildcard over a public suffix is well formed: it never matches,
+   * see td_x509_wildcard_suffix) */
   return NULL;
+}
+
+const char *td_x509_wildcard_suffix(const char *s, size_t n) {
+  char base[256];
+  if (n && s[n - 1] == '.') n--;
+  if (n < 3 || s[0] != '*' || s[1] != '.' || n - 2 >= sizeof(base))
+    return NULL;
+  for (size_t i = 2; i < n; i++) {
+    if (!s[i]) return NULL;
+    base[i - 2] = (char)tolower((unsigned char)s[i]);
+  }
+  base[n - 2] = '\0';
+  return td_psl_is_public_suffix(base, TD_PSL_ICANN) ? s + 2 : NULL;
 }
 
 int td_x509_email_syntax_ok(const unsigned char *s, size_t n, int constraint) {
@@ -118,7 +132,7 @@ static int ieq(const unsigned char *a, size_t an, const unsigned char *b,
  * (A-label, lowercase). A wildcard is a whole leftmost label and stands
  * for exactly one label. */
 static int dns_match(const td_gname_t *p, const char *ref) {
-  if (p->bad) return 0;
+  if (p->bad || p->over_suffix) return 0;
   size_t rn = strlen(ref);
   const unsigned char *r = (const unsigned char *)ref;
   size_t pn = p->n;

@@ -228,7 +228,7 @@ static void nc_apply(td_vpath_t *p, size_t ci, size_t ai, long *budget) {
     return;
   }
   for (size_t k = 0; k < nnames; k++) {
-    td_gname_t subj = {GNUTLS_SAN_DN, c->subj.data, c->subj.size, NULL};
+    td_gname_t subj = {GNUTLS_SAN_DN, c->subj.data, c->subj.size, NULL, 0};
     const td_gname_t *nm = k < c->nsan ? &c->san[k] : &subj;
     unsigned type = nm->type;
     if (type == GNUTLS_SAN_OTHERNAME || type == GNUTLS_SAN_URI) {
