@@ -20,6 +20,7 @@
 #define TD_V_MAX_VIOL 48         /* violations kept per path */
 #define TD_V_BUDGET_STEPS 512    /* issuer candidates tried while building */
 #define TD_V_BUDGET_PATHS 32     /* complete paths judged */
+#define TD_V_BROWSER_MAX_INTER 6 /* Firefox's intermediates per path */
 
 /* ---- rules (x509_rules.c) ---------------------------------------------- */
 
@@ -55,6 +56,7 @@ typedef enum {
   TD_R_CRL,
   TD_R_REVOKED,
   TD_R_PARSE,
+  TD_R_CHAIN_DEPTH,
   TD_R_COUNT_
 } td_rule_t;
 

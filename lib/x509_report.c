@@ -82,6 +82,13 @@ static void emit_viol(tlsdiag_result_t *r, const td_vpath_t *p,
   }
   if (c && v->rule == TD_R_WEAK_SIG)
     td_ev_str(f, "signature_algorithm", c->sig_name);
+  if (v->rule == TD_R_CHAIN_DEPTH || v->rule == TD_R_MAX_DEPTH) {
+    td_ev_int(f, "path_certificates", (int64_t)p->n);
+    if (v->rule == TD_R_CHAIN_DEPTH)
+      td_ev_int(f, "max_intermediates", TD_V_BROWSER_MAX_INTER);
+    else
+      td_ev_int(f, "max_intermediates", q->max_depth);
+  }
 }
 
 void td_x509_uncovered_checks(tlsdiag_result_t *r, td_vpath_t *p) {

@@ -51,6 +51,9 @@ const td_rule_row_t td_x509_rules[TD_R_COUNT_] = {
     [TD_R_CRL] = {"crl", "RFC 5280 6.3", 0},
     [TD_R_REVOKED] = {"revoked", "RFC 5280 6.3", GNUTLS_CERT_REVOKED},
     [TD_R_PARSE] = {"parse", "RFC 5280 4.1", 0},
+    [TD_R_CHAIN_DEPTH] = {"chain_depth",
+                          "Firefox (mozilla::pkix: at most 6 intermediates)",
+                          SC},
 };
 
 void td_viol_add(td_vpath_t *p, td_rule_t rule, tlsdiag_cause_t code, int pos,
@@ -394,6 +397,23 @@ static void max_depth_rule(const td_vreq_t *q, td_vpath_t *p) {
                 inter, q->max_depth);
 }
 
+/* The browsers' limit when the caller sets none: Firefox (mozilla::pkix
+ * MAX_SUBCA_COUNT) builds no path with more than 6 certificates between
+ * the leaf and the trust anchor, self-issued ones included, and answers
+ * "unknown issuer". It is the smallest among clients: GnuTLS verifies up
+ * to 16 certificates (gnutls_certificate_set_verify_limits), OpenSSL 100,
+ * Chromium has no depth limit (only 20 path-building iterations). */
+static void browser_depth_rule(const td_vreq_t *q, td_vpath_t *p) {
+  if (q->max_depth >= 0 || !p->anchored || p->n < 2) return;
+  size_t inter = p->n - 2;
+  if (inter > TD_V_BROWSER_MAX_INTER)
+    td_viol_add(p, TD_R_CHAIN_DEPTH, TLSDIAG_CAUSE_CERT_INVALID, -1,
+                "the path has %zu intermediate certificates between the "
+                "leaf and the trust anchor; Firefox accepts at most %d "
+                "(Chromium has no fixed limit, GnuTLS 16 certificates)",
+                inter, TD_V_BROWSER_MAX_INTER);
+}
+
 /* All path-dependent rules of the complete (anchored) path in p. */
 static void path_rules(td_vbuild_t *b, td_vpath_t *p) {
   long nc_budget = NC_MAX_CHECKS;
@@ -403,6 +423,7 @@ static void path_rules(td_vbuild_t *b, td_vpath_t *p) {
     if (i > 0) issuer_rules(b, p, i, &nc_budget);
   }
   max_depth_rule(b->req, p);
+  browser_depth_rule(b->req, p);
 }
 
 void td_x509_partial_rules(td_vpath_t *p, int64_t now, int judged) {
