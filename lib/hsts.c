@@ -370,11 +370,19 @@ static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
         } else {
           char age[40];
           age_text(h->sts.max_age, age);
-          f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
-                             "HSTS max-age is %lld s (%s); preloading "
-                             "requires at least %d s (one year)",
-                             (long long)h->sts.max_age, age,
-                             TD_HSTS_PRELOAD_MIN_AGE);
+          if (report)
+            f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
+                               "HSTS max-age is %lld s (%s); preloading "
+                               "requires at least %d s (one year)",
+                               (long long)h->sts.max_age, age,
+                               TD_HSTS_PRELOAD_MIN_AGE);
+          else /* only the header's own weakness matters here */
+            f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
+                               "HSTS max-age is %lld s (%s): browsers stop "
+                               "forcing HTTPS for %s %s after the last "
+                               "visit; one year (%d s) is the usual minimum",
+                               (long long)h->sts.max_age, age, r->ace_host,
+                               age, TD_HSTS_PRELOAD_MIN_AGE);
         }
         header_evidence(f, h);
         td_ev_int(f, "max_age", h->sts.max_age);

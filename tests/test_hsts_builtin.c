@@ -212,6 +212,11 @@ static void test_hsts_builtin_weak_header_rules(void **state) {
                       "300");
   assert_string_equal(evidence(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, "minimum"),
                       "31536000");
+  assert_string_equal(tlsdiag_result_finding_message(r, 0),
+                      "HSTS max-age is 300 s (5 minutes): browsers stop "
+                      "forcing HTTPS for plain.tlsdiag.test 5 minutes after "
+                      "the last visit; one year (31536000 s) is the usual "
+                      "minimum");
   tlsdiag_result_free(r);
 
   r = judged("plain.tlsdiag.test", "max-age=63072000; preload", fresh);
