@@ -82,14 +82,18 @@ int main(int argc, char **argv) {
     if (n && strcmp(names + ent[n - 1].off, line) >= 0)
       return die("names not sorted, or a name listed twice", ln);
     if (n == ecap) {
+      td_hsts_ent_t *e = realloc(ent, 2 * ecap * sizeof(*ent));
+      if (!e) return die("out of memory", ln);
+      ent = e;
       ecap *= 2;
-      ent = realloc(ent, ecap * sizeof(*ent));
     }
-    while (nlen + l + 1 > ncap) {
+    if (nlen + l + 1 > ncap) { /* l < 254, ncap >= 128 Ki: doubling is enough */
+      char *m = realloc(names, 2 * ncap);
+      if (!m) return die("out of memory", ln);
+      names = m;
       ncap *= 2;
-      names = realloc(names, ncap);
     }
-    if (!ent || !names || n >= UINT32_MAX / 4) return die("out of memory", ln);
+    if (n >= UINT32_MAX / 4) return die("too many entries", ln);
     memcpy(names + nlen, line, l + 1);
     ent[n].off = (uint32_t)nlen;
     ent[n].len = (uint8_t)l;
