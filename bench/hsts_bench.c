@@ -15,15 +15,30 @@
  *            exact hits, subdomains of entries, misses and whole-TLD hits),
  *            next to a naive linear scan of the entries for 1,000 names;
  * then the targets of issue 6 (load <= 150 ms, <= 40 MB, >= 1 M lookups/s)
- * and whether each is met. Exit: 0 done (targets are reported, not
+ * and whether each is met; then the built-in list (issue 14), in the same
+ * run and on the same lookup mix:
+ *   builtin  the first tlsdiag_hsts_builtin() of the process (taken before
+ *            anything else) and the first lookup after it (page faults),
+ *            against the median JSON load above; lookups/s;
+ *   check    wall time of tlsdiag_check against a loopback tdserver with
+ *            opts.hsts NULL and with the built-in list (CHECKS each,
+ *            interleaved, medians), and of a whole `tlsdiag check` process
+ *            without (TLSDIAG_HSTS_BUILTIN=off) and with the fallback
+ *            (an empty HOME: no cache), both ways the added time against
+ *            the target of issue 14 (<= 2 ms added, >= 1 M lookups/s). Exit: 0 done (targets are reported, not
  * enforced unless TLSDIAG_BENCH_ENFORCE=1, then 3 on a miss), 1 setup
  * error. Not run by the test suite; build a Release tree for figures. */
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "tdcerts.h"
+#include "tdserver.h"
 #include "tlsdiag/tlsdiag.h"
 
 #ifndef TD_SOURCE_DIR
@@ -38,6 +53,12 @@
 #define TARGET_LOOKUPS 1e6
 #define NLOOKUPS 1000000
 #define NNAIVE 1000
+#define TARGET_ADDED_MS 2.0 /* issue 14: the built-in list in one check */
+#define CHECKS 200          /* in-process checks per arm */
+#define CLI_RUNS 40         /* `tlsdiag check` processes per arm */
+#ifndef TD_CLI_PATH
+#define TD_CLI_PATH "tlsdiag"
+#endif
 
 static double now_ms(void) {
   struct timespec ts;
@@ -139,7 +160,166 @@ static int naive_lookup(const names_t *nm, const char *host) {
   return 0;
 }
 
+static double median_of(double *v, size_t n) {
+  qsort(v, n, sizeof(*v), cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- the built-in list (issue 14) ---------------------------------------- */
+
+typedef struct {
+  double first_ms;        /* the process's first tlsdiag_hsts_builtin() */
+  double first_lookup_ms; /* and the first lookup in it */
+} builtin_first_t;
+
+/* One `tlsdiag check` process with env, its wall time in ms (-1 failed). */
+static double cli_run(char *const *argv, char *const *env) {
+  pid_t pid;
+  double a = now_ms();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
+  int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  int st = 0;
+  if (rc != 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+      WEXITSTATUS(st) != 0)
+    return -1;
+  return now_ms() - a;
+}
+
+/* Checks of a loopback server for valid.tlsdiag.test, without and with the
+ * built-in list, interleaved; in-process and as whole CLI processes. */
+static int bench_check(double *in_no, double *in_yes, double *cli_no,
+                       double *cli_yes) {
+  tdcerts_t *pki = NULL;
+  tdserver_t *srv = NULL;
+  char dir[] = "/tmp/hsts-bench-XXXXXX", root[64], pin[128], target[64];
+  int rc = -1, made = 0;
+  if (tdcerts_generate((int64_t)time(NULL), &pki) != 0 || !mkdtemp(dir))
+    goto out;
+  made = 1;
+  if (tdcerts_write_dir(pki, dir) != 0) goto out;
+  snprintf(root, sizeof(root), "%s/root.pem", dir);
+  const tdcerts_case_t *c = tdcerts_case(pki, "valid");
+  tdserver_config_t cfg;
+  tdserver_config_init(&cfg);
+  cfg.chain_pem = c->chain_pem;
+  cfg.key_pem = c->key_pem;
+  cfg.extra_headers =
+      "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n";
+  if (tdserver_start(&cfg, &srv) != 0) goto out;
+  unsigned port = tdserver_port(srv);
+  snprintf(pin, sizeof(pin), "valid.tlsdiag.test:%u:127.0.0.1", port);
+  snprintf(target, sizeof(target), "valid.tlsdiag.test:%u", port);
+  const char *pins[] = {pin, NULL};
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.port = (uint16_t)port;
+  o.cafile = root;
+  o.resolve = pins;
+  for (int i = 0; i < 2 * CHECKS; i++) {
+    o.hsts = i % 2 ? tlsdiag_hsts_builtin() : NULL;
+    tlsdiag_result_t *r = NULL;
+    double a = now_ms();
+    if (tlsdiag_check("valid.tlsdiag.test", &o, &r) != TLSDIAG_OK ||
+        !tlsdiag_result_ok(r))
+      goto out;
+    (i % 2 ? in_yes : in_no)[i / 2] = now_ms() - a;
+    tlsdiag_result_free(r);
+  }
+  char home[80], cache[96];
+  snprintf(home, sizeof(home), "HOME=%s", dir); /* no .cache in it */
+  snprintf(cache, sizeof(cache), "XDG_CACHE_HOME=%s/.cache", dir);
+  char *argv[] = {TD_CLI_PATH, "check", "--json", "--cacert", root,
+                  "--resolve", pin, target, NULL};
+  char *env_no[] = {home, cache, "TLSDIAG_HSTS_BUILTIN=off", NULL};
+  char *env_yes[] = {home, cache, NULL};
+  for (int i = 0; i < 2 * CLI_RUNS; i++) {
+    double t = cli_run(argv, i % 2 ? env_yes : env_no);
+    if (t < 0) {
+      fprintf(stderr, "hsts_bench: %s check failed\n", TD_CLI_PATH);
+      goto out;
+    }
+    (i % 2 ? cli_yes : cli_no)[i / 2] = t;
+  }
+  rc = 0;
+out:
+  tdserver_stop(srv);
+  tdcerts_free(pki);
+  if (made) {
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) rc = -1;
+  }
+  return rc;
+}
+
+/* The built-in figures against the JSON loader's median load (ms). */
+static int bench_builtin(const builtin_first_t *first, double json_ms,
+                         char (*mix)[300], size_t nmix) {
+  const tlsdiag_hsts_t *b = tlsdiag_hsts_builtin();
+  if (!b) {
+    fprintf(stderr, "hsts_bench: this build has no built-in list\n");
+    return 1;
+  }
+  char day[16] = "?";
+  time_t d = (time_t)tlsdiag_hsts_date(b);
+  struct tm tm;
+  if (gmtime_r(&d, &tm)) strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+  size_t hits = 0;
+  double a = now_ms();
+  for (size_t i = 0; i < NLOOKUPS; i++)
+    hits += (size_t)tlsdiag_hsts_lookup(b, mix[i % nmix], NULL, NULL);
+  double lookup_ms = now_ms() - a;
+  double rate = NLOOKUPS / (lookup_ms / 1e3);
+
+  static double in_no[CHECKS], in_yes[CHECKS], cli_no[CLI_RUNS],
+      cli_yes[CLI_RUNS];
+  if (bench_check(in_no, in_yes, cli_no, cli_yes) != 0) {
+    fprintf(stderr, "hsts_bench: the loopback check failed\n");
+    return 1;
+  }
+  double mi_no = median_of(in_no, CHECKS), mi_yes = median_of(in_yes, CHECKS);
+  double mc_no = median_of(cli_no, CLI_RUNS),
+         mc_yes = median_of(cli_yes, CLI_RUNS);
+  printf("built-in list (snapshot of %s, %zu force-https entries)\n", day,
+         tlsdiag_hsts_count(b));
+  printf("  load           first tlsdiag_hsts_builtin() %.4f ms, first "
+         "lookup %.4f ms; JSON load %.1f ms: %.0fx faster\n",
+         first->first_ms, first->first_lookup_ms, json_ms,
+         json_ms / (first->first_ms + first->first_lookup_ms));
+  printf("  lookups        %.2f M/s (%d lookups in %.1f ms, %zu preloaded)\n",
+         rate / 1e6, NLOOKUPS, lookup_ms, hits);
+  printf("  check (API)    median %.3f ms without a list, %.3f ms with the "
+         "built-in list: %+.3f ms (%d each, loopback)\n",
+         mi_no, mi_yes, mi_yes - mi_no, CHECKS);
+  printf("  check (CLI)    median %.2f ms TLSDIAG_HSTS_BUILTIN=off, %.2f ms "
+         "built-in fallback: %+.2f ms, ratio %.3f (%d processes each)\n",
+         mc_no, mc_yes, mc_yes - mc_no, mc_yes / mc_no, CLI_RUNS);
+  int ok_rate = rate >= TARGET_LOOKUPS;
+  int ok_add = mi_yes - mi_no <= TARGET_ADDED_MS &&
+               mc_yes - mc_no <= TARGET_ADDED_MS;
+  printf("targets (issue 14)\n");
+  printf("  lookups >= 1 M/s   %s (%.2f M/s)\n", ok_rate ? "met" : "MISSED",
+         rate / 1e6);
+  printf("  <= %.0f ms added     %s (API %+.3f ms, CLI %+.2f ms)\n",
+         TARGET_ADDED_MS, ok_add ? "met" : "MISSED", mi_yes - mi_no,
+         mc_yes - mc_no);
+  return ok_rate && ok_add ? 0 : 3;
+}
+
 int main(int argc, char **argv) {
+  /* first of all, so that nothing has touched the built-in list yet */
+  builtin_first_t first;
+  double b0 = now_ms();
+  const tlsdiag_hsts_t *bl = tlsdiag_hsts_builtin();
+  first.first_ms = now_ms() - b0;
+  b0 = now_ms();
+  (void)tlsdiag_hsts_lookup(bl, "www.github.com", NULL, NULL);
+  first.first_lookup_ms = now_ms() - b0;
+
   const char *path = argc > 1 ? argv[1] : DEFAULT_LIST;
   int loads = argc > 2 ? atoi(argv[2]) : 20;
   if (loads < 1 || loads > 1000) {
@@ -255,13 +435,17 @@ int main(int argc, char **argv) {
   printf("  lookups >= 1 M/s   %s (%.2f M/s)\n", ok_rate ? "met" : "MISSED",
          rate / 1e6);
 
+  int builtin_rc = bench_builtin(&first, median, mix, MIX);
+  if (builtin_rc == 1) return 1;
+
   tlsdiag_hsts_free(h);
   for (size_t i = 0; i < nm.n; i++) free(nm.name[i]);
   free(nm.name);
   free(nm.subs);
   free(ms);
   const char *enforce = getenv("TLSDIAG_BENCH_ENFORCE");
-  if (enforce && !strcmp(enforce, "1") && !(ok_load && ok_rss && ok_rate))
+  if (enforce && !strcmp(enforce, "1") &&
+      !(ok_load && ok_rss && ok_rate && builtin_rc == 0))
     return 3;
   return 0;
 }

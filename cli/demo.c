@@ -44,6 +44,10 @@ typedef struct {
  * root CA; none is presented). By host, so the rows keep their shape. */
 #define MTLS_HOST "mtls.tlsdiag.test"
 
+/* The row judged against the built-in HSTS preload list (by title, so the
+ * rows keep their shape). */
+#define STALE_LIST_ROW "built-in preload list is stale"
+
 #define MANY_SANS "(many SANs)" /* the cert of the big-chain row */
 #define MANY_SANS_COUNT 4000
 
@@ -73,6 +77,10 @@ static const demo_case_t cases[] = {
     {"redirect to http://", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid", NULL, 0, 0, 0, 0, 0, "ok", "http_insecure_redirect", 301,
      "Location: http://valid.tlsdiag.test/\r\n"},
+    /* The snapshot shipped with tlsdiag (2026-06-01) is over 180 days old
+     * from 2026-11-28 on: an info finding says so. */
+    {STALE_LIST_ROW, "valid.tlsdiag.test", NET_SERVER, TDS_HTTP, "valid",
+     NULL, 0, 0, 0, 0, 0, "ok", "hsts_list_stale", 0, NULL},
     {"self-signed", "self-signed.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "self_signed", NULL, 0, 0, 0, 0, 0, "cert_self_signed", NULL, 0, NULL},
     {"unknown root CA", "unknown-root.tlsdiag.test", NET_SERVER, TDS_HTTP,
@@ -216,6 +224,7 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
   o.max_time_ms = 3000;
   if (c->tls_min) o.tls_min = c->tls_min;
   if (c->now_offset) o.now = (int64_t)time(NULL) + c->now_offset;
+  if (!strcmp(c->title, STALE_LIST_ROW)) o.hsts = tlsdiag_hsts_builtin();
   char pin[300];
   const char *pins[2] = {pin, NULL};
   if (c->net == NET_DNS) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -30,7 +31,8 @@ static void usage(FILE *o) {
         "lookup: is each NAME on the HSTS preload list, through which entry?\n"
         "The list is --hsts-list FILE, else $TLSDIAG_HSTS_LIST, else\n"
         "$XDG_CACHE_HOME/tlsdiag/hsts.json (~/.cache/tlsdiag/hsts.json):\n"
-        "Chromium's transport_security_state_static.json.\n"
+        "Chromium's transport_security_state_static.json; else the snapshot\n"
+        "built into tlsdiag. The first line names the list used.\n"
         "exit status: 0 every NAME is preloaded, 2 some are not, 1 error.\n"
         "\n"
         "update: downloads the list with one GET over a verified HTTPS\n"
@@ -73,33 +75,71 @@ static int cache_path(char *out, size_t n) {
 }
 
 static int load_or_fail(const char *path, const char *from,
+                        tlsdiag_hsts_source_t src,
                         struct tlsdiag_hsts **out) {
   char err[256] = "";
   tlsdiag_err_t e = tlsdiag_hsts_load_ex(path, out, err, sizeof(err));
-  if (e == TLSDIAG_OK) return 0;
+  if (e == TLSDIAG_OK) {
+    tlsdiag_hsts_set_source(*out, src);
+    return 0;
+  }
   return td_cli_error("cannot load the HSTS preload list %s%s%s: %s", path,
                       from ? " " : "", from ? from : "",
                       err[0] ? err : tlsdiag_strerror(e));
 }
 
+/* The built-in snapshot: the list when no other is found. Freeing it is a
+ * no-op, so callers treat it as any list they loaded. */
+static struct tlsdiag_hsts *builtin(void) {
+  /* TLSDIAG_HSTS_BUILTIN=off: no fallback (reproducible output, tests) */
+  const char *b = getenv("TLSDIAG_HSTS_BUILTIN");
+  if (b && !strcmp(b, "off")) return NULL;
+  return (struct tlsdiag_hsts *)tlsdiag_hsts_builtin();
+}
+
 int td_cli_hsts_load(const char *path, struct tlsdiag_hsts **out) {
   *out = NULL;
-  if (path) return load_or_fail(path, NULL, out);
+  if (path) return load_or_fail(path, NULL, TLSDIAG_HSTS_SOURCE_FILE, out);
   const char *env = getenv("TLSDIAG_HSTS_LIST");
-  if (env && *env) return load_or_fail(env, "(from $TLSDIAG_HSTS_LIST)", out);
+  if (env && *env)
+    return load_or_fail(env, "(from $TLSDIAG_HSTS_LIST)",
+                        TLSDIAG_HSTS_SOURCE_ENV, out);
   char def[PATH_MAX];
   struct stat st;
-  if (cache_path(def, sizeof(def)) != 0) return 0;
-  if (stat(def, &st) != 0 && errno == ENOENT) return 0; /* never updated */
-  /* A broken cache should not stop every check: say so and go on. */
+  if (cache_path(def, sizeof(def)) != 0 ||
+      (stat(def, &st) != 0 && errno == ENOENT)) { /* never updated */
+    *out = builtin();
+    return 0;
+  }
+  /* A broken cache should not stop every check: say so and go on with
+   * the built-in list. */
   char err[256] = "";
   tlsdiag_err_t e = tlsdiag_hsts_load_ex(def, out, err, sizeof(err));
-  if (e != TLSDIAG_OK)
+  if (e != TLSDIAG_OK) {
     fprintf(stderr,
             "tlsdiag: warning: ignoring the HSTS preload list cache %s: %s "
-            "(run `tlsdiag hsts update`)\n",
+            "(run `tlsdiag hsts update`); using the built-in list\n",
             def, err[0] ? err : tlsdiag_strerror(e));
+    *out = builtin();
+  } else {
+    tlsdiag_hsts_set_source(*out, TLSDIAG_HSTS_SOURCE_CACHE);
+  }
   return 0;
+}
+
+/* "built-in snapshot of 2026-06-01", "cache /home/me/.cache/tlsdiag/hsts.json
+ * of 2026-11-25": which list answered, for `hsts lookup`. */
+static void list_origin(const struct tlsdiag_hsts *h, char *out, size_t n) {
+  char date[32] = "unknown date";
+  time_t t = (time_t)tlsdiag_hsts_date(h);
+  struct tm tm;
+  if (t && gmtime_r(&t, &tm)) strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+  tlsdiag_hsts_source_t s = tlsdiag_hsts_source(h);
+  if (s == TLSDIAG_HSTS_SOURCE_BUILTIN)
+    snprintf(out, n, "built-in snapshot of %s", date);
+  else
+    snprintf(out, n, "%s %s of %s", tlsdiag_hsts_source_name(s),
+             tlsdiag_hsts_path(h) ? tlsdiag_hsts_path(h) : "", date);
 }
 
 /* ASCII names are checked here, so that a typo is an error rather than
@@ -129,6 +169,10 @@ static int cmd_lookup(int argc, char **argv) {
   if (!h)
     return td_cli_error("no HSTS preload list: use --hsts-list FILE, set "
                         "TLSDIAG_HSTS_LIST, or run `tlsdiag hsts update`");
+  char origin[PATH_MAX + 64];
+  list_origin(h, origin, sizeof(origin));
+  printf("HSTS preload list: %s, %zu entries\n", origin,
+         tlsdiag_hsts_count(h));
   rc = TD_EXIT_OK;
   for (int i = first; i < argc; i++) {
     const char *entry = NULL;

@@ -317,8 +317,10 @@ static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
   int asks = h->header && h->sts.valid && h->sts.preload;
   tlsdiag_severity_t sev = (own || asks) ? TLSDIAG_SEVERITY_WARNING
                                          : TLSDIAG_SEVERITY_INFO;
-  /* Info-level advice only when HSTS analysis was asked for (a list). */
-  int report = own || asks || h->list_given;
+  /* Info-level advice only when HSTS analysis was asked for (a list
+   * chosen by the caller; the built-in default is on for every check and
+   * would otherwise put advice on every site without HSTS). */
+  int report = own || asks || h->advice;
   const char *problems[5];
   size_t np = 0;
   td_finding_t *f;
@@ -356,7 +358,9 @@ static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
     problems[np++] = "header_invalid";
   } else {
     if (h->sts.max_age < TD_HSTS_PRELOAD_MIN_AGE) {
-      if (report) {
+      /* A weak header is always worth a word: the host asked for HSTS and
+       * gets less than it thinks (info unless it matters, see above). */
+      {
         if (h->sts.max_age == 0) {
           f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
                              "HSTS max-age=0 tells browsers to forget HSTS "
@@ -366,11 +370,19 @@ static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
         } else {
           char age[40];
           age_text(h->sts.max_age, age);
-          f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
-                             "HSTS max-age is %lld s (%s); preloading "
-                             "requires at least %d s (one year)",
-                             (long long)h->sts.max_age, age,
-                             TD_HSTS_PRELOAD_MIN_AGE);
+          if (report)
+            f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
+                               "HSTS max-age is %lld s (%s); preloading "
+                               "requires at least %d s (one year)",
+                               (long long)h->sts.max_age, age,
+                               TD_HSTS_PRELOAD_MIN_AGE);
+          else /* only the header's own weakness matters here */
+            f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, sev,
+                               "HSTS max-age is %lld s (%s): browsers stop "
+                               "forcing HTTPS for %s %s after the last "
+                               "visit; one year (%d s) is the usual minimum",
+                               (long long)h->sts.max_age, age, r->ace_host,
+                               age, TD_HSTS_PRELOAD_MIN_AGE);
         }
         header_evidence(f, h);
         td_ev_int(f, "max_age", h->sts.max_age);
@@ -429,13 +441,57 @@ static void classify_header(tlsdiag_result_t *r, struct td_hsts_report *h) {
   }
 }
 
+/* The list is older than TLSDIAG_HSTS_STALE_DAYS at the check's clock:
+ * hosts added since are missing from it (info). */
+static void classify_list_age(tlsdiag_result_t *r,
+                              const struct td_hsts_report *h) {
+  char date[32];
+  int64_t days = td_days_between(h->list_date, r->now);
+  td_time_iso(h->list_date, date);
+  date[10] = 0; /* the day is enough */
+  td_finding_t *f;
+  if (h->list_source == TLSDIAG_HSTS_SOURCE_BUILTIN)
+    f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_LIST_STALE, TLSDIAG_SEVERITY_INFO,
+                       "the built-in HSTS preload list is a snapshot of %s, "
+                       "%lld days old: hosts preloaded since are missing "
+                       "(run `tlsdiag hsts update`)",
+                       date, (long long)days);
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_HSTS_LIST_STALE, TLSDIAG_SEVERITY_INFO,
+                       "the HSTS preload list%s%s is from %s, %lld days old: "
+                       "hosts preloaded since are missing (run `tlsdiag hsts "
+                       "update`)",
+                       h->list_path ? " " : "",
+                       h->list_path ? h->list_path : "", date,
+                       (long long)days);
+  td_ev_str(f, "source", tlsdiag_hsts_source_name(h->list_source));
+  if (h->list_path) td_ev_str(f, "path", h->list_path);
+  td_ev_str(f, "date", date);
+  td_ev_int(f, "age_days", days);
+  td_ev_int(f, "max_days", TLSDIAG_HSTS_STALE_DAYS);
+}
+
+/* What the reports say about the list (the result outlives the borrow). */
+static void note_list(tlsdiag_result_t *r, struct td_hsts_report *h) {
+  const tlsdiag_hsts_t *l = r->hsts_list;
+  h->list_given = 1;
+  h->list_source = tlsdiag_hsts_source(l);
+  h->advice = h->list_source != TLSDIAG_HSTS_SOURCE_BUILTIN;
+  h->list_date = tlsdiag_hsts_date(l);
+  h->list_entries = tlsdiag_hsts_count(l);
+  h->list_path = td_strdup(tlsdiag_hsts_path(l));
+  h->list_stale = h->list_date > 0 &&
+                  td_days_between(h->list_date, r->now) >
+                      TLSDIAG_HSTS_STALE_DAYS;
+}
+
 void td_hsts_classify(tlsdiag_result_t *r) {
   if (!r || r->hsts) return;
   struct td_hsts_report *h = calloc(1, sizeof(*h));
   if (!h) return;
   r->hsts = h;
   h->sts.max_age = -1;
-  h->list_given = r->hsts_list != NULL;
+  if (r->hsts_list) note_list(r, h);
   /* RFC 6797 8.1.1 and browsers: no HSTS for IP literals */
   if (r->hsts_list && r->ace_host && !r->host_is_ip) {
     const char *entry = NULL;
@@ -463,6 +519,7 @@ void td_hsts_classify(tlsdiag_result_t *r) {
       }
     }
   }
+  if (h->looked_up && h->list_stale) classify_list_age(r, h);
   if (h->preloaded) classify_cert(r, h);
   if (h->http_ok && !r->host_is_ip) classify_header(r, h);
 }
@@ -471,6 +528,7 @@ void td_hsts_report_free(struct td_hsts_report *h) {
   if (!h) return;
   free(h->entry);
   free(h->header);
+  free(h->list_path);
   free(h);
 }
 
@@ -479,7 +537,23 @@ void td_hsts_report_free(struct td_hsts_report *h) {
 void td_hsts_json(td_jw_t *w, const char *key, const tlsdiag_result_t *r) {
   const struct td_hsts_report *h = r ? r->hsts : NULL;
   td_jw_obj(w, key);
-  td_jw_bool(w, "list", h && h->list_given);
+  if (h && h->list_given) {
+    char date[32];
+    td_jw_obj(w, "list");
+    td_jw_str(w, "source", tlsdiag_hsts_source_name(h->list_source));
+    td_jw_str(w, "path", h->list_path);
+    if (h->list_date) {
+      td_time_iso(h->list_date, date);
+      td_jw_str(w, "date", date);
+    } else {
+      td_jw_null(w, "date");
+    }
+    td_jw_int(w, "entries", (int64_t)h->list_entries);
+    td_jw_bool(w, "stale", h->list_stale);
+    td_jw_obj_end(w);
+  } else {
+    td_jw_null(w, "list");
+  }
   if (h && h->looked_up) {
     td_jw_bool(w, "preloaded", h->preloaded);
     td_jw_str(w, "entry", h->entry);

@@ -78,11 +78,24 @@ int td_hsts_list_find(const tlsdiag_hsts_t *h, const char *name,
                       const char **entry, int *include_subdomains,
                       int *exact);
 
+/* hsts_builtin.c: the embedded index's bytes (td_hsts_blob_t, hsts_hash.h)
+ * and their length; NULL and 0 in a build without it. */
+const unsigned char *td_hsts_builtin_blob(size_t *len);
+/* The built-in snapshot's provenance line (static), or NULL. */
+const char *td_hsts_builtin_source(void);
+
 /* ---- what a check found (result->hsts) ---------------------------------- */
 
 struct td_hsts_report {
   /* the preload list */
   int list_given;     /* the check had a list */
+  int advice;         /* a list was chosen (not the built-in default):
+                         info-level preload advice is wanted */
+  tlsdiag_hsts_source_t list_source;
+  char *list_path;    /* copied, or NULL */
+  int64_t list_date;  /* Unix seconds, 0 unknown */
+  size_t list_entries; /* force-https entries */
+  int list_stale;     /* more than TLSDIAG_HSTS_STALE_DAYS old at r->now */
   int looked_up;      /* the host was looked up (not an IP literal) */
   int preloaded;
   char *entry;        /* the deciding entry (copied), or NULL */

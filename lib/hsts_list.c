@@ -5,6 +5,7 @@
  * arena, one entry array and one open-addressing table.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,52 +16,34 @@
 #include <unistd.h>
 
 #include "hsts.h"
+#include "hsts_hash.h"
 
 #define MAX_INPUT ((size_t)64 << 20) /* upstream is ~15 MB */
 #define MAX_NAME TD_HSTS_MAX_NAME
 
-typedef struct {
-  uint32_t off; /* name in h->names, NUL-terminated */
-  uint8_t len;
-  uint8_t flags; /* TD_HSTS_F_* */
-} entry_t;
+typedef td_hsts_ent_t entry_t;
 
 struct tlsdiag_hsts {
-  char *names;     /* lowercase names, back to back */
-  entry_t *ent;
-  size_t n;        /* entries indexed (all modes) */
-  size_t nforce;   /* of which force-https */
-  uint64_t *slot;  /* hash << 32 | (index + 1); 0 = empty */
-  size_t mask;     /* slots - 1 */
+  const char *names;     /* lowercase names, back to back */
+  const entry_t *ent;
+  size_t n;              /* entries indexed (all modes) */
+  size_t nforce;         /* of which force-https */
+  const uint64_t *slot;  /* hash << 32 | (index + 1); 0 = empty */
+  size_t mask;           /* slots - 1 */
+  /* where it came from (hsts.list in reports) */
+  int builtin;           /* the arrays are the embedded index: never free */
+  tlsdiag_hsts_source_t source;
+  char *path;            /* the file loaded, or NULL */
+  int64_t date;          /* Unix seconds; 0 unknown */
 };
 
-/* ---- hashing --------------------------------------------------------------
- * FNV-1a over the name read right to left, so that one pass over a host
- * yields the hash of every parent: "www.example.com" passes through
- * "com" and "example.com" on the way. A final mix spreads the low bits
- * the table uses. */
-
-#define FNV_BASIS 2166136261u
-#define FNV_PRIME 16777619u
-
-static uint32_t mix(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
+#define FNV_BASIS TD_FNV_BASIS
+#define FNV_PRIME TD_FNV_PRIME
+#define mix td_hsts_mix
+#define name_hash td_hsts_hash
 
 static unsigned char lc(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-/* Hash of s[0..n), already lowercase. */
-static uint32_t name_hash(const char *s, size_t n) {
-  uint32_t h = FNV_BASIS;
-  while (n > 0) h = (h ^ (unsigned char)s[--n]) * FNV_PRIME;
-  return mix(h);
 }
 
 /* Index of the entry named s[0..n) (lowercase) with hash h, or -1. */
@@ -115,7 +98,13 @@ static int add_entry(void *ctx, const char *name, size_t len,
   /* keep the load factor at most 1/2 */
   if ((r->nent + 1) * 2 > r->nslot && grow_slots(r)) return TD_HSTS_ADD_NOMEM;
   uint32_t h = name_hash(name, len);
-  tlsdiag_hsts_t view = {r->names, r->ent, r->nent, 0, r->slot, r->nslot - 1};
+  tlsdiag_hsts_t view;
+  memset(&view, 0, sizeof(view));
+  view.names = r->names;
+  view.ent = r->ent;
+  view.n = r->nent;
+  view.slot = r->slot;
+  view.mask = r->nslot - 1;
   if (find_slot(&view, name, len, h) >= 0) return TD_HSTS_ADD_DUP;
   if (r->nent == r->ent_cap) {
     size_t nc = r->ent_cap ? r->ent_cap * 2 : 1024;
@@ -186,6 +175,7 @@ static tlsdiag_err_t parse(const unsigned char *data, size_t len,
   h->nforce = r.nforce;
   h->slot = r.slot;
   h->mask = r.nslot - 1;
+  h->source = TLSDIAG_HSTS_SOURCE_MEMORY;
   r.names = NULL;
   r.ent = NULL;
   r.slot = NULL;
@@ -225,6 +215,7 @@ typedef struct {
   unsigned char *p;
   size_t n;
   size_t mapped; /* mapping size, 0 if p is malloc'd */
+  int64_t mtime; /* the file's, as the list's date */
 } file_t;
 
 static void file_free(file_t *f) {
@@ -265,6 +256,7 @@ static tlsdiag_err_t file_read(const char *path, file_t *f, const char **why,
     td_hsts_errf(errbuf, errlen, "is a directory, not a file");
     goto out;
   }
+  f->mtime = (int64_t)st.st_mtime;
   if (S_ISREG(st.st_mode)) {
     if ((uintmax_t)st.st_size > MAX_INPUT) {
       *why = "file too large";
@@ -369,6 +361,18 @@ static tlsdiag_err_t load(const char *path, tlsdiag_hsts_t **out,
                errlen);
     file_free(&f);
   }
+  if (rc == TLSDIAG_OK) {
+    (*out)->source = TLSDIAG_HSTS_SOURCE_FILE;
+    (*out)->date = f.mtime;
+    (*out)->path = td_strdup(path);
+    if (!(*out)->path) {
+      tlsdiag_hsts_free(*out);
+      *out = NULL;
+      w = "out of memory";
+      td_hsts_errf(errbuf, errlen, "out of memory");
+      rc = TLSDIAG_E_NOMEM;
+    }
+  }
   if (why) *why = w;
   return rc;
 }
@@ -384,11 +388,86 @@ tlsdiag_err_t tlsdiag_hsts_load_ex(const char *path, tlsdiag_hsts_t **out,
 }
 
 void tlsdiag_hsts_free(tlsdiag_hsts_t *h) {
-  if (!h) return;
-  free(h->names);
-  free(h->ent);
-  free(h->slot);
+  if (!h || h->builtin) return;
+  free((void *)h->names);
+  free((void *)h->ent);
+  free((void *)h->slot);
+  free(h->path);
   free(h);
+}
+
+/* ---- the built-in list ---------------------------------------------------
+ * The build embeds an index made from the shipped snapshot (hsts_hash.h,
+ * hsts_builtin.c); here its arrays are pointed at where they lie, once per
+ * process. Nothing is parsed, copied or allocated: the pages are mapped
+ * with the library and read on demand. */
+
+static tlsdiag_hsts_t builtin_list;
+static const td_hsts_blob_t *builtin_hdr;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void) {
+  size_t len = 0;
+  const unsigned char *p = td_hsts_builtin_blob(&len);
+  const td_hsts_blob_t *hd = (const td_hsts_blob_t *)(const void *)p;
+  if (!p || len < sizeof(*hd) ||
+      memcmp(hd->magic, TD_HSTS_BLOB_MAGIC, sizeof(TD_HSTS_BLOB_MAGIC)) ||
+      hd->nslot == 0 || (hd->nslot & (hd->nslot - 1)) ||
+      len != sizeof(*hd) + (size_t)hd->n * sizeof(entry_t) +
+                 (size_t)hd->nslot * sizeof(uint64_t) + hd->names_len)
+    return; /* not what this library was built with: no built-in list */
+  const unsigned char *q = p + sizeof(*hd);
+  builtin_list.ent = (const entry_t *)(const void *)q;
+  q += (size_t)hd->n * sizeof(entry_t);
+  builtin_list.slot = (const uint64_t *)(const void *)q;
+  q += (size_t)hd->nslot * sizeof(uint64_t);
+  builtin_list.names = (const char *)q;
+  builtin_list.n = hd->n;
+  builtin_list.nforce = hd->nforce;
+  builtin_list.mask = hd->nslot - 1;
+  builtin_list.builtin = 1;
+  builtin_list.source = TLSDIAG_HSTS_SOURCE_BUILTIN;
+  builtin_list.date = hd->date;
+  builtin_hdr = hd;
+}
+
+const tlsdiag_hsts_t *tlsdiag_hsts_builtin(void) {
+  pthread_once(&builtin_once, builtin_init);
+  return builtin_hdr ? &builtin_list : NULL;
+}
+
+const char *td_hsts_builtin_source(void) {
+  return tlsdiag_hsts_builtin() ? builtin_hdr->source : NULL;
+}
+
+tlsdiag_hsts_source_t tlsdiag_hsts_source(const tlsdiag_hsts_t *h) {
+  return h ? h->source : TLSDIAG_HSTS_SOURCE_MEMORY;
+}
+
+const char *tlsdiag_hsts_source_name(tlsdiag_hsts_source_t s) {
+  switch (s) {
+  case TLSDIAG_HSTS_SOURCE_MEMORY: return "memory";
+  case TLSDIAG_HSTS_SOURCE_FILE: return "file";
+  case TLSDIAG_HSTS_SOURCE_BUILTIN: return "builtin";
+  case TLSDIAG_HSTS_SOURCE_CACHE: return "cache";
+  case TLSDIAG_HSTS_SOURCE_ENV: return "env";
+  }
+  return "unknown";
+}
+
+const char *tlsdiag_hsts_path(const tlsdiag_hsts_t *h) {
+  return h ? h->path : NULL;
+}
+
+int64_t tlsdiag_hsts_date(const tlsdiag_hsts_t *h) { return h ? h->date : 0; }
+
+tlsdiag_err_t tlsdiag_hsts_set_source(tlsdiag_hsts_t *h,
+                                      tlsdiag_hsts_source_t s) {
+  if (!h || h->builtin || s == TLSDIAG_HSTS_SOURCE_BUILTIN ||
+      (unsigned)s > TLSDIAG_HSTS_SOURCE_ENV)
+    return TLSDIAG_E_INVAL;
+  h->source = s;
+  return TLSDIAG_OK;
 }
 
 size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h) { return h ? h->nforce : 0; }

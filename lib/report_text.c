@@ -570,6 +570,28 @@ static void text_hsts(tw_t *w, const tlsdiag_result_t *r) {
     td_buf_puts(w->b, "not preloaded");
   }
   td_buf_putc(w->b, '\n');
+  if (h->list_given) {
+    char date[32] = "date unknown";
+    if (h->list_date) {
+      td_time_iso(h->list_date, date);
+      date[10] = 0;
+    }
+    key(w, "list");
+    if (h->list_source == TLSDIAG_HSTS_SOURCE_BUILTIN) {
+      td_buf_printf(w->b, "built-in snapshot of %s", date);
+    } else {
+      td_buf_printf(w->b, "%s ", tlsdiag_hsts_source_name(h->list_source));
+      if (h->list_path) safe(w, h->list_path);
+      td_buf_printf(w->b, "%s(%s)", h->list_path ? " " : "", date);
+    }
+    td_buf_printf(w->b, ", %zu entries", h->list_entries);
+    if (h->list_stale) {
+      sgr(w, ANSI_YELLOW);
+      td_buf_puts(w->b, " (stale)");
+      sgr(w, ANSI_RESET);
+    }
+    td_buf_putc(w->b, '\n');
+  }
   if (!h->http_ok) return;
   key(w, "header");
   if (!h->header) {

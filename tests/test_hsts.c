@@ -323,10 +323,11 @@ static void test_hsts_findings_none_for_a_plain_site_without_list(void **state) 
   assert_false(r->hsts->list_given);
   assert_null(r->hsts->header);
   tlsdiag_result_free(r);
-  /* a modest header without `preload` asks for no preload advice */
+  /* a modest header without `preload` asks for no preload advice, but a
+   * weak header always gets a word (issue 14 item 2): info, no list */
   r = result("plain.test", 0, (const char *[]){"max-age=300", NULL});
   classify(r);
-  expect_codes(r, "");
+  expect_codes(r, "hsts_max_age_short/info");
   assert_true(r->hsts->sts.valid);
   tlsdiag_result_free(r);
 }
@@ -599,7 +600,7 @@ static void test_hsts_json_without_list_or_header(void **state) {
   classify(r);
   json_t *h = json_of(r, 0);
   assert_int_equal(json_object_size(h), 6);
-  assert_true(json_is_false(json_object_get(h, "list")));
+  assert_true(json_is_null(json_object_get(h, "list")));
   assert_true(json_is_null(json_object_get(h, "preloaded")));
   assert_true(json_is_null(json_object_get(h, "entry")));
   assert_true(json_is_null(json_object_get(h, "include_subdomains")));
@@ -622,7 +623,15 @@ static void test_hsts_json_preloaded_with_header(void **state) {
                                  (const char *[]){FULL, "max-age=1", NULL});
     classify(r);
     json_t *h = json_of(r, flags);
-    assert_true(json_is_true(json_object_get(h, "list")));
+    json_t *l = json_object_get(h, "list");
+    assert_int_equal(json_object_size(l), 5);
+    assert_string_equal(json_string_value(json_object_get(l, "source")),
+                        "memory");
+    assert_true(json_is_null(json_object_get(l, "path")));
+    assert_true(json_is_null(json_object_get(l, "date")));
+    assert_int_equal(json_integer_value(json_object_get(l, "entries")),
+                     (json_int_t)tlsdiag_hsts_count(list));
+    assert_true(json_is_false(json_object_get(l, "stale")));
     assert_true(json_is_true(json_object_get(h, "preloaded")));
     assert_string_equal(json_string_value(json_object_get(h, "entry")),
                         "own.test");

@@ -265,7 +265,10 @@ static void test_hsts_e2e_header_reported_in_json(void **state) {
       1, 1);
   for (int k = 0; k < 2; k++) {
     json_t *j = k ? r.cli : r.j;
-    assert_true(json_is_true(tt_jget(j, "hsts.list")));
+    assert_string_equal(tt_jstr(j, "hsts.list.source"), "file");
+    assert_string_equal(tt_jstr(j, "hsts.list.path"), LIST);
+    assert_int_equal(json_integer_value(tt_jget(j, "hsts.list.entries")), 4);
+    assert_true(json_is_false(tt_jget(j, "hsts.list.stale")));
     assert_true(json_is_true(tt_jget(j, "hsts.include_subdomains")));
     assert_true(json_is_true(tt_jget(j, "hsts.entry_is_host")));
     assert_string_equal(tt_jstr(j, "hsts.header.value"),
@@ -292,7 +295,8 @@ static void test_hsts_e2e_header_reported_in_json(void **state) {
 static void test_hsts_e2e_header_variants_on_unlisted_host(void **state) {
   (void)state;
   run_t r;
-  /* with a list: advice, as info; without: nothing unless asked for */
+  /* with a list: advice, as info; without: only a weak header (issue 14
+   * item 2), as info, unless asked for */
   run(&r, "localhost", "valid", "Strict-Transport-Security: max-age=300\r\n", 1,
       1);
   expect_findings(&r, "hsts_max_age_short/info hsts_no_include_subdomains/info "
@@ -308,13 +312,16 @@ static void test_hsts_e2e_header_variants_on_unlisted_host(void **state) {
 
   run(&r, "localhost", "valid", "Strict-Transport-Security: max-age=300\r\n", 0,
       1);
-  expect_findings(&r, "");
+  expect_findings(&r, "hsts_max_age_short/info");
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, "max_age"),
+                      "300");
+  assert_int_equal(r.cli_exit, 0);
   run_free(&r);
 
   run(&r, "localhost", "valid", NULL, 0, 1);
   expect_findings(&r, "");
   assert_true(json_is_null(tt_jget(r.cli, "hsts.header")));
-  assert_true(json_is_false(tt_jget(r.cli, "hsts.list")));
+  assert_true(json_is_null(tt_jget(r.cli, "hsts.list")));
   run_free(&r);
 
   /* sending `preload` asks to be judged by the preload rules */
@@ -360,16 +367,20 @@ static void test_hsts_e2e_cli_list_sources(void **state) {
   (void)state;
   int rc;
   json_t *j;
-  /* nothing configured, no cache: no list, silently */
+  /* nothing configured, no cache, and no built-in fallback (the tests'
+   * default, TLSDIAG_HSTS_BUILTIN=off; test_hsts_builtin has it on): no
+   * list, silently */
   assert_true(cli_check_list(NULL, &rc, &j));
   assert_int_equal(rc, 0);
-  assert_true(json_is_false(tt_jget(j, "hsts.list")));
+  assert_true(json_is_null(tt_jget(j, "hsts.list")));
   json_decref(j);
 
   /* $TLSDIAG_HSTS_LIST */
   setenv("TLSDIAG_HSTS_LIST", LIST, 1);
   assert_true(cli_check_list(NULL, &rc, &j));
   assert_true(json_is_true(tt_jget(j, "hsts.preloaded")));
+  assert_string_equal(tt_jstr(j, "hsts.list.source"), "env");
+  assert_string_equal(tt_jstr(j, "hsts.list.path"), LIST);
   json_decref(j);
   /* a broken one is a setup error: nothing is checked */
   setenv("TLSDIAG_HSTS_LIST", BAD_LIST, 1);
@@ -393,37 +404,54 @@ static void test_hsts_e2e_cli_list_sources(void **state) {
   assert_int_equal(system(cmd), 0);
   assert_true(cli_check_list(NULL, &rc, &j));
   assert_true(json_is_true(tt_jget(j, "hsts.preloaded")));
+  assert_string_equal(tt_jstr(j, "hsts.list.source"), "cache");
+  assert_string_equal(tt_jstr(j, "hsts.list.path"), file);
   json_decref(j);
   /* a broken cache is ignored with a warning, the check still runs */
   snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", BAD_LIST, file);
   assert_int_equal(system(cmd), 0);
   assert_true(cli_check_list(NULL, &rc, &j));
   assert_int_equal(rc, 0);
-  assert_true(json_is_false(tt_jget(j, "hsts.list")));
+  assert_true(json_is_null(tt_jget(j, "hsts.list")));
   json_decref(j);
   unlink(file);
   rmdir(dir);
 }
 
+/* The first line of `hsts lookup` with LIST: the file and its date (mtime). */
+static void lookup_head(char *out, size_t n) {
+  struct stat st;
+  assert_int_equal(stat(LIST, &st), 0);
+  struct tm tm;
+  char day[16];
+  assert_non_null(gmtime_r(&st.st_mtime, &tm));
+  strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+  snprintf(out, n, "HSTS preload list: file %s of %s, 4 entries\n", LIST,
+           day);
+}
+
 static void test_hsts_e2e_cli_lookup(void **state) {
   (void)state;
-  char *out = NULL;
+  char *out = NULL, head[400], want[800];
+  lookup_head(head, sizeof(head));
   int rc = tt_cli(&out, "hsts", "lookup", "--hsts-list", LIST,
                   "valid.tlsdiag.test", "A.Valid.TLSDIAG.test.", NULL);
   assert_int_equal(rc, 0);
-  assert_string_equal(out,
-                      "valid.tlsdiag.test: preloaded by entry "
-                      "valid.tlsdiag.test (includeSubDomains)\n"
-                      "A.Valid.TLSDIAG.test.: preloaded by entry "
-                      "valid.tlsdiag.test (includeSubDomains)\n");
+  snprintf(want, sizeof(want), "%s%s", head,
+           "valid.tlsdiag.test: preloaded by entry "
+           "valid.tlsdiag.test (includeSubDomains)\n"
+           "A.Valid.TLSDIAG.test.: preloaded by entry "
+           "valid.tlsdiag.test (includeSubDomains)\n");
+  assert_string_equal(out, want);
   free(out);
   rc = tt_cli(&out, "hsts", "lookup", "--hsts-list", LIST,
               "expired.tlsdiag.test", "www.expired.tlsdiag.test", NULL);
   assert_int_equal(rc, 2);
-  assert_string_equal(out,
-                      "expired.tlsdiag.test: preloaded by entry "
-                      "expired.tlsdiag.test\n"
-                      "www.expired.tlsdiag.test: not preloaded\n");
+  snprintf(want, sizeof(want), "%s%s", head,
+           "expired.tlsdiag.test: preloaded by entry "
+           "expired.tlsdiag.test\n"
+           "www.expired.tlsdiag.test: not preloaded\n");
+  assert_string_equal(out, want);
   free(out);
   /* errors: a bad name, a bad list, no list at all, no name */
   rc = tt_cli(&out, "hsts", "lookup", "--hsts-list", LIST, "a b", NULL);
@@ -433,6 +461,7 @@ static void test_hsts_e2e_cli_lookup(void **state) {
   rc = tt_cli(&out, "hsts", "lookup", "--hsts-list", BAD_LIST, "a.test", NULL);
   assert_int_equal(rc, 1);
   free(out);
+  /* no list at all (no built-in fallback in the tests' environment) */
   rc = tt_cli(&out, "hsts", "lookup", "a.test", NULL);
   assert_int_equal(rc, 1);
   free(out);

@@ -213,7 +213,13 @@ defs["http"] = obj({
 })
 
 defs["hsts"] = obj({
-    "list": B,
+    "list": nullable(obj({
+        "source": {"enum": ["builtin", "cache", "file", "env", "memory"]},
+        "path": S0,
+        "date": TIME0,
+        "entries": {"type": "integer", "minimum": 0},
+        "stale": B,
+    })),
     "preloaded": B0,
     "entry": S0,
     "include_subdomains": B0,

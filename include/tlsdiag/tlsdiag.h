@@ -145,6 +145,8 @@ typedef enum {
                                                  GnuTLS's rejects for a
                                                  reason other than the path:
                                                  fail closed */
+  TLSDIAG_CAUSE_HSTS_LIST_STALE = 56, /* the preload list used is more than
+                                         TLSDIAG_HSTS_STALE_DAYS old */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
@@ -576,6 +578,47 @@ TLSDIAG_API int tlsdiag_hsts_lookup(const tlsdiag_hsts_t *h, const char *name,
                                     int *include_subdomains);
 /* Number of force-https entries indexed (0 for NULL). */
 TLSDIAG_API size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h);
+
+/* The preload list built into the library: a snapshot of Chromium's list
+ * taken when this tlsdiag was released (its date: tlsdiag_hsts_date),
+ * embedded as a ready index, so getting it costs nothing (no file, no
+ * parsing, no allocation; the first call sets up a static descriptor).
+ * Borrowed and read-only for the life of the process: pass it in
+ * tlsdiag_options_t.hsts, share it between threads; tlsdiag_hsts_free on
+ * it does nothing. NULL only in a build made without the snapshot.
+ * opts->hsts NULL still means no list: a check consults the built-in list
+ * only when the caller passes it, so upgrading the library changes no
+ * result by itself (tlsdiag check passes it when no other list is found,
+ * docs/hsts.md). Thread-safe. */
+TLSDIAG_API const tlsdiag_hsts_t *tlsdiag_hsts_builtin(void);
+
+/* Where a list came from, as reports show it (hsts.list.source). */
+typedef enum {
+  TLSDIAG_HSTS_SOURCE_MEMORY = 0,  /* tlsdiag_hsts_load_mem */
+  TLSDIAG_HSTS_SOURCE_FILE = 1,    /* tlsdiag_hsts_load, _load_ex */
+  TLSDIAG_HSTS_SOURCE_BUILTIN = 2, /* tlsdiag_hsts_builtin */
+  TLSDIAG_HSTS_SOURCE_CACHE = 3,   /* a file the caller found in its cache */
+  TLSDIAG_HSTS_SOURCE_ENV = 4      /* a file named by the environment */
+  /* append only */
+} tlsdiag_hsts_source_t;
+
+/* The list's source; "memory", "file", "builtin", "cache", "env" (static;
+ * "unknown" out of range). */
+TLSDIAG_API tlsdiag_hsts_source_t tlsdiag_hsts_source(const tlsdiag_hsts_t *h);
+TLSDIAG_API const char *tlsdiag_hsts_source_name(tlsdiag_hsts_source_t s);
+/* Relabels a loaded file list as CACHE or ENV (or FILE, MEMORY) for the
+ * reports; TLSDIAG_E_INVAL for NULL, the built-in list or BUILTIN. Not
+ * while checks use the list. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_hsts_set_source(tlsdiag_hsts_t *h,
+                                                  tlsdiag_hsts_source_t s);
+/* The file the list was loaded from (borrowed from h), or NULL. */
+TLSDIAG_API const char *tlsdiag_hsts_path(const tlsdiag_hsts_t *h);
+/* The list's date, Unix seconds: the built-in snapshot's date (00:00 UTC),
+ * a file's modification time (when `hsts update` wrote it); 0 unknown
+ * (a list from memory). A check whose clock is more than
+ * TLSDIAG_HSTS_STALE_DAYS past it reports hsts_list_stale (info). */
+TLSDIAG_API int64_t tlsdiag_hsts_date(const tlsdiag_hsts_t *h);
+#define TLSDIAG_HSTS_STALE_DAYS 180
 
 /* ---------------------------------------------------------------------------
  * Many checks at once: one event loop, a bounded number in flight.
