@@ -164,8 +164,6 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE] = {
         "cert_verifiers_disagree", E, 53,
         "tlsdiag's verifier accepts the chain but GnuTLS's rejects it"},
-    /* 55 is another branch's (merge placeholder; replace with its row) */
-    [55] = {"reserved_55", I, 998, "reserved"},
     [TLSDIAG_CAUSE_HSTS_LIST_STALE] = {
         "hsts_list_stale", I, 92,
         "the HSTS preload list used is more than 180 days old"},

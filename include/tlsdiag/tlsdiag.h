@@ -145,7 +145,7 @@ typedef enum {
                                                  GnuTLS's rejects for a
                                                  reason other than the path:
                                                  fail closed */
-  TLSDIAG_CAUSE_HSTS_LIST_STALE = 56, /* the preload list used is more than
+  TLSDIAG_CAUSE_HSTS_LIST_STALE = 55, /* the preload list used is more than
                                          TLSDIAG_HSTS_STALE_DAYS old */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
