@@ -100,9 +100,10 @@ static void test_aia_compromised_match_is_pure(void **state) {
  * (tests/data/compromised/SOURCE), computed here independently. */
 static void test_aia_compromised_table_matches_real_certs(void **state) {
   (void)state;
-  const char *files[] = {DATA "/superfish.pem", DATA "/edellroot.pem"};
-  const char *names[] = {"Superfish", "eDellRoot"};
-  for (int i = 0; i < 2; i++) {
+  const char *files[] = {DATA "/superfish.pem", DATA "/edellroot.pem",
+                         DATA "/preact-cli.pem"};
+  const char *names[] = {"Superfish", "eDellRoot", "preact-cli"};
+  for (int i = 0; i < 3; i++) {
     char *pem = slurp(files[i]);
     char h[65];
     spki_hex(pem, h);
