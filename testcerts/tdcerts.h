@@ -84,6 +84,17 @@ int tdcerts_write_dir(const tdcerts_t *set, const char *dir);
 int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
                       char **out_root, char **out_chain, char **out_key);
 
+/* Also outside the set: a fresh self-signed root called root_cn (CA,
+ * now-10y..now+10y, trusted by nothing until the caller says so) and an
+ * ECDSA leaf for `hostname` (its only SAN) signed directly by it, with the
+ * AIA URLs of case "no_intermediate" (caIssuers
+ * http://aia.tlsdiag.test/intermediate.der, OCSP http://ocsp.tlsdiag.test/),
+ * now-30d..now+90d: a private CA's server that sends only its leaf. Each
+ * call makes new keys. Returns as tdcerts_many_sans. */
+int tdcerts_private_root(int64_t now, const char *hostname,
+                         const char *root_cn, char **out_root,
+                         char **out_chain, char **out_key);
+
 /* Frees the set and every case in it. NULL is ok. */
 void tdcerts_free(tdcerts_t *set);
 
