@@ -312,6 +312,17 @@ static TT_UNUSED void tt_cli_run_free(tt_cli_run_t *r) {
   free(r->err);
 }
 
+/* The evidence value at key of the finding with this code; the test
+ * fails when there is no such finding or key. */
+static TT_UNUSED const char *tt_ev(const tlsdiag_result_t *r,
+                                   tlsdiag_cause_t code, const char *key) {
+  long i = tlsdiag_result_find(r, code);
+  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
+  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
+  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
+  return v;
+}
+
 /* One check of a test server through the library and the same check
  * through `tlsdiag check --json` (tt_check_both), freed by tt_both_free. */
 typedef struct {

@@ -66,15 +66,6 @@ static tlsdiag_result_t *verify_pem(const char *pem, const char *host) {
   return r;
 }
 
-static const char *ev(const tlsdiag_result_t *r, tlsdiag_cause_t code,
-                      const char *key) {
-  long i = tlsdiag_result_find(r, code);
-  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
-  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
-  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
-  return v;
-}
-
 /* ---- compromised roots ------------------------------------------------- */
 
 /* The match is a pure lookup over the table it is given: a generated
@@ -126,15 +117,15 @@ static void test_aia_compromised_superfish_cause(void **state) {
   assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
                    TLSDIAG_SEVERITY_ERROR);
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "compromised_root"),
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "compromised_root"),
       "Superfish");
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "spki_sha256"),
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "spki_sha256"),
       "4bb8f35ba1e126f8dde1b0c420625ed86dce61a7bddadbdea9aba578ff13145e");
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "chain_index"), "0");
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "chain_index"), "0");
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "trusted_locally"), "0");
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "trusted_locally"), "0");
   tlsdiag_result_free(r);
   free(pem);
 
@@ -217,17 +208,17 @@ static void expect_served_intermediate(const void *body, size_t len) {
   tlsdiag_result_t *r = check_leaf_only(h.port, 0, 0);
   expect_cause(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN;
-  assert_string_equal(ev(r, k, "aia_outcome"), "intermediate");
-  assert_string_equal(ev(r, k, "aia_url"), URL);
-  assert_string_equal(ev(r, k, "aia_status"), "200");
+  assert_string_equal(tt_ev(r, k, "aia_outcome"), "intermediate");
+  assert_string_equal(tt_ev(r, k, "aia_url"), URL);
+  assert_string_equal(tt_ev(r, k, "aia_status"), "200");
   char n[32];
   snprintf(n, sizeof(n), "%zu", len);
-  assert_string_equal(ev(r, k, "aia_bytes"), n);
-  assert_string_equal(ev(r, k, "aia_cached"), "0");
-  assert_non_null(strstr(ev(r, k, "add_to_chain"),
+  assert_string_equal(tt_ev(r, k, "aia_bytes"), n);
+  assert_string_equal(tt_ev(r, k, "aia_cached"), "0");
+  assert_non_null(strstr(tt_ev(r, k, "add_to_chain"),
                          "tlsdiag Test Intermediate CA"));
-  assert_non_null(strstr(ev(r, k, "clients_that_fail"), "curl"));
-  assert_true(atoi(ev(r, k, "aia_ms")) >= 0);
+  assert_non_null(strstr(tt_ev(r, k, "clients_that_fail"), "curl"));
+  assert_true(atoi(tt_ev(r, k, "aia_ms")) >= 0);
   assert_int_equal(h.requests, 1);
   tlsdiag_result_free(r);
   tt_http_stop(&h);
@@ -259,12 +250,12 @@ static void expect_unknown(uint16_t port, unsigned flags, int max_time_ms,
   long i = tlsdiag_result_find(r, k);
   assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
                    TLSDIAG_SEVERITY_ERROR);
-  assert_string_equal(ev(r, k, "aia_outcome"), outcome);
-  assert_non_null(strstr(ev(r, k, "missing_issuer"),
+  assert_string_equal(tt_ev(r, k, "aia_outcome"), outcome);
+  assert_non_null(strstr(tt_ev(r, k, "missing_issuer"),
                          "tlsdiag Test Intermediate CA"));
-  assert_non_null(strstr(ev(r, k, "remedy_server"), "intermediate"));
-  assert_non_null(strstr(ev(r, k, "remedy_client"), "trust store"));
-  if (error_part) assert_non_null(strstr(ev(r, k, "aia_error"), error_part));
+  assert_non_null(strstr(tt_ev(r, k, "remedy_server"), "intermediate"));
+  assert_non_null(strstr(tt_ev(r, k, "remedy_client"), "trust store"));
+  if (error_part) assert_non_null(strstr(tt_ev(r, k, "aia_error"), error_part));
   tlsdiag_result_free(r);
 }
 
@@ -347,8 +338,8 @@ static void test_aia_address_filter_applies(void **state) {
   tdserver_stop(s);
   expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
-  assert_string_equal(ev(r, k, "aia_outcome"), "failed");
-  assert_non_null(strstr(ev(r, k, "aia_error"), "address filter"));
+  assert_string_equal(tt_ev(r, k, "aia_outcome"), "failed");
+  assert_non_null(strstr(tt_ev(r, k, "aia_error"), "address filter"));
   assert_int_equal(h.requests, 0);
   tlsdiag_result_free(r);
   tt_http_stop(&h);
@@ -367,7 +358,7 @@ static void test_aia_same_url_fetched_once(void **state) {
   tlsdiag_result_t *b = check_leaf_only(h.port, 0, 0);
   expect_cause(a, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
   expect_cause(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
-  assert_string_equal(ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
+  assert_string_equal(tt_ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
                       "1");
   assert_int_equal(h.requests, 1);
   tlsdiag_result_free(a);

@@ -71,15 +71,6 @@ static void check_private(priv_t *p, const char *cafile, tt_both_t *out) {
   tt_check_both(HOST, &t, extra, out);
 }
 
-static const char *ev(const tlsdiag_result_t *r, tlsdiag_cause_t code,
-                      const char *key) {
-  long i = tlsdiag_result_find(r, code);
-  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
-  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
-  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
-  return v;
-}
-
 /* The CLI's finding with this code: its evidence value at key. */
 static const char *cli_ev(json_t *cli, tlsdiag_cause_t code, const char *key) {
   json_t *fs = tt_jget(cli, "findings"), *f;
@@ -114,15 +105,15 @@ static void test_aia_root_fetched_root_is_untrusted_issuer(void **state) {
                       HOST " was issued by the root \"" ROOT_DN
                       "\" (fetched from " URL "), which is not in the "
                       "trust store");
-  assert_string_equal(ev(b.r, k, "root"), ROOT_DN);
-  assert_string_equal(ev(b.r, k, "aia_issuer"), ROOT_DN);
-  assert_string_equal(ev(b.r, k, "aia_outcome"), "root");
-  assert_string_equal(ev(b.r, k, "aia_url"), URL);
-  assert_string_equal(ev(b.r, k, "aia_ca_issuers"), URL);
-  assert_string_equal(ev(b.r, k, "aia_status"), "200");
-  assert_string_equal(ev(b.r, k, "aia_cached"), "0");
-  assert_string_equal(ev(b.r, k, "chain_length"), "1");
-  assert_non_null(strstr(ev(b.r, k, "remedy"), "trust store"));
+  assert_string_equal(tt_ev(b.r, k, "root"), ROOT_DN);
+  assert_string_equal(tt_ev(b.r, k, "aia_issuer"), ROOT_DN);
+  assert_string_equal(tt_ev(b.r, k, "aia_outcome"), "root");
+  assert_string_equal(tt_ev(b.r, k, "aia_url"), URL);
+  assert_string_equal(tt_ev(b.r, k, "aia_ca_issuers"), URL);
+  assert_string_equal(tt_ev(b.r, k, "aia_status"), "200");
+  assert_string_equal(tt_ev(b.r, k, "aia_cached"), "0");
+  assert_string_equal(tt_ev(b.r, k, "chain_length"), "1");
+  assert_non_null(strstr(tt_ev(b.r, k, "remedy"), "trust store"));
   assert_true(tlsdiag_result_find(b.r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN) <
               0);
   assert_true(tlsdiag_result_find(b.r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER) < 0);
@@ -147,9 +138,9 @@ static void test_aia_root_without_fetch_is_unknown_issuer(void **state) {
   check_private(&p, NULL, &b);
   const tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
   tt_expect_cause(&b, k);
-  assert_string_equal(ev(b.r, k, "missing_issuer"), ISSUER_DN);
-  assert_string_equal(ev(b.r, k, "aia_outcome"), "failed");
-  assert_non_null(strstr(ev(b.r, k, "aia_error"), "HTTP status 404"));
+  assert_string_equal(tt_ev(b.r, k, "missing_issuer"), ISSUER_DN);
+  assert_string_equal(tt_ev(b.r, k, "aia_outcome"), "failed");
+  assert_non_null(strstr(tt_ev(b.r, k, "aia_error"), "HTTP status 404"));
   assert_string_equal(cli_ev(b.cli, k, "aia_outcome"), "failed");
   tt_both_free(&b);
   priv_stop(&p);
