@@ -40,3 +40,19 @@ const td_bad_root_t *td_bad_root_match(const char *spki_sha256_hex,
     if (strcmp(table[i].spki_sha256, spki_sha256_hex) == 0) return &table[i];
   return NULL;
 }
+
+/* The test hook's table (see internal.h); empty unless a test sets it. */
+static const td_bad_root_t *extra_roots;
+static size_t nextra_roots;
+
+void td_bad_roots_extra(const td_bad_root_t *table, size_t n) {
+  extra_roots = table;
+  nextra_roots = table ? n : 0;
+}
+
+const td_bad_root_t *td_bad_root_lookup(const char *spki_sha256_hex) {
+  const td_bad_root_t *b =
+      td_bad_root_match(spki_sha256_hex, td_bad_roots, td_nbad_roots);
+  return b ? b : td_bad_root_match(spki_sha256_hex, extra_roots,
+                                   nextra_roots);
+}

@@ -757,6 +757,35 @@ int tdcerts_private_root(int64_t now, const char *hostname,
   return rc;
 }
 
+int tdcerts_spki_sha256(const char *pem, char out[65])
+{
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_pubkey_t pk = NULL;
+  gnutls_datum_t in, spki = {NULL, 0};
+  unsigned char h[32];
+  int rc, i;
+
+  if (!pem || !out)
+    return GNUTLS_E_INVALID_REQUEST;
+  in.data = (unsigned char *)(uintptr_t)pem;
+  in.size = (unsigned)strlen(pem);
+  TRY(gnutls_x509_crt_init(&crt));
+  TRY(gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM));
+  TRY(gnutls_pubkey_init(&pk));
+  TRY(gnutls_pubkey_import_x509(pk, crt, 0));
+  TRY(gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &spki));
+  TRY(gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, h));
+  for (i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", h[i]);
+out:
+  gnutls_free(spki.data);
+  if (pk)
+    gnutls_pubkey_deinit(pk);
+  if (crt)
+    gnutls_x509_crt_deinit(crt);
+  return rc;
+}
+
 const tdcerts_case_t *tdcerts_case(const tdcerts_t *set, const char *name)
 {
   size_t i;

@@ -95,6 +95,12 @@ int tdcerts_private_root(int64_t now, const char *hostname,
                          const char *root_cn, char **out_root,
                          char **out_chain, char **out_key);
 
+/* The SHA-256 of the SubjectPublicKeyInfo (DER) of the first certificate
+ * in pem, as 64 lowercase hex digits and a NUL in out (what
+ * `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum`
+ * prints). Returns 0 or a negative GnuTLS error. */
+int tdcerts_spki_sha256(const char *pem, char out[65]);
+
 /* Frees the set and every case in it. NULL is ok. */
 void tdcerts_free(tdcerts_t *set);
 

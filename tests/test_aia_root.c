@@ -2,8 +2,9 @@
  * leaf's AIA caIssuers URL (a loopback HTTP server) serves the CA: a
  * self-signed root that is not in the trust store. The verdict is
  * cert_untrusted_issuer naming the fetched root (the fix is the trust
- * store, not the server's chain), through the API and `check --json`; and
- * the same leaf with that root trusted is fine. */
+ * store, not the server's chain), through the API and `check --json`; the
+ * same leaf with that root trusted is fine, unless the root is one whose
+ * key is public (cert_compromised_issuer on the anchor, not sent). */
 #include "tdtest.h"
 #include "tdhttp.h"
 
@@ -161,11 +162,62 @@ static void test_aia_root_trusted_root_is_fine(void **state) {
   priv_stop(&p);
 }
 
+/* The same private root trusted, but declared leaked (the test hook,
+ * as the shipped table names Superfish): its proxy sends only the leaf,
+ * so the root is matched as the anchor the path ends in. Cleared, the
+ * same check is fine. */
+static void test_aia_root_leaked_anchor_is_compromised(void **state) {
+  (void)state;
+  priv_t p;
+  priv_start(&p, 1);
+  char spki[65];
+  assert_int_equal(tdcerts_spki_sha256(p.root, spki), 0);
+  const td_bad_root_t leaked = {"Test Leaked Root", spki};
+  td_bad_roots_extra(&leaked, 1);
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HTTP, NULL);
+  cfg.chain_pem = p.leaf;
+  cfg.key_pem = p.key;
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, HOST, tdserver_port(s));
+  t.o.cafile = p.root_file;
+  tlsdiag_result_t *r = tt_check(HOST, &t.o);
+  const tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER;
+  assert_int_equal(tlsdiag_result_cause(r), k);
+  long i = tlsdiag_result_find(r, k);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tlsdiag_result_finding_message(r, (size_t)i),
+                      "the chain ends in the Test Leaked Root root \""
+                      ISSUER_DN "\" (in the trust store, not sent), whose "
+                      "private key is public: anyone can issue "
+                      "certificates under it (interception software or a "
+                      "development tool installed it)");
+  assert_string_equal(tt_ev(r, k, "compromised_root"), "Test Leaked Root");
+  assert_string_equal(tt_ev(r, k, "spki_sha256"), spki);
+  assert_string_equal(tt_ev(r, k, "found_in"), "trust store");
+  assert_string_equal(tt_ev(r, k, "trusted_locally"), "1");
+  assert_null(tlsdiag_result_finding_evidence(r, (size_t)i, "chain_index"));
+  json_t *j = tt_json(r);
+  assert_string_equal(tt_jstr(j, "cause"), "cert_compromised_issuer");
+  json_decref(j);
+  tlsdiag_result_free(r);
+  td_bad_roots_extra(NULL, 0);
+  r = tt_check(HOST, &t.o);
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
+  assert_int_equal(p.http.requests, 0);
+  priv_stop(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aia_root_fetched_root_is_untrusted_issuer),
       cmocka_unit_test(test_aia_root_without_fetch_is_unknown_issuer),
       cmocka_unit_test(test_aia_root_trusted_root_is_fine),
+      cmocka_unit_test(test_aia_root_leaked_anchor_is_compromised),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
