@@ -4,6 +4,7 @@
  * checks itself: the exit status is 0 only if every row matched. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "internal.h" /* td_bad_roots_extra: the demo's leaked root */
 #include "tdcerts.h"
 #include "tddns.h"
 #include "tdserver.h"
@@ -50,6 +52,16 @@ typedef struct {
 
 #define MANY_SANS "(many SANs)" /* the cert of the big-chain row */
 #define MANY_SANS_COUNT 4000
+
+/* The row whose server presents a client certificate from a CA the
+ * server does not accept (the demo's "unknown root" leaf). */
+#define MTLS_REJECT_HOST "mtls-rejected.tlsdiag.test"
+
+/* The row whose certificate comes from a root the demo generates, trusts
+ * (as interception software installs its root) and declares leaked
+ * through the library's test hook: the shipped table stays real. */
+#define LEAKED "(leaked root)"
+#define LEAKED_HOST "intercepted.tlsdiag.test"
 
 static const demo_case_t cases[] = {
     {"valid chain, TLS 1.3", "valid.tlsdiag.test", NET_DNS, TDS_HTTP, "valid",
@@ -109,9 +121,12 @@ static const demo_case_t cases[] = {
     {"no common cipher", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid_rsa", TDS_PRIORITY_CIPHER_MISMATCH, 0, 0, 0, 0, 0,
      "tls_cipher_mismatch", NULL, 0, NULL},
-    /* Key exchange and cipher quality. tls_weak_dh has no row: a GnuTLS
-     * server follows RFC 7919 and answers our FFDHE groups with ffdhe2048,
-     * never with its own parameters (tests/test_kx_quality.c uses nginx). */
+    /* Key exchange and cipher quality. tls_weak_dh has no row: GnuTLS
+     * 3.7's server answers a client that offers FFDHE groups (ours does)
+     * with one of them, never with its own parameters (a DHE-only server
+     * without FFDHE groups refuses: no common cipher), and it refuses to
+     * let a session handler override supported_groups
+     * (GNUTLS_E_ALREADY_REGISTERED); tests/test_kx_quality.c uses nginx. */
     {"static RSA key exchange", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid_rsa", "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA", 0, 0, 0, 0, 0,
      "ok", "tls_no_forward_secrecy", 0, NULL},
@@ -121,6 +136,11 @@ static const demo_case_t cases[] = {
     {"client certificate required", MTLS_HOST, NET_SERVER,
      TDS_HTTP, "valid", NULL, 0, 0, 0, 0, 0, "tls_client_cert_required",
      NULL, 0, NULL},
+    {"client certificate rejected", MTLS_REJECT_HOST, NET_SERVER, TDS_HTTP,
+     "valid", TDS_PRIORITY_TLS12_ONLY, 0, 0, 0, 0, 0,
+     "tls_client_cert_rejected", NULL, 0, NULL},
+    {"interception root, key public", LEAKED_HOST, NET_SERVER, TDS_HTTP,
+     LEAKED, NULL, 0, 0, 0, 0, 0, "cert_compromised_issuer", NULL, 0, NULL},
     {"server sends an alert", "alert.tlsdiag.test", NET_SERVER, TDS_ALERT,
      NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL, 0, NULL},
     {"plain text, not TLS", "plain.tlsdiag.test", NET_SERVER, TDS_GARBAGE,
@@ -149,6 +169,10 @@ typedef struct {
   char root[128];
   tdcerts_t *pki;
   char *many_root, *many_chain, *many_key; /* tdcerts_many_sans */
+  char *leak_root, *leak_chain, *leak_key; /* tdcerts_private_root */
+  td_bad_root_t leak;                      /* its row for the hook */
+  char leak_spki[65];
+  char client[128]; /* the rejected client certificate and its key */
   tddns_t *dns;
   char dns_server[64];
 } demo_t;
@@ -193,11 +217,15 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     cfg.alpn = "http/1.1";
     cfg.conn_timeout_ms = 5000;
     if (c->alert) cfg.alert = c->alert;
-    if (!strcmp(c->host, MTLS_HOST))
+    if (!strcmp(c->host, MTLS_HOST) || !strcmp(c->host, MTLS_REJECT_HOST))
       cfg.client_ca_pem = tdcerts_root_pem(d->pki);
+    cfg.client_verify = !strcmp(c->host, MTLS_REJECT_HOST);
     if (c->cert && !strcmp(c->cert, MANY_SANS)) {
       cfg.chain_pem = d->many_chain;
       cfg.key_pem = d->many_key;
+    } else if (c->cert && !strcmp(c->cert, LEAKED)) {
+      cfg.chain_pem = d->leak_chain;
+      cfg.key_pem = d->leak_key;
     } else if (c->cert) {
       const tdcerts_case_t *tc = tdcerts_case(d->pki, c->cert);
       cfg.chain_pem = tc->chain_pem;
@@ -225,6 +253,7 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
   if (c->tls_min) o.tls_min = c->tls_min;
   if (c->now_offset) o.now = (int64_t)time(NULL) + c->now_offset;
   if (!strcmp(c->title, STALE_LIST_ROW)) o.hsts = tlsdiag_hsts_builtin();
+  if (!strcmp(c->host, MTLS_REJECT_HOST)) o.client_cert = d->client;
   char pin[300];
   const char *pins[2] = {pin, NULL};
   if (c->net == NET_DNS) {
@@ -302,12 +331,33 @@ static int setup(demo_t *d) {
     fputs("tlsdiag demo: cannot generate the many-SANs certificate\n", stderr);
     return -1;
   }
-  /* Both roots in the one CA file every row trusts. */
+  if (tdcerts_private_root((int64_t)time(NULL), LEAKED_HOST,
+                           "tlsdiag Demo Leaked Root CA", &d->leak_root,
+                           &d->leak_chain, &d->leak_key) != 0 ||
+      tdcerts_spki_sha256(d->leak_root, d->leak_spki) != 0) {
+    fputs("tlsdiag demo: cannot generate the leaked root\n", stderr);
+    return -1;
+  }
+  d->leak.name = "tlsdiag-demo";
+  d->leak.spki_sha256 = d->leak_spki;
+  td_bad_roots_extra(&d->leak, 1);
+  /* The roots in the one CA file every row trusts. */
   snprintf(d->root, sizeof(d->root), "%s/root.pem", d->dir);
   FILE *f = fopen(d->root, "w");
   if (!f || fputs(tdcerts_root_pem(d->pki), f) < 0 ||
-      fputs(d->many_root, f) < 0 || fclose(f) != 0) {
+      fputs(d->many_root, f) < 0 || fputs(d->leak_root, f) < 0 ||
+      fclose(f) != 0) {
     fprintf(stderr, "tlsdiag demo: cannot write %s\n", d->root);
+    return -1;
+  }
+  /* A client certificate the mTLS server refuses: from the unknown root. */
+  const tdcerts_case_t *stranger = tdcerts_case(d->pki, "unknown_root");
+  snprintf(d->client, sizeof(d->client), "%s/client.pem", d->dir);
+  int cfd = open(d->client, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  f = cfd >= 0 ? fdopen(cfd, "w") : NULL;
+  if (!f || fputs(stranger->chain_pem, f) < 0 ||
+      fputs(stranger->key_pem, f) < 0 || fclose(f) != 0) {
+    fprintf(stderr, "tlsdiag demo: cannot write %s\n", d->client);
     return -1;
   }
   if (tddns_start("127.0.0.1", &d->dns) != 0) {
@@ -320,13 +370,18 @@ static int setup(demo_t *d) {
 }
 
 static void cleanup(demo_t *d) {
+  td_bad_roots_extra(NULL, 0);
   tddns_stop(d->dns);
   if (d->root[0]) unlink(d->root);
+  if (d->client[0]) unlink(d->client);
   if (d->dir[0]) rmdir(d->dir);
   tdcerts_free(d->pki);
   free(d->many_root);
   free(d->many_chain);
   free(d->many_key);
+  free(d->leak_root);
+  free(d->leak_chain);
+  free(d->leak_key);
 }
 
 static void demo_usage(FILE *o) {

@@ -247,30 +247,43 @@ static void aia_evidence(td_finding_t *f, const tlsdiag_result_t *r,
   if (a->issuer_subject) td_ev_str(f, "aia_issuer", a->issuer_subject);
 }
 
+static void compromised_finding(tlsdiag_result_t *r, const td_bad_root_t *b,
+                                const char *subject, const char *spki,
+                                long chain_index) {
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, TLSDIAG_SEVERITY_ERROR,
+      "the chain %s the %s root \"%s\"%s, whose private key is public: "
+      "anyone can issue certificates under it (interception software or a "
+      "development tool installed it)",
+      chain_index < 0 ? "ends in" : "contains", b->name,
+      subject ? subject : "?",
+      chain_index < 0 ? " (in the trust store, not sent)" : "");
+  td_ev_str(f, "compromised_root", b->name);
+  td_ev_str(f, "subject", subject);
+  td_ev_str(f, "spki_sha256", spki);
+  if (chain_index >= 0) td_ev_int(f, "chain_index", chain_index);
+  td_ev_str(f, "found_in", chain_index < 0 ? "trust store" : "chain sent");
+  td_ev_int(f, "trusted_locally", r->verify.trusted);
+  td_ev_str(f, "remedy",
+            "remove the root from the trust store and uninstall what "
+            "added it");
+}
+
 /* A root whose private key is public anywhere in the chain (sent, or the
- * anchor the path ends in): anyone can mint certificates under it. */
+ * anchor the path ends in, as when interception software installed it
+ * and its proxy sends only the leaf): anyone can mint certificates under
+ * it. */
 static void classify_compromised(tlsdiag_result_t *r) {
   for (size_t i = 0; i < r->nchain; i++) {
     const td_cert_t *c = &r->chain[i];
-    const td_bad_root_t *b =
-        td_bad_root_match(c->spki_sha256, td_bad_roots, td_nbad_roots);
+    const td_bad_root_t *b = td_bad_root_lookup(c->spki_sha256);
     if (!b) continue;
-    td_finding_t *f = td_finding_add(
-        r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, TLSDIAG_SEVERITY_ERROR,
-        "the chain contains the %s root \"%s\", whose private key is "
-        "public: anyone can issue certificates under it (interception "
-        "software or a development tool installed it)",
-        b->name, c->subject ? c->subject : "?");
-    td_ev_str(f, "compromised_root", b->name);
-    td_ev_str(f, "subject", c->subject);
-    td_ev_str(f, "spki_sha256", c->spki_sha256);
-    td_ev_int(f, "chain_index", (int64_t)i);
-    td_ev_int(f, "trusted_locally", r->verify.trusted);
-    td_ev_str(f, "remedy",
-              "remove the root from the trust store and uninstall what "
-              "added it");
+    compromised_finding(r, b, c->subject, c->spki_sha256, (long)i);
     return;
   }
+  const td_verify_t *v = &r->verify;
+  const td_bad_root_t *b = td_bad_root_lookup(v->anchor_spki_sha256);
+  if (b) compromised_finding(r, b, v->anchor_subject, v->anchor_spki_sha256, -1);
 }
 
 static void classify_trust(tlsdiag_result_t *r, size_t plen) {

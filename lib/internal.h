@@ -199,6 +199,10 @@ typedef struct td_verify {
   int path_reordered;
   int path_complete;   /* the verifier found a path to a trust anchor */
   uint64_t path_mask;  /* bit i: r->chain[i] is on that path (i < 64) */
+  /* The trust anchor that path ends in (set with path_complete), sent or
+   * not: compromised.c's roots are matched on it too. */
+  char *anchor_subject;
+  char anchor_spki_sha256[65]; /* lowercase hex; "" when unknown */
 } td_verify_t;
 
 /* The AIA caIssuers fetch of a missing issuer (aia.c), as evidence. */
@@ -679,6 +683,14 @@ extern const size_t td_nbad_roots;
  * hex digits), or NULL. Pure. */
 const td_bad_root_t *td_bad_root_match(const char *spki_sha256_hex,
                                        const td_bad_root_t *table, size_t n);
+/* td_bad_roots, then the extra table set by td_bad_roots_extra. */
+const td_bad_root_t *td_bad_root_lookup(const char *spki_sha256_hex);
+/* Test hook, for `tlsdiag demo` and tests only (the library never calls
+ * it): also match table[0..n) (borrowed; NULL, 0 to clear), so a root
+ * they generate can stand for a leaked one without a fake row in the
+ * shipped table. Process-wide: set it before any check runs and clear it
+ * after the last. */
+void td_bad_roots_extra(const td_bad_root_t *table, size_t n);
 
 /* ---- classify.c: evidence -> findings + root cause (pure) -------------- */
 void td_classify(tlsdiag_result_t *r);

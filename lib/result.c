@@ -76,6 +76,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->chain);
   free(r->verify.status_text);
   free(r->verify.strict_text);
+  free(r->verify.anchor_subject);
   free(r->verify.ocsp_error);
   free(r->aia.url);
   free(r->aia.error);

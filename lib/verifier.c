@@ -185,6 +185,26 @@ static void record_path(tlsdiag_result_t *r, const td_vpath_t *p,
         vr->path_mask |= (uint64_t)1 << j;
         break;
       }
+  free(vr->anchor_subject);
+  vr->anchor_subject = NULL;
+  vr->anchor_spki_sha256[0] = '\0';
+  const td_vcert_t *top = p->n ? p->c[p->n - 1] : NULL;
+  if (!complete || !p->anchored || !top || !top->crt) return;
+  /* GnuTLS's SHA-256 key ID is the hash of the SubjectPublicKeyInfo DER,
+   * as chain.c's spki_sha256 of the sent certificates. */
+  unsigned char id[32];
+  size_t idlen = sizeof(id);
+  if (gnutls_x509_crt_get_key_id(top->crt, GNUTLS_KEYID_USE_SHA256, id,
+                                 &idlen) < 0 ||
+      idlen != sizeof(id))
+    return;
+  static const char hexdig[] = "0123456789abcdef";
+  for (size_t i = 0; i < idlen; i++) {
+    vr->anchor_spki_sha256[2 * i] = hexdig[id[i] >> 4];
+    vr->anchor_spki_sha256[2 * i + 1] = hexdig[id[i] & 15];
+  }
+  vr->anchor_spki_sha256[64] = '\0';
+  if (top->subject) vr->anchor_subject = td_strdup(top->subject);
 }
 
 int td_verifier_run(td_vctx_t *x, const td_vreq_t *q, tlsdiag_result_t *r,

@@ -630,24 +630,88 @@ out:
   return rc;
 }
 
-int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
-                      char **out_root, char **out_chain, char **out_key)
+/* A fresh root called root_cn and an ECDSA leaf for hostname signed by
+ * it (SANs: san_ext, or hostname alone; the AIA URLs if aia), valid
+ * now-30d..now+90d, as malloc'd PEM. */
+static int leaf_under_new_root(int64_t now, const char *root_cn,
+                               const char *hostname,
+                               const gnutls_datum_t *san_ext, int aia,
+                               char **out_root, char **out_chain,
+                               char **out_key)
 {
   ca_t root;
   keypair_t key;
   gnutls_x509_crt_t leaf = NULL;
-  gnutls_subject_alt_names_t sans = NULL;
-  gnutls_datum_t ext = {NULL, 0};
+  const char *san[1];
+  char dns[300];
   certreq_t q;
-  size_t i;
   int rc;
 
   memset(&root, 0, sizeof(root));
   memset(&key, 0, sizeof(key));
+  memset(&q, 0, sizeof(q));
+  if (snprintf(dns, sizeof(dns), "DNS:%s", hostname) >= (int)sizeof(dns))
+    return GNUTLS_E_INVALID_REQUEST;
+  san[0] = dns;
+  TRY(make_ca(&root, root_cn, NULL, now - 10 * YEAR, now + 10 * YEAR, -1));
+  TRY(keypair_generate(&key, KEY_EC));
+  q.cn = hostname;
+  if (san_ext) {
+    q.san_ext = san_ext;
+  } else {
+    q.san = san;
+    q.nsan = 1;
+  }
+  q.not_before = now - 30 * DAY;
+  q.not_after = now + 90 * DAY;
+  q.pathlen = -1;
+  q.aia = aia;
+  q.key = &key;
+  q.issuer = root.crt;
+  q.issuer_key = &root.key;
+  q.dig = GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &leaf));
+  TRY(crt_pem(root.crt, out_root));
+  TRY(crt_pem(leaf, out_chain));
+  TRY(key_pem(&key, out_key));
+out:
+  if (leaf)
+    gnutls_x509_crt_deinit(leaf);
+  keypair_clear(&key);
+  ca_clear(&root);
+  return rc;
+}
+
+static int outs_check(int64_t now, const char *hostname, char **out_root,
+                      char **out_chain, char **out_key)
+{
   if (!out_root || !out_chain || !out_key)
     return GNUTLS_E_INVALID_REQUEST;
   *out_root = *out_chain = *out_key = NULL;
-  if (!hostname || !now_ok(now) || nsans > 100000)
+  if (!hostname || !now_ok(now))
+    return GNUTLS_E_INVALID_REQUEST;
+  return 0;
+}
+
+static void outs_free(char **out_root, char **out_chain, char **out_key)
+{
+  free(*out_root);
+  free(*out_chain);
+  free(*out_key);
+  *out_root = *out_chain = *out_key = NULL;
+}
+
+int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
+                      char **out_root, char **out_chain, char **out_key)
+{
+  gnutls_subject_alt_names_t sans = NULL;
+  gnutls_datum_t ext = {NULL, 0};
+  size_t i;
+  int rc;
+
+  if ((rc = outs_check(now, hostname, out_root, out_chain, out_key)) < 0)
+    return rc;
+  if (nsans > 100000)
     return GNUTLS_E_INVALID_REQUEST;
   /* One extension built at once (appending name by name re-encodes the
    * extension each time). */
@@ -665,37 +729,60 @@ int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
     TRY(gnutls_subject_alt_names_set(sans, GNUTLS_SAN_DNSNAME, &d, NULL));
   }
   TRY(gnutls_x509_ext_export_subject_alt_names(sans, &ext));
-  TRY(make_ca(&root, "tlsdiag Many SANs Root CA", NULL, now - 10 * YEAR,
-              now + 10 * YEAR, -1));
-  TRY(keypair_generate(&key, KEY_EC));
-  memset(&q, 0, sizeof(q));
-  q.cn = hostname;
-  q.san_ext = &ext;
-  q.not_before = now - 30 * DAY;
-  q.not_after = now + 90 * DAY;
-  q.pathlen = -1;
-  q.key = &key;
-  q.issuer = root.crt;
-  q.issuer_key = &root.key;
-  q.dig = GNUTLS_DIG_SHA256;
-  TRY(make_cert(&q, &leaf));
-  TRY(crt_pem(root.crt, out_root));
-  TRY(crt_pem(leaf, out_chain));
-  TRY(key_pem(&key, out_key));
+  TRY(leaf_under_new_root(now, "tlsdiag Many SANs Root CA", hostname, &ext, 0,
+                          out_root, out_chain, out_key));
 out:
-  if (rc < 0) {
-    free(*out_root);
-    free(*out_chain);
-    free(*out_key);
-    *out_root = *out_chain = *out_key = NULL;
-  }
+  if (rc < 0)
+    outs_free(out_root, out_chain, out_key);
   gnutls_free(ext.data);
   if (sans)
     gnutls_subject_alt_names_deinit(sans);
-  if (leaf)
-    gnutls_x509_crt_deinit(leaf);
-  keypair_clear(&key);
-  ca_clear(&root);
+  return rc;
+}
+
+int tdcerts_private_root(int64_t now, const char *hostname,
+                         const char *root_cn, char **out_root,
+                         char **out_chain, char **out_key)
+{
+  int rc;
+
+  if ((rc = outs_check(now, hostname, out_root, out_chain, out_key)) < 0)
+    return rc;
+  if (!root_cn)
+    return GNUTLS_E_INVALID_REQUEST;
+  rc = leaf_under_new_root(now, root_cn, hostname, NULL, 1, out_root,
+                           out_chain, out_key);
+  if (rc < 0)
+    outs_free(out_root, out_chain, out_key);
+  return rc;
+}
+
+int tdcerts_spki_sha256(const char *pem, char out[65])
+{
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_pubkey_t pk = NULL;
+  gnutls_datum_t in, spki = {NULL, 0};
+  unsigned char h[32];
+  int rc, i;
+
+  if (!pem || !out)
+    return GNUTLS_E_INVALID_REQUEST;
+  in.data = (unsigned char *)(uintptr_t)pem;
+  in.size = (unsigned)strlen(pem);
+  TRY(gnutls_x509_crt_init(&crt));
+  TRY(gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM));
+  TRY(gnutls_pubkey_init(&pk));
+  TRY(gnutls_pubkey_import_x509(pk, crt, 0));
+  TRY(gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &spki));
+  TRY(gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, h));
+  for (i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", h[i]);
+out:
+  gnutls_free(spki.data);
+  if (pk)
+    gnutls_pubkey_deinit(pk);
+  if (crt)
+    gnutls_x509_crt_deinit(crt);
   return rc;
 }
 

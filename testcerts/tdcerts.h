@@ -84,6 +84,23 @@ int tdcerts_write_dir(const tdcerts_t *set, const char *dir);
 int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
                       char **out_root, char **out_chain, char **out_key);
 
+/* Also outside the set: a fresh self-signed root called root_cn (CA,
+ * now-10y..now+10y, trusted by nothing until the caller says so) and an
+ * ECDSA leaf for `hostname` (its only SAN) signed directly by it, with the
+ * AIA URLs of case "no_intermediate" (caIssuers
+ * http://aia.tlsdiag.test/intermediate.der, OCSP http://ocsp.tlsdiag.test/),
+ * now-30d..now+90d: a private CA's server that sends only its leaf. Each
+ * call makes new keys. Returns as tdcerts_many_sans. */
+int tdcerts_private_root(int64_t now, const char *hostname,
+                         const char *root_cn, char **out_root,
+                         char **out_chain, char **out_key);
+
+/* The SHA-256 of the SubjectPublicKeyInfo (DER) of the first certificate
+ * in pem, as 64 lowercase hex digits and a NUL in out (what
+ * `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum`
+ * prints). Returns 0 or a negative GnuTLS error. */
+int tdcerts_spki_sha256(const char *pem, char out[65]);
+
 /* Frees the set and every case in it. NULL is ok. */
 void tdcerts_free(tdcerts_t *set);
 

@@ -269,6 +269,141 @@ static TT_UNUSED int tt_cli(char **out, const char *arg0, ...) {
   return tt_run(argv, NULL, TT_RUN_TIMEOUT_MS, out, NULL);
 }
 
+/* A CLI run: exit status, stdout and stderr (malloc'd; tt_cli_run_free). */
+typedef struct {
+  int rc;
+  char *out, *err;
+} tt_cli_run_t;
+
+/* The CLI's argv: the program, then args (NULL-terminated), cut at
+ * TT_CLI_MAX_ARGS - 1 entries; NULL-terminated. */
+#define TT_CLI_MAX_ARGS 200
+static TT_UNUSED void tt_cli_argv(const char **argv, const char *const *args) {
+  size_t n = 0;
+  argv[n++] = TD_CLI_PATH;
+  for (const char *const *a = args; *a && n < TT_CLI_MAX_ARGS - 1; a++)
+    argv[n++] = *a;
+  argv[n] = NULL;
+}
+
+/* Writes input into tt_dir/in.txt and returns that path (valid until the
+ * next call), or NULL (stdin from /dev/null) for NULL input. */
+static TT_UNUSED const char *tt_cli_stdin(const char *input) {
+  static char in_path[128];
+  if (!input) return NULL;
+  snprintf(in_path, sizeof(in_path), "%s/in.txt", tt_dir);
+  FILE *f = fopen(in_path, "wb");
+  assert_non_null(f);
+  fputs(input, f);
+  fclose(f);
+  return in_path;
+}
+
+/* Runs `tlsdiag ARGS...` (args: NULL-terminated, without the program) with
+ * stdin holding `input` (written to tt_dir/in.txt; NULL: /dev/null),
+ * capturing stdout and stderr (bounded as tt_run). */
+static TT_UNUSED tt_cli_run_t tt_cli_input(const char *input,
+                                           const char *const *args) {
+  const char *argv[TT_CLI_MAX_ARGS];
+  tt_cli_argv(argv, args);
+  tt_cli_run_t r;
+  r.rc = tt_run(argv, tt_cli_stdin(input), TT_RUN_TIMEOUT_MS, &r.out, &r.err);
+  return r;
+}
+
+static TT_UNUSED void tt_cli_run_free(tt_cli_run_t *r) {
+  free(r->out);
+  free(r->err);
+}
+
+/* The evidence value at key of the finding with this code; the test
+ * fails when there is no such finding or key. */
+static TT_UNUSED const char *tt_ev(const tlsdiag_result_t *r,
+                                   tlsdiag_cause_t code, const char *key) {
+  long i = tlsdiag_result_find(r, code);
+  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
+  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
+  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
+  return v;
+}
+
+/* One check of a test server through the library and the same check
+ * through `tlsdiag check --json` (tt_check_both), freed by tt_both_free. */
+typedef struct {
+  tlsdiag_result_t *r;
+  json_t *j;    /* the library's JSON */
+  json_t *cli;  /* the CLI's JSON */
+  int cli_exit; /* the CLI's exit status */
+  int64_t now;  /* the clock override given (0: the real clock) */
+  tdserver_t *s; /* the server, if the caller keeps it here */
+} tt_both_t;
+
+/* Checks host with t->o through the library, then runs `tlsdiag check
+ * --json --cacert CAFILE --resolve PIN [--now @NOW] EXTRA... host:PORT`
+ * (extra: NULL-terminated or NULL) and parses both JSONs; the test fails
+ * on invalid JSON. Fills everything in *out but out->s. */
+static TT_UNUSED void tt_check_both(const char *host, const tt_opts_t *t,
+                                    const char *const *extra, tt_both_t *out) {
+  out->now = t->o.now;
+  out->r = tt_check(host, &t->o);
+  out->j = tt_json(out->r);
+  char target[300], nowarg[64];
+  snprintf(target, sizeof(target), "%s:%u", host, t->o.port);
+  snprintf(nowarg, sizeof(nowarg), "@%lld", (long long)t->o.now);
+  const char *args[64];
+  size_t n = 0;
+  args[n++] = "check";
+  args[n++] = "--json";
+  args[n++] = "--cacert";
+  args[n++] = t->o.cafile;
+  args[n++] = "--resolve";
+  args[n++] = t->pin;
+  if (t->o.now) {
+    args[n++] = "--now";
+    args[n++] = nowarg;
+  }
+  for (const char *const *a = extra; a && *a && n < 62; a++) args[n++] = *a;
+  args[n++] = target;
+  args[n] = NULL;
+  tt_cli_run_t c = tt_cli_input(NULL, args);
+  out->cli_exit = c.rc;
+  json_error_t err;
+  out->cli = json_loads(c.out, JSON_REJECT_DUPLICATES, &err);
+  if (!out->cli) fail_msg("CLI printed invalid JSON (%s): %s", err.text, c.out);
+  tt_cli_run_free(&c);
+}
+
+static TT_UNUSED void tt_both_free(tt_both_t *b) {
+  tlsdiag_result_free(b->r);
+  json_decref(b->j);
+  json_decref(b->cli);
+  tdserver_stop(b->s);
+}
+
+/* The root cause in the API, the library's JSON and the CLI's; the CLI's
+ * exit status (2 when the cause's finding is an error, else 0) and its
+ * "ok". */
+static TT_UNUSED void tt_expect_cause(const tt_both_t *b,
+                                      tlsdiag_cause_t cause) {
+  if (tlsdiag_result_cause(b->r) != cause)
+    fail_msg("cause %s, expected %s (%s)",
+             tlsdiag_cause_name(tlsdiag_result_cause(b->r)),
+             tlsdiag_cause_name(cause),
+             tlsdiag_result_finding_count(b->r)
+                 ? tlsdiag_result_finding_message(b->r, 0)
+                 : "no findings");
+  assert_string_equal(tt_jstr(b->j, "cause"), tlsdiag_cause_name(cause));
+  assert_string_equal(tt_jstr(b->cli, "cause"), tlsdiag_cause_name(cause));
+  /* The severity of the finding itself: some causes (a redirect to
+   * http:// on a preloaded host) are errors here, warnings elsewhere. */
+  long i = tlsdiag_result_find(b->r, cause);
+  int err = cause != TLSDIAG_CAUSE_OK && i >= 0 &&
+            tlsdiag_result_finding_severity(b->r, (size_t)i) ==
+                TLSDIAG_SEVERITY_ERROR;
+  assert_int_equal(b->cli_exit, err ? 2 : 0);
+  assert_int_equal(json_is_true(tt_jget(b->cli, "ok")), !err);
+}
+
 /* A loopback port that refuses connections for as long as the returned
  * socket stays open: bound but never listening (Linux answers the SYN
  * with a RST: ECONNREFUSED), and held, so no other process can take the

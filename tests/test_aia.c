@@ -4,6 +4,7 @@
  * cert_untrusted_issuer and cert_unknown_issuer; and roots whose private
  * key is public (cert_compromised_issuer). */
 #include "tdtest.h"
+#include "tdhttp.h"
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -12,8 +13,6 @@
 #include <gnutls/pkcs7.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sys/socket.h>
 
 #define DATA TD_SOURCE_DIR "/tests/data/compromised"
@@ -67,15 +66,6 @@ static tlsdiag_result_t *verify_pem(const char *pem, const char *host) {
   return r;
 }
 
-static const char *ev(const tlsdiag_result_t *r, tlsdiag_cause_t code,
-                      const char *key) {
-  long i = tlsdiag_result_find(r, code);
-  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
-  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
-  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
-  return v;
-}
-
 /* ---- compromised roots ------------------------------------------------- */
 
 /* The match is a pure lookup over the table it is given: a generated
@@ -100,9 +90,10 @@ static void test_aia_compromised_match_is_pure(void **state) {
  * (tests/data/compromised/SOURCE), computed here independently. */
 static void test_aia_compromised_table_matches_real_certs(void **state) {
   (void)state;
-  const char *files[] = {DATA "/superfish.pem", DATA "/edellroot.pem"};
-  const char *names[] = {"Superfish", "eDellRoot"};
-  for (int i = 0; i < 2; i++) {
+  const char *files[] = {DATA "/superfish.pem", DATA "/edellroot.pem",
+                         DATA "/preact-cli.pem"};
+  const char *names[] = {"Superfish", "eDellRoot", "preact-cli"};
+  for (int i = 0; i < 3; i++) {
     char *pem = slurp(files[i]);
     char h[65];
     spki_hex(pem, h);
@@ -126,15 +117,15 @@ static void test_aia_compromised_superfish_cause(void **state) {
   assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
                    TLSDIAG_SEVERITY_ERROR);
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "compromised_root"),
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "compromised_root"),
       "Superfish");
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "spki_sha256"),
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "spki_sha256"),
       "4bb8f35ba1e126f8dde1b0c420625ed86dce61a7bddadbdea9aba578ff13145e");
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "chain_index"), "0");
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "chain_index"), "0");
   assert_string_equal(
-      ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "trusted_locally"), "0");
+      tt_ev(r, TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER, "trusted_locally"), "0");
   tlsdiag_result_free(r);
   free(pem);
 
@@ -159,92 +150,6 @@ static void test_aia_compromised_not_for_ordinary_roots(void **state) {
 }
 
 /* ---- the AIA fetch ------------------------------------------------------ */
-
-/* A loopback HTTP server on a thread: answers every request with a
- * canned response (or none: silent), and counts the requests. */
-typedef struct {
-  int lfd;
-  uint16_t port;
-  pthread_t th;
-  int status, silent;
-  unsigned char *body;
-  size_t len;
-  int requests;
-  volatile int stop;
-} http_t;
-
-static void *http_main(void *arg) {
-  http_t *h = arg;
-  while (!h->stop) {
-    struct pollfd p = {h->lfd, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    int fd = accept(h->lfd, NULL, NULL);
-    if (fd < 0) continue;
-    char req[2048];
-    ssize_t n = recv(fd, req, sizeof(req), 0);
-    if (n > 0) __atomic_add_fetch(&h->requests, 1, __ATOMIC_SEQ_CST);
-    if (h->silent) {
-      while (!h->stop) {
-        struct pollfd q = {fd, POLLIN, 0};
-        if (poll(&q, 1, 50) > 0 && recv(fd, req, sizeof(req), 0) <= 0) break;
-      }
-    } else {
-      char head[256];
-      int hl = snprintf(head, sizeof(head),
-                        "HTTP/1.1 %d X\r\nContent-Type: "
-                        "application/pkix-cert\r\nContent-Length: %zu\r\n"
-                        "Connection: close\r\n\r\n",
-                        h->status, h->len);
-      (void)!send(fd, head, (size_t)hl, MSG_NOSIGNAL);
-      for (size_t off = 0; off < h->len;) {
-        ssize_t w = send(fd, h->body + off, h->len - off, MSG_NOSIGNAL);
-        if (w <= 0) break;
-        off += (size_t)w;
-      }
-    }
-    close(fd);
-  }
-  return NULL;
-}
-
-static void http_start(http_t *h, int status, const void *body, size_t len) {
-  memset(h, 0, sizeof(*h));
-  h->status = status;
-  h->body = malloc(len + 1);
-  assert_non_null(h->body);
-  if (len) memcpy(h->body, body, len);
-  h->len = len;
-  h->lfd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t sl = sizeof(sa);
-  assert_int_equal(bind(h->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-  assert_int_equal(listen(h->lfd, 16), 0);
-  assert_int_equal(getsockname(h->lfd, (struct sockaddr *)&sa, &sl), 0);
-  h->port = ntohs(sa.sin_port);
-  assert_int_equal(pthread_create(&h->th, NULL, http_main, h), 0);
-}
-
-static void http_stop(http_t *h) {
-  h->stop = 1;
-  pthread_join(h->th, NULL);
-  close(h->lfd);
-  free(h->body);
-}
-
-/* PEM -> DER (the first certificate). */
-static unsigned char *der_of(const char *pem, size_t *len) {
-  gnutls_datum_t in = {(unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem)};
-  gnutls_datum_t out = {NULL, 0};
-  assert_int_equal(gnutls_pem_base64_decode2("CERTIFICATE", &in, &out), 0);
-  unsigned char *d = malloc(out.size);
-  memcpy(d, out.data, out.size);
-  *len = out.size;
-  gnutls_free(out.data);
-  return d;
-}
 
 /* A certs-only PKCS#7 holding pem's certificate. */
 static unsigned char *p7_of(const char *pem, size_t *len) {
@@ -298,31 +203,31 @@ static void expect_cause(const tlsdiag_result_t *r, tlsdiag_cause_t want) {
 #define URL "http://aia.tlsdiag.test/intermediate.der"
 
 static void expect_served_intermediate(const void *body, size_t len) {
-  http_t h;
-  http_start(&h, 200, body, len);
+  tt_http_t h;
+  tt_http_start(&h, 200, body, len);
   tlsdiag_result_t *r = check_leaf_only(h.port, 0, 0);
   expect_cause(r, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN;
-  assert_string_equal(ev(r, k, "aia_outcome"), "intermediate");
-  assert_string_equal(ev(r, k, "aia_url"), URL);
-  assert_string_equal(ev(r, k, "aia_status"), "200");
+  assert_string_equal(tt_ev(r, k, "aia_outcome"), "intermediate");
+  assert_string_equal(tt_ev(r, k, "aia_url"), URL);
+  assert_string_equal(tt_ev(r, k, "aia_status"), "200");
   char n[32];
   snprintf(n, sizeof(n), "%zu", len);
-  assert_string_equal(ev(r, k, "aia_bytes"), n);
-  assert_string_equal(ev(r, k, "aia_cached"), "0");
-  assert_non_null(strstr(ev(r, k, "add_to_chain"),
+  assert_string_equal(tt_ev(r, k, "aia_bytes"), n);
+  assert_string_equal(tt_ev(r, k, "aia_cached"), "0");
+  assert_non_null(strstr(tt_ev(r, k, "add_to_chain"),
                          "tlsdiag Test Intermediate CA"));
-  assert_non_null(strstr(ev(r, k, "clients_that_fail"), "curl"));
-  assert_true(atoi(ev(r, k, "aia_ms")) >= 0);
+  assert_non_null(strstr(tt_ev(r, k, "clients_that_fail"), "curl"));
+  assert_true(atoi(tt_ev(r, k, "aia_ms")) >= 0);
   assert_int_equal(h.requests, 1);
   tlsdiag_result_free(r);
-  http_stop(&h);
+  tt_http_stop(&h);
 }
 
 static void test_aia_der_intermediate_proves_incomplete_chain(void **state) {
   (void)state;
   size_t len;
-  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
   expect_served_intermediate(der, len);
   free(der);
 }
@@ -345,63 +250,63 @@ static void expect_unknown(uint16_t port, unsigned flags, int max_time_ms,
   long i = tlsdiag_result_find(r, k);
   assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
                    TLSDIAG_SEVERITY_ERROR);
-  assert_string_equal(ev(r, k, "aia_outcome"), outcome);
-  assert_non_null(strstr(ev(r, k, "missing_issuer"),
+  assert_string_equal(tt_ev(r, k, "aia_outcome"), outcome);
+  assert_non_null(strstr(tt_ev(r, k, "missing_issuer"),
                          "tlsdiag Test Intermediate CA"));
-  assert_non_null(strstr(ev(r, k, "remedy_server"), "intermediate"));
-  assert_non_null(strstr(ev(r, k, "remedy_client"), "trust store"));
-  if (error_part) assert_non_null(strstr(ev(r, k, "aia_error"), error_part));
+  assert_non_null(strstr(tt_ev(r, k, "remedy_server"), "intermediate"));
+  assert_non_null(strstr(tt_ev(r, k, "remedy_client"), "trust store"));
+  if (error_part) assert_non_null(strstr(tt_ev(r, k, "aia_error"), error_part));
   tlsdiag_result_free(r);
 }
 
 static void test_aia_404_is_unknown_issuer(void **state) {
   (void)state;
-  http_t h;
-  http_start(&h, 404, "no", 2);
+  tt_http_t h;
+  tt_http_start(&h, 404, "no", 2);
   expect_unknown(h.port, 0, 0, "failed", "HTTP status 404");
-  http_stop(&h);
+  tt_http_stop(&h);
 }
 
 static void test_aia_garbage_is_unknown_issuer(void **state) {
   (void)state;
-  http_t h;
-  http_start(&h, 200, "this is not a certificate", 25);
+  tt_http_t h;
+  tt_http_start(&h, 200, "this is not a certificate", 25);
   expect_unknown(h.port, 0, 0, "unparsable", NULL);
-  http_stop(&h);
+  tt_http_stop(&h);
 }
 
 static void test_aia_too_large_is_unknown_issuer(void **state) {
   (void)state;
   size_t big = 64 * 1024 + 1;
   char *junk = calloc(1, big);
-  http_t h;
-  http_start(&h, 200, junk, big);
+  tt_http_t h;
+  tt_http_start(&h, 200, junk, big);
   expect_unknown(h.port, 0, 0, "failed", "64 KiB");
-  http_stop(&h);
+  tt_http_stop(&h);
   free(junk);
 }
 
 /* A server that never answers: the check still ends by its max_time. */
 static void test_aia_silent_server_bounded_by_deadline(void **state) {
   (void)state;
-  http_t h;
-  http_start(&h, 200, "", 0);
+  tt_http_t h;
+  tt_http_start(&h, 200, "", 0);
   h.silent = 1;
   int64_t t0 = td_mono_us();
   expect_unknown(h.port, 0, 1500, "failed", "timed out");
   assert_true((double)(td_mono_us() - t0) / 1000.0 < td_upper_ms(4000));
-  http_stop(&h);
+  tt_http_stop(&h);
 }
 
 static void test_aia_no_aia_flag_fetches_nothing(void **state) {
   (void)state;
   size_t len;
-  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
-  http_t h;
-  http_start(&h, 200, der, len);
+  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  tt_http_t h;
+  tt_http_start(&h, 200, der, len);
   expect_unknown(h.port, TLSDIAG_F_NO_AIA, 0, "disabled", NULL);
   assert_int_equal(h.requests, 0);
-  http_stop(&h);
+  tt_http_stop(&h);
   free(der);
 }
 
@@ -416,9 +321,9 @@ static int refuse_port(const char *addr, uint16_t port, void *data) {
 static void test_aia_address_filter_applies(void **state) {
   (void)state;
   size_t len;
-  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
-  http_t h;
-  http_start(&h, 200, der, len);
+  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  tt_http_t h;
+  tt_http_start(&h, 200, der, len);
   tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
   tt_opts_t t;
   tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
@@ -433,11 +338,11 @@ static void test_aia_address_filter_applies(void **state) {
   tdserver_stop(s);
   expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
-  assert_string_equal(ev(r, k, "aia_outcome"), "failed");
-  assert_non_null(strstr(ev(r, k, "aia_error"), "address filter"));
+  assert_string_equal(tt_ev(r, k, "aia_outcome"), "failed");
+  assert_non_null(strstr(tt_ev(r, k, "aia_error"), "address filter"));
   assert_int_equal(h.requests, 0);
   tlsdiag_result_free(r);
-  http_stop(&h);
+  tt_http_stop(&h);
   free(der);
 }
 
@@ -446,19 +351,19 @@ static void test_aia_address_filter_applies(void **state) {
 static void test_aia_same_url_fetched_once(void **state) {
   (void)state;
   size_t len;
-  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
-  http_t h;
-  http_start(&h, 200, der, len);
+  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  tt_http_t h;
+  tt_http_start(&h, 200, der, len);
   tlsdiag_result_t *a = check_leaf_only(h.port, 0, 0);
   tlsdiag_result_t *b = check_leaf_only(h.port, 0, 0);
   expect_cause(a, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
   expect_cause(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
-  assert_string_equal(ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
+  assert_string_equal(tt_ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
                       "1");
   assert_int_equal(h.requests, 1);
   tlsdiag_result_free(a);
   tlsdiag_result_free(b);
-  http_stop(&h);
+  tt_http_stop(&h);
   free(der);
 }
 
@@ -466,9 +371,9 @@ static void test_aia_same_url_fetched_once(void **state) {
 static void test_aia_cli(void **state) {
   (void)state;
   size_t len;
-  unsigned char *der = der_of(tdcerts_intermediate_pem(tt_pki), &len);
-  http_t h;
-  http_start(&h, 200, der, len);
+  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  tt_http_t h;
+  tt_http_start(&h, 200, der, len);
   tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
   char pin[96], rule[96], port[64];
   snprintf(pin, sizeof(pin), "incomplete.tlsdiag.test:%u:127.0.0.1",
@@ -488,7 +393,7 @@ static void test_aia_cli(void **state) {
   assert_non_null(strstr(out, "\"cause\":\"cert_unknown_issuer\""));
   free(out);
   tdserver_stop(s);
-  http_stop(&h);
+  tt_http_stop(&h);
   free(der);
 }
 

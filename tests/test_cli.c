@@ -173,7 +173,7 @@ static void test_cli_demo_checks_itself(void **state) {
   assert_int_equal(tt_cli(&out, "demo", "--json", NULL), 0);
   size_t lines = 0;
   char *save = NULL;
-  int nx = 0, expired = 0, skew = 0, big = 0;
+  int nx = 0, expired = 0, skew = 0, big = 0, leaked = 0, rejected = 0;
   for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
     json_error_t err;
     json_t *j = json_loads(l, JSON_REJECT_DUPLICATES, &err);
@@ -183,18 +183,33 @@ static void test_cli_demo_checks_itself(void **state) {
     expired += !strcmp(c, "cert_expired");
     skew += !strcmp(c, "clock_skew");
     big += !strcmp(c, "cert_chain_too_large");
+    rejected += !strcmp(c, "tls_client_cert_rejected");
+    if (!strcmp(c, "cert_compromised_issuer")) {
+      /* the demo's generated root, trusted, declared leaked by the hook */
+      leaked++;
+      json_t *f = tt_jget(j, "findings.0");
+      assert_string_equal(tt_jstr(f, "code"), "cert_compromised_issuer");
+      assert_string_equal(tt_jstr(f, "severity"), "error");
+      assert_string_equal(tt_jstr(f, "evidence.compromised_root"),
+                          "tlsdiag-demo");
+      assert_string_equal(tt_jstr(f, "evidence.found_in"), "trust store");
+      assert_int_equal(
+          json_integer_value(tt_jget(f, "evidence.trusted_locally")), 1);
+    }
     json_decref(j);
     lines++;
   }
-  assert_int_equal(lines, 33);
+  assert_int_equal(lines, 35);
   assert_int_equal(nx, 1);
   assert_int_equal(big, 1);
+  assert_int_equal(leaked, 1);
+  assert_int_equal(rejected, 1);
   /* the expired certificate, and --now 400 days ahead (never clock_skew) */
   assert_int_equal(expired, 2);
   assert_int_equal(skew, 1);
   free(out);
   assert_int_equal(tt_cli(&out, "demo", "--color", "never", NULL), 0);
-  assert_non_null(strstr(out, "33 cases, 33 as expected"));
+  assert_non_null(strstr(out, "35 cases, 35 as expected"));
   assert_null(strchr(out, '\x1b'));
   free(out);
 }

@@ -11,11 +11,6 @@
 #include "tdprom.h"
 #include "tdtest.h"
 
-typedef struct {
-  int rc;
-  char *out, *err;
-} run_t;
-
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -32,26 +27,17 @@ static char *slurp(const char *path) {
 /* Starts `tlsdiag ARGS...` with stdin from `input` (NULL: /dev/null),
  * stdout and stderr to files. */
 static pid_t spawn(const char *input, const char *const *args) {
-  char out_path[128], err_path[128], in_path[128];
+  char out_path[128], err_path[128];
   snprintf(out_path, sizeof(out_path), "%s/out.txt", tt_dir);
   snprintf(err_path, sizeof(err_path), "%s/err.txt", tt_dir);
-  snprintf(in_path, sizeof(in_path), "%s/in.txt", tt_dir);
-  if (input) {
-    FILE *f = fopen(in_path, "wb");
-    assert_non_null(f);
-    fputs(input, f);
-    fclose(f);
-  }
-  const char *argv[200];
-  size_t n = 0;
-  argv[n++] = TD_CLI_PATH;
-  for (const char *const *a = args; *a && n < 199; a++) argv[n++] = *a;
-  argv[n] = NULL;
+  const char *in_path = tt_cli_stdin(input);
+  const char *argv[TT_CLI_MAX_ARGS];
+  tt_cli_argv(argv, args);
   unlink(out_path); /* never the last run's output */
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
-    int in = open(input ? in_path : "/dev/null", O_RDONLY);
+    int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
     int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(in, 0);
@@ -63,26 +49,17 @@ static pid_t spawn(const char *input, const char *const *args) {
   return pid;
 }
 
-static run_t collect(pid_t pid) {
+static tt_cli_run_t collect(pid_t pid) {
   int st = 0;
   waitpid(pid, &st, 0);
   char out_path[128], err_path[128];
   snprintf(out_path, sizeof(out_path), "%s/out.txt", tt_dir);
   snprintf(err_path, sizeof(err_path), "%s/err.txt", tt_dir);
-  run_t r;
+  tt_cli_run_t r;
   r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   r.out = slurp(out_path);
   r.err = slurp(err_path);
   return r;
-}
-
-static run_t run(const char *input, const char *const *args) {
-  return collect(spawn(input, args));
-}
-
-static void run_free(run_t *r) {
-  free(r->out);
-  free(r->err);
 }
 
 static size_t count(const char *hay, const char *needle) {
@@ -183,7 +160,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
 
   /* Run 1: all healthy. */
   char *list = td_asprintf("valid.tlsdiag.test:%u\n", tdserver_port(f.valid));
-  run_t r = run(list, fleet_args(&f, extra));
+  tt_cli_run_t r = tt_cli_input(list, fleet_args(&f, extra));
   assert_int_equal(r.rc, 0);
   assert_string_equal(r.out, ""); /* everything went to the file */
   char *first = slurp(prom);
@@ -191,13 +168,13 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   prom_valid(first);
   assert_non_null(strstr(first, "tlsdiag_check_success{"));
   assert_null(strstr(first, "refused.tlsdiag.test"));
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(list);
 
   /* Run 2: a target fails (exit 2), and the file is still replaced. */
   list = td_asprintf("valid.tlsdiag.test:%u\nrefused.tlsdiag.test:%u\n",
                      tdserver_port(f.valid), f.refused);
-  r = run(list, fleet_args(&f, extra));
+  r = tt_cli_input(list, fleet_args(&f, extra));
   assert_int_equal(r.rc, 2);
   char *second = slurp(prom);
   prom_valid(second);
@@ -217,19 +194,19 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   assert_int_equal(st.st_mode & 0777, 0666 & ~(unsigned)umask(022));
   umask(022);
   assert_int_equal(files_with_prefix(dir, ".tls.prom.tmp-"), 0);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* A usage error or a setup error: the file is left as it was, no temp. */
   const char *bad[] = {"--format", "prometheus", "-o", prom, "--concurrency",
                        "0", "-", NULL};
-  r = run(list, fleet_args(&f, bad));
+  r = tt_cli_input(list, fleet_args(&f, bad));
   assert_int_equal(r.rc, 1);
-  run_free(&r);
+  tt_cli_run_free(&r);
   const char *missing[] = {"--format", "prometheus", "-o", prom,
                            "/nonexistent/list", NULL};
-  r = run(NULL, fleet_args(&f, missing));
+  r = tt_cli_input(NULL, fleet_args(&f, missing));
   assert_int_equal(r.rc, 1);
-  run_free(&r);
+  tt_cli_run_free(&r);
   char *third = slurp(prom);
   assert_string_equal(third, second);
   assert_int_equal(files_with_prefix(dir, ".tls.prom.tmp-"), 0);
@@ -239,7 +216,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   snprintf(target, sizeof(target), "127.0.0.1:%u", f.refused);
   snprintf(out, sizeof(out), "%s/check.json", dir);
   const char *cargs[] = {"check", "--json", "-o", out, target, NULL};
-  r = run(NULL, cargs);
+  r = tt_cli_input(NULL, cargs);
   assert_int_equal(r.rc, 2);
   assert_string_equal(r.out, "");
   char *rep = slurp(out);
@@ -249,7 +226,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   assert_string_equal(tt_jstr(j, "cause"), "tcp_refused");
   json_decref(j);
   free(rep);
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(first);
   free(second);
   free(third);
@@ -260,7 +237,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
 /* ---- 2. nagios expiry ----------------------------------------------------- */
 
 /* sweep --expiring-within 30 --format nagios [-w W] [-c C] - */
-static run_t nagios_expiry(fleet_t *f, const char *list, const char *w,
+static tt_cli_run_t nagios_expiry(fleet_t *f, const char *list, const char *w,
                            const char *c) {
   const char *extra[12] = {"--expiring-within", "30", "--format", "nagios"};
   size_t n = 4;
@@ -268,7 +245,7 @@ static run_t nagios_expiry(fleet_t *f, const char *list, const char *w,
   if (c) extra[n++] = "-c", extra[n++] = c;
   extra[n++] = "-";
   extra[n] = NULL;
-  return run(list, fleet_args(f, extra));
+  return tt_cli_input(list, fleet_args(f, extra));
 }
 
 static void first_line_is(const char *out, const char *prefix) {
@@ -282,7 +259,7 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   fleet_start(&f);
   char *valid = td_asprintf("valid.tlsdiag.test:%u\n", tdserver_port(f.valid));
   /* Healthy: OK, exit 0, the soonest expiry named. */
-  run_t r = nagios_expiry(&f, valid, NULL, NULL);
+  tt_cli_run_t r = nagios_expiry(&f, valid, NULL, NULL);
   first_line_is(r.out, "TLSDIAG OK - 1 target, none expiring within 30 days; "
                        "soonest: valid.tlsdiag.test:");
   assert_non_null(strstr(r.out, " expires in "));
@@ -290,7 +267,7 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   assert_non_null(strstr(r.out, ";30;7 targets=1 unreachable=0\n"));
   assert_int_equal(count(r.out, "\n"), 1);
   assert_int_equal(r.rc, 0);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* Expiring in 9 days: WARNING below -w 30, CRITICAL with -c 10. */
   char *soon = td_asprintf("soon.tlsdiag.test:%u\n", tdserver_port(f.soon));
@@ -301,12 +278,12 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   assert_non_null(strstr(r.out, "| days=9;30;7 targets=1"));
   assert_non_null(strstr(r.out, "\nWARNING - soon.tlsdiag.test:"));
   assert_int_equal(r.rc, 1);
-  run_free(&r);
+  tt_cli_run_free(&r);
   r = nagios_expiry(&f, soon, "20", "10");
   first_line_is(r.out, "TLSDIAG CRITICAL - ");
   assert_non_null(strstr(r.out, "| days=9;20;10 "));
   assert_int_equal(r.rc, 2);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* Expired: CRITICAL, "expired N days ago", never "in -N days". */
   char *expired = td_asprintf("expired.tlsdiag.test:%u\nvalid.tlsdiag.test:%u\n",
@@ -318,7 +295,7 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   assert_null(strstr(r.out, "in -"));
   assert_non_null(strstr(r.out, "| days=-10;30;7 targets=2 unreachable=0\n"));
   assert_int_equal(r.rc, 2);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* Unreachable: counted by its cause, CRITICAL, never dropped. */
   char *refused = td_asprintf("refused.tlsdiag.test:%u\nvalid.tlsdiag.test:%u\n",
@@ -333,46 +310,46 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   assert_non_null(strstr(r.out, want));
   assert_non_null(strstr(r.out, "unreachable=1\n"));
   assert_int_equal(r.rc, 2);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* -w below -c: a usage error, UNKNOWN (3) for a plugin, 1 otherwise. */
   r = nagios_expiry(&f, valid, "5", "10");
   assert_int_equal(r.rc, 3);
   assert_string_equal(r.out, "");
   assert_non_null(strstr(r.err, "warn must be >= crit"));
-  run_free(&r);
+  tt_cli_run_free(&r);
   char target[64], pin[100];
   snprintf(target, sizeof(target), "soon.tlsdiag.test:%u", tdserver_port(f.soon));
   snprintf(pin, sizeof(pin), "soon.tlsdiag.test:%u:127.0.0.1", tdserver_port(f.soon));
   const char *bad[] = {"check", "--format", "nagios", "-w", "5", "-c", "10",
                        target, NULL};
-  r = run(NULL, bad);
+  r = tt_cli_input(NULL, bad);
   assert_int_equal(r.rc, 3);
-  run_free(&r);
+  tt_cli_run_free(&r);
   const char *bad2[] = {"check", "-w", "5", "-c", "10", target, NULL};
-  r = run(NULL, bad2);
+  r = tt_cli_input(NULL, bad2);
   assert_int_equal(r.rc, 1);
   assert_string_equal(r.err, "tlsdiag check: the warning threshold (-w 5 days) "
                              "is below the critical one (-c 10 days): warn "
                              "must be >= crit (see 'tlsdiag check --help')\n");
-  run_free(&r);
+  tt_cli_run_free(&r);
   /* check --format nagios with -w/-c: 9 days is WARNING below 10, CRITICAL
    * below 12 (-c). */
   const char *w1[] = {"check", "--format", "nagios", "--cacert", tt_root,
                       "--resolve", pin, "--now", f.now, "-w", "10", "-c", "5",
                       target, NULL};
-  r = run(NULL, w1);
+  r = tt_cli_input(NULL, w1);
   first_line_is(r.out, "TLSDIAG WARNING - soon.tlsdiag.test:");
   assert_non_null(strstr(r.out, "days=9;10;5"));
   assert_int_equal(r.rc, 1);
-  run_free(&r);
+  tt_cli_run_free(&r);
   const char *c1[] = {"check", "--format", "nagios", "--cacert", tt_root,
                       "--resolve", pin, "--now", f.now, "-w", "20", "-c", "12",
                       target, NULL};
-  r = run(NULL, c1);
+  r = tt_cli_input(NULL, c1);
   first_line_is(r.out, "TLSDIAG CRITICAL - soon.tlsdiag.test:");
   assert_int_equal(r.rc, 2);
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(valid);
   free(soon);
   free(expired);
@@ -418,7 +395,7 @@ static void interrupted_sweep(fleet_t *f, int sig, int twice) {
   int64_t t1 = mono_ms();
   kill(pid, sig);
   if (twice) kill(pid, sig);
-  run_t r = collect(pid);
+  tt_cli_run_t r = collect(pid);
   int64_t took = mono_ms() - t1;
   if (took > 1500) fail_msg("took %lld ms to stop", (long long)took);
   assert_int_equal(r.rc, 128 + sig);
@@ -461,7 +438,7 @@ static void interrupted_sweep(fleet_t *f, int sig, int twice) {
   } else {
     assert_true(nrec == 2 && valid == 1 && expired == 1);
   }
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(list);
 }
 
@@ -486,72 +463,72 @@ static void test_cli_monitor_url_targets(void **state) {
            tdserver_port(f.valid));
   const char *cargs[] = {"check", "--json", "--cacert", tt_root, "--resolve",
                          f.pins[0], "--now", f.now, url, NULL};
-  run_t r = run(NULL, cargs);
+  tt_cli_run_t r = tt_cli_input(NULL, cargs);
   if (r.rc != 0) fail_msg("exit %d: %s %s", r.rc, r.err, r.out);
   char *req = tdserver_last_request(f.valid);
   if (strncmp(req, "HEAD /health?x=1 HTTP/1.1\r\n", 27))
     fail_msg("request: %s", req);
   free(req);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* In a sweep list, next to a plain target. */
   char *list = td_asprintf("https://valid.tlsdiag.test:%u/from-sweep\n",
                            tdserver_port(f.valid));
   const char *extra[] = {"-", NULL};
-  r = run(list, fleet_args(&f, extra));
+  r = tt_cli_input(list, fleet_args(&f, extra));
   if (r.rc != 0) fail_msg("exit %d: %s", r.rc, r.err);
   req = tdserver_last_request(f.valid);
   if (strncmp(req, "HEAD /from-sweep HTTP/1.1\r\n", 27)) fail_msg("request: %s", req);
   free(req);
   assert_int_equal(count(r.out, "\n"), 1);
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(list);
 
   /* [::1] with a port and a path: parsed (the port refuses). */
   snprintf(url, sizeof(url), "https://[::1]:%u/x", f.refused);
   const char *v6[] = {"check", "--json", url, NULL};
-  r = run(NULL, v6);
+  r = tt_cli_input(NULL, v6);
   assert_int_equal(r.rc, 2);
   json_error_t e;
   json_t *j = json_loads(r.out, 0, &e);
   assert_non_null(j);
   assert_string_equal(tt_jstr(j, "target.host"), "::1");
   json_decref(j);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* http:// and other schemes: one line, exit 1. */
   const char *h[] = {"check", "http://example.test/", NULL};
-  r = run(NULL, h);
+  r = tt_cli_input(NULL, h);
   assert_int_equal(r.rc, 1);
   assert_string_equal(r.err, "tlsdiag check: 'http://example.test/': http:// is "
                              "not checked: tlsdiag speaks https only (try "
                              "https://example.test/) (see 'tlsdiag check "
                              "--help')\n");
-  run_free(&r);
+  tt_cli_run_free(&r);
   const char *ftp[] = {"check", "ftp://example.test/", NULL};
-  r = run(NULL, ftp);
+  r = tt_cli_input(NULL, ftp);
   assert_int_equal(r.rc, 1);
   assert_non_null(strstr(r.err, "unsupported scheme 'ftp' (https:// only)"));
   assert_int_equal(count(r.err, "\n"), 1);
-  run_free(&r);
+  tt_cli_run_free(&r);
   const char *sw[] = {"sweep", "-q", "-", NULL};
-  r = run("http://example.test/\n", sw);
+  r = tt_cli_input("http://example.test/\n", sw);
   assert_int_equal(r.rc, 1);
   assert_string_equal(r.err, "tlsdiag sweep: <stdin>:1: 'http://example.test/': "
                              "http:// is not checked: https only; line "
                              "skipped\n");
-  run_free(&r);
+  tt_cli_run_free(&r);
   fleet_stop(&f);
 }
 
 /* ---- 5. usage lines --------------------------------------------------------- */
 
 static void expect_line(const char *const *args, const char *line) {
-  run_t r = run(NULL, args);
+  tt_cli_run_t r = tt_cli_input(NULL, args);
   if (r.rc != 1) fail_msg("%s %s: exit %d", args[0], args[1], r.rc);
   assert_string_equal(r.out, "");
   assert_string_equal(r.err, line);
-  run_free(&r);
+  tt_cli_run_free(&r);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -601,10 +578,10 @@ static void test_cli_monitor_usage_lines(void **state) {
   const char *const *versions[] = {ARGS("-V"), ARGS("--version"),
                                    ARGS("check", "-V"), ARGS("sweep", "--version")};
   for (size_t i = 0; i < 4; i++) {
-    run_t r = run(NULL, versions[i]);
+    tt_cli_run_t r = tt_cli_input(NULL, versions[i]);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, want);
-    run_free(&r);
+    tt_cli_run_free(&r);
   }
 }
 

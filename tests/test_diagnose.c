@@ -28,13 +28,14 @@ typedef struct {
   size_t ocsp_len;
 } dcase_t;
 
-typedef struct {
-  tlsdiag_result_t *r;
-  json_t *j;      /* the library's JSON */
-  json_t *cli;    /* the CLI's JSON */
-  int cli_exit;
-  tdserver_t *s;
-} run_t;
+typedef tt_both_t run_t;
+
+static const char *version_arg(tlsdiag_tls_version_t v) {
+  return v == TLSDIAG_TLS1_0   ? "1.0"
+         : v == TLSDIAG_TLS1_1 ? "1.1"
+         : v == TLSDIAG_TLS1_2 ? "1.2"
+                               : "1.3";
+}
 
 static char *unknown_root_file(void) {
   static char path[160];
@@ -61,81 +62,28 @@ static void run_case(const dcase_t *c, run_t *out) {
   if (c->cafile) t.o.cafile = c->cafile;
   if (c->tls_min) t.o.tls_min = c->tls_min;
   if (c->tls_max) t.o.tls_max = c->tls_max;
-  int64_t now = t.o.now += c->now_offset;
+  t.o.now += c->now_offset;
   if (c->real_clock) t.o.now = 0;
   if (c->max_time_ms) t.o.max_time_ms = c->max_time_ms;
-  out->r = tt_check(c->host, &t.o);
-  out->j = tt_json(out->r);
-
-  /* The same check through the CLI. */
-  char target[300], nowarg[64], cto[32], mt[32];
-  snprintf(target, sizeof(target), "%s:%u", c->host, port);
+  /* Through the library and the CLI, with the same limits and versions. */
+  char cto[32], mt[32];
   snprintf(cto, sizeof(cto), "%.3f", t.o.connect_timeout_ms / 1000.0);
   snprintf(mt, sizeof(mt), "%.3f", t.o.max_time_ms / 1000.0);
-  const char *args[40] = {0};
+  const char *args[16] = {0};
   size_t n = 0;
-  args[n++] = "check";
-  args[n++] = "--json";
-  args[n++] = "--cacert";
-  args[n++] = t.o.cafile;
-  args[n++] = "--resolve";
-  args[n++] = t.pin;
   args[n++] = "--connect-timeout";
   args[n++] = cto;
   args[n++] = "--max-time";
   args[n++] = mt;
   if (c->tls_min) {
     args[n++] = "--tls-min";
-    args[n++] = c->tls_min == TLSDIAG_TLS1_0 ? "1.0"
-                : c->tls_min == TLSDIAG_TLS1_1 ? "1.1"
-                : c->tls_min == TLSDIAG_TLS1_2 ? "1.2" : "1.3";
+    args[n++] = version_arg(c->tls_min);
   }
   if (c->tls_max) {
     args[n++] = "--tls-max";
-    args[n++] = c->tls_max == TLSDIAG_TLS1_0 ? "1.0"
-                : c->tls_max == TLSDIAG_TLS1_1 ? "1.1"
-                : c->tls_max == TLSDIAG_TLS1_2 ? "1.2" : "1.3";
+    args[n++] = version_arg(c->tls_max);
   }
-  snprintf(nowarg, sizeof(nowarg), "@%lld", (long long)now);
-  if (!c->real_clock) {
-    args[n++] = "--now";
-    args[n++] = nowarg;
-  }
-  args[n++] = target;
-  args[n] = NULL;
-  char *outs = NULL;
-  out->cli_exit = tt_cli(&outs, args[0], args[1], args[2], args[3], args[4],
-                         args[5], args[6], args[7], args[8], args[9], args[10],
-                         args[11], args[12], args[13], args[14], args[15],
-                         args[16], args[17], args[18], args[19], NULL);
-  json_error_t err;
-  out->cli = json_loads(outs, JSON_REJECT_DUPLICATES, &err);
-  if (!out->cli) fail_msg("CLI printed invalid JSON (%s): %s", err.text, outs);
-  free(outs);
-}
-
-static void run_free(run_t *r) {
-  tlsdiag_result_free(r->r);
-  json_decref(r->j);
-  json_decref(r->cli);
-  tdserver_stop(r->s);
-}
-
-/* The cause, in the API, the library JSON and the CLI JSON; the exit code. */
-static void expect_cause(run_t *r, tlsdiag_cause_t cause) {
-  if (tlsdiag_result_cause(r->r) != cause)
-    fail_msg("cause %s, expected %s (%s)",
-             tlsdiag_cause_name(tlsdiag_result_cause(r->r)),
-             tlsdiag_cause_name(cause),
-             tlsdiag_result_finding_count(r->r)
-                 ? tlsdiag_result_finding_message(r->r, 0)
-                 : "no findings");
-  assert_string_equal(tt_jstr(r->j, "cause"), tlsdiag_cause_name(cause));
-  assert_string_equal(tt_jstr(r->cli, "cause"), tlsdiag_cause_name(cause));
-  int err = tlsdiag_cause_severity(cause) == TLSDIAG_SEVERITY_ERROR &&
-            cause != TLSDIAG_CAUSE_OK;
-  assert_int_equal(r->cli_exit, err ? 2 : 0);
-  assert_int_equal(json_is_true(tt_jget(r->cli, "ok")), !err);
+  tt_check_both(c->host, &t, args, out);
 }
 
 /* The exact list of finding codes, in report order. */
@@ -180,9 +128,9 @@ static void test_diagnose_ok(void **state) {
   dcase_t c = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
   expect_findings(&r, (const char *[]){NULL});
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_expired(void **state) {
@@ -190,7 +138,7 @@ static void test_diagnose_cert_expired(void **state) {
   dcase_t c = {.host = "expired.tlsdiag.test", .mode = TDS_HTTP, .cert = "expired"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_EXPIRED);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_EXPIRED);
   expect_findings(&r, (const char *[]){"cert_expired", NULL});
   char want[32];
   iso(tdcerts_now(tt_pki) - 10 * DAY, want);
@@ -199,7 +147,7 @@ static void test_diagnose_cert_expired(void **state) {
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRED, "now"));
   /* the chain is reported even though it failed */
   assert_int_equal(json_array_size(tt_jget(r.cli, "chain")), 2);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_not_yet_valid(void **state) {
@@ -207,13 +155,13 @@ static void test_diagnose_cert_not_yet_valid(void **state) {
   dcase_t c = {.host = "future.tlsdiag.test", .mode = TDS_HTTP, .cert = "not_yet_valid"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID);
   expect_findings(&r, (const char *[]){"cert_not_yet_valid", NULL});
   char want[32];
   iso(tdcerts_now(tt_pki) + 10 * DAY, want);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID, "not_before"), want);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID, "days"), "10");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* The client's real clock is 200 days ahead of the world: by it the
@@ -228,7 +176,7 @@ static void test_diagnose_clock_skew_explains_expiry(void **state) {
                .real_clock = 1};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CLOCK_SKEW);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CLOCK_SKEW);
   expect_findings(&r, (const char *[]){"clock_skew", NULL});
   long off = atol(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
   /* our clock: real time; theirs: real time - 200 days */
@@ -237,7 +185,7 @@ static void test_diagnose_clock_skew_explains_expiry(void **state) {
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "server_time"));
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "local_time"));
   assert_non_null(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "not_after"));
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* A server whose own clock is far off but whose certificate is valid by
@@ -248,12 +196,12 @@ static void test_diagnose_clock_skew_warning_only(void **state) {
                .date_offset = -3600};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
   expect_findings(&r, (const char *[]){"clock_skew", NULL});
   assert_int_equal(sev(&r, TLSDIAG_CAUSE_CLOCK_SKEW), TLSDIAG_SEVERITY_WARNING);
   long off = atol(ev(&r, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
   assert_true(off >= 3600 && off <= 3720);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* Expired for real: the server's Date agrees with ours, no skew. */
@@ -263,9 +211,9 @@ static void test_diagnose_expired_not_skew_when_clocks_agree(void **state) {
                .date_offset = 60};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_EXPIRED);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_EXPIRED);
   assert_int_equal(tlsdiag_result_find(r.r, TLSDIAG_CAUSE_CLOCK_SKEW), -1);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_self_signed(void **state) {
@@ -273,11 +221,11 @@ static void test_diagnose_cert_self_signed(void **state) {
   dcase_t c = {.host = "self-signed.tlsdiag.test", .mode = TDS_HTTP, .cert = "self_signed"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED);
   expect_findings(&r, (const char *[]){"cert_self_signed", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED, "subject"),
                       ev(&r, TLSDIAG_CAUSE_CERT_SELF_SIGNED, "issuer"));
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_untrusted_issuer(void **state) {
@@ -285,11 +233,11 @@ static void test_diagnose_cert_untrusted_issuer(void **state) {
   dcase_t c = {.host = "unknown-root.tlsdiag.test", .mode = TDS_HTTP, .cert = "unknown_root"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
   expect_findings(&r, (const char *[]){"cert_untrusted_issuer", NULL});
   assert_non_null(strstr(ev(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER, "missing_issuer"),
                          "tlsdiag Unknown Root CA"));
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* The server sends its root too: the chain ends in a root we don't trust. */
@@ -300,10 +248,10 @@ static void test_diagnose_untrusted_root_sent(void **state) {
   c.cafile = unknown_root_file(); /* trust something else */
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
   assert_non_null(strstr(ev(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER, "root"),
                          "tlsdiag Test Root CA"));
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* Only the leaf, its issuer unknown and its AIA host unreachable: a
@@ -314,13 +262,13 @@ static void test_diagnose_cert_unknown_issuer(void **state) {
   dcase_t c = {.host = "incomplete.tlsdiag.test", .mode = TDS_HTTP, .cert = "no_intermediate"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
   expect_findings(&r, (const char *[]){"cert_unknown_issuer", NULL});
   assert_non_null(strstr(ev(&r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "missing_issuer"),
                          "tlsdiag Test Intermediate CA"));
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "aia_ca_issuers"),
                       "http://aia.tlsdiag.test/intermediate.der");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_hostname_mismatch(void **state) {
@@ -328,7 +276,7 @@ static void test_diagnose_cert_hostname_mismatch(void **state) {
   dcase_t c = {.host = "wrong-host.tlsdiag.test", .mode = TDS_HTTP, .cert = "wrong_host"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
   expect_findings(&r, (const char *[]){"cert_hostname_mismatch", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "name"),
                       "wrong-host.tlsdiag.test");
@@ -339,7 +287,7 @@ static void test_diagnose_cert_hostname_mismatch(void **state) {
   sans = json_object_get(json_object_get(f, "evidence"), "sans");
   assert_true(json_is_array(sans));
   assert_string_equal(json_string_value(json_array_get(sans, 0)), "other.example");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* An IDN name whose A-label is not in the SANs: both forms in evidence. */
@@ -348,12 +296,12 @@ static void test_diagnose_idn_hostname_mismatch(void **state) {
   dcase_t c = {.host = "m\xc3\xbcnchen.tlsdiag.test", .mode = TDS_HTTP, .cert = "idn"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "ace_name"),
                       "xn--mnchen-3ya.tlsdiag.test");
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "sans"),
                       "xn--bcher-kva.tlsdiag.test");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_wildcard_matches_one_label(void **state) {
@@ -361,17 +309,17 @@ static void test_diagnose_wildcard_matches_one_label(void **state) {
   dcase_t ok = {.host = "a.wild.tlsdiag.test", .mode = TDS_HTTP, .cert = "wildcard"};
   run_t r;
   run_case(&ok, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_both_free(&r);
   /* RFC 6125: the wildcard covers one label only. */
   dcase_t deep = {.host = "a.b.wild.tlsdiag.test", .mode = TDS_HTTP, .cert = "wildcard"};
   run_case(&deep, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  tt_both_free(&r);
   dcase_t bare = {.host = "wild.tlsdiag.test", .mode = TDS_HTTP, .cert = "wildcard"};
   run_case(&bare, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  tt_both_free(&r);
 }
 
 /* No SAN at all: browsers ignore the CN, so does tlsdiag. */
@@ -380,10 +328,10 @@ static void test_diagnose_cn_only_is_mismatch(void **state) {
   dcase_t c = {.host = "cn-only.tlsdiag.test", .mode = TDS_HTTP, .cert = "cn_only"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "common_name"),
                       "cn-only.tlsdiag.test");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_revoked(void **state) {
@@ -391,13 +339,13 @@ static void test_diagnose_cert_revoked(void **state) {
   dcase_t c = {.host = "revoked.tlsdiag.test", .mode = TDS_HTTP, .cert = "revoked"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_REVOKED);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_REVOKED);
   expect_findings(&r, (const char *[]){"cert_revoked", NULL});
   char want[32];
   iso(tdcerts_now(tt_pki) - DAY, want);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_REVOKED, "revoked_at"), want);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_REVOKED, "source"), "ocsp_staple");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_weak_signature(void **state) {
@@ -405,11 +353,11 @@ static void test_diagnose_cert_weak_signature(void **state) {
   dcase_t c = {.host = "sha1.tlsdiag.test", .mode = TDS_HTTP, .cert = "sha1"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE);
   expect_findings(&r, (const char *[]){"cert_weak_signature", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE, "signature_algorithm"),
                       "ECDSA-SHA1");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_weak_key(void **state) {
@@ -417,11 +365,11 @@ static void test_diagnose_cert_weak_key(void **state) {
   dcase_t c = {.host = "weak-key.tlsdiag.test", .mode = TDS_HTTP, .cert = "rsa1024"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY);
   expect_findings(&r, (const char *[]){"cert_weak_key", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY, "key_bits"), "1024");
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_WEAK_KEY, "key_type"), "RSA");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_cert_expires_soon(void **state) {
@@ -429,12 +377,12 @@ static void test_diagnose_cert_expires_soon(void **state) {
   dcase_t c = {.host = "soon.tlsdiag.test", .mode = TDS_HTTP, .cert = "expiring_soon"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
   expect_findings(&r, (const char *[]){"cert_expires_soon", NULL});
   assert_int_equal(sev(&r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON), TLSDIAG_SEVERITY_WARNING);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, "days_left"), "9");
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, "warn_days"), "30");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_tls_legacy_version(void **state) {
@@ -443,12 +391,12 @@ static void test_diagnose_tls_legacy_version(void **state) {
                .priority = TDS_PRIORITY_TLS10_ONLY, .tls_min = TLSDIAG_TLS1_0};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
   /* TLS 1.0 has no AEAD suite: what it negotiates is CBC too. */
   expect_findings(&r, (const char *[]){"tls_legacy_version",
                                        "tls_legacy_cipher", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_LEGACY_VERSION, "version"), "TLS1.0");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* A TLS 1.0-only server against the default client (1.2-1.3). */
@@ -458,7 +406,7 @@ static void test_diagnose_tls_version_mismatch_old_server(void **state) {
                .priority = TDS_PRIORITY_TLS10_ONLY};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH);
   expect_findings(&r, (const char *[]){"tls_version_mismatch", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "server_accepts"),
                       "TLS1.0");
@@ -466,7 +414,7 @@ static void test_diagnose_tls_version_mismatch_old_server(void **state) {
                       "TLS1.3, TLS1.2");
   assert_non_null(strstr(tlsdiag_result_finding_message(r.r, 0),
                          "server accepts {TLS1.0}; client allows {TLS1.3, TLS1.2}"));
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* A TLS 1.2-only server against a client demanding 1.3. */
@@ -476,12 +424,12 @@ static void test_diagnose_tls_version_mismatch_client_min(void **state) {
                .priority = TDS_PRIORITY_TLS12_ONLY, .tls_min = TLSDIAG_TLS1_3};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "server_accepts"),
                       "TLS1.2");
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_VERSION_MISMATCH, "client_allows"),
                       "TLS1.3");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_tls_cipher_mismatch(void **state) {
@@ -490,11 +438,11 @@ static void test_diagnose_tls_cipher_mismatch(void **state) {
                .priority = TDS_PRIORITY_CIPHER_MISMATCH};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH);
   expect_findings(&r, (const char *[]){"tls_cipher_mismatch", NULL});
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH, "server_accepts"),
                       "TLS1.2");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_tls_handshake_failure_alert(void **state) {
@@ -502,11 +450,11 @@ static void test_diagnose_tls_handshake_failure_alert(void **state) {
   dcase_t c = {.host = "localhost", .mode = TDS_ALERT, .alert = 80 /* internal_error */};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE);
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE, "alert"),
                       "internal_error");
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE, "server_accepts"), "");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_tls_protocol_error(void **state) {
@@ -514,8 +462,8 @@ static void test_diagnose_tls_protocol_error(void **state) {
   dcase_t c = {.host = "localhost", .mode = TDS_GARBAGE};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_tls_connection_closed(void **state) {
@@ -523,8 +471,8 @@ static void test_diagnose_tls_connection_closed(void **state) {
   dcase_t c = {.host = "localhost", .mode = TDS_CLOSE};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
+  tt_both_free(&r);
 }
 
 static void test_diagnose_http_too_large(void **state) {
@@ -537,8 +485,8 @@ static void test_diagnose_http_too_large(void **state) {
                .raw = big, .raw_len = n + (size_t)k};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_HTTP_TOO_LARGE);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_HTTP_TOO_LARGE);
+  tt_both_free(&r);
   free(big);
 }
 
@@ -549,8 +497,8 @@ static void test_diagnose_http_malformed(void **state) {
                .raw = raw, .raw_len = strlen(raw)};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_HTTP_MALFORMED);
-  run_free(&r);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_HTTP_MALFORMED);
+  tt_both_free(&r);
 }
 
 /* An expired certificate for the wrong name from an unknown issuer: every
@@ -561,11 +509,11 @@ static void test_diagnose_several_problems_ordered(void **state) {
   c.cafile = unknown_root_file();
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
   expect_findings(&r, (const char *[]){"cert_untrusted_issuer",
                                         "cert_hostname_mismatch", "cert_expired",
                                         NULL});
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* ---- failures before TLS, through the API and the CLI ------------------ */
@@ -664,7 +612,7 @@ static void test_diagnose_ocsp_staple_invalid(void **state) {
                .cert = "ocsp_bad_signature"};
   run_t r;
   run_case(&c, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
   expect_findings(&r, (const char *[]){"ocsp_staple_invalid", NULL});
   assert_int_equal(sev(&r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID),
                    TLSDIAG_SEVERITY_WARNING);
@@ -675,13 +623,13 @@ static void test_diagnose_ocsp_staple_invalid(void **state) {
   assert_string_equal(tt_jstr(r.cli, "findings.0.code"), "ocsp_staple_invalid");
   assert_string_equal(tt_jstr(r.cli, "findings.0.severity"), "warning");
   assert_string_equal(tt_jstr(r.cli, "findings.0.evidence.error"), why);
-  run_free(&r);
+  tt_both_free(&r);
 
   static const unsigned char garbage[] = "this is not an OCSP response";
   dcase_t g = {.host = "localhost", .mode = TDS_HTTP, .cert = "valid",
                .ocsp = garbage, .ocsp_len = sizeof(garbage) - 1};
   run_case(&g, &r);
-  expect_cause(&r, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&r, TLSDIAG_CAUSE_OK);
   expect_findings(&r, (const char *[]){"ocsp_staple_invalid", NULL});
   assert_int_equal(sev(&r, TLSDIAG_CAUSE_OCSP_STAPLE_INVALID),
                    TLSDIAG_SEVERITY_WARNING);
@@ -689,7 +637,7 @@ static void test_diagnose_ocsp_staple_invalid(void **state) {
                       "the stapled OCSP response does not parse");
   assert_string_equal(tt_jstr(r.cli, "findings.0.evidence.error"),
                       "the stapled OCSP response does not parse");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* A connect() that fails locally with an error that is neither refused,

@@ -8,37 +8,6 @@
 #include "tdprom.h"
 #include "tdtest.h"
 
-typedef struct {
-  int rc;
-  char *out, *err;
-} run_t;
-
-/* Runs `tlsdiag ARGS...` (NULL-terminated) with stdin from `input` (NULL:
- * /dev/null), capturing stdout and stderr (bounded: tt_run). */
-static run_t run(const char *input, const char *const *args) {
-  char in_path[128];
-  snprintf(in_path, sizeof(in_path), "%s/in.txt", tt_dir);
-  if (input) {
-    FILE *f = fopen(in_path, "wb");
-    assert_non_null(f);
-    fputs(input, f);
-    fclose(f);
-  }
-  const char *argv[200];
-  size_t n = 0;
-  argv[n++] = TD_CLI_PATH;
-  for (const char *const *a = args; *a && n < 199; a++) argv[n++] = *a;
-  argv[n] = NULL;
-  run_t r;
-  r.rc = tt_run(argv, input ? in_path : NULL, TT_RUN_TIMEOUT_MS, &r.out, &r.err);
-  return r;
-}
-
-static void run_free(run_t *r) {
-  free(r->out);
-  free(r->err);
-}
-
 static char *write_list(const char *name, const char *text) {
   static char path[256];
   snprintf(path, sizeof(path), "%s/%s", tt_dir, name);
@@ -114,13 +83,13 @@ static void fleet_start(fleet_t *f) {
 }
 
 /* fleet args + extra (NULL-terminated) */
-static run_t fleet_run(fleet_t *f, const char *input, const char *const *extra) {
+static tt_cli_run_t fleet_run(fleet_t *f, const char *input, const char *const *extra) {
   const char *args[80];
   size_t n = 0;
   for (size_t i = 0; i < f->nargs; i++) args[n++] = f->args[i];
   for (const char *const *e = extra; e && *e; e++) args[n++] = *e;
   args[n] = NULL;
-  return run(input, args);
+  return tt_cli_input(input, args);
 }
 
 static void fleet_stop(fleet_t *f) {
@@ -183,7 +152,7 @@ static void test_sweep_one_record_per_unique_valid_target(void **state) {
 
   const char *extra[] = {"--summary", list, NULL};
   int64_t t0 = td_mono_us();
-  run_t r = fleet_run(&f, NULL, extra);
+  tt_cli_run_t r = fleet_run(&f, NULL, extra);
   double ms = tt_ms_since(t0);
   size_t n = 0;
   json_t **v = json_lines(r.out, &n);
@@ -237,7 +206,7 @@ static void test_sweep_one_record_per_unique_valid_target(void **state) {
   assert_non_null(strstr(r.err, "soonest expiries"));
   assert_int_equal(r.rc, 1); /* bad input lines: exit 1, after the sweep */
   json_lines_free(v, n);
-  run_free(&r);
+  tt_cli_run_free(&r);
   fleet_stop(&f);
 }
 
@@ -268,7 +237,7 @@ static void test_sweep_shards_partition_the_list(void **state) {
     args[na + 1] = shard_arg[k];
     args[na + 2] = path;
     args[na + 3] = NULL;
-    run_t r = run(NULL, args);
+    tt_cli_run_t r = tt_cli_input(NULL, args);
     assert_int_equal(r.rc, 2); /* every target refused */
     size_t n = 0;
     json_t **v = json_lines(r.out, &n);
@@ -280,7 +249,7 @@ static void test_sweep_shards_partition_the_list(void **state) {
       seen[idx]++;
     }
     json_lines_free(v, n);
-    run_free(&r);
+    tt_cli_run_free(&r);
   }
   for (int i = 0; i < 40; i++)
     if (seen[i] != 1) fail_msg("t%d seen in %d shards", i, seen[i]);
@@ -289,20 +258,20 @@ static void test_sweep_shards_partition_the_list(void **state) {
   args[na + 1] = "2/3";
   args[na + 2] = path;
   args[na + 3] = NULL;
-  run_t a = run(NULL, args), b = run(NULL, args);
+  tt_cli_run_t a = tt_cli_input(NULL, args), b = tt_cli_input(NULL, args);
   size_t na1 = 0, nb1 = 0;
   for (const char *p = a.out; *p; p++) na1 += *p == '\n';
   for (const char *p = b.out; *p; p++) nb1 += *p == '\n';
   assert_int_equal(na1, nb1);
-  run_free(&a);
-  run_free(&b);
+  tt_cli_run_free(&a);
+  tt_cli_run_free(&b);
   static const char *const bad[] = {"0/3", "4/3", "3", "a/b", "1/0"};
   for (size_t i = 0; i < 5; i++) {
     const char *bargs[] = {"sweep", "--shard", bad[i], path, NULL};
-    run_t r = run(NULL, bargs);
+    tt_cli_run_t r = tt_cli_input(NULL, bargs);
     assert_int_equal(r.rc, 1);
     assert_non_null(strstr(r.err, "--shard"));
-    run_free(&r);
+    tt_cli_run_free(&r);
   }
   td_buf_free(&list);
   td_buf_free(&pins);
@@ -320,7 +289,7 @@ static void test_sweep_expiring_within_sorts_by_days_left(void **state) {
       f.refused);
   /* From stdin this time. */
   const char *extra[] = {"--expiring-within", "30", "-", NULL};
-  run_t r = fleet_run(&f, text, extra);
+  tt_cli_run_t r = fleet_run(&f, text, extra);
   size_t n = 0;
   json_t **v = json_lines(r.out, &n);
   assert_int_equal(n, 2);
@@ -330,7 +299,7 @@ static void test_sweep_expiring_within_sorts_by_days_left(void **state) {
   assert_int_equal(json_integer_value(tt_jget(v[1], "chain.0.days_left")), 9);
   assert_int_equal(r.rc, 2);
   json_lines_free(v, n);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* 95 days later everything has expired: all three, in order. */
   char later[32];
@@ -344,7 +313,7 @@ static void test_sweep_expiring_within_sorts_by_days_left(void **state) {
   assert_string_equal(jhost(v[1]), "soon.tlsdiag.test");
   assert_string_equal(jhost(v[2]), "valid.tlsdiag.test");
   json_lines_free(v, n);
-  run_free(&r);
+  tt_cli_run_free(&r);
 
   /* Nothing needs action: nothing printed, exit 0. */
   char *ok = td_asprintf("valid.tlsdiag.test:%u\n", tdserver_port(f.valid));
@@ -352,7 +321,7 @@ static void test_sweep_expiring_within_sorts_by_days_left(void **state) {
   r = fleet_run(&f, ok, extra3);
   assert_string_equal(r.out, "");
   assert_int_equal(r.rc, 0);
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(ok);
   free(text);
   fleet_stop(&f);
@@ -406,10 +375,10 @@ static void test_sweep_nagios_states_and_exit_codes(void **state) {
     char *list = td_asprintf("%s:%u\n", cases[i].host, cases[i].port);
     const char *extra[] = {"--format", "nagios", "--crit-days", cases[i].crit,
                            "-", NULL};
-    run_t r = fleet_run(&f, list, extra);
+    tt_cli_run_t r = fleet_run(&f, list, extra);
     nagios_first_line_ok(r.out, cases[i].state);
     assert_int_equal(r.rc, cases[i].rc);
-    run_free(&r);
+    tt_cli_run_free(&r);
 
     /* `check --format nagios`: one line, the same state. */
     char target[200], pin[200];
@@ -418,11 +387,11 @@ static void test_sweep_nagios_states_and_exit_codes(void **state) {
     const char *cargs[] = {"check", "--format", "nagios", "--cacert", tt_root,
                            "--resolve", pin, "--now", f.now, "--crit-days",
                            cases[i].crit, target, NULL};
-    r = run(NULL, cargs);
+    r = tt_cli_input(NULL, cargs);
     nagios_first_line_ok(r.out, cases[i].state);
     assert_int_equal(strchr(r.out, '\n') - r.out + 1, (long)strlen(r.out));
     assert_int_equal(r.rc, cases[i].rc);
-    run_free(&r);
+    tt_cli_run_free(&r);
     free(list);
   }
 
@@ -432,14 +401,14 @@ static void test_sweep_nagios_states_and_exit_codes(void **state) {
                           tdserver_port(f.valid), tdserver_port(f.soon),
                           tdserver_port(f.expired));
   const char *extra[] = {"--format", "nagios", "-", NULL};
-  run_t r = fleet_run(&f, all, extra);
+  tt_cli_run_t r = fleet_run(&f, all, extra);
   nagios_first_line_ok(r.out, "CRITICAL");
   assert_non_null(strstr(r.out, "3 targets: 1 CRITICAL, 0 UNKNOWN, 1 WARNING, 1 OK"));
   assert_non_null(strstr(r.out, "\nCRITICAL - expired.tlsdiag.test:"));
   assert_non_null(strstr(r.out, "\nWARNING - soon.tlsdiag.test:"));
   assert_non_null(strstr(r.out, "\nOK - valid.tlsdiag.test:"));
   assert_int_equal(r.rc, 2);
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(all);
 
   /* The resolver failing: UNKNOWN. */
@@ -450,18 +419,18 @@ static void test_sweep_nagios_states_and_exit_codes(void **state) {
   snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(dns));
   const char *dargs[] = {"sweep", "--format", "nagios", "--dns-server", server,
                          "--no-progress", "-", NULL};
-  r = run("broken.tlsdiag.test\n", dargs);
+  r = tt_cli_input("broken.tlsdiag.test\n", dargs);
   nagios_first_line_ok(r.out, "UNKNOWN");
   assert_non_null(strstr(r.out, "dns_failure"));
   assert_int_equal(r.rc, 3);
-  run_free(&r);
+  tt_cli_run_free(&r);
   tddns_stop(dns);
 
   /* Usage errors are UNKNOWN for a plugin. */
   const char *uargs[] = {"sweep", "--format", "nagios", "--bogus", NULL};
-  r = run(NULL, uargs);
+  r = tt_cli_input(NULL, uargs);
   assert_int_equal(r.rc, 3);
-  run_free(&r);
+  tt_cli_run_free(&r);
   fleet_stop(&f);
 }
 
@@ -475,7 +444,7 @@ static void test_sweep_prometheus_is_valid_exposition(void **state) {
       tdserver_port(f.valid), tdserver_port(f.expired), tdserver_port(f.soon),
       f.refused, tdserver_port(f.valid));
   const char *extra[] = {"--format", "prometheus", "-", NULL};
-  run_t r = fleet_run(&f, list, extra);
+  tt_cli_run_t r = fleet_run(&f, list, extra);
   tdprom_t p;
   if (tdprom_parse(r.out, &p)) fail_msg("%s\n%s", p.err, r.out);
   /* The real parser too, where it is installed (Debian: prometheus). */
@@ -525,7 +494,7 @@ static void test_sweep_prometheus_is_valid_exposition(void **state) {
   assert_true(x && x->value > 0 && x->value < 5);
   assert_int_equal(r.rc, 2);
   tdprom_free(&p);
-  run_free(&r);
+  tt_cli_run_free(&r);
   free(list);
   fleet_stop(&f);
 }
@@ -533,16 +502,16 @@ static void test_sweep_prometheus_is_valid_exposition(void **state) {
 static void test_sweep_usage_errors_exit_1(void **state) {
   (void)state;
   const char *dir[] = {"sweep", tt_dir, NULL};
-  run_t r = run(NULL, dir);
+  tt_cli_run_t r = tt_cli_input(NULL, dir);
   assert_int_equal(r.rc, 1);
   assert_non_null(strstr(r.err, "is a directory"));
   assert_string_equal(r.out, "");
-  run_free(&r);
+  tt_cli_run_free(&r);
   const char *missing[] = {"sweep", "/nonexistent/list.txt", NULL};
-  r = run(NULL, missing);
+  r = tt_cli_input(NULL, missing);
   assert_int_equal(r.rc, 1);
   assert_non_null(strstr(r.err, "cannot open"));
-  run_free(&r);
+  tt_cli_run_free(&r);
   static const char *const bad[][3] = {
       {"--concurrency", "0", NULL}, {"--format", "xml", NULL},
       {"--expiring-within", "soon", NULL}, {"--cacert", "/nonexistent", NULL},
@@ -550,17 +519,17 @@ static void test_sweep_usage_errors_exit_1(void **state) {
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     const char *args[] = {"sweep", bad[i][0], bad[i][1], "-", NULL};
-    r = run("localhost:1\n", args);
+    r = tt_cli_input("localhost:1\n", args);
     if (r.rc != 1) fail_msg("%s %s: exit %d", bad[i][0], bad[i][1], r.rc);
     assert_string_equal(r.out, "");
-    run_free(&r);
+    tt_cli_run_free(&r);
   }
   /* Nothing to do is not an error. */
   const char *empty[] = {"sweep", "-q", "-", NULL};
-  r = run("# only a comment\n\n", empty);
+  r = tt_cli_input("# only a comment\n\n", empty);
   assert_int_equal(r.rc, 0);
   assert_string_equal(r.out, "");
-  run_free(&r);
+  tt_cli_run_free(&r);
 }
 
 int main(void) {

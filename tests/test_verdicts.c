@@ -25,14 +25,7 @@ typedef struct {
   const char *extra_arg; /* one more CLI argument (e.g. --explain) */
 } vcase_t;
 
-typedef struct {
-  tlsdiag_result_t *r;
-  json_t *j;   /* the library's JSON */
-  json_t *cli; /* the CLI's JSON */
-  int cli_exit;
-  int64_t now; /* the override given, or 0 */
-  tdserver_t *s;
-} vrun_t;
+typedef tt_both_t vrun_t;
 
 static tlsdiag_hsts_t *list;
 
@@ -68,62 +61,16 @@ static void run(const vcase_t *c, vrun_t *out) {
   tt_opts(&t, c->host, port);
   t.o.now += c->now_offset;
   if (c->real_clock) t.o.now = 0;
-  out->now = t.o.now;
   if (c->with_list) t.o.hsts = list;
   if (c->resume) t.o.flags |= TLSDIAG_F_RESUME;
-  out->r = tt_check(c->host, &t.o);
-  out->j = tt_json(out->r);
-
-  char target[300], nowarg[64];
-  snprintf(target, sizeof(target), "%s:%u", c->host, port);
-  snprintf(nowarg, sizeof(nowarg), "@%lld", (long long)t.o.now);
-  const char *args[24] = {0};
+  const char *args[4] = {0};
   size_t n = 0;
-  args[n++] = "check";
-  args[n++] = "--json";
-  args[n++] = "--cacert";
-  args[n++] = t.o.cafile;
-  args[n++] = "--resolve";
-  args[n++] = t.pin;
-  if (!c->real_clock) {
-    args[n++] = "--now";
-    args[n++] = nowarg;
-  }
   if (c->with_list) {
     args[n++] = "--hsts-list";
     args[n++] = LIST;
   }
   if (c->resume) args[n++] = "--resume";
-  args[n++] = target;
-  char *outs = NULL;
-  out->cli_exit = tt_cli(&outs, args[0], args[1], args[2], args[3], args[4],
-                         args[5], args[6], args[7], args[8], args[9],
-                         args[10], args[11], args[12], NULL);
-  json_error_t err;
-  out->cli = json_loads(outs, JSON_REJECT_DUPLICATES, &err);
-  if (!out->cli) fail_msg("CLI printed invalid JSON (%s): %s", err.text, outs);
-  free(outs);
-}
-
-static void run_free(vrun_t *v) {
-  tlsdiag_result_free(v->r);
-  json_decref(v->j);
-  json_decref(v->cli);
-  tdserver_stop(v->s);
-}
-
-/* The root cause in the API, both JSONs, and the CLI's exit code. */
-static void expect_cause(vrun_t *v, tlsdiag_cause_t cause) {
-  if (tlsdiag_result_cause(v->r) != cause)
-    fail_msg("cause %s, expected %s (%s)",
-             tlsdiag_cause_name(tlsdiag_result_cause(v->r)),
-             tlsdiag_cause_name(cause),
-             tlsdiag_result_finding_count(v->r)
-                 ? tlsdiag_result_finding_message(v->r, 0)
-                 : "no findings");
-  assert_string_equal(tt_jstr(v->j, "cause"), tlsdiag_cause_name(cause));
-  assert_string_equal(tt_jstr(v->cli, "cause"), tlsdiag_cause_name(cause));
-  assert_int_equal(v->cli_exit, cause == TLSDIAG_CAUSE_OK ? 0 : 2);
+  tt_check_both(c->host, &t, args, out);
 }
 
 /* The CLI's finding with this code, or NULL. */
@@ -198,7 +145,7 @@ static void test_verdicts_now_ahead_judges_dates_not_skew(void **state) {
   vcase_t c = {.host = "localhost", .cert = "valid", .now_offset = 400 * DAY};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
   expect_finding(&v, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR);
   expect_absent(&v, TLSDIAG_CAUSE_CLOCK_SKEW);
   /* the staple is judged by the real clock: fresh today */
@@ -219,7 +166,7 @@ static void test_verdicts_now_ahead_judges_dates_not_skew(void **state) {
   iso(v.now, want);
   assert_string_equal(tt_jstr(v.cli, "time.now"), want);
   assert_true(json_is_true(tt_jget(v.cli, "time.clock_override")));
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 static void test_verdicts_now_behind_judges_dates_not_skew(void **state) {
@@ -227,12 +174,12 @@ static void test_verdicts_now_behind_judges_dates_not_skew(void **state) {
   vcase_t c = {.host = "localhost", .cert = "valid", .now_offset = -60 * DAY};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_CERT_NOT_YET_VALID);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_CERT_NOT_YET_VALID);
   expect_absent(&v, TLSDIAG_CAUSE_CLOCK_SKEW);
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_CERT_NOT_YET_VALID, "days"), "30");
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_CERT_NOT_YET_VALID, "clock"),
                       "override");
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* No override; the server's clock an hour behind the real one: a warning
@@ -243,13 +190,13 @@ static void test_verdicts_server_date_hour_off_is_skew_warning(void **state) {
                .real_clock = 1};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   expect_finding(&v, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING);
   long off = atol(ev_api(&v, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
   assert_true(off >= 3600 && off <= 3720);
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_CLOCK_SKEW, "threshold_s"), "300");
   assert_false(json_is_true(tt_jget(v.cli, "time.clock_override")));
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* Both at once: the dates are judged at the time asked about (expired),
@@ -262,7 +209,7 @@ static void test_verdicts_skew_measured_on_real_clock_under_override(
                .now_offset = 400 * DAY};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
   expect_finding(&v, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING);
   long off = atol(ev_api(&v, TLSDIAG_CAUSE_CLOCK_SKEW, "offset_s"));
   assert_true(off >= 3600 && off <= 3720);
@@ -272,7 +219,7 @@ static void test_verdicts_skew_measured_on_real_clock_under_override(
                    TLSDIAG_OK);
   int64_t real = (int64_t)time(NULL);
   assert_true(local <= real && local > real - 120);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* ---- item 8: a redirect to plain http ----------------------------------- */
@@ -283,7 +230,7 @@ static void test_verdicts_redirect_to_http_is_warning(void **state) {
                .headers = "Location: http://localhost/login\r\n"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   expect_finding(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT,
                  TLSDIAG_SEVERITY_WARNING);
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT, "location"),
@@ -297,7 +244,7 @@ static void test_verdicts_redirect_to_http_is_warning(void **state) {
   assert_null(tlsdiag_result_finding_evidence(
       v.r, (size_t)tlsdiag_result_find(v.r, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT),
       "preloaded"));
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* valid.tlsdiag.test is preloaded: browsers never go to http://it, they go
@@ -310,7 +257,7 @@ static void test_verdicts_redirect_to_http_on_preloaded_host_is_error(
                .headers = "Location: HTTP://Valid.TLSdiag.test:8080/x\r\n"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT);
   expect_finding(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT,
                  TLSDIAG_SEVERITY_ERROR);
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT, "location"),
@@ -323,7 +270,7 @@ static void test_verdicts_redirect_to_http_on_preloaded_host_is_error(
   assert_string_equal(
       ev(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT, "preload_entry"),
       "valid.tlsdiag.test");
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* The same host unlisted, with the list given: a warning, preloaded false. */
@@ -334,12 +281,12 @@ static void test_verdicts_redirect_to_http_unlisted_host_with_list(
                .with_list = 1, .headers = "Location: http://localhost/\r\n"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   expect_finding(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT,
                  TLSDIAG_SEVERITY_WARNING);
   assert_string_equal(ev(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT, "preloaded"),
                       "false");
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 static void test_verdicts_relative_and_https_redirects_are_fine(void **state) {
@@ -354,7 +301,7 @@ static void test_verdicts_relative_and_https_redirects_are_fine(void **state) {
     run(&c, &v);
     expect_absent(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT);
     assert_int_equal(tlsdiag_result_http_status(v.r), 301);
-    run_free(&v);
+    tt_both_free(&v);
   }
 }
 
@@ -365,9 +312,9 @@ static void test_verdicts_location_without_redirect_is_fine(void **state) {
                .headers = "Location: http://localhost/\r\n"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   expect_absent(&v, TLSDIAG_CAUSE_HTTP_INSECURE_REDIRECT);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* ---- item 9: evidence that is true -------------------------------------- */
@@ -398,7 +345,7 @@ static void test_verdicts_expired_cert_is_never_trusted(void **state) {
   vcase_t c = {.host = "expired.tlsdiag.test", .cert = "expired"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_CERT_EXPIRED);
   char at[32];
   iso(v.now, at);
   expect_verify(v.j, 0, 1, 1, 0, at);
@@ -414,7 +361,7 @@ static void test_verdicts_expired_cert_is_never_trusted(void **state) {
   if (!strstr(t, want)) fail_msg("no \"%s\" in:\n%s", want, t);
   assert_null(strstr(t, "is trusted"));
   tlsdiag_free(t);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 static void test_verdicts_valid_cert_is_trusted(void **state) {
@@ -422,7 +369,7 @@ static void test_verdicts_valid_cert_is_trusted(void **state) {
   vcase_t c = {.host = "localhost", .cert = "valid"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   char at[32];
   iso(v.now, at);
   expect_verify(v.j, 1, 1, 1, 1, at);
@@ -431,7 +378,7 @@ static void test_verdicts_valid_cert_is_trusted(void **state) {
   assert_non_null(strstr(t, "  verify       trusted: chain to root yes, "
                             "name yes, dates yes (at "));
   tlsdiag_free(t);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 static void test_verdicts_wrong_name_is_not_trusted(void **state) {
@@ -439,11 +386,11 @@ static void test_verdicts_wrong_name_is_not_trusted(void **state) {
   vcase_t c = {.host = "wrong-host.tlsdiag.test", .cert = "wrong_host"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
   char at[32];
   iso(v.now, at);
   expect_verify(v.cli, 0, 1, 0, 1, at);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* Valid by dates, name and chain, yet revoked by its staple: the verdict
@@ -453,11 +400,11 @@ static void test_verdicts_revoked_cert_is_not_trusted(void **state) {
   vcase_t c = {.host = "revoked.tlsdiag.test", .cert = "revoked"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_CERT_REVOKED);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_CERT_REVOKED);
   char at[32];
   iso(v.now, at);
   expect_verify(v.cli, 0, 1, 1, 1, at);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* The timeline's NewSessionTicket events, and the size of each. */
@@ -479,7 +426,7 @@ static void test_verdicts_ticket_lifetime_is_the_servers_tls13(void **state) {
                .ticket_lifetime_s = 7200, .resume = 1};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   assert_string_equal(tt_jstr(v.cli, "tls.version"), "TLS1.3");
   assert_true(json_is_true(tt_jget(v.cli, "anatomy.resumption.resumed")));
   assert_int_equal(json_integer_value(tt_jget(v.cli, "anatomy.ticket_lifetime_s")),
@@ -495,7 +442,7 @@ static void test_verdicts_ticket_lifetime_is_the_servers_tls13(void **state) {
   for (size_t i = 0; i < n; i++)
     if (sizes[i] < 100) fail_msg("NewSessionTicket of %u bytes", sizes[i]);
   assert_int_equal(v.r->anat.ticket_bytes, sizes[0]);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 static void test_verdicts_ticket_lifetime_is_the_servers_tls12(void **state) {
@@ -505,14 +452,14 @@ static void test_verdicts_ticket_lifetime_is_the_servers_tls12(void **state) {
                .priority = TDS_PRIORITY_TLS12_ONLY};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   assert_string_equal(tt_jstr(v.cli, "tls.version"), "TLS1.2");
   assert_int_equal(json_integer_value(tt_jget(v.cli, "anatomy.ticket_lifetime_s")),
                    600);
   unsigned sizes[8];
   assert_int_equal(nst_sizes(v.cli, sizes, 8), 1);
   assert_true(sizes[0] >= 100);
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 /* TLS 1.2 ECDHE: the group and sizes of ServerKeyExchange and
@@ -524,7 +471,7 @@ static void test_verdicts_tls12_key_exchange_is_reported(void **state) {
                            "+GROUP-SECP384R1"};
   vrun_t v;
   run(&c, &v);
-  expect_cause(&v, TLSDIAG_CAUSE_OK);
+  tt_expect_cause(&v, TLSDIAG_CAUSE_OK);
   json_t *ks = tt_jget(v.cli, "key_schedule");
   assert_string_equal(tt_jstr(ks, "version"), "TLS1.2");
   assert_string_equal(tt_jstr(ks, "server_key_share.0.group"), "secp384r1");
@@ -535,7 +482,7 @@ static void test_verdicts_tls12_key_exchange_is_reported(void **state) {
   assert_int_equal(json_integer_value(tt_jget(ks, "shared_secret_bytes")), 48);
   assert_int_equal(json_integer_value(tt_jget(ks, "secrets.0.bytes")), 48);
   assert_string_equal(tt_jstr(ks, "secrets.0.name"), "pre_master_secret");
-  run_free(&v);
+  tt_both_free(&v);
 }
 
 int main(void) {

@@ -99,15 +99,6 @@ static void expect_cause(tlsdiag_result_t *r, tlsdiag_cause_t want) {
                                              : "no findings");
 }
 
-static const char *ev(tlsdiag_result_t *r, tlsdiag_cause_t code,
-                      const char *key) {
-  long i = tlsdiag_result_find(r, code);
-  if (i < 0) fail_msg("no finding %s", tlsdiag_cause_name(code));
-  const char *v = tlsdiag_result_finding_evidence(r, (size_t)i, key);
-  if (!v) fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
-  return v;
-}
-
 /* Every certificate cause, through the API: the same case table as the
  * live diagnosis (test_diagnose.c), so one verifier serves both. */
 typedef struct {
@@ -167,10 +158,10 @@ static void test_verify_expired_evidence(void **state) {
   vin_t v = {.chain = chain_of("expired"), .host = "expired.tlsdiag.test"};
   tlsdiag_result_t *r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_EXPIRED);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_EXPIRED, "days"), "-10");
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_EXPIRED, "days"), "-10");
   char want[32];
   td_time_iso(tdcerts_now(tt_pki) - 10 * DAY, want);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_EXPIRED, "not_after"), want);
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_EXPIRED, "not_after"), want);
   assert_int_equal(tlsdiag_result_chain_length(r), 2);
   tlsdiag_result_free(r);
 }
@@ -195,7 +186,7 @@ static void test_verify_untrusted_issuer_evidence(void **state) {
   vin_t v = {.chain = chain_of("unknown_root"), .host = "unknown-root.tlsdiag.test"};
   tlsdiag_result_t *r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER);
-  assert_non_null(strstr(ev(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER, "missing_issuer"),
+  assert_non_null(strstr(tt_ev(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER, "missing_issuer"),
                          "tlsdiag Unknown Root CA"));
   tlsdiag_result_free(r);
 }
@@ -207,7 +198,7 @@ static void test_verify_incomplete_then_built_from_untrusted(void **state) {
   vin_t v = {.chain = chain_of("no_intermediate"), .host = "incomplete.tlsdiag.test"};
   tlsdiag_result_t *r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "aia_ca_issuers"),
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "aia_ca_issuers"),
                       "http://aia.tlsdiag.test/intermediate.der");
   tlsdiag_result_free(r);
   v.untrusted = tdcerts_intermediate_pem(tt_pki);
@@ -253,10 +244,10 @@ static void test_verify_revoked_by_crl(void **state) {
              .crl = tdcerts_crl_pem(tt_pki)};
   tlsdiag_result_t *r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_REVOKED);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_REVOKED, "source"), "crl");
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_REVOKED, "source"), "crl");
   char want[32];
   td_time_iso(tdcerts_now(tt_pki) - DAY, want);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_REVOKED, "revoked_at"), want);
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_REVOKED, "revoked_at"), want);
   tlsdiag_result_free(r);
   /* the same CRL does not list the valid leaf */
   vin_t ok = {.chain = chain_of("valid"), .host = "localhost",
@@ -290,7 +281,7 @@ static void test_verify_names_dns_ip_idn(void **state) {
   vin_t idn = {.chain = chain_of("idn"), .host = "m\xc3\xbcnchen.tlsdiag.test"};
   tlsdiag_result_t *r = verify(&idn);
   expect_cause(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "ace_name"),
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, "ace_name"),
                       "xn--mnchen-3ya.tlsdiag.test");
   tlsdiag_result_free(r);
   /* no host: no name check */
@@ -307,7 +298,7 @@ static void test_verify_purpose_client(void **state) {
   vin_t v = {.chain = chain_of("valid"), .purpose = TLSDIAG_PURPOSE_CLIENT};
   tlsdiag_result_t *r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_INVALID);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_INVALID, "rule"),
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_INVALID, "rule"),
                       "extended_key_usage");
   tlsdiag_result_free(r);
 }
@@ -317,7 +308,7 @@ static void test_verify_max_depth(void **state) {
   vin_t v = {.chain = chain_of("valid"), .host = "localhost", .max_depth = -2};
   tlsdiag_result_t *r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_INVALID);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_INVALID, "rule"), "max_depth");
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_INVALID, "rule"), "max_depth");
   tlsdiag_result_free(r);
   v.max_depth = 1;
   r = verify(&v);
@@ -338,7 +329,7 @@ static void test_verify_expiring_within(void **state) {
   r = verify(&v);
   expect_cause(r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON);
   assert_int_equal(tlsdiag_result_ok(r), 0);
-  assert_string_equal(ev(r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, "expiring_within_days"),
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, "expiring_within_days"),
                       "30");
   tlsdiag_result_free(r);
   v.expiring_within = 5;
