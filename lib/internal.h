@@ -456,6 +456,8 @@ tlsdiag_err_t td_global_init_once(void);
 td_finding_t *td_finding_add(tlsdiag_result_t *r, tlsdiag_cause_t code,
                              tlsdiag_severity_t sev, const char *fmt, ...)
     TD_PRINTF(4, 5);
+/* Drops the findings from index n on (a trial classification undone). */
+void td_findings_truncate(tlsdiag_result_t *r, size_t n);
 void td_ev_str(td_finding_t *f, const char *key, const char *value);
 void td_ev_int(td_finding_t *f, const char *key, int64_t value);
 void td_ev_bool(td_finding_t *f, const char *key, int value);

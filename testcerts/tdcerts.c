@@ -699,6 +699,87 @@ out:
   return rc;
 }
 
+int tdcerts_cross_signed(int64_t now, const char *hostname, char **out_root,
+                         char **out_chain, char **out_key)
+{
+  ca_t root, other, inter;
+  keypair_t key;
+  gnutls_x509_crt_t cross = NULL, leaf = NULL;
+  tdc_der_t chain;
+  certreq_t q;
+  char san[300];
+  const char *sans[2];
+  int rc;
+
+  memset(&root, 0, sizeof(root));
+  memset(&other, 0, sizeof(other));
+  memset(&inter, 0, sizeof(inter));
+  memset(&key, 0, sizeof(key));
+  tdc_der_init(&chain);
+  if (!out_root || !out_chain || !out_key)
+    return GNUTLS_E_INVALID_REQUEST;
+  *out_root = *out_chain = *out_key = NULL;
+  if (!hostname || !now_ok(now) ||
+      snprintf(san, sizeof(san), "DNS:%s", hostname) >= (int)sizeof(san))
+    return GNUTLS_E_INVALID_REQUEST;
+  TRY(make_ca(&root, "tlsdiag Cross Root CA", NULL, now - 10 * YEAR,
+              now + 10 * YEAR, -1));
+  TRY(make_ca(&other, "tlsdiag Cross Other Root CA", NULL, now - 10 * YEAR,
+              now + 10 * YEAR, -1));
+  TRY(make_ca(&inter, "tlsdiag Cross Intermediate CA", &root, now - 5 * YEAR,
+              now + 5 * YEAR, 0));
+  /* the same intermediate (name and key), cross-signed by the other root */
+  memset(&q, 0, sizeof(q));
+  q.cn = "tlsdiag Cross Intermediate CA";
+  q.not_before = now - 5 * YEAR;
+  q.not_after = now + 5 * YEAR;
+  q.ca = 1;
+  q.pathlen = 0;
+  q.key = &inter.key;
+  q.issuer = other.crt;
+  q.issuer_key = &other.key;
+  q.dig = GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &cross));
+  TRY(keypair_generate(&key, KEY_EC));
+  sans[0] = san;
+  sans[1] = "IP:127.0.0.1";
+  memset(&q, 0, sizeof(q));
+  q.cn = hostname;
+  q.san = sans;
+  q.nsan = 2;
+  q.not_before = now - 30 * DAY;
+  q.not_after = now + 90 * DAY;
+  q.pathlen = -1;
+  q.key = &key;
+  q.issuer = inter.crt;
+  q.issuer_key = &inter.key;
+  q.dig = GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &leaf));
+  TRY(append_pem(&chain, leaf));
+  TRY(append_pem(&chain, cross));
+  TRY(append_pem(&chain, inter.crt));
+  TRY(finish_text(&chain, out_chain));
+  TRY(crt_pem(root.crt, out_root));
+  TRY(key_pem(&key, out_key));
+out:
+  if (rc < 0) {
+    free(*out_root);
+    free(*out_chain);
+    free(*out_key);
+    *out_root = *out_chain = *out_key = NULL;
+  }
+  tdc_der_free(&chain);
+  if (cross)
+    gnutls_x509_crt_deinit(cross);
+  if (leaf)
+    gnutls_x509_crt_deinit(leaf);
+  keypair_clear(&key);
+  ca_clear(&root);
+  ca_clear(&other);
+  ca_clear(&inter);
+  return rc;
+}
+
 const tdcerts_case_t *tdcerts_case(const tdcerts_t *set, const char *name)
 {
   size_t i;

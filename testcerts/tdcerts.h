@@ -84,6 +84,18 @@ int tdcerts_write_dir(const tdcerts_t *set, const char *dir);
 int tdcerts_many_sans(int64_t now, const char *hostname, size_t nsans,
                       char **out_root, char **out_chain, char **out_key);
 
+/* Outside the set: a chain only path building verifies. A fresh root
+ * ("tlsdiag Cross Root CA", *out_root), an intermediate under it, the
+ * same intermediate (name and key) cross-signed by a root nobody trusts,
+ * and an ECDSA leaf for hostname (SANs hostname and 127.0.0.1, now-30d ..
+ * now+90d). *out_chain is what the server sends: leaf, the cross-signed
+ * intermediate, then the intermediate under the root. A client that
+ * follows the chain as sent (GnuTLS 3.7.9) reaches the untrusted root;
+ * one that builds paths finds the trusted one. Returns 0 with the three
+ * strings malloc'd, or a negative GnuTLS error and all three NULL. */
+int tdcerts_cross_signed(int64_t now, const char *hostname, char **out_root,
+                         char **out_chain, char **out_key);
+
 /* Frees the set and every case in it. NULL is ok. */
 void tdcerts_free(tdcerts_t *set);
 

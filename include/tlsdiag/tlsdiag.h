@@ -295,7 +295,10 @@ TLSDIAG_API void tlsdiag_result_free(tlsdiag_result_t *r);
  * the URL's and "GET", and the flags NO_HTTP, RESUME and EARLY_DATA are
  * ignored. Unlike tlsdiag_check, the request is sent only when the
  * server's certificate verifies (trusted chain, host name, dates at
- * opts->now); it adds "Accept-Encoding: identity" to the check's request.
+ * opts->now, no certificate error such as a weak key) and both verifiers
+ * accept the chain: tlsdiag's path building and GnuTLS's verification of
+ * the chain as sent (so not on cert_path_browser_only); it adds
+ * "Accept-Encoding: identity" to the check's request.
  *
  * A 200 response's body is read per RFC 9112 (Content-Length, chunked, or
  * until a TLS close_notify), at most max_body bytes; a body over the limit

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
 #define MAX_FILLERS 16       /* TDS_NO_ACCEPT: connections queued by us */
@@ -52,6 +53,7 @@ struct tdserver {
   conn_t *conns;
   unsigned nconn;
   char *last_sni, *last_request, *last_version;
+  unsigned nrequests; /* request heads read, over all connections */
   gnutls_certificate_credentials_t cred;
   gnutls_priority_t prio;
   gnutls_datum_t ticket_key;
@@ -444,7 +446,12 @@ static int read_request(conn_t *c) {
     }
   }
   if (have == TDSERVER_MAX_REQUEST) rc = 0;
-  if (rc == 0) set_last(c->srv, &c->srv->last_request, buf, have);
+  if (rc == 0) {
+    set_last(c->srv, &c->srv->last_request, buf, have);
+    pthread_mutex_lock(&c->srv->lock);
+    c->srv->nrequests++;
+    pthread_mutex_unlock(&c->srv->lock);
+  }
   free(buf);
   return rc;
 }
@@ -746,6 +753,35 @@ static int is_tls_mode(tdserver_mode_t m) {
          m == TDS_RAW_RESPONSE;
 }
 
+/* The chain as given: imported without GNUTLS_X509_CRT_LIST_SORT and set
+ * with gnutls_certificate_set_key, which keeps the order. Returns the
+ * credentials' index or a negative GnuTLS error. */
+static int set_chain_as_is(gnutls_certificate_credentials_t cred,
+                           const gnutls_datum_t *chain,
+                           const gnutls_datum_t *key) {
+  gnutls_pcert_st *pcerts = calloc(16, sizeof(*pcerts));
+  unsigned n = 16;
+  gnutls_privkey_t pk = NULL;
+  if (!pcerts) return GNUTLS_E_MEMORY_ERROR;
+  int rc = gnutls_pcert_list_import_x509_raw(pcerts, &n, chain,
+                                             GNUTLS_X509_FMT_PEM, 0);
+  if (rc < 0) {
+    free(pcerts);
+    return rc;
+  }
+  rc = gnutls_privkey_init(&pk);
+  if (rc >= 0)
+    rc = gnutls_privkey_import_x509_raw(pk, key, GNUTLS_X509_FMT_PEM, NULL, 0);
+  /* on success the credentials own the certificates and the key */
+  if (rc >= 0) rc = gnutls_certificate_set_key(cred, NULL, 0, pcerts, (int)n, pk);
+  if (rc < 0) {
+    for (unsigned i = 0; i < n; i++) gnutls_pcert_deinit(&pcerts[i]);
+    if (pk) gnutls_privkey_deinit(pk);
+  }
+  free(pcerts);
+  return rc;
+}
+
 static int setup_tls(tdserver_t *s, const tdserver_config_t *cfg) {
   int rc = gnutls_certificate_allocate_credentials(&s->cred);
   if (rc < 0) {
@@ -757,8 +793,9 @@ static int setup_tls(tdserver_t *s, const tdserver_config_t *cfg) {
                           (unsigned)strlen(cfg->chain_pem)};
   gnutls_datum_t key = {(unsigned char *)cfg->key_pem,
                         (unsigned)strlen(cfg->key_pem)};
-  int idx = gnutls_certificate_set_x509_key_mem(s->cred, &chain, &key,
-                                                GNUTLS_X509_FMT_PEM);
+  int idx = cfg->chain_as_is ? set_chain_as_is(s->cred, &chain, &key)
+                             : gnutls_certificate_set_x509_key_mem(
+                                   s->cred, &chain, &key, GNUTLS_X509_FMT_PEM);
   if (idx < 0) return TDSERVER_E_TLS + idx;
   if (cfg->client_ca_pem) {
     gnutls_datum_t ca = {(unsigned char *)cfg->client_ca_pem,
@@ -951,6 +988,14 @@ unsigned tdserver_connections(const tdserver_t *s) {
   if (!s) return 0;
   pthread_mutex_lock((pthread_mutex_t *)&s->lock);
   unsigned n = s->nconn;
+  pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+  return n;
+}
+
+unsigned tdserver_requests(const tdserver_t *s) {
+  if (!s) return 0;
+  pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+  unsigned n = s->nrequests;
   pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
   return n;
 }
