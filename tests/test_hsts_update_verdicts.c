@@ -18,24 +18,36 @@
 static char cache_file[256]; /* the list `hsts update` writes */
 static char *x_root, *x_chain, *x_key; /* tdcerts_cross_signed */
 static char x_root_file[256];
+static char *s_root, *s_chain, *s_key; /* tdcerts_self_issued */
+static char s_root_file[256];
+
+static int write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  fputs(text, f);
+  return fclose(f);
+}
 
 static int setup(void **state) {
   if (tt_setup(state)) return -1;
   if (tdcerts_cross_signed(tdcerts_now(tt_pki), "cross.tlsdiag.test", &x_root,
-                           &x_chain, &x_key) != 0)
+                           &x_chain, &x_key) != 0 ||
+      tdcerts_self_issued(tdcerts_now(tt_pki), "self-issued.tlsdiag.test",
+                          &s_root, &s_chain, &s_key) != 0)
     return -1;
   snprintf(x_root_file, sizeof(x_root_file), "%s/cross-root.pem", tt_dir);
+  snprintf(s_root_file, sizeof(s_root_file), "%s/self-root.pem", tt_dir);
   snprintf(cache_file, sizeof(cache_file), "%s/hsts.json", tt_dir);
-  FILE *f = fopen(x_root_file, "w");
-  if (!f) return -1;
-  fputs(x_root, f);
-  return fclose(f);
+  return write_text(x_root_file, x_root) || write_text(s_root_file, s_root);
 }
 
 static int teardown(void **state) {
   free(x_root);
   free(x_chain);
   free(x_key);
+  free(s_root);
+  free(s_chain);
+  free(s_key);
   return tt_teardown(state);
 }
 
@@ -166,6 +178,8 @@ static void test_hsts_update_verdicts_only_gnutls_rejects(void **state) {
   assert_string_equal(tlsdiag_result_finding_evidence(r, (size_t)i,
                                                       "strict_status"),
                       "66");
+  assert_string_equal(tlsdiag_result_finding_evidence(r, (size_t)i, "why"),
+                      "cross_sign_path");
   json_t *j = tt_json(r);
   assert_true(json_is_true(tt_jget(j, "tls.verify.browser.ok")));
   assert_true(json_is_false(tt_jget(j, "tls.verify.strict.ok")));
@@ -234,6 +248,51 @@ static void test_hsts_update_verdicts_both_reject(void **state) {
   tdserver_stop(s);
 }
 
+/* Only GnuTLS rejects, and not for want of a path: a self-issued CA
+ * under an intermediate with pathLenConstraint 0 (RFC 5280 does not count
+ * it; GnuTLS does). Fail closed: cert_verifiers_disagree, an error with
+ * both reasons, for a check (API and `check --json`, exit 2) and a fetch
+ * (no request). */
+static void test_hsts_update_verdicts_disagree_fails_closed(void **state) {
+  (void)state;
+  tdserver_t *s = serve(s_chain, s_key);
+  expect_refused(s, "127.0.0.1", s_root_file,
+                 ": cert_verifiers_disagree: tlsdiag's verifier accepts the "
+                 "chain, GnuTLS's rejects it: The certificate is NOT trusted. "
+                 "The certificate chain violates the signer's constraints.");
+  tlsdiag_result_t *r = fetch(s, "127.0.0.1", s_root_file);
+  assert_int_equal(tdserver_requests(s), 0);
+  assert_int_equal(tlsdiag_result_cause(r),
+                   TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE);
+  long i = find(r, TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(
+      tlsdiag_result_finding_evidence(r, (size_t)i, "strict_status"),
+      "65538"); /* INVALID | SIGNER_CONSTRAINTS_FAILURE */
+  assert_string_equal(tlsdiag_result_finding_evidence(r, (size_t)i, "browser"),
+                      "accepted: a path to a trust anchor, name and rules "
+                      "hold");
+  tlsdiag_result_free(r);
+  /* a check: the same cause through the CLI, exit 2 */
+  char target[64], *out = NULL;
+  snprintf(target, sizeof(target), "127.0.0.1:%u", tdserver_port(s));
+  int rc = tt_cli(&out, "check", "--json", "--cacert", s_root_file,
+                  "--no-http", "--no-probe", target, NULL);
+  assert_int_equal(rc, 2);
+  json_error_t err;
+  json_t *j = json_loads(out, 0, &err);
+  if (!j) fail_msg("not JSON: %s", out);
+  assert_string_equal(tt_jstr(j, "cause"), "cert_verifiers_disagree");
+  assert_true(json_is_true(tt_jget(j, "tls.verify.browser.ok")));
+  assert_true(json_is_false(tt_jget(j, "tls.verify.strict.ok")));
+  assert_int_equal(json_integer_value(tt_jget(j, "tls.verify.strict.status")),
+                   65538);
+  json_decref(j);
+  free(out);
+  tdserver_stop(s);
+}
+
 /* (d) Both accept: one request, the list replaced. */
 static void test_hsts_update_verdicts_both_accept(void **state) {
   (void)state;
@@ -264,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_hsts_update_verdicts_only_gnutls_rejects),
       cmocka_unit_test(test_hsts_update_verdicts_only_tlsdiag_rejects),
       cmocka_unit_test(test_hsts_update_verdicts_both_reject),
+      cmocka_unit_test(test_hsts_update_verdicts_disagree_fails_closed),
       cmocka_unit_test(test_hsts_update_verdicts_both_accept),
   };
   return td_run_tests(tests, setup, teardown);

@@ -125,9 +125,11 @@ typedef struct tdserver_config {
                                 that does not verify (GnuTLS picks the
                                 alert) */
   int chain_as_is;           /* 1: send chain_pem's certificates in its
-                                order, all of them (GnuTLS otherwise sorts
-                                the chain and drops what does not follow
-                                from the leaf, e.g. a second path) */
+                                order, all of them, even one after the
+                                leaf that GnuTLS cannot parse (GnuTLS
+                                otherwise sorts the chain and drops what
+                                does not follow from the leaf, e.g. a
+                                second path); at most 16 */
 } tdserver_config_t;
 
 typedef struct tdserver tdserver_t;
