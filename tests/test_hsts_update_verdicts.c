@@ -297,6 +297,27 @@ static void test_hsts_update_verdicts_disagree_fails_closed(void **state) {
   tdserver_stop(s);
 }
 
+/* The text report of `tlsdiag verify` (no connection) states both
+ * verdicts too, under "Verification", as tls.verify does in the JSON. */
+static void test_hsts_update_verdicts_verify_text_has_both(void **state) {
+  (void)state;
+  char chain[300], *out = NULL;
+  snprintf(chain, sizeof(chain), "%s/self-issued-chain.pem", tt_dir);
+  assert_int_equal(write_text(chain, s_chain), 0);
+  int rc = tt_cli(&out, "verify", "--host",
+                  "self-issued.tlsdiag.test", "--cacert", s_root_file, chain,
+                  NULL);
+  if (rc != 2 ||
+      !strstr(out, "\nVerification\n  verify       ") ||
+      !strstr(out, "\n  browser      accepts (tlsdiag's path building)\n"
+                   "  strict       rejects (GnuTLS on the chain as sent, as "
+                   "curl and wget): The certificate is NOT trusted. The "
+                   "certificate chain violates the signer's constraints. "
+                   "(status 0x10002)\n"))
+    fail_msg("exit %d:\n%s", rc, out);
+  free(out);
+}
+
 /* (d) Both accept: one request, the list replaced. */
 static void test_hsts_update_verdicts_both_accept(void **state) {
   (void)state;
@@ -328,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_hsts_update_verdicts_only_tlsdiag_rejects),
       cmocka_unit_test(test_hsts_update_verdicts_both_reject),
       cmocka_unit_test(test_hsts_update_verdicts_disagree_fails_closed),
+      cmocka_unit_test(test_hsts_update_verdicts_verify_text_has_both),
       cmocka_unit_test(test_hsts_update_verdicts_both_accept),
   };
   return td_run_tests(tests, setup, teardown);
