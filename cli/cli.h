@@ -73,6 +73,7 @@ typedef struct td_cli_opts {
   unsigned fflags;
   int color; /* -1 auto, 0 never, 1 always */
   char *cert_copy; /* --cert's file part, the password split off (owned) */
+  const char *opt_name; /* long name of the option being handled ("at") */
 } td_cli_opts_t;
 
 void td_cli_opts_init(td_cli_opts_t *c, unsigned cmd, unsigned formats,

@@ -62,6 +62,13 @@ typedef struct {
  * through the library's test hook: the shipped table stays real. */
 #define LEAKED "(leaked root)"
 #define LEAKED_HOST "intercepted.tlsdiag.test"
+/* The two-verdict rows' chains (not tdcerts cases), sent as they are. */
+#define CROSS_SIGNED "(cross-signed)" /* tdcerts_cross_signed */
+#define SELF_ISSUED "(self-issued)"   /* tdcerts_self_issued */
+#define MALFORMED "(malformed)" /* valid leaf + unparsable intermediate */
+static const char *const extra_certs[] = {CROSS_SIGNED, SELF_ISSUED,
+                                          MALFORMED};
+#define NEXTRA (sizeof(extra_certs) / sizeof(extra_certs[0]))
 
 static const demo_case_t cases[] = {
     {"valid chain, TLS 1.3", "valid.tlsdiag.test", NET_DNS, TDS_HTTP, "valid",
@@ -113,6 +120,20 @@ static const demo_case_t cases[] = {
      NULL, 0, 0, 0, 0, 0, "cert_weak_signature", NULL, 0, NULL},
     {"RSA-1024 key", "weak-key.tlsdiag.test", NET_SERVER, TDS_HTTP, "rsa1024",
      NULL, 0, 0, 0, 0, 0, "cert_weak_key", NULL, 0, NULL},
+    /* Two verdicts (issue 12): tlsdiag's path building beside GnuTLS's
+     * verification of the chain as sent. A cross-signed intermediate sent
+     * first: only path building reaches the trusted root (a warning). A
+     * self-issued CA under pathlen 0: RFC 5280 does not count it, GnuTLS
+     * does (fail closed). An intermediate that does not parse. */
+    {"cross-signed path, browsers only", "cross.tlsdiag.test", NET_SERVER,
+     TDS_HTTP, CROSS_SIGNED, NULL, 0, 0, 0, 0, 0, "ok",
+     "cert_path_browser_only", 0, NULL},
+    {"self-issued CA under pathlen 0", "self-issued.tlsdiag.test", NET_SERVER,
+     TDS_HTTP, SELF_ISSUED, NULL, 0, 0, 0, 0, 0, "cert_verifiers_disagree",
+     NULL, 0, NULL},
+    {"intermediate does not parse", "malformed.tlsdiag.test", NET_SERVER,
+     TDS_HTTP, MALFORMED, NULL, 0, 0, 0, 0, 0, "cert_malformed", NULL, 0,
+     NULL},
     {"TLS 1.0-only server", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP, "valid",
      TDS_PRIORITY_TLS10_ONLY, 0, 0, 0, 0, 0, "tls_version_mismatch", NULL, 0, NULL},
     {"TLS 1.0 allowed (--tls-min 1.0)", "valid.tlsdiag.test", NET_SERVER,
@@ -173,6 +194,7 @@ typedef struct {
   td_bad_root_t leak;                      /* its row for the hook */
   char leak_spki[65];
   char client[128]; /* the rejected client certificate and its key */
+  char *x_root[NEXTRA], *x_chain[NEXTRA], *x_key[NEXTRA]; /* extra_certs */
   tddns_t *dns;
   char dns_server[64];
 } demo_t;
@@ -193,6 +215,12 @@ static int closed_port(uint16_t *port) {
   }
   *port = ntohs(sa.sin_port);
   return fd;
+}
+
+static long extra_index(const char *cert) {
+  for (size_t i = 0; cert && i < NEXTRA; i++)
+    if (!strcmp(cert, extra_certs[i])) return (long)i;
+  return -1;
 }
 
 static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
@@ -220,12 +248,17 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     if (!strcmp(c->host, MTLS_HOST) || !strcmp(c->host, MTLS_REJECT_HOST))
       cfg.client_ca_pem = tdcerts_root_pem(d->pki);
     cfg.client_verify = !strcmp(c->host, MTLS_REJECT_HOST);
+    long x = extra_index(c->cert);
     if (c->cert && !strcmp(c->cert, MANY_SANS)) {
       cfg.chain_pem = d->many_chain;
       cfg.key_pem = d->many_key;
     } else if (c->cert && !strcmp(c->cert, LEAKED)) {
       cfg.chain_pem = d->leak_chain;
       cfg.key_pem = d->leak_key;
+    } else if (x >= 0) {
+      cfg.chain_pem = d->x_chain[x];
+      cfg.key_pem = d->x_key[x];
+      cfg.chain_as_is = 1; /* GnuTLS would sort, drop or refuse some */
     } else if (c->cert) {
       const tdcerts_case_t *tc = tdcerts_case(d->pki, c->cert);
       cfg.chain_pem = tc->chain_pem;
@@ -312,6 +345,34 @@ static void put_col(const char *s, int w) {
   for (; cols < w; cols++) putchar(' ');
 }
 
+/* The two-verdict rows' chains: a cross-signed and a self-issued path
+ * (each with its own root), and the valid leaf followed by a copy of the
+ * intermediate whose signature algorithms disagree (it does not parse). */
+static int setup_extra(demo_t *d) {
+  int64_t now = (int64_t)time(NULL);
+  if (tdcerts_cross_signed(now, "cross.tlsdiag.test", &d->x_root[0],
+                           &d->x_chain[0], &d->x_key[0]) != 0 ||
+      tdcerts_self_issued(now, "self-issued.tlsdiag.test", &d->x_root[1],
+                          &d->x_chain[1], &d->x_key[1]) != 0)
+    return -1;
+  const tdcerts_case_t *v = tdcerts_case(d->pki, "valid");
+  const char *end = strstr(v->chain_pem, "-----END CERTIFICATE-----");
+  char *bad = tdcerts_mismatched_sigalg(tdcerts_intermediate_pem(d->pki));
+  size_t n = end ? (size_t)(end - v->chain_pem) +
+                       sizeof("-----END CERTIFICATE-----\n") - 1
+                 : 0;
+  d->x_chain[2] = bad ? malloc(n + strlen(bad) + 1) : NULL;
+  d->x_key[2] = strdup(v->key_pem);
+  if (!end || !d->x_chain[2] || !d->x_key[2]) {
+    free(bad);
+    return -1;
+  }
+  memcpy(d->x_chain[2], v->chain_pem, n); /* the leaf, through "-----\n" */
+  strcpy(d->x_chain[2] + n, bad);
+  free(bad);
+  return 0;
+}
+
 static int setup(demo_t *d) {
   if (tdcerts_generate((int64_t)time(NULL), &d->pki) != 0) {
     fputs("tlsdiag demo: cannot generate the test certificates\n", stderr);
@@ -341,12 +402,19 @@ static int setup(demo_t *d) {
   d->leak.name = "tlsdiag-demo";
   d->leak.spki_sha256 = d->leak_spki;
   td_bad_roots_extra(&d->leak, 1);
-  /* The roots in the one CA file every row trusts. */
+  if (setup_extra(d) < 0) {
+    fputs("tlsdiag demo: cannot generate the two-verdict chains\n", stderr);
+    return -1;
+  }
+  /* Every root in the one CA file every row trusts. */
   snprintf(d->root, sizeof(d->root), "%s/root.pem", d->dir);
   FILE *f = fopen(d->root, "w");
-  if (!f || fputs(tdcerts_root_pem(d->pki), f) < 0 ||
-      fputs(d->many_root, f) < 0 || fputs(d->leak_root, f) < 0 ||
-      fclose(f) != 0) {
+  int bad = !f || fputs(tdcerts_root_pem(d->pki), f) < 0 ||
+            fputs(d->many_root, f) < 0 || fputs(d->leak_root, f) < 0;
+  for (size_t i = 0; f && i < NEXTRA; i++)
+    if (d->x_root[i] && fputs(d->x_root[i], f) < 0) bad = 1;
+  if (f && fclose(f) != 0) bad = 1;
+  if (bad) {
     fprintf(stderr, "tlsdiag demo: cannot write %s\n", d->root);
     return -1;
   }
@@ -382,6 +450,11 @@ static void cleanup(demo_t *d) {
   free(d->leak_root);
   free(d->leak_chain);
   free(d->leak_key);
+  for (size_t i = 0; i < NEXTRA; i++) {
+    free(d->x_root[i]);
+    free(d->x_chain[i]);
+    free(d->x_key[i]);
+  }
 }
 
 static void demo_usage(FILE *o) {

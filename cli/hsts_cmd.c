@@ -261,6 +261,16 @@ static void no_body_reason(const tlsdiag_result_t *r, char *out, size_t n) {
     return;
   }
   int st = tlsdiag_result_http_status(r);
+  long bo = tlsdiag_result_find(r, TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY);
+  if (st == 0 && bo >= 0) {
+    /* a warning for a check, a refusal for a fetch: GnuTLS's verdict on
+     * the chain as sent must accept too */
+    td_target_quote(q, sizeof(q),
+                    tlsdiag_result_finding_message(r, (size_t)bo), 400);
+    snprintf(out, n, "the request was not sent: both verifiers must accept "
+             "the server: cert_path_browser_only: %s", q);
+    return;
+  }
   if (st == 0) {
     snprintf(out, n, "%s",
              tlsdiag_result_phase_status(r, TLSDIAG_PHASE_HTTP) ==

@@ -247,11 +247,16 @@ static int common(td_cli_opts_t *c, int id, const char *arg) {
       return td_cli_usage("bad --path '%s' (must start with /)", arg);
     o->http_path = arg;
     return 0;
-  case TD_O_NOW:
-    if (tlsdiag_time_parse(arg, &o->now))
-      return td_cli_usage("bad --now '%s' (e.g. 2026-01-02T03:04:05Z or "
-                          "@1767323045)", arg);
+  case TD_O_NOW: {
+    const char *why = NULL;
+    if (tlsdiag_time_parse_from(arg, 0, &o->now, &why))
+      return td_cli_usage("bad --%s '%s': %s (e.g. 2026-01-02T03:04:05Z, "
+                          "2026-01-02T05:04:05+02:00, 2026-12-31, "
+                          "@1767323045, +30d)",
+                          c->opt_name ? c->opt_name : "now", arg,
+                          why ? why : "not a time");
     return 0;
+  }
   case TD_O_WARN:
     c->warn_set = 1;
     return days(arg, "-w/--warn-days", &o->warn_days);
@@ -329,7 +334,10 @@ int td_cli_parse(td_cli_opts_t *c, int argc, char **argv, td_cli_own_fn own,
   int ch;
   optind = 1;
   opterr = 0; /* one line of our own instead of getopt's */
-  while ((ch = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+  int li = -1;
+  while ((ch = getopt_long(argc, argv, shorts, longopts, &li)) != -1) {
+    c->opt_name = li >= 0 ? longopts[li].name : NULL;
+    li = -1;
     if (ch == ':')
       return td_cli_usage("option '%s' needs a value", argv[optind - 1]);
     if (ch == '?')

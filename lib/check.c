@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "classify.h"
 
 static double ms_since(const td_check_t *c, int64_t t) {
   return (double)(t - c->t0) / 1000.0;
@@ -610,7 +611,7 @@ static void tls_failed(td_check_t *c, int rc) {
  * the server sent valid at r->now, and no error finding from the verifier.
  * classify.c judges the same evidence again afterwards; this only decides
  * whether the request may be sent. */
-static int authenticated(const tlsdiag_result_t *r) {
+static int authenticated(tlsdiag_result_t *r) {
   const td_verify_t *v = &r->verify;
   if (!v->done || !v->trusted || !v->name_ok || v->status != 0 ||
       v->ocsp_status == 1 || r->nchain == 0)
@@ -623,7 +624,16 @@ static int authenticated(const tlsdiag_result_t *r) {
   for (size_t i = 0; i < plen; i++)
     if (r->now < r->chain[i].not_before || r->now > r->chain[i].not_after)
       return 0;
-  return 1;
+  /* tlsdiag's own verdict is more than its path building: key sizes,
+   * signatures, compromised roots, the two verdicts are judged by
+   * classify_cert.c. Run it as the report will, then undo it. */
+  size_t before = r->nfindings;
+  td_classify_cert(r);
+  int ok = td_browser_ok(r);
+  for (size_t i = before; i < r->nfindings; i++)
+    if (r->findings[i].severity == TLSDIAG_SEVERITY_ERROR) ok = 0;
+  td_findings_truncate(r, before);
+  return ok;
 }
 
 static void tls_step(td_check_t *c, int timed_out) {

@@ -616,14 +616,21 @@ static void classify_two_verdicts(tlsdiag_result_t *r) {
   case TD_TWO_BOTH_FAIL:
     return;
   case TD_TWO_BROWSER_ONLY: {
-    /* Which clients fail depends on why: none but browsers fetch AIA,
-     * while OpenSSL (1.1.0+) also searches other paths through extra or
-     * cross-signed certificates, which GnuTLS does not. */
+    /* Which clients fail depends on why: none but browsers fetch AIA;
+     * an extra or cross-signed certificate sent before the one on the
+     * trusted path misleads OpenSSL 3 too (curl 7.88 with OpenSSL 3.0:
+     * "unable to get local issuer certificate"): its alternative chains
+     * only swap in trusted certificates. A mere reordering GnuTLS alone
+     * trips on. */
     const char *why = browser_only_why(v);
     int unsent = !strcmp(why, "intermediate_not_sent");
+    int cross = !strcmp(why, "cross_sign_path");
     const char *clients =
         unsent ? "curl, wget, OpenSSL, GnuTLS and Java clients (no AIA fetch)"
-               : "GnuTLS-based clients (wget, gnutls-cli, GnuTLS libraries)";
+        : cross
+            ? "curl, wget and other clients that follow the chain as sent "
+              "(OpenSSL, GnuTLS)"
+            : "GnuTLS-based clients (wget, gnutls-cli, GnuTLS libraries)";
     td_finding_t *f = td_finding_add(
         r, TLSDIAG_CAUSE_CERT_PATH_BROWSER_ONLY, TLSDIAG_SEVERITY_WARNING,
         "browsers find a path to a trust anchor, but %s fail on the chain "
@@ -634,8 +641,8 @@ static void classify_two_verdicts(tlsdiag_result_t *r) {
         : !strcmp(why, "chain_order")
             ? "the chain is sent out of order"
             : "the certificates sent lead to an issuer they do not trust "
-              "(an extra or cross-signed certificate); OpenSSL and "
-              "browsers try another path");
+              "(an extra or cross-signed certificate comes first); "
+              "browsers build another path");
     td_ev_str(f, "why", why);
     td_ev_str(f, "clients", clients);
     td_ev_int(f, "strict_status", v->strict_status);

@@ -733,29 +733,11 @@ static int parse_tod(const char *s, int *h, int *m, int *sec) {
   return 0;
 }
 
-static int is_leap(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil); used instead of timegm() so the result depends on
- * neither TZ nor struct tm normalisation. */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 static int64_t make_time(int y, int mon, int d, int h, int mi, int s) {
-  static const int mdays[12] = {31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+  /* td_days_from_civil: neither TZ nor struct tm normalisation */
   if (y < 1900 || mon < 0 || mon > 11 || d < 1) return -1;
-  int dim = mdays[mon] + (mon == 1 && is_leap(y));
-  if (d > dim) return -1;
-  return days_from_civil(y, mon + 1, d) * 86400 + h * 3600 + mi * 60 + s;
+  if (d > td_days_in_month(y, mon + 1)) return -1;
+  return td_days_from_civil(y, mon + 1, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 int64_t td_http_parse_date(const char *s) {

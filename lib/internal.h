@@ -43,6 +43,21 @@ char *td_buf_steal(td_buf_t *b, size_t *len);
 const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,
                                            tlsdiag_options_t *tmp);
 
+/* ---- timeparse.c: times as users write them ---------------------------- */
+/* Parses s into Unix seconds: "2026-01-02T03:04:05Z" (RFC 3339 / ISO 8601,
+ * 'T', 't' or ' ' between date and time, seconds optional, a fraction read
+ * and ignored, "Z", "+02:00", "-0530", "+05" or no zone = UTC), a date
+ * alone ("2026-12-31" = 00:00:00Z), "@UNIX" (signed seconds), or a time
+ * relative to now: "+30d", "-12h" (units s, m, h, d, w). Calendar and
+ * relative results lie in 1970..9999. TLSDIAG_E_TIME with *why (if not
+ * NULL) a static reason; TLSDIAG_E_INVAL for NULL s or out. Pure. */
+tlsdiag_err_t td_time_parse(const char *s, int64_t now, int64_t *out,
+                            const char **why);
+/* Days since 1970-01-01 of a proleptic Gregorian date (any TZ). */
+int64_t td_days_from_civil(int64_t y, int m, int d);
+/* Days in month m (1-12) of year y; 0 for a month out of range. */
+int td_days_in_month(int64_t y, int m);
+
 /* ---- util.c ------------------------------------------------------------ */
 char *td_strdup(const char *s);              /* NULL-safe */
 char *td_strndup(const char *s, size_t n);   /* copies up to n bytes */
@@ -445,6 +460,8 @@ tlsdiag_err_t td_global_init_once(void);
 td_finding_t *td_finding_add(tlsdiag_result_t *r, tlsdiag_cause_t code,
                              tlsdiag_severity_t sev, const char *fmt, ...)
     TD_PRINTF(4, 5);
+/* Drops the findings from index n on (a trial classification undone). */
+void td_findings_truncate(tlsdiag_result_t *r, size_t n);
 void td_ev_str(td_finding_t *f, const char *key, const char *value);
 void td_ev_int(td_finding_t *f, const char *key, int64_t value);
 void td_ev_bool(td_finding_t *f, const char *key, int value);

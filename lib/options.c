@@ -156,55 +156,13 @@ tlsdiag_err_t tlsdiag_target_parse(const char *t, uint16_t default_port,
   return TLSDIAG_OK;
 }
 
-static int digits(const char *s, int n, int *out) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i])) return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return 0;
+tlsdiag_err_t tlsdiag_time_parse_from(const char *s, int64_t now,
+                                      int64_t *out, const char **why) {
+  return td_time_parse(s, now ? now : (int64_t)time(NULL), out, why);
 }
 
 tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out) {
-  if (!s || !out) return TLSDIAG_E_INVAL;
-  if (s[0] == '@') {
-    char *end = NULL;
-    long long v = strtoll(s + 1, &end, 10);
-    if (end == s + 1 || *end) return TLSDIAG_E_TIME;
-    *out = v;
-    return TLSDIAG_OK;
-  }
-  struct tm tm;
-  memset(&tm, 0, sizeof(tm));
-  int y, mo, d, h = 0, mi = 0, se = 0;
-  size_t n = strlen(s);
-  if (n < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-      s[7] != '-' || digits(s + 8, 2, &d))
-    return TLSDIAG_E_TIME;
-  if (n > 10) {
-    if ((s[10] != 'T' && s[10] != ' ') || n < 19 || digits(s + 11, 2, &h) ||
-        s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
-        digits(s + 17, 2, &se))
-      return TLSDIAG_E_TIME;
-    const char *z = s + 19;
-    if (*z == 'Z' || *z == 'z') z++;
-    if (*z) return TLSDIAG_E_TIME;
-  }
-  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-      mi > 59 || se > 60)
-    return TLSDIAG_E_TIME;
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo == 2 && d == 29 && !leap) return TLSDIAG_E_TIME;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  *out = (int64_t)timegm(&tm);
-  return TLSDIAG_OK;
+  return tlsdiag_time_parse_from(s, 0, out, NULL);
 }
 
 tlsdiag_err_t tlsdiag_host_check(const char *host, const char **why) {

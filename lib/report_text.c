@@ -2,6 +2,7 @@
  * sequence of messages, TLS, certificates (report_chain.c), HTTP, HSTS and
  * the connection anatomy. Colour only when asked (TLSDIAG_FMT_COLOR). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hsts.h"
@@ -381,6 +382,46 @@ static void verdict_part(tw_t *w, const char *label, int ok) {
   sgr(w, ANSI_RESET);
 }
 
+/* The two verdicts, as tls.verify.browser / .strict in the JSON: tlsdiag's
+ * path building (what browsers get) and GnuTLS's verification of the
+ * chain as sent (what curl, wget and most agents get), each with its
+ * reason when it rejects. Dates are judged apart (the line above). */
+/* "label  accepts (who)" or "label  rejects (who): reason" (the reason's
+ * trailing blanks, as GnuTLS's text ends, dropped). */
+static void verdict_line(tw_t *w, const char *label, int ok, const char *who,
+                         const char *reason, unsigned status) {
+  key(w, label);
+  sgr(w, ok ? ANSI_GREEN : ANSI_RED);
+  td_buf_puts(w->b, ok ? "accepts" : "rejects");
+  sgr(w, ANSI_RESET);
+  td_buf_printf(w->b, " (%s)", who);
+  if (!ok) {
+    char t[512];
+    snprintf(t, sizeof(t), "%s", reason ? reason : "rejected");
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\n')) t[--n] = '\0';
+    td_buf_puts(w->b, ": ");
+    safe(w, t);
+    if (status) td_buf_printf(w->b, " (status 0x%x)", status);
+  }
+  td_buf_putc(w->b, '\n');
+}
+
+static void text_two_verdicts(tw_t *w, const tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  int browser = td_browser_ok(r);
+  verdict_line(w, "browser", browser, "tlsdiag's path building",
+               r->nfindings ? r->findings[0].message : v->status_text, 0);
+  if (!v->strict_done) {
+    key(w, "strict");
+    td_buf_puts(w->b, "not run\n");
+    return;
+  }
+  verdict_line(w, "strict", v->strict_ok,
+               "GnuTLS on the chain as sent, as curl and wget", v->strict_text,
+               v->strict_status);
+}
+
 /* The verdict, then each part apart ("trusted" only when all hold), and
  * the status bits. */
 static void text_tls_verify(tw_t *w, const tlsdiag_result_t *r) {
@@ -408,6 +449,7 @@ static void text_tls_verify(tw_t *w, const tlsdiag_result_t *r) {
     safe(w, r->verify.status_text);
     td_buf_putc(w->b, '\n');
   }
+  text_two_verdicts(w, r);
 }
 
 /* Which versions the probe found accepted or refused. */
@@ -632,6 +674,10 @@ void td_report_text(td_buf_t *b, const tlsdiag_result_t *r, unsigned flags) {
   text_verdict(&w, r);
   text_findings(&w, r);
   if (r->offline) { /* no connection: no phases, sequence or TLS */
+    if (r->verify.done) {
+      heading(&w, "Verification");
+      text_tls_verify(&w, r);
+    }
     td_report_chain(&w, r);
     return;
   }

@@ -155,6 +155,10 @@ const char *td_result_header_get(const tlsdiag_result_t *r,
   return NULL;
 }
 
+void td_findings_truncate(tlsdiag_result_t *r, size_t n) {
+  while (r->nfindings > n) finding_clear(&r->findings[--r->nfindings]);
+}
+
 td_finding_t *td_finding_add(tlsdiag_result_t *r, tlsdiag_cause_t code,
                              tlsdiag_severity_t sev, const char *fmt, ...) {
   td_finding_t *n = realloc(r->findings, (r->nfindings + 1) * sizeof(*n));

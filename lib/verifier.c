@@ -66,10 +66,19 @@ static void report_unparsable_rest(tlsdiag_result_t *r, const run_t *u) {
       td_x509_emit_unparsable(r, i, u->given[i]->import_rc);
 }
 
+static int on_path(const td_vpath_t *p, const td_vcert_t *c) {
+  for (size_t i = 0; i < p->n; i++)
+    if (p->c[i] == c) return 1;
+  return 0;
+}
+
 /* Where tlsdiag's path p leaves the chain as sent: a certificate on it
  * that was not sent (the pool gave it; a browser would need AIA or a
- * cache), or sent certificates in another order. The trust anchor need
- * not be sent. */
+ * cache), or sent certificates in another order. A path certificate
+ * sent after one that is on no path (an extra or cross-signed
+ * certificate for the same name) is not a reordering: the chain leads
+ * elsewhere, which cross_sign_path names. The trust anchor need not be
+ * sent. */
 static void path_vs_sent(td_verify_t *vr, const td_vpath_t *p,
                          const run_t *u) {
   size_t last = p->anchored ? p->n - 1 : p->n;
@@ -83,7 +92,10 @@ static void path_vs_sent(td_verify_t *vr, const td_vpath_t *p,
     if (k == u->nchain) {
       if (i < last) vr->path_unsent = 1;
     } else if (k != i) {
-      vr->path_reordered = 1;
+      int extra_before = 0;
+      for (size_t j = 1; j < k; j++)
+        if (!on_path(p, u->given[j])) extra_before = 1;
+      if (!extra_before) vr->path_reordered = 1;
     }
   }
 }

@@ -786,6 +786,148 @@ out:
   return rc;
 }
 
+/* Root -> intermediate (pathlen 0) -> leaf for hostname, sent as leaf,
+ * a second certificate for the intermediate's name, the intermediate.
+ * self_issued 0: the second is the intermediate (same key) cross-signed
+ * by another root nobody trusts, and the leaf is the intermediate's.
+ * self_issued 1: the second is a self-issued CA (the intermediate's name,
+ * a new key) signed by the intermediate, and it issues the leaf. */
+static int two_paths(int64_t now, const char *hostname, int self_issued,
+                     char **out_root, char **out_chain, char **out_key)
+{
+  ca_t root, other, inter, middle;
+  keypair_t key;
+  gnutls_x509_crt_t leaf = NULL;
+  tdc_der_t chain;
+  certreq_t q;
+  char san[300];
+  const char *sans[2];
+  int rc;
+
+  memset(&root, 0, sizeof(root));
+  memset(&other, 0, sizeof(other));
+  memset(&inter, 0, sizeof(inter));
+  memset(&middle, 0, sizeof(middle));
+  memset(&key, 0, sizeof(key));
+  tdc_der_init(&chain);
+  if (!out_root || !out_chain || !out_key)
+    return GNUTLS_E_INVALID_REQUEST;
+  *out_root = *out_chain = *out_key = NULL;
+  if (!hostname || !now_ok(now) ||
+      snprintf(san, sizeof(san), "DNS:%s", hostname) >= (int)sizeof(san))
+    return GNUTLS_E_INVALID_REQUEST;
+  TRY(make_ca(&root, "tlsdiag Two Paths Root CA", NULL, now - 10 * YEAR,
+              now + 10 * YEAR, -1));
+  TRY(make_ca(&inter, "tlsdiag Two Paths Intermediate CA", &root,
+              now - 5 * YEAR, now + 5 * YEAR, 0));
+  memset(&q, 0, sizeof(q));
+  q.cn = "tlsdiag Two Paths Intermediate CA";
+  q.not_before = now - 5 * YEAR;
+  q.not_after = now + 5 * YEAR;
+  q.ca = 1;
+  q.pathlen = -1;
+  q.dig = GNUTLS_DIG_SHA256;
+  if (self_issued) {
+    TRY(keypair_generate(&middle.key, KEY_EC));
+    q.key = &middle.key;
+    q.issuer = inter.crt;
+    q.issuer_key = &inter.key;
+  } else {
+    TRY(make_ca(&other, "tlsdiag Two Paths Other Root CA", NULL,
+                now - 10 * YEAR, now + 10 * YEAR, -1));
+    q.key = &inter.key;
+    q.issuer = other.crt;
+    q.issuer_key = &other.key;
+  }
+  TRY(make_cert(&q, &middle.crt));
+  TRY(keypair_generate(&key, KEY_EC));
+  sans[0] = san;
+  sans[1] = "IP:127.0.0.1";
+  memset(&q, 0, sizeof(q));
+  q.cn = hostname;
+  q.san = sans;
+  q.nsan = 2;
+  q.not_before = now - 30 * DAY;
+  q.not_after = now + 90 * DAY;
+  q.pathlen = -1;
+  q.key = &key;
+  q.issuer = self_issued ? middle.crt : inter.crt;
+  q.issuer_key = self_issued ? &middle.key : &inter.key;
+  q.dig = GNUTLS_DIG_SHA256;
+  TRY(make_cert(&q, &leaf));
+  TRY(append_pem(&chain, leaf));
+  TRY(append_pem(&chain, middle.crt));
+  TRY(append_pem(&chain, inter.crt));
+  TRY(finish_text(&chain, out_chain));
+  TRY(crt_pem(root.crt, out_root));
+  TRY(key_pem(&key, out_key));
+out:
+  if (rc < 0) {
+    free(*out_root);
+    free(*out_chain);
+    free(*out_key);
+    *out_root = *out_chain = *out_key = NULL;
+  }
+  tdc_der_free(&chain);
+  if (leaf)
+    gnutls_x509_crt_deinit(leaf);
+  keypair_clear(&key);
+  ca_clear(&root);
+  ca_clear(&other);
+  ca_clear(&inter);
+  ca_clear(&middle);
+  return rc;
+}
+
+int tdcerts_cross_signed(int64_t now, const char *hostname, char **out_root,
+                         char **out_chain, char **out_key)
+{
+  return two_paths(now, hostname, 0, out_root, out_chain, out_key);
+}
+
+int tdcerts_self_issued(int64_t now, const char *hostname, char **out_root,
+                        char **out_chain, char **out_key)
+{
+  return two_paths(now, hostname, 1, out_root, out_chain, out_key);
+}
+
+char *tdcerts_mismatched_sigalg(const char *pem)
+{
+  /* ecdsa-with-SHA256 (1.2.840.10045.4.3.2), DER-encoded */
+  static const unsigned char oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                      0xce, 0x3d, 0x04, 0x03, 0x02};
+  gnutls_datum_t in, der = {NULL, 0}, out = {NULL, 0};
+  char *res = NULL;
+  size_t i, last = 0;
+  int found = 0;
+
+  if (!pem)
+    return NULL;
+  in.data = (unsigned char *)(uintptr_t)pem;
+  in.size = (unsigned)strlen(pem);
+  if (gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) < 0)
+    return NULL;
+  /* the last occurrence is the outer signatureAlgorithm */
+  for (i = 0; der.size >= sizeof(oid) && i <= der.size - sizeof(oid); i++)
+    if (memcmp(der.data + i, oid, sizeof(oid)) == 0) {
+      last = i;
+      found++;
+    }
+  if (found >= 2) {
+    der.data[last + sizeof(oid) - 1] = 0x03; /* ecdsa-with-SHA384 */
+    if (gnutls_pem_base64_encode2("CERTIFICATE", &der, &out) == 0) {
+      res = malloc(out.size + 1);
+      if (res) {
+        memcpy(res, out.data, out.size);
+        res[out.size] = '\0';
+      }
+    }
+  }
+  gnutls_free(der.data);
+  gnutls_free(out.data);
+  return res;
+}
+
 const tdcerts_case_t *tdcerts_case(const tdcerts_t *set, const char *name)
 {
   size_t i;

@@ -101,6 +101,33 @@ int tdcerts_private_root(int64_t now, const char *hostname,
  * prints). Returns 0 or a negative GnuTLS error. */
 int tdcerts_spki_sha256(const char *pem, char out[65]);
 
+/* Outside the set: a chain only path building verifies. A fresh root
+ * ("tlsdiag Two Paths Root CA", *out_root), an intermediate under it, the
+ * same intermediate (name and key) cross-signed by a root nobody trusts,
+ * and an ECDSA leaf for hostname (SANs hostname and 127.0.0.1, now-30d ..
+ * now+90d). *out_chain is what the server sends: leaf, the cross-signed
+ * intermediate, then the intermediate under the root. A client that
+ * follows the chain as sent (GnuTLS 3.7.9) reaches the untrusted root;
+ * one that builds paths finds the trusted one. Returns 0 with the three
+ * strings malloc'd, or a negative GnuTLS error and all three NULL. */
+int tdcerts_cross_signed(int64_t now, const char *hostname, char **out_root,
+                         char **out_chain, char **out_key);
+/* The same shape, but the second certificate is a self-issued CA (the
+ * intermediate's name, a new key, signed by the intermediate) that issues
+ * the leaf, under an intermediate with pathLenConstraint 0. RFC 5280
+ * (6.1.4 (l)) does not count self-issued certificates against the path
+ * length, so tlsdiag's verifier accepts; GnuTLS 3.7.9 counts it and
+ * rejects (signer's constraints): the verifiers disagree. */
+int tdcerts_self_issued(int64_t now, const char *hostname, char **out_root,
+                        char **out_chain, char **out_key);
+
+/* A copy of the ECDSA-SHA256-signed certificate in pem whose outer
+ * signatureAlgorithm says ecdsa-with-SHA384 while the signed part says
+ * SHA-256 (RFC 5280 4.1.1.2 requires them equal): GnuTLS refuses to parse
+ * it, OpenSSL loads it. malloc'd PEM, or NULL (not such a certificate, no
+ * memory). */
+char *tdcerts_mismatched_sigalg(const char *pem);
+
 /* Frees the set and every case in it. NULL is ok. */
 void tdcerts_free(tdcerts_t *set);
 

@@ -48,11 +48,11 @@ static long find(const tlsdiag_result_t *r, tlsdiag_cause_t c) {
   return -1;
 }
 
-/* The decision over the two verdicts. No real chain that tlsdiag accepts
- * and GnuTLS rejects for a non-path reason was found in the test PKI (the
- * x509-limbo cases pathlen::self-issued-certs-pathlen and
- * rfc5280::nc::nc-forbids-othername-noop are real ones: see
- * test_limbo_cli.sh), so the rule is tested here as a pure function. */
+/* The decision over the two verdicts, as a pure function. A real chain
+ * that tlsdiag accepts and GnuTLS rejects for a non-path reason (a
+ * self-issued CA under pathlen 0, tdcerts_self_issued, after x509-limbo's
+ * pathlen::self-issued-certs-pathlen) is served on loopback in
+ * test_hsts_update_verdicts.c and in the demo. */
 static void test_two_verdicts_decision(void **state) {
   (void)state;
   unsigned nf = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;

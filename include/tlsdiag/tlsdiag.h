@@ -297,7 +297,10 @@ TLSDIAG_API void tlsdiag_result_free(tlsdiag_result_t *r);
  * the URL's and "GET", and the flags NO_HTTP, RESUME and EARLY_DATA are
  * ignored. Unlike tlsdiag_check, the request is sent only when the
  * server's certificate verifies (trusted chain, host name, dates at
- * opts->now); it adds "Accept-Encoding: identity" to the check's request.
+ * opts->now, no certificate error such as a weak key) and both verifiers
+ * accept the chain: tlsdiag's path building and GnuTLS's verification of
+ * the chain as sent (so not on cert_path_browser_only); it adds
+ * "Accept-Encoding: identity" to the check's request.
  *
  * A 200 response's body is read per RFC 9112 (Content-Length, chunked, or
  * until a TLS close_notify), at most max_body bytes; a body over the limit
@@ -346,9 +349,19 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_url_parse(const char *url,
 TLSDIAG_API tlsdiag_err_t tlsdiag_host_check(const char *host,
                                              const char **why);
 
-/* Parses an ISO 8601 UTC time ("2026-01-02T03:04:05Z", "2026-01-02") or
- * "@UNIX" into Unix seconds. */
+/* Parses a time as users write it into Unix seconds: RFC 3339 / ISO 8601
+ * ("2026-01-02T03:04:05Z", "...+02:00", "...-0530", a fraction of a second
+ * ignored; no zone means UTC), a date alone ("2026-12-31" = 00:00:00Z),
+ * "@UNIX", or relative to the real clock ("+30d", "-12h"; units s, m, h,
+ * d, w). TLSDIAG_E_TIME if malformed or out of 1970..9999. */
 TLSDIAG_API tlsdiag_err_t tlsdiag_time_parse(const char *s, int64_t *out);
+
+/* The same, relative times counted from now (0: the real clock), and on
+ * TLSDIAG_E_TIME *why (if not NULL) a static reason ("month out of
+ * range", ...). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_time_parse_from(const char *s, int64_t now,
+                                                  int64_t *out,
+                                                  const char **why);
 
 /* Frees memory the library returned (formatted reports, parsed hosts). */
 TLSDIAG_API void tlsdiag_free(void *p);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
 #define MAX_FILLERS 16       /* TDS_NO_ACCEPT: connections queued by us */
@@ -52,6 +53,7 @@ struct tdserver {
   conn_t *conns;
   unsigned nconn;
   char *last_sni, *last_request, *last_version;
+  unsigned nrequests; /* request heads read, over all connections */
   gnutls_certificate_credentials_t cred;
   gnutls_priority_t prio;
   gnutls_datum_t ticket_key;
@@ -444,7 +446,12 @@ static int read_request(conn_t *c) {
     }
   }
   if (have == TDSERVER_MAX_REQUEST) rc = 0;
-  if (rc == 0) set_last(c->srv, &c->srv->last_request, buf, have);
+  if (rc == 0) {
+    set_last(c->srv, &c->srv->last_request, buf, have);
+    pthread_mutex_lock(&c->srv->lock);
+    c->srv->nrequests++;
+    pthread_mutex_unlock(&c->srv->lock);
+  }
   free(buf);
   return rc;
 }
@@ -746,6 +753,62 @@ static int is_tls_mode(tdserver_mode_t m) {
          m == TDS_RAW_RESPONSE;
 }
 
+/* One PEM certificate of the chain at *p as a pcert, advancing *p past
+ * it; 1 when there is none left. A certificate after the leaf that GnuTLS
+ * cannot parse is sent all the same (its bytes in a copy of the leaf's
+ * pcert: only the bytes of a CA certificate are used), as OpenSSL-based
+ * servers send what they were given. */
+static int next_pcert(const char **p, gnutls_pcert_st *pc,
+                      const gnutls_pcert_st *leaf) {
+  static const char end[] = "-----END CERTIFICATE-----";
+  const char *b = strstr(*p, "-----BEGIN CERTIFICATE-----");
+  const char *e = b ? strstr(b, end) : NULL;
+  if (!e) return 1;
+  gnutls_datum_t pem = {(unsigned char *)(uintptr_t)b,
+                        (unsigned)(e + sizeof(end) - 1 - b)};
+  *p = e + sizeof(end) - 1;
+  gnutls_datum_t der = {NULL, 0};
+  int rc = gnutls_pem_base64_decode2("CERTIFICATE", &pem, &der);
+  if (rc < 0) return rc;
+  rc = gnutls_pcert_import_x509_raw(pc, &der, GNUTLS_X509_FMT_DER, 0);
+  if (rc < 0 && leaf) {
+    rc = gnutls_pcert_import_x509_raw(pc, &leaf->cert, GNUTLS_X509_FMT_DER, 0);
+    if (rc >= 0) {
+      gnutls_free(pc->cert.data);
+      pc->cert = der;
+      return 0;
+    }
+  }
+  gnutls_free(der.data);
+  return rc;
+}
+
+/* The chain as given: every certificate, in its order, set with
+ * gnutls_certificate_set_key, which neither sorts nor drops any (the
+ * usual loaders sort the chain and drop what does not follow from the
+ * leaf). Returns the credentials' index or a negative GnuTLS error. */
+static int set_chain_as_is(gnutls_certificate_credentials_t cred,
+                           const char *chain, const gnutls_datum_t *key) {
+  gnutls_pcert_st pcerts[16];
+  unsigned n = 0;
+  gnutls_privkey_t pk = NULL;
+  const char *p = chain;
+  int rc = 0;
+  while (n < 16 && (rc = next_pcert(&p, &pcerts[n], n ? &pcerts[0] : NULL)) == 0)
+    n++;
+  if (rc > 0) rc = n ? 0 : GNUTLS_E_NO_CERTIFICATE_FOUND;
+  if (rc >= 0) rc = gnutls_privkey_init(&pk);
+  if (rc >= 0)
+    rc = gnutls_privkey_import_x509_raw(pk, key, GNUTLS_X509_FMT_PEM, NULL, 0);
+  /* on success the credentials own the certificates and the key */
+  if (rc >= 0) rc = gnutls_certificate_set_key(cred, NULL, 0, pcerts, (int)n, pk);
+  if (rc < 0) {
+    for (unsigned i = 0; i < n; i++) gnutls_pcert_deinit(&pcerts[i]);
+    if (pk) gnutls_privkey_deinit(pk);
+  }
+  return rc;
+}
+
 static int setup_tls(tdserver_t *s, const tdserver_config_t *cfg) {
   int rc = gnutls_certificate_allocate_credentials(&s->cred);
   if (rc < 0) {
@@ -757,8 +820,9 @@ static int setup_tls(tdserver_t *s, const tdserver_config_t *cfg) {
                           (unsigned)strlen(cfg->chain_pem)};
   gnutls_datum_t key = {(unsigned char *)cfg->key_pem,
                         (unsigned)strlen(cfg->key_pem)};
-  int idx = gnutls_certificate_set_x509_key_mem(s->cred, &chain, &key,
-                                                GNUTLS_X509_FMT_PEM);
+  int idx = cfg->chain_as_is ? set_chain_as_is(s->cred, cfg->chain_pem, &key)
+                             : gnutls_certificate_set_x509_key_mem(
+                                   s->cred, &chain, &key, GNUTLS_X509_FMT_PEM);
   if (idx < 0) return TDSERVER_E_TLS + idx;
   if (cfg->client_ca_pem) {
     gnutls_datum_t ca = {(unsigned char *)cfg->client_ca_pem,
@@ -951,6 +1015,14 @@ unsigned tdserver_connections(const tdserver_t *s) {
   if (!s) return 0;
   pthread_mutex_lock((pthread_mutex_t *)&s->lock);
   unsigned n = s->nconn;
+  pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+  return n;
+}
+
+unsigned tdserver_requests(const tdserver_t *s) {
+  if (!s) return 0;
+  pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+  unsigned n = s->nrequests;
   pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
   return n;
 }

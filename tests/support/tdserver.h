@@ -124,6 +124,12 @@ typedef struct tdserver_config {
                                 certificate against them and refuse one
                                 that does not verify (GnuTLS picks the
                                 alert) */
+  int chain_as_is;           /* 1: send chain_pem's certificates in its
+                                order, all of them, even one after the
+                                leaf that GnuTLS cannot parse (GnuTLS
+                                otherwise sorts the chain and drops what
+                                does not follow from the leaf, e.g. a
+                                second path); at most 16 */
 } tdserver_config_t;
 
 typedef struct tdserver tdserver_t;
@@ -142,6 +148,8 @@ uint16_t tdserver_port(const tdserver_t *s);
 
 /* Connections accepted so far. */
 unsigned tdserver_connections(const tdserver_t *s);
+/* HTTP request heads read so far (over all connections). */
+unsigned tdserver_requests(const tdserver_t *s);
 
 /* What the most recent connection saw, for asserts. Each returns a new
  * string the caller frees ("" when not seen yet), or NULL on out of memory.
