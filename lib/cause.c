@@ -164,6 +164,13 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE] = {
         "cert_verifiers_disagree", E, 53,
         "tlsdiag's verifier accepts the chain but GnuTLS's rejects it"},
+    /* Records the connection's own keys do not open put everything read
+     * over them in doubt (an interception device, a TLS library bug): a
+     * TLS-phase error, ranked before anything judged from those records. */
+    [TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH] = {
+        "tls_key_schedule_mismatch", E, 38,
+        "a key derived from the connection's own secrets does not match its "
+        "records"},
 };
 
 #undef E

@@ -145,6 +145,10 @@ typedef enum {
                                                  GnuTLS's rejects for a
                                                  reason other than the path:
                                                  fail closed */
+  TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH = 57, /* a key derived from the
+                                                   connection's own secrets
+                                                   does not open its record
+                                                   or verify its Finished */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
