@@ -352,6 +352,7 @@ static const char *hs_name(unsigned t, int hrr) {
   case 15: return "CertificateVerify";
   case 16: return "ClientKeyExchange";
   case 20: return "Finished";
+  case 22: return "CertificateStatus";
   case 24: return "KeyUpdate";
   }
   return "handshake message";
@@ -422,8 +423,9 @@ static void hs_message(ks_t *k, int d, const unsigned char *m, size_t n,
   int hrr = t == 2 && n >= 4 + 2 + 32 && !memcmp(m + 6, hrr_random, 32);
   epoch_t *e = k->cur[d] >= 0 ? &k->ep[k->cur[d]] : NULL;
   if (e) seen_add(e, hs_name(t, hrr));
-  /* post-handshake messages are not in the transcript */
-  if (k->hs_done || t == 0 || t == 4 || t == 24) return;
+  /* post-handshake messages are not in the transcript (a TLS 1.2
+   * NewSessionTicket is part of the handshake) */
+  if (k->hs_done || t == 0 || (k->tls13 && (t == 4 || t == 24))) return;
   if (hrr && k->tls13 && !k->hrr_done) {
     /* RFC 8446 4.4.1: ClientHello1 is replaced by message_hash. */
     unsigned char h[4 + 64];

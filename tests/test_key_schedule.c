@@ -237,6 +237,33 @@ static void test_key_schedule_tls12(void **state) {
   json_decref(j);
   tlsdiag_result_free(r);
   tdserver_stop(s);
+
+  /* With a session ticket (RFC 5077): the NewSessionTicket is part of the
+   * TLS 1.2 handshake transcript (OpenSSL and nginx send one); the
+   * resumed connection's abbreviated handshake is proven too. */
+  tt_server_config(&cfg, TDS_HTTP, "valid");
+  cfg.priority = TDS_PRIORITY_TLS12_ONLY;
+  cfg.session_tickets = 1;
+  r = run(&cfg, TLSDIAG_F_RESUME, NULL, &s);
+  j = tt_json(r);
+  assert_true(json_is_true(tt_jget(j, "anatomy.resumption.resumed")));
+  rows = tt_jget(j, "key_schedule.rows");
+  assert_all_proven(rows, rows12, NROWS12);
+  assert_non_null(strstr(proven_by(rows, "server_verify_data"),
+                         "CertificateStatus, ServerKeyExchange, ServerHelloDone, "
+                         "ClientKeyExchange, client Finished, NewSessionTicket))"));
+  json_t *rr = tt_jget(j, "key_schedule.resumed_rows");
+  const char *res[] = {"master_secret", "server_write_key", "client_write_key",
+                       "server_verify_data", "client_verify_data"};
+  for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+    if (!json_is_true(json_object_get(row_named(rr, res[i]), "ok")))
+      fail_msg("resumed %s: %s", res[i], proven_by(rr, res[i]));
+  assert_non_null(strstr(proven_by(rr, "server_verify_data"),
+                         "(ClientHello, ServerHello, NewSessionTicket))"));
+  assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
+  json_decref(j);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
 }
 
 /* One byte of the copy of a captured record flipped (the test hook; GnuTLS
