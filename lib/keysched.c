@@ -671,9 +671,18 @@ static void derive13(ks_t *k, const td_kscap_t *cap) {
 
 /* ---- TLS 1.2 ------------------------------------------------------------ */
 
+static const char *note12_resumed =
+    "GnuTLS calls the key log only when it derives a master secret: a "
+    "resumed TLS 1.2 session takes it from the ticket, so no secret of "
+    "this connection is exposed and nothing can be derived";
+
 static void derive12(ks_t *k, const td_kscap_t *cap, gnutls_session_t s) {
   const ks_secret_t *ms = secret(cap, "CLIENT_RANDOM");
-  if (!ms || ms->n != 48) return;
+  if (!ms || ms->n != 48) {
+    if (gnutls_session_is_resumed(s))
+      k->r->anat.ks_note[k->conn ? 1 : 0] = note12_resumed;
+    return;
+  }
   memcpy(k->master, ms->v, 48);
   k->master_len = 48;
   gnutls_datum_t cr, sr;

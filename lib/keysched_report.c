@@ -36,6 +36,7 @@ void td_ks_json(td_jw_t *w, const tlsdiag_result_t *r) {
   rows_json(w, "rows", a, 0);
   rows_json(w, "resumed_rows", a, 1);
   td_jw_str(w, "not_derivable", a->ks_note[0]);
+  td_jw_str(w, "resumed_not_derivable", a->ks_note[1]);
 }
 
 static void rows_text(td_buf_t *b, const td_anatomy_t *a, int conn) {
@@ -73,6 +74,9 @@ void td_ks_text(td_buf_t *b, const tlsdiag_result_t *r) {
                   a->psk_mode ? a->psk_mode : "PSK");
     rows_text(b, a, 1);
   }
+  if (a->ks_note[1] && a->ks_note[1] != a->ks_note[0])
+    td_buf_printf(b, "  the resumed connection, not derivable: %s\n",
+                  a->ks_note[1]);
   if (a->ks_note[0]) td_buf_printf(b, "  not derivable: %s\n", a->ks_note[0]);
 }
 

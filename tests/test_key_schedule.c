@@ -239,8 +239,7 @@ static void test_key_schedule_tls12(void **state) {
   tdserver_stop(s);
 
   /* With a session ticket (RFC 5077): the NewSessionTicket is part of the
-   * TLS 1.2 handshake transcript (OpenSSL and nginx send one); the
-   * resumed connection's abbreviated handshake is proven too. */
+   * TLS 1.2 handshake transcript (OpenSSL and nginx send one). */
   tt_server_config(&cfg, TDS_HTTP, "valid");
   cfg.priority = TDS_PRIORITY_TLS12_ONLY;
   cfg.session_tickets = 1;
@@ -252,14 +251,11 @@ static void test_key_schedule_tls12(void **state) {
   assert_non_null(strstr(proven_by(rows, "server_verify_data"),
                          "CertificateStatus, ServerKeyExchange, ServerHelloDone, "
                          "ClientKeyExchange, client Finished, NewSessionTicket))"));
-  json_t *rr = tt_jget(j, "key_schedule.resumed_rows");
-  const char *res[] = {"master_secret", "server_write_key", "client_write_key",
-                       "server_verify_data", "client_verify_data"};
-  for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
-    if (!json_is_true(json_object_get(row_named(rr, res[i]), "ok")))
-      fail_msg("resumed %s: %s", res[i], proven_by(rr, res[i]));
-  assert_non_null(strstr(proven_by(rr, "server_verify_data"),
-                         "(ClientHello, ServerHello, NewSessionTicket))"));
+  /* GnuTLS logs no secret for a resumed TLS 1.2 session: said, not
+   * guessed */
+  assert_true(json_is_null(tt_jget(j, "key_schedule.resumed_rows")));
+  assert_non_null(strstr(tt_jstr(j, "key_schedule.resumed_not_derivable"),
+                         "a resumed TLS 1.2 session takes it from the ticket"));
   assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
   json_decref(j);
   tlsdiag_result_free(r);
