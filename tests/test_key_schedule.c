@@ -517,6 +517,133 @@ static void test_key_schedule_no_secret_in_output(void **state) {
   tdserver_stop(s);
 }
 
+/* ---- real nginx (OpenSSL): its records, its ticket, its HRR ------------ */
+
+static pid_t ngx_pid = -1;
+
+static void put_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* n distinct free loopback ports: bound together, released together. */
+static void pick_ports(uint16_t *ports, int n) {
+  int fds[4];
+  for (int i = 0; i < n; i++) {
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fds[i], (struct sockaddr *)&a, &l), 0);
+    ports[i] = ntohs(a.sin_port);
+  }
+  for (int i = 0; i < n; i++) close(fds[i]);
+}
+
+/* nginx with TLS 1.3 only secp384r1 (so a HelloRetryRequest) and
+ * ChaCha20-Poly1305, TLS 1.2 AES-128-GCM, TLS 1.2 ChaCha20-Poly1305; all
+ * issue session tickets (nginx's default). Ready once its pid file exists
+ * (written after the listeners are open). */
+static void start_nginx(uint16_t ports[3]) {
+  char conf[2048], path[256], cert[256], key[256], pid[256];
+  const tdcerts_case_t *c = tt_case("valid_rsa");
+  snprintf(cert, sizeof(cert), "%s/ks-chain.pem", tt_dir);
+  snprintf(key, sizeof(key), "%s/ks-key.pem", tt_dir);
+  snprintf(pid, sizeof(pid), "%s/ks-nginx.pid", tt_dir);
+  put_file(cert, c->chain_pem);
+  put_file(key, c->key_pem);
+  unlink(pid);
+  pick_ports(ports, 3);
+  int n = snprintf(
+      conf, sizeof(conf),
+      "daemon off; master_process off; pid %s;\n"
+      "error_log %s/ks-nginx.err;\nevents {}\nhttp { access_log off;\n"
+      " ssl_certificate %s; ssl_certificate_key %s;\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_protocols TLSv1.3;"
+      " ssl_ecdh_curve secp384r1;"
+      " ssl_conf_command Ciphersuites TLS_CHACHA20_POLY1305_SHA256;"
+      " location / { return 200 \"ok\\n\"; } }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_protocols TLSv1.2;"
+      " ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;"
+      " location / { return 200 \"ok\\n\"; } }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_protocols TLSv1.2;"
+      " ssl_ciphers ECDHE-RSA-CHACHA20-POLY1305;"
+      " location / { return 200 \"ok\\n\"; } }\n}\n",
+      pid, tt_dir, cert, key, ports[0], ports[1], ports[2]);
+  assert_true(n > 0 && (size_t)n < sizeof(conf));
+  snprintf(path, sizeof(path), "%s/ks-nginx.conf", tt_dir);
+  put_file(path, conf);
+  ngx_pid = fork();
+  assert_true(ngx_pid >= 0);
+  if (ngx_pid == 0) {
+    int nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    dup2(nul, 2);
+    execl("/usr/sbin/nginx", "nginx", "-p", tt_dir, "-e", "/dev/null", "-c",
+          path, (char *)NULL);
+    _exit(127);
+  }
+  int64_t t0 = td_mono_us();
+  while (access(pid, F_OK) != 0) {
+    int st;
+    if (waitpid(ngx_pid, &st, WNOHANG) == ngx_pid) {
+      ngx_pid = -1;
+      fail_msg("nginx exited (see %s/ks-nginx.err)", tt_dir);
+    }
+    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
+    poll(NULL, 0, 20);
+  }
+}
+
+static int ks_nginx_teardown(void **state) {
+  (void)state;
+  if (ngx_pid > 0) tt_kill_child(ngx_pid);
+  ngx_pid = -1;
+  return 0;
+}
+
+/* Every row proven against OpenSSL's records too: its TLS 1.3 HRR with
+ * ChaCha20-Poly1305 (SHA-256 schedule) and the resumption, its TLS 1.2
+ * GCM and ChaCha20 records with a NewSessionTicket in the transcript. */
+static void test_key_schedule_nginx(void **state) {
+  (void)state;
+  uint16_t ports[3];
+  start_nginx(ports);
+  for (int i = 0; i < 3; i++) {
+    tt_opts_t t;
+    tt_opts(&t, "localhost", ports[i]);
+    t.o.flags |= TLSDIAG_F_RESUME;
+    tlsdiag_result_t *r = tt_check("localhost", &t.o);
+    json_t *j = tt_json(r);
+    assert_int_equal(json_integer_value(tt_jget(j, "http.status")), 200);
+    assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
+    json_t *rows = tt_jget(j, "key_schedule.rows");
+    if (i == 0) {
+      assert_string_equal(tt_jstr(j, "tls.cipher"), "TLS_CHACHA20_POLY1305_SHA256");
+      assert_true(json_is_true(tt_jget(j, "anatomy.hello_retry")));
+      assert_all_proven(rows, rows13, NROWS13);
+      assert_non_null(strstr(proven_by(rows, "server_finished_key"),
+                             "SHA256(message_hash(ClientHello1), HelloRetryRequest,"));
+      assert_true(json_is_true(tt_jget(j, "anatomy.resumption.resumed")));
+      json_t *rr = tt_jget(j, "key_schedule.resumed_rows");
+      assert_true(json_is_true(json_object_get(row_named(rr, "server_finished_key"), "ok")));
+      assert_true(json_is_true(json_object_get(row_named(rr, "client_finished_key"), "ok")));
+    } else {
+      assert_string_equal(tt_jstr(j, "tls.version"), "TLS1.2");
+      assert_all_proven(rows, rows12, NROWS12);
+      assert_non_null(strstr(proven_by(rows, "server_verify_data"),
+                             "client Finished, NewSessionTicket))"));
+      assert_non_null(strstr(tt_jstr(j, "tls.cipher"),
+                             i == 1 ? "AES_128_GCM" : "CHACHA20_POLY1305"));
+    }
+    json_decref(j);
+    tlsdiag_result_free(r);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_schedule_tls13_full),
@@ -526,6 +653,7 @@ int main(void) {
       cmocka_unit_test(test_key_schedule_tls12),
       cmocka_unit_test(test_key_schedule_corrupted_record),
       cmocka_unit_test(test_key_schedule_no_secret_in_output),
+      cmocka_unit_test_teardown(test_key_schedule_nginx, ks_nginx_teardown),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
