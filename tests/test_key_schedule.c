@@ -29,14 +29,28 @@ static const char *const rows12[] = {
     "client_verify_data", "server_verify_data"};
 #define NROWS12 (sizeof(rows12) / sizeof(rows12[0]))
 
-static tlsdiag_result_t *run(tdserver_config_t *cfg, unsigned flags,
+/* A check against a tdserver with the certificate "valid": priority NULL
+ * for GnuTLS's default, tickets issued when asked, 0-RTT accepted when
+ * the check sends it. */
+static tlsdiag_result_t *run(const char *priority, int tickets, unsigned flags,
                              const char *keylog, tdserver_t **srv) {
-  *srv = tt_server_cfg(cfg);
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HTTP, "valid");
+  cfg.priority = priority;
+  cfg.session_tickets = tickets;
+  cfg.early_data = (flags & TLSDIAG_F_EARLY_DATA) != 0;
+  *srv = tt_server_cfg(&cfg);
   tt_opts_t t;
   tt_opts(&t, "localhost", tdserver_port(*srv));
   t.o.flags |= flags;
   t.o.keylog_file = keylog;
   return tt_check("localhost", &t.o);
+}
+
+static void done(json_t *j, tlsdiag_result_t *r, tdserver_t *s) {
+  json_decref(j);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
 }
 
 static json_t *row_named(json_t *rows, const char *name) {
@@ -77,16 +91,20 @@ static const char *proven_by(json_t *rows, const char *name) {
   return json_string_value(json_object_get(v, "proven_by"));
 }
 
+/* These rows (among others) proven. */
+static void assert_proven(json_t *rows, const char *const *names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!json_is_true(json_object_get(row_named(rows, names[i]), "ok")))
+      fail_msg("%s: %s", names[i], proven_by(rows, names[i]));
+}
+
 /* TLS 1.3, full handshake: the handshake keys open EncryptedExtensions ..
  * Finished and the client Finished, both Finished verify, the application
  * keys open the HTTP request and response. */
 static void test_key_schedule_tls13_full(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.priority = TDS_PRIORITY_TLS13_ONLY;
   tdserver_t *s;
-  tlsdiag_result_t *r = run(&cfg, 0, NULL, &s);
+  tlsdiag_result_t *r = run(TDS_PRIORITY_TLS13_ONLY, 0, 0, NULL, &s);
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
   assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
   json_t *j = tt_json(r);
@@ -118,20 +136,15 @@ static void test_key_schedule_tls13_full(void **state) {
   assert_non_null(strstr(txt, "\xe2\x9c\x93 server_handshake_write_key"));
   assert_null(strstr(txt, "\xe2\x9c\x97"));
   tlsdiag_free(txt);
-  json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
+  done(j, r, s);
 }
 
 /* A HelloRetryRequest: the server Finished verifies only over the
  * transcript with ClientHello1 replaced by its message_hash. */
 static void test_key_schedule_hello_retry(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.priority = TDS_PRIORITY_HRR;
   tdserver_t *s;
-  tlsdiag_result_t *r = run(&cfg, 0, NULL, &s);
+  tlsdiag_result_t *r = run(TDS_PRIORITY_HRR, 0, 0, NULL, &s);
   assert_true(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_HELLO_RETRY) >= 0);
   json_t *j = tt_json(r);
   json_t *rows = tt_jget(j, "key_schedule.rows");
@@ -139,20 +152,15 @@ static void test_key_schedule_hello_retry(void **state) {
   assert_non_null(strstr(proven_by(rows, "server_finished_key"),
                          "(message_hash(ClientHello1), HelloRetryRequest, "
                          "ClientHello, ServerHello,"));
-  json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
+  done(j, r, s);
 }
 
 /* Resumption: the second connection's keys on the PSK branch, proven the
  * same way (no Certificate in its transcript). */
 static void test_key_schedule_resumption(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.session_tickets = 1;
   tdserver_t *s;
-  tlsdiag_result_t *r = run(&cfg, TLSDIAG_F_RESUME, NULL, &s);
+  tlsdiag_result_t *r = run(NULL, 1, TLSDIAG_F_RESUME, NULL, &s);
   json_t *j = tt_json(r);
   assert_true(json_is_true(tt_jget(j, "anatomy.resumption.resumed")));
   assert_all_proven(tt_jget(j, "key_schedule.rows"), rows13, NROWS13);
@@ -163,9 +171,7 @@ static void test_key_schedule_resumption(void **state) {
   const char *hs[] = {"client_handshake_write_key", "server_handshake_write_key",
                       "client_finished_key", "server_finished_key",
                       "client_application_write_key"};
-  for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-    if (!json_is_true(json_object_get(row_named(rr, hs[i]), "ok")))
-      fail_msg("resumed %s: %s", hs[i], proven_by(rr, hs[i]));
+  assert_proven(rr, hs, sizeof(hs) / sizeof(hs[0]));
   assert_non_null(strstr(proven_by(rr, "server_finished_key"),
                          "(ClientHello, ServerHello, EncryptedExtensions))"));
   assert_non_null(strstr(proven_by(rr, "client_application_write_key"), "alert"));
@@ -183,48 +189,34 @@ static void test_key_schedule_resumption(void **state) {
                              row_named(rr, "server_handshake_traffic_secret"),
                              "derived_from")),
                          "PSK branch"));
-  json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
+  done(j, r, s);
 }
 
 /* 0-RTT: the early traffic secret's keys open the early data record. */
 static void test_key_schedule_early_data(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.session_tickets = 1;
-  cfg.early_data = 1;
   tdserver_t *s;
-  tlsdiag_result_t *r =
-      run(&cfg, TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA, NULL, &s);
+  tlsdiag_result_t *r = run(NULL, 1, TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA, NULL, &s);
   json_t *j = tt_json(r);
   assert_true(json_is_true(tt_jget(j, "anatomy.resumption.early_data.accepted")));
   json_t *rr = tt_jget(j, "key_schedule.resumed_rows");
   const char *names[] = {"client_early_traffic_secret", "client_early_write_key",
                          "client_early_write_iv", "client_handshake_write_key",
                          "client_finished_key"};
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    if (!json_is_true(json_object_get(row_named(rr, names[i]), "ok")))
-      fail_msg("resumed %s: %s", names[i], proven_by(rr, names[i]));
+  assert_proven(rr, names, sizeof(names) / sizeof(names[0]));
   assert_non_null(strstr(proven_by(rr, "client_early_write_key"),
                          "early data: HTTP request ("));
   assert_non_null(strstr(proven_by(rr, "client_early_write_key"),
                          "EndOfEarlyData"));
-  json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
+  done(j, r, s);
 }
 
 /* TLS 1.2: the key block cut from the key log's master secret opens the
  * Finished and HTTP records; both verify_data match. */
 static void test_key_schedule_tls12(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.priority = TDS_PRIORITY_TLS12_ONLY;
   tdserver_t *s;
-  tlsdiag_result_t *r = run(&cfg, 0, NULL, &s);
+  tlsdiag_result_t *r = run(TDS_PRIORITY_TLS12_ONLY, 0, 0, NULL, &s);
   json_t *j = tt_json(r);
   assert_string_equal(tt_jstr(j, "tls.version"), "TLS1.2");
   json_t *rows = tt_jget(j, "key_schedule.rows");
@@ -234,16 +226,11 @@ static void test_key_schedule_tls12(void **state) {
   assert_non_null(strstr(proven_by(rows, "client_write_key"), "HTTP request ("));
   assert_non_null(strstr(tt_jstr(j, "key_schedule.not_derivable"),
                          "not the pre-master secret"));
-  json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
+  done(j, r, s);
 
   /* With a session ticket (RFC 5077): the NewSessionTicket is part of the
    * TLS 1.2 handshake transcript (OpenSSL and nginx send one). */
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.priority = TDS_PRIORITY_TLS12_ONLY;
-  cfg.session_tickets = 1;
-  r = run(&cfg, TLSDIAG_F_RESUME, NULL, &s);
+  r = run(TDS_PRIORITY_TLS12_ONLY, 1, TLSDIAG_F_RESUME, NULL, &s);
   j = tt_json(r);
   assert_true(json_is_true(tt_jget(j, "anatomy.resumption.resumed")));
   rows = tt_jget(j, "key_schedule.rows");
@@ -257,9 +244,7 @@ static void test_key_schedule_tls12(void **state) {
   assert_non_null(strstr(tt_jstr(j, "key_schedule.resumed_not_derivable"),
                          "a resumed TLS 1.2 session takes it from the ticket"));
   assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
-  json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
+  done(j, r, s);
 }
 
 /* One byte of the copy of a captured record flipped (the test hook; GnuTLS
@@ -279,11 +264,8 @@ static void test_key_schedule_corrupted_record(void **state) {
   };
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
     setenv("TLSDIAG_TEST_CORRUPT_RECORD", cases[c].hook, 1);
-    tdserver_config_t cfg;
-    tt_server_config(&cfg, TDS_HTTP, "valid");
-    cfg.priority = TDS_PRIORITY_TLS13_ONLY;
     tdserver_t *s;
-    tlsdiag_result_t *r = run(&cfg, 0, NULL, &s);
+    tlsdiag_result_t *r = run(TDS_PRIORITY_TLS13_ONLY, 0, 0, NULL, &s);
     assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH);
     long i = tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH);
     assert_true(i >= 0);
@@ -448,13 +430,8 @@ static void test_key_schedule_no_secret_in_output(void **state) {
   snprintf(path2, sizeof(path2), "%s/ks-keylog-cli.txt", tt_dir);
   unlink(path);
   unlink(path2);
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.session_tickets = 1;
-  cfg.early_data = 1;
   tdserver_t *s;
-  tlsdiag_result_t *r =
-      run(&cfg, TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA, path, &s);
+  tlsdiag_result_t *r = run(NULL, 1, TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA, path, &s);
   char *outs[6] = {NULL};
   tlsdiag_result_format(r, TLSDIAG_FORMAT_JSON, 0, &outs[0], NULL);
   tlsdiag_result_format(r, TLSDIAG_FORMAT_TEXT, 0, &outs[1], NULL);
@@ -477,7 +454,7 @@ static void test_key_schedule_no_secret_in_output(void **state) {
   assert_non_null(strstr(outs[5], "\xe2\x9c\x93 server_handshake_write_key"));
   json_t *cj = json_loads(outs[4], 0, NULL);
   assert_non_null(cj);
-  /* path2 holds both CLI runs: the first run's keys are in its JSON */
+  /* path2 holds both CLI runs' secrets: none in either output */
   const char *cli_outs[] = {outs[4], outs[5]};
   FILE *f = fopen(path2, "r");
   assert_non_null(f);
@@ -494,9 +471,7 @@ static void test_key_schedule_no_secret_in_output(void **state) {
 
   /* TLS 1.2: the master secret (CLIENT_RANDOM) and the key block */
   unlink(path);
-  tt_server_config(&cfg, TDS_HTTP, "valid");
-  cfg.priority = TDS_PRIORITY_TLS12_ONLY;
-  r = run(&cfg, 0, path, &s);
+  r = run(TDS_PRIORITY_TLS12_ONLY, 0, 0, path, &s);
   tlsdiag_result_format(r, TLSDIAG_FORMAT_JSON, 0, &outs[0], NULL);
   tlsdiag_result_format(r, TLSDIAG_FORMAT_TEXT, TLSDIAG_FMT_EXPLAIN, &outs[1], NULL);
   f = fopen(path, "r");
@@ -576,16 +551,7 @@ static void start_nginx(uint16_t ports[3]) {
   assert_true(n > 0 && (size_t)n < sizeof(conf));
   snprintf(path, sizeof(path), "%s/ks-nginx.conf", tt_dir);
   put_file(path, conf);
-  ngx_pid = fork();
-  assert_true(ngx_pid >= 0);
-  if (ngx_pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    execl("/usr/sbin/nginx", "nginx", "-p", tt_dir, "-e", "/dev/null", "-c",
-          path, (char *)NULL);
-    _exit(127);
-  }
+  ngx_pid = tt_nginx_start(path);
   int64_t t0 = td_mono_us();
   while (access(pid, F_OK) != 0) {
     int st;
