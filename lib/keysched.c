@@ -33,6 +33,7 @@ typedef struct {
 struct td_kscap {
   int conn, done;
   int dead[2];            /* the stream stopped looking like TLS records */
+  int full;               /* the bounds were reached: nothing more kept */
   unsigned char *part[2]; /* the record being reassembled */
   size_t partn[2];
   unsigned num[2];
@@ -80,9 +81,18 @@ static void record_done(td_kscap_t *k, int d) {
   size_t n = k->partn[d];
   k->partn[d] = 0;
   unsigned num = ++k->num[d];
-  if (k->nrecs >= KS_MAX_RECS || k->bytes + n > KS_MAX_BYTES) return;
+  /* Past the bounds nothing more is kept, in either direction: a record
+   * missing in the middle would shift the sequence numbers of the next
+   * ones (and the transcript), which would look like a mismatch. */
+  if (k->full || k->nrecs >= KS_MAX_RECS || k->bytes + n > KS_MAX_BYTES) {
+    k->full = 1;
+    return;
+  }
   unsigned char *p = malloc(n);
-  if (!p) return;
+  if (!p) {
+    k->full = 1;
+    return;
+  }
   memcpy(p, k->part[d], n);
   if (d == k->corrupt_dir && num == k->corrupt_num && n > 5)
     p[n - 1] ^= 0x01; /* the copy only: GnuTLS read the real bytes */
@@ -454,6 +464,7 @@ static void hs_message(ks_t *k, int d, const unsigned char *m, size_t n,
 
 static void hs_bytes(ks_t *k, int d, const unsigned char *p, size_t n,
                      unsigned recnum) {
+  if (!n) return;
   unsigned char *nb = realloc(k->hs[d], k->hsn[d] + n);
   if (!nb) {
     k->dead[d] = 1;

@@ -151,11 +151,23 @@ static ssize_t cap_pull(gnutls_transport_ptr_t p, void *buf, size_t len) {
   return n;
 }
 
-static ssize_t cap_push(gnutls_transport_ptr_t p, const void *buf,
-                        size_t len) {
+/* A flight goes out in one sendmsg, as GnuTLS's own writev push does: a
+ * server that answers its first record with an alert and a close must not
+ * make a later record's write fail before that alert is read. */
+static ssize_t cap_push(gnutls_transport_ptr_t p, const giovec_t *iov,
+                        int iovcnt) {
   td_tls_hook_t *h = p;
-  ssize_t n = send(h->fd, buf, len, MSG_NOSIGNAL);
-  if (n > 0) td_ks_capture_bytes(h->cap, 0, buf, (size_t)n);
+  struct msghdr m;
+  memset(&m, 0, sizeof(m));
+  m.msg_iov = (struct iovec *)(uintptr_t)iov;
+  m.msg_iovlen = (size_t)iovcnt;
+  ssize_t n = sendmsg(h->fd, &m, MSG_NOSIGNAL);
+  size_t left = n > 0 ? (size_t)n : 0;
+  for (int i = 0; i < iovcnt && left; i++) {
+    size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+    td_ks_capture_bytes(h->cap, 0, iov[i].iov_base, k);
+    left -= k;
+  }
   return n;
 }
 
@@ -196,7 +208,7 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
     hook->fd = fd;
     gnutls_transport_set_ptr(s, hook);
     gnutls_transport_set_pull_function(s, cap_pull);
-    gnutls_transport_set_push_function(s, cap_push);
+    gnutls_transport_set_vec_push_function(s, cap_push);
   }
   *out = s;
   return 0;

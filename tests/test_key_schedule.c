@@ -492,6 +492,42 @@ static void test_key_schedule_no_secret_in_output(void **state) {
   tdserver_stop(s);
 }
 
+/* A body far larger than what is captured (a fetch of 800 kB): the records
+ * past the bounds are not kept, in either direction, so no later record is
+ * taken for a mismatch; the keys are proven on the first ones. */
+static void test_key_schedule_capture_bounds(void **state) {
+  (void)state;
+  const size_t body = 800000;
+  td_buf_t raw;
+  td_buf_init(&raw);
+  td_buf_printf(&raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", body);
+  for (size_t i = 0; i < body; i++) td_buf_putc(&raw, 'x');
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
+  cfg.priority = TDS_PRIORITY_TLS13_ONLY;
+  cfg.raw_response = raw.data;
+  cfg.raw_len = raw.len;
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", tdserver_port(s));
+  char url[96];
+  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(s));
+  tlsdiag_result_t *r = NULL;
+  unsigned char *b = NULL;
+  size_t blen = 0;
+  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, &r, &b, &blen), TLSDIAG_OK);
+  assert_int_equal(blen, body);
+  assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
+  json_t *j = tt_json(r);
+  assert_all_proven(tt_jget(j, "key_schedule.rows"), rows13, NROWS13);
+  assert_non_null(strstr(proven_by(tt_jget(j, "key_schedule.rows"),
+                                   "server_application_write_key"),
+                         "HTTP response ("));
+  tlsdiag_free(b);
+  td_buf_free(&raw);
+  done(j, r, s);
+}
+
 /* ---- real nginx (OpenSSL): its records, its ticket, its HRR ------------ */
 
 static pid_t ngx_pid = -1;
@@ -619,6 +655,7 @@ int main(void) {
       cmocka_unit_test(test_key_schedule_tls12),
       cmocka_unit_test(test_key_schedule_corrupted_record),
       cmocka_unit_test(test_key_schedule_no_secret_in_output),
+      cmocka_unit_test(test_key_schedule_capture_bounds),
       cmocka_unit_test_teardown(test_key_schedule_nginx, ks_nginx_teardown),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
