@@ -209,6 +209,27 @@ static void test_key_schedule_early_data(void **state) {
   assert_non_null(strstr(proven_by(rr, "client_early_write_key"),
                          "EndOfEarlyData"));
   done(j, r, s);
+
+  /* Rejected 0-RTT: the early record still opens under the early key (it
+   * is the client's own); no EndOfEarlyData, the client's next record is
+   * under its handshake key. */
+  {
+    tdserver_config_t cfg;
+    tt_server_config(&cfg, TDS_HTTP, "valid");
+    cfg.session_tickets = 1; /* no early_data: 0-RTT is refused */
+    s = tt_server_cfg(&cfg);
+    tt_opts_t t;
+    tt_opts(&t, "localhost", tdserver_port(s));
+    t.o.flags |= TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA;
+    r = tt_check("localhost", &t.o);
+  }
+  j = tt_json(r);
+  assert_true(json_is_false(tt_jget(j, "anatomy.resumption.early_data.accepted")));
+  rr = tt_jget(j, "key_schedule.resumed_rows");
+  assert_proven(rr, names, sizeof(names) / sizeof(names[0]));
+  assert_null(strstr(proven_by(rr, "client_early_write_key"), "EndOfEarlyData"));
+  assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
+  done(j, r, s);
 }
 
 /* TLS 1.2: the key block cut from the key log's master secret opens the
