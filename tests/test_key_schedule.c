@@ -309,6 +309,14 @@ static void test_key_schedule_corrupted_record(void **state) {
     snprintf(want, sizeof(want), "\xe2\x9c\x97 %s", cases[c].row);
     assert_non_null(strstr(txt, want));
     tlsdiag_free(txt);
+    /* the monitoring outputs: CRITICAL, and the cause as a label */
+    tlsdiag_result_format(r, TLSDIAG_FORMAT_NAGIOS, 0, &txt, NULL);
+    assert_true(strncmp(txt, "CRITICAL", 8) == 0 || strstr(txt, " CRITICAL"));
+    assert_non_null(strstr(txt, "tls_key_schedule_mismatch"));
+    tlsdiag_free(txt);
+    tlsdiag_result_format(r, TLSDIAG_FORMAT_PROMETHEUS, 0, &txt, NULL);
+    assert_non_null(strstr(txt, "cause=\"tls_key_schedule_mismatch\""));
+    tlsdiag_free(txt);
     tlsdiag_result_free(r);
     /* the CLI: the same cause, exit status 2 */
     char pin[64], target[64];
