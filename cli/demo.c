@@ -172,6 +172,12 @@ static const demo_case_t cases[] = {
      NULL, 0, 0, 0, 0, 0, "tcp_timeout", NULL, 0, NULL},
     {"closed port", "closed.tlsdiag.test", NET_REFUSED, TDS_HTTP, NULL, NULL,
      0, 0, 0, 0, 0, "tcp_refused", NULL, 0, NULL},
+    /* tlsdiag's copy of one server record gets a flipped byte (the test
+     * hook TLSDIAG_TEST_CORRUPT_RECORD; GnuTLS reads the real bytes), as an
+     * interception device rewriting records would look. */
+    {"record rewritten in transit", "valid.tlsdiag.test", NET_SERVER,
+     TDS_HTTP, "valid", TDS_PRIORITY_TLS13_ONLY, 0, 0, 0, 0, 0,
+     "tls_key_schedule_mismatch", NULL, 0, NULL},
     {"no answer to HTTP", "valid.tlsdiag.test", NET_SERVER,
      TDS_HANDSHAKE_THEN_SILENT, "valid", NULL, 0, 0, 0, 0, 0, "http_timeout",
      NULL, 0, NULL},
@@ -304,7 +310,10 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
      * demo's own DNS server too: the demo sends nothing off this machine. */
     o.dns_servers = d->dns_server;
   }
+  int tamper = !strcmp(c->expect, "tls_key_schedule_mismatch");
+  if (tamper) setenv("TLSDIAG_TEST_CORRUPT_RECORD", "s2c:4", 1);
   tlsdiag_err_t e = tlsdiag_check(c->host, &o, out);
+  if (tamper) unsetenv("TLSDIAG_TEST_CORRUPT_RECORD");
   if (hold >= 0) close(hold);
   tdserver_stop(srv);
   if (e != TLSDIAG_OK) {

@@ -536,6 +536,7 @@ void td_key_schedule_json(td_jw_t *w, const char *key,
   td_jw_bool(w, "hello_retry", a->hello_retry);
   if (r->tls_version_num == TLSDIAG_TLS1_3) tls13_schedule_json(w, a);
   else tls12_schedule_json(w, r, ss);
+  td_ks_json(w, r);
   td_jw_obj_end(w);
 }
 
@@ -625,12 +626,14 @@ void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain) {
                      "client_random) -> MAC key %u, key %u, IV %u bytes per direction\n",
                   a->mac_key_bytes, a->key_bytes, a->iv_bytes);
   }
+  td_ks_text(b, r);
 }
 
 /* ---- findings ------------------------------------------------------------ */
 
 void td_anatomy_classify(tlsdiag_result_t *r) {
   const td_anatomy_t *a = &r->anat;
+  td_ks_classify(r);
   if (a->hello_retry) {
     const char *want = td_group_name(a->hrr_group);
     const char *offered[8];

@@ -167,6 +167,13 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
     [TLSDIAG_CAUSE_HSTS_LIST_STALE] = {
         "hsts_list_stale", I, 92,
         "the HSTS preload list used is more than 180 days old"},
+    /* Records the connection's own keys do not open put everything read
+     * over them in doubt (an interception device, a TLS library bug): a
+     * TLS-phase error, ranked before anything judged from those records. */
+    [TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH] = {
+        "tls_key_schedule_mismatch", E, 38,
+        "a key derived from the connection's own secrets does not match its "
+        "records"},
 };
 
 #undef E

@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "classify.h"
+#include "keysched.h"
 
 static double ms_since(const td_check_t *c, int64_t t) {
   return (double)(t - c->t0) / 1000.0;
@@ -64,6 +65,13 @@ int td_check_handshake(td_check_t *c) {
 }
 
 void td_check_close_conn(td_check_t *c) {
+  if (c->kscap) {
+    /* The records are all in: derive the keys and prove them. */
+    td_ks_finish(c->kscap, c->sess, c->r);
+    td_ks_capture_free(c->kscap);
+    c->kscap = NULL;
+    c->hook.cap = NULL;
+  }
   if (c->sess) {
     gnutls_deinit(c->sess);
     c->sess = NULL;
@@ -534,6 +542,8 @@ static void start_tls(td_check_t *c) {
   c->priority = td_tls_priority(r->tls_min, r->tls_max, 0);
   c->hook.r = r;
   c->hook.t0 = c->t0;
+  c->kscap = td_ks_capture_new(0);
+  c->hook.cap = c->kscap;
   int rc = c->priority ? td_tls_session_new(c->cred, c->fd, r->sni,
                                             c->priority, &c->hook, 0, &c->sess)
                        : GNUTLS_E_MEMORY_ERROR;
@@ -655,6 +665,7 @@ static void tls_step(td_check_t *c, int timed_out) {
     return;
   }
   td_tls_collect(r, c->sess);
+  td_ks_capture_done(c->kscap);
   td_kx_collect(r, c->sess);
   td_verify_session(r, c->sess, c->cred);
   td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);

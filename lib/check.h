@@ -155,6 +155,8 @@ struct td_check {
   int cred_shared; /* cred belongs to the caller (a multi handle) */
   gnutls_session_t sess;
   td_tls_hook_t hook;
+  struct td_kscap *kscap; /* the current connection's records and secrets
+                             (keysched.h); proven and freed at close */
   td_clientcert_t *clientcert; /* options' client certificate, or NULL */
   td_tls_peek_t peek; /* the server's first record (first handshake and
                          each probe) */

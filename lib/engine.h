@@ -74,10 +74,14 @@ typedef struct td_tls_hook {
   int keylog_fd;   /* >= 0: append NSS key log lines here */
   const struct td_clientcert *cc; /* the client certificate to present
                                      when asked, or NULL */
+  struct td_kscap *cap; /* the current connection's records and secrets
+                           go here (keysched.h), or NULL */
+  int fd;               /* the session's socket (set by td_tls_session_new) */
 } td_tls_hook_t;
 
 /* A client session on fd, ALPN http/1.1, OCSP status requested. hook may be
- * NULL (no events, no key log). init_flags are extra gnutls_init flags
+ * NULL (no events, no key log). With hook->cap, every byte read and written
+ * and every secret also goes to that capture. init_flags are extra gnutls_init flags
  * (GNUTLS_ENABLE_EARLY_DATA). Returns 0 or a GnuTLS error. */
 int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        const char *sni, const char *priority,
@@ -96,6 +100,7 @@ void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
  * error. Owned by the caller; it must outlive the session. */
 typedef struct td_tls_peek {
   int fd;
+  struct td_kscap *cap; /* the session hook's capture, or NULL */
   unsigned char hdr[11];
   size_t seen;
 } td_tls_peek_t;

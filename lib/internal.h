@@ -270,6 +270,21 @@ typedef struct td_secret_seen {
   int resumed_conn; /* seen on the resumption connection */
 } td_secret_seen_t;
 
+/* One value of the key schedule derived from the connection's own secrets
+ * (keysched.c): never the value, only its fingerprint (first 4 bytes of
+ * its SHA-256, hex) and what proved it. */
+#define TD_KS_PROVEN_MAX 320
+typedef struct td_ks_row {
+  const char *name;         /* "server_handshake_write_key" (static) */
+  const char *derived_from; /* static text */
+  const char *label;        /* HKDF or PRF label, or NULL */
+  unsigned length;          /* bytes */
+  char fingerprint[9];      /* "" when the value never existed */
+  char proven_by[TD_KS_PROVEN_MAX];
+  int ok;                   /* 1 proven, 0 mismatch, -1 not proven */
+  int conn;                 /* 0 first connection, 1 the resumed one */
+} td_ks_row_t;
+
 typedef struct td_anatomy {
   td_keyshare_t offered[8];  /* key shares of the first ClientHello */
   size_t noffered;
@@ -302,6 +317,11 @@ typedef struct td_anatomy {
   int early_data_accepted;
   char *resume_error;
   int parsing; /* 0: first connection, 1: the resumption connection */
+  /* the key schedule derived and proven (keysched.c) */
+  td_ks_row_t *ks_rows;
+  size_t nks_rows;
+  const char *ks_note[2];    /* per connection: what GnuTLS does not expose
+                                (static text), or NULL */
 } td_anatomy_t;
 
 /* Client certificates (clientcert.c): what the server asked for, what we
@@ -670,6 +690,15 @@ void td_anatomy_text(td_buf_t *b, const tlsdiag_result_t *r, int explain);
 const char *td_group_name(uint16_t group);
 /* The findings: tls_hello_retry, tls_no_resumption. */
 void td_anatomy_classify(tlsdiag_result_t *r);
+
+/* ---- keysched_report.c: the derived and proven key schedule ----------- */
+/* The members "rows", "resumed_rows" (arrays or null) and "not_derivable"
+ * of the report's "key_schedule" object. */
+void td_ks_json(td_jw_t *w, const tlsdiag_result_t *r);
+/* --explain: the rows, with a check mark for each proven one. */
+void td_ks_text(td_buf_t *b, const tlsdiag_result_t *r);
+/* The finding tls_key_schedule_mismatch (one, the first row disproved). */
+void td_ks_classify(tlsdiag_result_t *r);
 
 /* ---- clientcert.c: client certificates (the pure part) ---------------- */
 /* The findings tls_client_cert_required and tls_client_cert_rejected. */

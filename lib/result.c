@@ -102,6 +102,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->anat.prf_hash);
   free(r->anat.psk_mode);
   free(r->anat.resume_error);
+  free(r->anat.ks_rows);
   td_clientcert_seen_free(&r->cc);
   free(r);
 }

@@ -11,6 +11,7 @@
 #include <gnutls/x509.h>
 
 #include "engine.h"
+#include "keysched.h"
 
 tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
                               gnutls_certificate_credentials_t *out) {
@@ -119,6 +120,7 @@ static int keylog_cb(gnutls_session_t s, const char *label,
     x->t_ms = (double)(td_mono_us() - h->t0) / 1000.0;
     x->resumed_conn = a->parsing;
   }
+  td_ks_capture_secret(h->cap, label, secret->data, secret->size);
   if (h->keylog_fd < 0 || secret->size > 128) return 0;
   gnutls_datum_t cr, sr;
   gnutls_session_get_random(s, &cr, &sr);
@@ -139,6 +141,34 @@ static int keylog_cb(gnutls_session_t s, const char *label,
   (void)w; /* a key log is best effort, like curl's */
   gnutls_memset(line, 0, sizeof(line));
   return 0;
+}
+
+/* The transport when the records are captured: the bytes as they pass. */
+static ssize_t cap_pull(gnutls_transport_ptr_t p, void *buf, size_t len) {
+  td_tls_hook_t *h = p;
+  ssize_t n = recv(h->fd, buf, len, 0);
+  if (n > 0) td_ks_capture_bytes(h->cap, 1, buf, (size_t)n);
+  return n;
+}
+
+/* A flight goes out in one sendmsg, as GnuTLS's own writev push does: a
+ * server that answers its first record with an alert and a close must not
+ * make a later record's write fail before that alert is read. */
+static ssize_t cap_push(gnutls_transport_ptr_t p, const giovec_t *iov,
+                        int iovcnt) {
+  td_tls_hook_t *h = p;
+  struct msghdr m;
+  memset(&m, 0, sizeof(m));
+  m.msg_iov = (struct iovec *)(uintptr_t)iov;
+  m.msg_iovlen = (size_t)iovcnt;
+  ssize_t n = sendmsg(h->fd, &m, MSG_NOSIGNAL);
+  size_t left = n > 0 ? (size_t)n : 0;
+  for (int i = 0; i < iovcnt && left; i++) {
+    size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+    td_ks_capture_bytes(h->cap, 0, iov[i].iov_base, k);
+    left -= k;
+  }
+  return n;
 }
 
 int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
@@ -174,6 +204,12 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
     gnutls_session_set_keylog_function(s, keylog_cb);
   }
   gnutls_transport_set_int(s, fd);
+  if (hook && hook->cap) {
+    hook->fd = fd;
+    gnutls_transport_set_ptr(s, hook);
+    gnutls_transport_set_pull_function(s, cap_pull);
+    gnutls_transport_set_vec_push_function(s, cap_push);
+  }
   *out = s;
   return 0;
 fail:
@@ -287,6 +323,7 @@ int td_tls_keep_refused_chain(tlsdiag_result_t *r, gnutls_session_t s,
 static ssize_t peek_pull(gnutls_transport_ptr_t p, void *buf, size_t len) {
   td_tls_peek_t *pk = p;
   ssize_t n = recv(pk->fd, buf, len, 0);
+  if (n > 0) td_ks_capture_bytes(pk->cap, 1, buf, (size_t)n);
   if (n > 0 && pk->seen < sizeof(pk->hdr)) {
     size_t k = sizeof(pk->hdr) - pk->seen;
     if (k > (size_t)n) k = (size_t)n;
@@ -299,8 +336,12 @@ static ssize_t peek_pull(gnutls_transport_ptr_t p, void *buf, size_t len) {
 void td_tls_peek_install(gnutls_session_t s, td_tls_peek_t *pk, int fd) {
   memset(pk, 0, sizeof(*pk));
   pk->fd = fd;
-  /* Reads go through pk; writes keep the plain descriptor. */
-  gnutls_transport_set_ptr2(s, pk, (gnutls_transport_ptr_t)(intptr_t)fd);
+  const td_tls_hook_t *h = gnutls_session_get_ptr(s);
+  pk->cap = h ? h->cap : NULL;
+  /* Reads go through pk; writes keep what td_tls_session_new set. */
+  gnutls_transport_ptr_t rp, sp;
+  gnutls_transport_get_ptr2(s, &rp, &sp);
+  gnutls_transport_set_ptr2(s, pk, sp);
   gnutls_transport_set_pull_function(s, peek_pull);
 }
 

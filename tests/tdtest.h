@@ -449,6 +449,23 @@ static TT_UNUSED int tt_open_fds(char *desc, size_t n) {
   return count;
 }
 
+/* Starts Debian's nginx in the foreground on conf_path (prefix tt_dir, its
+ * output discarded); the caller waits until it is ready and ends it with
+ * tt_kill_child. Returns the child's pid. */
+static TT_UNUSED pid_t tt_nginx_start(const char *conf_path) {
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    dup2(nul, 2);
+    execl("/usr/sbin/nginx", "nginx", "-p", tt_dir, "-e", "/dev/null", "-c",
+          conf_path, (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {
   return (double)(td_mono_us() - t0_us) / 1000.0;
 }

@@ -199,7 +199,7 @@ static void test_cli_demo_checks_itself(void **state) {
     json_decref(j);
     lines++;
   }
-  assert_int_equal(lines, 38);
+  assert_int_equal(lines, 39);
   assert_int_equal(nx, 1);
   assert_int_equal(big, 1);
   assert_int_equal(leaked, 1);
@@ -209,7 +209,7 @@ static void test_cli_demo_checks_itself(void **state) {
   assert_int_equal(skew, 1);
   free(out);
   assert_int_equal(tt_cli(&out, "demo", "--color", "never", NULL), 0);
-  assert_non_null(strstr(out, "38 cases, 38 as expected"));
+  assert_non_null(strstr(out, "39 cases, 39 as expected"));
   assert_null(strchr(out, '\x1b'));
   free(out);
 }

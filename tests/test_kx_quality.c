@@ -371,16 +371,7 @@ static void start_nginx(uint16_t ports[3]) {
   assert_true(n > 0 && (size_t)n < sizeof(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
   write_file(path, conf, (size_t)n);
-  nginx_pid = fork();
-  assert_true(nginx_pid >= 0);
-  if (nginx_pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    execl("/usr/sbin/nginx", "nginx", "-p", tt_dir, "-e", "/dev/null", "-c",
-          path, (char *)NULL);
-    _exit(127);
-  }
+  nginx_pid = tt_nginx_start(path);
   /* Ready when all three ports accept; bounded, polling the child. */
   int64_t t0 = td_mono_us();
   while (!(port_open(ports[0]) && port_open(ports[1]) &&

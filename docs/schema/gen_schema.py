@@ -289,6 +289,20 @@ defs["key_schedule"] = obj({
         "mac_key_bytes": I0,
         "derivation": S,
     }),
+    "rows": nullable({"type": "array", "items": ref("key_schedule_row")}),
+    "resumed_rows": nullable(
+        {"type": "array", "items": ref("key_schedule_row")}),
+    "not_derivable": S0,
+    "resumed_not_derivable": S0,
+})
+defs["key_schedule_row"] = obj({
+    "name": S,
+    "derived_from": S,
+    "label": S0,
+    "length": {"type": "integer", "minimum": 1},
+    "fingerprint": {"type": ["string", "null"], "pattern": "^[0-9a-f]{8}$"},
+    "proven_by": S,
+    "ok": B0,
 })
 
 defs["event"] = obj({

@@ -147,6 +147,10 @@ typedef enum {
                                                  fail closed */
   TLSDIAG_CAUSE_HSTS_LIST_STALE = 55, /* the preload list used is more than
                                          TLSDIAG_HSTS_STALE_DAYS old */
+  TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH = 56, /* a key derived from the
+                                                   connection's own secrets
+                                                   does not open its record
+                                                   or verify its Finished */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
