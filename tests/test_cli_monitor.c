@@ -203,7 +203,8 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   prom_valid(second);
   char want[160];
   snprintf(want, sizeof(want),
-           "tlsdiag_cause{target=\"refused.tlsdiag.test:%u\"", f.refused);
+           "tlsdiag_cause_info{target=\"refused.tlsdiag.test:%u\"",
+           f.refused);
   assert_non_null(strstr(second, want));
   assert_non_null(strstr(second, "cause=\"tcp_refused\""));
   if (system("command -v promtool >/dev/null 2>&1") == 0) {

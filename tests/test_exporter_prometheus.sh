@@ -94,8 +94,8 @@ done
 echo "tlsdiag_check_success:"; echo "$out"
 grep -qx "$valid_t 1 " <<<"$out" || { echo "valid target not 1"; exit 1; }
 grep -qx "$exp_t 0 " <<<"$out" || { echo "expired target not 0"; exit 1; }
-cause=$(query "tlsdiag_cause{instance=\"$exp_t\"}")
-echo "tlsdiag_cause: $cause"
+cause=$(query "tlsdiag_cause_info{instance=\"$exp_t\"}")
+echo "tlsdiag_cause_info: $cause"
 grep -qx "$exp_t 1 cert_expired" <<<"$cause" || { echo "expired target: cause not cert_expired"; exit 1; }
 up=$(query 'up{job="tlsdiag"}')
 [ "$(grep -c ' 1 $' <<<"$up")" = 2 ] || { echo "up is not 1 for both probes: $up"; exit 1; }
