@@ -125,7 +125,7 @@ static void usage(FILE *o) {
       "check_ssl_cert's: OK with the soonest expiry when nothing is below -w,\n"
       "WARNING below -w, CRITICAL below -c or expired, an unreachable target\n"
       "CRITICAL by its cause (UNKNOWN for a resolver failure); perfdata\n"
-      "days=SOONEST;W;C.\n",
+      "'days'=SOONEST;W:;C: (ranges: alert below W, below C).\n",
       o);
 }
 
@@ -635,11 +635,13 @@ static int expiry_nagios(sweep_t *s, FILE *f) {
     fprintf(f, "; soonest: %s ", name);
     days_text(f, soon);
   }
-  /* perfdata as check_ssl_cert writes it: days=N;WARN;CRIT */
+  /* perfdata in the plugin guidelines' grammar, as a single check writes
+   * it (lib/monitor.c perf_days): 'days'=N;W:;C:, the ranges alerting
+   * below the thresholds; counts are never negative. */
   fputs(" |", f);
-  if (soon) fprintf(f, " days=%lld;%d;%d", (long long)soon->days_left,
+  if (soon) fprintf(f, " 'days'=%lld;%d:;%d:", (long long)soon->days_left,
                     s->warn, s->crit);
-  fprintf(f, " targets=%zu unreachable=%zu\n", n, unreachable);
+  fprintf(f, " 'targets'=%zu;;;0 'unreachable'=%zu;;;0\n", n, unreachable);
   static const int order[] = {N_CRITICAL, N_UNKNOWN, N_WARNING};
   for (size_t k = 0; k < 3; k++)
     for (size_t i = 0; i < s->list.n; i++) {

@@ -133,7 +133,13 @@ static void nagios_status(td_buf_t *b, const tlsdiag_result_t *r, int st) {
   }
 }
 
-/* 'min_days_left'=89;30:;7: -- the ranges alert below the thresholds. */
+/* 'days'=89;30:;7: in the plugin guidelines' grammar
+ * ('label'=value[UOM];[warn];[crit];[min];[max]). Days have no UOM there
+ * ("d" is not one), so none. The thresholds are ranges: "30:" alerts below
+ * 30, as the state does; check_ssl_cert's plain "30" would mean "alert
+ * outside 0..30", i.e. on every healthy certificate, to a consumer that
+ * evaluates ranges. An expired certificate's negative days fall below
+ * both. */
 static void perf_days(td_buf_t *b, const char *label, int64_t days,
                       const tlsdiag_result_t *r) {
   td_buf_printf(b, "'%s'=%lld;%d:;%d:", label, (long long)days, r->warn_days,
@@ -144,9 +150,8 @@ static void nagios_perf(td_buf_t *b, const tlsdiag_result_t *r) {
   int64_t days = 0;
   const char *sep = "";
   if (tlsdiag_result_expiry(r, TLSDIAG_EXPIRY_PATH, NULL, &days)) {
-    /* as check_ssl_cert writes it, so graphs and thresholds carry over */
-    td_buf_printf(b, "days=%lld;%d;%d", (long long)days, r->warn_days,
-                  r->crit_days);
+    /* check_ssl_cert's label, so graphs carry over */
+    perf_days(b, "days", days, r);
     sep = " ";
   }
   for (int p = 0; p < TLSDIAG_PHASE_COUNT_; p++) {
@@ -196,8 +201,8 @@ static void nagios_many(td_buf_t *b, const tlsdiag_result_t *const *rs,
       td_buf_printf(b, " in %lld day%s", (long long)soon_days,
                     soon_days == 1 ? "" : "s");
   }
-  td_buf_printf(b, " | 'targets'=%zu 'critical'=%zu 'unknown'=%zu "
-                   "'warning'=%zu 'ok'=%zu",
+  td_buf_printf(b, " | 'targets'=%zu;;;0 'critical'=%zu;;;0 "
+                   "'unknown'=%zu;;;0 'warning'=%zu;;;0 'ok'=%zu;;;0",
                 n, count[ST_CRITICAL], count[ST_UNKNOWN], count[ST_WARNING],
                 count[ST_OK]);
   if (soonest) {

@@ -155,8 +155,9 @@ static void test_monitor_nagios_worst_state_of_many(void **st) {
    * worst first. */
   const char *want =
       "TLSDIAG CRITICAL - 3 targets: 1 CRITICAL, 1 UNKNOWN, 0 WARNING, 1 OK; "
-      "soonest expiry d.test:443 expired 1 day ago | 'targets'=3 'critical'=1 "
-      "'unknown'=1 'warning'=0 'ok'=1 'min_days_left'=-1;30:;7:\n"
+      "soonest expiry d.test:443 expired 1 day ago | 'targets'=3;;;0 "
+      "'critical'=1;;;0 'unknown'=1;;;0 'warning'=0;;;0 'ok'=1;;;0 "
+      "'min_days_left'=-1;30:;7:\n"
       "CRITICAL - d.test:443 cert_expired: expired\n"
       "UNKNOWN - c.test:443 dns_timeout: timeout\n"
       "OK - a.test:443 TLS1.3, certificate expires in 89 days";
@@ -170,8 +171,7 @@ static void test_monitor_nagios_worst_state_of_many(void **st) {
 }
 
 /* Checks one perfdata item: 'label'=value[UOM][;warn[;crit[;min[;max]]]],
- * the label unquoted only if it holds no space, quote or '=' (days=, as
- * check_ssl_cert writes it). */
+ * the label unquoted only if it holds no space, quote or '='. */
 static void perf_item_ok(const char *item) {
   const char *eq = strchr(item, '=');
   assert_true(eq && eq > item);
@@ -198,7 +198,7 @@ static void test_monitor_nagios_line_has_status_and_perfdata(void **st) {
   const char *want = "TLSDIAG OK - www.example.test:443 TLS1.3, certificate "
                      "expires in 89 days (";
   assert_memory_equal(s, want, strlen(want));
-  assert_non_null(strstr(s, " | days=89;30;7 'tcp_ms'=2.500ms "
+  assert_non_null(strstr(s, " | 'days'=89;30:;7: 'tcp_ms'=2.500ms "
                             "'tls_ms'=3.500ms 'http_ms'=4.500ms "
                             "'total_ms'=9.250ms\n"));
   assert_null(strstr(s, "dns_ms")); /* skipped phases have no figure */
@@ -220,7 +220,7 @@ static void test_monitor_nagios_line_has_status_and_perfdata(void **st) {
   s = fmt(r, TLSDIAG_FORMAT_NAGIOS);
   assert_non_null(strstr(s, "TLSDIAG CRITICAL - soon.test:443 TLS1.3, "
                             "certificate expires in 3 days ("));
-  assert_non_null(strstr(s, "below 7 days | days=3;30;7"));
+  assert_non_null(strstr(s, "below 7 days | 'days'=3;30:;7:"));
   tlsdiag_free(s);
   tlsdiag_result_free(r);
 }

@@ -375,8 +375,7 @@ static void nagios_first_line_ok(const char *out, const char *state) {
     /* 'label'=value[UOM][;warn;crit...] */
     assert_non_null(strchr(it, '='));
     char *q = it[0] == '\'' ? strchr(it + 1, '\'') : strchr(it, '=') - 1;
-    if (it[0] != '\'') /* unquoted: days=N;W;C as check_ssl_cert */
-      assert_true(q >= it && !strpbrk(it, "' |") && !strncmp(it, "days=", 5));
+    assert_true(it[0] == '\''); /* every label quoted */
     assert_true(q && q[1] == '=');
     char *end = NULL;
     strtod(q + 2, &end);
