@@ -64,10 +64,6 @@ char *td_tcp_local(int fd);
 tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
                               gnutls_certificate_credentials_t *out,
                               int *roots);
-/* Records in r which trust store o names (kind, source, paths) and its
- * root count, for the reports. 0, or -1 out of memory. */
-int td_tls_trust_record(tlsdiag_result_t *r, const tlsdiag_options_t *o,
-                        int roots);
 /* Priority string for a version range. `broad` adds every cipher, MAC,
  * key exchange and group GnuTLS knows (used by the version probe). */
 char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,

@@ -418,6 +418,11 @@ struct tlsdiag_result {
   td_clientcert_seen_t cc; /* clientcert.c */
 };
 
+/* tls.c: records in r which trust store o names (kind, source, paths)
+ * and its root count, for the reports. 0, or -1 out of memory. */
+int td_tls_trust_record(tlsdiag_result_t *r, const tlsdiag_options_t *o,
+                        int roots);
+
 /* ---- result.c: building a result --------------------------------------- */
 tlsdiag_result_t *td_result_new(void);
 /* Each returns 0, or -1 on out-of-memory (the result stays consistent). */

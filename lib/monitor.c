@@ -390,7 +390,8 @@ static void m_expiry(family_t *f, const char *help, const tlsdiag_result_t *r) {
 /* The CN of an RFC 4514 DN string ("CN=Test CA,O=Org": "Test CA"), its
  * escapes undone, or "" without one. */
 static void dn_cn(td_buf_t *out, const char *dn) {
-  for (const char *p = dn; p && *p;) {
+  if (!dn) return;
+  for (const char *p = dn; *p;) {
     int at_cn = (p[0] == 'C' || p[0] == 'c') && (p[1] == 'N' || p[1] == 'n') &&
                 p[2] == '=';
     for (p += at_cn ? 3 : 0; *p && *p != ','; p++) {

@@ -326,6 +326,45 @@ static void test_trust_store_cli_text_and_prometheus(void **st) {
   tdserver_stop(v.s);
 }
 
+/* tlsdiag verify states its store the same way; explicit anchors (the
+ * API's trusted blobs) are no store: null. */
+static void test_trust_store_verify(void **st) {
+  (void)st;
+  char chain[200], fenv[240], at[32];
+  snprintf(chain, sizeof(chain), "%s/valid.chain.pem", tt_dir);
+  snprintf(fenv, sizeof(fenv), "SSL_CERT_FILE=%s", bundle);
+  snprintf(at, sizeof(at), "@%lld", (long long)(tdcerts_now(tt_pki) + 60));
+  char *out = NULL, *err = NULL;
+  int rc = run_env(&out, &err, L(fenv), L("verify", "--json", "--at", at,
+                                          "--host", "localhost", chain));
+  json_error_t je;
+  json_t *j = json_loads(out, 0, &je);
+  if (!j) fail_msg("not JSON (%s): %s / %s", je.text, out, err);
+  assert_int_equal(rc, 0);
+  assert_string_equal(tt_jstr(j, "cause"), "ok");
+  expect_store(j, "cafile", "SSL_CERT_FILE", bundle, NULL, 3);
+  json_decref(j);
+  free(out);
+  free(err);
+
+  tlsdiag_blob_t anchor = {tdcerts_root_pem(tt_pki),
+                           strlen(tdcerts_root_pem(tt_pki))};
+  const tdcerts_case_t *c = tt_case("valid");
+  tlsdiag_blob_t leaf = {c->chain_pem, strlen(c->chain_pem)};
+  tlsdiag_verify_input_t in;
+  tlsdiag_verify_input_init(&in);
+  in.chain = &leaf;
+  in.nchain = 1;
+  in.trusted = &anchor;
+  in.ntrusted = 1;
+  tlsdiag_result_t *r = NULL;
+  assert_int_equal(tlsdiag_verify_chain(&in, NULL, &r), TLSDIAG_OK);
+  json_t *jr = tt_json(r);
+  assert_true(json_is_null(tt_jget(jr, "tls.trust_store")));
+  json_decref(jr);
+  tlsdiag_result_free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trust_store_api_cafile_capath_system),
@@ -333,6 +372,7 @@ int main(void) {
       cmocka_unit_test(test_trust_store_cli_environment),
       cmocka_unit_test(test_trust_store_cli_env_missing_file_is_usage_error),
       cmocka_unit_test(test_trust_store_cli_text_and_prometheus),
+      cmocka_unit_test(test_trust_store_verify),
   };
   return td_run_tests(tests, setup, tt_teardown);
 }
