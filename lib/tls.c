@@ -11,39 +11,32 @@
 #include <gnutls/x509.h>
 
 #include "engine.h"
+#include "x509.h"
 
 tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
                               gnutls_certificate_credentials_t *out,
                               int *roots) {
   gnutls_certificate_credentials_t cred;
+  gnutls_x509_trust_list_t tl;
+  int n = 0;
   *out = NULL;
   if (roots) *roots = 0;
   if (gnutls_certificate_allocate_credentials(&cred) < 0)
     return TLSDIAG_E_NOMEM;
-  int rc = 0, total = 0;
-  if (o->cafile || o->capath) {
-    if (o->cafile) {
-      rc = gnutls_certificate_set_x509_trust_file(cred, o->cafile,
-                                                  GNUTLS_X509_FMT_PEM);
-      if (rc == 0) /* maybe DER */
-        rc = gnutls_certificate_set_x509_trust_file(cred, o->cafile,
-                                                    GNUTLS_X509_FMT_DER);
-      if (rc <= 0) goto bad;
-      total += rc;
-    }
-    if (o->capath) {
-      rc = gnutls_certificate_set_x509_trust_dir(cred, o->capath,
-                                                 GNUTLS_X509_FMT_PEM);
-      if (rc <= 0) goto bad;
-      total += rc;
-    }
-  } else {
-    /* An empty system store is not an API error: the check still runs and
-     * reports every chain as untrusted, which is the truth. */
-    rc = gnutls_certificate_set_x509_system_trust(cred);
-    total = rc > 0 ? rc : 0;
+  if (gnutls_x509_trust_list_init(&tl, 0) < 0) {
+    gnutls_certificate_free_credentials(cred);
+    return TLSDIAG_E_NOMEM;
   }
-  if (roots) *roots = total;
+  /* The verifier's loader (no duplicates, the distinct count), so a check
+   * and tlsdiag verify read a store the same way. */
+  tlsdiag_err_t err = td_trust_list_load(tl, o, &n, NULL, 0);
+  if (err) {
+    gnutls_x509_trust_list_deinit(tl, 1);
+    gnutls_certificate_free_credentials(cred);
+    return err;
+  }
+  gnutls_certificate_set_trust_list(cred, tl, 0); /* cred owns tl now */
+  if (roots) *roots = n;
   /* Dates are judged against our own (possibly overridden) clock. */
   gnutls_certificate_set_verify_flags(
       cred, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
@@ -53,9 +46,6 @@ tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
   td_clientcert_install(cred);
   *out = cred;
   return TLSDIAG_OK;
-bad:
-  gnutls_certificate_free_credentials(cred);
-  return TLSDIAG_E_CAFILE;
 }
 
 int td_tls_trust_record(tlsdiag_result_t *r, const tlsdiag_options_t *o,

@@ -307,27 +307,44 @@ static tlsdiag_err_t need_some(int added, const char *where, char *errbuf,
   return TLSDIAG_E_CAFILE;
 }
 
-/* Adds the CA file (PEM, else DER) and directory of the options to tl;
- * *roots counts what they gave. */
-static tlsdiag_err_t add_trust_files(gnutls_x509_trust_list_t tl,
-                                     const tlsdiag_options_t *opts,
-                                     int *roots, char *errbuf, size_t errlen) {
+/* Distinct certificates in tl (GnuTLS's add calls count duplicates too:
+ * Debian's SSL_CERT_DIR holds every root twice, and the bundle once more). */
+static int distinct_roots(gnutls_x509_trust_list_t tl) {
+  gnutls_x509_trust_list_iter_t it = NULL;
+  gnutls_x509_crt_t crt;
+  int n = 0;
+  while (gnutls_x509_trust_list_iter_get_ca(tl, &it, &crt) == 0) {
+    n++;
+    gnutls_x509_crt_deinit(crt);
+  }
+  gnutls_x509_trust_list_iter_deinit(it);
+  return n;
+}
+
+tlsdiag_err_t td_trust_list_load(gnutls_x509_trust_list_t tl,
+                                 const tlsdiag_options_t *opts, int *roots,
+                                 char *errbuf, size_t errlen) {
+  const unsigned nodup = GNUTLS_TL_NO_DUPLICATES;
   tlsdiag_err_t err = TLSDIAG_OK;
+  *roots = 0;
   if (opts->cafile) {
     int rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
-                                                   GNUTLS_X509_FMT_PEM, 0, 0);
+                                                   GNUTLS_X509_FMT_PEM, nodup, 0);
     if (rc <= 0)
       rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
-                                                 GNUTLS_X509_FMT_DER, 0, 0);
+                                                 GNUTLS_X509_FMT_DER, nodup, 0);
     err = need_some(rc, opts->cafile, errbuf, errlen);
-    if (rc > 0) *roots += rc;
   }
   if (!err && opts->capath) {
     int rc = gnutls_x509_trust_list_add_trust_dir(tl, opts->capath, NULL,
-                                                  GNUTLS_X509_FMT_PEM, 0, 0);
+                                                  GNUTLS_X509_FMT_PEM, nodup, 0);
     err = need_some(rc, opts->capath, errbuf, errlen);
-    if (rc > 0) *roots += rc;
   }
+  if (!opts->cafile && !opts->capath)
+    /* An empty system store is not an error: every chain is then
+     * untrusted, which is the truth. */
+    (void)gnutls_x509_trust_list_add_system_trust(tl, nodup, 0);
+  if (!err) *roots = distinct_roots(tl);
   return err;
 }
 
@@ -372,17 +389,8 @@ tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
   v->warn_days = opts->warn_days;
   v->crit_days = opts->crit_days;
   int roots = 0;
-  if (ntrusted) {
-    err = add_trusted_blobs(tl, trusted, ntrusted, errbuf, errlen);
-  } else if (opts->cafile || opts->capath) {
-    err = add_trust_files(tl, opts, &roots, errbuf, errlen);
-  } else {
-    /* An empty system store is not an error: every chain is then
-     * untrusted, which is the truth. */
-    int rc = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-    roots = rc > 0 ? rc : 0;
-    err = TLSDIAG_OK;
-  }
+  if (ntrusted) err = add_trusted_blobs(tl, trusted, ntrusted, errbuf, errlen);
+  else err = td_trust_list_load(tl, opts, &roots, errbuf, errlen);
   if (err != TLSDIAG_OK) goto fail;
   err = TLSDIAG_E_NOMEM;
   if (!ntrusted && keep_store(v, opts, roots)) goto fail;
