@@ -197,6 +197,15 @@ static void srv_start(srv_t *v) {
            tdserver_port(v->s));
 }
 
+/* One JSON document from a run's stdout; fails the test with both
+ * streams shown otherwise. */
+static json_t *json_of(const char *out, const char *err) {
+  json_error_t je;
+  json_t *j = json_loads(out, 0, &je);
+  if (!j) fail_msg("not JSON (%s): %s / %s", je.text, out, err);
+  return j;
+}
+
 /* `check --json` with an environment; exit code and trust store exact. */
 static void cli_expect(const srv_t *v, const char *const *env,
                        const char *cacert, int rc_want, const char *kind,
@@ -209,9 +218,7 @@ static void cli_expect(const srv_t *v, const char *const *env,
                   : run_env(&out, &err, env,
                             L("check", "--json", "--resolve", v->pin,
                               v->target));
-  json_error_t je;
-  json_t *j = json_loads(out, 0, &je);
-  if (!j) fail_msg("not JSON (%s): %s / %s", je.text, out, err);
+  json_t *j = json_of(out, err);
   assert_int_equal(rc, rc_want);
   expect_store(j, kind, source, file, dir, roots);
   json_decref(j);
@@ -338,9 +345,7 @@ static void test_trust_store_verify(void **st) {
   char *out = NULL, *err = NULL;
   int rc = run_env(&out, &err, L(fenv), L("verify", "--json", "--at", at,
                                           "--host", "localhost", chain));
-  json_error_t je;
-  json_t *j = json_loads(out, 0, &je);
-  if (!j) fail_msg("not JSON (%s): %s / %s", je.text, out, err);
+  json_t *j = json_of(out, err);
   assert_int_equal(rc, 0);
   assert_string_equal(tt_jstr(j, "cause"), "ok");
   expect_store(j, "cafile", "SSL_CERT_FILE", bundle, NULL, 3);
