@@ -140,13 +140,7 @@ static void check_error(const td_cli_opts_t *c, const char *host,
                         tlsdiag_err_t err) {
   const tlsdiag_options_t *o = &c->o;
   if (err == TLSDIAG_E_CAFILE) {
-    char why[512]; /* the library says which file and why */
-    tlsdiag_options_check(o, why, sizeof(why));
-    td_cli_error("no usable CA certificate in %s: %s",
-                 o->trust_source ? o->trust_source
-                 : o->cafile     ? "--cacert"
-                                 : "--capath",
-                 why);
+    td_cli_trust_error(o);
   } else if (err == TLSDIAG_E_RESOLVE)
     td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
                  "1-65535, ADDR an IP address)", c->npins == 1 ? "'" : "",

@@ -482,4 +482,17 @@ int td_cli_trust_dir(const char *path, const char *var) {
 
 int td_cli_cafile(const char *path) { return td_cli_trust_file(path, NULL); }
 
+int td_cli_trust_error(const tlsdiag_options_t *o) {
+  char why[512]; /* the library says which file and why */
+  tlsdiag_options_t t = *o;
+  t.resolve = NULL; /* only the store is in question (and callers may */
+  t.connect_to = NULL; /* have freed their pin lists already) */
+  tlsdiag_options_check(&t, why, sizeof(why));
+  return td_cli_error("no usable CA certificate in %s: %s",
+                      o->trust_source ? o->trust_source
+                      : o->cafile     ? "--cacert"
+                                      : "--capath",
+                      why);
+}
+
 int td_cli_capath(const char *path) { return td_cli_trust_dir(path, NULL); }

@@ -744,6 +744,10 @@ static int add_all(sweep_t *s, tlsdiag_multi_t *m, const char *name) {
     tlsdiag_err_t err = tlsdiag_multi_add(m, t->host, &o, (void *)(uintptr_t)i);
     s->out[i].queued = err == TLSDIAG_OK;
     free(pins);
+    if (err == TLSDIAG_E_CAFILE) {
+      td_cli_trust_error(&o);
+      return SETUP_FAILED;
+    }
     if (err && err != TLSDIAG_E_HOST && err != TLSDIAG_E_PORT) {
       td_cli_error("%s", tlsdiag_strerror(err));
       return SETUP_FAILED;
@@ -787,8 +791,9 @@ static int options_ok(const sweep_t *s) {
     err = tlsdiag_multi_add(m, "localhost", &o, NULL);
   }
   tlsdiag_multi_free(m);
+  if (err == TLSDIAG_E_CAFILE) td_cli_trust_error(&o); /* o.resolve: pins */
+  else if (err) td_cli_error("%s", tlsdiag_strerror(err));
   free(pins);
-  if (err) td_cli_error("%s", tlsdiag_strerror(err));
   return err ? SETUP_FAILED : 0;
 }
 

@@ -250,7 +250,7 @@ static void test_trust_store_cli_environment(void **st) {
 
 static void test_trust_store_cli_env_missing_file_is_usage_error(void **st) {
   (void)st;
-  char fenv[240], denv[240], want[600];
+  char fenv[300], denv[240], want[600];
   snprintf(fenv, sizeof(fenv), "SSL_CERT_FILE=%s/nonexistent.pem", tt_dir);
   char *out = NULL, *err = NULL;
   int rc = run_env(&out, &err, L(fenv), L("check", "--json", "127.0.0.1:1"));
@@ -272,6 +272,25 @@ static void test_trust_store_cli_env_missing_file_is_usage_error(void **st) {
   assert_string_equal(err, want);
   free(out);
   free(err);
+  /* A readable file with no certificate: the library says why, the CLI
+   * names the variable, in check and sweep alike. */
+  char empty[240];
+  snprintf(empty, sizeof(empty), "%s/empty.pem", tt_dir);
+  assert_int_equal(write_file(empty, "", NULL, NULL), 0);
+  snprintf(fenv, sizeof(fenv), "SSL_CERT_FILE=%s", empty);
+  static const char *const cmds[] = {"check", "sweep"};
+  for (size_t i = 0; i < 2; i++) {
+    rc = i == 0 ? run_env(&out, &err, L(fenv), L("check", "127.0.0.1:1"))
+                : run_env(&out, &err, L(fenv), L("sweep", "--json"));
+    assert_int_equal(rc, 1);
+    snprintf(want, sizeof(want),
+             "tlsdiag %s: no usable CA certificate in SSL_CERT_FILE: CA file "
+             "'%s' is empty\n", cmds[i], empty);
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+  }
+  snprintf(fenv, sizeof(fenv), "SSL_CERT_FILE=%s/nonexistent.pem", tt_dir);
   /* Given --cacert, the environment is not even looked at (curl). */
   rc = run_env(&out, &err, L(fenv),
                L("check", "--json", "--cacert", tt_root, "--max-time", "5",
