@@ -21,6 +21,14 @@ int td_cli_tls_version(const char *s, tlsdiag_tls_version_t *v); /* "1.2" */
  * why on stderr. */
 int td_cli_cafile(const char *path);
 int td_cli_capath(const char *path);
+/* The same for a path taken from the environment variable var (NULL: from
+ * the option), which the message names. */
+int td_cli_trust_file(const char *path, const char *var);
+int td_cli_trust_dir(const char *path, const char *var);
+/* TLSDIAG_E_CAFILE from the library, said on stderr: which option or
+ * variable named the store, and why it gives no CA (which file, which
+ * reason). Returns TD_EXIT_USAGE. */
+int td_cli_trust_error(const tlsdiag_options_t *o);
 
 /* The command running ("check", "hsts update", ...), named in messages;
  * NULL before one is chosen. */

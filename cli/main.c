@@ -29,7 +29,8 @@ static void usage(FILE *o) {
       "  --format FMT           text (default), json, mermaid, nagios, prometheus\n"
       "  -V, --version          print the version\n"
       "  --cacert FILE          trust these CA certificates instead of the system's\n"
-      "  --capath DIR           trust the CA certificates in DIR\n"
+      "  --capath DIR           trust the CA certificates in DIR (without either:\n"
+      "                         $SSL_CERT_FILE / $SSL_CERT_DIR if set, as curl)\n"
       "  --resolve H:P:ADDR     use ADDR for H:P without DNS (repeatable)\n"
       "  --connect-to H1:P1:H2:P2  connect to H2:P2 for H1:P1 (repeatable;\n"
       "                         applied to the AIA fetch)\n"
@@ -142,10 +143,7 @@ static void check_error(const td_cli_opts_t *c, const char *host,
                         tlsdiag_err_t err) {
   const tlsdiag_options_t *o = &c->o;
   if (err == TLSDIAG_E_CAFILE) {
-    char why[512]; /* the library says which file and why */
-    tlsdiag_options_check(o, why, sizeof(why));
-    td_cli_error("no usable CA certificate in %s: %s",
-                 o->cafile ? "--cacert" : "--capath", why);
+    td_cli_trust_error(o);
   } else if (err == TLSDIAG_E_RESOLVE)
     td_cli_error("bad --resolve %s%s%s (HOST:PORT:ADDR[,ADDR...], PORT "
                  "1-65535, ADDR an IP address)", c->npins == 1 ? "'" : "",

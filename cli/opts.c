@@ -369,8 +369,41 @@ int td_cli_operands(int argc, int first, int min, int max, char **argv,
   return -1;
 }
 
+/* Does the command take this option? */
+static int takes(const td_cli_opts_t *c, int id) {
+  for (size_t i = 0; i < NOPTS; i++)
+    if (table[i].id == id) return (table[i].cmds & c->cmd) != 0;
+  return 0;
+}
+
+/* SSL_CERT_FILE / SSL_CERT_DIR, read as curl's tool and OpenSSL read them:
+ * only when neither --cacert nor --capath was given (the options win), and
+ * over the system store. A variable that names nothing usable is a usage
+ * error, as the option would be; an empty one counts as unset. The report
+ * names the variable (trust_source). -1, or TD_EXIT_USAGE. */
+static int trust_from_env(td_cli_opts_t *c) {
+  tlsdiag_options_t *o = &c->o;
+  if (!takes(c, TD_O_CACERT) || o->cafile || o->capath) return -1;
+  const char *file = getenv("SSL_CERT_FILE");
+  const char *dir = getenv("SSL_CERT_DIR");
+  if (file && *file) {
+    if (td_cli_trust_file(file, "SSL_CERT_FILE")) return TD_EXIT_USAGE;
+    o->cafile = file;
+    o->trust_source = "SSL_CERT_FILE";
+  }
+  if (dir && *dir) {
+    if (td_cli_trust_dir(dir, "SSL_CERT_DIR")) return TD_EXIT_USAGE;
+    o->capath = dir;
+    o->trust_source =
+        o->cafile ? "SSL_CERT_FILE+SSL_CERT_DIR" : "SSL_CERT_DIR";
+  }
+  return -1;
+}
+
 int td_cli_opts_check(td_cli_opts_t *c) {
   tlsdiag_options_t *o = &c->o;
+  int rc = trust_from_env(c);
+  if (rc >= 0) return rc;
   if ((o->flags & TLSDIAG_F_IPV4_ONLY) && (o->flags & TLSDIAG_F_IPV6_ONLY))
     return td_cli_usage("-4 and -6 exclude each other");
   if (o->tls_min > o->tls_max)
@@ -425,25 +458,49 @@ int td_cli_tls_version(const char *s, tlsdiag_tls_version_t *v) {
   return -1;
 }
 
-int td_cli_cafile(const char *path) {
+int td_cli_trust_file(const char *path, const char *var) {
   struct stat st;
+  const char *by = var ? " named by " : "", *v = var ? var : "";
   if (stat(path, &st) != 0 || access(path, R_OK) != 0)
-    return td_cli_error("cannot read CA file '%s': %s", path, strerror(errno));
+    return td_cli_error("cannot read CA file '%s'%s%s: %s", path, by, v,
+                        strerror(errno));
   if (S_ISDIR(st.st_mode))
-    return td_cli_error("CA file '%s' is a directory (use --capath DIR)", path);
+    return td_cli_error("CA file '%s'%s%s is a directory (%s)", path, by, v,
+                        var ? "use SSL_CERT_DIR for a directory"
+                            : "use --capath DIR");
   return 0;
 }
 
-int td_cli_capath(const char *path) {
+int td_cli_trust_dir(const char *path, const char *var) {
   struct stat st;
+  const char *by = var ? " named by " : "", *v = var ? var : "";
   if (stat(path, &st) != 0)
-    return td_cli_error("cannot read CA directory '%s': %s", path,
+    return td_cli_error("cannot read CA directory '%s'%s%s: %s", path, by, v,
                         strerror(errno));
   if (!S_ISDIR(st.st_mode))
-    return td_cli_error("--capath '%s' is not a directory (use --cacert FILE)",
-                        path);
+    return td_cli_error("%s '%s' is not a directory (%s)",
+                        var ? var : "--capath", path,
+                        var ? "use SSL_CERT_FILE for a file"
+                            : "use --cacert FILE");
   if (access(path, R_OK | X_OK) != 0)
-    return td_cli_error("cannot read CA directory '%s': %s", path,
+    return td_cli_error("cannot read CA directory '%s'%s%s: %s", path, by, v,
                         strerror(errno));
   return 0;
 }
+
+int td_cli_cafile(const char *path) { return td_cli_trust_file(path, NULL); }
+
+int td_cli_trust_error(const tlsdiag_options_t *o) {
+  char why[512]; /* the library says which file and why */
+  tlsdiag_options_t t = *o;
+  t.resolve = NULL; /* only the store is in question (and callers may */
+  t.connect_to = NULL; /* have freed their pin lists already) */
+  tlsdiag_options_check(&t, why, sizeof(why));
+  return td_cli_error("no usable CA certificate in %s: %s",
+                      o->trust_source ? o->trust_source
+                      : o->cafile     ? "--cacert"
+                                      : "--capath",
+                      why);
+}
+
+int td_cli_capath(const char *path) { return td_cli_trust_dir(path, NULL); }

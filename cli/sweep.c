@@ -125,7 +125,7 @@ static void usage(FILE *o) {
       "check_ssl_cert's: OK with the soonest expiry when nothing is below -w,\n"
       "WARNING below -w, CRITICAL below -c or expired, an unreachable target\n"
       "CRITICAL by its cause (UNKNOWN for a resolver failure); perfdata\n"
-      "days=SOONEST;W;C.\n",
+      "'days'=SOONEST;W:;C: (ranges: alert below W, below C).\n",
       o);
 }
 
@@ -635,11 +635,13 @@ static int expiry_nagios(sweep_t *s, FILE *f) {
     fprintf(f, "; soonest: %s ", name);
     days_text(f, soon);
   }
-  /* perfdata as check_ssl_cert writes it: days=N;WARN;CRIT */
+  /* perfdata in the plugin guidelines' grammar, as a single check writes
+   * it (lib/monitor.c perf_days): 'days'=N;W:;C:, the ranges alerting
+   * below the thresholds; counts are never negative. */
   fputs(" |", f);
-  if (soon) fprintf(f, " days=%lld;%d;%d", (long long)soon->days_left,
+  if (soon) fprintf(f, " 'days'=%lld;%d:;%d:", (long long)soon->days_left,
                     s->warn, s->crit);
-  fprintf(f, " targets=%zu unreachable=%zu\n", n, unreachable);
+  fprintf(f, " 'targets'=%zu;;;0 'unreachable'=%zu;;;0\n", n, unreachable);
   static const int order[] = {N_CRITICAL, N_UNKNOWN, N_WARNING};
   for (size_t k = 0; k < 3; k++)
     for (size_t i = 0; i < s->list.n; i++) {
@@ -742,6 +744,10 @@ static int add_all(sweep_t *s, tlsdiag_multi_t *m, const char *name) {
     tlsdiag_err_t err = tlsdiag_multi_add(m, t->host, &o, (void *)(uintptr_t)i);
     s->out[i].queued = err == TLSDIAG_OK;
     free(pins);
+    if (err == TLSDIAG_E_CAFILE) {
+      td_cli_trust_error(&o);
+      return SETUP_FAILED;
+    }
     if (err && err != TLSDIAG_E_HOST && err != TLSDIAG_E_PORT) {
       td_cli_error("%s", tlsdiag_strerror(err));
       return SETUP_FAILED;
@@ -785,8 +791,9 @@ static int options_ok(const sweep_t *s) {
     err = tlsdiag_multi_add(m, "localhost", &o, NULL);
   }
   tlsdiag_multi_free(m);
+  if (err == TLSDIAG_E_CAFILE) td_cli_trust_error(&o); /* o.resolve: pins */
+  else if (err) td_cli_error("%s", tlsdiag_strerror(err));
   free(pins);
-  if (err) td_cli_error("%s", tlsdiag_strerror(err));
   return err ? SETUP_FAILED : 0;
 }
 

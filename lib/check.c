@@ -159,24 +159,25 @@ static void start_tcp(td_check_t *c);
 
 static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
                                gnutls_certificate_credentials_t shared,
-                               int fetch, size_t body_max, td_check_t **out);
+                               int shared_roots, int fetch, size_t body_max,
+                               td_check_t **out);
 
 tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
                            td_check_t **out) {
-  return check_new(host, opts, NULL, 0, 0, out);
+  return check_new(host, opts, NULL, 0, 0, 0, out);
 }
 
 tlsdiag_err_t td_check_new_cred(const char *host,
                                 const tlsdiag_options_t *opts,
                                 gnutls_certificate_credentials_t shared,
-                                td_check_t **out) {
-  return check_new(host, opts, shared, 0, 0, out);
+                                int shared_roots, td_check_t **out) {
+  return check_new(host, opts, shared, shared_roots, 0, 0, out);
 }
 
 tlsdiag_err_t td_check_new_fetch(const char *host,
                                  const tlsdiag_options_t *opts,
                                  size_t body_max, td_check_t **out) {
-  return check_new(host, opts, NULL, 1, body_max, out);
+  return check_new(host, opts, NULL, 0, 1, body_max, out);
 }
 
 /* The options a check cannot run with (optcheck.c: the same validation as
@@ -261,7 +262,8 @@ static tlsdiag_err_t host_setup(tlsdiag_result_t *r, const char *host,
 
 /* The key log file and the trust store. */
 static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts,
-                               gnutls_certificate_credentials_t shared) {
+                               gnutls_certificate_credentials_t shared,
+                               int shared_roots) {
   if (opts->keylog_file) {
     /* 0600: the file holds secrets that decrypt the traffic. */
     c->hook.keylog_fd = open(opts->keylog_file,
@@ -271,12 +273,15 @@ static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts,
   tlsdiag_err_t err = td_clientcert_load(opts, &c->clientcert, NULL, 0);
   if (err) return err;
   c->hook.cc = c->clientcert;
+  int roots = shared_roots;
   if (shared) {
     c->cred = shared;
     c->cred_shared = 1;
-    return TLSDIAG_OK;
+  } else if ((err = td_tls_cred_new(opts, &c->cred, &roots))) {
+    return err;
   }
-  return td_tls_cred_new(opts, &c->cred);
+  return td_tls_trust_record(c->r, opts, roots) ? TLSDIAG_E_NOMEM
+                                                : TLSDIAG_OK;
 }
 
 /* Resolve pins replace DNS for their host:port: the first pin for ours
@@ -339,7 +344,8 @@ static tlsdiag_err_t start_dns(td_check_t *c, const char *servers) {
 
 static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
                                gnutls_certificate_credentials_t shared,
-                               int fetch, size_t body_max, td_check_t **out) {
+                               int shared_roots, int fetch, size_t body_max,
+                               td_check_t **out) {
   tlsdiag_options_t def;
   tlsdiag_tls_version_t vmin, vmax;
   *out = NULL;
@@ -354,7 +360,7 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
   int pinned = 0;
   if ((err = result_setup(c, host, opts, vmin, vmax)) ||
       (err = host_setup(c->r, host, opts->sni)) ||
-      (err = tls_setup(c, opts, shared)) ||
+      (err = tls_setup(c, opts, shared, shared_roots)) ||
       (err = apply_pins(c, opts->resolve, &pinned)))
     goto fail;
   if (pinned || c->r->host_is_ip) {

@@ -21,7 +21,7 @@ tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
 tlsdiag_err_t td_check_new_cred(const char *host,
                                 const tlsdiag_options_t *opts,
                                 gnutls_certificate_credentials_t shared,
-                                td_check_t **out);
+                                int shared_roots, td_check_t **out);
 /* A fetch (tlsdiag_fetch): the request is sent only when the server's
  * certificate verifies (chain, name, dates); a 200 response's body is then
  * read (Content-Length, chunked or until close), at most body_max bytes,

@@ -58,9 +58,12 @@ char *td_tcp_local(int fd);
 
 /* ---- tls.c ------------------------------------------------------------- */
 /* Credentials: trust store from opts (system by default), time checks
- * disabled so dates are judged against our own clock. */
+ * disabled so dates are judged against our own clock. *roots (may be NULL)
+ * gets how many certificates the store gave GnuTLS (0 for an empty system
+ * store). */
 tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
-                              gnutls_certificate_credentials_t *out);
+                              gnutls_certificate_credentials_t *out,
+                              int *roots);
 /* Priority string for a version range. `broad` adds every cipher, MAC,
  * key exchange and group GnuTLS knows (used by the version probe). */
 char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,

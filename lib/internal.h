@@ -404,6 +404,14 @@ struct tlsdiag_result {
   int tls_alert_num;   /* its number, -1 if none */
   td_cert_t *chain;    /* as sent, leaf first */
   size_t nchain;
+  /* The trust store verified against (tls.c td_tls_trust_record). */
+  const char *trust_kind; /* "system", "cafile", "capath", "cafile+capath"
+                             (static); NULL: none recorded */
+  char *trust_source;     /* "system", "option", or the caller's label
+                             ("SSL_CERT_FILE") */
+  char *trust_cafile;     /* the bundle file (the system's too), or NULL */
+  char *trust_capath;     /* the directory, or NULL */
+  int trust_roots;        /* certificates the store gave GnuTLS */
   td_verify_t verify;
   td_aia_t aia;        /* the missing issuer fetched by AIA (aia.c) */
   td_probe_t probes[4]; /* TLS 1.0, 1.1, 1.2, 1.3 */
@@ -448,6 +456,11 @@ struct tlsdiag_result {
 
   td_clientcert_seen_t cc; /* clientcert.c */
 };
+
+/* tls.c: records in r which trust store o names (kind, source, paths)
+ * and its root count, for the reports. 0, or -1 out of memory. */
+int td_tls_trust_record(tlsdiag_result_t *r, const tlsdiag_options_t *o,
+                        int roots);
 
 /* ---- result.c: building a result --------------------------------------- */
 tlsdiag_result_t *td_result_new(void);

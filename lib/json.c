@@ -416,6 +416,22 @@ static void write_verify(td_jw_t *w, const tlsdiag_result_t *r) {
   td_jw_obj_end(w);
 }
 
+/* The trust store the chain was verified against (null when none was
+ * loaded, as for tlsdiag_verify with explicit anchors). */
+static void write_trust_store(td_jw_t *w, const tlsdiag_result_t *r) {
+  if (!r->trust_kind) {
+    td_jw_null(w, "trust_store");
+    return;
+  }
+  td_jw_obj(w, "trust_store");
+  td_jw_str(w, "kind", r->trust_kind);
+  td_jw_str(w, "source", r->trust_source);
+  td_jw_str(w, "file", r->trust_cafile);
+  td_jw_str(w, "dir", r->trust_capath);
+  td_jw_int(w, "roots", r->trust_roots);
+  td_jw_obj_end(w);
+}
+
 static void write_tls(td_jw_t *w, const tlsdiag_result_t *r) {
   td_jw_obj(w, "tls");
   td_jw_str(w, "version", r->tls_version);
@@ -449,6 +465,7 @@ static void write_tls(td_jw_t *w, const tlsdiag_result_t *r) {
     }
     td_jw_arr_end(w);
   }
+  write_trust_store(w, r);
   td_jw_obj_end(w);
 }
 

@@ -2,6 +2,7 @@
  * status line with performance data, and the Prometheus text exposition
  * format (for node_exporter's textfile collector), for one result or many.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,13 @@ static void nagios_status(td_buf_t *b, const tlsdiag_result_t *r, int st) {
   }
 }
 
-/* 'min_days_left'=89;30:;7: -- the ranges alert below the thresholds. */
+/* 'days'=89;30:;7: in the plugin guidelines' grammar
+ * ('label'=value[UOM];[warn];[crit];[min];[max]). Days have no UOM there
+ * ("d" is not one), so none. The thresholds are ranges: "30:" alerts below
+ * 30, as the state does; check_ssl_cert's plain "30" would mean "alert
+ * outside 0..30", i.e. on every healthy certificate, to a consumer that
+ * evaluates ranges. An expired certificate's negative days fall below
+ * both. */
 static void perf_days(td_buf_t *b, const char *label, int64_t days,
                       const tlsdiag_result_t *r) {
   td_buf_printf(b, "'%s'=%lld;%d:;%d:", label, (long long)days, r->warn_days,
@@ -143,9 +150,8 @@ static void nagios_perf(td_buf_t *b, const tlsdiag_result_t *r) {
   int64_t days = 0;
   const char *sep = "";
   if (tlsdiag_result_expiry(r, TLSDIAG_EXPIRY_PATH, NULL, &days)) {
-    /* as check_ssl_cert writes it, so graphs and thresholds carry over */
-    td_buf_printf(b, "days=%lld;%d;%d", (long long)days, r->warn_days,
-                  r->crit_days);
+    /* check_ssl_cert's label, so graphs carry over */
+    perf_days(b, "days", days, r);
     sep = " ";
   }
   for (int p = 0; p < TLSDIAG_PHASE_COUNT_; p++) {
@@ -195,8 +201,8 @@ static void nagios_many(td_buf_t *b, const tlsdiag_result_t *const *rs,
       td_buf_printf(b, " in %lld day%s", (long long)soon_days,
                     soon_days == 1 ? "" : "s");
   }
-  td_buf_printf(b, " | 'targets'=%zu 'critical'=%zu 'unknown'=%zu "
-                   "'warning'=%zu 'ok'=%zu",
+  td_buf_printf(b, " | 'targets'=%zu;;;0 'critical'=%zu;;;0 "
+                   "'unknown'=%zu;;;0 'warning'=%zu;;;0 'ok'=%zu;;;0",
                 n, count[ST_CRITICAL], count[ST_UNKNOWN], count[ST_WARNING],
                 count[ST_OK]);
   if (soonest) {
@@ -219,11 +225,12 @@ static void nagios_many(td_buf_t *b, const tlsdiag_result_t *const *rs,
 
 /* Appends s as a label value: valid UTF-8 only (one U+FFFD per maximal
  * ill-formed subpart, as in JSON), with \\, \" and \n escaped as the
- * exposition format requires. */
-static void prom_value(td_buf_t *b, const char *s) {
+ * exposition format requires; at most max characters (0: no limit), so
+ * that text from a certificate cannot make a label value unbounded. */
+static void prom_value_max(td_buf_t *b, const char *s, size_t max) {
   const unsigned char *p = (const unsigned char *)(s ? s : "");
   size_t n = strlen((const char *)p), i = 0;
-  while (i < n) {
+  for (size_t chars = 0; i < n && (!max || chars < max); chars++) {
     unsigned char c = p[i];
     uint32_t cp;
     size_t bad = 1, len;
@@ -240,15 +247,30 @@ static void prom_value(td_buf_t *b, const char *s) {
   }
 }
 
+static void prom_value(td_buf_t *b, const char *s) { prom_value_max(b, s, 0); }
+
+/* Certificate names as label values: the CN only (never a whole DN), cut
+ * at this many characters (docs/exporter.md "Metric names"). */
+#define PROM_CN_MAX 64
+
 typedef struct {
   td_buf_t *b;
   const char *name; /* the family */
   int started;      /* HELP and TYPE written */
 } family_t;
 
+/* The SNI a check of the host sends unless told otherwise. */
+static int sni_is_default(const tlsdiag_result_t *r) {
+  const char *def = r->host_is_ip ? "" : r->ace_host ? r->ace_host : r->host;
+  return r->sni && def && strcmp(r->sni, def) == 0;
+}
+
 /* Starts a sample of the family: HELP and TYPE before the first one, then
- * the name and the labels every sample has (target, host, port, sni). The
- * caller appends its own labels with prom_label and ends with
+ * the name and the identity label every sample has: target ("host:port",
+ * as blackbox_exporter's instance), plus sni only when the check sent
+ * another name than the host's own, since two checks of one target then
+ * differ only by it. host, port and sni are on tlsdiag_check_info alone.
+ * The caller appends its own labels with prom_label and ends with
  * prom_end. */
 static void prom_begin(family_t *f, const char *help,
                        const tlsdiag_result_t *r) {
@@ -263,16 +285,24 @@ static void prom_begin(family_t *f, const char *help,
   target_text(&t, r);
   prom_value(f->b, t.data);
   td_buf_free(&t);
-  td_buf_puts(f->b, "\",host=\"");
-  prom_value(f->b, r->host);
-  td_buf_printf(f->b, "\",port=\"%u\",sni=\"", r->port);
-  prom_value(f->b, r->sni);
   td_buf_putc(f->b, '"');
+  if (!sni_is_default(r)) {
+    td_buf_puts(f->b, ",sni=\"");
+    prom_value(f->b, r->sni);
+    td_buf_putc(f->b, '"');
+  }
 }
 
 static void prom_label(family_t *f, const char *name, const char *value) {
   td_buf_printf(f->b, ",%s=\"", name);
   prom_value(f->b, value);
+  td_buf_putc(f->b, '"');
+}
+
+static void prom_label_max(family_t *f, const char *name, const char *value,
+                           size_t max) {
+  td_buf_printf(f->b, ",%s=\"", name);
+  prom_value_max(f->b, value, max);
   td_buf_putc(f->b, '"');
 }
 
@@ -291,6 +321,18 @@ typedef struct {
   const char *help;
   void (*write)(family_t *f, const char *help, const tlsdiag_result_t *r);
 } metric_t;
+
+/* Who was checked: the identity labels, once per check. sni is there even
+ * when it is the default, so a join never misses it. */
+static void m_info(family_t *f, const char *help, const tlsdiag_result_t *r) {
+  char port[8];
+  snprintf(port, sizeof(port), "%u", r->port);
+  prom_begin(f, help, r);
+  prom_label(f, "host", r->host);
+  prom_label(f, "port", port);
+  if (sni_is_default(r)) prom_label(f, "sni", r->sni);
+  prom_end_int(f, 1);
+}
 
 static void m_success(family_t *f, const char *help, const tlsdiag_result_t *r) {
   prom_begin(f, help, r);
@@ -345,16 +387,47 @@ static void m_expiry(family_t *f, const char *help, const tlsdiag_result_t *r) {
   cert_samples(f, help, r, 1);
 }
 
+/* The CN of an RFC 4514 DN string ("CN=Test CA,O=Org": "Test CA"), its
+ * escapes undone, or "" without one. */
+static void dn_cn(td_buf_t *out, const char *dn) {
+  if (!dn) return;
+  for (const char *p = dn; *p;) {
+    int at_cn = (p[0] == 'C' || p[0] == 'c') && (p[1] == 'N' || p[1] == 'n') &&
+                p[2] == '=';
+    for (p += at_cn ? 3 : 0; *p && *p != ','; p++) {
+      if (*p == '\\' && isxdigit((unsigned char)p[1]) &&
+          isxdigit((unsigned char)p[2])) { /* "\2C": one byte in hex */
+        char hex[3] = {p[1], p[2], 0};
+        if (at_cn) td_buf_putc(out, (char)strtol(hex, NULL, 16));
+        p += 2;
+        continue;
+      }
+      if (*p == '\\' && p[1]) p++;
+      if (at_cn) td_buf_putc(out, *p);
+    }
+    if (at_cn) return;
+    if (*p == ',') p++;
+    while (*p == ' ') p++;
+  }
+}
+
 static void m_chain(family_t *f, const char *help, const tlsdiag_result_t *r) {
   size_t on_path = td_chain_path_len(r);
   for (size_t i = 0; i < r->nchain; i++) {
     char idx[24];
     snprintf(idx, sizeof(idx), "%zu", i);
+    const td_cert_t *c = &r->chain[i];
     prom_begin(f, help, r);
     prom_label(f, "index", idx);
-    prom_label(f, "subject", r->chain[i].subject);
+    prom_label_max(f, "cn", c->common_name, PROM_CN_MAX);
+    td_buf_t icn;
+    td_buf_init(&icn);
+    dn_cn(&icn, c->issuer);
+    prom_label_max(f, "issuer_cn", icn.data, PROM_CN_MAX);
+    td_buf_free(&icn);
+    prom_label_max(f, "serial_no", c->serial, PROM_CN_MAX);
     prom_label(f, "on_path", i < on_path ? "true" : "false");
-    prom_end_int(f, r->chain[i].not_after);
+    prom_end_int(f, c->not_after);
   }
 }
 
@@ -393,12 +466,32 @@ static void m_time(family_t *f, const char *help, const tlsdiag_result_t *r) {
   prom_end_int(f, r->started_wall);
 }
 
+static void m_trust(family_t *f, const char *help, const tlsdiag_result_t *r) {
+  if (!r->trust_kind) return;
+  prom_begin(f, help, r);
+  prom_label(f, "kind", r->trust_kind);
+  prom_label(f, "source", r->trust_source);
+  prom_label(f, "file", r->trust_cafile);
+  prom_label(f, "dir", r->trust_capath);
+  prom_end_int(f, 1);
+}
+
+static void m_roots(family_t *f, const char *help, const tlsdiag_result_t *r) {
+  if (!r->trust_kind) return;
+  prom_begin(f, help, r);
+  prom_end_int(f, r->trust_roots);
+}
+
+/* Names and labels are documented in docs/sweep.md; a rename is listed
+ * under "Metric names" in docs/exporter.md. */
 static const metric_t metrics[] = {
+    {"tlsdiag_check_info",
+     "The checked target's host, port and SNI; always 1.", m_info},
     {"tlsdiag_check_success",
      "1 if the check found no error (warnings allowed), else 0.", m_success},
-    {"tlsdiag_cause", "Root cause of the check (\"ok\" when none); always 1.",
-     m_cause},
-    {"tlsdiag_finding", "Every finding of the check by code; always 1.",
+    {"tlsdiag_cause_info",
+     "Root cause of the check (\"ok\" when none); always 1.", m_cause},
+    {"tlsdiag_finding_info", "Every finding of the check by code; always 1.",
      m_finding},
     {"tlsdiag_nagios_state",
      "Nagios plugin state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.", m_state},
@@ -424,6 +517,11 @@ static const metric_t metrics[] = {
      m_http},
     {"tlsdiag_check_timestamp_seconds", "When the check ran (Unix seconds).",
      m_time},
+    {"tlsdiag_trust_store_info",
+     "The trust store the chain was verified against; always 1.", m_trust},
+    {"tlsdiag_trust_store_roots",
+     "Certificates in that trust store (0: empty, nothing verifies).",
+     m_roots},
 };
 
 static void prometheus_many(td_buf_t *b, const tlsdiag_result_t *const *rs,

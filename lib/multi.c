@@ -25,6 +25,7 @@ typedef struct job {
   char *host;
   tlsdiag_options_t o;
   gnutls_certificate_credentials_t cred; /* borrowed from the multi */
+  int roots;                             /* its root count */
   void *user;
 } job_t;
 
@@ -32,6 +33,7 @@ typedef struct cred_entry {
   struct cred_entry *next;
   char *cafile, *capath; /* NULL: not set */
   gnutls_certificate_credentials_t cred;
+  int roots; /* certificates in the store */
 } cred_entry_t;
 
 /* A running check. Slots are kept dense: slots[0..running). */
@@ -123,10 +125,12 @@ static int str_eq(const char *a, const char *b) {
 
 /* The credentials for opts' trust store, made on first use. */
 static tlsdiag_err_t cred_for(tlsdiag_multi_t *m, const tlsdiag_options_t *o,
-                              gnutls_certificate_credentials_t *out) {
+                              gnutls_certificate_credentials_t *out,
+                              int *roots) {
   for (cred_entry_t *e = m->creds; e; e = e->next)
     if (str_eq(e->cafile, o->cafile) && str_eq(e->capath, o->capath)) {
       *out = e->cred;
+      *roots = e->roots;
       return TLSDIAG_OK;
     }
   cred_entry_t *e = calloc(1, sizeof(*e));
@@ -135,7 +139,7 @@ static tlsdiag_err_t cred_for(tlsdiag_multi_t *m, const tlsdiag_options_t *o,
   e->capath = td_strdup(o->capath);
   tlsdiag_err_t err = (o->cafile && !e->cafile) || (o->capath && !e->capath)
                           ? TLSDIAG_E_NOMEM
-                          : td_tls_cred_new(o, &e->cred);
+                          : td_tls_cred_new(o, &e->cred, &e->roots);
   if (err) {
     free(e->cafile);
     free(e->capath);
@@ -145,6 +149,7 @@ static tlsdiag_err_t cred_for(tlsdiag_multi_t *m, const tlsdiag_options_t *o,
   e->next = m->creds;
   m->creds = e;
   *out = e->cred;
+  *roots = e->roots;
   return TLSDIAG_OK;
 }
 
@@ -184,7 +189,8 @@ static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
   bytes += slen(o->sni) + slen(o->cafile) + slen(o->capath) +
            slen(o->dns_servers) + slen(o->http_method) + slen(o->http_path) +
            slen(o->keylog_file) + slen(o->client_cert) +
-           slen(o->client_key) + slen(o->client_cert_password);
+           slen(o->client_key) + slen(o->client_cert_password) +
+           slen(o->trust_source);
   size_t nslots = (o->resolve ? npins + 1 : 0) +
                   (o->connect_to ? nconn + 1 : 0);
   job_t *j = calloc(1, sizeof(*j) + nslots * sizeof(char *) + bytes);
@@ -203,6 +209,7 @@ static job_t *job_new(const char *host, const tlsdiag_options_t *o) {
   j->o.client_cert = put(&pos, o->client_cert);
   j->o.client_key = put(&pos, o->client_key);
   j->o.client_cert_password = put(&pos, o->client_cert_password);
+  j->o.trust_source = put(&pos, o->trust_source);
   j->o.resolve = put_list(&slots, &pos, o->resolve, npins);
   j->o.connect_to = put_list(&slots, &pos, o->connect_to, nconn);
   return j;
@@ -218,10 +225,12 @@ tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m, const char *host,
   tlsdiag_err_t err = td_options_validate(host, opts, NULL, 0);
   if (err) return err;
   gnutls_certificate_credentials_t cred = NULL;
-  if ((err = cred_for(m, opts, &cred))) return err;
+  int roots = 0;
+  if ((err = cred_for(m, opts, &cred, &roots))) return err;
   job_t *j = job_new(host, opts);
   if (!j) return TLSDIAG_E_NOMEM;
   j->cred = cred;
+  j->roots = roots;
   j->user = user;
   if (m->qtail) m->qtail->next = j;
   else m->qhead = j;
@@ -278,7 +287,7 @@ static void start_queued(tlsdiag_multi_t *m) {
     if (grow_slots(m)) return; /* retried on the next call */
     job_t *j = m->qhead;
     td_check_t *c = NULL;
-    tlsdiag_err_t err = td_check_new_cred(j->host, &j->o, j->cred, &c);
+    tlsdiag_err_t err = td_check_new_cred(j->host, &j->o, j->cred, j->roots, &c);
     if (err == TLSDIAG_E_NOMEM && m->running > 0) return; /* wait for room */
     m->qhead = j->next;
     if (!m->qhead) m->qtail = NULL;

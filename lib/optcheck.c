@@ -234,14 +234,15 @@ tlsdiag_err_t tlsdiag_options_check(const tlsdiag_options_t *opts, char *why,
   /* The trust store, loaded exactly as a check loads it: the verdict is
    * the check's own; only the explanation is looked for separately. */
   gnutls_certificate_credentials_t cred = NULL;
-  err = td_tls_cred_new(opts, &cred);
+  err = td_tls_cred_new(opts, &cred, NULL);
   if (cred) gnutls_certificate_free_credentials(cred);
   if (err == TLSDIAG_E_CAFILE) {
     gnutls_certificate_credentials_t one = NULL;
     tlsdiag_options_t o = *opts;
     /* Which of the two failed: the file alone first. */
     o.capath = NULL;
-    tlsdiag_err_t file_err = o.cafile ? td_tls_cred_new(&o, &one) : TLSDIAG_OK;
+    tlsdiag_err_t file_err =
+        o.cafile ? td_tls_cred_new(&o, &one, NULL) : TLSDIAG_OK;
     if (one) gnutls_certificate_free_credentials(one);
     if (file_err == TLSDIAG_E_CAFILE) explain_cafile(opts->cafile, why, len);
     else if (file_err == TLSDIAG_OK && opts->capath)

@@ -59,6 +59,7 @@ static tlsdiag_err_t libs_ref_locked(void) {
 static const size_t options_size[TLSDIAG_OPTIONS_VERSION + 1] = {
     [1] = offsetof(tlsdiag_options_t, keylog_file) + sizeof(const char *),
     [2] = offsetof(tlsdiag_options_t, address_filter_data) + sizeof(void *),
+    [3] = offsetof(tlsdiag_options_t, trust_source) + sizeof(const char *),
 };
 
 const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,

@@ -487,9 +487,37 @@ static int section(tw_t *w, const char *title, const td_phase_t *ph,
   return 1;
 }
 
+/* "system /etc/ssl/certs/ca-certificates.crt, 144 roots", with where the
+ * store came from when the caller named it ("from SSL_CERT_FILE"). */
+static void text_trust_store(tw_t *w, const tlsdiag_result_t *r) {
+  if (!r->trust_kind) return;
+  key(w, "trust store");
+  td_buf_puts(w->b, r->trust_kind);
+  if (r->trust_cafile) {
+    td_buf_putc(w->b, ' ');
+    safe(w, r->trust_cafile);
+  }
+  if (r->trust_capath) {
+    td_buf_putc(w->b, ' ');
+    safe(w, r->trust_capath);
+  }
+  td_buf_printf(w->b, ", %d root%s", r->trust_roots,
+                r->trust_roots == 1 ? "" : "s");
+  if (r->trust_source && strcmp(r->trust_source, "system") != 0 &&
+      strcmp(r->trust_source, "option") != 0) {
+    td_buf_puts(w->b, " (from ");
+    safe(w, r->trust_source);
+    td_buf_putc(w->b, ')');
+  }
+  td_buf_putc(w->b, '\n');
+}
+
 static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
-  if (!section(w, "TLS", &r->phase[TLSDIAG_PHASE_TLS], r->tls_version != NULL))
+  if (!section(w, "TLS", &r->phase[TLSDIAG_PHASE_TLS],
+               r->tls_version != NULL)) {
+    text_trust_store(w, r);
     return;
+  }
   if (r->tls_version) {
     text_tls_session(w, r);
   } else {
@@ -515,6 +543,7 @@ static void text_tls(tw_t *w, const tlsdiag_result_t *r) {
     td_buf_putc(w->b, '\n');
   }
   if (r->verify.done) text_tls_verify(w, r);
+  text_trust_store(w, r);
   if (r->probed) text_tls_probes(w, r);
 }
 

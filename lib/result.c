@@ -65,6 +65,9 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->local_addr);
   free(r->tls_version);
   free(r->tls_cipher);
+  free(r->trust_source);
+  free(r->trust_cafile);
+  free(r->trust_capath);
   free(r->tls_kx);
   free(r->tls_group);
   free(r->tls_alpn);

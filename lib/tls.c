@@ -12,33 +12,32 @@
 
 #include "engine.h"
 #include "keysched.h"
+#include "x509.h"
 
 tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
-                              gnutls_certificate_credentials_t *out) {
+                              gnutls_certificate_credentials_t *out,
+                              int *roots) {
   gnutls_certificate_credentials_t cred;
+  gnutls_x509_trust_list_t tl;
+  int n = 0;
   *out = NULL;
+  if (roots) *roots = 0;
   if (gnutls_certificate_allocate_credentials(&cred) < 0)
     return TLSDIAG_E_NOMEM;
-  int rc = 0;
-  if (o->cafile || o->capath) {
-    if (o->cafile) {
-      rc = gnutls_certificate_set_x509_trust_file(cred, o->cafile,
-                                                  GNUTLS_X509_FMT_PEM);
-      if (rc == 0) /* maybe DER */
-        rc = gnutls_certificate_set_x509_trust_file(cred, o->cafile,
-                                                    GNUTLS_X509_FMT_DER);
-      if (rc <= 0) goto bad;
-    }
-    if (o->capath) {
-      rc = gnutls_certificate_set_x509_trust_dir(cred, o->capath,
-                                                 GNUTLS_X509_FMT_PEM);
-      if (rc <= 0) goto bad;
-    }
-  } else {
-    /* An empty system store is not an API error: the check still runs and
-     * reports every chain as untrusted, which is the truth. */
-    (void)gnutls_certificate_set_x509_system_trust(cred);
+  if (gnutls_x509_trust_list_init(&tl, 0) < 0) {
+    gnutls_certificate_free_credentials(cred);
+    return TLSDIAG_E_NOMEM;
   }
+  /* The verifier's loader (no duplicates, the distinct count), so a check
+   * and tlsdiag verify read a store the same way. */
+  tlsdiag_err_t err = td_trust_list_load(tl, o, &n, NULL, 0);
+  if (err) {
+    gnutls_x509_trust_list_deinit(tl, 1);
+    gnutls_certificate_free_credentials(cred);
+    return err;
+  }
+  gnutls_certificate_set_trust_list(cred, tl, 0); /* cred owns tl now */
+  if (roots) *roots = n;
   /* Dates are judged against our own (possibly overridden) clock. */
   gnutls_certificate_set_verify_flags(
       cred, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
@@ -48,9 +47,29 @@ tlsdiag_err_t td_tls_cred_new(const tlsdiag_options_t *o,
   td_clientcert_install(cred);
   *out = cred;
   return TLSDIAG_OK;
-bad:
-  gnutls_certificate_free_credentials(cred);
-  return TLSDIAG_E_CAFILE;
+}
+
+int td_tls_trust_record(tlsdiag_result_t *r, const tlsdiag_options_t *o,
+                        int roots) {
+  r->trust_roots = roots;
+  if (o->cafile && o->capath) r->trust_kind = "cafile+capath";
+  else if (o->cafile) r->trust_kind = "cafile";
+  else if (o->capath) r->trust_kind = "capath";
+  else r->trust_kind = "system";
+  const char *source = o->trust_source ? o->trust_source
+                       : o->cafile || o->capath ? "option"
+                                                : "system";
+  const char *sys = TD_SYSTEM_TRUST_FILE; /* CMake: read from libgnutls */
+  const char *file = o->cafile ? o->cafile
+                     : !o->capath && *sys ? sys
+                                          : NULL;
+  r->trust_source = td_strdup(source);
+  r->trust_cafile = file ? td_strdup(file) : NULL;
+  r->trust_capath = o->capath ? td_strdup(o->capath) : NULL;
+  return !r->trust_source || (file && !r->trust_cafile) ||
+                 (o->capath && !r->trust_capath)
+             ? -1
+             : 0;
 }
 
 char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,

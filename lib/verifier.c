@@ -271,6 +271,10 @@ struct tlsdiag_verifier {
   int64_t now;          /* 0: the real clock at each verification */
   int warn_days, crit_days;
   char err[512];
+  /* The trust store, for the reports (tls.trust_store); none with
+   * explicit anchors (has_store 0). */
+  int has_store, roots;
+  char *cafile, *capath, *source;
 };
 
 void tlsdiag_verify_input_init(tlsdiag_verify_input_t *in) {
@@ -335,25 +339,59 @@ static tlsdiag_err_t need_some(int added, const char *where, char *errbuf,
   return TLSDIAG_E_CAFILE;
 }
 
-/* Adds the CA file (PEM, else DER) and directory of the options to tl. */
-static tlsdiag_err_t add_trust_files(gnutls_x509_trust_list_t tl,
-                                     const tlsdiag_options_t *opts,
-                                     char *errbuf, size_t errlen) {
+/* Distinct certificates in tl (GnuTLS's add calls count duplicates too:
+ * Debian's SSL_CERT_DIR holds every root twice, and the bundle once more). */
+static int distinct_roots(gnutls_x509_trust_list_t tl) {
+  gnutls_x509_trust_list_iter_t it = NULL;
+  gnutls_x509_crt_t crt;
+  int n = 0;
+  while (gnutls_x509_trust_list_iter_get_ca(tl, &it, &crt) == 0) {
+    n++;
+    gnutls_x509_crt_deinit(crt);
+  }
+  gnutls_x509_trust_list_iter_deinit(it);
+  return n;
+}
+
+tlsdiag_err_t td_trust_list_load(gnutls_x509_trust_list_t tl,
+                                 const tlsdiag_options_t *opts, int *roots,
+                                 char *errbuf, size_t errlen) {
+  const unsigned nodup = GNUTLS_TL_NO_DUPLICATES;
   tlsdiag_err_t err = TLSDIAG_OK;
+  *roots = 0;
   if (opts->cafile) {
     int rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
-                                                   GNUTLS_X509_FMT_PEM, 0, 0);
+                                                   GNUTLS_X509_FMT_PEM, nodup, 0);
     if (rc <= 0)
       rc = gnutls_x509_trust_list_add_trust_file(tl, opts->cafile, NULL,
-                                                 GNUTLS_X509_FMT_DER, 0, 0);
+                                                 GNUTLS_X509_FMT_DER, nodup, 0);
     err = need_some(rc, opts->cafile, errbuf, errlen);
   }
   if (!err && opts->capath) {
     int rc = gnutls_x509_trust_list_add_trust_dir(tl, opts->capath, NULL,
-                                                  GNUTLS_X509_FMT_PEM, 0, 0);
+                                                  GNUTLS_X509_FMT_PEM, nodup, 0);
     err = need_some(rc, opts->capath, errbuf, errlen);
   }
+  if (!opts->cafile && !opts->capath)
+    /* An empty system store is not an error: every chain is then
+     * untrusted, which is the truth. */
+    (void)gnutls_x509_trust_list_add_system_trust(tl, nodup, 0);
+  if (!err) *roots = distinct_roots(tl);
   return err;
+}
+
+/* Keeps which store opts name, for the reports. 0, or -1 out of memory. */
+static int keep_store(tlsdiag_verifier_t *v, const tlsdiag_options_t *opts,
+                      int roots) {
+  v->has_store = 1;
+  v->roots = roots;
+  v->cafile = opts->cafile ? td_strdup(opts->cafile) : NULL;
+  v->capath = opts->capath ? td_strdup(opts->capath) : NULL;
+  v->source = opts->trust_source ? td_strdup(opts->trust_source) : NULL;
+  return (opts->cafile && !v->cafile) || (opts->capath && !v->capath) ||
+                 (opts->trust_source && !v->source)
+             ? -1
+             : 0;
 }
 
 tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
@@ -382,17 +420,12 @@ tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
   v->now = opts->now;
   v->warn_days = opts->warn_days;
   v->crit_days = opts->crit_days;
-  if (ntrusted) {
-    err = add_trusted_blobs(tl, trusted, ntrusted, errbuf, errlen);
-  } else if (opts->cafile || opts->capath) {
-    err = add_trust_files(tl, opts, errbuf, errlen);
-  } else {
-    /* An empty system store is not an error: every chain is then
-     * untrusted, which is the truth. */
-    (void)gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-    err = TLSDIAG_OK;
-  }
+  int roots = 0;
+  if (ntrusted) err = add_trusted_blobs(tl, trusted, ntrusted, errbuf, errlen);
+  else err = td_trust_list_load(tl, opts, &roots, errbuf, errlen);
   if (err != TLSDIAG_OK) goto fail;
+  err = TLSDIAG_E_NOMEM;
+  if (!ntrusted && keep_store(v, opts, roots)) goto fail;
   err = TLSDIAG_E_NOMEM;
   v->ctx = td_vctx_new(tl, 1);
   if (!v->ctx) goto fail;
@@ -400,13 +433,16 @@ tlsdiag_err_t tlsdiag_verifier_new(const tlsdiag_options_t *opts,
   return TLSDIAG_OK;
 fail:
   if (tl) gnutls_x509_trust_list_deinit(tl, 1);
-  free(v);
+  tlsdiag_verifier_free(v);
   return err;
 }
 
 void tlsdiag_verifier_free(tlsdiag_verifier_t *v) {
   if (!v) return;
   td_vctx_free(v->ctx);
+  free(v->cafile);
+  free(v->capath);
+  free(v->source);
   free(v);
 }
 
@@ -567,6 +603,17 @@ static tlsdiag_result_t *offline_result(const tlsdiag_verifier_t *v,
   if (in->expiring_within_days > r->warn_days)
     r->warn_days = in->expiring_within_days;
   r->crit_days = v->crit_days;
+  if (v->has_store) {
+    tlsdiag_options_t o;
+    memset(&o, 0, sizeof(o));
+    o.cafile = v->cafile;
+    o.capath = v->capath;
+    o.trust_source = v->source;
+    if (td_tls_trust_record(r, &o, v->roots)) {
+      tlsdiag_result_free(r);
+      return NULL;
+    }
+  }
   return r;
 }
 

@@ -280,4 +280,13 @@ void td_x509_emit_all(tlsdiag_result_t *r, const td_vpath_t *p,
  * does not parse; import_rc is GnuTLS's error (0: unknown). */
 void td_x509_emit_unparsable(tlsdiag_result_t *r, size_t idx, int import_rc);
 
+/* verifier.c: loads opts' trust store into tl, without duplicates: the CA
+ * file (PEM, else DER) and directory, or, with neither, the system store
+ * (empty is not an error). *roots = distinct certificates in tl.
+ * TLSDIAG_OK, or TLSDIAG_E_CAFILE with the reason in errbuf (may be
+ * NULL). The one loader of checks (tls.c) and verifiers. */
+tlsdiag_err_t td_trust_list_load(gnutls_x509_trust_list_t tl,
+                                 const tlsdiag_options_t *opts, int *roots,
+                                 char *errbuf, size_t errlen);
+
 #endif

@@ -137,7 +137,7 @@ static void test_cli_formats(void **state) {
   assert_non_null(x);
   assert_true(x->value == 0);
   const char *cause_l[] = {tlabel, "cause=tcp_refused", NULL};
-  x = tdprom_find(&p, "tlsdiag_cause", cause_l, NULL);
+  x = tdprom_find(&p, "tlsdiag_cause_info", cause_l, NULL);
   assert_non_null(x);
   assert_true(x->value == 1);
   x = tdprom_find(&p, "tlsdiag_nagios_state", ok_l, NULL);

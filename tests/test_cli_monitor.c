@@ -180,7 +180,8 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   prom_valid(second);
   char want[160];
   snprintf(want, sizeof(want),
-           "tlsdiag_cause{target=\"refused.tlsdiag.test:%u\"", f.refused);
+           "tlsdiag_cause_info{target=\"refused.tlsdiag.test:%u\"",
+           f.refused);
   assert_non_null(strstr(second, want));
   assert_non_null(strstr(second, "cause=\"tcp_refused\""));
   if (system("command -v promtool >/dev/null 2>&1") == 0) {
@@ -263,8 +264,8 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   first_line_is(r.out, "TLSDIAG OK - 1 target, none expiring within 30 days; "
                        "soonest: valid.tlsdiag.test:");
   assert_non_null(strstr(r.out, " expires in "));
-  assert_non_null(strstr(r.out, "| days="));
-  assert_non_null(strstr(r.out, ";30;7 targets=1 unreachable=0\n"));
+  assert_non_null(strstr(r.out, "| 'days'="));
+  assert_non_null(strstr(r.out, ";30:;7: 'targets'=1;;;0 'unreachable'=0;;;0\n"));
   assert_int_equal(count(r.out, "\n"), 1);
   assert_int_equal(r.rc, 0);
   tt_cli_run_free(&r);
@@ -275,13 +276,13 @@ static void test_cli_monitor_nagios_expiry(void **state) {
   first_line_is(r.out, "TLSDIAG WARNING - 1 target: 0 CRITICAL, 0 UNKNOWN, "
                        "1 WARNING, 0 OK; soonest: soon.tlsdiag.test:");
   assert_non_null(strstr(r.out, "expires in 9 days ("));
-  assert_non_null(strstr(r.out, "| days=9;30;7 targets=1"));
+  assert_non_null(strstr(r.out, "| 'days'=9;30:;7: 'targets'=1;;;0"));
   assert_non_null(strstr(r.out, "\nWARNING - soon.tlsdiag.test:"));
   assert_int_equal(r.rc, 1);
   tt_cli_run_free(&r);
   r = nagios_expiry(&f, soon, "20", "10");
   first_line_is(r.out, "TLSDIAG CRITICAL - ");
-  assert_non_null(strstr(r.out, "| days=9;20;10 "));
+  assert_non_null(strstr(r.out, "| 'days'=9;20:;10: "));
   assert_int_equal(r.rc, 2);
   tt_cli_run_free(&r);
 
@@ -293,7 +294,8 @@ static void test_cli_monitor_nagios_expiry(void **state) {
                        "0 WARNING, 1 OK; soonest: expired.tlsdiag.test:");
   assert_non_null(strstr(r.out, "expired 10 days ago ("));
   assert_null(strstr(r.out, "in -"));
-  assert_non_null(strstr(r.out, "| days=-10;30;7 targets=2 unreachable=0\n"));
+  assert_non_null(strstr(r.out, "| 'days'=-10;30:;7: 'targets'=2;;;0 "
+                                "'unreachable'=0;;;0\n"));
   assert_int_equal(r.rc, 2);
   tt_cli_run_free(&r);
 
@@ -308,7 +310,7 @@ static void test_cli_monitor_nagios_expiry(void **state) {
            "\nCRITICAL - refused.tlsdiag.test:%u unreachable: tcp_refused\n",
            f.refused);
   assert_non_null(strstr(r.out, want));
-  assert_non_null(strstr(r.out, "unreachable=1\n"));
+  assert_non_null(strstr(r.out, "'unreachable'=1;;;0\n"));
   assert_int_equal(r.rc, 2);
   tt_cli_run_free(&r);
 
@@ -340,7 +342,7 @@ static void test_cli_monitor_nagios_expiry(void **state) {
                       target, NULL};
   r = tt_cli_input(NULL, w1);
   first_line_is(r.out, "TLSDIAG WARNING - soon.tlsdiag.test:");
-  assert_non_null(strstr(r.out, "days=9;10;5"));
+  assert_non_null(strstr(r.out, "'days'=9;10:;5:"));
   assert_int_equal(r.rc, 1);
   tt_cli_run_free(&r);
   const char *c1[] = {"check", "--format", "nagios", "--cacert", tt_root,

@@ -19,11 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free loopback port: bind 0, read it back, release it.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 coproc V { exec "$build/tests/tdserve" --root-out "$tmp/root_valid.pem" --case valid --stdin; }
 pids+=("$V_PID")
 read -r pvalid <&"${V[0]}"
@@ -65,10 +60,31 @@ scrape_configs:
       - targets: ['$exporter']
 YML
 promtool check config "$tmp/prometheus.yml" >/dev/null
-pport=$(free_port)
+# Prometheus binds port 0 itself and the port is read back, as for the
+# exporter: a port picked by bind-and-close could be taken by anyone before
+# Prometheus binds it (and a query would then reach the wrong server).
+# Prometheus 2.x logs 'msg="Listening on" address=127.0.0.1:PORT'; where a
+# version does not, ss names the socket its pid listens on.
 prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
-  --web.listen-address="127.0.0.1:$pport" >"$tmp/prom.log" 2>&1 &
-pids+=("$!")
+  --web.listen-address="127.0.0.1:0" >"$tmp/prom.log" 2>&1 &
+prom_pid=$!
+pids+=("$prom_pid")
+pport=
+for _ in $(seq 300); do # 30 s at most
+  kill -0 "$prom_pid" 2>/dev/null ||
+    { echo "prometheus exited"; tail -5 "$tmp/prom.log"; exit 1; }
+  pport=$(sed -nE 's/.*msg="Listening on" address=127\.0\.0\.1:([0-9]+).*/\1/p' \
+    "$tmp/prom.log" | head -n1) || true
+  if [ -z "$pport" ] && command -v ss >/dev/null; then
+    pport=$(ss -Hltnp 2>/dev/null | grep "pid=$prom_pid," |
+      sed -nE 's/.* 127\.0\.0\.1:([0-9]+) .*/\1/p' | head -n1) || true
+  fi
+  [ -n "$pport" ] && [ "$pport" != 0 ] && break
+  pport=
+  sleep 0.1
+done
+[ -n "$pport" ] || { echo "prometheus did not say its port"; tail -5 "$tmp/prom.log"; exit 1; }
+echo "prometheus at 127.0.0.1:$pport (pid $prom_pid)"
 
 # A scrape of the exporter's answer must pass promtool's own checks.
 curl -sf "http://$exporter/probe?target=$valid_t" > "$tmp/probe.txt"
@@ -94,8 +110,8 @@ done
 echo "tlsdiag_check_success:"; echo "$out"
 grep -qx "$valid_t 1 " <<<"$out" || { echo "valid target not 1"; exit 1; }
 grep -qx "$exp_t 0 " <<<"$out" || { echo "expired target not 0"; exit 1; }
-cause=$(query "tlsdiag_cause{instance=\"$exp_t\"}")
-echo "tlsdiag_cause: $cause"
+cause=$(query "tlsdiag_cause_info{instance=\"$exp_t\"}")
+echo "tlsdiag_cause_info: $cause"
 grep -qx "$exp_t 1 cert_expired" <<<"$cause" || { echo "expired target: cause not cert_expired"; exit 1; }
 up=$(query 'up{job="tlsdiag"}')
 [ "$(grep -c ' 1 $' <<<"$up")" = 2 ] || { echo "up is not 1 for both probes: $up"; exit 1; }

@@ -155,8 +155,9 @@ static void test_monitor_nagios_worst_state_of_many(void **st) {
    * worst first. */
   const char *want =
       "TLSDIAG CRITICAL - 3 targets: 1 CRITICAL, 1 UNKNOWN, 0 WARNING, 1 OK; "
-      "soonest expiry d.test:443 expired 1 day ago | 'targets'=3 'critical'=1 "
-      "'unknown'=1 'warning'=0 'ok'=1 'min_days_left'=-1;30:;7:\n"
+      "soonest expiry d.test:443 expired 1 day ago | 'targets'=3;;;0 "
+      "'critical'=1;;;0 'unknown'=1;;;0 'warning'=0;;;0 'ok'=1;;;0 "
+      "'min_days_left'=-1;30:;7:\n"
       "CRITICAL - d.test:443 cert_expired: expired\n"
       "UNKNOWN - c.test:443 dns_timeout: timeout\n"
       "OK - a.test:443 TLS1.3, certificate expires in 89 days";
@@ -170,8 +171,7 @@ static void test_monitor_nagios_worst_state_of_many(void **st) {
 }
 
 /* Checks one perfdata item: 'label'=value[UOM][;warn[;crit[;min[;max]]]],
- * the label unquoted only if it holds no space, quote or '=' (days=, as
- * check_ssl_cert writes it). */
+ * the label unquoted only if it holds no space, quote or '='. */
 static void perf_item_ok(const char *item) {
   const char *eq = strchr(item, '=');
   assert_true(eq && eq > item);
@@ -198,7 +198,7 @@ static void test_monitor_nagios_line_has_status_and_perfdata(void **st) {
   const char *want = "TLSDIAG OK - www.example.test:443 TLS1.3, certificate "
                      "expires in 89 days (";
   assert_memory_equal(s, want, strlen(want));
-  assert_non_null(strstr(s, " | days=89;30;7 'tcp_ms'=2.500ms "
+  assert_non_null(strstr(s, " | 'days'=89;30:;7: 'tcp_ms'=2.500ms "
                             "'tls_ms'=3.500ms 'http_ms'=4.500ms "
                             "'total_ms'=9.250ms\n"));
   assert_null(strstr(s, "dns_ms")); /* skipped phases have no figure */
@@ -220,7 +220,7 @@ static void test_monitor_nagios_line_has_status_and_perfdata(void **st) {
   s = fmt(r, TLSDIAG_FORMAT_NAGIOS);
   assert_non_null(strstr(s, "TLSDIAG CRITICAL - soon.test:443 TLS1.3, "
                             "certificate expires in 3 days ("));
-  assert_non_null(strstr(s, "below 7 days | days=3;30;7"));
+  assert_non_null(strstr(s, "below 7 days | 'days'=3;30:;7:"));
   tlsdiag_free(s);
   tlsdiag_result_free(r);
 }
@@ -267,7 +267,7 @@ static void test_monitor_expiry_ignores_extra_certificates(void **st) {
   s = fmt(r, TLSDIAG_FORMAT_PROMETHEUS);
   tdprom_t p;
   if (tdprom_parse(s, &p)) fail_msg("%s\n%s", p.err, s);
-  const char *extra[] = {"index=2", "on_path=false", "subject=CN=Old Root", NULL};
+  const char *extra[] = {"index=2", "on_path=false", "cn=Old Root", NULL};
   const tdprom_sample_t *x =
       tdprom_find(&p, "tlsdiag_chain_cert_not_after_seconds", extra, NULL);
   assert_non_null(x);
@@ -288,27 +288,35 @@ static void test_monitor_expiry_ignores_extra_certificates(void **st) {
 
 /* ---- Prometheus -------------------------------------------------------- */
 
+/* The value of label `name` in sample c; fails the test without it. */
+static const char *label(const tdprom_sample_t *c, const char *name) {
+  for (size_t i = 0; i < c->nlabels; i++)
+    if (!strcmp(c->lname[i], name)) return c->lvalue[i];
+  fail_msg("no label %s", name);
+  return NULL;
+}
+
 static void test_monitor_prometheus_escapes_label_values(void **st) {
   (void)st;
   tlsdiag_result_t *r = result("we\"ird\\host\nname", 89, 1000);
-  free(r->chain[1].subject);
-  r->chain[1].subject = strdup("CN=bad \xff utf8 \xc3\xa9 \xed\xa0\x80 end");
+  free(r->chain[1].common_name);
+  r->chain[1].common_name = strdup("bad \xff utf8 \xc3\xa9 \xed\xa0\x80 end");
   char *s = fmt(r, TLSDIAG_FORMAT_PROMETHEUS);
   tdprom_t p;
   if (tdprom_parse(s, &p)) fail_msg("%s\n%s", p.err, s);
   assert_non_null(strstr(s, "host=\"we\\\"ird\\\\host\\nname\""));
+  /* host and port: on the info gauge only, not on every sample */
   const char *host[] = {"host=we\"ird\\host\nname", "port=443", NULL};
-  const tdprom_sample_t *ok = tdprom_find(&p, "tlsdiag_check_success", host, NULL);
+  const tdprom_sample_t *ok = tdprom_find(&p, "tlsdiag_check_info", host, NULL);
   assert_non_null(ok);
   assert_true(ok->value == 1.0);
+  assert_null(tdprom_find(&p, "tlsdiag_check_success", host, NULL));
   const char *subj[] = {"index=1", NULL};
   const tdprom_sample_t *c =
       tdprom_find(&p, "tlsdiag_chain_cert_not_after_seconds", subj, NULL);
   assert_non_null(c);
-  for (size_t i = 0; i < c->nlabels; i++)
-    if (!strcmp(c->lname[i], "subject"))
-      assert_string_equal(c->lvalue[i], "CN=bad \xef\xbf\xbd utf8 \xc3\xa9 "
-                                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
+  assert_string_equal(label(c, "cn"), "bad \xef\xbf\xbd utf8 \xc3\xa9 "
+                                      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
   tdprom_free(&p);
   tlsdiag_free(s);
   tlsdiag_result_free(r);
@@ -319,8 +327,8 @@ static void test_monitor_prometheus_escapes_label_values(void **st) {
 static void test_monitor_prometheus_bad_utf8_as_in_json(void **st) {
   (void)st;
   tlsdiag_result_t *r = result("example.com", 89, 1000);
-  free(r->chain[1].subject);
-  r->chain[1].subject = strdup("CN=\xe2\x82!\xf0\x9f\x98?");
+  free(r->chain[1].common_name);
+  r->chain[1].common_name = strdup("\xe2\x82!\xf0\x9f\x98?");
   char *s = fmt(r, TLSDIAG_FORMAT_PROMETHEUS);
   tdprom_t p;
   if (tdprom_parse(s, &p)) fail_msg("%s\n%s", p.err, s);
@@ -328,18 +336,47 @@ static void test_monitor_prometheus_bad_utf8_as_in_json(void **st) {
   const tdprom_sample_t *c =
       tdprom_find(&p, "tlsdiag_chain_cert_not_after_seconds", subj, NULL);
   assert_non_null(c);
-  int seen = 0;
-  for (size_t i = 0; i < c->nlabels; i++)
-    if (!strcmp(c->lname[i], "subject")) {
-      assert_string_equal(c->lvalue[i], "CN=\xef\xbf\xbd!\xef\xbf\xbd?");
-      seen = 1;
-    }
-  assert_true(seen);
+  assert_string_equal(label(c, "cn"), "\xef\xbf\xbd!\xef\xbf\xbd?");
   td_buf_t j;
   td_buf_init(&j);
-  td_json_cstr(&j, r->chain[1].subject);
-  assert_string_equal(j.data, "\"CN=\xef\xbf\xbd!\xef\xbf\xbd?\"");
+  td_json_cstr(&j, r->chain[1].common_name);
+  assert_string_equal(j.data, "\"\xef\xbf\xbd!\xef\xbf\xbd?\"");
   td_buf_free(&j);
+  tdprom_free(&p);
+  tlsdiag_free(s);
+  tlsdiag_result_free(r);
+}
+
+/* No DN is a label value: the CN and the issuer's CN (from the issuer DN,
+ * escapes undone), each cut at 64 characters, and the serial. */
+static void test_monitor_prometheus_cert_labels_bounded(void **st) {
+  (void)st;
+  tlsdiag_result_t *r = result("example.com", 89, 1000);
+  char longcn[200];
+  memset(longcn, 0, sizeof(longcn));
+  for (size_t i = 0; i < 99; i++) longcn[i] = (char)('a' + i % 26);
+  strcpy(longcn + 99, "\xc3\xa9"); /* a 2-byte character past the cut */
+  free(r->chain[0].common_name);
+  r->chain[0].common_name = strdup(longcn);
+  free(r->chain[0].issuer);
+  r->chain[0].issuer = strdup("O=Org\\, Inc.,CN=Issuing \\2C CA,C=DE");
+  free(r->chain[0].serial);
+  r->chain[0].serial = strdup("0a1b2c");
+  char *s = fmt(r, TLSDIAG_FORMAT_PROMETHEUS);
+  tdprom_t p;
+  if (tdprom_parse(s, &p)) fail_msg("%s\n%s", p.err, s);
+  const char *leaf[] = {"index=0", NULL};
+  const tdprom_sample_t *c =
+      tdprom_find(&p, "tlsdiag_chain_cert_not_after_seconds", leaf, NULL);
+  assert_non_null(c);
+  assert_int_equal(c->nlabels, 6); /* target index cn issuer_cn serial_no
+                                      on_path */
+  assert_int_equal(strlen(label(c, "cn")), 64);
+  assert_memory_equal(label(c, "cn"), longcn, 64);
+  assert_string_equal(label(c, "issuer_cn"), "Issuing , CA");
+  assert_string_equal(label(c, "serial_no"), "0a1b2c");
+  assert_null(strstr(s, "subject="));
+  assert_null(strstr(s, "O=Org"));
   tdprom_free(&p);
   tlsdiag_free(s);
   tlsdiag_result_free(r);
@@ -365,7 +402,8 @@ static void test_monitor_prometheus_groups_many_results(void **st) {
   if (tdprom_parse(s, &p)) fail_msg("%s\n%s", p.err, s);
   /* Each family once (the parser rejects a second HELP or TYPE, and
    * samples of a family that are not together). */
-  assert_int_equal(tdprom_families(&p), 12);
+  assert_int_equal(tdprom_families(&p), 13); /* no trust store: no
+                                                 tlsdiag_trust_store_* */
 
   size_t n = 0;
   tdprom_find(&p, "tlsdiag_check_success", NULL, &n);
@@ -376,9 +414,9 @@ static void test_monitor_prometheus_groups_many_results(void **st) {
   assert_true(tdprom_find(&p, "tlsdiag_check_success", ta, NULL)->value == 1);
   assert_true(tdprom_find(&p, "tlsdiag_check_success", tb, NULL)->value == 0);
   const char *bc[] = {"target=b.test:443", "cause=cert_expired", NULL};
-  assert_non_null(tdprom_find(&p, "tlsdiag_cause", bc, NULL));
+  assert_non_null(tdprom_find(&p, "tlsdiag_cause_info", bc, NULL));
   /* A code found twice is one series. */
-  tdprom_find(&p, "tlsdiag_finding", tb, &n);
+  tdprom_find(&p, "tlsdiag_finding_info", tb, &n);
   assert_int_equal(n, 1);
   /* Expired: negative seconds left; certificate facts kept on failure. */
   const char *bl[] = {"target=b.test:443", "cert=leaf", NULL};
@@ -457,6 +495,7 @@ int main(void) {
       cmocka_unit_test(test_monitor_expiry_ignores_extra_certificates),
       cmocka_unit_test(test_monitor_prometheus_escapes_label_values),
       cmocka_unit_test(test_monitor_prometheus_bad_utf8_as_in_json),
+      cmocka_unit_test(test_monitor_prometheus_cert_labels_bounded),
       cmocka_unit_test(test_monitor_prometheus_groups_many_results),
       cmocka_unit_test(test_monitor_strict_parser_rejects_bad_exposition),
   };

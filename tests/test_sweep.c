@@ -344,8 +344,7 @@ static void nagios_first_line_ok(const char *out, const char *state) {
     /* 'label'=value[UOM][;warn;crit...] */
     assert_non_null(strchr(it, '='));
     char *q = it[0] == '\'' ? strchr(it + 1, '\'') : strchr(it, '=') - 1;
-    if (it[0] != '\'') /* unquoted: days=N;W;C as check_ssl_cert */
-      assert_true(q >= it && !strpbrk(it, "' |") && !strncmp(it, "days=", 5));
+    assert_true(it[0] == '\''); /* every label quoted */
     assert_true(q && q[1] == '=');
     char *end = NULL;
     strtod(q + 2, &end);
@@ -467,16 +466,24 @@ static void test_sweep_prometheus_is_valid_exposition(void **state) {
   snprintf(et, sizeof(et), "target=expired.tlsdiag.test:%u", tdserver_port(f.expired));
   snprintf(st, sizeof(st), "target=soon.tlsdiag.test:%u", tdserver_port(f.soon));
   snprintf(rt, sizeof(rt), "target=refused.tlsdiag.test:%u", f.refused);
-  const char *v1[] = {vt, "sni=valid.tlsdiag.test", NULL};
-  tdprom_find(&p, "tlsdiag_check_success", v1, &n);
+  /* Identity once: target on every sample, host/port/sni on the info
+   * gauge only, sni on the others only when it is not the host's own. */
+  const char *v1[] = {vt, NULL};
+  const tdprom_sample_t *x = tdprom_find(&p, "tlsdiag_check_success", v1, &n);
   assert_int_equal(n, 1);
+  assert_int_equal(x->nlabels, 1);
+  const char *v2[] = {vt, "host=valid.tlsdiag.test", "sni=valid.tlsdiag.test",
+                      NULL};
+  x = tdprom_find(&p, "tlsdiag_check_info", v2, &n);
+  assert_int_equal(n, 1);
+  assert_int_equal(x->nlabels, 4);
   const char *e1[] = {et, NULL};
   assert_true(tdprom_find(&p, "tlsdiag_check_success", e1, NULL)->value == 0);
   const char *e2[] = {et, "cause=cert_expired", NULL};
-  assert_true(tdprom_find(&p, "tlsdiag_cause", e2, NULL)->value == 1);
+  assert_true(tdprom_find(&p, "tlsdiag_cause_info", e2, NULL)->value == 1);
   /* Expiry facts survive a failed validation (blackbox_exporter #423). */
   const char *e3[] = {et, "cert=leaf", NULL};
-  const tdprom_sample_t *x = tdprom_find(&p, "tlsdiag_cert_expiry_seconds", e3, NULL);
+  x = tdprom_find(&p, "tlsdiag_cert_expiry_seconds", e3, NULL);
   assert_non_null(x);
   assert_true(x->value < -9 * 86400 && x->value > -11 * 86400);
   const char *s1[] = {st, "cert=path_earliest", NULL};
@@ -484,7 +491,7 @@ static void test_sweep_prometheus_is_valid_exposition(void **state) {
   assert_non_null(x);
   assert_true(x->value > (double)tdcerts_now(tt_pki));
   const char *r1[] = {rt, "cause=tcp_refused", NULL};
-  assert_non_null(tdprom_find(&p, "tlsdiag_cause", r1, NULL));
+  assert_non_null(tdprom_find(&p, "tlsdiag_cause_info", r1, NULL));
   const char *r2[] = {rt, NULL};
   assert_null(tdprom_find(&p, "tlsdiag_tls_version_info", r2, NULL));
   const char *t1[] = {vt, "version=TLS1.3", NULL};

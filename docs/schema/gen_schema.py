@@ -153,6 +153,14 @@ defs["tls"] = obj({
     "verify": nullable(ref("verify")),
     "probes": nullable({"type": "array", "items": obj({
         "version": ref("tls_version"), "accepted": B, "error": S0})}),
+    # The store the chain was verified against (docs/json-schema.md).
+    "trust_store": nullable(obj({
+        "kind": {"enum": ["system", "cafile", "capath", "cafile+capath"]},
+        "source": S,
+        "file": S0,
+        "dir": S0,
+        "roots": {"type": "integer", "minimum": 0},
+    })),
 })
 
 defs["cert"] = obj({

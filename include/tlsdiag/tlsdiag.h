@@ -176,8 +176,8 @@ TLSDIAG_API const char *tlsdiag_severity_name(tlsdiag_severity_t sev);
  * then change what you need. New fields are only ever appended; `version`
  * tells the library which fields the caller knows.
  */
-#define TLSDIAG_OPTIONS_VERSION 2 /* 2 appended connect_to ..
-                                     address_filter_data */
+#define TLSDIAG_OPTIONS_VERSION 3 /* 2 appended connect_to ..
+                                     address_filter_data; 3 trust_source */
 
 typedef enum {
   TLSDIAG_TLS_DEFAULT = 0,
@@ -256,6 +256,13 @@ typedef struct tlsdiag_options {
    * (data must live until the check's callback). */
   int (*address_filter)(const char *addr, uint16_t port, void *data);
   void *address_filter_data;
+  /* ---- version 3 ---- */
+  const char *trust_source; /* NULL: cafile/capath (or the system store)
+                               were chosen by the caller. Else what chose
+                               them, as reports name it: the CLI sets
+                               "SSL_CERT_FILE" / "SSL_CERT_DIR" when it
+                               took them from the environment. Text only;
+                               it selects nothing */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
