@@ -610,5 +610,6 @@ void td_json_result(td_buf_t *b, const tlsdiag_result_t *r, int pretty) {
   td_key_schedule_json(&w, "key_schedule", r);
   write_timeline(&w, r);
   td_jw_ms(&w, "total_ms", r->total_ms);
+  td_jw_ms(&w, "queued_ms", r->queued_ms);
   td_jw_obj_end(&w);
 }

@@ -318,6 +318,7 @@ CHECK_PROPS = {
     "key_schedule": nullable(ref("key_schedule")),
     "timeline": {"type": "array", "items": ref("event")},
     "total_ms": MS,
+    "queued_ms": MS,
 }
 defs["check"] = dict(obj(CHECK_PROPS), description=(
     "tlsdiag check --json, one JSON Lines record of tlsdiag sweep, one case "
