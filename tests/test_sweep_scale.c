@@ -1,13 +1,15 @@
 /* test_sweep_scale.c: sweeps at scale (issue 15): the per-address cap seen
  * by a server counting its open connections (CLI, one engine and --jobs,
  * and the library's tlsdiag_multi_set_limits), --rate spacing, --jobs N
- * giving the same records as one engine (tlsdiag_sweep_* underneath), and
+ * giving the same records as one engine (tlsdiag_sweep_* underneath), the
+ * engine's DNS answer cache and its TTL, and
  * --resume after a sweep killed by SIGKILL or stopped by SIGTERM: exactly
  * one record of a finished check per target. */
 #include <fcntl.h>
 #include <signal.h>
 
 #include "tdcount.h"
+#include "tddns.h"
 #include "tdtest.h"
 
 #define NT 24 /* targets of the counting server */
@@ -217,6 +219,97 @@ static void test_sweep_scale_multi_set_limits(void **state) {
   }
   assert_int_equal(waited, 6);
   tdcount_stop(srv);
+}
+
+/* ---- the DNS answer cache of an engine ------------------------------------ */
+
+static void keep_results(tlsdiag_result_t *r, void *user, void *data) {
+  (void)user;
+  tlsdiag_result_t **v = data;
+  size_t i = 0;
+  while (v[i]) i++;
+  v[i] = r;
+}
+
+/* 1 if r's timeline has the event `what`. */
+static int has_event(const tlsdiag_result_t *r, const char *what) {
+  json_t *j = tt_json(r);
+  json_t *tl = json_object_get(j, "timeline");
+  int found = 0;
+  for (size_t i = 0; i < json_array_size(tl) && !found; i++) {
+    const char *w = json_string_value(
+        json_object_get(json_array_get(tl, i), "what"));
+    found = w && !strcmp(w, what);
+  }
+  json_decref(j);
+  return found;
+}
+
+/* Four checks of one name, one at a time in one engine: with a TTL the
+ * name is asked once (A + AAAA), the other three answered from the cache
+ * and saying so; with TTL 0 every check asks. tlsdiag_check alone shares
+ * nothing. */
+static void dns_round(tddns_t *d, uint16_t port, unsigned *queries,
+                      size_t *cached) {
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  char dns[64];
+  snprintf(dns, sizeof(dns), "127.0.0.1:%u", tddns_port(d));
+  o.dns_servers = dns;
+  o.port = port;
+  tlsdiag_result_t *got[5] = {NULL};
+  tlsdiag_multi_t *m = NULL;
+  unsigned q0 = tddns_queries(d);
+  assert_int_equal(tlsdiag_multi_new(1, keep_results, got, &m), TLSDIAG_OK);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(tlsdiag_multi_add(m, "cached.tlsdiag.test", &o, NULL),
+                     TLSDIAG_OK);
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  tlsdiag_multi_free(m);
+  *queries = tddns_queries(d) - q0;
+  *cached = 0;
+  for (int i = 0; i < 4; i++) {
+    assert_non_null(got[i]);
+    assert_int_equal(tlsdiag_result_cause(got[i]), TLSDIAG_CAUSE_TCP_REFUSED);
+    *cached += (size_t)has_event(got[i], "DNS cached");
+    tlsdiag_result_free(got[i]);
+  }
+}
+
+static void test_sweep_scale_dns_cache_respects_ttl(void **state) {
+  (void)state;
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  assert_int_equal(tddns_add_a(d, "cached.tlsdiag.test", "127.0.0.1"), 0);
+  uint16_t refused;
+  int rfd = tt_refusing_port("127.0.0.1", &refused);
+  unsigned q;
+  size_t cached;
+  dns_round(d, refused, &q, &cached);
+  assert_int_equal(q, 2);
+  assert_int_equal(cached, 3);
+  tddns_set_ttl(d, 0);
+  dns_round(d, refused, &q, &cached);
+  assert_int_equal(q, 8);
+  assert_int_equal(cached, 0);
+  /* tlsdiag_check: a cache of its own each time */
+  tddns_set_ttl(d, 60);
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  char dns[64];
+  snprintf(dns, sizeof(dns), "127.0.0.1:%u", tddns_port(d));
+  o.dns_servers = dns;
+  o.port = refused;
+  unsigned q0 = tddns_queries(d);
+  for (int i = 0; i < 2; i++) {
+    tlsdiag_result_t *r = tt_check("cached.tlsdiag.test", &o);
+    assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TCP_REFUSED);
+    assert_false(has_event(r, "DNS cached"));
+    tlsdiag_result_free(r);
+  }
+  assert_int_equal(tddns_queries(d) - q0, 4);
+  close(rfd);
+  tddns_stop(d);
 }
 
 /* ---- --jobs: the same records as one engine ----------------------------- */
@@ -526,6 +619,7 @@ int main(void) {
       cmocka_unit_test(test_sweep_scale_per_ip_zero_is_unlimited),
       cmocka_unit_test(test_sweep_scale_rate_spaces_connections),
       cmocka_unit_test(test_sweep_scale_multi_set_limits),
+      cmocka_unit_test(test_sweep_scale_dns_cache_respects_ttl),
       cmocka_unit_test(test_sweep_scale_jobs_same_records),
       cmocka_unit_test(test_sweep_scale_sweep_api),
       cmocka_unit_test(test_sweep_scale_resume_after_sigkill),
