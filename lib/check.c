@@ -488,9 +488,13 @@ static int gate_pass(td_check_t *c, const char *addr) {
       td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "queued",
                       "waiting for a connection slot to %s", addr);
     }
+    /* A per-address slot frees when another check ends: look again
+     * soon, then less often (many waiters must not spin). */
+    if (c->gate_tries < 4) c->gate_tries++;
+    if (retry < 20000) retry <<= c->gate_tries - 1;
     c->st = TD_CHECK_TCP;
     c->want = 0;
-    c->deadline = now + retry;
+    c->deadline = now + (retry < 20000 ? retry : 20000);
     return 0;
   }
   c->gate_addr = copy; /* NULL without memory: not counted, not held */
@@ -501,6 +505,7 @@ static int gate_pass(td_check_t *c, const char *addr) {
     c->r->queued_ms = (double)c->queued_us / 1000.0;
     c->gate_since = 0;
   }
+  c->gate_tries = 0;
   return 1;
 }
 

@@ -158,6 +158,7 @@ struct td_check {
   int64_t queued_us; /* time spent waiting for the politeness gate */
   int64_t gate_since; /* waiting since (monotonic us), 0: not waiting */
   char *gate_addr;   /* the address held in the gate, or NULL */
+  unsigned gate_tries; /* times refused in a row (the retry backs off) */
   gnutls_session_t sess;
   td_tls_hook_t hook;
   td_clientcert_t *clientcert; /* options' client certificate, or NULL */

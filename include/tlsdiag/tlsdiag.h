@@ -589,8 +589,11 @@ TLSDIAG_API size_t tlsdiag_hsts_count(const tlsdiag_hsts_t *h);
  *
  * Every successful tlsdiag_multi_add gets exactly one callback (unless the
  * handle is freed first). Each check keeps its own deadlines: a silent
- * server delays nothing but its own check. Trust stores are loaded once
- * per distinct (cafile, capath) and shared until tlsdiag_multi_free.
+ * server delays nothing but its own check. A handle's checks share what
+ * can be made once: a trust store and verifier per distinct (cafile,
+ * capath) (the system store loaded by the first handshake that needs it),
+ * fetched AIA issuers, and DNS answers for their TTL; all freed by
+ * tlsdiag_multi_free.
  * Memory per check is bounded (the HTTP head is capped at 64 KiB); a
  * queued check costs one allocation the size of its host and options.
  * docs/sweep.md has an example loop.
