@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,14 +31,14 @@ struct tlsdiag_sweep {
   tlsdiag_multi_cb cb;
   void *cb_data;
   pthread_mutex_t cb_mu;
-  volatile sig_atomic_t stop;
+  atomic_int stop; /* lock-free: set from a signal handler too */
 };
 
 /* Each engine's callback: the caller's, one at a time. */
 static void on_done(tlsdiag_result_t *r, void *user, void *data) {
   tlsdiag_sweep_t *sw = data;
   pthread_mutex_lock(&sw->cb_mu);
-  if (!sw->stop) sw->cb(r, user, sw->cb_data);
+  if (!atomic_load(&sw->stop)) sw->cb(r, user, sw->cb_data);
   else tlsdiag_result_free(r);
   pthread_mutex_unlock(&sw->cb_mu);
 }
@@ -94,7 +95,7 @@ tlsdiag_err_t tlsdiag_sweep_add(tlsdiag_sweep_t *sw, const char *host,
 }
 
 void tlsdiag_sweep_stop(tlsdiag_sweep_t *sw) {
-  if (sw) sw->stop = 1;
+  if (sw) atomic_store(&sw->stop, 1);
 }
 
 /* One engine's loop: tlsdiag_multi_run's, waking at least every
@@ -103,7 +104,7 @@ static void *engine_main(void *arg) {
   worker_t *w = arg;
   struct pollfd *pfd = NULL;
   size_t cap = 0;
-  while (!w->sw->stop && tlsdiag_multi_pending(w->m)) {
+  while (!atomic_load(&w->sw->stop) && tlsdiag_multi_pending(w->m)) {
     size_t n = tlsdiag_multi_fds(w->m, pfd, cap);
     if (!pfd || n == cap) {
       size_t ncap = cap ? cap * 2 : 256;

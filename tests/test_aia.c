@@ -170,12 +170,12 @@ typedef struct {
   unsigned char *body;
   size_t len;
   int requests;
-  volatile int stop;
+  int stop; /* atomic: set by http_stop */
 } http_t;
 
 static void *http_main(void *arg) {
   http_t *h = arg;
-  while (!h->stop) {
+  while (!__atomic_load_n(&h->stop, __ATOMIC_SEQ_CST)) {
     struct pollfd p = {h->lfd, POLLIN, 0};
     if (poll(&p, 1, 50) <= 0) continue;
     int fd = accept(h->lfd, NULL, NULL);
@@ -184,7 +184,7 @@ static void *http_main(void *arg) {
     ssize_t n = recv(fd, req, sizeof(req), 0);
     if (n > 0) __atomic_add_fetch(&h->requests, 1, __ATOMIC_SEQ_CST);
     if (h->silent) {
-      while (!h->stop) {
+      while (!__atomic_load_n(&h->stop, __ATOMIC_SEQ_CST)) {
         struct pollfd q = {fd, POLLIN, 0};
         if (poll(&q, 1, 50) > 0 && recv(fd, req, sizeof(req), 0) <= 0) break;
       }
@@ -228,7 +228,7 @@ static void http_start(http_t *h, int status, const void *body, size_t len) {
 }
 
 static void http_stop(http_t *h) {
-  h->stop = 1;
+  __atomic_store_n(&h->stop, 1, __ATOMIC_SEQ_CST);
   pthread_join(h->th, NULL);
   close(h->lfd);
   free(h->body);
@@ -314,7 +314,7 @@ static void expect_served_intermediate(const void *body, size_t len) {
                          "tlsdiag Test Intermediate CA"));
   assert_non_null(strstr(ev(r, k, "clients_that_fail"), "curl"));
   assert_true(atoi(ev(r, k, "aia_ms")) >= 0);
-  assert_int_equal(h.requests, 1);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 1);
   tlsdiag_result_free(r);
   http_stop(&h);
 }
@@ -400,7 +400,7 @@ static void test_aia_no_aia_flag_fetches_nothing(void **state) {
   http_t h;
   http_start(&h, 200, der, len);
   expect_unknown(h.port, TLSDIAG_F_NO_AIA, 0, "disabled", NULL);
-  assert_int_equal(h.requests, 0);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 0);
   http_stop(&h);
   free(der);
 }
@@ -435,7 +435,7 @@ static void test_aia_address_filter_applies(void **state) {
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
   assert_string_equal(ev(r, k, "aia_outcome"), "failed");
   assert_non_null(strstr(ev(r, k, "aia_error"), "address filter"));
-  assert_int_equal(h.requests, 0);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 0);
   tlsdiag_result_free(r);
   http_stop(&h);
   free(der);
@@ -480,7 +480,7 @@ static void test_aia_same_url_fetched_once(void **state) {
   int cached = atoi(ev(got[0], k, "aia_cached")) +
                atoi(ev(got[1], k, "aia_cached"));
   assert_int_equal(cached, 1);
-  assert_int_equal(h.requests, 1);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 1);
   tlsdiag_result_free(got[0]);
   tlsdiag_result_free(got[1]);
 
@@ -490,7 +490,7 @@ static void test_aia_same_url_fetched_once(void **state) {
   expect_cause(b, k);
   assert_string_equal(ev(a, k, "aia_cached"), "0");
   assert_string_equal(ev(b, k, "aia_cached"), "0");
-  assert_int_equal(h.requests, 3);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 3);
   tlsdiag_result_free(a);
   tlsdiag_result_free(b);
   http_stop(&h);
