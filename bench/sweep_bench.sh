@@ -34,7 +34,8 @@
 # a Release build is what the figures are meant for:
 #   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench -j2
 # Environment: NGINX_WORKERS (default 1: one core for the server, one for
-# the client on a 2-core machine), RAW_SECONDS (default 3),
+# the client on a 2-core machine), RAW_SECONDS (default 3), JOBS (the
+# sweep's --jobs, default 1),
 # TLSDIAG_BENCH_ENFORCE=1 makes a missed target exit 3 (default: report).
 # Exit: 0 done, 1 setup error, 2 a run failed or lost targets, 3 missed
 # target with TLSDIAG_BENCH_ENFORCE=1.
@@ -202,7 +203,8 @@ while read -r pin; do resolve_args+=(--resolve "$pin"); done <"$pins"
 } >"$curlcfg"
 
 # ---- measuring ------------------------------------------------------------
-# run_measured OUT ERR CMD...: prints "seconds maxrss_kb exit" of CMD.
+# run_measured OUT ERR CMD...: prints "seconds maxrss_kb exit cpu_s" of CMD
+# (cpu_s: user + system time of CMD and its children).
 run_measured() {
   local out=$1 err=$2; shift 2
   python3 - "$out" "$err" "$@" <<'EOF'
@@ -212,12 +214,20 @@ t = time.monotonic()
 with open(out, "wb") as o, open(err, "wb") as e:
     rc = subprocess.call(cmd, stdout=o, stderr=e, timeout=600)
 el = time.monotonic() - t
-print("%.3f %d %d" % (el, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc))
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f %d %d %.3f" % (el, ru.ru_maxrss, rc, ru.ru_utime + ru.ru_stime))
 EOF
 }
 
 sweep_args=(sweep -q --no-progress --cacert "$tmp/certs/root.pem" --connect-timeout 1
   --max-time 10 "${resolve_args[@]}")
+# Every target is on 127.0.0.1: no per-address limit here (the default of
+# 4 would measure the limit). One engine unless JOBS says otherwise, so
+# that the CPU per target compares with the figures of one core; builds
+# without these options (before issue 15) run as they are.
+if "$tlsdiag" sweep --help 2>&1 | grep -q -- --per-ip; then
+  sweep_args+=(--per-ip 0 --jobs "${JOBS:-1}")
+fi
 
 # Warm-up (page cache, nginx workers), not timed.
 head -n 50 "$list" | tail -n 40 >"$tmp/warm.txt"
@@ -244,11 +254,12 @@ EOF
 
 echo "sweep_bench: $ntargets targets ($nvalid valid on $nports nginx ports, 30 expired/wrong-host/soon, 4 silent, 2 refused); nginx workers: $workers; $(nproc) cores"
 failed=0
-read -r t64 rss64 rc64 < <(run_measured "$tmp/sweep64.jsonl" "$tmp/sweep64.err" \
+read -r t64 rss64 rc64 cpu64 < <(run_measured "$tmp/sweep64.jsonl" "$tmp/sweep64.err" \
   "$tlsdiag" "${sweep_args[@]}" --concurrency 64 "$list")
 read -r rec64 lost64 wrong64 < <(lost_check "$tmp/sweep64.jsonl")
 rate64=$(python3 -c "print('%.1f' % ($ntargets / $t64))")
-echo "tlsdiag sweep  --concurrency 64:   $ntargets targets in ${t64}s = $rate64 targets/s, peak RSS $((rss64 / 1024)) MB, exit $rc64; records $rec64, lost $lost64, wrong cause $wrong64"
+cpt64=$(python3 -c "print('%.3f' % ($cpu64 * 1000 / $ntargets))")
+echo "tlsdiag sweep  --concurrency 64:   $ntargets targets in ${t64}s = $rate64 targets/s, $cpt64 ms CPU/target, peak RSS $((rss64 / 1024)) MB, exit $rc64; records $rec64, lost $lost64, wrong cause $wrong64"
 group=$(python3 -c "
 import json,sys
 for l in open('$tmp/sweep64.jsonl'):
@@ -257,21 +268,23 @@ for l in open('$tmp/sweep64.jsonl'):
 " || echo X25519)
 ((lost64 == 0 && wrong64 == 0)) || failed=1
 
-read -r t1k rss1k rc1k < <(run_measured "$tmp/sweep1k.jsonl" "$tmp/sweep1k.err" \
+read -r t1k rss1k rc1k cpu1k < <(run_measured "$tmp/sweep1k.jsonl" "$tmp/sweep1k.err" \
   "$tlsdiag" "${sweep_args[@]}" --concurrency 1000 "$list")
 read -r rec1k lost1k wrong1k < <(lost_check "$tmp/sweep1k.jsonl")
 rate1k=$(python3 -c "print('%.1f' % ($ntargets / $t1k))")
-echo "tlsdiag sweep  --concurrency 1000: $ntargets targets in ${t1k}s = $rate1k targets/s, peak RSS $((rss1k / 1024)) MB, exit $rc1k; records $rec1k, lost $lost1k, wrong cause $wrong1k"
+cpt1k=$(python3 -c "print('%.3f' % ($cpu1k * 1000 / $ntargets))")
+echo "tlsdiag sweep  --concurrency 1000: $ntargets targets in ${t1k}s = $rate1k targets/s, $cpt1k ms CPU/target, peak RSS $((rss1k / 1024)) MB, exit $rc1k; records $rec1k, lost $lost1k, wrong cause $wrong1k"
 ((lost1k == 0 && wrong1k == 0)) || failed=1
 
 # curl: the same list, the same pins and trust store, HEAD, 64 in parallel.
-read -r tc rssc rcc < <(run_measured "$tmp/curl.out" "$tmp/curl.err" \
+read -r tc rssc rcc cpuc < <(run_measured "$tmp/curl.out" "$tmp/curl.err" \
   curl --parallel --parallel-max 64 -I -s --cacert "$tmp/certs/root.pem" \
   --connect-timeout 1 --max-time 10 -w '%{http_code}\n' --config "$curlcfg")
 curl_lines=$(wc -l <"$tmp/curl.out")
 curl_ok=$(grep -c '^200$' "$tmp/curl.out" || true)
 ratec=$(python3 -c "print('%.1f' % ($ntargets / $tc))")
-echo "curl --parallel --parallel-max 64: $ntargets targets in ${tc}s = $ratec targets/s (HTTP 200 for $curl_ok, $curl_lines results), peak RSS $((rssc / 1024)) MB"
+cptc=$(python3 -c "print('%.3f' % ($cpuc * 1000 / $ntargets))")
+echo "curl --parallel --parallel-max 64: $ntargets targets in ${tc}s = $ratec targets/s, $cptc ms CPU/target (HTTP 200 for $curl_ok, $curl_lines results), peak RSS $((rssc / 1024)) MB"
 
 # gnutls-cli, one process per target, sequentially, on a 200-target sample
 # of the valid ones (handshake and verification only: it sends no request).

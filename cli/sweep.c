@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "resume.h"
 #include "targets.h"
 #include "tlsdiag/tlsdiag.h"
 
@@ -52,6 +55,10 @@ typedef struct {
   int warn, crit;    /* nagios expiry thresholds (days) */
   int progress;
   unsigned concurrency;
+  unsigned per_ip, rate; /* politeness (0: no limit) */
+  unsigned jobs;         /* engines on threads (0: one per processor) */
+  const char *resume;    /* --resume FILE, or NULL */
+  size_t nresumed;       /* targets skipped: FILE has their record */
   unsigned shard_k, shard_n;
   const char **pins; /* every --resolve, in order */
   size_t npins;
@@ -89,7 +96,17 @@ static void usage(FILE *o) {
       "\n"
       "  --format FMT           json (default: JSON Lines in completion order),\n"
       "                         nagios, prometheus; --json is --format json\n"
-      "  --concurrency N        checks in flight at once (default 64)\n"
+      "  --concurrency N        checks in flight at once (default 64, shared\n"
+      "                         by the jobs)\n"
+      "  --per-ip N             connections in flight to one address\n"
+      "                         (default 4; 0 no limit); others wait\n"
+      "  --rate N               new connections a second overall (default 0:\n"
+      "                         no limit)\n"
+      "  --jobs N               engines on N threads (default: one per\n"
+      "                         processor)\n"
+      "  --resume FILE          append to FILE (JSON Lines of an earlier,\n"
+      "                         perhaps interrupted, sweep) the records of\n"
+      "                         the targets it has none for\n"
       "  --shard K/N            only the K-th of N stable shares of the list\n"
       "  --expiring-within D    only targets whose certificate path expires in\n"
       "                         fewer than D days (or has expired), soonest first\n"
@@ -155,6 +172,25 @@ static int sweep_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
       return td_cli_usage("bad --concurrency '%s' (1..100000)", arg);
     s->concurrency = (unsigned)v;
     return 0;
+  case TD_O_PERIP:
+    if (td_cli_long(arg, 0, 100000, &v))
+      return td_cli_usage("bad --per-ip '%s' (0..100000)", arg);
+    s->per_ip = (unsigned)v;
+    return 0;
+  case TD_O_RATE:
+    if (td_cli_long(arg, 0, 1000000, &v))
+      return td_cli_usage("bad --rate '%s' (0..1000000 a second)", arg);
+    s->rate = (unsigned)v;
+    return 0;
+  case TD_O_JOBS:
+    if (td_cli_long(arg, 1, 1024, &v))
+      return td_cli_usage("bad --jobs '%s' (1..1024)", arg);
+    s->jobs = (unsigned)v;
+    return 0;
+  case TD_O_SWRESUME:
+    if (!*arg) return td_cli_usage("--resume needs a file name");
+    s->resume = arg;
+    return 0;
   case TD_O_SHARD:
     if (parse_shard(arg, &s->shard_k, &s->shard_n))
       return td_cli_usage("bad --shard '%s' (K/N, 1 <= K <= N)", arg);
@@ -200,6 +236,10 @@ static int parse_args(sweep_t *s, td_cli_opts_t *c, int argc, char **argv,
            : c->fmt == TLSDIAG_FORMAT_PROMETHEUS ? OUT_PROMETHEUS
                                                  : OUT_JSON;
   s->quiet = c->quiet;
+  if (s->resume && (s->fmt != OUT_JSON || s->expiring || c->output))
+    return td_cli_usage("--resume appends JSON Lines to its FILE: not with "
+                        "--format nagios or prometheus, --expiring-within "
+                        "or -o");
   s->base = c->o;
   s->base.resolve = NULL; /* each target gets its own (pins_for) */
   s->pins = c->pins;
@@ -298,16 +338,30 @@ static void target_name(const td_target_t *t, char *buf, size_t n) {
 /* ---- signals: a flag and a self-pipe; no I/O in the handler ---------- */
 
 static volatile sig_atomic_t got_signal;
+/* The sweep the signal handler stops (--jobs above 1). */
+static tlsdiag_sweep_t *volatile running_sweep;
 static int sig_pipe[2] = {-1, -1};
 
+/* With --jobs, records are written by engine threads while the signal
+ * comes to this one: a second signal during a write exits after it. */
+static atomic_int writing, exit_pending;
+
+static void exit_now(int sig) {
+  const char *tmp = td_cli_output_tmp();
+  if (tmp) unlink(tmp);
+  _exit(128 + sig);
+}
+
 static void on_signal(int sig) {
-  if (got_signal) { /* the second: at once (records are written with the
-                       signals blocked, so never half a line) */
-    const char *tmp = td_cli_output_tmp();
-    if (tmp) unlink(tmp);
-    _exit(128 + sig);
+  if (got_signal) { /* the second: at once, between two records (they are
+                       written with the signals blocked on their thread) */
+    atomic_store(&exit_pending, sig);
+    if (!atomic_load(&writing)) exit_now(sig);
+    return; /* the writer exits when its record is whole */
   }
   got_signal = sig;
+  tlsdiag_sweep_t *sw = running_sweep;
+  if (sw) tlsdiag_sweep_stop(sw); /* async-signal-safe: sets a flag */
   int e = errno;
   if (sig_pipe[1] >= 0) {
     ssize_t k = write(sig_pipe[1], "", 1);
@@ -349,8 +403,8 @@ static void block_signals(int block, sigset_t *old) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  if (block) sigprocmask(SIG_BLOCK, &set, old);
-  else sigprocmask(SIG_SETMASK, old, NULL);
+  if (block) pthread_sigmask(SIG_BLOCK, &set, old);
+  else pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 /* Writes one whole record (or report) and flushes it: a consumer sees each
@@ -359,11 +413,15 @@ static void write_out(sweep_t *s, const char *p, size_t n) {
   if (s->write_failed) return;
   sigset_t old;
   block_signals(1, &old);
+  atomic_store(&writing, 1);
+  if (atomic_load(&exit_pending)) exit_now(atomic_load(&exit_pending));
   if (fwrite(p, 1, n, stdout) != n || fflush(stdout) != 0) {
     fprintf(stderr, "tlsdiag sweep: cannot write the output: %s\n",
             strerror(errno));
     s->write_failed = 1;
   }
+  atomic_store(&writing, 0);
+  if (atomic_load(&exit_pending)) exit_now(atomic_load(&exit_pending));
   block_signals(0, &old);
 }
 
@@ -728,7 +786,20 @@ static void fd_limit(sweep_t *s) {
 
 /* Queues every target; SETUP_FAILED (after a message) when the options
  * themselves are wrong, else 0. */
-static int add_all(sweep_t *s, tlsdiag_multi_t *m, const char *name) {
+typedef tlsdiag_err_t (*add_fn)(void *h, const char *host,
+                                const tlsdiag_options_t *o, void *user);
+
+static tlsdiag_err_t add_multi(void *h, const char *host,
+                               const tlsdiag_options_t *o, void *user) {
+  return tlsdiag_multi_add(h, host, o, user);
+}
+
+static tlsdiag_err_t add_sweep(void *h, const char *host,
+                               const tlsdiag_options_t *o, void *user) {
+  return tlsdiag_sweep_add(h, host, o, user);
+}
+
+static int add_all(sweep_t *s, add_fn add, void *h, const char *name) {
   for (size_t i = 0; i < s->list.n; i++) {
     const td_target_t *t = &s->list.v[i];
     tlsdiag_options_t o = s->base;
@@ -741,7 +812,7 @@ static int add_all(sweep_t *s, tlsdiag_multi_t *m, const char *name) {
     }
     o.resolve = pins;
     if (t->path) o.http_path = t->path; /* a URL target's own path */
-    tlsdiag_err_t err = tlsdiag_multi_add(m, t->host, &o, (void *)(uintptr_t)i);
+    tlsdiag_err_t err = add(h, t->host, &o, (void *)(uintptr_t)i);
     s->out[i].queued = err == TLSDIAG_OK;
     free(pins);
     if (err == TLSDIAG_E_CAFILE) {
@@ -861,6 +932,38 @@ static void cancelled_records(sweep_t *s) {
   }
 }
 
+/* --resume: drops the targets the file has a record for (a cut last line
+ * is removed from it), then sends the output to the end of the file. */
+static int skip_resumed(sweep_t *s) {
+  td_cli_resume_t done;
+  if (td_cli_resume_load(s->resume, &done)) return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < s->list.n; i++) {
+    td_target_t t = s->list.v[i];
+    if (!td_cli_resume_has(&done, &t)) {
+      s->list.v[k++] = t;
+      continue;
+    }
+    s->nresumed++;
+    tlsdiag_free(t.host);
+    free(t.sni);
+    free(t.key);
+    free(t.path);
+  }
+  s->list.n = k;
+  if (!s->quiet)
+    fprintf(stderr, "tlsdiag sweep: --resume %s: %zu target%s already "
+            "recorded%s, %zu to check\n", s->resume, s->nresumed,
+            s->nresumed == 1 ? "" : "s",
+            done.cut ? " (a cut last line removed)" : "", k);
+  td_cli_resume_free(&done);
+  if (!freopen(s->resume, "a", stdout)) {
+    td_cli_error("cannot append to '%s': %s", s->resume, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 /* Reads the list (and keeps this shard): 0, or SETUP_FAILED. */
 static int read_list(sweep_t *s, const char *file) {
   FILE *in = NULL;
@@ -883,6 +986,7 @@ static int read_list(sweep_t *s, const char *file) {
     }
     s->list.n = k;
   }
+  if (s->resume && skip_resumed(s)) return SETUP_FAILED;
   s->out = calloc(s->list.n + 1, sizeof(*s->out));
   if (index_pins(s) || !s->out) {
     td_cli_error("out of memory");
@@ -891,24 +995,72 @@ static int read_list(sweep_t *s, const char *file) {
   return 0;
 }
 
-/* Every target through the multi handle until done or a signal; then
- * the cancelled records. 0, or SETUP_FAILED. */
-static int run_all(sweep_t *s, const char *name) {
-  fd_limit(s);
+/* One engine on this thread: the multi handle, the self-pipe in its poll
+ * set. 0, or SETUP_FAILED. */
+static int run_one(sweep_t *s, const char *name) {
   tlsdiag_multi_t *m = NULL;
   tlsdiag_err_t err = tlsdiag_multi_new(s->concurrency, on_result, s, &m);
+  if (!err) err = tlsdiag_multi_set_limits(m, s->per_ip, s->rate);
   if (err) {
+    tlsdiag_multi_free(m);
     td_cli_error("%s", tlsdiag_strerror(err));
     return SETUP_FAILED;
   }
   s->t0_ms = now_ms();
-  int rc = add_all(s, m, name);
+  int rc = add_all(s, add_multi, m, name);
   if (rc == 0 && (err = run_loop(m))) {
     td_cli_error("%s", tlsdiag_strerror(err));
     rc = SETUP_FAILED;
   }
   /* Freeing the handle ends the checks still in flight at once. */
   tlsdiag_multi_free(m);
+  return rc;
+}
+
+/* --jobs N engines on N threads (the library's); this thread waits, and
+ * its signal handler stops them. The concurrency is split between them.
+ * 0, or SETUP_FAILED. */
+static int run_jobs(sweep_t *s, unsigned jobs, const char *name) {
+  tlsdiag_sweep_t *sw = NULL;
+  unsigned each = (s->concurrency + jobs - 1) / jobs;
+  tlsdiag_err_t err = tlsdiag_sweep_new(jobs, each, s->per_ip, s->rate,
+                                        on_result, s, &sw);
+  if (err) {
+    td_cli_error("%s", tlsdiag_strerror(err));
+    return SETUP_FAILED;
+  }
+  s->t0_ms = now_ms();
+  int rc = add_all(s, add_sweep, sw, name);
+  if (rc == 0) {
+    running_sweep = sw;
+    if (got_signal) tlsdiag_sweep_stop(sw); /* came while adding */
+    err = tlsdiag_sweep_run(sw);
+    running_sweep = NULL;
+    if (err) {
+      td_cli_error("%s", tlsdiag_strerror(err));
+      rc = SETUP_FAILED;
+    }
+  }
+  tlsdiag_sweep_free(sw);
+  return rc;
+}
+
+/* The engines to run: --jobs, else one per processor, never more than
+ * the concurrency or the targets. */
+static unsigned jobs_for(const sweep_t *s) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned j = s->jobs ? s->jobs : cores > 0 ? (unsigned)cores : 1;
+  if (j > s->concurrency) j = s->concurrency;
+  if (j > s->list.n) j = s->list.n ? (unsigned)s->list.n : 1;
+  return j;
+}
+
+/* Every target through the engines until done or a signal; then the
+ * cancelled records. 0, or SETUP_FAILED. */
+static int run_all(sweep_t *s, const char *name) {
+  fd_limit(s);
+  unsigned jobs = jobs_for(s);
+  int rc = jobs > 1 ? run_jobs(s, jobs, name) : run_one(s, name);
   progress(s, 1);
   s->signal = got_signal;
   if (rc == 0 && s->signal) cancelled_records(s);
@@ -980,6 +1132,7 @@ int td_cli_sweep(int argc, char **argv) {
                    usage);
   c.fmt = TLSDIAG_FORMAT_JSON;
   s.concurrency = 64;
+  s.per_ip = 4;
   s.progress = isatty(STDERR_FILENO);
   const char *file = NULL;
   int nagios = 0; /* usage errors are UNKNOWN for a Nagios plugin */

@@ -13,7 +13,7 @@ _tlsdiag_opts_sweep="--help --version --json --format --output --cacert
   --max-time --method --path --now --warn-days --crit-days --clock-skew
   --hsts-list --no-http --no-probe --no-aia --connect-to --cert --key
   --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
-  --no-progress"
+  --no-progress --per-ip --rate --jobs --resume"
 _tlsdiag_opts_verify="--help --version --json --pretty --format --cacert
   --capath --now --at --warn-days --crit-days --verbose --expiring-within
   --host --ip --untrusted --crl --purpose --max-depth"
@@ -57,7 +57,8 @@ _tlsdiag() {
 
   # option values
   case $prev in
-    --cacert|--untrusted|--crl|--keylog|-o|--output|--hsts-list|--cert|--key)
+    --cacert|--untrusted|--crl|--keylog|-o|--output|--hsts-list|--cert|--key|\
+    --resume)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -- "$cur"))
       return ;;
@@ -84,6 +85,7 @@ _tlsdiag() {
       COMPREPLY=($(compgen -W "server client" -- "$cur")); return ;;
     --resolve|--dns-server|--sni|--connect-timeout|--max-time|--path|--now|\
     --at|-w|--warn-days|-c|--crit-days|--clock-skew|--concurrency|--shard|\
+    --per-ip|--rate|--jobs|\
     --expiring-within|--host|--ip|--max-depth|--url|--max-size|--listen|\
     --max-concurrent|--allow-target|--request-timeout|--connect-to)
       return ;; # a value of the user's own

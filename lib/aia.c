@@ -5,7 +5,7 @@
  * its own connection, non-blocking inside the check: DNS through the
  * check's resolver and pins, connect_to applied, at most AIA_MAX_BODY
  * bytes, within connect_timeout and the check's max_time. Bodies are
- * cached per process (a sweep fetches a shared intermediate once). */
+ * cached per engine (a sweep fetches a shared intermediate once). */
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
@@ -15,7 +15,6 @@
 #include <gnutls/pkcs7.h>
 #include <gnutls/x509.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,65 +107,77 @@ typedef struct {
   double ms;
 } cache_ent_t;
 
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static cache_ent_t cache[AIA_CACHE_MAX];
-static size_t ncache;
+/* One engine's bodies (a sweep fetches a shared intermediate once); the
+ * engine is driven by one thread, so no lock. */
+struct td_aia_cache {
+  cache_ent_t ent[AIA_CACHE_MAX];
+  size_t n;
+};
 
-static cache_ent_t *cache_find(const char *key) {
-  for (size_t i = 0; i < ncache; i++)
-    if (strcmp(cache[i].key, key) == 0) return &cache[i];
+td_aia_cache_t *td_aia_cache_new(void) {
+  return calloc(1, sizeof(td_aia_cache_t));
+}
+
+void td_aia_cache_free(td_aia_cache_t *ac) {
+  if (!ac) return;
+  for (size_t i = 0; i < ac->n; i++) {
+    free(ac->ent[i].key);
+    free(ac->ent[i].body);
+    free(ac->ent[i].error);
+  }
+  free(ac);
+}
+
+static cache_ent_t *cache_find(td_aia_cache_t *ac, const char *key) {
+  for (size_t i = 0; i < ac->n; i++)
+    if (strcmp(ac->ent[i].key, key) == 0) return &ac->ent[i];
   return NULL;
 }
 
 /* 1: a finished entry copied out; 0: pending elsewhere; -1: absent, and
  * now marked pending for this caller (*owner = 1) if there is room. */
-static int cache_lookup(const char *key, int *owner, int *status,
-                        unsigned char **body, size_t *len, char **error) {
-  int rc = -1;
-  pthread_mutex_lock(&cache_mu);
-  cache_ent_t *e = cache_find(key);
+static int cache_lookup(td_aia_cache_t *ac, const char *key, int *owner,
+                        int *status, unsigned char **body, size_t *len,
+                        char **error) {
+  cache_ent_t *e = cache_find(ac, key);
   if (e && e->done) {
     *status = e->status;
     *len = e->len;
     *body = e->len ? malloc(e->len) : NULL;
     if (*body) memcpy(*body, e->body, e->len);
     *error = td_strdup(e->error);
-    rc = 1;
-  } else if (e) {
-    rc = 0;
-  } else if (ncache < AIA_CACHE_MAX && (cache[ncache].key = td_strdup(key))) {
-    cache[ncache].done = 0;
-    ncache++;
+    return 1;
+  }
+  if (e) return 0;
+  if (ac->n < AIA_CACHE_MAX && (ac->ent[ac->n].key = td_strdup(key))) {
+    ac->ent[ac->n].done = 0;
+    ac->n++;
     *owner = 1;
   }
-  pthread_mutex_unlock(&cache_mu);
-  return rc;
+  return -1;
 }
 
 /* The owner's fetch ended: keep it (keep = 1) or drop the mark. */
-static void cache_settle(const char *key, int keep, int status,
-                         const unsigned char *body, size_t len,
+static void cache_settle(td_aia_cache_t *ac, const char *key, int keep,
+                         int status, const unsigned char *body, size_t len,
                          const char *error, double ms) {
-  pthread_mutex_lock(&cache_mu);
-  cache_ent_t *e = cache_find(key);
-  if (e && !e->done) {
-    unsigned char *copy = len ? malloc(len) : NULL;
-    if (keep && (!len || copy)) {
-      if (len) memcpy(copy, body, len);
-      e->done = 1;
-      e->status = status;
-      e->body = copy;
-      e->len = len;
-      e->error = td_strdup(error);
-      e->ms = ms;
-    } else {
-      free(copy);
-      free(e->key);
-      *e = cache[--ncache];
-      memset(&cache[ncache], 0, sizeof(cache[ncache]));
-    }
+  cache_ent_t *e = cache_find(ac, key);
+  if (!e || e->done) return;
+  unsigned char *copy = len ? malloc(len) : NULL;
+  if (keep && (!len || copy)) {
+    if (len) memcpy(copy, body, len);
+    e->done = 1;
+    e->status = status;
+    e->body = copy;
+    e->len = len;
+    e->error = td_strdup(error);
+    e->ms = ms;
+  } else {
+    free(copy);
+    free(e->key);
+    *e = ac->ent[--ac->n];
+    memset(&ac->ent[ac->n], 0, sizeof(ac->ent[ac->n]));
   }
-  pthread_mutex_unlock(&cache_mu);
 }
 
 /* ---- judging what came back -------------------------------------------- */
@@ -260,7 +271,7 @@ out:
 /* ---- the fetch ----------------------------------------------------------- */
 
 void td_aia_free(td_check_aia_t *a) {
-  if (a->owner && a->key) cache_settle(a->key, 0, 0, NULL, 0, NULL, 0);
+  if (a->owner && a->key) cache_settle(a->cache, a->key, 0, 0, NULL, 0, NULL, 0);
   a->owner = 0;
   td_resolver_free(a->rs);
   a->rs = NULL;
@@ -314,7 +325,7 @@ static void aia_done(td_check_t *c, int status, const unsigned char *body,
 static void aia_fail(td_check_t *c, const char *why, int cacheable) {
   td_check_aia_t *a = &c->aia;
   td_check_close_conn(c);
-  if (a->owner) cache_settle(a->key, cacheable, 0, NULL, 0, why, 0);
+  if (a->owner) cache_settle(a->cache, a->key, cacheable, 0, NULL, 0, why, 0);
   a->owner = 0;
   aia_done(c, 0, NULL, 0, why, 0);
 }
@@ -516,8 +527,8 @@ static void response_over(td_check_t *c, int closed) {
   }
   const unsigned char *body = (const unsigned char *)a->in.data + used;
   if (a->owner)
-    cache_settle(a->key, 1, status, fail ? NULL : body, fail ? 0 : blen, fail,
-                 0);
+    cache_settle(a->cache, a->key, 1, status, fail ? NULL : body,
+                 fail ? 0 : blen, fail, 0);
   a->owner = 0;
   aia_done(c, status, fail ? NULL : body, blen, fail, 0);
 }
@@ -609,6 +620,7 @@ int td_aia_start(td_check_t *c) {
     return 0;
   if (!a->conn_host) a->conn_host = td_strdup(a->host);
   r->aia.url = td_strdup(url);
+  a->cache = td_shared_aia(c->sh);
   a->key = td_asprintf("%s|%s|%u", url, a->conn_host ? a->conn_host : "",
                        a->conn_port);
   if (!a->conn_host || !r->aia.url || !a->key) return 0;
@@ -654,7 +666,7 @@ void td_aia_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     unsigned char *body = NULL;
     size_t len = 0;
     char *error = NULL;
-    int rc = cache_lookup(a->key, &a->owner, &status, &body, &len, &error);
+    int rc = cache_lookup(a->cache, a->key, &a->owner, &status, &body, &len, &error);
     if (rc == 1) {
       td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "AIA cached",
                       "%s", c->r->aia.url);

@@ -137,11 +137,19 @@ static int family_allowed(const td_check_t *c, int fam) {
   return c->family == AF_UNSPEC || c->family == fam;
 }
 
+/* The address this check holds in the engine's gate, let go. */
+static void gate_release(td_check_t *c) {
+  td_gate_t *g = c->sh ? td_shared_gate(c->sh) : NULL;
+  if (g && c->gate_addr) td_gate_release(g, c->gate_addr);
+  free(c->gate_addr);
+  c->gate_addr = NULL;
+}
+
 void td_check_free(td_check_t *c) {
   if (!c) return;
   td_check_close_conn(c);
   td_resolver_free(c->rs);
-  if (c->cred && !c->cred_shared) gnutls_certificate_free_credentials(c->cred);
+  gate_release(c);
   if (c->hook.keylog_fd >= 0) close(c->hook.keylog_fd);
   td_clientcert_free(c->clientcert);
   td_resume_free(&c->resume);
@@ -152,32 +160,31 @@ void td_check_free(td_check_t *c) {
   free(c->dns_servers);
   td_check_http_free(&c->http);
   tlsdiag_result_free(c->r);
+  if (c->sh_own) td_shared_free(c->sh); /* after td_aia_free: its cache */
   free(c);
 }
 
 static void start_tcp(td_check_t *c);
 
 static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
-                               gnutls_certificate_credentials_t shared,
-                               int shared_roots, int fetch, size_t body_max,
+                               td_shared_t *sh, int fetch, size_t body_max,
                                td_check_t **out);
 
 tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
                            td_check_t **out) {
-  return check_new(host, opts, NULL, 0, 0, 0, out);
+  return check_new(host, opts, NULL, 0, 0, out);
 }
 
-tlsdiag_err_t td_check_new_cred(const char *host,
-                                const tlsdiag_options_t *opts,
-                                gnutls_certificate_credentials_t shared,
-                                int shared_roots, td_check_t **out) {
-  return check_new(host, opts, shared, shared_roots, 0, 0, out);
+tlsdiag_err_t td_check_new_shared(const char *host,
+                                  const tlsdiag_options_t *opts,
+                                  td_shared_t *sh, td_check_t **out) {
+  return check_new(host, opts, sh, 0, 0, out);
 }
 
 tlsdiag_err_t td_check_new_fetch(const char *host,
                                  const tlsdiag_options_t *opts,
                                  size_t body_max, td_check_t **out) {
-  return check_new(host, opts, NULL, 0, 1, body_max, out);
+  return check_new(host, opts, NULL, 1, body_max, out);
 }
 
 /* The options a check cannot run with (optcheck.c: the same validation as
@@ -260,10 +267,9 @@ static tlsdiag_err_t host_setup(tlsdiag_result_t *r, const char *host,
   return r->sni ? TLSDIAG_OK : TLSDIAG_E_NOMEM;
 }
 
-/* The key log file and the trust store. */
-static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts,
-                               gnutls_certificate_credentials_t shared,
-                               int shared_roots) {
+/* The key log file, the client certificate and the trust store (the
+ * system store is only found here; the first handshake loads it). */
+static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts) {
   if (opts->keylog_file) {
     /* 0600: the file holds secrets that decrypt the traffic. */
     c->hook.keylog_fd = open(opts->keylog_file,
@@ -273,15 +279,11 @@ static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts,
   tlsdiag_err_t err = td_clientcert_load(opts, &c->clientcert, NULL, 0);
   if (err) return err;
   c->hook.cc = c->clientcert;
-  int roots = shared_roots;
-  if (shared) {
-    c->cred = shared;
-    c->cred_shared = 1;
-  } else if ((err = td_tls_cred_new(opts, &c->cred, &roots))) {
-    return err;
-  }
-  return td_tls_trust_record(c->r, opts, roots) ? TLSDIAG_E_NOMEM
-                                                : TLSDIAG_OK;
+  if ((err = td_shared_trust(c->sh, opts, &c->trust))) return err;
+  /* The system store's roots are counted when it loads (start_tls). */
+  return td_tls_trust_record(c->r, opts, td_trust_roots(c->trust))
+             ? TLSDIAG_E_NOMEM
+             : TLSDIAG_OK;
 }
 
 /* Resolve pins replace DNS for their host:port: the first pin for ours
@@ -334,17 +336,22 @@ static tlsdiag_err_t start_dns(td_check_t *c, const char *servers) {
                   r->ace_host);
   int64_t dns_budget = min64((int64_t)c->connect_timeout_ms,
                              (c->deadline_total - c->t0) / 1000);
-  tlsdiag_err_t err = td_resolver_start(r->ace_host, servers, c->family,
-                                        (int)dns_budget, &c->rs);
+  int cached = 0;
+  tlsdiag_err_t err = td_resolver_start_cached(
+      td_shared_dns(c->sh), r->ace_host, servers, c->family, (int)dns_budget,
+      &c->rs, &cached);
   if (err) return err;
+  if (cached)
+    td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "DNS cached",
+                    "an answer of this run, %d s of TTL left",
+                    td_resolver_ttl(c->rs));
   c->st = TD_CHECK_DNS;
   c->deadline = min64(c->t0 + dns_budget * 1000, c->deadline_total);
   return TLSDIAG_OK;
 }
 
 static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
-                               gnutls_certificate_credentials_t shared,
-                               int shared_roots, int fetch, size_t body_max,
+                               td_shared_t *sh, int fetch, size_t body_max,
                                td_check_t **out) {
   tlsdiag_options_t def;
   tlsdiag_tls_version_t vmin, vmax;
@@ -357,10 +364,18 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
 
   td_check_t *c = check_alloc(opts, fetch, body_max);
   if (!c) return TLSDIAG_E_NOMEM;
+  c->sh = sh;
+  if (!sh) { /* a check of its own: nothing to share with */
+    if (!(c->sh = td_shared_new())) {
+      td_check_free(c);
+      return TLSDIAG_E_NOMEM;
+    }
+    c->sh_own = 1;
+  }
   int pinned = 0;
   if ((err = result_setup(c, host, opts, vmin, vmax)) ||
       (err = host_setup(c->r, host, opts->sni)) ||
-      (err = tls_setup(c, opts, shared, shared_roots)) ||
+      (err = tls_setup(c, opts)) ||
       (err = apply_pins(c, opts->resolve, &pinned)))
     goto fail;
   if (pinned || c->r->host_is_ip) {
@@ -386,6 +401,7 @@ static void dns_finished(td_check_t *c, int timed_out) {
   int st = timed_out ? ARES_ETIMEOUT : td_resolver_status(c->rs);
   r->dns_status = st;
   if (st == ARES_SUCCESS) {
+    td_dns_cache_put(td_shared_dns(c->sh), c->rs);
     for (size_t i = 0; i < td_resolver_count(c->rs); i++) {
       int fam = 0;
       const char *a = td_resolver_addr(c->rs, i, &fam);
@@ -467,10 +483,50 @@ static void tcp_connected(td_check_t *c) {
   start_tls(c);
 }
 
+/* The engine's politeness gate (per-address and overall limits) for a
+ * connection to addr: 1 when it may start (the address is held until the
+ * check moves to another or ends), 0 when the check waits (c->deadline
+ * says when to ask again). Time spent waiting is the gate's, not the
+ * server's: it moves the check's deadlines and is reported as queued_ms. */
+static int gate_pass(td_check_t *c, const char *addr) {
+  td_gate_t *g = td_shared_gate(c->sh);
+  if (!g || (c->gate_addr && strcmp(c->gate_addr, addr) == 0)) return 1;
+  gate_release(c);
+  int64_t now = td_mono_us(), retry = 0;
+  char *copy = td_strdup(addr);
+  if (copy && !td_gate_acquire(g, addr, &retry)) {
+    free(copy);
+    if (!c->gate_since) {
+      c->gate_since = now;
+      td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "queued",
+                      "waiting for a connection slot to %s", addr);
+    }
+    /* A per-address slot frees when another check ends: look again
+     * soon, then less often (many waiters must not spin). */
+    if (c->gate_tries < 4) c->gate_tries++;
+    if (retry < 20000) retry <<= c->gate_tries - 1;
+    c->st = TD_CHECK_TCP;
+    c->want = 0;
+    c->deadline = now + (retry < 20000 ? retry : 20000);
+    return 0;
+  }
+  c->gate_addr = copy; /* NULL without memory: not counted, not held */
+  if (c->gate_since) {
+    int64_t waited = now - c->gate_since;
+    c->queued_us += waited;
+    c->deadline_total += waited;
+    c->r->queued_ms = (double)c->queued_us / 1000.0;
+    c->gate_since = 0;
+  }
+  c->gate_tries = 0;
+  return 1;
+}
+
 /* Tries the next address; on none left, the TCP phase has failed. */
 static void next_address(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   while (c->addr_idx < r->naddrs) {
+    if (!gate_pass(c, r->addrs[c->addr_idx])) return;
     if (td_mono_us() >= c->deadline_total) break;
     const char *addr = r->addrs[c->addr_idx];
     int fam = r->addr_family[c->addr_idx];
@@ -524,6 +580,10 @@ static void start_tcp(td_check_t *c) {
 }
 
 static void tcp_step(td_check_t *c, int revents, int timed_out) {
+  if (c->gate_since) { /* queued: ask the gate again */
+    if (timed_out) next_address(c);
+    return;
+  }
   if (revents) {
     int err = td_tcp_finish(c->fd);
     if (err == 0) {
@@ -550,9 +610,13 @@ static void start_tls(td_check_t *c) {
   c->hook.t0 = c->t0;
   c->kscap = td_ks_capture_new(0);
   c->hook.cap = c->kscap;
-  int rc = c->priority ? td_tls_session_new(c->cred, c->fd, r->sni,
-                                            c->priority, &c->hook, 0, &c->sess)
-                       : GNUTLS_E_MEMORY_ERROR;
+  /* The trust store loads here, for the first handshake of the engine
+   * that needs it, not before DNS and TCP. */
+  int rc = !c->priority || td_trust_cred(c->trust, &c->cred)
+               ? GNUTLS_E_MEMORY_ERROR
+               : td_tls_session_new(c->cred, c->fd, r->sni, c->priority,
+                                    &c->hook, 0, &c->sess);
+  if (c->cred) r->trust_roots = td_trust_roots(c->trust);
   if (rc < 0) {
     td_tls_record_error(r, NULL, rc);
     td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_FAILED,
@@ -605,7 +669,7 @@ static void tls_failed(td_check_t *c, int rc) {
   /* A certificate GnuTLS refused after receiving it: it is still the
    * server's chain, verified and judged like any other. */
   if (td_tls_keep_refused_chain(r, c->sess, rc))
-    td_verify_session(r, c->sess, c->cred);
+    td_verify_session(r, c->sess, c->cred, td_trust_vctx(c->trust));
   if (r->tls_alert)
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "Alert", "%s (fatal)",
                     r->tls_alert);
@@ -673,7 +737,7 @@ static void tls_step(td_check_t *c, int timed_out) {
   td_tls_collect(r, c->sess);
   td_ks_capture_done(c->kscap);
   td_kx_collect(r, c->sess);
-  td_verify_session(r, c->sess, c->cred);
+  td_verify_session(r, c->sess, c->cred, td_trust_vctx(c->trust));
   td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);
   r->anat.hs_ms_first = r->phase[TLSDIAG_PHASE_TLS].ms;
   td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "handshake complete",
@@ -725,6 +789,7 @@ void td_check_http_over(td_check_t *c) {
 void td_check_finish(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   td_check_close_conn(c);
+  gate_release(c); /* the server is done with; an AIA fetch goes elsewhere */
   /* An issuer missing: fetch it by AIA first (aia.c finishes again). */
   if (!c->aia.ran && td_aia_start(c)) return;
   c->st = TD_CHECK_DONE;
@@ -747,6 +812,7 @@ size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
   if (c->st == TD_CHECK_DONE || max == 0) return 0;
   if (c->st == TD_CHECK_DNS) return td_resolver_fds(c->rs, fds, max);
   if (c->st == TD_CHECK_AIA) return td_aia_fds(c, fds, max);
+  if (c->fd < 0) return 0; /* queued at the gate: only the deadline */
   /* GnuTLS may hold decrypted bytes already: then don't wait at all. */
   if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
     return 0;

@@ -15,13 +15,11 @@ typedef struct td_check td_check_t;
  * done on return, e.g. a refused connection to a literal address). */
 tlsdiag_err_t td_check_new(const char *host, const tlsdiag_options_t *opts,
                            td_check_t **out);
-/* The same with trust-store credentials made once by the caller (with
- * td_tls_cred_new from the same options) and shared by many checks; the
- * caller frees them after the last check using them is freed. */
-tlsdiag_err_t td_check_new_cred(const char *host,
-                                const tlsdiag_options_t *opts,
-                                gnutls_certificate_credentials_t shared,
-                                int shared_roots, td_check_t **out);
+/* The same within an engine: sh's trust store, caches and gate are used
+ * (sh outlives the check). */
+tlsdiag_err_t td_check_new_shared(const char *host,
+                                  const tlsdiag_options_t *opts,
+                                  td_shared_t *sh, td_check_t **out);
 /* A fetch (tlsdiag_fetch): the request is sent only when the server's
  * certificate verifies (chain, name, dates); a 200 response's body is then
  * read (Content-Length, chunked or until close), at most body_max bytes,
@@ -128,6 +126,7 @@ typedef struct td_check_aia {
   td_buf_t in;
   int64_t start, deadline;
   int owner;        /* this check holds the cache entry's pending mark */
+  td_aia_cache_t *cache; /* the engine's (borrowed) */
 } td_check_aia_t;
 
 struct td_check {
@@ -151,8 +150,15 @@ struct td_check {
   int want; /* POLLIN / POLLOUT for fd */
   int64_t attempt_start;
 
-  gnutls_certificate_credentials_t cred;
-  int cred_shared; /* cred belongs to the caller (a multi handle) */
+  td_shared_t *sh;   /* the engine's trust stores and caches */
+  int sh_own;        /* made for this check alone (tlsdiag_check) */
+  td_trust_t *trust; /* in sh: the options' trust store */
+  gnutls_certificate_credentials_t cred; /* trust's, set by the first
+                                            handshake (loaded then) */
+  int64_t queued_us; /* time spent waiting for the politeness gate */
+  int64_t gate_since; /* waiting since (monotonic us), 0: not waiting */
+  char *gate_addr;   /* the address held in the gate, or NULL */
+  unsigned gate_tries; /* times refused in a row (the retry backs off) */
   gnutls_session_t sess;
   td_tls_hook_t hook;
   struct td_kscap *kscap; /* the current connection's records and secrets

@@ -169,7 +169,78 @@ tlsdiag_err_t td_options_validate(const char *host,
 /* ---- verify.c ---------------------------------------------------------- */
 /* Verifies the peer chain after the handshake (trust, name, OCSP staple)
  * and records the outcome in r->verify. Dates are not judged here. */
+struct td_vctx;
+/* vctx: the engine's verifier context over cred's trust list (its caches
+ * make a chain seen before cheap); NULL makes one for this call. */
 void td_verify_session(tlsdiag_result_t *r, gnutls_session_t s,
-                       gnutls_certificate_credentials_t cred);
+                       gnutls_certificate_credentials_t cred,
+                       struct td_vctx *vctx);
+
+/* ---- shared.c: what the checks of one engine share --------------------- */
+typedef struct td_shared td_shared_t;
+typedef struct td_trust td_trust_t;
+typedef struct td_aia_cache td_aia_cache_t;
+typedef struct td_dns_cache td_dns_cache_t;
+typedef struct td_gate td_gate_t;
+
+/* NULL on out-of-memory. Frees every trust store it made. */
+td_shared_t *td_shared_new(void);
+void td_shared_free(td_shared_t *sh); /* NULL ok */
+/* The trust store for o's (cafile, capath), found or made: a store the
+ * user named is loaded now (TLSDIAG_E_CAFILE), the system store on the
+ * first td_trust_cred. */
+tlsdiag_err_t td_shared_trust(td_shared_t *sh, const tlsdiag_options_t *o,
+                              td_trust_t **out);
+/* The credentials, loaded on first use (TLSDIAG_E_NOMEM). */
+tlsdiag_err_t td_trust_cred(td_trust_t *t,
+                            gnutls_certificate_credentials_t *out);
+/* The verifier context over the loaded store (after td_trust_cred), made
+ * on first use; NULL on out-of-memory. */
+struct td_vctx *td_trust_vctx(td_trust_t *t);
+/* Distinct certificates in the store, or -1 while it is not loaded. */
+int td_trust_roots(const td_trust_t *t);
+td_aia_cache_t *td_shared_aia(td_shared_t *sh);
+td_dns_cache_t *td_shared_dns(td_shared_t *sh);
+/* The politeness gate (polite.c), borrowed; NULL: none. */
+td_gate_t *td_shared_gate(td_shared_t *sh);
+void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
+
+/* ---- aia.c: the AIA body cache of one engine --------------------------- */
+td_aia_cache_t *td_aia_cache_new(void);
+void td_aia_cache_free(td_aia_cache_t *ac); /* NULL ok */
+
+/* ---- resolve.c: DNS answers kept for their TTL within an engine -------- */
+td_dns_cache_t *td_dns_cache_new(void);
+void td_dns_cache_free(td_dns_cache_t *dc); /* NULL ok */
+/* Like td_resolver_start, answered from dc when it holds an unexpired
+ * answer for the same name, servers and family (then *cached = 1 and the
+ * resolver is already done). dc NULL: no cache. */
+tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc, const char *name,
+                                       const char *servers, int family,
+                                       int timeout_ms, td_resolver_t **out,
+                                       int *cached);
+/* Keeps rs's successful answer in dc for its TTL (the smallest of the
+ * answer's records; 0: not kept). */
+void td_dns_cache_put(td_dns_cache_t *dc, const td_resolver_t *rs);
+/* The answer's TTL in seconds (-1 unknown). */
+int td_resolver_ttl(const td_resolver_t *rs);
+
+/* ---- polite.c: per-address and overall connection limits ---------------- */
+/* per_ip: connections in flight to one address (0: no limit); rate: new
+ * connections per second overall (0: no limit). Locks: may be shared by
+ * engines on several threads. NULL on out-of-memory. */
+td_gate_t *td_gate_new(unsigned per_ip, unsigned rate);
+void td_gate_free(td_gate_t *g); /* NULL ok */
+/* 1: a connection to addr may start now (counted until td_gate_release);
+ * 0: not yet, *retry_us says when to ask again. */
+int td_gate_acquire(td_gate_t *g, const char *addr, int64_t *retry_us);
+void td_gate_release(td_gate_t *g, const char *addr);
+/* The largest number of connections held at once to one address. */
+unsigned td_gate_max_seen(td_gate_t *g);
+
+/* ---- multi.c ----------------------------------------------------------- */
+/* Makes m's checks use g (a sweep's, shared by its engines; NULL: m's
+ * own again). g outlives m's checks. */
+void td_multi_share_gate(tlsdiag_multi_t *m, td_gate_t *g);
 
 #endif

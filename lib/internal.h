@@ -366,6 +366,7 @@ struct tlsdiag_result {
                                       while the check runs (classify) */
   struct td_hsts_report *hsts;     /* owned: what hsts.c found, or NULL */
   double total_ms;
+  double queued_ms;    /* waited for the engine's politeness gate */
 
   td_phase_t phase[TLSDIAG_PHASE_COUNT_];
 

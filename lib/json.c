@@ -428,7 +428,8 @@ static void write_trust_store(td_jw_t *w, const tlsdiag_result_t *r) {
   td_jw_str(w, "source", r->trust_source);
   td_jw_str(w, "file", r->trust_cafile);
   td_jw_str(w, "dir", r->trust_capath);
-  td_jw_int(w, "roots", r->trust_roots);
+  if (r->trust_roots < 0) td_jw_null(w, "roots"); /* never loaded */
+  else td_jw_int(w, "roots", r->trust_roots);
   td_jw_obj_end(w);
 }
 
@@ -627,5 +628,6 @@ void td_json_result(td_buf_t *b, const tlsdiag_result_t *r, int pretty) {
   td_key_schedule_json(&w, "key_schedule", r);
   write_timeline(&w, r);
   td_jw_ms(&w, "total_ms", r->total_ms);
+  td_jw_ms(&w, "queued_ms", r->queued_ms);
   td_jw_obj_end(&w);
 }

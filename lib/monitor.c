@@ -477,7 +477,7 @@ static void m_trust(family_t *f, const char *help, const tlsdiag_result_t *r) {
 }
 
 static void m_roots(family_t *f, const char *help, const tlsdiag_result_t *r) {
-  if (!r->trust_kind) return;
+  if (!r->trust_kind || r->trust_roots < 0) return; /* not loaded */
   prom_begin(f, help, r);
   prom_end_int(f, r->trust_roots);
 }

@@ -1,8 +1,9 @@
 /* multi.c: many checks in one event loop. A FIFO of queued checks, at most
  * max_in_flight td_check_t running, one poll set over all their
  * descriptors, each check's own deadline, and a callback per finished
- * check. Trust-store credentials are made once per distinct (cafile,
- * capath) and shared by every check that uses them. */
+ * check. What checks can share is made once per handle (shared.c): the
+ * trust stores per distinct (cafile, capath) with their verifier context,
+ * the AIA and DNS caches; the politeness gate may be shared by handles. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -24,17 +25,8 @@ typedef struct job {
   struct job *next;
   char *host;
   tlsdiag_options_t o;
-  gnutls_certificate_credentials_t cred; /* borrowed from the multi */
-  int roots;                             /* its root count */
   void *user;
 } job_t;
-
-typedef struct cred_entry {
-  struct cred_entry *next;
-  char *cafile, *capath; /* NULL: not set */
-  gnutls_certificate_credentials_t cred;
-  int roots; /* certificates in the store */
-} cred_entry_t;
 
 /* A running check. Slots are kept dense: slots[0..running). */
 typedef struct slot {
@@ -62,7 +54,8 @@ struct tlsdiag_multi {
   slot_t *slots;
   size_t running, cap;
   uint64_t next_serial;
-  cred_entry_t *creds;
+  td_shared_t *sh;
+  td_gate_t *gate; /* owned (tlsdiag_multi_set_limits), or NULL */
   fd_owner_t *owner; /* indexed by fd; filled by tlsdiag_multi_fds */
   size_t nowner;
   int busy;          /* inside process: no nested process/run */
@@ -85,8 +78,28 @@ tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight, tlsdiag_multi_cb cb,
   m->cb = cb;
   m->cb_data = cb_data;
   m->next_serial = 1;
+  if (!(m->sh = td_shared_new())) {
+    free(m);
+    return TLSDIAG_E_NOMEM;
+  }
   *out = m;
   return TLSDIAG_OK;
+}
+
+tlsdiag_err_t tlsdiag_multi_set_limits(tlsdiag_multi_t *m, unsigned per_ip,
+                                       unsigned rate) {
+  if (!m || m->running || m->busy) return TLSDIAG_E_INVAL;
+  td_gate_t *g = NULL;
+  if ((per_ip || rate) && !(g = td_gate_new(per_ip, rate)))
+    return TLSDIAG_E_NOMEM;
+  td_gate_free(m->gate);
+  m->gate = g;
+  td_shared_set_gate(m->sh, g);
+  return TLSDIAG_OK;
+}
+
+void td_multi_share_gate(tlsdiag_multi_t *m, td_gate_t *g) {
+  td_shared_set_gate(m->sh, g ? g : m->gate);
 }
 
 void tlsdiag_multi_free(tlsdiag_multi_t *m) {
@@ -100,13 +113,8 @@ void tlsdiag_multi_free(tlsdiag_multi_t *m) {
     free(j);
   }
   /* Only after every check that borrowed them is gone. */
-  for (cred_entry_t *e = m->creds, *next; e; e = next) {
-    next = e->next;
-    gnutls_certificate_free_credentials(e->cred);
-    free(e->cafile);
-    free(e->capath);
-    free(e);
-  }
+  td_shared_free(m->sh);
+  td_gate_free(m->gate);
   free(m->slots);
   free(m->owner);
   free(m->pfd);
@@ -118,40 +126,6 @@ size_t tlsdiag_multi_pending(const tlsdiag_multi_t *m) {
 }
 
 /* ---- adding ------------------------------------------------------------ */
-
-static int str_eq(const char *a, const char *b) {
-  return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* The credentials for opts' trust store, made on first use. */
-static tlsdiag_err_t cred_for(tlsdiag_multi_t *m, const tlsdiag_options_t *o,
-                              gnutls_certificate_credentials_t *out,
-                              int *roots) {
-  for (cred_entry_t *e = m->creds; e; e = e->next)
-    if (str_eq(e->cafile, o->cafile) && str_eq(e->capath, o->capath)) {
-      *out = e->cred;
-      *roots = e->roots;
-      return TLSDIAG_OK;
-    }
-  cred_entry_t *e = calloc(1, sizeof(*e));
-  if (!e) return TLSDIAG_E_NOMEM;
-  e->cafile = td_strdup(o->cafile);
-  e->capath = td_strdup(o->capath);
-  tlsdiag_err_t err = (o->cafile && !e->cafile) || (o->capath && !e->capath)
-                          ? TLSDIAG_E_NOMEM
-                          : td_tls_cred_new(o, &e->cred, &e->roots);
-  if (err) {
-    free(e->cafile);
-    free(e->capath);
-    free(e);
-    return err;
-  }
-  e->next = m->creds;
-  m->creds = e;
-  *out = e->cred;
-  *roots = e->roots;
-  return TLSDIAG_OK;
-}
 
 static size_t slen(const char *s) { return s ? strlen(s) + 1 : 0; }
 
@@ -224,13 +198,11 @@ tlsdiag_err_t tlsdiag_multi_add(tlsdiag_multi_t *m, const char *host,
    * goes to the caller rather than to the callback as a failed check. */
   tlsdiag_err_t err = td_options_validate(host, opts, NULL, 0);
   if (err) return err;
-  gnutls_certificate_credentials_t cred = NULL;
-  int roots = 0;
-  if ((err = cred_for(m, opts, &cred, &roots))) return err;
+  td_trust_t *trust = NULL; /* a store the user named: loaded (and judged)
+                               now; the system's on the first handshake */
+  if ((err = td_shared_trust(m->sh, opts, &trust))) return err;
   job_t *j = job_new(host, opts);
   if (!j) return TLSDIAG_E_NOMEM;
-  j->cred = cred;
-  j->roots = roots;
   j->user = user;
   if (m->qtail) m->qtail->next = j;
   else m->qhead = j;
@@ -287,7 +259,7 @@ static void start_queued(tlsdiag_multi_t *m) {
     if (grow_slots(m)) return; /* retried on the next call */
     job_t *j = m->qhead;
     td_check_t *c = NULL;
-    tlsdiag_err_t err = td_check_new_cred(j->host, &j->o, j->cred, j->roots, &c);
+    tlsdiag_err_t err = td_check_new_shared(j->host, &j->o, m->sh, &c);
     if (err == TLSDIAG_E_NOMEM && m->running > 0) return; /* wait for room */
     m->qhead = j->next;
     if (!m->qhead) m->qtail = NULL;

@@ -501,8 +501,9 @@ static void text_trust_store(tw_t *w, const tlsdiag_result_t *r) {
     td_buf_putc(w->b, ' ');
     safe(w, r->trust_capath);
   }
-  td_buf_printf(w->b, ", %d root%s", r->trust_roots,
-                r->trust_roots == 1 ? "" : "s");
+  if (r->trust_roots >= 0) /* else the check ended before it loaded */
+    td_buf_printf(w->b, ", %d root%s", r->trust_roots,
+                  r->trust_roots == 1 ? "" : "s");
   if (r->trust_source && strcmp(r->trust_source, "system") != 0 &&
       strcmp(r->trust_source, "option") != 0) {
     td_buf_puts(w->b, " (from ");

@@ -12,12 +12,14 @@
 #define MAX_ADDRS 64 /* more than any real name needs; bounds the work */
 
 struct td_resolver {
-  ares_channel ch;
+  ares_channel ch; /* NULL: answered from the cache */
   int done;
   int status;
   char *addrs[MAX_ADDRS];
   int fam[MAX_ADDRS];
   size_t n;
+  int ttl;   /* the smallest TTL of the answer's records, -1 unknown */
+  char *key; /* the cache key (name, servers, family), or NULL */
 };
 
 /* ---- pins ---------------------------------------------------------------- */
@@ -150,6 +152,7 @@ static void on_addrinfo(void *arg, int status, int timeouts,
   rs->status = status;
   if (status == ARES_SUCCESS && res) {
     for (struct ares_addrinfo_node *n = res->nodes; n; n = n->ai_next) {
+      if (rs->ttl < 0 || n->ai_ttl < rs->ttl) rs->ttl = n->ai_ttl;
       if (n->ai_family == AF_INET)
         add_addr(rs, AF_INET, &((struct sockaddr_in *)n->ai_addr)->sin_addr);
       else if (n->ai_family == AF_INET6)
@@ -167,6 +170,7 @@ tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
   *out = NULL;
   td_resolver_t *rs = calloc(1, sizeof(*rs));
   if (!rs) return TLSDIAG_E_NOMEM;
+  rs->ttl = -1;
   struct ares_options ao;
   memset(&ao, 0, sizeof(ao));
   int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
@@ -200,7 +204,7 @@ tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
 }
 
 size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
-  if (!rs || rs->done) return 0;
+  if (!rs || rs->done || !rs->ch) return 0;
   ares_socket_t socks[ARES_GETSOCK_MAXNUM];
   unsigned bits = (unsigned)ares_getsock(rs->ch, socks, ARES_GETSOCK_MAXNUM);
   size_t n = 0;
@@ -220,7 +224,7 @@ size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
 }
 
 int64_t td_resolver_timeout_us(td_resolver_t *rs) {
-  if (!rs || rs->done) return -1;
+  if (!rs || rs->done || !rs->ch) return -1;
   struct timeval tv, *t = ares_timeout(rs->ch, NULL, &tv);
   if (!t) return -1;
   return (int64_t)t->tv_sec * 1000000 + t->tv_usec;
@@ -228,7 +232,7 @@ int64_t td_resolver_timeout_us(td_resolver_t *rs) {
 
 void td_resolver_process(td_resolver_t *rs, const struct pollfd *fds,
                          size_t nfds) {
-  if (!rs || rs->done) return;
+  if (!rs || rs->done || !rs->ch) return;
   int any = 0;
   for (size_t i = 0; i < nfds && !rs->done; i++) {
     if (!fds[i].revents) continue;
@@ -255,7 +259,122 @@ const char *td_resolver_addr(const td_resolver_t *rs, size_t i, int *family) {
 void td_resolver_free(td_resolver_t *rs) {
   if (!rs) return;
   /* ares_destroy runs pending callbacks with ARES_EDESTRUCTION. */
-  ares_destroy(rs->ch);
+  if (rs->ch) ares_destroy(rs->ch);
   for (size_t i = 0; i < rs->n; i++) free(rs->addrs[i]);
+  free(rs->key);
   free(rs);
+}
+
+int td_resolver_ttl(const td_resolver_t *rs) { return rs->ttl; }
+
+/* ---- the answer cache of one engine --------------------------------------
+ * c-ares 1.18 keeps no answers, so an engine does, for their TTL: a sweep
+ * of many names on one host, or the AIA host of many chains, asks once per
+ * TTL. Only successful answers are kept; a bounded table, the entry that
+ * expires soonest giving way when it is full. One thread at a time. */
+
+#define DNS_CACHE_MAX 4096
+
+typedef struct {
+  char *key;
+  int64_t expires; /* monotonic us */
+  char *addrs[MAX_ADDRS];
+  int fam[MAX_ADDRS];
+  size_t n;
+} dns_ent_t;
+
+struct td_dns_cache {
+  dns_ent_t *ent;
+  size_t n, cap;
+};
+
+td_dns_cache_t *td_dns_cache_new(void) {
+  return calloc(1, sizeof(td_dns_cache_t));
+}
+
+static void ent_clear(dns_ent_t *e) {
+  free(e->key);
+  for (size_t i = 0; i < e->n; i++) free(e->addrs[i]);
+  memset(e, 0, sizeof(*e));
+}
+
+void td_dns_cache_free(td_dns_cache_t *dc) {
+  if (!dc) return;
+  for (size_t i = 0; i < dc->n; i++) ent_clear(&dc->ent[i]);
+  free(dc->ent);
+  free(dc);
+}
+
+static char *cache_key(const char *name, const char *servers, int family) {
+  return td_asprintf("%d|%s|%s", family, servers ? servers : "", name);
+}
+
+static dns_ent_t *cache_find(td_dns_cache_t *dc, const char *key) {
+  for (size_t i = 0; i < dc->n; i++)
+    if (strcmp(dc->ent[i].key, key) == 0) return &dc->ent[i];
+  return NULL;
+}
+
+tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc, const char *name,
+                                       const char *servers, int family,
+                                       int timeout_ms, td_resolver_t **out,
+                                       int *cached) {
+  *cached = 0;
+  char *key = dc ? cache_key(name, servers, family) : NULL;
+  dns_ent_t *e = key ? cache_find(dc, key) : NULL;
+  int64_t now = td_mono_us();
+  if (e && e->expires > now) {
+    td_resolver_t *rs = calloc(1, sizeof(*rs));
+    if (!rs) {
+      free(key);
+      return TLSDIAG_E_NOMEM;
+    }
+    for (size_t i = 0; i < e->n; i++)
+      if ((rs->addrs[rs->n] = td_strdup(e->addrs[i])))
+        rs->fam[rs->n++] = e->fam[i];
+    rs->done = 1;
+    rs->status = rs->n ? ARES_SUCCESS : ARES_ENOMEM;
+    rs->ttl = (int)((e->expires - now) / 1000000);
+    free(key); /* no key: td_dns_cache_put leaves the entry as it is */
+    *cached = 1;
+    *out = rs;
+    return TLSDIAG_OK;
+  }
+  tlsdiag_err_t err = td_resolver_start(name, servers, family, timeout_ms, out);
+  if (err) free(key);
+  else (*out)->key = key;
+  return err;
+}
+
+void td_dns_cache_put(td_dns_cache_t *dc, const td_resolver_t *rs) {
+  if (!dc || !rs->key || rs->status != ARES_SUCCESS || rs->ttl <= 0 ||
+      rs->n == 0)
+    return;
+  int64_t now = td_mono_us(), expires = now + (int64_t)rs->ttl * 1000000;
+  dns_ent_t *e = cache_find(dc, rs->key);
+  if (!e && dc->n == dc->cap && dc->cap < DNS_CACHE_MAX) {
+    size_t cap = dc->cap ? dc->cap * 2 : 64;
+    dns_ent_t *ne = realloc(dc->ent, cap * sizeof(*ne));
+    if (!ne) return;
+    dc->ent = ne;
+    dc->cap = cap;
+  }
+  if (!e && dc->n < dc->cap) {
+    e = &dc->ent[dc->n++];
+    memset(e, 0, sizeof(*e));
+  }
+  if (!e) { /* full: the entry that expires soonest gives way */
+    e = &dc->ent[0];
+    for (size_t i = 1; i < dc->n; i++)
+      if (dc->ent[i].expires < e->expires) e = &dc->ent[i];
+  }
+  ent_clear(e);
+  if (!(e->key = td_strdup(rs->key))) {
+    *e = dc->ent[--dc->n]; /* drop the empty slot */
+    memset(&dc->ent[dc->n], 0, sizeof(dc->ent[dc->n]));
+    return;
+  }
+  e->expires = expires;
+  for (size_t i = 0; i < rs->n; i++)
+    if ((e->addrs[e->n] = td_strdup(rs->addrs[i]))) e->fam[e->n++] = rs->fam[i];
 }

@@ -75,7 +75,8 @@ out:
 }
 
 void td_verify_session(tlsdiag_result_t *r, gnutls_session_t s,
-                       gnutls_certificate_credentials_t cred) {
+                       gnutls_certificate_credentials_t cred,
+                       td_vctx_t *vctx) {
   td_verify_t *v = &r->verify;
   v->done = 1;
   /* The same verifier as `tlsdiag verify`, over the chain as sent and the
@@ -97,13 +98,13 @@ void td_verify_session(tlsdiag_result_t *r, gnutls_session_t s,
   q.now = r->now;
   q.purpose = TLSDIAG_PURPOSE_SERVER;
   q.max_depth = -1;
-  td_vctx_t *ctx = tl ? td_vctx_new(tl, 0) : NULL;
+  td_vctx_t *ctx = vctx ? vctx : tl ? td_vctx_new(tl, 0) : NULL;
   if (!ctx || td_verifier_run(ctx, &q, r, 0) < 0) {
     if (!v->status) v->status = GNUTLS_CERT_INVALID;
     if (!v->status_text)
       v->status_text = td_strdup("the chain could not be verified (out of memory)");
   }
-  td_vctx_free(ctx);
+  if (ctx != vctx) td_vctx_free(ctx);
 
   if (r->nchain == 0) return;
   gnutls_x509_crt_t leaf;

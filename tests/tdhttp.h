@@ -18,12 +18,12 @@ typedef struct {
   unsigned char *body;
   size_t len;
   int requests;
-  volatile int stop;
+  int stop; /* atomic: set by tt_http_stop */
 } tt_http_t;
 
 static void *tt_http_main(void *arg) {
   tt_http_t *h = arg;
-  while (!h->stop) {
+  while (!__atomic_load_n(&h->stop, __ATOMIC_SEQ_CST)) {
     struct pollfd p = {h->lfd, POLLIN, 0};
     if (poll(&p, 1, 50) <= 0) continue;
     int fd = accept(h->lfd, NULL, NULL);
@@ -32,7 +32,7 @@ static void *tt_http_main(void *arg) {
     ssize_t n = recv(fd, req, sizeof(req), 0);
     if (n > 0) __atomic_add_fetch(&h->requests, 1, __ATOMIC_SEQ_CST);
     if (h->silent) {
-      while (!h->stop) {
+      while (!__atomic_load_n(&h->stop, __ATOMIC_SEQ_CST)) {
         struct pollfd q = {fd, POLLIN, 0};
         if (poll(&q, 1, 50) > 0 && recv(fd, req, sizeof(req), 0) <= 0) break;
       }
@@ -77,7 +77,7 @@ static TT_UNUSED void tt_http_start(tt_http_t *h, int status,
 }
 
 static TT_UNUSED void tt_http_stop(tt_http_t *h) {
-  h->stop = 1;
+  __atomic_store_n(&h->stop, 1, __ATOMIC_SEQ_CST);
   pthread_join(h->th, NULL);
   close(h->lfd);
   free(h->body);

@@ -172,8 +172,8 @@ static unsigned char *p7_of(const char *pem, size_t *len) {
 }
 
 /* A check of the leaf-only server, its AIA host aia.tlsdiag.test:80 sent
- * to the loopback HTTP server by connect_to (a fresh port each test, so
- * the process-wide cache never answers across tests). */
+ * to the loopback HTTP server by connect_to (each tlsdiag_check has an
+ * AIA cache of its own). */
 static tlsdiag_result_t *check_leaf_only(uint16_t aia_port, unsigned flags,
                                          int max_time_ms) {
   tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
@@ -219,7 +219,7 @@ static void expect_served_intermediate(const void *body, size_t len) {
                          "tlsdiag Test Intermediate CA"));
   assert_non_null(strstr(tt_ev(r, k, "clients_that_fail"), "curl"));
   assert_true(atoi(tt_ev(r, k, "aia_ms")) >= 0);
-  assert_int_equal(h.requests, 1);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 1);
   tlsdiag_result_free(r);
   tt_http_stop(&h);
 }
@@ -305,7 +305,7 @@ static void test_aia_no_aia_flag_fetches_nothing(void **state) {
   tt_http_t h;
   tt_http_start(&h, 200, der, len);
   expect_unknown(h.port, TLSDIAG_F_NO_AIA, 0, "disabled", NULL);
-  assert_int_equal(h.requests, 0);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 0);
   tt_http_stop(&h);
   free(der);
 }
@@ -340,27 +340,62 @@ static void test_aia_address_filter_applies(void **state) {
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
   assert_string_equal(tt_ev(r, k, "aia_outcome"), "failed");
   assert_non_null(strstr(tt_ev(r, k, "aia_error"), "address filter"));
-  assert_int_equal(h.requests, 0);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 0);
   tlsdiag_result_free(r);
   tt_http_stop(&h);
   free(der);
 }
 
-/* Two checks (as a sweep makes) needing the same intermediate: one fetch;
- * the second says it used the cache. */
+/* Two checks of one engine (as a sweep makes) needing the same
+ * intermediate: one fetch, the other says it used the cache. The cache is
+ * the engine's: two tlsdiag_check calls share nothing, each fetches. */
+static void collect(tlsdiag_result_t *r, void *user, void *data) {
+  (void)user;
+  tlsdiag_result_t **got = data;
+  if (!got[0]) got[0] = r;
+  else got[1] = r;
+}
+
 static void test_aia_same_url_fetched_once(void **state) {
   (void)state;
   size_t len;
   unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
   tt_http_t h;
   tt_http_start(&h, 200, der, len);
+  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
+  tt_opts_t t;
+  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
+  char rule[96];
+  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", h.port);
+  const char *rules[] = {rule, NULL};
+  t.o.connect_to = rules;
+  tlsdiag_result_t *got[2] = {NULL, NULL};
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(2, collect, got, &m), TLSDIAG_OK);
+  assert_int_equal(tlsdiag_multi_add(m, "incomplete.tlsdiag.test", &t.o,
+                                     NULL), TLSDIAG_OK);
+  assert_int_equal(tlsdiag_multi_add(m, "incomplete.tlsdiag.test", &t.o,
+                                     NULL), TLSDIAG_OK);
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  tlsdiag_multi_free(m);
+  tdserver_stop(s);
+  tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN;
+  expect_cause(got[0], k);
+  expect_cause(got[1], k);
+  int cached = atoi(tt_ev(got[0], k, "aia_cached")) +
+               atoi(tt_ev(got[1], k, "aia_cached"));
+  assert_int_equal(cached, 1);
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 1);
+  tlsdiag_result_free(got[0]);
+  tlsdiag_result_free(got[1]);
+
   tlsdiag_result_t *a = check_leaf_only(h.port, 0, 0);
   tlsdiag_result_t *b = check_leaf_only(h.port, 0, 0);
-  expect_cause(a, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
-  expect_cause(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN);
-  assert_string_equal(tt_ev(b, TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN, "aia_cached"),
-                      "1");
-  assert_int_equal(h.requests, 1);
+  expect_cause(a, k);
+  expect_cause(b, k);
+  assert_string_equal(tt_ev(a, k, "aia_cached"), "0");
+  assert_string_equal(tt_ev(b, k, "aia_cached"), "0");
+  assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 3);
   tlsdiag_result_free(a);
   tlsdiag_result_free(b);
   tt_http_stop(&h);

@@ -713,7 +713,7 @@ static void test_json_top_level_key_order_is_stable(void **state) {
       "schema", "tool",  "target",  "options",  "time",
       "ok",     "cause", "message", "findings", "phases",
       "tls",    "chain", "expiry",  "http",     "hsts",     "anatomy",
-      "key_schedule", "timeline", "total_ms"};
+      "key_schedule", "timeline", "total_ms", "queued_ms"};
   tlsdiag_result_t *r = full_result();
   char *pretty = render(r, 1, NULL);
   size_t k = 0;

@@ -14,6 +14,7 @@ dir=${TLSDIAG_TSAN_BUILD:-build-tsan}
 tests='test_multi|test_sweep|test_embed|test_cli|test_check|test_support'
 tests+='|test_diagnose|test_anatomy|test_hostile_server|test_hostile_dns'
 tests+='|test_hostile_cert|test_hsts_e2e|test_hsts_update'
+tests+='|test_sweep_scale|test_aia'
 
 echo "== ThreadSanitizer build ($dir/)"
 CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug \

@@ -159,7 +159,7 @@ defs["tls"] = obj({
         "source": S,
         "file": S0,
         "dir": S0,
-        "roots": {"type": "integer", "minimum": 0},
+        "roots": {"type": ["integer", "null"], "minimum": 0},
     })),
 })
 
@@ -346,6 +346,7 @@ CHECK_PROPS = {
     "key_schedule": nullable(ref("key_schedule")),
     "timeline": {"type": "array", "items": ref("event")},
     "total_ms": MS,
+    "queued_ms": MS,
 }
 defs["check"] = dict(obj(CHECK_PROPS), description=(
     "tlsdiag check --json, one JSON Lines record of tlsdiag sweep, one case "

@@ -656,8 +656,11 @@ TLSDIAG_API int64_t tlsdiag_hsts_date(const tlsdiag_hsts_t *h);
  *
  * Every successful tlsdiag_multi_add gets exactly one callback (unless the
  * handle is freed first). Each check keeps its own deadlines: a silent
- * server delays nothing but its own check. Trust stores are loaded once
- * per distinct (cafile, capath) and shared until tlsdiag_multi_free.
+ * server delays nothing but its own check. A handle's checks share what
+ * can be made once: a trust store and verifier per distinct (cafile,
+ * capath) (the system store loaded by the first handshake that needs it),
+ * fetched AIA issuers, and DNS answers for their TTL; all freed by
+ * tlsdiag_multi_free.
  * Memory per check is bounded (the HTTP head is capped at 64 KiB); a
  * queued check costs one allocation the size of its host and options.
  * docs/sweep.md has an example loop.
@@ -713,6 +716,55 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m);
 /* Frees the handle; checks still pending are abandoned without callback.
  */
 TLSDIAG_API void tlsdiag_multi_free(tlsdiag_multi_t *m);
+/* Politeness: at most per_ip TCP connections in flight to one address
+ * (a check holds its address from its first connection until it ends),
+ * at most rate new connections a second overall, evenly spaced; 0 means
+ * no limit (the default for both). A check that must wait is queued, not
+ * failed: the wait does not count against its timeouts, and its result
+ * says how long it waited (JSON "queued_ms"). Call while no check runs.
+ * TLSDIAG_E_INVAL (m NULL, checks running), TLSDIAG_E_NOMEM. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_multi_set_limits(tlsdiag_multi_t *m,
+                                                   unsigned per_ip,
+                                                   unsigned rate);
+
+/* ---------------------------------------------------------------------------
+ * A sweep on all cores: `jobs` multi engines, each on a thread of its own
+ * started by tlsdiag_sweep_run and joined before it returns. Checks are
+ * dealt to the engines in turn as they are added; each engine keeps its
+ * own trust store, caches and in-flight limit (nothing mutable is shared
+ * but the politeness gate, which locks). Every successful tlsdiag_sweep_add
+ * gets exactly one callback (unless stopped), in completion order, one
+ * at a time (callbacks never overlap), on whichever engine thread finished
+ * the check; the callback may not call tlsdiag_sweep_* other than
+ * tlsdiag_sweep_stop. Records are the same as one engine's.
+ */
+typedef struct tlsdiag_sweep tlsdiag_sweep_t;
+
+/* jobs: engines (threads); 0 means the number of online processors.
+ * max_in_flight: per engine (0: 64). per_ip, rate: as
+ * tlsdiag_multi_set_limits, over all the engines together. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_sweep_new(unsigned jobs,
+                                            unsigned max_in_flight,
+                                            unsigned per_ip, unsigned rate,
+                                            tlsdiag_multi_cb cb,
+                                            void *cb_data,
+                                            tlsdiag_sweep_t **out);
+/* As tlsdiag_multi_add (same errors); before tlsdiag_sweep_run. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_sweep_add(tlsdiag_sweep_t *sw,
+                                            const char *host,
+                                            const tlsdiag_options_t *opts,
+                                            void *user);
+/* The engines run until every check is done or tlsdiag_sweep_stop; then
+ * the threads are joined. TLSDIAG_E_NOMEM (a thread could not start: the
+ * checks of the engines that did start still end normally). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_sweep_run(tlsdiag_sweep_t *sw);
+/* Asks the engines to stop: no further callback starts after the ones
+ * running; checks not finished are abandoned (tlsdiag_sweep_run returns
+ * within about 100 ms). Async-signal-safe; any thread. */
+TLSDIAG_API void tlsdiag_sweep_stop(tlsdiag_sweep_t *sw);
+/* Engines used (after tlsdiag_sweep_new: jobs, or the processors). */
+TLSDIAG_API unsigned tlsdiag_sweep_jobs(const tlsdiag_sweep_t *sw);
+TLSDIAG_API void tlsdiag_sweep_free(tlsdiag_sweep_t *sw); /* NULL ok */
 
 /* ---------------------------------------------------------------------------
  * Offline verification: certificate chains given as bytes (files, secrets,

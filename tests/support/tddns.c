@@ -58,8 +58,22 @@ struct tddns {
   pthread_mutex_t lock;
   entry_t *entries;
   unsigned queries;
+  unsigned ttl; /* of every answer record */
   tcpconn_t *tcp[MAX_TCP];
 };
+
+static unsigned tddns_ttl(tddns_t *d) {
+  pthread_mutex_lock(&d->lock);
+  unsigned t = d->ttl;
+  pthread_mutex_unlock(&d->lock);
+  return t;
+}
+
+void tddns_set_ttl(tddns_t *d, unsigned ttl) {
+  pthread_mutex_lock(&d->lock);
+  d->ttl = ttl;
+  pthread_mutex_unlock(&d->lock);
+}
 
 /* A parsed query; pointers refer into the packet. */
 typedef struct query {
@@ -248,6 +262,7 @@ typedef struct out {
   unsigned char *p;
   size_t len, cap;
   int full; /* something did not fit */
+  unsigned ttl; /* of every record */
 } out_t;
 
 static void put(out_t *o, const void *src, size_t n) {
@@ -287,7 +302,8 @@ static int rr(out_t *o, size_t owner, unsigned type, const void *rdata,
   put16(h, 0xC000 | (unsigned)owner);
   put16(h + 2, type);
   put16(h + 4, 1); /* IN */
-  h[6] = 0, h[7] = 0, h[8] = 0, h[9] = TTL;
+  h[6] = (unsigned char)(o->ttl >> 24), h[7] = (unsigned char)(o->ttl >> 16);
+  h[8] = (unsigned char)(o->ttl >> 8), h[9] = (unsigned char)o->ttl;
   put16(h + 10, (unsigned)rdlen);
   put(o, h, sizeof h);
   put(o, rdata, rdlen);
@@ -386,7 +402,7 @@ static void serve_udp(tddns_t *d, unsigned char *pkt, unsigned char *obuf) {
   ssize_t n = recvfrom(d->ufd, pkt, MSG_MAX, MSG_DONTWAIT,
                        (struct sockaddr *)&from, &flen);
   if (n <= 0) return;
-  out_t o = {obuf, 0, MSG_MAX, 0};
+  out_t o = {obuf, 0, MSG_MAX, 0, tddns_ttl(d)};
   if (respond(d, pkt, (size_t)n, 0, &o) == SEND_REPLY)
     sendto(d->ufd, o.p, o.len, MSG_DONTWAIT | MSG_NOSIGNAL,
            (struct sockaddr *)&from, flen);
@@ -430,7 +446,7 @@ static int tcp_read(tddns_t *d, tcpconn_t *c, unsigned char *obuf) {
     size_t mlen = get16(c->in);
     if (mlen == 0) return -1;
     if (c->inlen < 2 + mlen) break;
-    out_t o = {obuf, 0, MSG_MAX, 0};
+    out_t o = {obuf, 0, MSG_MAX, 0, tddns_ttl(d)};
     action_t a = respond(d, c->in + 2, mlen, 1, &o);
     if (a == SEND_REPLY && tcp_queue(c, o.p, o.len, 1) != 0) return -1;
     if (a == SEND_GARBAGE) {
@@ -601,6 +617,7 @@ int tddns_start(const char *bind_addr, tddns_t **out) {
   tddns_t *d = calloc(1, sizeof *d);
   if (!d) return -ENOMEM;
   d->ufd = d->tfd = -1;
+  d->ttl = TTL;
   d->stop_pipe[0] = d->stop_pipe[1] = -1;
   pthread_mutex_init(&d->lock, NULL);
   if (pipe2(d->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {

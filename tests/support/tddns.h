@@ -59,6 +59,9 @@ int tddns_add_aaaa(tddns_t *d, const char *name, const char *ipv6);
  * configured get NXDOMAIN. 0, -EINVAL or -ENOMEM. */
 int tddns_set_behavior(tddns_t *d, const char *name, tddns_behavior_t b);
 
+/* The TTL of every answer record from now on (seconds; default 60). */
+void tddns_set_ttl(tddns_t *d, unsigned ttl);
+
 /* Well-formed queries received so far (UDP and TCP, answered or not). */
 unsigned tddns_queries(const tddns_t *d);
 
