@@ -296,7 +296,8 @@ CHECK_PROPS = {
     "schema": {"const": "tlsdiag/1"},
     "tool": obj({"name": {"const": "tlsdiag"}, "version": S}),
     "target": obj({
-        "host": S0, "ace": S0, "port": PORT, "sni": S0, "ip_literal": B}),
+        "host": S0, "ace": S0, "port": PORT, "sni": S0, "ip_literal": B,
+        "connect_to": nullable(obj({"rule": S, "host": S, "port": PORT}))}),
     "options": obj({
         "tls_min": nullable(ref("tls_version")),
         "tls_max": nullable(ref("tls_version")),

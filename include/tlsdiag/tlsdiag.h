@@ -226,9 +226,14 @@ typedef struct tlsdiag_options {
                                --connect-to): a connection to HOST1:PORT1
                                (an empty part matches any) goes to
                                HOST2:PORT2 instead (empty: unchanged);
-                               the URL's name stays HOST1's. Applied today
-                               to the AIA fetch only; the checked host
-                               itself is pinned with resolve */
+                               the URL's name stays HOST1's (SNI, Host
+                               header, certificate name). The first
+                               matching rule applies to the checked host
+                               (its DNS lookup and resolve pins are then
+                               for HOST2:PORT2, and every connection of
+                               the check goes there), the AIA fetch and
+                               tlsdiag_fetch. A malformed rule:
+                               TLSDIAG_E_OPTIONS */
   const char *client_cert;  /* NULL: none. A client certificate (chain,
                                leaf first) to present when, and only when,
                                the server asks for one: PEM, or PKCS#12 (a
