@@ -542,6 +542,16 @@ const char *td_host_syntax(const char *s, size_t n);
 tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
                             const char **why);
 
+/* ---- plain_http.c: one bounded plain-HTTP GET (no TLS) ---------------- */
+/* GET path from host:port (connect_to, pins, DNS from o; connect_timeout
+ * per connect, max_time in all). TLSDIAG_OK with *out a result holding the
+ * response head (status, headers; free with tlsdiag_result_free), or *out
+ * NULL and *error (malloc'd) saying what failed. TLSDIAG_E_OPTIONS for a
+ * malformed connect_to rule, TLSDIAG_E_NOMEM. */
+tlsdiag_err_t td_plain_http_get(const char *host, uint16_t port,
+                                const char *path, const tlsdiag_options_t *o,
+                                tlsdiag_result_t **out, char **error);
+
 /* ---- connect_to.c: "HOST1:PORT1:HOST2:PORT2" rules (curl's) ------------ */
 /* 0 if the rule parses, else -1. */
 int td_connect_to_check(const char *rule);
