@@ -182,6 +182,7 @@ expect() { # NAME EXIT "CODES" RULE VERDICT [ARGS...]
   [ "$(verdict "$out" "$rule")" = "$want_v" ] ||
     bad "$name: rule $rule is $(verdict "$out" "$rule"), expected $want_v"
   printf '%s\n' "$out" >"$tmp/last.json"
+  printf '%s\n' "$out" >>"$tmp/all.jsonl"
 }
 
 # domain form
@@ -257,6 +258,10 @@ if command -v curl >/dev/null; then
   curl -sS -D - -o /dev/null --cacert "$tmp/root.pem" --connect-to "$D:443:127.0.0.1:$t" "https://$D/" | grep -qi "^strict-transport-security: $STS_OK" ||
     bad "curl: no STS header on https://$D/"
 fi
+
+# every record against the JSON Schema (one validator run for all)
+python3 "$src/tests/tools/json_schema_check.py" "$src/docs/schema/tlsdiag.schema.json" \
+  preload_check "$tmp/all.jsonl" >/dev/null || bad "records do not match the schema"
 
 [ $fail = 0 ] && echo "preload-check: every rule passes and fails as hstspreload.org says"
 exit $fail
