@@ -105,6 +105,7 @@ static tlsdiag_err_t https_get(const tlsdiag_options_t *base,
             ~(unsigned)(TLSDIAG_F_NO_HTTP | TLSDIAG_F_RESUME |
                         TLSDIAG_F_EARLY_DATA);
   o.sni = NULL;
+  o.hsts = NULL; /* the list's findings are this module's business */
   return tlsdiag_check(host, &o, r);
 }
 
@@ -568,6 +569,7 @@ static tlsdiag_err_t www_rule(tlsdiag_preload_t *p,
   tlsdiag_options_t o = *base;
   o.port = 443;
   o.sni = NULL;
+  o.hsts = NULL;
   o.flags |= TLSDIAG_F_NO_HTTP | TLSDIAG_F_NO_VERSION_PROBE;
   o.flags &= ~(unsigned)(TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA);
   tlsdiag_result_t *r = NULL;
