@@ -18,6 +18,7 @@ static void usage(FILE *o) {
       "                                   nagios or prometheus (sweep --help)\n"
       "       tlsdiag hsts lookup NAME...  is NAME on the HSTS preload list?\n"
       "       tlsdiag hsts update [--url URL]  download it (hsts --help)\n"
+      "       tlsdiag hsts preload-check DOMAIN  eligible for preloading?\n"
       "       tlsdiag verify [options] CERT|DIR...  check certificate files offline\n"
       "       tlsdiag serve [options]      Prometheus exporter: /probe?target=\n"
       "                                   (serve --help)\n"
