@@ -47,6 +47,15 @@ static void test_connect_to_moves_destination_not_name(void **state) {
   assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_DNS),
                    TLSDIAG_STATUS_SKIPPED);
   expect_target(r, rule, "127.0.0.1", tdserver_port(s));
+  char *txt = NULL;
+  size_t n = 0;
+  assert_int_equal(tlsdiag_result_format(r, TLSDIAG_FORMAT_TEXT, 0, &txt, &n),
+                   TLSDIAG_OK);
+  char via[64];
+  snprintf(via, sizeof(via), "valid.tlsdiag.test:443 via 127.0.0.1:%u "
+           "(connect-to)", tdserver_port(s));
+  if (!strstr(txt, via)) fail_msg("text report lacks '%s': %s", via, txt);
+  tlsdiag_free(txt);
   tlsdiag_result_free(r);
   tdserver_stop(s);
 }

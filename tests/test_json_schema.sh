@@ -165,7 +165,13 @@ $check - "$tmp/int.jsonl" >/dev/null || fail "interrupted sweep against the root
 for t in "valid.tlsdiag.test:$port_valid" "expired.tlsdiag.test:$port_expired" "127.0.0.1:$refused"; do
   "$td" check --json --cacert "$tmp/roots.pem" "${pins[@]}" "$t" >>"$tmp/check.jsonl" || true
 done
-[ "$(wc -l <"$tmp/check.jsonl")" = 3 ] || fail "check --json: want 3 records"
+# and one whose destination a --connect-to rule moved (target.connect_to)
+"$td" check --json --cacert "$tmp/roots.pem" \
+  --connect-to "valid.tlsdiag.test:443:127.0.0.1:$port_valid" valid.tlsdiag.test \
+  >>"$tmp/check.jsonl" || true
+grep -q '"connect_to":{"rule":"valid.tlsdiag.test:443:127.0.0.1:' "$tmp/check.jsonl" ||
+  fail "check --json: no target.connect_to"
+[ "$(wc -l <"$tmp/check.jsonl")" = 4 ] || fail "check --json: want 4 records"
 $check check "$tmp/check.jsonl" || fail "check --json"
 
 # 7b. hsts preload-check --json: a malformed domain, and a domain whose
