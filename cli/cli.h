@@ -45,7 +45,8 @@ int td_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Commands, as bits: the table says which accept each option. */
 enum {
   TD_C_CHECK = 1u, TD_C_SWEEP = 2u, TD_C_VERIFY = 4u, TD_C_LOOKUP = 8u,
-  TD_C_UPDATE = 16u, TD_C_DEMO = 32u, TD_C_SERVE = 64u
+  TD_C_UPDATE = 16u, TD_C_DEMO = 32u, TD_C_SERVE = 64u,
+  TD_C_PRELOAD = 128u /* hsts preload-check */
 };
 
 /* Option ids: the short letter where there is one. */

@@ -1,4 +1,4 @@
-/* hsts_cmd.c: `tlsdiag hsts lookup|update`, and where the HSTS preload list
+/* hsts_cmd.c: `tlsdiag hsts lookup|update|preload-check`, and where the HSTS preload list
  * of `tlsdiag check` comes from (--hsts-list, $TLSDIAG_HSTS_LIST, the
  * cache). Public API only. */
 #include <errno.h>
@@ -27,6 +27,7 @@
 static void usage(FILE *o) {
   fputs("usage: tlsdiag hsts lookup [--hsts-list FILE] NAME...\n"
         "       tlsdiag hsts update [--url URL] [--hsts-list FILE] [options]\n"
+        "       tlsdiag hsts preload-check [options] DOMAIN\n"
         "\n"
         "lookup: is each NAME on the HSTS preload list, through which entry?\n"
         "The list is --hsts-list FILE, else $TLSDIAG_HSTS_LIST, else\n"
@@ -54,7 +55,24 @@ static void usage(FILE *o) {
         "refused (connection, certificate, HTTP status other than 200,\n"
         "truncated or oversized body, not base64 nor a valid list): the old\n"
         "file is left as it was; 1 usage or setup error (bad option or URL,\n"
-        "unreadable CA file, the file cannot be written).\n",
+        "unreadable CA file, the file cannot be written).\n"
+        "\n"
+        "preload-check: hstspreload.org's eligibility rules, run offline\n"
+        "against DOMAIN's own servers: the domain's form (eTLD+1), a valid\n"
+        "chain without SHA-1 on https://DOMAIN, one Strict-Transport-Security\n"
+        "header (max-age >= 31536000, includeSubDomains, preload), http://DOMAIN\n"
+        "redirecting first to https://DOMAIN (no http hop, at most 3), and\n"
+        "www.DOMAIN completing TLS when it answers on 443; then removal\n"
+        "eligibility and the status in the preload list in use (as lookup).\n"
+        "Each rule, its verdict and evidence; issues with hstspreload.org's\n"
+        "codes and levels (error, warning).\n"
+        "  --json                 one JSON record (docs/json-schema.md)\n"
+        "  --cacert FILE, --capath DIR, --resolve H:P:ADDR, --dns-server A,\n"
+        "  --connect-to H1:P1:H2:P2 (repeatable: map ports 443 and 80 of\n"
+        "  DOMAIN and www.DOMAIN), --connect-timeout S, --max-time S (per\n"
+        "  request), --now TIME, --hsts-list FILE, --ipv4, --ipv6\n"
+        "exit status: 0 eligible (warnings allowed), 2 not eligible, 1 usage\n"
+        "or setup error.\n",
         o);
 }
 
@@ -423,8 +441,44 @@ out:
   return rc;
 }
 
+/* hsts preload-check DOMAIN: the library's verdict, printed. */
+static int cmd_preload(int argc, char **argv) {
+  td_cli_opts_t c;
+  td_cli_opts_init(&c, TD_C_PRELOAD, 0, usage);
+  int first = 0;
+  struct tlsdiag_hsts *h = NULL;
+  tlsdiag_preload_t *p = NULL;
+  char *out = NULL;
+  size_t len = 0;
+  int rc = td_cli_parse(&c, argc, argv, NULL, NULL, &first);
+  if (rc < 0) rc = td_cli_operands(argc, first, 1, 1, argv, "DOMAIN");
+  if (rc < 0) rc = td_cli_opts_check(&c);
+  if (rc >= 0) goto out;
+  rc = TD_EXIT_USAGE;
+  if (td_cli_hsts_load(c.hsts_path, &h) != 0) goto out;
+  c.o.hsts = h;
+  tlsdiag_err_t e = tlsdiag_preload_check(argv[first], &c.o, &p);
+  if (e == TLSDIAG_OK) e = tlsdiag_preload_format(p, c.fmt, &out, &len);
+  if (e != TLSDIAG_OK) {
+    td_cli_error("%s", tlsdiag_strerror(e));
+    goto out;
+  }
+  if (td_cli_write(out, len) != 0) {
+    td_cli_error("cannot write the output");
+    goto out;
+  }
+  rc = tlsdiag_preload_eligible(p) ? TD_EXIT_OK : TD_EXIT_FAIL;
+out:
+  tlsdiag_free(out);
+  tlsdiag_preload_free(p);
+  tlsdiag_hsts_free(h);
+  td_cli_opts_free(&c);
+  return rc;
+}
+
 int td_cli_hsts(int argc, char **argv) {
-  if (argc < 2) return td_cli_usage("missing command (lookup or update)");
+  if (argc < 2)
+    return td_cli_usage("missing command (lookup, update or preload-check)");
   const char *sub = argv[1];
   if (!strcmp(sub, "lookup")) {
     td_cli_cmd = "hsts lookup";
@@ -434,9 +488,14 @@ int td_cli_hsts(int argc, char **argv) {
     td_cli_cmd = "hsts update";
     return cmd_update(argc - 1, argv + 1);
   }
+  if (!strcmp(sub, "preload-check")) {
+    td_cli_cmd = "hsts preload-check";
+    return cmd_preload(argc - 1, argv + 1);
+  }
   if (!strcmp(sub, "help") || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
     usage(stdout);
     return TD_EXIT_OK;
   }
-  return td_cli_usage("unknown command '%s' (lookup or update)", sub);
+  return td_cli_usage("unknown command '%s' (lookup, update or "
+                      "preload-check)", sub);
 }

@@ -20,6 +20,9 @@ _tlsdiag_opts_verify="--help --version --json --pretty --format --cacert
 _tlsdiag_opts_lookup="--help --version --hsts-list"
 _tlsdiag_opts_update="--help --version --cacert --capath --resolve
   --connect-timeout --max-time --hsts-list --url --max-size"
+_tlsdiag_opts_preload="--help --version --json --cacert --capath --resolve
+  --dns-server --connect-timeout --max-time --now --hsts-list --connect-to
+  --ipv4 --ipv6"
 _tlsdiag_opts_serve="--help --version --listen --listen-non-loopback
   --allow-target --max-concurrent --request-timeout --quiet --cacert --capath
   --resolve --dns-server --tls-min --tls-max --connect-timeout --max-time
@@ -51,7 +54,7 @@ _tlsdiag() {
     return
   fi
   if [[ $cmd == hsts && -z $sub ]]; then
-    COMPREPLY=($(compgen -W "lookup update --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "lookup update preload-check --help" -- "$cur"))
     return
   fi
 
@@ -99,7 +102,8 @@ _tlsdiag() {
     serve) opts=$_tlsdiag_opts_serve ;;
     demo) opts=$_tlsdiag_opts_demo ;;
     hsts) [[ $sub == lookup ]] && opts=$_tlsdiag_opts_lookup
-          [[ $sub == update ]] && opts=$_tlsdiag_opts_update ;;
+          [[ $sub == update ]] && opts=$_tlsdiag_opts_update
+          [[ $sub == preload-check ]] && opts=$_tlsdiag_opts_preload ;;
     *) return ;;
   esac
   if [[ $cur == -* ]]; then

@@ -41,26 +41,6 @@ const char *td_aia_outcome_name(td_aia_outcome_t o) {
   return "unknown";
 }
 
-/* ---- connect_to ---------------------------------------------------------- */
-
-/* One "HOST1:PORT1:HOST2:PORT2" field up to the next colon (a bracketed
- * IPv6 address keeps its colons). */
-static const char *field(const char *s, char *out, size_t max) {
-  size_t n = 0;
-  if (*s == '[') {
-    const char *e = strchr(s, ']');
-    if (!e) return NULL;
-    s++;
-    while (s < e && n + 1 < max) out[n++] = *s++;
-    s = e + 1;
-  } else {
-    while (*s && *s != ':' && n + 1 < max) out[n++] = *s++;
-  }
-  out[n] = '\0';
-  if (*s && *s != ':') return NULL;
-  return s;
-}
-
 static int parse_port(const char *t, uint16_t *port) {
   if (!*t) {
     *port = 0;
@@ -70,28 +50,6 @@ static int parse_port(const char *t, uint16_t *port) {
   long v = strtol(t, &end, 10);
   if (*end || v < 1 || v > 65535) return -1;
   *port = (uint16_t)v;
-  return 0;
-}
-
-int td_connect_to_apply(const char *const *rules, const char *host,
-                        uint16_t port, char **to_host, uint16_t *to_port) {
-  *to_host = NULL;
-  *to_port = port;
-  for (const char *const *p = rules; p && *p; p++) {
-    char h1[256], p1[8], h2[256], p2[8];
-    const char *s = *p;
-    if (!(s = field(s, h1, sizeof(h1))) || *s++ != ':' ||
-        !(s = field(s, p1, sizeof(p1))) || *s++ != ':' ||
-        !(s = field(s, h2, sizeof(h2))) || *s++ != ':' ||
-        !(s = field(s, p2, sizeof(p2))) || *s)
-      return -1;
-    uint16_t n1, n2;
-    if (parse_port(p1, &n1) < 0 || parse_port(p2, &n2) < 0) return -1;
-    if ((h1[0] && strcasecmp(h1, host) != 0) || (n1 && n1 != port)) continue;
-    if (h2[0] && !(*to_host = td_strdup(h2))) return -1;
-    if (n2) *to_port = n2;
-    return 0; /* the first matching rule wins, as in curl */
-  }
   return 0;
 }
 
@@ -616,7 +574,7 @@ int td_aia_start(td_check_t *c) {
     return 0;
   }
   if (td_connect_to_apply((const char *const *)c->connect_to, a->host, port,
-                          &a->conn_host, &a->conn_port) < 0)
+                          &a->conn_host, &a->conn_port, NULL) < 0)
     return 0;
   if (!a->conn_host) a->conn_host = td_strdup(a->host);
   r->aia.url = td_strdup(url);

@@ -91,7 +91,8 @@ int td_check_reconnect(td_check_t *c, td_check_state_t st, int *err) {
   int done = 0;
   *err = 0;
   c->fd = td_tcp_start(r->connected_addr,
-                       td_check_addr_family(r->connected_addr), r->port,
+                       td_check_addr_family(r->connected_addr),
+                       td_conn_port(r),
                        &done, err);
   if (c->fd < 0) return -1;
   td_check_arm(c, c->attempt_start);
@@ -286,6 +287,34 @@ static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts) {
              : TLSDIAG_OK;
 }
 
+/* The name DNS and the pins are asked for: a connect_to rule's HOST2, or
+ * the host. */
+static const char *dest_host(const tlsdiag_result_t *r) {
+  return r->conn_host ? r->conn_host : r->ace_host;
+}
+
+/* A connect_to rule for host:port moves the TCP destination (as curl's
+ * --connect-to): the name DNS and the pins see, and the port. The SNI,
+ * the Host header and the certificate name stay the host's. */
+static tlsdiag_err_t conn_setup(tlsdiag_result_t *r,
+                                const char *const *rules) {
+  r->conn_port = r->port;
+  r->conn_is_ip = r->host_is_ip;
+  char *to = NULL;
+  const char *rule = NULL;
+  if (td_connect_to_apply(rules, r->ace_host, r->port, &to, &r->conn_port,
+                          &rule) < 0)
+    return TLSDIAG_E_OPTIONS;
+  if (!rule) return TLSDIAG_OK;
+  tlsdiag_err_t err = TLSDIAG_E_NOMEM;
+  if (!(r->conn_rule = td_strdup(rule))) goto out;
+  err = TLSDIAG_OK;
+  if (to) err = td_host_check(to, &r->conn_host, &r->conn_is_ip, NULL);
+out:
+  free(to);
+  return err;
+}
+
 /* Resolve pins replace DNS for their host:port: the first pin for ours
  * gives the addresses (*pinned = 1). Every pin must parse. */
 static tlsdiag_err_t apply_pins(td_check_t *c, const char *const *pins,
@@ -297,7 +326,8 @@ static tlsdiag_err_t apply_pins(td_check_t *c, const char *const *pins,
     td_pin_t pin;
     err = td_pin_parse(*p, &pin);
     if (err) return err;
-    if (!*pinned && pin.port == r->port && strcmp(pin.host, r->ace_host) == 0) {
+    if (!*pinned && pin.port == td_conn_port(r) &&
+        strcmp(pin.host, dest_host(r)) == 0) {
       *pinned = 1;
       for (size_t i = 0; i < pin.naddrs && !err; i++) {
         int fam = td_check_addr_family(pin.addrs[i]);
@@ -315,10 +345,10 @@ static tlsdiag_err_t start_without_dns(td_check_t *c, int pinned) {
   tlsdiag_result_t *r = c->r;
   r->dns_pinned = pinned;
   r->phase[TLSDIAG_PHASE_DNS].status = TLSDIAG_STATUS_SKIPPED;
-  if (r->host_is_ip && !pinned) {
-    int fam = td_check_addr_family(r->ace_host);
+  if (r->conn_is_ip && !pinned) {
+    int fam = td_check_addr_family(dest_host(r));
     if (family_allowed(c, fam)) {
-      tlsdiag_err_t err = add_addr(r, r->ace_host, fam);
+      tlsdiag_err_t err = add_addr(r, dest_host(r), fam);
       if (err) return err;
     }
   }
@@ -333,12 +363,12 @@ static tlsdiag_err_t start_dns(td_check_t *c, const char *servers) {
   r->dns_queries = c->family == AF_UNSPEC ? 2 : 1;
   td_check_phase_begin(c, TLSDIAG_PHASE_DNS);
   td_result_event(r, td_check_now_ms(c), TD_DIR_C2DNS, "query A+AAAA", "%s",
-                  r->ace_host);
+                  dest_host(r));
   int64_t dns_budget = min64((int64_t)c->connect_timeout_ms,
                              (c->deadline_total - c->t0) / 1000);
   int cached = 0;
   tlsdiag_err_t err = td_resolver_start_cached(
-      td_shared_dns(c->sh), r->ace_host, servers, c->family, (int)dns_budget,
+      td_shared_dns(c->sh), dest_host(r), servers, c->family, (int)dns_budget,
       &c->rs, &cached);
   if (err) return err;
   if (cached)
@@ -375,10 +405,11 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
   int pinned = 0;
   if ((err = result_setup(c, host, opts, vmin, vmax)) ||
       (err = host_setup(c->r, host, opts->sni)) ||
+      (err = conn_setup(c->r, opts->connect_to)) ||
       (err = tls_setup(c, opts)) ||
       (err = apply_pins(c, opts->resolve, &pinned)))
     goto fail;
-  if (pinned || c->r->host_is_ip) {
+  if (pinned || c->r->conn_is_ip) {
     /* The check may be done on return (a refused literal address). */
     if ((err = start_without_dns(c, pinned))) goto fail;
     *out = c;
@@ -533,16 +564,17 @@ static void next_address(td_check_t *c) {
     td_attempt_t *a = new_attempt(c, addr, fam);
     if (!a) break;
     c->attempt_start = td_mono_us();
-    if (c->filter && !c->filter(addr, r->port, c->filter_data)) {
+    if (c->filter && !c->filter(addr, td_conn_port(r), c->filter_data)) {
       /* nothing sent: the caller does not allow this address */
       attempt_failed_why(c, TLSDIAG_STATUS_FAILED, EACCES,
                          "refused by the address filter (EACCES)");
       continue;
     }
     td_result_event(r, td_check_now_ms(c), TD_DIR_C2S, "SYN",
-                    fam == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, r->port);
+                    fam == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+                    td_conn_port(r));
     int done = 0, err = 0;
-    c->fd = td_tcp_start(addr, fam, r->port, &done, &err);
+    c->fd = td_tcp_start(addr, fam, td_conn_port(r), &done, &err);
     if (c->fd < 0) {
       attempt_failed(c, TLSDIAG_STATUS_FAILED, err);
       continue;

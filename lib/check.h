@@ -235,9 +235,5 @@ size_t td_aia_fds(td_check_t *c, struct pollfd *fds, size_t max);
 int64_t td_aia_deadline(td_check_t *c);
 void td_aia_step(td_check_t *c, const struct pollfd *fds, size_t nfds);
 void td_aia_free(td_check_aia_t *a);
-/* "HOST1:PORT1:HOST2:PORT2" rules: where a connection to host:port goes
- * (*to_host NULL: the same host). 0, or -1 if a rule is malformed. */
-int td_connect_to_apply(const char *const *rules, const char *host,
-                        uint16_t port, char **to_host, uint16_t *to_port);
 
 #endif

@@ -97,16 +97,16 @@ static void classify_tcp(tlsdiag_result_t *r) {
   td_finding_t *f;
   if (pick && strchr(pick->addr, ':'))
     f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR, "[%s]:%u %s",
-                       pick->addr, r->port, what);
+                       pick->addr, td_conn_port(r), what);
   else
     f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR, "%s:%u %s",
-                       pick ? pick->addr : "?", r->port, what);
+                       pick ? pick->addr : "?", td_conn_port(r), what);
   if (pick) {
     td_ev_str(f, "address", pick->addr);
     td_ev_str(f, "error", pick->error ? pick->error : "");
     td_ev_int(f, "ms", (int64_t)pick->ms);
   }
-  td_ev_int(f, "port", r->port);
+  td_ev_int(f, "port", td_conn_port(r));
   td_ev_int(f, "addresses_tried", (int64_t)r->nattempts);
 }
 

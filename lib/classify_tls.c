@@ -214,7 +214,7 @@ static void classify_probed(tlsdiag_result_t *r, const char *where) {
                        TLSDIAG_SEVERITY_ERROR,
                        "%s:%u does not answer in TLS %s (%s): is it plain "
                        "HTTP or another protocol?",
-                       where, r->port, at ? at : "",
+                       where, td_conn_port(r), at ? at : "",
                        r->tls_error_text ? r->tls_error_text : "");
   } else {
     f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
@@ -385,7 +385,8 @@ void td_classify_tls_failure(tlsdiag_result_t *r) {
                        TLSDIAG_SEVERITY_ERROR,
                        "%s:%u does not answer in TLS (%s): is it plain HTTP or "
                        "another protocol?",
-                       where, r->port, r->tls_error_text ? r->tls_error_text : "");
+                       where, td_conn_port(r),
+                       r->tls_error_text ? r->tls_error_text : "");
   } else if (r->tls_sys_errno == ECONNRESET) {
     f = td_finding_add(r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
                        TLSDIAG_SEVERITY_ERROR,

@@ -353,6 +353,11 @@ struct tlsdiag_result {
   char *sni;           /* "" when none was sent */
   uint16_t port;
   int host_is_ip;
+  /* where the bytes go (a connect_to rule): the TCP destination */
+  char *conn_rule;     /* the rule that matched, or NULL */
+  char *conn_host;     /* its HOST2 (A-label or literal), NULL: ace_host */
+  int conn_is_ip;      /* conn_host (or ace_host) is an IP literal */
+  uint16_t conn_port;  /* the TCP port: port unless a rule changed it */
   int offline;         /* certificate files checked without a connection */
   tlsdiag_tls_version_t tls_min, tls_max;
   char *http_method, *http_path;
@@ -591,6 +596,32 @@ const char *td_host_syntax(const char *s, size_t n);
  * TLSDIAG_E_NOMEM; TLSDIAG_E_INVAL for a NULL host. */
 tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
                             const char **why);
+
+/* ---- plain_http.c: one bounded plain-HTTP GET (no TLS) ---------------- */
+/* GET path from host:port (connect_to, pins, DNS from o; connect_timeout
+ * per connect, max_time in all). TLSDIAG_OK with *out a result holding the
+ * response head (status, headers; free with tlsdiag_result_free), or *out
+ * NULL and *error (malloc'd) saying what failed. TLSDIAG_E_OPTIONS for a
+ * malformed connect_to rule, TLSDIAG_E_NOMEM. */
+tlsdiag_err_t td_plain_http_get(const char *host, uint16_t port,
+                                const char *path, const tlsdiag_options_t *o,
+                                tlsdiag_result_t **out, char **error);
+
+/* ---- connect_to.c: "HOST1:PORT1:HOST2:PORT2" rules (curl's) ------------ */
+/* 0 if the rule parses, else -1. */
+int td_connect_to_check(const char *rule);
+/* The TCP port of a result's connections (its connect_to port, or the
+ * port). */
+static inline uint16_t td_conn_port(const tlsdiag_result_t *r) {
+  return r->conn_port ? r->conn_port : r->port;
+}
+/* Where a connection to host:port goes: *to_host a new copy of HOST2 (NULL:
+ * the same host), *to_port PORT2 (port when empty or no rule matches),
+ * *matched (may be NULL) the first rule that matched, or NULL. 0, or -1 if
+ * a rule before the match is malformed or memory ran out. */
+int td_connect_to_apply(const char *const *rules, const char *host,
+                        uint16_t port, char **to_host, uint16_t *to_port,
+                        const char **matched);
 
 /* ---- http.c: HTTP/1.x response head parser (pure) ---------------------- */
 #define TD_HTTP_MAX_HEAD (64 * 1024) /* bytes of status line + headers */

@@ -249,6 +249,16 @@ static void write_target(td_jw_t *w, const tlsdiag_result_t *r) {
   td_jw_int(w, "port", r->port);
   td_jw_str_ne(w, "sni", r->sni);
   td_jw_bool(w, "ip_literal", r->host_is_ip);
+  /* where the bytes went when a connect_to rule moved them */
+  if (r->conn_rule) {
+    td_jw_obj(w, "connect_to");
+    td_jw_str(w, "rule", r->conn_rule);
+    td_jw_str(w, "host", r->conn_host ? r->conn_host : r->ace_host);
+    td_jw_int(w, "port", td_conn_port(r));
+    td_jw_obj_end(w);
+  } else {
+    td_jw_null(w, "connect_to");
+  }
   td_jw_obj_end(w);
 }
 

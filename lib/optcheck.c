@@ -75,6 +75,11 @@ tlsdiag_err_t td_options_validate(const char *host,
       return td_say(why, len, err, "resolve pin '%s' is malformed", *p);
     td_pin_clear(&pin);
   }
+  for (const char *const *p = o->connect_to; p && *p; p++)
+    if (td_connect_to_check(*p) < 0)
+      return td_say(why, len, TLSDIAG_E_OPTIONS,
+                    "connect-to rule '%s' is malformed"
+                    " (HOST1:PORT1:HOST2:PORT2)", *p);
   if (host) {
     /* idn.c: the one host check (literal, bracketed literal, or name). */
     const char *w = NULL;

@@ -126,9 +126,9 @@ static void mm_server(td_buf_t *b, const tlsdiag_result_t *r) {
   td_buf_t a;
   td_buf_init(&a);
   if (addr && strchr(addr, ':'))
-    td_buf_printf(&a, "[%s]:%u", addr, (unsigned)r->port);
-  else if (addr) td_buf_printf(&a, "%s:%u", addr, (unsigned)r->port);
-  else td_buf_printf(&a, "port %u", (unsigned)r->port);
+    td_buf_printf(&a, "[%s]:%u", addr, (unsigned)td_conn_port(r));
+  else if (addr) td_buf_printf(&a, "%s:%u", addr, (unsigned)td_conn_port(r));
+  else td_buf_printf(&a, "port %u", (unsigned)td_conn_port(r));
   td_buf_puts(b, "    participant Server as ");
   if (r->host_is_ip && addr) {
     mm_text(b, a.data, 1);

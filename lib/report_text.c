@@ -68,6 +68,14 @@ static void put_target(tw_t *w, const tlsdiag_result_t *r) {
     safe(w, r->ace_host);
     td_buf_putc(w->b, ')');
   }
+  if (r->conn_rule) {
+    const char *to = r->conn_host ? r->conn_host : r->ace_host;
+    td_buf_puts(w->b, " via ");
+    if (strchr(to, ':')) td_buf_putc(w->b, '[');
+    safe(w, to);
+    if (strchr(to, ':')) td_buf_putc(w->b, ']');
+    td_buf_printf(w->b, ":%u (connect-to)", (unsigned)td_conn_port(r));
+  }
 }
 
 static void put_ms(tw_t *w, double ms) {

@@ -51,6 +51,8 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->host);
   free(r->ace_host);
   free(r->sni);
+  free(r->conn_rule);
+  free(r->conn_host);
   free(r->http_method);
   free(r->http_path);
   for (int i = 0; i < TLSDIAG_PHASE_COUNT_; i++) free(r->phase[i].error);

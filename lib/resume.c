@@ -64,7 +64,7 @@ void td_resume_start(td_check_t *c) {
   c->attempt_start = td_mono_us();
   td_result_event(r, td_check_now_ms(c), TD_DIR_C2S, "SYN",
                   fam == AF_INET6 ? "[%s]:%u" : "%s:%u", r->connected_addr,
-                  r->port);
+                  td_conn_port(r));
   c->resume.tls = 0;
   int err = 0;
   int rc = td_check_reconnect(c, TD_CHECK_RESUME, &err);

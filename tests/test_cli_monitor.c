@@ -567,8 +567,14 @@ static void test_cli_monitor_usage_lines(void **state) {
               "tlsdiag hsts update: unknown option '-x' (see 'tlsdiag hsts "
               "update --help')\n");
   expect_line(ARGS("hsts", "frob"), "tlsdiag hsts: unknown command 'frob' "
-                                    "(lookup or update) (see 'tlsdiag hsts "
-                                    "--help')\n");
+                                    "(lookup, update or preload-check) (see "
+                                    "'tlsdiag hsts --help')\n");
+  expect_line(ARGS("hsts", "preload-check"),
+              "tlsdiag hsts preload-check: missing DOMAIN (see 'tlsdiag hsts "
+              "preload-check --help')\n");
+  expect_line(ARGS("hsts", "preload-check", "a.example", "b.example"),
+              "tlsdiag hsts preload-check: unexpected argument 'b.example' "
+              "(see 'tlsdiag hsts preload-check --help')\n");
   expect_line(ARGS("demo", "extra"), "tlsdiag demo: unexpected argument 'extra' "
                                      "(see 'tlsdiag demo --help')\n");
   expect_line(ARGS("demo", "--color"), "tlsdiag demo: option '--color' needs a "

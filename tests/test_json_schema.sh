@@ -4,7 +4,8 @@
 # python3-jsonschema, Draft 2020-12 with format checks) against
 # docs/schema/tlsdiag.schema.json: `demo --json` (every diagnosis), a sweep
 # with failing targets, --summary and an interrupted sweep (cancelled
-# records), `verify --json` over the test PKI, and `check --json`. Also: the
+# records), `verify --json` over the test PKI, `check --json` and
+# `hsts preload-check --json`. Also: the
 # checked-in schema is what docs/schema/gen_schema.py makes (causes come
 # from lib/cause.c), and the earliest expiry ignores a cross-signed root
 # sent after the path (the AddTrust false alarm).
@@ -164,8 +165,22 @@ $check - "$tmp/int.jsonl" >/dev/null || fail "interrupted sweep against the root
 for t in "valid.tlsdiag.test:$port_valid" "expired.tlsdiag.test:$port_expired" "127.0.0.1:$refused"; do
   "$td" check --json --cacert "$tmp/roots.pem" "${pins[@]}" "$t" >>"$tmp/check.jsonl" || true
 done
-[ "$(wc -l <"$tmp/check.jsonl")" = 3 ] || fail "check --json: want 3 records"
+# and one whose destination a --connect-to rule moved (target.connect_to)
+"$td" check --json --cacert "$tmp/roots.pem" \
+  --connect-to "valid.tlsdiag.test:443:127.0.0.1:$port_valid" valid.tlsdiag.test \
+  >>"$tmp/check.jsonl" || true
+grep -q '"connect_to":{"rule":"valid.tlsdiag.test:443:127.0.0.1:' "$tmp/check.jsonl" ||
+  fail "check --json: no target.connect_to"
+[ "$(wc -l <"$tmp/check.jsonl")" = 4 ] || fail "check --json: want 4 records"
 $check check "$tmp/check.jsonl" || fail "check --json"
+
+# 7b. hsts preload-check --json: a malformed domain, and a domain whose
+# https:// port refuses (the TLS rule fails, the rest is skipped).
+"$td" hsts preload-check --json 127.0.0.1 >"$tmp/preload.jsonl" || true
+"$td" hsts preload-check --json --connect-to "preload.example:443:127.0.0.1:$refused" \
+  preload.example >>"$tmp/preload.jsonl" || true
+[ "$(wc -l <"$tmp/preload.jsonl")" = 2 ] || fail "preload-check --json: want 2 records"
+$check preload_check "$tmp/preload.jsonl" || fail "preload-check --json"
 
 # 8. verify --json over the whole test PKI.
 "$build/testcerts/tlsdiag-gencerts" "$tmp/pki" >/dev/null

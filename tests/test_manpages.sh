@@ -42,7 +42,7 @@ mapfile -t cmds < <("$cli" --help | sed -n 's/^\(usage:\)\{0,1\} *tlsdiag \([a-z
 subs=()
 for c in "${cmds[@]}"; do
   case $c in
-    hsts) for s in $("$cli" hsts --help | sed -n 's/^\(usage:\)\{0,1\} *tlsdiag hsts \([a-z][a-z]*\).*/\2/p'); do
+    hsts) for s in $("$cli" hsts --help | sed -n 's/^\(usage:\)\{0,1\} *tlsdiag hsts \([a-z][a-z-]*\).*/\2/p'); do
             subs+=("hsts $s"); done ;;
     version) ;;
     *) subs+=("$c") ;;
@@ -71,7 +71,7 @@ zsh_block() { # NAME: the lines of function NAME or array NAME
   awk -v n="$1" '$0 ~ "^" n "\\(\\) \\{" || $0 ~ "^ *" n "=\\(" {on = 1; next}
                  on && /^ *[})]$/ {exit} on' "$zshc"
 }
-zsh_opts() { # CMD (lookup/update for hsts)
+zsh_opts() { # CMD (lookup/update/preload-check for hsts)
   local body arr
   body=$(zsh_block "_tlsdiag_cmd_$1")
   [ -n "$body" ] || return 0
@@ -93,8 +93,9 @@ for s in "${subs[@]}"; do
     grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
   [ "${#helpopts[@]}" -gt 0 ] || bad "tlsdiag $s --help lists no option"
   if [ "$1" = hsts ]; then
-    b=$( (bash_opts hsts lookup; bash_opts hsts update) | sort -u)
-    z=$( (zsh_opts lookup; zsh_opts update) | sort -u)
+    b=$( (bash_opts hsts lookup; bash_opts hsts update;
+          bash_opts hsts preload-check) | sort -u)
+    z=$( (zsh_opts lookup; zsh_opts update; zsh_opts preload-check) | sort -u)
   else
     b=$(bash_opts "$@")
     z=$(zsh_opts "$1")
@@ -139,11 +140,17 @@ while IFS= read -r row; do
 done < <(grep -v '^#define' "$tmp/table" | sed 's/},/}\n/g')
 [ "$rows" -gt 40 ] || bad "read only $rows rows of cli/opts.c's table"
 for c in "${!want[@]}"; do
-  case $c in lookup|update) args=(hsts "$c") ;; *) args=("$c") ;; esac
+  # (TD_C_PRELOAD is `hsts preload-check`)
+  zc=$c
+  case $c in
+    lookup|update) args=(hsts "$c") ;;
+    preload) args=(hsts preload-check); zc=preload-check ;;
+    *) args=("$c") ;;
+  esac
   exp=$(printf '%s' "${want[$c]}" | sort -u)
   diff <(echo "$exp") <(bash_opts "${args[@]}") >"$tmp/d" ||
     bad "bash completion of '${args[*]}' differs from cli/opts.c (< table, > completion): $(cat "$tmp/d")"
-  diff <(echo "$exp") <(zsh_opts "$c") >"$tmp/d" ||
+  diff <(echo "$exp") <(zsh_opts "$zc") >"$tmp/d" ||
     bad "zsh completion of '${args[*]}' differs from cli/opts.c (< table, > completion): $(cat "$tmp/d")"
 done
 

@@ -324,7 +324,8 @@ CHECK_PROPS = {
     "schema": {"const": "tlsdiag/1"},
     "tool": obj({"name": {"const": "tlsdiag"}, "version": S}),
     "target": obj({
-        "host": S0, "ace": S0, "port": PORT, "sni": S0, "ip_literal": B}),
+        "host": S0, "ace": S0, "port": PORT, "sni": S0, "ip_literal": B,
+        "connect_to": nullable(obj({"rule": S, "host": S, "port": PORT}))}),
     "options": obj({
         "tls_min": nullable(ref("tls_version")),
         "tls_max": nullable(ref("tls_version")),
@@ -398,6 +399,33 @@ inner["dependentRequired"] = {"cancelled": ["interrupted_by"],
 defs["sweep_summary"] = dict(obj({"summary": inner}), description=(
     "tlsdiag sweep --summary: the last line (docs/sweep.md)"))
 
+PRELOAD_RULES = ["domain", "https", "header", "http_redirects",
+                 "https_redirects", "www", "removal", "status"]
+defs["preload_check"] = dict(obj({
+    "schema": {"const": "tlsdiag-preload/1"},
+    "tool": obj({"name": {"const": "tlsdiag"}, "version": S}),
+    "domain": S,
+    "eligible": B,
+    "status": {"enum": ["preloaded", "not_listed", "unknown"]},
+    "entry": S0,
+    "header": S0,
+    "removable": B,
+    "http_redirects": {"type": "array", "items": S, "maxItems": 4},
+    "https_redirects": {"type": "array", "items": S, "maxItems": 4},
+    "rules": {"type": "array", "minItems": len(PRELOAD_RULES),
+              "maxItems": len(PRELOAD_RULES), "items": obj({
+        "rule": {"enum": PRELOAD_RULES},
+        "verdict": {"enum": ["pass", "warn", "fail", "skipped", "info"]},
+        "evidence": S0,
+    })},
+    "issues": {"type": "array", "items": obj({
+        "code": {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"},
+        "level": {"enum": ["error", "warning"]},
+        "rule": {"enum": PRELOAD_RULES[:6]},
+        "message": S,
+    })},
+}), description="tlsdiag hsts preload-check --json (docs/json-schema.md)")
+
 schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://tlsdiag.invalid/schema/tlsdiag.schema.json",
@@ -411,7 +439,7 @@ schema = {
         "definition with $ref, e.g. #/$defs/check, or use the root, which "
         "accepts any record tlsdiag writes."),
     "oneOf": [ref("check"), ref("verify_record"), ref("sweep_cancelled"),
-              ref("sweep_summary")],
+              ref("sweep_summary"), ref("preload_check")],
     "$defs": defs,
 }
 

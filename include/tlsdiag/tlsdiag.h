@@ -232,9 +232,14 @@ typedef struct tlsdiag_options {
                                --connect-to): a connection to HOST1:PORT1
                                (an empty part matches any) goes to
                                HOST2:PORT2 instead (empty: unchanged);
-                               the URL's name stays HOST1's. Applied today
-                               to the AIA fetch only; the checked host
-                               itself is pinned with resolve */
+                               the URL's name stays HOST1's (SNI, Host
+                               header, certificate name). The first
+                               matching rule applies to the checked host
+                               (its DNS lookup and resolve pins are then
+                               for HOST2:PORT2, and every connection of
+                               the check goes there), the AIA fetch and
+                               tlsdiag_fetch. A malformed rule:
+                               TLSDIAG_E_OPTIONS */
   const char *client_cert;  /* NULL: none. A client certificate (chain,
                                leaf first) to present when, and only when,
                                the server asks for one: PEM, or PKCS#12 (a
@@ -643,6 +648,64 @@ TLSDIAG_API const char *tlsdiag_hsts_path(const tlsdiag_hsts_t *h);
  * TLSDIAG_HSTS_STALE_DAYS past it reports hsts_list_stale (info). */
 TLSDIAG_API int64_t tlsdiag_hsts_date(const tlsdiag_hsts_t *h);
 #define TLSDIAG_HSTS_STALE_DAYS 180
+
+/* ---------------------------------------------------------------------------
+ * HSTS preload eligibility (hstspreload.org's rules, run offline against the
+ * domain's own servers): the domain's form (eTLD+1 by the Public Suffix
+ * List, no IP, valid characters), https://DOMAIN with a valid chain and no
+ * SHA-1, exactly one preloadable Strict-Transport-Security header,
+ * http://DOMAIN redirecting first to https://DOMAIN with no plain-http hop
+ * and at most 3 redirects (the same for https://DOMAIN), www.DOMAIN
+ * completing a TLS handshake when it accepts TCP on 443, removal
+ * eligibility, and the status in opts->hsts (if any). Issues carry
+ * hstspreload.org's codes ("domain.is_subdomain",
+ * "header.preloadable.max_age.below_1_year", ...) and levels (error or
+ * warning); see docs/hsts.md.
+ */
+typedef struct tlsdiag_preload tlsdiag_preload_t; /* opaque, immutable */
+
+/* Runs every rule for domain (ASCII, as hstspreload.org takes it). opts may
+ * be NULL; its port, http_method, http_path and flags NO_HTTP, RESUME,
+ * EARLY_DATA are not used (each request is a GET of "/" on 443 or 80);
+ * resolve, connect_to, cafile, dns_servers, now, the timeouts and hsts are.
+ * Blocks for at most a few times max_time_ms (one per request: the HTTPS
+ * response, up to 4 redirects from http:// and from https://, www).
+ * On TLSDIAG_OK *out is the verdict (free with tlsdiag_preload_free), even
+ * when the domain is malformed (that is an issue, not an API error).
+ * Errors: TLSDIAG_E_INVAL (NULL domain or out), TLSDIAG_E_OPTIONS,
+ * TLSDIAG_E_CAFILE, TLSDIAG_E_NOMEM. Threads as tlsdiag_check. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_preload_check(const char *domain,
+                                                const tlsdiag_options_t *opts,
+                                                tlsdiag_preload_t **out);
+TLSDIAG_API void tlsdiag_preload_free(tlsdiag_preload_t *p);
+/* 1 when no issue is an error (warnings allowed). */
+TLSDIAG_API int tlsdiag_preload_eligible(const tlsdiag_preload_t *p);
+/* "preloaded", "not_listed", or "unknown" (no list given). A submitted but
+ * not yet listed domain ("pending") cannot be known offline. */
+TLSDIAG_API const char *tlsdiag_preload_status(const tlsdiag_preload_t *p);
+/* The issues, in rule order: code (hstspreload.org's), level
+ * (TLSDIAG_SEVERITY_ERROR or _WARNING), the rule it belongs to ("domain",
+ * "https", "header", "http_redirects", "https_redirects", "www") and a
+ * message with the evidence. Out of range: NULL / TLSDIAG_SEVERITY_INFO. */
+TLSDIAG_API size_t tlsdiag_preload_issue_count(const tlsdiag_preload_t *p);
+TLSDIAG_API const char *tlsdiag_preload_issue_code(const tlsdiag_preload_t *p,
+                                                   size_t i);
+TLSDIAG_API tlsdiag_severity_t tlsdiag_preload_issue_level(
+    const tlsdiag_preload_t *p, size_t i);
+TLSDIAG_API const char *tlsdiag_preload_issue_rule(const tlsdiag_preload_t *p,
+                                                   size_t i);
+TLSDIAG_API const char *tlsdiag_preload_issue_message(
+    const tlsdiag_preload_t *p, size_t i);
+/* 1 when the domain may ask for removal: it serves one HSTS header with a
+ * max-age and without preload. */
+TLSDIAG_API int tlsdiag_preload_removable(const tlsdiag_preload_t *p);
+/* The verdict as TLSDIAG_FORMAT_TEXT (each rule, its verdict and evidence,
+ * then the issues) or TLSDIAG_FORMAT_JSON (one line, docs/json-schema.md
+ * "preload-check"); *out is NUL-terminated, free with tlsdiag_free.
+ * Errors: TLSDIAG_E_INVAL, TLSDIAG_E_FORMAT (another format), NOMEM. */
+TLSDIAG_API tlsdiag_err_t tlsdiag_preload_format(const tlsdiag_preload_t *p,
+                                                 tlsdiag_format_t fmt,
+                                                 char **out, size_t *len);
 
 /* ---------------------------------------------------------------------------
  * Many checks at once: one event loop, a bounded number in flight.
