@@ -17,6 +17,9 @@ for tool in nginx openssl python3; do
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 tmp=$(mktemp -d /tmp/tlsdiag-preload-XXXXXX)
+# A fresh user: no cache of `hsts update`, no list in the environment.
+export HOME="$tmp" XDG_CACHE_HOME="$tmp/cache"
+unset TLSDIAG_HSTS_LIST TLSDIAG_HSTS_BUILTIN
 ngx_pid=
 hold_pid=
 cleanup() {
@@ -239,7 +242,10 @@ grep -q '"status":"preloaded"' "$tmp/last.json" || bad "status: not preloaded"
 # a preloaded domain with a weak header: the header rule says so (the
 # check's own hsts_* findings never turn into a connection failure)
 expect short_max_age 2 "error:header.preloadable.max_age.below_1_year" https pass "$D" --hsts-list "$tmp/list.json"
+# no list named: the built-in snapshot answers (preload.example is not on it)
 expect eligible 0 "" status info "$D"
+grep -q '"status":"not_listed"' "$tmp/last.json" || bad "status: not not_listed from the built-in list"
+TLSDIAG_HSTS_BUILTIN=off expect eligible 0 "" status info "$D"
 grep -q '"status":"unknown"' "$tmp/last.json" || bad "status: not unknown without a list"
 
 # text output and usage errors
