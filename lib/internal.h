@@ -47,10 +47,10 @@ const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,
 /* Parses s into Unix seconds: "2026-01-02T03:04:05Z" (RFC 3339 / ISO 8601,
  * 'T', 't' or ' ' between date and time, seconds optional, a fraction read
  * and ignored, "Z", "+02:00", "-0530", "+05" or no zone = UTC), a date
- * alone ("2026-12-31" = 00:00:00Z), "@UNIX" (signed seconds), or a time
- * relative to now: "+30d", "-12h" (units s, m, h, d, w). Calendar and
- * relative results lie in 1970..9999. TLSDIAG_E_TIME with *why (if not
- * NULL) a static reason; TLSDIAG_E_INVAL for NULL s or out. Pure. */
+ * alone ("2026-12-31" = 00:00:00Z), "@UNIX" (seconds), or a time
+ * relative to now: "+30d", "-12h" (units s, m, h, d, w). Every result lies
+ * in 1970..9999. TLSDIAG_E_TIME with *why (if not NULL) a static reason;
+ * TLSDIAG_E_INVAL for NULL s or out. Pure. */
 tlsdiag_err_t td_time_parse(const char *s, int64_t now, int64_t *out,
                             const char **why);
 /* Days since 1970-01-01 of a proleptic Gregorian date (any TZ). */

@@ -70,7 +70,8 @@ static tlsdiag_err_t bad(const char **why, const char *reason) {
   return TLSDIAG_E_TIME;
 }
 
-/* "@UNIX": seconds, optionally signed. */
+/* "@UNIX": seconds, optionally signed, within 1970..9999 as every other
+ * form (a time past 9999 has no RFC 3339 form for the reports). */
 static tlsdiag_err_t unix_time(const char *s, int64_t *out, const char **why) {
   int neg = *s == '-';
   if (*s == '-' || *s == '+') s++;
@@ -79,7 +80,9 @@ static tlsdiag_err_t unix_time(const char *s, int64_t *out, const char **why) {
   if (rc == -2) return bad(why, "out of range");
   if (rc) return bad(why, "not a number of seconds after '@'");
   if (*s) return bad(why, "trailing characters after the seconds");
-  *out = neg ? -v : v;
+  if ((neg && v != 0) || v > MAX_TIME)
+    return bad(why, "out of range (1970 to 9999)");
+  *out = v;
   return TLSDIAG_OK;
 }
 

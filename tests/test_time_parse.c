@@ -76,7 +76,11 @@ static void test_time_parse_unix(void **state) {
   assert_int_equal(ok("@0"), 0);
   assert_int_equal(ok("@1767323045"), NOW);
   assert_int_equal(ok("@+5"), 5);
-  assert_int_equal(ok("@-86400"), -86400);
+  assert_int_equal(ok("@-0"), 0);
+  assert_int_equal(ok("@253402300799"), INT64_C(253402300799));
+  refused("@-86400", "out of range (1970 to 9999)");
+  refused("@253402300800", "out of range (1970 to 9999)");
+  refused("@1700001700000000", "out of range (1970 to 9999)");
   refused("@", "not a number of seconds after '@'");
   refused("@ 5", "not a number of seconds after '@'");
   refused("@12x", "trailing characters after the seconds");

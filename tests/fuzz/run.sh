@@ -3,7 +3,7 @@
 # build-fuzz and runs each one on its seed corpus for SECONDS (default 30),
 # except fuzz_verify and fuzz_crl, which get 3 x SECONDS: they keep whole
 # allocation stacks (see below): 2.3k and 6k executions in 30 s in CI. With
-# 16 harnesses the default run takes 14 x 30 + 2 x 90 = 600 s (10 minutes)
+# 18 harnesses the default run takes 16 x 30 + 2 x 90 = 660 s (11 minutes)
 # plus the build; the total is printed before the run. Prints the executions
 # of each. Fails (exit 1) if any harness crashes, leaks, trips a sanitizer,
 # breaks one of its properties or takes over 10 s on one input; the input
