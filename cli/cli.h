@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit codes, documented in the usage text and README. */
 #define TD_EXIT_OK 0    /* no error found (warnings allowed) */
@@ -131,6 +132,19 @@ int td_cli_replace_file(const char *path, const unsigned char *data,
 int td_cli_write(const char *s, size_t n);
 /* `tlsdiag demo`: local servers for every diagnosis, one table. */
 int td_cli_demo(int argc, char **argv);
+
+/* demo_dhe.c: `openssl s_server` with a 1024-bit DHE group on a loopback
+ * port, for the demo's tls_weak_dh row (files written in dir). Started:
+ * 0 with s->port listening; else -1 with a one-line reason in err. Stop
+ * always (kills and reaps; a stopped or failed one is a no-op). */
+typedef struct td_demo_dhe {
+  pid_t pid;
+  int stdin_fd;
+  uint16_t port;
+} td_demo_dhe_t;
+int td_demo_dhe_start(td_demo_dhe_t *s, const char *dir, const char *cert,
+                      const char *key, char *err, size_t errlen);
+void td_demo_dhe_stop(td_demo_dhe_t *s);
 /* `tlsdiag sweep`: many targets concurrently, JSON Lines (sweep.c). */
 int td_cli_sweep(int argc, char **argv);
 /* `tlsdiag serve`: a Prometheus exporter, /probe?target= (serve.c). */

@@ -174,6 +174,7 @@ static void test_cli_demo_checks_itself(void **state) {
   size_t lines = 0;
   char *save = NULL;
   int nx = 0, expired = 0, skew = 0, big = 0, leaked = 0, rejected = 0;
+  int weak_dh = 0;
   for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
     json_error_t err;
     json_t *j = json_loads(l, JSON_REJECT_DUPLICATES, &err);
@@ -184,6 +185,19 @@ static void test_cli_demo_checks_itself(void **state) {
     skew += !strcmp(c, "clock_skew");
     big += !strcmp(c, "cert_chain_too_large");
     rejected += !strcmp(c, "tls_client_cert_rejected");
+    if (!strcmp(c, "tls_weak_dh")) {
+      /* openssl s_server with RFC 2409's 1024-bit group (demo_dhe.c) */
+      weak_dh++;
+      json_t *f = tt_jget(j, "findings.0");
+      assert_string_equal(tt_jstr(f, "code"), "tls_weak_dh");
+      assert_string_equal(tt_jstr(f, "severity"), "error");
+      assert_int_equal(json_integer_value(tt_jget(f, "evidence.bits")), 1024);
+      assert_string_equal(tt_jstr(f, "evidence.reason"), "small_prime");
+      assert_string_equal(tt_jstr(f, "evidence.group"),
+                          "RFC 2409 group 2 (1024-bit MODP)");
+      assert_string_equal(tt_jstr(f, "evidence.suite"),
+                          "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256");
+    }
     if (!strcmp(c, "cert_compromised_issuer")) {
       /* the demo's generated root, trusted, declared leaked by the hook */
       leaked++;
@@ -199,17 +213,18 @@ static void test_cli_demo_checks_itself(void **state) {
     json_decref(j);
     lines++;
   }
-  assert_int_equal(lines, 39);
+  assert_int_equal(lines, 40);
   assert_int_equal(nx, 1);
   assert_int_equal(big, 1);
   assert_int_equal(leaked, 1);
   assert_int_equal(rejected, 1);
+  assert_int_equal(weak_dh, 1);
   /* the expired certificate, and --now 400 days ahead (never clock_skew) */
   assert_int_equal(expired, 2);
   assert_int_equal(skew, 1);
   free(out);
   assert_int_equal(tt_cli(&out, "demo", "--color", "never", NULL), 0);
-  assert_non_null(strstr(out, "39 cases, 39 as expected"));
+  assert_non_null(strstr(out, "40 cases, 40 as expected"));
   assert_null(strchr(out, '\x1b'));
   free(out);
 }
