@@ -187,6 +187,24 @@ static TT_UNUSED int tt_wait_child(pid_t pid, int64_t deadline_us, int *st) {
   }
 }
 
+/* The environment for a CLI child, made before the fork: this process's,
+ * plus TLSDIAG_HSTS_BUILTIN=off unless the test set it. Results must not
+ * depend on the shipped preload snapshot (its age makes hsts_list_stale
+ * appear one day): a test that wants it sets TLSDIAG_HSTS_BUILTIN=on
+ * itself (test_hsts_builtin). The array is malloc'd, its strings are
+ * environ's (free the array only). */
+static TT_UNUSED char **tt_child_env(void) {
+  extern char **environ;
+  static char builtin_off[] = "TLSDIAG_HSTS_BUILTIN=off";
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **envp = calloc(n + 2, sizeof(*envp));
+  if (!envp) fail_msg("out of memory");
+  memcpy(envp, environ, n * sizeof(*envp));
+  if (!getenv("TLSDIAG_HSTS_BUILTIN")) envp[n] = builtin_off;
+  return envp;
+}
+
 /* Runs argv (argv[0] the program's path, NULL-terminated) with stdin from
  * in_path (NULL: /dev/null), stdout into *out and stderr into *err (each
  * NUL-terminated, malloc'd; err may be NULL to discard stderr). Bounded:
@@ -198,19 +216,20 @@ static TT_UNUSED int tt_run(const char *const *argv, const char *in_path,
                             int timeout_ms, char **out, char **err) {
   int po[2], pe[2];
   if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) fail_msg("pipe");
+  char **envp = tt_child_env();
   pid_t pid = fork();
   if (pid < 0) fail_msg("fork");
   if (pid == 0) {
+    /* Only async-signal-safe calls here: the test's server threads may
+     * have held the allocator's lock at the fork (a child that called
+     * setenv hung in malloc under ASan until the 180 s bound). */
     int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
     if (in < 0 || dup2(in, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
       _exit(126);
-    /* Results must not depend on the shipped preload snapshot (its age
-     * makes hsts_list_stale appear one day): a test that wants it sets
-     * TLSDIAG_HSTS_BUILTIN=on itself (test_hsts_builtin). */
-    setenv("TLSDIAG_HSTS_BUILTIN", "off", 0);
-    execv(argv[0], (char *const *)argv);
+    execve(argv[0], (char *const *)argv, envp);
     _exit(127);
   }
+  free(envp);
   close(po[1]);
   close(pe[1]);
   int64_t deadline =
