@@ -50,6 +50,10 @@ typedef struct {
  * rows keep their shape). */
 #define STALE_LIST_ROW "built-in preload list is stale"
 
+/* The row whose must-staple certificate is served without its staple
+ * (by title, so the rows keep their shape). */
+#define NO_STAPLE_ROW "must-staple, no staple sent"
+
 #define MANY_SANS "(many SANs)" /* the cert of the big-chain row */
 #define WEAK_DH "(weak DH)" /* valid_rsa, served by openssl s_server */
 #define MANY_SANS_COUNT 4000
@@ -117,6 +121,9 @@ static const demo_case_t cases[] = {
     {"certificate list over 100 KiB", "big-chain.tlsdiag.test", NET_SERVER,
      TDS_HTTP, MANY_SANS, NULL, 0, 0, 0, 0, 0, "cert_chain_too_large", NULL, 0,
      NULL},
+    {NO_STAPLE_ROW, "must-staple.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "must_staple", NULL, 0, 0, 0, 0, 0, "ocsp_must_staple_missing", NULL, 0,
+     NULL},
     {"SHA-1 signature", "sha1.tlsdiag.test", NET_SERVER, TDS_HTTP, "sha1",
      NULL, 0, 0, 0, 0, 0, "cert_weak_signature", NULL, 0, NULL},
     {"RSA-1024 key", "weak-key.tlsdiag.test", NET_SERVER, TDS_HTTP, "rsa1024",
@@ -164,6 +171,11 @@ static const demo_case_t cases[] = {
      LEAKED, NULL, 0, 0, 0, 0, 0, "cert_compromised_issuer", NULL, 0, NULL},
     {"server sends an alert", "alert.tlsdiag.test", NET_SERVER, TDS_ALERT,
      NULL, NULL, 0, 0, 0, 0, 80, "tls_handshake_failure", NULL, 0, NULL},
+    /* nginx's ssl_reject_handshake, a CDN or a load balancer without a
+     * site for the name answers its SNI with alert unrecognized_name. */
+    {"name not served (SNI refused)", "unserved.tlsdiag.test", NET_SERVER,
+     TDS_ALERT, NULL, NULL, 0, 0, 0, 0, 112, "tls_unrecognized_name", NULL, 0,
+     NULL},
     {"plain text, not TLS", "plain.tlsdiag.test", NET_SERVER, TDS_GARBAGE,
      NULL, NULL, 0, 0, 0, 0, 0, "tls_protocol_error", NULL, 0, NULL},
     {"silent after accept", "silent.tlsdiag.test", NET_SERVER, TDS_SILENT,
@@ -178,6 +190,8 @@ static const demo_case_t cases[] = {
     {"record rewritten in transit", "valid.tlsdiag.test", NET_SERVER,
      TDS_HTTP, "valid", TDS_PRIORITY_TLS13_ONLY, 0, 0, 0, 0, 0,
      "tls_key_schedule_mismatch", NULL, 0, NULL},
+    {"site behind answers 503", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid", NULL, 0, 0, 0, 0, 0, "http_server_error", NULL, 503, NULL},
     {"no answer to HTTP", "valid.tlsdiag.test", NET_SERVER,
      TDS_HANDSHAKE_THEN_SILENT, "valid", NULL, 0, 0, 0, 0, 0, "http_timeout",
      NULL, 0, NULL},
@@ -277,8 +291,10 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
       const tdcerts_case_t *tc = tdcerts_case(d->pki, c->cert);
       cfg.chain_pem = tc->chain_pem;
       cfg.key_pem = tc->key_pem;
-      cfg.ocsp_der = tc->ocsp_der;
-      cfg.ocsp_len = tc->ocsp_len;
+      if (strcmp(c->title, NO_STAPLE_ROW)) {
+        cfg.ocsp_der = tc->ocsp_der;
+        cfg.ocsp_len = tc->ocsp_len;
+      }
     }
     int rc = tdserver_start(&cfg, &srv);
     if (rc != 0) {

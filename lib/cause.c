@@ -174,6 +174,25 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "tls_key_schedule_mismatch", E, 38,
         "a key derived from the connection's own secrets does not match its "
         "records"},
+    /* A name the server does not serve: before the version and cipher
+     * probes' readings, which the same alert at every version would
+     * otherwise turn into a false "no common cipher suite". */
+    [TLSDIAG_CAUSE_TLS_UNRECOGNIZED_NAME] = {
+        "tls_unrecognized_name", E, 30,
+        "the server does not serve this name (SNI refused)"},
+    /* The site behind a working HTTPS server fails: after every TLS and
+     * certificate problem, with the HTTP warnings. */
+    [TLSDIAG_CAUSE_HTTP_SERVER_ERROR] = {
+        "http_server_error", W, 65,
+        "the server answered with a 5xx status: HTTPS works, the site "
+        "behind it fails"},
+    /* Firefox refuses the connection; among the certificate errors, after
+     * trust, names and dates (what the certificate says is fine, the
+     * server's configuration is not). */
+    [TLSDIAG_CAUSE_OCSP_MUST_STAPLE_MISSING] = {
+        "ocsp_must_staple_missing", E, 51,
+        "the certificate requires an OCSP staple (must-staple) and none was "
+        "sent"},
 };
 
 #undef E

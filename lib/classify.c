@@ -131,6 +131,39 @@ static void classify_http(tlsdiag_result_t *r) {
     td_ev_int(f, "body_bytes", (int64_t)r->http_body_bytes);
 }
 
+/* A 5xx answer: TLS and the certificate work, the site behind the server
+ * does not. An error, as check_http and blackbox_exporter treat it (a site
+ * answering 503 is down for its users), except a 501 to HEAD: the server
+ * does not implement the method, which says nothing about the site. */
+static void classify_status(tlsdiag_result_t *r) {
+  int st = r->http_status;
+  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK || st < 500 ||
+      st > 599)
+    return;
+  const char *method = r->http_method ? r->http_method : "";
+  int head_501 = st == 501 && !strcmp(method, "HEAD");
+  const char *why = st == 502 || st == 504
+                        ? " (a gateway whose upstream is down or too slow)"
+                    : st == 503 ? " (unavailable: overloaded or in maintenance)"
+                                : "";
+  td_finding_t *f;
+  if (head_501)
+    f = td_finding_add(r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR,
+                       TLSDIAG_SEVERITY_WARNING,
+                       "%s answered 501 to HEAD: it does not implement the "
+                       "method (HTTPS works; check with --method GET)",
+                       name_of(r));
+  else
+    f = td_finding_add(r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s answered %d%s; HTTPS works (connection, handshake "
+                       "and certificate), the site behind it fails",
+                       name_of(r), st, why);
+  td_ev_int(f, "status", st);
+  if (r->http_status_line) td_ev_str(f, "status_line", r->http_status_line);
+  td_ev_str(f, "request", r->http_request);
+}
+
 /* ---- redirects ---------------------------------------------------------- */
 
 static const char *first_header(const tlsdiag_result_t *r, const char *name) {
@@ -250,6 +283,7 @@ void td_classify(tlsdiag_result_t *r) {
   else {
     td_classify_cert(r);
     classify_http(r);
+    classify_status(r);
   }
   td_clientcert_classify(r); /* clientcert_classify.c */
   td_anatomy_classify(r);

@@ -507,6 +507,18 @@ static void classify_ocsp(tlsdiag_result_t *r, int64_t at) {
         "the stapled OCSP response is unusable: %s",
         v->ocsp_error ? v->ocsp_error : "unknown reason");
     td_ev_str(f, "error", v->ocsp_error);
+  } else if (v->must_staple && v->ocsp_status < 0) {
+    td_finding_t *f = td_finding_add(
+        r, TLSDIAG_CAUSE_OCSP_MUST_STAPLE_MISSING, TLSDIAG_SEVERITY_ERROR,
+        "the certificate for %s requires an OCSP staple (TLS feature "
+        "status_request, \"must-staple\") and the server sent none: "
+        "Firefox and GnuTLS clients refuse the connection, Chrome and "
+        "OpenSSL clients connect; enable OCSP stapling on the server",
+        cert_label(&r->chain[0]));
+    td_ev_str(f, "subject", r->chain[0].subject);
+    td_ev_str(f, "serial", r->chain[0].serial);
+    td_ev_str(f, "tls_feature", "status_request");
+    td_ev_bool(f, "stapled", 0);
   } else if (stale) {
     char nu[32];
     td_time_iso(v->ocsp_next_update, nu);

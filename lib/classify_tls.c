@@ -337,6 +337,34 @@ static void classify_refused_chain(tlsdiag_result_t *r) {
   }
 }
 
+/* Alert unrecognized_name answers the SNI: the server (nginx's
+ * ssl_reject_handshake, a CDN, a load balancer) has no site for the name.
+ * The version probes see the same alert at every version, which read as
+ * probes would say "no common cipher suite": the name is the cause. */
+static void classify_unrecognized_name(tlsdiag_result_t *r, const char *where) {
+  td_finding_t *f;
+  if (r->sni && r->sni[0]) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_UNRECOGNIZED_NAME,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s does not serve \"%s\": it answered the name "
+                       "sent in SNI with alert unrecognized_name; check the "
+                       "name, or the server's configuration for it "
+                       "(server_name, certificate, virtual host)",
+                       where, r->sni);
+  } else {
+    f = td_finding_add(r, TLSDIAG_CAUSE_TLS_UNRECOGNIZED_NAME,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "%s needs a name to choose its site and none was sent "
+                       "(an IP address is never sent in SNI): it answered "
+                       "with alert unrecognized_name; check it by name "
+                       "(--resolve NAME:PORT:ADDRESS)",
+                       where);
+  }
+  td_ev_str(f, "sni", r->sni ? r->sni : "");
+  td_ev_str(f, "address", where);
+  tls_error_evidence(f, r);
+}
+
 void td_classify_tls_failure(tlsdiag_result_t *r) {
   td_finding_t *f;
   const char *where = r->connected_addr ? r->connected_addr : "?";
@@ -355,6 +383,10 @@ void td_classify_tls_failure(tlsdiag_result_t *r) {
   }
   if (r->tls_error == GNUTLS_E_HANDSHAKE_TOO_LARGE) {
     td_classify_chain_size(r, 1);
+    return;
+  }
+  if (r->tls_alert_num == GNUTLS_A_UNRECOGNIZED_NAME) {
+    classify_unrecognized_name(r, where);
     return;
   }
   if (r->probed && probes_ran(r) > 0) {

@@ -199,6 +199,8 @@ typedef struct td_verify {
   int chain_ends_in_root; /* the sent chain ends in a self-signed cert */
   int ocsp_status;     /* -1 none, 0 good, 1 revoked, 2 unknown, 3 bad */
   char *ocsp_error;    /* why a staple was unusable */
+  int must_staple;     /* the leaf's TLS feature extension (RFC 7633) asks
+                          for status_request */
   int64_t ocsp_this_update, ocsp_next_update, ocsp_revoked_at;
   /* The second verdict (verify_strict.c): GnuTLS's own verification of
    * the chain as sent, with the same trust list, name and purpose (time

@@ -11,6 +11,22 @@
 #include "engine.h"
 #include "verifier.h"
 
+/* RFC 7633: a TLS feature extension listing status_request (5) makes a
+ * staple mandatory; Firefox and GnuTLS clients refuse the connection
+ * without one. Read by GnuTLS, not by our DER reader. */
+static int leaf_must_staple(gnutls_x509_crt_t leaf) {
+  gnutls_x509_tlsfeatures_t feat;
+  if (gnutls_x509_tlsfeatures_init(&feat) < 0) return 0;
+  int must = 0;
+  if (gnutls_x509_crt_get_tlsfeatures(leaf, feat, 0, NULL) == 0) {
+    unsigned f = 0;
+    for (unsigned i = 0; gnutls_x509_tlsfeatures_get(feat, i, &f) == 0; i++)
+      if (f == 5) must = 1; /* status_request, RFC 6066 */
+  }
+  gnutls_x509_tlsfeatures_deinit(feat);
+  return must;
+}
+
 static void check_ocsp(tlsdiag_result_t *r, gnutls_session_t s,
                        gnutls_certificate_credentials_t cred,
                        gnutls_x509_crt_t leaf) {
@@ -18,6 +34,7 @@ static void check_ocsp(tlsdiag_result_t *r, gnutls_session_t s,
   gnutls_datum_t d;
   gnutls_ocsp_resp_t resp = NULL;
   gnutls_x509_crt_t issuer = NULL;
+  v->must_staple = leaf_must_staple(leaf);
   if (gnutls_ocsp_status_request_get(s, &d) != 0) return; /* none */
   v->ocsp_status = 3;
   if (gnutls_ocsp_resp_init(&resp) < 0) return;

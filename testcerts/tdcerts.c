@@ -36,6 +36,7 @@ typedef struct spec {
   staple_t staple;
   gnutls_digest_algorithm_t dig; /* 0 means SHA-256 */
   int aia;                       /* caIssuers and OCSP URLs */
+  int must_staple;               /* TLS feature status_request (RFC 7633) */
 } spec_t;
 
 #define USUAL_DATES .not_before = -30 * DAY, .not_after = 90 * DAY
@@ -146,6 +147,13 @@ static const spec_t specs[] = {
      .san = {"DNS:ocsp-bad.tlsdiag.test"},
      USUAL_DATES,
      .staple = STAPLE_BAD_SIGNATURE},
+    {.name = "must_staple",
+     .hostname = "must-staple.tlsdiag.test",
+     .description = "OCSP must-staple (TLS feature status_request), GOOD staple",
+     .san = {"DNS:must-staple.tlsdiag.test"},
+     USUAL_DATES,
+     .staple = STAPLE_GOOD,
+     .must_staple = 1},
 };
 
 #define NCASES (sizeof(specs) / sizeof(specs[0]))
@@ -248,6 +256,7 @@ typedef struct certreq {
   int ca;                        /* CA:TRUE with pathlen below */
   int pathlen;                   /* -1: no limit */
   int aia;
+  int must_staple;
   const keypair_t *key;
   gnutls_x509_crt_t issuer; /* NULL: self-signed with key */
   const keypair_t *issuer_key;
@@ -313,6 +322,21 @@ out:
   return rc;
 }
 
+/* RFC 7633's TLS feature extension asking for status_request (5). */
+static int add_must_staple(gnutls_x509_crt_t crt)
+{
+  gnutls_x509_tlsfeatures_t f = NULL;
+  int rc;
+
+  TRY(gnutls_x509_tlsfeatures_init(&f));
+  TRY(gnutls_x509_tlsfeatures_add(f, 5));
+  TRY(gnutls_x509_crt_set_tlsfeatures(crt, f));
+out:
+  if (f)
+    gnutls_x509_tlsfeatures_deinit(f);
+  return rc;
+}
+
 /* Builds and signs a certificate. The result is re-imported from its DER,
  * so every getter (raw DNs, serial) sees exactly the signed encoding. */
 static int make_cert(const certreq_t *q, gnutls_x509_crt_t *out)
@@ -358,6 +382,8 @@ static int make_cert(const certreq_t *q, gnutls_x509_crt_t *out)
                                              q->san_ext->size, 0));
   if (q->aia)
     TRY(add_aia(crt));
+  if (q->must_staple)
+    TRY(add_must_staple(crt));
   TRY(gnutls_x509_crt_privkey_sign(crt, q->issuer ? q->issuer : crt,
                                    q->issuer_key->priv, q->dig, 0));
 
@@ -508,6 +534,7 @@ static int make_case(const gen_t *g, const spec_t *s, tdcerts_case_t *c)
   q.not_after = g->now + s->not_after;
   q.pathlen = -1;
   q.aia = s->aia;
+  q.must_staple = s->must_staple;
   q.key = &key;
   q.issuer = issuer ? issuer->crt : NULL;
   q.issuer_key = issuer ? &issuer->key : &key;

@@ -485,6 +485,40 @@ static TT_UNUSED pid_t tt_nginx_start(const char *conf_path) {
   return pid;
 }
 
+/* Does a TCP connect to 127.0.0.1:port succeed? */
+static TT_UNUSED int tt_port_open(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+  if (fd >= 0) close(fd);
+  return ok;
+}
+
+/* Waits (10 s at most) until nginx (*pid, from tt_nginx_start) accepts
+ * on every one of ports[0..n); fails the test, naming its error log, if it
+ * exits first (*pid becomes -1) or never gets there. */
+static TT_UNUSED void tt_nginx_ready(pid_t *pid, const uint16_t *ports,
+                                     size_t n, const char *errlog) {
+  int64_t t0 = td_mono_us();
+  for (size_t i = 0; i < n;) {
+    if (tt_port_open(ports[i])) {
+      i++;
+      continue;
+    }
+    int st;
+    if (waitpid(*pid, &st, WNOHANG) == *pid) {
+      *pid = -1;
+      fail_msg("nginx exited (see %s)", errlog);
+    }
+    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
+    poll(NULL, 0, 20);
+  }
+}
+
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {
   return (double)(td_mono_us() - t0_us) / 1000.0;
 }

@@ -323,16 +323,6 @@ static uint16_t free_port(void) {
   return ntohs(a.sin_port);
 }
 
-static int port_open(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-  close(fd);
-  return ok;
-}
-
 /* nginx with three servers: static RSA + CBC-SHA1, DHE over RFC 2409's
  * 1024-bit group, DHE over a composite 2048-bit modulus. */
 static void start_nginx(uint16_t ports[3]) {
@@ -372,18 +362,8 @@ static void start_nginx(uint16_t ports[3]) {
   snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
   write_file(path, conf, (size_t)n);
   nginx_pid = tt_nginx_start(path);
-  /* Ready when all three ports accept; bounded, polling the child. */
-  int64_t t0 = td_mono_us();
-  while (!(port_open(ports[0]) && port_open(ports[1]) &&
-           port_open(ports[2]))) {
-    int st;
-    if (waitpid(nginx_pid, &st, WNOHANG) == nginx_pid) {
-      nginx_pid = -1;
-      fail_msg("nginx exited (see %s/nginx.err)", tt_dir);
-    }
-    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
-    poll(NULL, 0, 20);
-  }
+  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
+  tt_nginx_ready(&nginx_pid, ports, 3, path);
 }
 
 static void stop_nginx(void) {

@@ -109,6 +109,9 @@ static const expect_t expects[] = {
     {"ocsp_bad_signature", "ocsp-bad.tlsdiag.test", NULL,
      "ocsp-bad.tlsdiag.test", INTER, 0, 1, EC, USUAL, 2,
      GNUTLS_OCSP_CERT_GOOD, {"DNS:ocsp-bad.tlsdiag.test"}},
+    {"must_staple", "must-staple.tlsdiag.test", NULL,
+     "must-staple.tlsdiag.test", INTER, 0, 1, EC, USUAL, 2,
+     GNUTLS_OCSP_CERT_GOOD, {"DNS:must-staple.tlsdiag.test"}},
 };
 
 #define NEXPECTS (sizeof(expects) / sizeof(expects[0]))

@@ -151,6 +151,14 @@ typedef enum {
                                                    connection's own secrets
                                                    does not open its record
                                                    or verify its Finished */
+  TLSDIAG_CAUSE_TLS_UNRECOGNIZED_NAME = 57, /* the server refused the name
+                                               sent in SNI (alert
+                                               unrecognized_name) */
+  TLSDIAG_CAUSE_HTTP_SERVER_ERROR = 58,     /* HTTPS works, the response is
+                                               a 5xx */
+  TLSDIAG_CAUSE_OCSP_MUST_STAPLE_MISSING = 59, /* the certificate requires an
+                                                  OCSP staple (TLS feature
+                                                  status_request), none sent */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
