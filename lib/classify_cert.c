@@ -286,6 +286,17 @@ static void classify_compromised(tlsdiag_result_t *r) {
   if (b) compromised_finding(r, b, v->anchor_subject, v->anchor_spki_sha256, -1);
 }
 
+/* The sent certificates after the path (plen of them form it): their
+ * subjects, as evidence "not_in_path". */
+static void unrelated_evidence(td_finding_t *f, const tlsdiag_result_t *r,
+                               size_t plen) {
+  const char *v[16];
+  size_t n = 0;
+  for (size_t i = plen; i < r->nchain && n < 16; i++)
+    v[n++] = r->chain[i].subject ? r->chain[i].subject : "?";
+  td_ev_list(f, "not_in_path", v, n);
+}
+
 static void classify_trust(tlsdiag_result_t *r, size_t plen) {
   const td_verify_t *v = &r->verify;
   const td_cert_t *leaf = &r->chain[0];
@@ -337,6 +348,29 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
       td_ev_str(f, "remedy",
                 "add the root to the client's trust store, or have the "
                 "server use a certificate from a public CA");
+      aia_evidence(f, r, top);
+    } else if (!top->is_ca && r->nchain > plen) {
+      /* The leaf, plus certificates that are not its issuer: a chain file
+       * left with an old intermediate after a renewal under a new one. */
+      const char *x = top->issuer ? top->issuer : "?";
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the server sent its certificate and %zu other%s "
+                         "(\"%s\"%s) but not its issuer \"%s\", which is "
+                         "not trusted either: either the server's chain holds "
+                         "the wrong intermediate, or \"%s\" is a root your "
+                         "trust store lacks",
+                         r->nchain - plen, r->nchain - plen == 1 ? "" : "s",
+                         r->chain[plen].subject ? r->chain[plen].subject : "?",
+                         r->nchain - plen > 1 ? ", ..." : "", x, x);
+      td_ev_str(f, "missing_issuer", top->issuer);
+      unrelated_evidence(f, r, plen);
+      td_ev_str(f, "remedy_server",
+                "if the issuer is an intermediate: send it instead of the "
+                "certificates listed in not_in_path");
+      td_ev_str(f, "remedy_client",
+                "if the issuer is a private root: add it to the client's "
+                "trust store (--cacert)");
       aia_evidence(f, r, top);
     } else if (!top->is_ca) {
       /* Only the leaf was sent and its issuer is unknown: from the wire a

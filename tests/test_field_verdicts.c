@@ -268,12 +268,57 @@ static void test_must_staple(void **st) {
   tt_both_free(&b);
 }
 
+/* ---- the wrong intermediate ------------------------------------------------ */
+
+/* A chain file left with another CA's intermediate: the server sends its
+ * leaf and a certificate that is not the leaf's issuer. Never "sent only
+ * its certificate". */
+static void test_wrong_intermediate_sent(void **st) {
+  (void)st;
+  const tdcerts_case_t *c = tt_case("valid_rsa");
+  const char *other = tdcerts_unknown_intermediate_pem(tt_pki);
+  const char *end = strstr(c->chain_pem, "-----END CERTIFICATE-----");
+  assert_non_null(end);
+  size_t leaf_len = (size_t)(end - c->chain_pem) + 26;
+  char *chain = malloc(leaf_len + strlen(other) + 1);
+  assert_non_null(chain);
+  memcpy(chain, c->chain_pem, leaf_len);
+  strcpy(chain + leaf_len, other);
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HTTP, "valid_rsa");
+  cfg.chain_pem = chain;
+  cfg.chain_as_is = 1;
+  tt_both_t b;
+  b.s = tt_server_cfg(&cfg);
+  free(chain);
+  tt_opts_t t;
+  tt_opts(&t, "rsa.tlsdiag.test", tdserver_port(b.s));
+  tt_check_both("rsa.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
+  assert_int_equal(tlsdiag_result_chain_length(b.r), 2);
+  const char *missing =
+      tt_ev(b.r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "missing_issuer");
+  const char *unrelated =
+      tt_ev(b.r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "not_in_path");
+  if (!strstr(missing, "CN=tlsdiag Test Intermediate CA"))
+    fail_msg("missing_issuer: %s", missing);
+  if (!strstr(unrelated, "CN=tlsdiag Unknown Intermediate CA"))
+    fail_msg("not_in_path: %s", unrelated);
+  const char *msg = tlsdiag_result_finding_message(b.r, 0);
+  if (strstr(msg, "sent only its certificate") ||
+      !strstr(msg, "the server sent its certificate and 1 other ("))
+    fail_msg("message: %s", msg);
+  same_evidence(&b, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER, "missing_issuer");
+  tt_both_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unrecognized_name_in_process),
       cmocka_unit_test(test_unrecognized_name_nginx),
       cmocka_unit_test(test_http_server_error_statuses),
       cmocka_unit_test(test_must_staple),
+      cmocka_unit_test(test_wrong_intermediate_sent),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
   stop_nginx();
