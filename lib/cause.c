@@ -181,9 +181,10 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "tls_unrecognized_name", E, 30,
         "the server does not serve this name (SNI refused)"},
     /* The site behind a working HTTPS server fails: after every TLS and
-     * certificate problem, with the HTTP warnings. */
+     * certificate problem and the HTTP failures (a warning only for a 501
+     * to HEAD, classify.c). */
     [TLSDIAG_CAUSE_HTTP_SERVER_ERROR] = {
-        "http_server_error", W, 65,
+        "http_server_error", E, 65,
         "the server answered with a 5xx status: HTTPS works, the site "
         "behind it fails"},
     /* Firefox refuses the connection; among the certificate errors, after
