@@ -130,6 +130,22 @@ int td_cli_replace_file(const char *path, const unsigned char *data,
                         size_t len, const char **what);
 /* Writes the whole report to stdout; -1 (with a message) on failure. */
 int td_cli_write(const char *s, size_t n);
+/* interrupt.c: tlsdiag_check on a thread of its own while this thread
+ * waits for it or for SIGINT/SIGTERM. 0 with *out and *err as
+ * tlsdiag_check sets them; or the signal's number: the check is still
+ * running, and the caller writes td_cli_check_cancelled and exits
+ * (_exit) without waiting for it. */
+int td_cli_check_interruptible(const char *host, const tlsdiag_options_t *o,
+                               tlsdiag_result_t **out, tlsdiag_err_t *err);
+/* The report of a check cancelled by sig after elapsed_s, in fmt (text,
+ * json, nagios, prometheus; mermaid gets the text line). */
+void td_cli_check_cancelled(FILE *f, tlsdiag_format_t fmt, const char *host,
+                            unsigned port, const char *sni, int sig,
+                            double elapsed_s);
+/* The JSON record of a cancelled check (sweep_cancelled in
+ * docs/json-schema.md), one line: what `check --json` and `sweep` write. */
+void td_cli_cancelled_json(FILE *f, const char *host, unsigned port,
+                           const char *sni, const char *name, int sig);
 /* `tlsdiag demo`: local servers for every diagnosis, one table. */
 int td_cli_demo(int argc, char **argv);
 

@@ -1,11 +1,13 @@
 /* main.c: the tlsdiag command: argument parsing and output only; every
  * decision is the library's. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -70,7 +72,8 @@ static void usage(FILE *o) {
       "  -v, --verbose          the whole chain in the text report\n"
       "\n"
       "exit status: 0 no error found (warnings allowed), 2 the check found an\n"
-      "error (connection or certificate), 1 usage or setup error.\n"
+      "error (connection or certificate), 1 usage or setup error; 130/143\n"
+      "stopped by SIGINT/SIGTERM (a report saying so is written).\n"
       "With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
       o);
 }
@@ -157,14 +160,43 @@ static void check_error(const td_cli_opts_t *c, const char *host,
     td_cli_error("%s: %s", host, tlsdiag_strerror(err));
 }
 
+/* SIGINT/SIGTERM came before the check ended: the cancelled report, -o's
+ * file replaced by it, and the exit (128 + the signal, as a shell
+ * reports it) without waiting for the check's thread. */
+static void cancelled(const td_cli_opts_t *c, const char *host, int sig,
+                      const struct timespec *t0, td_cli_output_t *w) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double s = (double)(t1.tv_sec - t0->tv_sec) +
+             (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+  /* the SNI the check sends: --sni, none for "" or an IP address */
+  unsigned char ip[16];
+  const char *sni = c->o.sni ? c->o.sni : host;
+  if (!sni[0] || inet_pton(AF_INET, host, ip) == 1 ||
+      inet_pton(AF_INET6, host, ip) == 1)
+    sni = c->o.sni && c->o.sni[0] ? c->o.sni : NULL;
+  td_cli_check_cancelled(stdout, c->fmt, host, c->o.port, sni, sig, s);
+  fflush(stdout);
+  if (w) td_cli_output_close(w, 1);
+  fflush(NULL);
+  _exit(128 + sig);
+}
+
 /* Runs the check and writes its report: the exit status (NAGIOS_BASE +
- * state for nagios). */
-static int check_run(td_cli_opts_t *c, const char *host) {
+ * state for nagios). w: -o's file, or NULL. */
+static int check_run(td_cli_opts_t *c, const char *host, td_cli_output_t *w) {
   tlsdiag_hsts_t *hsts = NULL;
   if (td_cli_hsts_load(c->hsts_path, &hsts) != 0) return TD_EXIT_USAGE;
   c->o.hsts = hsts;
   tlsdiag_result_t *r = NULL;
-  tlsdiag_err_t err = tlsdiag_check(host, &c->o, &r);
+  tlsdiag_err_t err = TLSDIAG_OK;
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int sig = td_cli_check_interruptible(host, &c->o, &r, &err);
+  if (sig) {
+    cancelled(c, host, sig, &t0, w);
+    return TD_EXIT_USAGE; /* not reached */
+  }
   tlsdiag_hsts_free(hsts);
   if (err) {
     check_error(c, host, err);
@@ -212,7 +244,7 @@ static int cmd_check_run(int argc, char **argv) {
   td_cli_output_t w;
   if (rc == 0 && c.output && td_cli_output_open(&w, c.output)) rc = 1;
   if (rc == 0) {
-    rc = check_run(&c, host);
+    rc = check_run(&c, host, c.output ? &w : NULL);
     /* the report replaces the file whatever it found; a setup error
      * (nothing checked) leaves the old file */
     if (c.output && td_cli_output_close(&w, rc != TD_EXIT_USAGE))

@@ -900,7 +900,6 @@ static tlsdiag_err_t run_loop(tlsdiag_multi_t *m) {
  * written whole; "cause": "cancelled" is the user's doing, never the
  * server's. */
 static void cancelled_records(sweep_t *s) {
-  const char *sig = s->signal == SIGINT ? "SIGINT" : "SIGTERM";
   char name[1100];
   for (size_t i = 0; i < s->list.n; i++) {
     const outcome_t *o = &s->out[i];
@@ -916,17 +915,7 @@ static void cancelled_records(sweep_t *s) {
       return;
     }
     target_name(t, name, sizeof(name));
-    fputs("{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"cancelled\","
-          "\"target\":{\"host\":", f);
-    json_string(f, t->host);
-    fprintf(f, ",\"port\":%u,\"sni\":", t->port);
-    if (t->sni) json_string(f, t->sni);
-    else fputs("null", f);
-    fputs(",\"name\":", f);
-    json_string(f, name);
-    fprintf(f, "},\"ok\":false,\"cause\":\"cancelled\",\"signal\":\"%s\","
-            "\"message\":\"cancelled by the user (%s) before the check "
-            "finished\"}\n", sig, sig);
+    td_cli_cancelled_json(f, t->host, t->port, t->sni, name, s->signal);
     if (fclose(f) == 0) write_out(s, buf, blen);
     free(buf);
   }

@@ -485,6 +485,20 @@ static TT_UNUSED pid_t tt_nginx_start(const char *conf_path) {
   return pid;
 }
 
+/* The whole file, NUL-terminated and malloc'd ("" when it cannot be
+ * read). */
+static TT_UNUSED char *tt_read_file(const char *path) {
+  td_buf_t b;
+  td_buf_init(&b);
+  FILE *f = fopen(path, "rb");
+  char tmp[8192];
+  for (size_t k; f && (k = fread(tmp, 1, sizeof(tmp), f)) > 0;)
+    td_buf_append(&b, tmp, k);
+  if (f) fclose(f);
+  char *s = td_buf_steal(&b, NULL);
+  return s ? s : strdup("");
+}
+
 /* Does a TCP connect to 127.0.0.1:port succeed? */
 static TT_UNUSED int tt_port_open(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
