@@ -335,6 +335,49 @@ static void test_happy_eyeballs_own_connect_timeout(void **state) {
   pair_stop(&p);
 }
 
+/* In an engine: three checks race at once in one loop, each through the
+ * engine's descriptors (two per check while both attempts are pending). */
+typedef struct {
+  tlsdiag_result_t *r[3];
+  size_t n;
+} got_t;
+
+static void got(tlsdiag_result_t *r, void *user, void *cb_data) {
+  (void)user;
+  got_t *g = cb_data;
+  if (g->n < 3) g->r[g->n++] = r;
+  else tlsdiag_result_free(r);
+}
+
+static void test_happy_eyeballs_in_an_engine(void **state) {
+  (void)state;
+  pair_t p;
+  pair_start(&p, "127.0.0.1", "::1");
+  tt_opts_t t;
+  opts_pinned(&t, p.port, "127.0.0.1,::1");
+  got_t g;
+  memset(&g, 0, sizeof(g));
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(8, got, &g, &m), TLSDIAG_OK);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(tlsdiag_multi_add(m, HOST, &t.o, NULL), TLSDIAG_OK);
+  int64_t t0 = td_mono_us();
+  assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
+  double ms = tt_ms_since(t0);
+  tlsdiag_multi_free(m);
+  assert_int_equal(g.n, 3);
+  for (size_t i = 0; i < g.n; i++) {
+    assert_int_equal(tlsdiag_result_cause(g.r[i]), TLSDIAG_CAUSE_OK);
+    json_t *j = tt_json(g.r[i]);
+    blackholed_first(j, "::1", "ipv6", "127.0.0.1", "ipv4");
+    json_decref(j);
+    tlsdiag_result_free(g.r[i]);
+  }
+  /* Together, not one after another (3 x 250 ms). */
+  in_range("the engine's run", ms, DELAY, td_upper_ms(DELAY + 300));
+  pair_stop(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_happy_eyeballs_ipv6_blackholed_ipv4_wins),
@@ -342,6 +385,7 @@ int main(void) {
       cmocka_unit_test(test_happy_eyeballs_ipv6_refused_ipv4_at_once),
       cmocka_unit_test(test_happy_eyeballs_interleaves_families),
       cmocka_unit_test(test_happy_eyeballs_own_connect_timeout),
+      cmocka_unit_test(test_happy_eyeballs_in_an_engine),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }

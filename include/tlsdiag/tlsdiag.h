@@ -780,8 +780,10 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m);
  */
 TLSDIAG_API void tlsdiag_multi_free(tlsdiag_multi_t *m);
 /* Politeness: at most per_ip TCP connections in flight to one address
- * (a check holds its address from its first connection until it ends),
- * at most rate new connections a second overall, evenly spaced; 0 means
+ * (a check holds the first address it races, IPv6 first, from its first
+ * connection until it ends; the Happy Eyeballs attempts to its other
+ * addresses are not counted), at most rate checks starting to connect a
+ * second overall, evenly spaced; 0 means
  * no limit (the default for both). A check that must wait is queued, not
  * failed: the wait does not count against its timeouts, and its result
  * says how long it waited (JSON "queued_ms"). Call while no check runs.
