@@ -212,6 +212,7 @@ static td_check_t *check_alloc(const tlsdiag_options_t *opts, int fetch,
   td_check_http_init(&c->http, fetch, body_max);
   c->t0 = td_mono_us();
   c->connect_timeout_ms = opts->connect_timeout_ms;
+  c->race_delay_ms = opts->happy_eyeballs_timeout_ms;
   c->deadline_total = c->t0 + (int64_t)opts->max_time_ms * 1000;
   c->flags = opts->flags;
   c->filter = opts->address_filter;
@@ -236,6 +237,7 @@ static tlsdiag_err_t result_setup(td_check_t *c, const char *host,
                                   tlsdiag_tls_version_t vmax) {
   tlsdiag_result_t *r = c->r;
   r->port = opts->port;
+  r->race_delay_ms = opts->happy_eyeballs_timeout_ms;
   r->tls_min = vmin;
   r->tls_max = vmax;
   r->warn_days = opts->warn_days;

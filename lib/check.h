@@ -153,6 +153,7 @@ struct td_check {
   tlsdiag_result_t *r;
   /* options we need after start, copied so the caller's may go away */
   int connect_timeout_ms;
+  int race_delay_ms; /* options' happy_eyeballs_timeout_ms */
   unsigned flags;
   int family;
   int (*filter)(const char *addr, uint16_t port, void *data); /* options' */
@@ -238,7 +239,7 @@ void td_check_http_step(td_check_t *c, int revents, int timed_out);
  * families); TLSDIAG_E_NOMEM without memory. The first to try, or NULL
  * when there is none, in *first. */
 tlsdiag_err_t td_race_init(td_check_t *c, const char **first);
-/* Starts the race: a new attempt every TD_RACE_DELAY_MS while earlier ones
+/* Starts the race: a new attempt every race_delay_ms while earlier ones
  * are pending, or at once when one fails; each attempt has its own
  * connect_timeout_ms, all of them the check's max_time. The first to
  * connect wins (td_check_tls_start), the others are closed and recorded

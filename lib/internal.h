@@ -136,7 +136,8 @@ typedef struct td_phase {
   char *error;     /* short text of what failed, or NULL */
 } td_phase_t;
 
-/* Happy Eyeballs' Connection Attempt Delay (RFC 8305 5; race.c). */
+/* Happy Eyeballs' Connection Attempt Delay (RFC 8305 5; race.c): the
+ * default of options' happy_eyeballs_timeout_ms. */
 #define TD_RACE_DELAY_MS 250
 
 typedef struct td_attempt {
@@ -377,6 +378,7 @@ struct tlsdiag_result {
   struct td_hsts_report *hsts;     /* owned: what hsts.c found, or NULL */
   double total_ms;
   double queued_ms;    /* waited for the engine's politeness gate */
+  int race_delay_ms;   /* the Happy Eyeballs delay the TCP race used */
 
   td_phase_t phase[TLSDIAG_PHASE_COUNT_];
 

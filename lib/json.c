@@ -352,7 +352,7 @@ static void write_phases(td_jw_t *w, const tlsdiag_result_t *r) {
     if (r->attempts[i].status == TLSDIAG_STATUS_OK) winner = (long)i;
   if (winner >= 0) td_jw_int(w, "winner", winner);
   else td_jw_null(w, "winner");
-  td_jw_int(w, "attempt_delay_ms", TD_RACE_DELAY_MS);
+  td_jw_int(w, "attempt_delay_ms", r->race_delay_ms);
   td_jw_arr(w, "attempts");
   for (size_t i = 0; i < r->nattempts; i++) {
     const td_attempt_t *a = &r->attempts[i];

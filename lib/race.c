@@ -1,9 +1,9 @@
 /* race.c: the TCP phase of a check, raced as browsers race it (RFC 8305,
  * Happy Eyeballs v2). The addresses are tried IPv6 first, then the
  * families alternating ("First Address Family Count" 1); a new attempt
- * starts every TD_RACE_DELAY_MS while the earlier ones are still pending,
- * or at once when one fails. Each attempt has its own connect timeout,
- * all of them the check's max_time. The first to connect wins; the others
+ * starts every happy_eyeballs_timeout_ms (250 ms) while the earlier ones
+ * are still pending, or at once when one fails. Each attempt has its own
+ * connect timeout, all of them the check's max_time. The first to connect wins; the others
  * are closed and recorded as abandoned, with what they had seen. */
 #include <errno.h>
 #include <stdlib.h>
@@ -169,7 +169,7 @@ static int start_one(td_check_t *c, int64_t now) {
     won(c, rc->npend - 1);
     return 1;
   }
-  rc->next_start = now + (int64_t)TD_RACE_DELAY_MS * 1000;
+  rc->next_start = now + (int64_t)c->race_delay_ms * 1000;
   return 0;
 }
 

@@ -335,6 +335,75 @@ static void test_happy_eyeballs_own_connect_timeout(void **state) {
   pair_stop(&p);
 }
 
+/* --happy-eyeballs-timeout-ms (curl's name) moves the next attempt: at
+ * 100 ms, IPv4 starts 100 ms after the blackholed IPv6; API and CLI. */
+static void test_happy_eyeballs_timeout_option(void **state) {
+  (void)state;
+  pair_t p;
+  pair_start(&p, "127.0.0.1", "::1");
+  tt_opts_t t;
+  opts_pinned(&t, p.port, "127.0.0.1,::1");
+  t.o.happy_eyeballs_timeout_ms = 100;
+  const char *extra[] = {"--happy-eyeballs-timeout-ms", "100", NULL};
+  tt_both_t b;
+  memset(&b, 0, sizeof(b));
+  tt_check_both(HOST, &t, extra, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  json_t *js[2] = {b.j, b.cli};
+  for (int k = 0; k < 2; k++) {
+    json_t *j = js[k];
+    attempt_is(j, 0, "::1", "ipv6", "abandoned");
+    attempt_is(j, 1, "127.0.0.1", "ipv4", "ok");
+    assert_int_equal(json_integer_value(tt_jget(j, "phases.tcp.attempt_delay_ms")),
+                     100);
+    in_range("second attempt's start after the first's",
+             jreal(j, "phases.tcp.attempts.1.started_ms") -
+                 jreal(j, "phases.tcp.attempts.0.started_ms"),
+             100, td_upper_ms(100 + SLACK));
+  }
+  tt_both_free(&b);
+  pair_stop(&p);
+}
+
+/* 0..60000; a caller of options version 3 (before the field) gets 250, not
+ * whatever lies past its struct; the CLI refuses a bad value. */
+static void test_happy_eyeballs_timeout_option_checked(void **state) {
+  (void)state;
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  assert_int_equal(o.happy_eyeballs_timeout_ms, 250);
+  char why[256] = "";
+  o.happy_eyeballs_timeout_ms = -1;
+  assert_int_equal(tlsdiag_options_check(&o, why, sizeof(why)),
+                   TLSDIAG_E_OPTIONS);
+  assert_string_equal(why, "happy_eyeballs_timeout_ms -1 is not within 0..60000");
+  o.happy_eyeballs_timeout_ms = 60001;
+  assert_int_equal(tlsdiag_options_check(&o, why, sizeof(why)),
+                   TLSDIAG_E_OPTIONS);
+  o.happy_eyeballs_timeout_ms = 0;
+  assert_int_equal(tlsdiag_options_check(&o, why, sizeof(why)), TLSDIAG_OK);
+
+  tlsdiag_options_t *old = malloc(sizeof(*old));
+  assert_non_null(old);
+  memset(old, 0xA5, sizeof(*old)); /* garbage past a version-3 struct */
+  tlsdiag_options_init(&o);
+  o.version = 3;
+  memcpy(old, &o, offsetof(tlsdiag_options_t, trust_source) +
+                      sizeof(const char *));
+  tlsdiag_options_t tmp;
+  const tlsdiag_options_t *in = td_options_import(old, &tmp);
+  assert_int_equal(in->happy_eyeballs_timeout_ms, 250);
+  assert_int_equal(tlsdiag_options_check(old, why, sizeof(why)), TLSDIAG_OK);
+  free(old);
+
+  const char *args[] = {"check", "--happy-eyeballs-timeout-ms", "-5",
+                        "127.0.0.1", NULL};
+  tt_cli_run_t c = tt_cli_input(NULL, args);
+  assert_int_equal(c.rc, 1); /* a usage error */
+  assert_non_null(strstr(c.err, "bad --happy-eyeballs-timeout-ms '-5'"));
+  tt_cli_run_free(&c);
+}
+
 /* In an engine: three checks race at once in one loop, each through the
  * engine's descriptors (two per check while both attempts are pending). */
 typedef struct {
@@ -386,6 +455,8 @@ int main(void) {
       cmocka_unit_test(test_happy_eyeballs_interleaves_families),
       cmocka_unit_test(test_happy_eyeballs_own_connect_timeout),
       cmocka_unit_test(test_happy_eyeballs_in_an_engine),
+      cmocka_unit_test(test_happy_eyeballs_timeout_option),
+      cmocka_unit_test(test_happy_eyeballs_timeout_option_checked),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
