@@ -335,6 +335,34 @@ static void test_happy_eyeballs_own_connect_timeout(void **state) {
   pair_stop(&p);
 }
 
+/* Through DNS (A and AAAA from the fake server, whatever order c-ares
+ * gives them): the same race, IPv6 first. */
+static void test_happy_eyeballs_through_dns(void **state) {
+  (void)state;
+  pair_t p;
+  pair_start(&p, "127.0.0.1", "::1");
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  assert_int_equal(tddns_add_a(d, HOST, "127.0.0.1"), 0);
+  assert_int_equal(tddns_add_aaaa(d, HOST, "::1"), 0);
+  char servers[64];
+  snprintf(servers, sizeof(servers), "127.0.0.1:%u", tddns_port(d));
+  tt_opts_t t;
+  tt_opts(&t, NULL, p.port);
+  t.o.dns_servers = servers;
+  tlsdiag_result_t *r = tt_check(HOST, &t.o);
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
+  assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_DNS),
+                   TLSDIAG_STATUS_OK);
+  assert_int_equal(tlsdiag_result_address_count(r), 2);
+  json_t *j = tt_json(r);
+  blackholed_first(j, "::1", "ipv6", "127.0.0.1", "ipv4");
+  json_decref(j);
+  tlsdiag_result_free(r);
+  tddns_stop(d);
+  pair_stop(&p);
+}
+
 /* --happy-eyeballs-timeout-ms (curl's name) moves the next attempt: at
  * 100 ms, IPv4 starts 100 ms after the blackholed IPv6; API and CLI. */
 static void test_happy_eyeballs_timeout_option(void **state) {
@@ -455,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_happy_eyeballs_interleaves_families),
       cmocka_unit_test(test_happy_eyeballs_own_connect_timeout),
       cmocka_unit_test(test_happy_eyeballs_in_an_engine),
+      cmocka_unit_test(test_happy_eyeballs_through_dns),
       cmocka_unit_test(test_happy_eyeballs_timeout_option),
       cmocka_unit_test(test_happy_eyeballs_timeout_option_checked),
   };
