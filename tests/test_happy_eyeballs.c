@@ -335,6 +335,49 @@ static void test_happy_eyeballs_own_connect_timeout(void **state) {
   pair_stop(&p);
 }
 
+/* The whole race ends at max_time: two blackholed addresses (IPv4 only,
+ * so this runs without ::1), the second tried at 250 ms, both given up at
+ * max_time (400 ms), not at their own connect timeout (3 s). */
+static void test_happy_eyeballs_ends_at_max_time(void **state) {
+  (void)state;
+  tdserver_t *a = NULL, *b2 = NULL;
+  uint16_t port = 0;
+  for (int tries = 0; tries < 20 && !b2; tries++) {
+    a = tt_server(TDS_NO_ACCEPT, NULL);
+    port = tdserver_port(a);
+    tdserver_config_t cfg;
+    tt_server_config(&cfg, TDS_NO_ACCEPT, NULL);
+    cfg.bind_addr = "127.0.0.2";
+    cfg.port = port;
+    int rc = tdserver_start(&cfg, &b2);
+    if (rc == 0) break;
+    tdserver_stop(a);
+    if (rc != -EADDRINUSE) fail_msg("tdserver_start: %s", tdserver_strerror(rc));
+  }
+  if (!b2) fail_msg("no port free on both addresses");
+  tt_opts_t t;
+  opts_pinned(&t, port, "127.0.0.1,127.0.0.2");
+  t.o.max_time_ms = 400;
+  tlsdiag_result_t *r = tt_check(HOST, &t.o);
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TCP_TIMEOUT);
+  assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_TCP),
+                   TLSDIAG_STATUS_TIMEOUT);
+  assert_string_equal(tt_ev(r, TLSDIAG_CAUSE_TCP_TIMEOUT, "addresses_tried"),
+                      "2");
+  json_t *j = tt_json(r);
+  attempt_is(j, 0, "127.0.0.1", "ipv4", "timeout");
+  attempt_is(j, 1, "127.0.0.2", "ipv4", "timeout");
+  in_range("second attempt's start after the first's",
+           jreal(j, "phases.tcp.attempts.1.started_ms") -
+               jreal(j, "phases.tcp.attempts.0.started_ms"),
+           DELAY, td_upper_ms(DELAY + SLACK));
+  in_range("the check", jreal(j, "total_ms"), 400, td_upper_ms(400 + SLACK));
+  json_decref(j);
+  tlsdiag_result_free(r);
+  tdserver_stop(b2);
+  tdserver_stop(a);
+}
+
 /* Through DNS (A and AAAA from the fake server, whatever order c-ares
  * gives them): the same race, IPv6 first. */
 static void test_happy_eyeballs_through_dns(void **state) {
@@ -484,6 +527,7 @@ int main(void) {
       cmocka_unit_test(test_happy_eyeballs_own_connect_timeout),
       cmocka_unit_test(test_happy_eyeballs_in_an_engine),
       cmocka_unit_test(test_happy_eyeballs_through_dns),
+      cmocka_unit_test(test_happy_eyeballs_ends_at_max_time),
       cmocka_unit_test(test_happy_eyeballs_timeout_option),
       cmocka_unit_test(test_happy_eyeballs_timeout_option_checked),
   };
