@@ -65,7 +65,7 @@ enum {
   TD_O_URL, TD_O_MAXSIZE, TD_O_NOAIA, TD_O_CONNTO,
   TD_O_CERT, TD_O_KEY,
   TD_O_LISTEN, TD_O_PUBLIC, TD_O_ALLOW, TD_O_MAXCONC, TD_O_REQTO,
-  TD_O_PERIP, TD_O_RATE, TD_O_JOBS, TD_O_SWRESUME
+  TD_O_PERIP, TD_O_RATE, TD_O_JOBS, TD_O_SWRESUME, TD_O_HETO
 };
 
 /* What the shared options set. Strings point into argv. */

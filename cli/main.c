@@ -43,6 +43,8 @@ static void usage(FILE *o) {
       "  --tls-min V, --tls-max V   1.0 1.1 1.2 1.3 (default 1.2 .. 1.3)\n"
       "  --connect-timeout S    per TCP connect and per handshake (default 10)\n"
       "  --max-time S           the whole check (default 30)\n"
+      "  --happy-eyeballs-timeout-ms MS  next address this long after the\n"
+      "                         previous one while it is pending (default 250)\n"
       "  --method M             HEAD (default) or GET; --path P (default /)\n"
       "  --now TIME             judge certificate dates at TIME: RFC 3339\n"
       "                         (2026-01-02T03:04:05Z, ...+02:00), 2026-12-31,\n"

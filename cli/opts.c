@@ -72,6 +72,7 @@ static const opt_t table[] = {
      CONN | TD_C_UPDATE | TD_C_PRELOAD},
     {"max-time", required_argument, TD_O_MAXTIME,
      CONN | TD_C_UPDATE | TD_C_PRELOAD},
+    {"happy-eyeballs-timeout-ms", required_argument, TD_O_HETO, CONN},
     {"method", required_argument, TD_O_METHOD, CONN},
     {"path", required_argument, TD_O_PATH, CONN},
     {"now", required_argument, TD_O_NOW, CONN | TD_C_VERIFY | TD_C_PRELOAD},
@@ -274,6 +275,12 @@ static int common(td_cli_opts_t *c, int id, const char *arg) {
   case TD_O_CRIT:
     c->crit_set = 1;
     return days(arg, "-c/--crit-days", &o->crit_days);
+  case TD_O_HETO:
+    if (td_cli_int(arg, 0, 60000, &v))
+      return td_cli_usage("bad --happy-eyeballs-timeout-ms '%s' (0..60000)",
+                          arg);
+    o->happy_eyeballs_timeout_ms = v;
+    return 0;
   case TD_O_SKEW:
     if (td_cli_int(arg, 0, 100000000, &v))
       return td_cli_usage("bad --clock-skew '%s' (seconds)", arg);

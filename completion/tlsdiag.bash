@@ -4,15 +4,15 @@
 
 _tlsdiag_opts_check="--help --version --json --pretty --format --output
   --cacert --capath --resolve --dns-server --sni --no-sni --tls-min --tls-max
-  --connect-timeout --max-time --method --path --now --warn-days --crit-days
-  --clock-skew --hsts-list --resume --early-data --keylog --explain --no-http
+  --connect-timeout --max-time --happy-eyeballs-timeout-ms --method --path
+  --now --warn-days --crit-days --clock-skew --hsts-list --resume --early-data --keylog --explain --no-http
   --no-probe --no-aia --connect-to --cert --key --color --verbose --ipv4
   --ipv6"
 _tlsdiag_opts_sweep="--help --version --json --format --output --cacert
   --capath --resolve --dns-server --tls-min --tls-max --connect-timeout
-  --max-time --method --path --now --warn-days --crit-days --clock-skew
-  --hsts-list --no-http --no-probe --no-aia --connect-to --cert --key
-  --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
+  --max-time --happy-eyeballs-timeout-ms --method --path --now --warn-days
+  --crit-days --clock-skew --hsts-list --no-http --no-probe --no-aia
+  --connect-to --cert --key --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
   --no-progress --per-ip --rate --jobs --resume"
 _tlsdiag_opts_verify="--help --version --json --pretty --format --cacert
   --capath --now --at --warn-days --crit-days --verbose --expiring-within
@@ -26,8 +26,9 @@ _tlsdiag_opts_preload="--help --version --json --cacert --capath --resolve
 _tlsdiag_opts_serve="--help --version --listen --listen-non-loopback
   --allow-target --max-concurrent --request-timeout --quiet --cacert --capath
   --resolve --dns-server --tls-min --tls-max --connect-timeout --max-time
-  --method --path --now --warn-days --crit-days --clock-skew --hsts-list
-  --no-http --no-probe --no-aia --connect-to --cert --key --ipv4 --ipv6"
+  --happy-eyeballs-timeout-ms --method --path --now --warn-days --crit-days
+  --clock-skew --hsts-list --no-http --no-probe --no-aia --connect-to --cert
+  --key --ipv4 --ipv6"
 _tlsdiag_opts_demo="--help --version --json --color"
 
 _tlsdiag() {
@@ -87,6 +88,7 @@ _tlsdiag() {
     --purpose)
       COMPREPLY=($(compgen -W "server client" -- "$cur")); return ;;
     --resolve|--dns-server|--sni|--connect-timeout|--max-time|--path|--now|\
+    --happy-eyeballs-timeout-ms|\
     --at|-w|--warn-days|-c|--crit-days|--clock-skew|--concurrency|--shard|\
     --per-ip|--rate|--jobs|\
     --expiring-within|--host|--ip|--max-depth|--url|--max-size|--listen|\

@@ -285,7 +285,10 @@ static rtts_t count_rtts(const tlsdiag_result_t *r) {
   }
   if (r->phase[TLSDIAG_PHASE_HTTP].status == TLSDIAG_STATUS_OK) {
     x.http = 1;
-    x.ttfb_ms = r->phase[TLSDIAG_PHASE_TCP].ms + r->phase[TLSDIAG_PHASE_TLS].ms +
+    /* From the winning connection's SYN: the attempts that lost the
+     * race (race.c) and the delay before it started are not the
+     * server's time. */
+    x.ttfb_ms = x.rtt_ms + r->phase[TLSDIAG_PHASE_TLS].ms +
                 r->phase[TLSDIAG_PHASE_HTTP].ms;
     x.server_ms = x.ttfb_ms - (x.tcp + x.tls + x.http) * x.rtt_ms;
     if (x.server_ms < 0) x.server_ms = 0;

@@ -154,6 +154,7 @@ void td_check_free(td_check_t *c) {
   if (c->hook.keylog_fd >= 0) close(c->hook.keylog_fd);
   td_clientcert_free(c->clientcert);
   td_resume_free(&c->resume);
+  td_race_free(&c->race);
   td_aia_free(&c->aia);
   strv_free(c->resolve);
   strv_free(c->connect_to);
@@ -211,6 +212,7 @@ static td_check_t *check_alloc(const tlsdiag_options_t *opts, int fetch,
   td_check_http_init(&c->http, fetch, body_max);
   c->t0 = td_mono_us();
   c->connect_timeout_ms = opts->connect_timeout_ms;
+  c->race_delay_ms = opts->happy_eyeballs_timeout_ms;
   c->deadline_total = c->t0 + (int64_t)opts->max_time_ms * 1000;
   c->flags = opts->flags;
   c->filter = opts->address_filter;
@@ -235,6 +237,7 @@ static tlsdiag_err_t result_setup(td_check_t *c, const char *host,
                                   tlsdiag_tls_version_t vmax) {
   tlsdiag_result_t *r = c->r;
   r->port = opts->port;
+  r->race_delay_ms = opts->happy_eyeballs_timeout_ms;
   r->tls_min = vmin;
   r->tls_max = vmax;
   r->warn_days = opts->warn_days;
@@ -281,7 +284,7 @@ static tlsdiag_err_t tls_setup(td_check_t *c, const tlsdiag_options_t *opts) {
   if (err) return err;
   c->hook.cc = c->clientcert;
   if ((err = td_shared_trust(c->sh, opts, &c->trust))) return err;
-  /* The system store's roots are counted when it loads (start_tls). */
+  /* The system store's roots are counted when it loads (td_check_tls_start). */
   return td_tls_trust_record(c->r, opts, td_trust_roots(c->trust))
              ? TLSDIAG_E_NOMEM
              : TLSDIAG_OK;
@@ -466,53 +469,6 @@ static void dns_finished(td_check_t *c, int timed_out) {
 
 /* ---- TCP --------------------------------------------------------------- */
 
-static void start_tls(td_check_t *c);
-
-static td_attempt_t *new_attempt(td_check_t *c, const char *addr, int fam) {
-  tlsdiag_result_t *r = c->r;
-  td_attempt_t *na = realloc(r->attempts, (r->nattempts + 1) * sizeof(*na));
-  if (!na) return NULL;
-  r->attempts = na;
-  td_attempt_t *a = &na[r->nattempts++];
-  memset(a, 0, sizeof(*a));
-  strncpy(a->addr, addr, sizeof(a->addr) - 1);
-  a->family = fam;
-  return a;
-}
-
-/* why: the error text, NULL for the errno's. */
-static void attempt_failed_why(td_check_t *c, tlsdiag_status_t st, int err,
-                               const char *why) {
-  td_attempt_t *a = &c->r->attempts[c->r->nattempts - 1];
-  a->status = st;
-  a->err = err;
-  a->ms = ms_since(c, td_mono_us()) - ms_since(c, c->attempt_start);
-  a->error = why ? td_strdup(why)
-             : st == TLSDIAG_STATUS_TIMEOUT
-                 ? td_strdup("connection timed out")
-                 : td_asprintf("%s (%s)", strerror(err), td_errno_name(err));
-  td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "connect failed",
-                  "%s: %s", a->addr, a->error ? a->error : "");
-  td_check_close_conn(c);
-  c->addr_idx++;
-}
-
-static void attempt_failed(td_check_t *c, tlsdiag_status_t st, int err) {
-  attempt_failed_why(c, st, err, NULL);
-}
-
-static void tcp_connected(td_check_t *c) {
-  tlsdiag_result_t *r = c->r;
-  td_attempt_t *a = &r->attempts[r->nattempts - 1];
-  a->status = TLSDIAG_STATUS_OK;
-  a->ms = ms_since(c, td_mono_us()) - ms_since(c, c->attempt_start);
-  r->connected_addr = td_strdup(a->addr);
-  r->local_addr = td_tcp_local(c->fd);
-  td_check_phase_end(c, TLSDIAG_PHASE_TCP, TLSDIAG_STATUS_OK, NULL);
-  td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "SYN-ACK", "%.1f ms",
-                  a->ms);
-  start_tls(c);
-}
 
 /* The engine's politeness gate (per-address and overall limits) for a
  * connection to addr: 1 when it may start (the address is held until the
@@ -553,88 +509,38 @@ static int gate_pass(td_check_t *c, const char *addr) {
   return 1;
 }
 
-/* Tries the next address; on none left, the TCP phase has failed. */
-static void next_address(td_check_t *c) {
-  tlsdiag_result_t *r = c->r;
-  while (c->addr_idx < r->naddrs) {
-    if (!gate_pass(c, r->addrs[c->addr_idx])) return;
-    if (td_mono_us() >= c->deadline_total) break;
-    const char *addr = r->addrs[c->addr_idx];
-    int fam = r->addr_family[c->addr_idx];
-    td_attempt_t *a = new_attempt(c, addr, fam);
-    if (!a) break;
-    c->attempt_start = td_mono_us();
-    if (c->filter && !c->filter(addr, td_conn_port(r), c->filter_data)) {
-      /* nothing sent: the caller does not allow this address */
-      attempt_failed_why(c, TLSDIAG_STATUS_FAILED, EACCES,
-                         "refused by the address filter (EACCES)");
-      continue;
-    }
-    td_result_event(r, td_check_now_ms(c), TD_DIR_C2S, "SYN",
-                    fam == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
-                    td_conn_port(r));
-    int done = 0, err = 0;
-    c->fd = td_tcp_start(addr, fam, td_conn_port(r), &done, &err);
-    if (c->fd < 0) {
-      attempt_failed(c, TLSDIAG_STATUS_FAILED, err);
-      continue;
-    }
-    if (done) {
-      tcp_connected(c);
-      return;
-    }
-    c->st = TD_CHECK_TCP;
-    c->want = POLLOUT;
-    td_check_arm(c, c->attempt_start);
-    return;
-  }
-  /* Every address failed: the phase takes the status of the last one. */
-  tlsdiag_status_t st = TLSDIAG_STATUS_FAILED;
-  const char *why = r->naddrs ? "no address accepted the connection"
-                              : "no address to connect to";
-  if (r->naddrs && !r->nattempts && td_mono_us() >= c->deadline_total) {
-    st = TLSDIAG_STATUS_TIMEOUT; /* max_time, not a server: cause timeout */
-    why = "max_time ran out before a connection was tried";
-  }
-  if (r->nattempts) {
-    st = r->attempts[r->nattempts - 1].status;
-    if (st == TLSDIAG_STATUS_NOT_RUN) st = TLSDIAG_STATUS_TIMEOUT;
-    why = r->attempts[r->nattempts - 1].error;
-  }
-  td_check_phase_end(c, TLSDIAG_PHASE_TCP, st, why);
-  td_check_finish(c);
+/* The race starts once the gate lets the check connect to the first
+ * address of the order. The check holds that one slot for the whole race
+ * (and until it ends): the gate counts checks per address, not the
+ * race's other SYNs, which go to other addresses of the same host. */
+static void race_go(td_check_t *c) {
+  const td_check_race_t *rc = &c->race;
+  if (rc->norder && !gate_pass(c, c->r->addrs[rc->order[0]])) return;
+  td_race_start(c);
 }
 
 static void start_tcp(td_check_t *c) {
   td_check_phase_begin(c, TLSDIAG_PHASE_TCP);
-  c->addr_idx = 0;
-  next_address(c);
+  c->st = TD_CHECK_TCP;
+  const char *first = NULL;
+  if (td_race_init(c, &first)) {
+    td_check_phase_end(c, TLSDIAG_PHASE_TCP, TLSDIAG_STATUS_FAILED,
+                       "out of memory");
+    td_check_finish(c);
+    return;
+  }
+  race_go(c);
 }
 
-static void tcp_step(td_check_t *c, int revents, int timed_out) {
-  if (c->gate_since) { /* queued: ask the gate again */
-    if (timed_out) next_address(c);
-    return;
-  }
-  if (revents) {
-    int err = td_tcp_finish(c->fd);
-    if (err == 0) {
-      tcp_connected(c);
-      return;
-    }
-    attempt_failed(c, TLSDIAG_STATUS_FAILED, err);
-    next_address(c);
-    return;
-  }
-  if (timed_out) {
-    attempt_failed(c, TLSDIAG_STATUS_TIMEOUT, ETIMEDOUT);
-    next_address(c);
-  }
+static void tcp_step(td_check_t *c, const struct pollfd *fds, size_t nfds,
+                     int timed_out) {
+  if (!c->gate_since) td_race_step(c, fds, nfds);
+  else if (timed_out) race_go(c); /* queued: ask the gate again */
 }
 
 /* ---- TLS --------------------------------------------------------------- */
 
-static void start_tls(td_check_t *c) {
+void td_check_tls_start(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   td_check_phase_begin(c, TLSDIAG_PHASE_TLS);
   c->priority = td_tls_priority(r->tls_min, r->tls_max, 0);
@@ -844,6 +750,8 @@ size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
   if (c->st == TD_CHECK_DONE || max == 0) return 0;
   if (c->st == TD_CHECK_DNS) return td_resolver_fds(c->rs, fds, max);
   if (c->st == TD_CHECK_AIA) return td_aia_fds(c, fds, max);
+  if (c->st == TD_CHECK_TCP && !c->gate_since)
+    return td_race_fds(c, fds, max);
   if (c->fd < 0) return 0; /* queued at the gate: only the deadline */
   /* GnuTLS may hold decrypted bytes already: then don't wait at all. */
   if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
@@ -857,6 +765,7 @@ size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
 int64_t td_check_deadline(td_check_t *c) {
   if (c->st == TD_CHECK_DONE) return td_mono_us();
   if (c->st == TD_CHECK_AIA) return td_aia_deadline(c);
+  if (c->st == TD_CHECK_TCP && !c->gate_since) return td_race_deadline(c);
   if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
     return td_mono_us();
   int64_t d = c->deadline;
@@ -881,12 +790,13 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     td_aia_step(c, fds, nfds);
     return;
   }
+  if (c->st == TD_CHECK_TCP) {
+    tcp_step(c, fds, nfds, timed_out);
+    return;
+  }
   for (size_t i = 0; i < nfds; i++)
     if (fds[i].fd == c->fd) revents |= fds[i].revents;
   switch (c->st) {
-  case TD_CHECK_TCP:
-    tcp_step(c, revents, timed_out);
-    break;
   case TD_CHECK_TLS:
     tls_step(c, timed_out && !revents);
     break;
@@ -900,6 +810,7 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
     td_resume_step(c, revents, timed_out);
     break;
   case TD_CHECK_DNS:
+  case TD_CHECK_TCP:
   case TD_CHECK_AIA:
   case TD_CHECK_DONE:
     break;

@@ -47,13 +47,14 @@ void td_check_free(td_check_t *c);
 
 /* ==== Inside a check =====================================================
  * The rest is private to the check's own modules: check.c (the order of
- * the phases, the deadlines, the probe and retry decisions, DNS, TCP and
- * the TLS handshake), check_http.c (the request and response on the
- * session), probe.c (the version probe after a refused handshake) and
+ * the phases, the deadlines, the probe and retry decisions, DNS, the
+ * politeness gate and the TLS handshake), race.c (the TCP connections,
+ * raced as Happy Eyeballs v2), check_http.c (the request and response on
+ * the session), probe.c (the version probe after a refused handshake) and
  * resume.c (the second connection: resumption and 0-RTT). Each module
  * owns its part of td_check and its sub-states; check.c moves between
- * them through the start and step functions below. A new layer (HTTP/2,
- * a Happy Eyeballs race) is a new module with its own part and state. */
+ * them through the start and step functions below. A new layer (HTTP/2)
+ * is a new module with its own part and state. */
 
 /* Where the check is; each module keeps its own sub-state. */
 typedef enum {
@@ -96,6 +97,25 @@ typedef struct td_check_probe {
   int tls; /* 0 connecting, 1 in the handshake */
 } td_check_probe_t;
 
+/* race.c: the TCP phase as RFC 8305 (Happy Eyeballs v2) races it. */
+#define TD_RACE_MAX 8        /* attempts in flight at once, at most */
+
+typedef struct td_race_conn {
+  int fd;
+  size_t attempt;  /* index into r->attempts */
+  int64_t start;   /* monotonic us */
+} td_race_conn_t;
+
+typedef struct td_check_race {
+  size_t *order;   /* indexes into r->addrs: IPv6 first, then the
+                      families alternating */
+  size_t norder;
+  size_t next;     /* the next of order to start */
+  td_race_conn_t pend[TD_RACE_MAX];
+  size_t npend;
+  int64_t next_start; /* when the next attempt starts (monotonic us) */
+} td_check_race_t;
+
 /* resume.c: the first session, presented again on a second connection. */
 typedef struct td_check_resume {
   gnutls_datum_t data; /* the first session, to resume */
@@ -133,6 +153,7 @@ struct td_check {
   tlsdiag_result_t *r;
   /* options we need after start, copied so the caller's may go away */
   int connect_timeout_ms;
+  int race_delay_ms; /* options' happy_eyeballs_timeout_ms */
   unsigned flags;
   int family;
   int (*filter)(const char *addr, uint16_t port, void *data); /* options' */
@@ -145,7 +166,6 @@ struct td_check {
   td_check_state_t st;
 
   td_resolver_t *rs;
-  size_t addr_idx;
   int fd;
   int want; /* POLLIN / POLLOUT for fd */
   int64_t attempt_start;
@@ -171,6 +191,7 @@ struct td_check {
   td_check_http_t http;
   td_check_probe_t probe;
   td_check_resume_t resume;
+  td_check_race_t race;
   td_check_aia_t aia;
   char **resolve;    /* copies of the options' resolve pins and */
   char **connect_to; /* connect_to rules, for the AIA fetch */
@@ -199,6 +220,8 @@ int td_check_addr_family(const char *addr);
  * connect_timeout after c->attempt_start. 1 if already connected, 0 if
  * pending, -1 (*err = errno) if it failed. */
 int td_check_reconnect(td_check_t *c, td_check_state_t st, int *err);
+/* The TCP phase won (c->fd connected): the handshake starts. */
+void td_check_tls_start(td_check_t *c);
 /* The HTTP phase ended (its status recorded): resumption or the end. */
 void td_check_http_over(td_check_t *c);
 /* Classifies and marks the check done. */
@@ -210,6 +233,23 @@ void td_check_http_free(td_check_http_t *h);
 /* After the handshake: builds and sends the request. */
 void td_check_http_start(td_check_t *c);
 void td_check_http_step(td_check_t *c, int revents, int timed_out);
+
+/* ---- race.c ------------------------------------------------------------ */
+/* The order of r->addrs to try (RFC 8305 4: IPv6 first, then alternating
+ * families); TLSDIAG_E_NOMEM without memory. The first to try, or NULL
+ * when there is none, in *first. */
+tlsdiag_err_t td_race_init(td_check_t *c, const char **first);
+/* Starts the race: a new attempt every race_delay_ms while earlier ones
+ * are pending, or at once when one fails; each attempt has its own
+ * connect_timeout_ms, all of them the check's max_time. The first to
+ * connect wins (td_check_tls_start), the others are closed and recorded
+ * "abandoned"; when none is left the TCP phase has failed (the check
+ * finishes). */
+void td_race_start(td_check_t *c);
+size_t td_race_fds(td_check_t *c, struct pollfd *fds, size_t max);
+int64_t td_race_deadline(const td_check_t *c);
+void td_race_step(td_check_t *c, const struct pollfd *fds, size_t nfds);
+void td_race_free(td_check_race_t *rc);
 
 /* ---- probe.c ----------------------------------------------------------- */
 /* Which versions the server accepts, on the address that took the

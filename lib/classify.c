@@ -48,7 +48,7 @@ static void classify_tcp(tlsdiag_result_t *r) {
     return;
   }
   /* The run's max_time ran out between phases, before any address was
-   * tried (check.c next_address): no phase's own timeout applies. */
+   * tried (race.c): no phase's own timeout applies. */
   if (r->nattempts == 0 &&
       r->phase[TLSDIAG_PHASE_TCP].status == TLSDIAG_STATUS_TIMEOUT) {
     td_finding_t *f = td_finding_add(

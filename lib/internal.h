@@ -136,13 +136,19 @@ typedef struct td_phase {
   char *error;     /* short text of what failed, or NULL */
 } td_phase_t;
 
+/* Happy Eyeballs' Connection Attempt Delay (RFC 8305 5; race.c): the
+ * default of options' happy_eyeballs_timeout_ms. */
+#define TD_RACE_DELAY_MS 250
+
 typedef struct td_attempt {
   char addr[64];   /* textual address */
   int family;      /* AF_INET / AF_INET6 */
   tlsdiag_status_t status;
   int err;         /* errno of the failure, 0 if none */
   char *error;     /* text of the failure, or NULL */
-  double ms;
+  double ms;       /* from its start to its outcome */
+  double started_ms; /* its start, since the check started */
+  int abandoned;   /* closed while pending: another attempt won */
 } td_attempt_t;
 
 typedef enum { TD_SAN_DNS = 0, TD_SAN_IP = 1, TD_SAN_OTHER = 2 } td_san_type_t;
@@ -374,6 +380,7 @@ struct tlsdiag_result {
   struct td_hsts_report *hsts;     /* owned: what hsts.c found, or NULL */
   double total_ms;
   double queued_ms;    /* waited for the engine's politeness gate */
+  int race_delay_ms;   /* the Happy Eyeballs delay the TCP race used */
 
   td_phase_t phase[TLSDIAG_PHASE_COUNT_];
 

@@ -347,13 +347,21 @@ static void write_phases(td_jw_t *w, const tlsdiag_result_t *r) {
   phase_head(w, r, TLSDIAG_PHASE_TCP);
   td_jw_str(w, "connected", r->connected_addr);
   td_jw_str(w, "local", r->local_addr);
+  long winner = -1;
+  for (size_t i = 0; i < r->nattempts; i++)
+    if (r->attempts[i].status == TLSDIAG_STATUS_OK) winner = (long)i;
+  if (winner >= 0) td_jw_int(w, "winner", winner);
+  else td_jw_null(w, "winner");
+  td_jw_int(w, "attempt_delay_ms", r->race_delay_ms);
   td_jw_arr(w, "attempts");
   for (size_t i = 0; i < r->nattempts; i++) {
     const td_attempt_t *a = &r->attempts[i];
     td_jw_obj(w, NULL);
     td_jw_str(w, "address", a->addr);
     td_jw_str(w, "family", family_name(a->family, a->addr));
-    td_jw_str(w, "status", tlsdiag_status_name(a->status));
+    td_jw_str(w, "status",
+              a->abandoned ? "abandoned" : tlsdiag_status_name(a->status));
+    td_jw_ms(w, "started_ms", a->started_ms);
     td_jw_ms(w, "ms", a->ms);
     td_jw_int(w, "errno", a->err);
     td_jw_str(w, "error", a->error);

@@ -63,6 +63,10 @@ tlsdiag_err_t td_options_validate(const char *host,
     return td_say(why, len, TLSDIAG_E_OPTIONS,
                "timeouts must be positive (connect %d ms, total %d ms)",
                o->connect_timeout_ms, o->max_time_ms);
+  if (o->happy_eyeballs_timeout_ms < 0 || o->happy_eyeballs_timeout_ms > 60000)
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
+               "happy_eyeballs_timeout_ms %d is not within 0..60000",
+               o->happy_eyeballs_timeout_ms);
   if ((o->flags & TLSDIAG_F_IPV4_ONLY) && (o->flags & TLSDIAG_F_IPV6_ONLY))
     return td_say(why, len, TLSDIAG_E_OPTIONS,
                "TLSDIAG_F_IPV4_ONLY and TLSDIAG_F_IPV6_ONLY together");

@@ -27,6 +27,7 @@ void tlsdiag_options_init(tlsdiag_options_t *o) {
   o->warn_days = 30;
   o->clock_skew_s = 300;
   o->crit_days = 7;
+  o->happy_eyeballs_timeout_ms = TD_RACE_DELAY_MS;
 }
 
 /* GnuTLS and c-ares keep their own initialisation counts without locks
@@ -60,6 +61,7 @@ static const size_t options_size[TLSDIAG_OPTIONS_VERSION + 1] = {
     [1] = offsetof(tlsdiag_options_t, keylog_file) + sizeof(const char *),
     [2] = offsetof(tlsdiag_options_t, address_filter_data) + sizeof(void *),
     [3] = offsetof(tlsdiag_options_t, trust_source) + sizeof(const char *),
+    [4] = offsetof(tlsdiag_options_t, happy_eyeballs_timeout_ms) + sizeof(int),
 };
 
 const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,

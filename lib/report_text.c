@@ -247,6 +247,36 @@ static void phase_detail(tw_t *w, const tlsdiag_result_t *r,
   }
 }
 
+/* The Happy Eyeballs race, when one was decided while others were still
+ * pending: one line naming the winner and every loser. */
+static void text_race(tw_t *w, const tlsdiag_result_t *r) {
+  const td_attempt_t *win = NULL;
+  int abandoned = 0;
+  for (size_t i = 0; i < r->nattempts; i++) {
+    if (r->attempts[i].status == TLSDIAG_STATUS_OK) win = &r->attempts[i];
+    abandoned |= r->attempts[i].abandoned;
+  }
+  if (!win || !abandoned) return;
+  td_buf_puts(w->b, "          ");
+  sgr(w, ANSI_DIM);
+  td_buf_puts(w->b, "↳ happy eyeballs: ");
+  safe(w, win->addr);
+  td_buf_printf(w->b, " won (started at +%.1f ms); lost:", win->started_ms);
+  const char *sep = " ";
+  for (size_t i = 0; i < r->nattempts; i++) {
+    const td_attempt_t *a = &r->attempts[i];
+    if (a == win) continue;
+    td_buf_puts(w->b, sep);
+    safe(w, a->addr);
+    td_buf_printf(w->b, " %s after ",
+                  a->abandoned ? "abandoned" : status_text(a->status));
+    put_ms(w, a->ms);
+    sep = ", ";
+  }
+  sgr(w, ANSI_RESET);
+  td_buf_putc(w->b, '\n');
+}
+
 static void text_phases(tw_t *w, const tlsdiag_result_t *r) {
   static const char *const label[] = {"DNS", "TCP", "TLS", "HTTP"};
   heading(w, "Phases");
@@ -267,7 +297,7 @@ static void text_phases(tw_t *w, const tlsdiag_result_t *r) {
     if (p == TLSDIAG_PHASE_TCP && r->nattempts > 1) {
       for (size_t i = 0; i < r->nattempts; i++) {
         const td_attempt_t *a = &r->attempts[i];
-        if (a->status == TLSDIAG_STATUS_OK) continue;
+        if (a->status == TLSDIAG_STATUS_OK || a->abandoned) continue;
         td_buf_puts(w->b, "          ");
         sgr(w, ANSI_DIM);
         td_buf_puts(w->b, "↳ ");
@@ -284,6 +314,7 @@ static void text_phases(tw_t *w, const tlsdiag_result_t *r) {
         sgr(w, ANSI_RESET);
         td_buf_putc(w->b, '\n');
       }
+      text_race(w, r);
     }
   }
   td_buf_puts(w->b, "  ");

@@ -105,9 +105,12 @@ defs["phases"] = obj({
     "tcp": phase({
         "connected": S0,
         "local": S0,
+        "winner": {"type": ["integer", "null"], "minimum": 0},
+        "attempt_delay_ms": {"type": "integer", "minimum": 0},
         "attempts": {"type": "array", "items": obj({
-            "address": S, "family": ref("family"), "status": ref("status"),
-            "ms": MS, "errno": I, "error": S0})},
+            "address": S, "family": ref("family"),
+            "status": {"enum": ["ok", "failed", "timeout", "abandoned"]},
+            "started_ms": MS, "ms": MS, "errno": I, "error": S0})},
     }),
     "tls": phase({
         "gnutls_error": nullable(obj({

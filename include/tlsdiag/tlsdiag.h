@@ -184,8 +184,9 @@ TLSDIAG_API const char *tlsdiag_severity_name(tlsdiag_severity_t sev);
  * then change what you need. New fields are only ever appended; `version`
  * tells the library which fields the caller knows.
  */
-#define TLSDIAG_OPTIONS_VERSION 3 /* 2 appended connect_to ..
-                                     address_filter_data; 3 trust_source */
+#define TLSDIAG_OPTIONS_VERSION 4 /* 2 appended connect_to ..
+                                     address_filter_data; 3 trust_source;
+                                     4 happy_eyeballs_timeout_ms */
 
 typedef enum {
   TLSDIAG_TLS_DEFAULT = 0,
@@ -276,6 +277,15 @@ typedef struct tlsdiag_options {
                                "SSL_CERT_FILE" / "SSL_CERT_DIR" when it
                                took them from the environment. Text only;
                                it selects nothing */
+  /* ---- version 4 ---- */
+  int happy_eyeballs_timeout_ms; /* 250: the TCP connections race as
+                               browsers race them (Happy Eyeballs v2,
+                               RFC 8305: IPv6 first, then the families
+                               alternating); the next address is tried
+                               this long after the previous one while
+                               that one is still pending (at once when it
+                               fails). curl's option of the same name. 0
+                               starts every address at once; 0..60000 */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
@@ -788,8 +798,10 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_multi_run(tlsdiag_multi_t *m);
  */
 TLSDIAG_API void tlsdiag_multi_free(tlsdiag_multi_t *m);
 /* Politeness: at most per_ip TCP connections in flight to one address
- * (a check holds its address from its first connection until it ends),
- * at most rate new connections a second overall, evenly spaced; 0 means
+ * (a check holds the first address it races, IPv6 first, from its first
+ * connection until it ends; the Happy Eyeballs attempts to its other
+ * addresses are not counted), at most rate checks starting to connect a
+ * second overall, evenly spaced; 0 means
  * no limit (the default for both). A check that must wait is queued, not
  * failed: the wait does not count against its timeouts, and its result
  * says how long it waited (JSON "queued_ms"). Call while no check runs.
