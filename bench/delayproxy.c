@@ -359,13 +359,16 @@ static void udp_from_server(handle_t *u) {
 static void add_rule(const char *spec) {
   char buf[256];
   snprintf(buf, sizeof(buf), "%s", spec);
-  char *f[5] = {0};
+  char *f[5] = {0}, *save = NULL;
   int n = 0;
-  for (char *p = strtok(buf, ":"); p && n < 5; p = strtok(NULL, ":")) f[n++] = p;
+  for (char *p = strtok_r(buf, ":", &save); p && n < 5;
+       p = strtok_r(NULL, ":", &save))
+    f[n++] = p;
   handle_t *h = calloc(1, sizeof(*h));
   if (!h) die("calloc");
   struct sockaddr_in la;
-  int udp = strcmp(f[0], "udp") == 0, hold = strcmp(f[0], "hold") == 0;
+  int udp = n > 0 && strcmp(f[0], "udp") == 0;
+  int hold = n > 0 && strcmp(f[0], "hold") == 0;
   if (n < 3 || parse_addr(f[1], f[2], &la) < 0 ||
       (!hold && (n != 5 || parse_addr(f[3], f[4], &h->dst) < 0)) ||
       (!udp && !hold && strcmp(f[0], "tcp") != 0)) {
