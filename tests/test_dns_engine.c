@@ -4,7 +4,8 @@
  * answer reaches the check that asked; a check that times out, or is
  * freed, while its query is pending never gets the callback (the engine
  * counts such late callbacks and frees what they carry); a private engine
- * (tlsdiag_check) does the same alone. */
+ * (tlsdiag_check) does the same alone; `tlsdiag sweep` through the
+ * local responder gives every target its own answer and verdict. */
 #include "tdtest.h"
 
 #include "../lib/engine.h"
@@ -227,12 +228,91 @@ static void test_dns_engine_private_engine_answers_and_times_out(void **st) {
   tddns_stop(x.d);
 }
 
+/* The CLI: a sweep of 30 answering names (each its own 127.0.1.N, where
+ * the port is refused), one the server never answers and one it does not
+ * know, through one engine: one record each, with the exact verdict. */
+static void test_dns_engine_cli_sweep_verdicts(void **st) {
+  (void)st;
+  dns_t x;
+  dns_start(&x);
+  uint16_t port = 0;
+  int hold = tt_refusing_port("0.0.0.0", &port);
+  td_buf_t list;
+  td_buf_init(&list);
+  for (int i = 0; i < 30; i++) {
+    char name[64], addr[32];
+    snprintf(name, sizeof(name), "c%d.engine.tlsdiag.test", i);
+    snprintf(addr, sizeof(addr), "127.0.1.%d", i + 1);
+    assert_int_equal(tddns_add_a(x.d, name, addr), 0);
+    td_buf_printf(&list, "%s:%u\n", name, (unsigned)port);
+  }
+  assert_int_equal(tddns_add_a(x.d, "drop.engine.tlsdiag.test", "127.0.0.1"),
+                   0);
+  assert_int_equal(
+      tddns_set_behavior(x.d, "drop.engine.tlsdiag.test", TDDNS_DROP), 0);
+  td_buf_printf(&list, "drop.engine.tlsdiag.test:%u\n", (unsigned)port);
+  td_buf_printf(&list, "unknown.engine.tlsdiag.test:%u\n", (unsigned)port);
+  const char *args[] = {"sweep", "--json", "-q", "--no-progress",
+                        "--jobs", "1", "--concurrency", "64",
+                        "--per-ip", "0", "-4", "--dns-server", x.servers,
+                        "--connect-timeout", "1", "--max-time", "5", "-",
+                        NULL};
+  tt_cli_run_t r = tt_cli_input(list.data, args);
+  assert_int_equal(r.rc, 2); /* every target has an error */
+  int seen[32] = {0};
+  size_t lines = 0;
+  for (const char *l = r.out; *l; lines++) {
+    const char *nl = strchr(l, '\n');
+    assert_non_null(nl);
+    json_error_t e;
+    json_t *j = json_loadb(l, (size_t)(nl - l), 0, &e);
+    if (!j) fail_msg("invalid JSON line: %s", e.text);
+    const char *host = tt_jstr(j, "target.host");
+    int idx = -1;
+    if (sscanf(host, "c%d.engine.tlsdiag.test", &idx) == 1) {
+      assert_true(idx >= 0 && idx < 30);
+      char addr[32];
+      snprintf(addr, sizeof(addr), "127.0.1.%d", idx + 1);
+      assert_string_equal(tt_jstr(j, "cause"), "tcp_refused");
+      assert_string_equal(tt_jstr(j, "phases.dns.status"), "ok");
+      assert_string_equal(tt_jstr(j, "phases.dns.addresses.0.address"),
+                          addr);
+      seen[idx]++;
+    } else if (strcmp(host, "drop.engine.tlsdiag.test") == 0) {
+      assert_string_equal(tt_jstr(j, "cause"), "dns_timeout");
+      assert_string_equal(tt_jstr(j, "findings.0.code"), "dns_timeout");
+      assert_string_equal(tt_jstr(j, "findings.0.severity"), "error");
+      assert_string_equal(tt_jstr(j, "findings.0.evidence.name"), host);
+      assert_string_equal(tt_jstr(j, "findings.0.evidence.server"),
+                          x.servers);
+      assert_string_equal(tt_jstr(j, "phases.dns.status"), "timeout");
+      seen[30]++;
+    } else {
+      assert_string_equal(host, "unknown.engine.tlsdiag.test");
+      assert_string_equal(tt_jstr(j, "cause"), "dns_nxdomain");
+      assert_string_equal(tt_jstr(j, "findings.0.code"), "dns_nxdomain");
+      assert_string_equal(tt_jstr(j, "findings.0.severity"), "error");
+      assert_string_equal(tt_jstr(j, "findings.0.evidence.name"), host);
+      seen[31]++;
+    }
+    json_decref(j);
+    l = nl + 1;
+  }
+  assert_int_equal(lines, 32);
+  for (int i = 0; i < 32; i++) assert_int_equal(seen[i], 1);
+  tt_cli_run_free(&r);
+  td_buf_free(&list);
+  close(hold);
+  tddns_stop(x.d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dns_engine_one_socket_every_answer_to_its_check),
       cmocka_unit_test(test_dns_engine_timed_out_check_gets_no_callback),
       cmocka_unit_test(test_dns_engine_free_with_lookups_pending),
       cmocka_unit_test(test_dns_engine_private_engine_answers_and_times_out),
+      cmocka_unit_test(test_dns_engine_cli_sweep_verdicts),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
