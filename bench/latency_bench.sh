@@ -31,7 +31,8 @@
 # target is one proxy address) and --jobs JOBS (default 1: one engine).
 #
 # Printed per tool: targets/s, client CPU per target (user+sys of the
-# client process / targets), mean check latency (tlsdiag: the records'
+# client process / targets), the servers' CPU per target (nginx, dnsmasq
+# and the proxy, from /proc, during that tool's run), mean check latency (tlsdiag: the records'
 # total_ms; curl: time_total), the Little's-law bound (IN_FLIGHT / mean
 # latency) and the fraction of it reached, and tlsdiag's ratio to curl.
 # Targets (issue 15): >= 85% of the bound, >= 2x curl.
@@ -166,36 +167,58 @@ awk '{print "url = \"https://" $1 "/\"\noutput = \"/dev/null\""}' "$tmp/targets.
 echo "latency_bench: RTT $((2 * delay_ms)) ms (delay proxy), $ntargets answering + $nsilent silent targets," \
   "$inflight in flight, connect timeout ${cto}s; tlsdiag $("$tlsdiag" --version 2>/dev/null | head -1), $(curl --version | head -1 | cut -d' ' -f1-2)"
 
-python3 - "$tmp" "$tlsdiag" "$inflight" "$cto" "$jobs" "$ntargets" "$nsilent" "$kind" <<'EOF'
+python3 - "$tmp" "$tlsdiag" "$inflight" "$cto" "$jobs" "$ntargets" "$nsilent" "$kind" "${pids[@]}" <<'EOF'
 import json, os, resource, subprocess, sys, time
-tmp, tlsdiag, inflight, cto, jobs, nvalid, nsilent, kind = sys.argv[1:]
+tmp, tlsdiag, inflight, cto, jobs, nvalid, nsilent, kind = sys.argv[1:9]
+servers = [int(p) for p in sys.argv[9:]] # nginx master, dnsmasq, proxy
+tick = os.sysconf("SC_CLK_TCK")
+
+def server_cpu():
+    """user+sys seconds of the servers and their children (nginx's worker)"""
+    pids = set(servers)
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()
+                if int(st[1]) in servers: pids.add(int(d))
+            except OSError:
+                pass
+    total = 0
+    for p in pids:
+        try:
+            st = open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()
+            total += int(st[11]) + int(st[12])
+        except OSError:
+            pass
+    return total / tick
 inflight, nvalid, nsilent = int(inflight), int(nvalid), int(nsilent)
 n = nvalid + nsilent
 
 def run(argv, out):
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    s0 = server_cpu()
     t0 = time.monotonic()
     with open(out, "w") as f:
         p = subprocess.run(argv, stdout=f, stderr=subprocess.DEVNULL)
     wall = time.monotonic() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    srv.append(server_cpu() - s0)
     return p.returncode, wall, cpu
 
-res = {}
+res, srv = {}, []
 rc, wall, cpu = run([tlsdiag, "sweep", "-q", "--no-progress", "--jobs", jobs,
                      "--concurrency", str(inflight), "--per-ip", "0",
                      "--cacert", tmp + "/certs/root.pem", "-4",
                      "--connect-timeout", cto, "--max-time", "10",
                      tmp + "/targets.txt"], tmp + "/sweep.jsonl")
-lat, ok, seen = [], 0, set()
+lat, ok = [], 0
 for line in open(tmp + "/sweep.jsonl"):
     d = json.loads(line)
     if "total_ms" not in d: continue
-    seen.add(d["target"]["host"] if isinstance(d.get("target"), dict) else str(d.get("target")))
     lat.append(d["total_ms"] / 1000.0)
     ok += d.get("cause") == ("ok" if kind == "https" else "tcp_refused")
-res["tlsdiag sweep"] = (wall, cpu, lat, ok, len(lat))
+res["tlsdiag sweep"] = (wall, cpu, lat, ok, len(lat), srv[-1])
 
 rc2, wall, cpu = run(["curl", "--parallel", "--parallel-max", str(inflight), "-4",
                       "-I", "-s", "--cacert", tmp + "/certs/root.pem",
@@ -208,20 +231,20 @@ for line in open(tmp + "/curl.out"):
     if len(f) != 2: continue
     lat.append(float(f[0]))
     ok += f[1] == ("200" if kind == "https" else "000")
-res["curl --parallel"] = (wall, cpu, lat, ok, len(lat))
+res["curl --parallel"] = (wall, cpu, lat, ok, len(lat), srv[-1])
 
-print("%-16s %8s %9s %9s %10s %9s %8s %8s" % ("client", "records",
+print("%-16s %8s %9s %9s %10s %9s %8s %8s %10s" % ("client", "records",
       "ok(200)" if kind == "https" else "refused", "targets/s",
-      "cpu ms/tgt", "mean lat", "bound/s", "of bound"))
+      "cpu ms/tgt", "mean lat", "bound/s", "of bound", "srv ms/tgt"))
 rate = {}
 bad = 0
-for name, (wall, cpu, lat, ok, nrec) in res.items():
+for name, (wall, cpu, lat, ok, nrec, scpu) in res.items():
     mean = sum(lat) / len(lat) if lat else float("nan")
     bound = inflight / mean if lat else float("nan")
     rate[name] = n / wall
-    print("%-16s %8d %9d %9.1f %10.3f %7.0f ms %8.1f %7.0f%%" % (
+    print("%-16s %8d %9d %9.1f %10.3f %7.0f ms %8.1f %7.0f%% %10.3f" % (
         name, nrec, ok, n / wall, 1000 * cpu / n, 1000 * mean, bound,
-        100 * (n / wall) / bound))
+        100 * (n / wall) / bound, 1000 * scpu / n))
     if nrec != n or ok != nvalid: bad = 1
 print("tlsdiag / curl throughput: %.2fx   (targets: >= 85%% of the bound, >= 2x curl)"
       % (rate["tlsdiag sweep"] / rate["curl --parallel"]))
