@@ -167,8 +167,10 @@ awk '{print "url = \"https://" $1 "/\"\noutput = \"/dev/null\""}' "$tmp/targets.
 echo "latency_bench: RTT $((2 * delay_ms)) ms (delay proxy), $ntargets answering + $nsilent silent targets," \
   "$inflight in flight, connect timeout ${cto}s; tlsdiag $("$tlsdiag" --version 2>/dev/null | head -1), $(curl --version | head -1 | cut -d' ' -f1-2)"
 
-python3 - "$tmp" "$tlsdiag" "$inflight" "$cto" "$jobs" "$ntargets" "$nsilent" "$kind" "${pids[@]}" <<'EOF'
-import json, os, resource, subprocess, sys, time
+# In the background, so that a signal runs the trap at once (bash defers
+# it while a foreground child runs); python kills its client on SIGTERM.
+python3 - "$tmp" "$tlsdiag" "$inflight" "$cto" "$jobs" "$ntargets" "$nsilent" "$kind" "${pids[@]}" <<'EOF' &
+import json, os, resource, signal, subprocess, sys, time
 tmp, tlsdiag, inflight, cto, jobs, nvalid, nsilent, kind = sys.argv[1:9]
 servers = [int(p) for p in sys.argv[9:]] # nginx master, dnsmasq, proxy
 tick = os.sysconf("SC_CLK_TCK")
@@ -194,12 +196,22 @@ def server_cpu():
 inflight, nvalid, nsilent = int(inflight), int(nvalid), int(nsilent)
 n = nvalid + nsilent
 
+child = None
+def on_term(signum, frame):
+    if child: child.kill()
+    sys.exit(128 + signum)
+signal.signal(signal.SIGTERM, on_term)
+signal.signal(signal.SIGINT, on_term)
+
 def run(argv, out):
+    global child
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     s0 = server_cpu()
     t0 = time.monotonic()
     with open(out, "w") as f:
-        p = subprocess.run(argv, stdout=f, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(argv, stdout=f, stderr=subprocess.DEVNULL)
+        child.wait()
+        p, child = child, None
     wall = time.monotonic() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
@@ -251,3 +263,8 @@ print("tlsdiag / curl throughput: %.2fx   (targets: >= 85%% of the bound, >= 2x 
 if bad: print("latency_bench: a tool lost targets or failed on answering ones", file=sys.stderr)
 sys.exit(2 if bad else 0)
 EOF
+pypid=$!
+pids=("$pypid" "${pids[@]}") # the clients first when interrupted
+rc=0
+wait "$pypid" || rc=$?
+exit $rc
