@@ -371,8 +371,8 @@ static tlsdiag_err_t start_dns(td_check_t *c, const char *servers) {
                              (c->deadline_total - c->t0) / 1000);
   int cached = 0;
   tlsdiag_err_t err = td_resolver_start_cached(
-      td_shared_dns(c->sh), dest_host(r), servers, c->family, (int)dns_budget,
-      &c->rs, &cached);
+      td_shared_dns(c->sh), td_shared_dns_engine(c->sh), dest_host(r),
+      servers, c->family, (int)dns_budget, &c->rs, &cached);
   if (err) return err;
   if (cached)
     td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "DNS cached",
@@ -746,9 +746,16 @@ void td_check_finish(td_check_t *c) {
 
 int td_check_done(const td_check_t *c) { return c->st == TD_CHECK_DONE; }
 
+int td_check_dns_answered(const td_check_t *c) {
+  return c->st == TD_CHECK_DNS && td_resolver_done(c->rs);
+}
+
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
   if (c->st == TD_CHECK_DONE || max == 0) return 0;
-  if (c->st == TD_CHECK_DNS) return td_resolver_fds(c->rs, fds, max);
+  if (c->st == TD_CHECK_DNS) /* the engine's sockets, if it is ours */
+    return c->sh_own && !td_resolver_done(c->rs)
+               ? td_dns_engine_fds(td_shared_dns_engine(c->sh), fds, max)
+               : 0;
   if (c->st == TD_CHECK_AIA) return td_aia_fds(c, fds, max);
   if (c->st == TD_CHECK_TCP && !c->gate_since)
     return td_race_fds(c, fds, max);
@@ -770,7 +777,11 @@ int64_t td_check_deadline(td_check_t *c) {
     return td_mono_us();
   int64_t d = c->deadline;
   if (c->st == TD_CHECK_DNS) {
-    int64_t t = td_resolver_timeout_us(c->rs);
+    if (td_resolver_done(c->rs)) return td_mono_us();
+    /* A shared engine runs its channel's timers itself. */
+    int64_t t = c->sh_own
+                    ? td_dns_engine_timeout_us(td_shared_dns_engine(c->sh))
+                    : -1;
     if (t >= 0) d = min64(d, td_mono_us() + t);
   }
   return d;
@@ -781,7 +792,8 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
   int timed_out = now >= c->deadline;
   int revents = 0;
   if (c->st == TD_CHECK_DNS) {
-    td_resolver_process(c->rs, fds, nfds);
+    if (c->sh_own) /* else the engine did, and the answer came by callback */
+      td_dns_engine_process(td_shared_dns_engine(c->sh), fds, nfds);
     if (td_resolver_done(c->rs)) dns_finished(c, 0);
     else if (timed_out) dns_finished(c, 1);
     return;

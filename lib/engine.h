@@ -25,7 +25,8 @@ void td_pin_clear(td_pin_t *pin);
 tlsdiag_err_t td_dns_servers_check(const char *csv);
 
 typedef struct td_resolver td_resolver_t;
-/* Starts an A+AAAA lookup of `name`. `servers` NULL means the system's
+/* Starts an A+AAAA lookup of `name` on a channel of its own (one-off
+ * lookups: AIA, plain HTTP; checks use their engine's channel).  `servers` NULL means the system's
  * resolv.conf. family: AF_UNSPEC, AF_INET or AF_INET6. */
 tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
                                 int family, int timeout_ms,
@@ -37,11 +38,13 @@ int64_t td_resolver_timeout_us(td_resolver_t *rs);
 /* Processes ready sockets (revents from poll) and timers. */
 void td_resolver_process(td_resolver_t *rs, const struct pollfd *fds,
                          size_t nfds);
-/* 1 when finished. Then status (ARES_*), and addresses. */
+/* 1 when finished. Then status (ARES_*), and addresses. A resolver on an
+ * engine channel has no fds or timeout of its own (the engine's). */
 int td_resolver_done(const td_resolver_t *rs);
 int td_resolver_status(const td_resolver_t *rs);
 size_t td_resolver_count(const td_resolver_t *rs);
 const char *td_resolver_addr(const td_resolver_t *rs, size_t i, int *family);
+/* NULL ok. Pending on an engine channel: cancelled (the callback frees). */
 void td_resolver_free(td_resolver_t *rs);
 
 /* ---- connect.c --------------------------------------------------------- */
@@ -201,6 +204,7 @@ struct td_vctx *td_trust_vctx(td_trust_t *t);
 int td_trust_roots(const td_trust_t *t);
 td_aia_cache_t *td_shared_aia(td_shared_t *sh);
 td_dns_cache_t *td_shared_dns(td_shared_t *sh);
+struct td_dns_engine *td_shared_dns_engine(td_shared_t *sh);
 /* The politeness gate (polite.c), borrowed; NULL: none. */
 td_gate_t *td_shared_gate(td_shared_t *sh);
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
@@ -209,13 +213,42 @@ void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
 td_aia_cache_t *td_aia_cache_new(void);
 void td_aia_cache_free(td_aia_cache_t *ac); /* NULL ok */
 
+/* ---- resolve.c: the c-ares channels of one engine ----------------------
+ * One channel per distinct (DNS servers, budget) the engine's checks use:
+ * in a sweep, one. Checks submit lookups (td_resolver_start_cached with the
+ * engine); the engine polls the channels' sockets once and processes them,
+ * c-ares calls back into the resolver, and its check finds it done. A
+ * resolver freed while its query is pending is left to the callback (which
+ * always comes: answer, c-ares timeout, or td_dns_engine_free), so no
+ * callback ever reaches a freed check. One thread at a time. */
+typedef struct td_dns_engine td_dns_engine_t;
+td_dns_engine_t *td_dns_engine_new(void); /* NULL on out-of-memory */
+/* Destroys the channels: pending callbacks run (ARES_EDESTRUCTION). */
+void td_dns_engine_free(td_dns_engine_t *eng); /* NULL ok */
+/* The sockets of every channel with queries pending, once each. */
+size_t td_dns_engine_fds(td_dns_engine_t *eng, struct pollfd *fds,
+                         size_t max);
+/* Microseconds until a channel's timer is due; -1: nothing pending. */
+int64_t td_dns_engine_timeout_us(td_dns_engine_t *eng);
+/* Processes the ready sockets among fds and the timers that are due;
+ * callbacks run from here. */
+void td_dns_engine_process(td_dns_engine_t *eng, const struct pollfd *fds,
+                           size_t nfds);
+/* Queries pending; channels made so far; callbacks that found their check
+ * gone (for tests and the benchmark). */
+size_t td_dns_engine_pending(const td_dns_engine_t *eng);
+unsigned long td_dns_engine_channels(const td_dns_engine_t *eng);
+unsigned long td_dns_engine_orphans(const td_dns_engine_t *eng);
+
 /* ---- resolve.c: DNS answers kept for their TTL within an engine -------- */
 td_dns_cache_t *td_dns_cache_new(void);
 void td_dns_cache_free(td_dns_cache_t *dc); /* NULL ok */
 /* Like td_resolver_start, answered from dc when it holds an unexpired
  * answer for the same name, servers and family (then *cached = 1 and the
- * resolver is already done). dc NULL: no cache. */
-tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc, const char *name,
+ * resolver is already done). dc NULL: no cache. eng: submit to the
+ * engine's channel (NULL: a channel of its own). */
+tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc,
+                                       td_dns_engine_t *eng, const char *name,
                                        const char *servers, int family,
                                        int timeout_ms, td_resolver_t **out,
                                        int *cached);
@@ -242,5 +275,7 @@ unsigned td_gate_max_seen(td_gate_t *g);
 /* Makes m's checks use g (a sweep's, shared by its engines; NULL: m's
  * own again). g outlives m's checks. */
 void td_multi_share_gate(tlsdiag_multi_t *m, td_gate_t *g);
+/* What m's checks share (its DNS engine, caches), borrowed. */
+td_shared_t *td_multi_shared(tlsdiag_multi_t *m);
 
 #endif

@@ -3,7 +3,9 @@
  * descriptors, each check's own deadline, and a callback per finished
  * check. What checks can share is made once per handle (shared.c): the
  * trust stores per distinct (cafile, capath) with their verifier context,
- * the AIA and DNS caches; the politeness gate may be shared by handles. */
+ * the AIA and DNS caches and the c-ares channel, whose sockets are in the
+ * poll set once (not per check); the politeness gate may be shared by
+ * handles. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -13,8 +15,11 @@
 #include "check.h"
 #include "engine.h"
 
-/* A check in DNS reports up to ARES_GETSOCK_MAXNUM sockets, else one. */
+/* A check reports one socket (its AIA fetch in DNS up to
+ * ARES_GETSOCK_MAXNUM); the engine's DNS sockets are the engine's. */
 #define SLOT_FDS (ARES_GETSOCK_MAXNUM + 1)
+#define DNS_SERIAL UINT64_MAX /* fd_owner of an engine DNS socket */
+#define DNS_FDS (4 * ARES_GETSOCK_MAXNUM)
 
 /* A queued check: its host and a deep copy of its options, all in one
  * allocation (the strings and the pin array follow the struct), so a queued
@@ -61,6 +66,8 @@ struct tlsdiag_multi {
   int busy;          /* inside process: no nested process/run */
   struct pollfd *pfd; /* tlsdiag_multi_run's poll set */
   size_t pfd_cap;
+  struct pollfd dnsrev[DNS_FDS]; /* poll results of the DNS sockets */
+  size_t ndnsrev;
 };
 
 /* ---- handle ------------------------------------------------------------ */
@@ -101,6 +108,8 @@ tlsdiag_err_t tlsdiag_multi_set_limits(tlsdiag_multi_t *m, unsigned per_ip,
 void td_multi_share_gate(tlsdiag_multi_t *m, td_gate_t *g) {
   td_shared_set_gate(m->sh, g ? g : m->gate);
 }
+
+td_shared_t *td_multi_shared(tlsdiag_multi_t *m) { return m->sh; }
 
 void tlsdiag_multi_free(tlsdiag_multi_t *m) {
   if (!m) return;
@@ -316,7 +325,11 @@ static tlsdiag_err_t own_fd(tlsdiag_multi_t *m, int fd, size_t slot,
 
 size_t tlsdiag_multi_fds(tlsdiag_multi_t *m, struct pollfd *fds, size_t max) {
   if (!m || !fds) return 0;
-  size_t n = 0;
+  /* The engine's DNS sockets first, once for all its checks. */
+  size_t n = td_dns_engine_fds(td_shared_dns_engine(m->sh), fds,
+                               max < DNS_FDS ? max : DNS_FDS);
+  for (size_t k = 0; k < n; k++)
+    if (own_fd(m, fds[k].fd, 0, DNS_SERIAL)) return k;
   for (size_t i = 0; i < m->running; i++) {
     slot_t *s = &m->slots[i];
     s->nfds = td_check_fds(s->c, s->fds, SLOT_FDS);
@@ -334,6 +347,8 @@ int tlsdiag_multi_timeout_ms(tlsdiag_multi_t *m) {
   if (!m || (!m->running && !m->queued)) return -1;
   if (m->queued && m->running < m->max) return 0;
   int64_t now = td_mono_us(), soonest = INT64_MAX;
+  int64_t dns = td_dns_engine_timeout_us(td_shared_dns_engine(m->sh));
+  if (dns >= 0) soonest = now + dns;
   for (size_t i = 0; i < m->running; i++)
     if (m->slots[i].deadline < soonest) soonest = m->slots[i].deadline;
   if (soonest <= now) return 0;
@@ -347,6 +362,10 @@ static void gather(tlsdiag_multi_t *m, const struct pollfd *fds, size_t n) {
     int fd = fds[i].fd;
     if (!fds[i].revents || fd < 0 || (size_t)fd >= m->nowner) continue;
     fd_owner_t *o = &m->owner[fd];
+    if (o->serial == DNS_SERIAL) {
+      if (m->ndnsrev < DNS_FDS) m->dnsrev[m->ndnsrev++] = fds[i];
+      continue;
+    }
     if (!o->serial || o->slot >= m->running) continue;
     slot_t *s = &m->slots[o->slot];
     if (s->serial != o->serial || s->nrev == SLOT_FDS) continue;
@@ -363,11 +382,15 @@ tlsdiag_err_t tlsdiag_multi_process(tlsdiag_multi_t *m,
   if (!m || (n && !fds)) return TLSDIAG_E_INVAL;
   if (m->busy) return TLSDIAG_E_INVAL; /* called from a callback */
   m->busy = 1;
+  m->ndnsrev = 0;
   gather(m, fds, n);
+  /* The channel first: its callbacks mark the checks it answered. */
+  td_dns_engine_process(td_shared_dns_engine(m->sh), m->dnsrev, m->ndnsrev);
   int64_t now = td_mono_us();
   for (size_t i = 0; i < m->running; i++) {
     slot_t *s = &m->slots[i];
-    if (s->nrev == 0 && s->deadline > now) continue;
+    if (s->nrev == 0 && s->deadline > now && !td_check_dns_answered(s->c))
+      continue;
     td_check_step(s->c, s->rev, s->nrev);
     s->nrev = 0;
     s->nfds = 0; /* the step may have closed them */

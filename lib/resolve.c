@@ -1,5 +1,8 @@
 /* resolve.c: DNS through c-ares (A and AAAA), resolve pins and the DNS
- * server option. One channel per lookup; the caller's loop drives it. */
+ * server option. A lookup either has a channel of its own (the caller's
+ * loop drives it) or is submitted to its engine's channels (td_dns_engine:
+ * one channel per distinct server list and budget, driven once per loop
+ * by the engine, answers delivered by callback). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
@@ -11,8 +14,27 @@
 
 #define MAX_ADDRS 64 /* more than any real name needs; bounds the work */
 
+/* One shared channel: the engine's for one (servers, timeout). */
+typedef struct dns_chan {
+  struct dns_chan *next;
+  char *servers; /* NULL: the system's resolv.conf */
+  int timeout_ms;
+  ares_channel ch;
+  size_t pending; /* queries submitted and not yet called back */
+  struct td_dns_engine *eng;
+} dns_chan_t;
+
+struct td_dns_engine {
+  dns_chan_t *chans;
+  unsigned long orphans; /* callbacks that found their check gone */
+  unsigned long channels_made;
+};
+
 struct td_resolver {
-  ares_channel ch; /* NULL: answered from the cache */
+  ares_channel ch; /* own channel; NULL: shared (chan) or from the cache */
+  dns_chan_t *chan; /* the engine channel the query went to, or NULL */
+  int orphan;       /* freed by its check while pending: the callback
+                       frees it (the cancel half of the scheme) */
   int done;
   int status;
   char *addrs[MAX_ADDRS];
@@ -144,10 +166,28 @@ static void add_addr(td_resolver_t *rs, int family, const void *a) {
   rs->fam[rs->n++] = family;
 }
 
+static void resolver_release(td_resolver_t *rs) {
+  for (size_t i = 0; i < rs->n; i++) free(rs->addrs[i]);
+  free(rs->key);
+  free(rs);
+}
+
 static void on_addrinfo(void *arg, int status, int timeouts,
                         struct ares_addrinfo *res) {
   (void)timeouts;
   td_resolver_t *rs = arg;
+  if (rs->chan) {
+    rs->chan->pending--;
+    if (rs->orphan) { /* its check ended first: nobody to tell */
+      rs->chan->eng->orphans++;
+      if (res) ares_freeaddrinfo(res);
+      resolver_release(rs);
+      return;
+    }
+    /* Destruction of the engine with this check still alive: the check
+     * sees a failed lookup and never touches the channel again. */
+    if (status == ARES_EDESTRUCTION) rs->chan = NULL;
+  }
   rs->done = 1;
   rs->status = status;
   if (status == ARES_SUCCESS && res) {
@@ -164,13 +204,10 @@ static void on_addrinfo(void *arg, int status, int timeouts,
   if (res) ares_freeaddrinfo(res);
 }
 
-tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
-                                int family, int timeout_ms,
-                                td_resolver_t **out) {
-  *out = NULL;
-  td_resolver_t *rs = calloc(1, sizeof(*rs));
-  if (!rs) return TLSDIAG_E_NOMEM;
-  rs->ttl = -1;
+/* A channel with tlsdiag's settings: two tries within timeout_ms, SERVFAIL
+ * and REFUSED reported as such, only DNS when servers are named. */
+static tlsdiag_err_t chan_init(ares_channel *ch, const char *servers,
+                               int timeout_ms, int shared) {
   struct ares_options ao;
   memset(&ao, 0, sizeof(ao));
   int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
@@ -178,6 +215,8 @@ tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
   ao.timeout = timeout_ms / 2 > 100 ? timeout_ms / 2 : 100;
   ao.tries = 2;
   ao.flags = ARES_FLAG_NOCHECKRESP; /* report SERVFAIL/REFUSED as such */
+  /* A shared channel keeps its sockets between bursts of a sweep. */
+  if (shared) ao.flags |= ARES_FLAG_STAYOPEN;
   char lookups[] = "b";
   if (servers) {
     /* With an explicit server, ask only DNS (like dig @server): the hosts
@@ -185,28 +224,28 @@ tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
     ao.lookups = lookups;
     mask |= ARES_OPT_LOOKUPS;
   }
-  if (ares_init_options(&rs->ch, &ao, mask) != ARES_SUCCESS) {
-    free(rs);
-    return TLSDIAG_E_INIT;
-  }
-  if (servers && ares_set_servers_ports_csv(rs->ch, servers) != ARES_SUCCESS) {
-    ares_destroy(rs->ch);
-    free(rs);
+  if (ares_init_options(ch, &ao, mask) != ARES_SUCCESS) return TLSDIAG_E_INIT;
+  if (servers && ares_set_servers_ports_csv(*ch, servers) != ARES_SUCCESS) {
+    ares_destroy(*ch);
+    *ch = NULL;
     return TLSDIAG_E_DNS_SERVER;
   }
+  return TLSDIAG_OK;
+}
+
+static void submit(td_resolver_t *rs, ares_channel ch, const char *name,
+                   int family) {
   struct ares_addrinfo_hints hints;
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = family;
   hints.ai_flags = ARES_AI_NOSORT; /* keep the server's order; we try all */
-  ares_getaddrinfo(rs->ch, name, NULL, &hints, on_addrinfo, rs);
-  *out = rs;
-  return TLSDIAG_OK;
+  ares_getaddrinfo(ch, name, NULL, &hints, on_addrinfo, rs);
 }
 
-size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
-  if (!rs || rs->done || !rs->ch) return 0;
+/* The sockets c-ares waits on in ch, appended to fds (up to max). */
+static size_t ch_fds(ares_channel ch, struct pollfd *fds, size_t max) {
   ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-  unsigned bits = (unsigned)ares_getsock(rs->ch, socks, ARES_GETSOCK_MAXNUM);
+  unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
   size_t n = 0;
   for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
     short ev = 0;
@@ -223,27 +262,177 @@ size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
   return n;
 }
 
-int64_t td_resolver_timeout_us(td_resolver_t *rs) {
-  if (!rs || rs->done || !rs->ch) return -1;
-  struct timeval tv, *t = ares_timeout(rs->ch, NULL, &tv);
+static int64_t ch_timeout_us(ares_channel ch) {
+  struct timeval tv, *t = ares_timeout(ch, NULL, &tv);
   if (!t) return -1;
   return (int64_t)t->tv_sec * 1000000 + t->tv_usec;
 }
 
-void td_resolver_process(td_resolver_t *rs, const struct pollfd *fds,
-                         size_t nfds) {
-  if (!rs || rs->done || !rs->ch) return;
+/* Hands the ready sockets among fds to ch (c-ares ignores those that are
+ * not its own) until *stop; 1 if any was ready. */
+static int ch_feed(ares_channel ch, const struct pollfd *fds, size_t nfds,
+                   const int *stop) {
   int any = 0;
-  for (size_t i = 0; i < nfds && !rs->done; i++) {
+  for (size_t i = 0; i < nfds && !*stop; i++) {
     if (!fds[i].revents) continue;
     any = 1;
     ares_socket_t rfd = (fds[i].revents & (POLLIN | POLLERR | POLLHUP))
                             ? fds[i].fd
                             : ARES_SOCKET_BAD;
     ares_socket_t wfd = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
-    ares_process_fd(rs->ch, rfd, wfd);
+    ares_process_fd(ch, rfd, wfd);
   }
-  if (!any && !rs->done) /* timers only */
+  return any;
+}
+
+tlsdiag_err_t td_resolver_start(const char *name, const char *servers,
+                                int family, int timeout_ms,
+                                td_resolver_t **out) {
+  *out = NULL;
+  td_resolver_t *rs = calloc(1, sizeof(*rs));
+  if (!rs) return TLSDIAG_E_NOMEM;
+  rs->ttl = -1;
+  tlsdiag_err_t err = chan_init(&rs->ch, servers, timeout_ms, 0);
+  if (err) {
+    free(rs);
+    return err;
+  }
+  submit(rs, rs->ch, name, family);
+  *out = rs;
+  return TLSDIAG_OK;
+}
+
+/* ---- the engine's channels ------------------------------------------------
+ * Checks of one engine submit to a channel it keeps per distinct (server
+ * list, budget): in a sweep, one. The engine polls the channels' sockets
+ * once and runs their timers; c-ares calls back into the resolver, which
+ * its check then finds done. A check that ends while its query is pending
+ * marks the resolver an orphan instead of freeing it: the callback, which
+ * always comes (the answer, c-ares's own timeout or the engine's
+ * destruction), frees it. */
+
+td_dns_engine_t *td_dns_engine_new(void) {
+  return calloc(1, sizeof(td_dns_engine_t));
+}
+
+void td_dns_engine_free(td_dns_engine_t *eng) {
+  if (!eng) return;
+  for (dns_chan_t *c = eng->chans, *next; c; c = next) {
+    next = c->next;
+    ares_destroy(c->ch); /* every pending callback runs: orphans freed */
+    free(c->servers);
+    free(c);
+  }
+  free(eng);
+}
+
+static int str_same(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static tlsdiag_err_t engine_chan(td_dns_engine_t *eng, const char *servers,
+                                 int timeout_ms, dns_chan_t **out) {
+  for (dns_chan_t *c = eng->chans; c; c = c->next)
+    if (c->timeout_ms == timeout_ms && str_same(c->servers, servers)) {
+      *out = c;
+      return TLSDIAG_OK;
+    }
+  dns_chan_t *c = calloc(1, sizeof(*c));
+  if (!c) return TLSDIAG_E_NOMEM;
+  if (servers && !(c->servers = td_strdup(servers))) {
+    free(c);
+    return TLSDIAG_E_NOMEM;
+  }
+  tlsdiag_err_t err = chan_init(&c->ch, servers, timeout_ms, 1);
+  if (err) {
+    free(c->servers);
+    free(c);
+    return err;
+  }
+  c->timeout_ms = timeout_ms;
+  c->eng = eng;
+  c->next = eng->chans;
+  eng->chans = c;
+  eng->channels_made++;
+  *out = c;
+  return TLSDIAG_OK;
+}
+
+static tlsdiag_err_t engine_submit(td_dns_engine_t *eng, const char *name,
+                                   const char *servers, int family,
+                                   int timeout_ms, td_resolver_t **out) {
+  *out = NULL;
+  dns_chan_t *chan = NULL;
+  tlsdiag_err_t err = engine_chan(eng, servers, timeout_ms, &chan);
+  if (err) return err;
+  td_resolver_t *rs = calloc(1, sizeof(*rs));
+  if (!rs) return TLSDIAG_E_NOMEM;
+  rs->ttl = -1;
+  rs->chan = chan;
+  chan->pending++;
+  submit(rs, chan->ch, name, family); /* may call back at once */
+  *out = rs;
+  return TLSDIAG_OK;
+}
+
+size_t td_dns_engine_fds(td_dns_engine_t *eng, struct pollfd *fds,
+                         size_t max) {
+  size_t n = 0;
+  for (dns_chan_t *c = eng ? eng->chans : NULL; c && n < max; c = c->next)
+    if (c->pending) n += ch_fds(c->ch, fds + n, max - n);
+  return n;
+}
+
+int64_t td_dns_engine_timeout_us(td_dns_engine_t *eng) {
+  int64_t best = -1;
+  for (dns_chan_t *c = eng ? eng->chans : NULL; c; c = c->next) {
+    int64_t t = c->pending ? ch_timeout_us(c->ch) : -1;
+    if (t >= 0 && (best < 0 || t < best)) best = t;
+  }
+  return best;
+}
+
+/* Hands ready sockets to every channel (each takes only its own) and runs
+ * the timers of the channels whose time has come. */
+void td_dns_engine_process(td_dns_engine_t *eng, const struct pollfd *fds,
+                           size_t nfds) {
+  static const int never = 0;
+  for (dns_chan_t *c = eng ? eng->chans : NULL; c; c = c->next) {
+    if (!c->pending) continue;
+    if (!ch_feed(c->ch, fds, nfds, &never) && ch_timeout_us(c->ch) == 0)
+      ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  }
+}
+
+unsigned long td_dns_engine_orphans(const td_dns_engine_t *eng) {
+  return eng ? eng->orphans : 0;
+}
+
+unsigned long td_dns_engine_channels(const td_dns_engine_t *eng) {
+  return eng ? eng->channels_made : 0;
+}
+
+size_t td_dns_engine_pending(const td_dns_engine_t *eng) {
+  size_t n = 0;
+  for (dns_chan_t *c = eng ? eng->chans : NULL; c; c = c->next)
+    n += c->pending;
+  return n;
+}
+
+size_t td_resolver_fds(td_resolver_t *rs, struct pollfd *fds, size_t max) {
+  if (!rs || rs->done || !rs->ch) return 0;
+  return ch_fds(rs->ch, fds, max);
+}
+
+int64_t td_resolver_timeout_us(td_resolver_t *rs) {
+  if (!rs || rs->done || !rs->ch) return -1;
+  return ch_timeout_us(rs->ch);
+}
+
+void td_resolver_process(td_resolver_t *rs, const struct pollfd *fds,
+                         size_t nfds) {
+  if (!rs || rs->done || !rs->ch) return;
+  if (!ch_feed(rs->ch, fds, nfds, &rs->done) && !rs->done) /* timers only */
     ares_process_fd(rs->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
@@ -258,11 +447,13 @@ const char *td_resolver_addr(const td_resolver_t *rs, size_t i, int *family) {
 
 void td_resolver_free(td_resolver_t *rs) {
   if (!rs) return;
+  if (rs->chan && !rs->done) { /* pending on the engine: the callback frees */
+    rs->orphan = 1;
+    return;
+  }
   /* ares_destroy runs pending callbacks with ARES_EDESTRUCTION. */
   if (rs->ch) ares_destroy(rs->ch);
-  for (size_t i = 0; i < rs->n; i++) free(rs->addrs[i]);
-  free(rs->key);
-  free(rs);
+  resolver_release(rs);
 }
 
 int td_resolver_ttl(const td_resolver_t *rs) { return rs->ttl; }
@@ -315,7 +506,8 @@ static dns_ent_t *cache_find(td_dns_cache_t *dc, const char *key) {
   return NULL;
 }
 
-tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc, const char *name,
+tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc,
+                                       td_dns_engine_t *eng, const char *name,
                                        const char *servers, int family,
                                        int timeout_ms, td_resolver_t **out,
                                        int *cached) {
@@ -340,7 +532,9 @@ tlsdiag_err_t td_resolver_start_cached(td_dns_cache_t *dc, const char *name,
     *out = rs;
     return TLSDIAG_OK;
   }
-  tlsdiag_err_t err = td_resolver_start(name, servers, family, timeout_ms, out);
+  tlsdiag_err_t err =
+      eng ? engine_submit(eng, name, servers, family, timeout_ms, out)
+          : td_resolver_start(name, servers, family, timeout_ms, out);
   if (err) free(key);
   else (*out)->key = key;
   return err;

@@ -1,7 +1,8 @@
 /* shared.c: what the checks of one engine share, made once and reused:
  * the trust stores (GnuTLS credentials and the verifier context over
  * them, with its caches of parsed certificates and signatures), the AIA
- * cache, the DNS answer cache and the politeness gate. A multi handle owns
+ * cache, the DNS answer cache, the c-ares channel(s) and the politeness
+ * gate. A multi handle owns
  * one; tlsdiag_check makes one for its single check. One thread at a time
  * (the gate alone may be shared between engines: it locks). */
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct td_shared {
   td_trust_t *trust;
   td_aia_cache_t *aia;
   td_dns_cache_t *dns;
+  td_dns_engine_t *dnseng; /* the c-ares channels */
   td_gate_t *gate; /* borrowed (td_shared_set_gate) or NULL */
 };
 
@@ -30,7 +32,8 @@ td_shared_t *td_shared_new(void) {
   if (!sh) return NULL;
   sh->aia = td_aia_cache_new();
   sh->dns = td_dns_cache_new();
-  if (!sh->aia || !sh->dns) {
+  sh->dnseng = td_dns_engine_new();
+  if (!sh->aia || !sh->dns || !sh->dnseng) {
     td_shared_free(sh);
     return NULL;
   }
@@ -48,12 +51,14 @@ void td_shared_free(td_shared_t *sh) {
     free(t);
   }
   td_aia_cache_free(sh->aia);
+  td_dns_engine_free(sh->dnseng); /* frees the cancelled lookups */
   td_dns_cache_free(sh->dns);
   free(sh);
 }
 
 td_aia_cache_t *td_shared_aia(td_shared_t *sh) { return sh->aia; }
 td_dns_cache_t *td_shared_dns(td_shared_t *sh) { return sh->dns; }
+td_dns_engine_t *td_shared_dns_engine(td_shared_t *sh) { return sh->dnseng; }
 td_gate_t *td_shared_gate(td_shared_t *sh) { return sh->gate; }
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g) { sh->gate = g; }
 
