@@ -149,11 +149,12 @@ static void opts_for(tlsdiag_options_t *o, unsigned port, const char **pins,
   o->resolve = pins;
 }
 
-static size_t done_count;
+static size_t done_count, ok_count;
 static void count_cb(tlsdiag_result_t *r, void *user, void *data) {
   (void)user;
   (void)data;
   done_count++;
+  if (r && tlsdiag_result_cause(r) == TLSDIAG_CAUSE_OK) ok_count++;
   tlsdiag_result_free(r);
 }
 
@@ -287,9 +288,9 @@ static int run_sweep(size_t total, unsigned conc) {
     if (fails >= total) break;
   }
   double el = now_s() - t0;
-  printf("  %zu checks in %.1f s (%.0f/s); RSS %ld KiB at start, %ld KiB "
+  printf("  %zu checks (%zu with cause ok) in %.1f s (%.0f/s); RSS %ld KiB at start, %ld KiB "
          "after warm-up (10%%), at most %ld KiB later: growth %+ld KiB\n",
-         done_count, el, (double)done_count / el, rss_base, rss_warm,
+         done_count, ok_count, el, (double)done_count / el, rss_base, rss_warm,
          rss_max_after, rss_max_after - rss_warm);
   tlsdiag_multi_free(m);
   free(fds);
@@ -308,15 +309,31 @@ static int run_parts(size_t n) {
   gnutls_session_t *ss = calloc(n, sizeof(*ss));
   td_kscap_t **ks = calloc(n, sizeof(*ks));
   int (*sv)[2] = calloc(n, sizeof(*sv));
-  size_t h0 = heap();
-  for (size_t i = 0; i < n; i++) {
-    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv[i]);
-    td_tls_session_new(cred, sv[i][0], "valid.tlsdiag.test", prio, NULL, 0,
-                       &ss[i]);
+  td_shared_t *sh = td_shared_new();
+  printf("parts (%zu of each, heap per item):\n", n);
+  for (int shared = 0; shared < 2; shared++) {
+    size_t h0 = heap();
+    for (size_t i = 0; i < n; i++) {
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv[i]);
+      td_tls_session_new(cred, sv[i][0], "valid.tlsdiag.test", prio,
+                         shared ? td_shared_priority(sh, prio) : NULL, NULL, 0,
+                         &ss[i]);
+    }
+    size_t h1 = heap();
+    for (size_t i = 0; i < n; i++) gnutls_handshake(ss[i]); /* ClientHello */
+    size_t h2 = heap();
+    printf("  GnuTLS session, %s: new %.0f B, after its ClientHello "
+           "%.0f B (key shares)\n",
+           shared ? "the engine's parsed priorities"
+                  : "priorities parsed per session",
+           (double)(h1 - h0) / (double)n, (double)(h2 - h0) / (double)n);
+    if (shared) break;
+    for (size_t i = 0; i < n; i++) {
+      gnutls_deinit(ss[i]);
+      close(sv[i][0]);
+      close(sv[i][1]);
+    }
   }
-  size_t h1 = heap();
-  for (size_t i = 0; i < n; i++) gnutls_handshake(ss[i]); /* ClientHello */
-  size_t h2 = heap();
   unsigned char hello[4096];
   ssize_t hl = 0;
   for (size_t i = 0; i < n; i++) {
@@ -329,10 +346,6 @@ static int run_parts(size_t n) {
     if (hl > 0) td_ks_capture_bytes(ks[i], 0, hello, (size_t)hl);
   }
   size_t h4 = heap();
-  printf("parts (%zu of each, heap per item):\n", n);
-  printf("  GnuTLS session, new: %.0f B; after its ClientHello: %.0f B "
-         "(key shares)\n",
-         (double)(h1 - h0) / (double)n, (double)(h2 - h0) / (double)n);
   printf("  key schedule capture after the ClientHello (%zd bytes): %.0f B\n",
          hl, (double)(h4 - h3) / (double)n);
   printf("  struct td_check %zu B, struct tlsdiag_result %zu B (inline)\n",
@@ -343,6 +356,7 @@ static int run_parts(size_t n) {
     close(sv[i][0]);
     close(sv[i][1]);
   }
+  td_shared_free(sh);
   /* A resolver (one c-ares channel per lookup that the engine's cache
    * cannot answer), asking a port where nobody listens. */
   size_t nr = n > 200 ? 200 : n;

@@ -647,6 +647,7 @@ static void start_tls(td_check_t *c) {
   int rc = !c->priority || td_trust_cred(c->trust, &c->cred)
                ? GNUTLS_E_MEMORY_ERROR
                : td_tls_session_new(c->cred, c->fd, r->sni, c->priority,
+                                    td_shared_priority(c->sh, c->priority),
                                     &c->hook, 0, &c->sess);
   if (c->cred) r->trust_roots = td_trust_roots(c->trust);
   if (rc < 0) {
@@ -767,7 +768,7 @@ static void tls_step(td_check_t *c, int timed_out) {
     return;
   }
   td_tls_collect(r, c->sess);
-  td_ks_capture_done(c->kscap);
+  td_ks_capture_done(c->kscap, c->sess, c->r);
   td_kx_collect(r, c->sess);
   td_verify_session(r, c->sess, c->cred, td_trust_vctx(c->trust));
   td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);
