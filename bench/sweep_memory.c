@@ -1,9 +1,11 @@
 /* sweep_memory.c: memory of a sweep (issue 15 item 5): what one check in
  * flight costs, what its big parts cost, and whether a long sweep grows.
  *
- * usage: sweep_memory stall N          N checks in flight at once against
+ * usage: sweep_memory stall N [dns]    N checks in flight at once against
  *                                      a listener that accepts and stays
  *                                      silent (every ClientHello received);
+ *                                      names pinned, or with dns each its
+ *                                      own name through a DNS server;
  *        sweep_memory sweep M C        M checks, C in flight, against a
  *                                      normal TLS server (tdserver: TLS
  *                                      1.3, HEAD / -> 200); RSS sampled
@@ -42,6 +44,7 @@
 #include "check.h"
 #include "keysched.h"
 #include "tdcerts.h"
+#include "tddns.h"
 #include "tdserver.h"
 
 static double now_s(void) {
@@ -160,7 +163,9 @@ static void count_cb(tlsdiag_result_t *r, void *user, void *data) {
 
 /* ---- stall: N in flight ---------------------------------------------- */
 
-static int run_stall(size_t n) {
+/* with dns: every check has a name of its own (hN.tlsdiag.test), looked
+ * up through a tddns server in the child (answering 127.0.0.1). */
+static int run_stall(size_t n, int dns) {
   raise_nofile(n + 1024);
   volatile unsigned *hellos = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -175,8 +180,23 @@ static int run_stall(size_t n) {
     return 1;
   unsigned port = ntohs(sa.sin_port);
   pid_t pid = fork_child();
-  if (pid == 0) silent_child(lfd, hellos);
+  if (pid == 0) {
+    if (dns) {
+      tddns_t *d = NULL;
+      if (tddns_start("127.0.0.1", &d) != 0) _exit(1);
+      char name[64];
+      for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "h%zu.tlsdiag.test", i);
+        tddns_add_a(d, name, "127.0.0.1");
+      }
+      hellos[1] = tddns_port(d);
+    }
+    silent_child(lfd, hellos);
+  }
   close(lfd);
+  while (dns && !hellos[1]) usleep(10000);
+  char dns_server[64];
+  snprintf(dns_server, sizeof(dns_server), "127.0.0.1:%u", hellos[1]);
 
   tlsdiag_options_t o;
   const char *pins[2];
@@ -185,14 +205,20 @@ static int run_stall(size_t n) {
   o.connect_timeout_ms = 120000;
   o.max_time_ms = 180000;
   o.flags |= TLSDIAG_F_NO_VERSION_PROBE;
+  if (dns) {
+    o.resolve = NULL;
+    o.dns_servers = dns_server;
+  }
   tlsdiag_multi_t *m = NULL;
   if (tlsdiag_multi_new((unsigned)n, count_cb, NULL, &m) != TLSDIAG_OK)
     return 1;
   long rss0 = status_kb("VmRSS");
   size_t h0 = heap();
-  for (size_t i = 0; i < n; i++)
-    if (tlsdiag_multi_add(m, "valid.tlsdiag.test", &o, NULL) != TLSDIAG_OK)
-      return 1;
+  char name[64] = "valid.tlsdiag.test";
+  for (size_t i = 0; i < n; i++) {
+    if (dns) snprintf(name, sizeof(name), "h%zu.tlsdiag.test", i);
+    if (tlsdiag_multi_add(m, name, &o, NULL) != TLSDIAG_OK) return 1;
+  }
   size_t hq = heap();
   struct pollfd *fds = calloc(n + 64, sizeof(*fds));
   double t0 = now_s();
@@ -209,9 +235,10 @@ static int run_stall(size_t n) {
   }
   size_t h1 = heap();
   long rss1 = status_kb("VmRSS"), hwm = status_kb("VmHWM");
-  printf("stall: %zu checks, %u ClientHellos received by the silent server "
+  printf("stall%s: %zu checks, %u ClientHellos received by the silent server "
          "in %.1f s, %zu finished early%s\n",
-         n, *hellos, now_s() - t0, done_count, rc ? " (NOT ALL IN FLIGHT)" : "");
+         dns ? " (names through DNS)" : " (names pinned)", n, *hellos,
+         now_s() - t0, done_count, rc ? " (NOT ALL IN FLIGHT)" : "");
   printf("  queued: %.0f B/check (heap)\n", (double)(hq - h0) / (double)n);
   printf("  in flight (TLS, waiting for the ServerHello): %.0f B/check heap, "
          "%.0f B/check RSS\n",
@@ -380,7 +407,7 @@ static int run_parts(size_t n) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: sweep_memory stall N | sweep M C | parts N\n");
+    fprintf(stderr, "usage: sweep_memory stall N [dns] | sweep M C | parts N\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -390,11 +417,12 @@ int main(int argc, char **argv) {
   }
   size_t n = strtoul(argv[2], NULL, 10);
   int rc = 2;
-  if (!strcmp(argv[1], "stall") && n > 0) rc = run_stall(n);
+  if (!strcmp(argv[1], "stall") && n > 0)
+    rc = run_stall(n, argc > 3 && !strcmp(argv[3], "dns"));
   else if (!strcmp(argv[1], "sweep") && argc > 3 && n > 0)
     rc = run_sweep(n, (unsigned)strtoul(argv[3], NULL, 10));
   else if (!strcmp(argv[1], "parts") && n > 0) rc = run_parts(n);
-  else fprintf(stderr, "usage: sweep_memory stall N | sweep M C | parts N\n");
+  else fprintf(stderr, "usage: sweep_memory stall N [dns] | sweep M C | parts N\n");
   unlink(rootfile);
   tdcerts_free(pki);
   return rc;

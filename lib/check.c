@@ -841,6 +841,10 @@ void td_check_finish(td_check_t *c) {
 
 int td_check_done(const td_check_t *c) { return c->st == TD_CHECK_DONE; }
 
+int td_check_in_dns(const td_check_t *c) {
+  return c->st == TD_CHECK_DNS && c->rs != NULL;
+}
+
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
   if (c->st == TD_CHECK_DONE || max == 0) return 0;
   if (c->st == TD_CHECK_DNS) return td_resolver_fds(c->rs, fds, max);

@@ -29,6 +29,8 @@ tlsdiag_err_t td_check_new_fetch(const char *host,
                                  const tlsdiag_options_t *opts,
                                  size_t body_max, td_check_t **out);
 int td_check_done(const td_check_t *c);
+/* 1 while the check waits for its DNS lookup (it holds a resolver). */
+int td_check_in_dns(const td_check_t *c);
 /* The descriptors to wait for (up to max); 0 when nothing (then only the
  * deadline matters). */
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max);

@@ -213,6 +213,11 @@ void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
  * Freed with sh, after every session that used it. */
 gnutls_priority_t td_shared_priority(td_shared_t *sh, const char *str);
 
+/* ---- multi.c ----------------------------------------------------------- */
+/* Checks of m in their DNS phase now (each holds a c-ares channel); at
+ * most TD_MULTI_DNS_MAX (multi.c) are started at once. */
+size_t td_multi_in_dns(const struct tlsdiag_multi *m);
+
 /* ---- aia.c: the AIA body cache of one engine --------------------------- */
 td_aia_cache_t *td_aia_cache_new(void);
 void td_aia_cache_free(td_aia_cache_t *ac); /* NULL ok */

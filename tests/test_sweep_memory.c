@@ -3,7 +3,8 @@
  * exact size when its header arrives (no buffer up front), keeps records
  * only until the handshake completes, then opens each as it comes and
  * drops it, and releases everything once both directions are proven; the
- * GnuTLS priorities are parsed once per engine. Byte counts from the
+ * GnuTLS priorities are parsed once per engine; an engine runs at most
+ * 256 lookups (a c-ares channel each) at once. Byte counts from the
  * capture's own accounting, not RSS. */
 #include "tdtest.h"
 
@@ -152,6 +153,84 @@ static void test_sweep_memory_priority_once_per_engine(void **state) {
   td_shared_free(sh);
 }
 
+static void drop_cb(tlsdiag_result_t *r, void *user, void *data) {
+  (void)user;
+  (void)data;
+  tlsdiag_result_free(r);
+}
+
+/* An engine starts at most 256 lookups at once (each holds a c-ares
+ * channel, ~76 KB): 300 checks of names the DNS server never answers,
+ * room for all 300, yet 256 in DNS and 44 still queued, and the loop is not
+ * told to spin (timeout > 0). */
+static void test_sweep_memory_dns_lookups_bounded(void **state) {
+  (void)state;
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  char name[64], server[64];
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "d%d.tlsdiag.test", i);
+    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
+  }
+  snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(d));
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.dns_servers = server;
+  o.connect_timeout_ms = 60000;
+  tlsdiag_multi_t *m = NULL;
+  assert_int_equal(tlsdiag_multi_new(1000, drop_cb, NULL, &m), TLSDIAG_OK);
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "d%d.tlsdiag.test", i);
+    assert_int_equal(tlsdiag_multi_add(m, name, &o, NULL), TLSDIAG_OK);
+  }
+  assert_int_equal(tlsdiag_multi_process(m, NULL, 0), TLSDIAG_OK);
+  assert_int_equal(td_multi_in_dns(m), 256);
+  assert_int_equal(tlsdiag_multi_pending(m), 300);
+  assert_true(tlsdiag_multi_timeout_ms(m) > 0);
+  tlsdiag_multi_free(m); /* abandons them */
+  tddns_stop(d);
+}
+
+/* Lookups that end let the queued ones start: 600 names answered
+ * NXDOMAIN, never more than 256 in DNS, every check delivered. */
+typedef struct {
+  tlsdiag_multi_t *m;
+  size_t done, nx, max_dns;
+} dns_run_t;
+
+static void dns_cb(tlsdiag_result_t *r, void *user, void *data) {
+  (void)user;
+  dns_run_t *x = data;
+  x->done++;
+  if (r && tlsdiag_result_cause(r) == TLSDIAG_CAUSE_DNS_NXDOMAIN) x->nx++;
+  size_t n = td_multi_in_dns(x->m);
+  if (n > x->max_dns) x->max_dns = n;
+  tlsdiag_result_free(r);
+}
+
+static void test_sweep_memory_dns_queue_drains(void **state) {
+  (void)state;
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  char name[64], server[64];
+  snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(d));
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.dns_servers = server;
+  dns_run_t x = {0};
+  assert_int_equal(tlsdiag_multi_new(1000, dns_cb, &x, &x.m), TLSDIAG_OK);
+  for (int i = 0; i < 600; i++) {
+    snprintf(name, sizeof(name), "nx%d.tlsdiag.test", i); /* unknown */
+    assert_int_equal(tlsdiag_multi_add(x.m, name, &o, NULL), TLSDIAG_OK);
+  }
+  assert_int_equal(tlsdiag_multi_run(x.m), TLSDIAG_OK);
+  assert_int_equal(x.done, 600);
+  assert_int_equal(x.nx, 600);
+  assert_true(x.max_dns <= 256);
+  tlsdiag_multi_free(x.m);
+  tddns_stop(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sweep_memory_capture_exact_size),
@@ -159,6 +238,8 @@ int main(void) {
       cmocka_unit_test(test_sweep_memory_check_releases_capture),
       cmocka_unit_test(test_sweep_memory_stalled_check_holds_hello),
       cmocka_unit_test(test_sweep_memory_priority_once_per_engine),
+      cmocka_unit_test(test_sweep_memory_dns_lookups_bounded),
+      cmocka_unit_test(test_sweep_memory_dns_queue_drains),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
