@@ -683,16 +683,20 @@ static void ks_record(ks_t *k, const ks_rec_t *rec) {
 /* A direction whose application key opened application data, or that
  * stopped opening, is read no further; with both, the proof is as far as
  * records can take it and its keys and transcript are released. */
-static void ks_after_record(td_kscap_t *cap, int d) {
-  ks_t *k = cap->ks;
-  if (!k->dead[d] && !k->appdata[d]) return;
+static void cap_stop(td_kscap_t *cap, int d) {
   cap->stop[d] = 1;
-  if (cap->part[d]) {
+  if (cap->part[d]) { /* a record half read when the handshake ended */
     gnutls_memset(cap->part[d], 0, cap->need[d]);
     free(cap->part[d]);
     cap->part[d] = NULL;
     cap->held -= cap->need[d];
   }
+}
+
+static void ks_after_record(td_kscap_t *cap, int d) {
+  ks_t *k = cap->ks;
+  if (!k->dead[d] && !k->appdata[d]) return;
+  cap_stop(cap, d);
   if (cap->stop[0] && cap->stop[1]) ks_release(k);
 }
 
@@ -913,7 +917,8 @@ void td_ks_capture_done(td_kscap_t *cap, gnutls_session_t s,
   cap->done = 1;
   ks_t *k = calloc(1, sizeof(*k));
   if (!k) {
-    cap->stop[0] = cap->stop[1] = 1;
+    cap_stop(cap, 0);
+    cap_stop(cap, 1);
     recs_free(cap);
     return;
   }
@@ -950,7 +955,8 @@ void td_ks_capture_done(td_kscap_t *cap, gnutls_session_t s,
   }
   cap->ks = k;
   if (!k->derived) { /* nothing to prove: keep nothing */
-    cap->stop[0] = cap->stop[1] = 1;
+    cap_stop(cap, 0);
+    cap_stop(cap, 1);
     recs_free(cap);
     ks_release(k);
     return;

@@ -130,6 +130,30 @@ static void test_sweep_memory_stalled_check_holds_hello(void **state) {
   tdserver_stop(s);
 }
 
+/* Nothing to prove (a CBC suite: its records are not opened): the
+ * records kept during the handshake are dropped when it completes, and
+ * the rest of the connection is not read at all. */
+static void test_sweep_memory_nothing_kept_without_proof(void **state) {
+  (void)state;
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HTTP, "valid");
+  cfg.priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC";
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", tdserver_port(s));
+  tlsdiag_result_t *r = tt_check("localhost", &t.o);
+  json_t *j = tt_json(r);
+  assert_non_null(strstr(tt_jstr(j, "tls.cipher"), "AES_128_CBC"));
+  assert_int_equal(json_integer_value(tt_jget(j, "http.status")), 200);
+  assert_non_null(strstr(tt_jstr(j, "key_schedule.not_derivable"),
+                         "a CBC suite"));
+  assert_true(r->anat.ks_cap_peak[0] > 1000); /* the handshake was kept */
+  assert_int_equal(r->anat.ks_cap_left[0], 0);
+  json_decref(j);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
+}
+
 /* One parsed priority cache per distinct string per engine; an invalid
  * string is not cached (the session then reports GnuTLS's error). */
 static void test_sweep_memory_priority_once_per_engine(void **state) {
@@ -237,6 +261,7 @@ int main(void) {
       cmocka_unit_test(test_sweep_memory_capture_bound_before_handshake),
       cmocka_unit_test(test_sweep_memory_check_releases_capture),
       cmocka_unit_test(test_sweep_memory_stalled_check_holds_hello),
+      cmocka_unit_test(test_sweep_memory_nothing_kept_without_proof),
       cmocka_unit_test(test_sweep_memory_priority_once_per_engine),
       cmocka_unit_test(test_sweep_memory_dns_lookups_bounded),
       cmocka_unit_test(test_sweep_memory_dns_queue_drains),
