@@ -553,6 +553,7 @@ void td_check_tls_start(td_check_t *c) {
   int rc = !c->priority || td_trust_cred(c->trust, &c->cred)
                ? GNUTLS_E_MEMORY_ERROR
                : td_tls_session_new(c->cred, c->fd, r->sni, c->priority,
+                                    td_shared_priority(c->sh, c->priority),
                                     &c->hook, 0, &c->sess);
   if (c->cred) r->trust_roots = td_trust_roots(c->trust);
   if (rc < 0) {
@@ -673,7 +674,7 @@ static void tls_step(td_check_t *c, int timed_out) {
     return;
   }
   td_tls_collect(r, c->sess);
-  td_ks_capture_done(c->kscap);
+  td_ks_capture_done(c->kscap, c->sess, c->r);
   td_kx_collect(r, c->sess);
   td_verify_session(r, c->sess, c->cred, td_trust_vctx(c->trust));
   td_check_phase_end(c, TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_OK, NULL);
@@ -748,6 +749,10 @@ int td_check_done(const td_check_t *c) { return c->st == TD_CHECK_DONE; }
 
 int td_check_dns_answered(const td_check_t *c) {
   return c->st == TD_CHECK_DNS && td_resolver_done(c->rs);
+}
+
+int td_check_in_dns(const td_check_t *c) {
+  return c->st == TD_CHECK_DNS && c->rs != NULL;
 }
 
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {

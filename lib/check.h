@@ -32,6 +32,8 @@ int td_check_done(const td_check_t *c);
 /* 1 while the check waits in DNS and its engine's channel has answered:
  * the engine steps it without a poll event or a deadline. */
 int td_check_dns_answered(const td_check_t *c);
+/* 1 while the check waits for its DNS lookup (it holds a resolver). */
+int td_check_in_dns(const td_check_t *c);
 /* The descriptors to wait for (up to max); 0 when nothing (then only the
  * deadline matters). */
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max);

@@ -85,14 +85,16 @@ typedef struct td_tls_hook {
   int fd;               /* the session's socket (set by td_tls_session_new) */
 } td_tls_hook_t;
 
-/* A client session on fd, ALPN http/1.1, OCSP status requested. hook may be
+/* A client session on fd, ALPN http/1.1, OCSP status requested, with the
+ * priorities pc (td_shared_priority; borrowed, it must outlive the
+ * session) or, when pc is NULL, the string priority. hook may be
  * NULL (no events, no key log). With hook->cap, every byte read and written
  * and every secret also goes to that capture. init_flags are extra gnutls_init flags
  * (GNUTLS_ENABLE_EARLY_DATA). Returns 0 or a GnuTLS error. */
 int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        const char *sni, const char *priority,
-                       td_tls_hook_t *hook, unsigned init_flags,
-                       gnutls_session_t *out);
+                       gnutls_priority_t pc, td_tls_hook_t *hook,
+                       unsigned init_flags, gnutls_session_t *out);
 /* After a completed handshake: version, cipher, group, ALPN, chain. */
 void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
 /* The largest handshake message (so: certificate list) we accept. GnuTLS's
@@ -208,6 +210,17 @@ struct td_dns_engine *td_shared_dns_engine(td_shared_t *sh);
 /* The politeness gate (polite.c), borrowed; NULL: none. */
 td_gate_t *td_shared_gate(td_shared_t *sh);
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
+/* The priority string parsed once for the engine (gnutls_priority_init),
+ * for td_tls_session_new: a session referencing it does not parse a cache
+ * of its own (about 8 KB each). NULL (sh NULL, out of memory, an invalid
+ * string, too many distinct strings): the session sets the string itself.
+ * Freed with sh, after every session that used it. */
+gnutls_priority_t td_shared_priority(td_shared_t *sh, const char *str);
+
+/* ---- multi.c ----------------------------------------------------------- */
+/* Checks of m in their DNS phase now (each holds a c-ares channel); at
+ * most TD_MULTI_DNS_MAX (multi.c) are started at once. */
+size_t td_multi_in_dns(const struct tlsdiag_multi *m);
 
 /* ---- aia.c: the AIA body cache of one engine --------------------------- */
 td_aia_cache_t *td_aia_cache_new(void);

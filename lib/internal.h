@@ -330,6 +330,11 @@ typedef struct td_anatomy {
   size_t nks_rows;
   const char *ks_note[2];    /* per connection: what GnuTLS does not expose
                                 (static text), or NULL */
+  /* per connection, not reported: the most bytes its key schedule
+   * capture held at once (record copies, buffers, proof state), and what
+   * it still held when the connection closed (0 once both directions
+   * were proven: everything was released then) */
+  size_t ks_cap_peak[2], ks_cap_left[2];
 } td_anatomy_t;
 
 /* Client certificates (clientcert.c): what the server asked for, what we

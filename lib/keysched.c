@@ -30,22 +30,53 @@ typedef struct {
   size_t n;
 } ks_secret_t;
 
+typedef struct ks ks_t; /* the proof, from td_ks_capture_done on */
+
+/* Until the handshake completes, the records are kept (the keys cannot be
+ * derived before the session says which suite it chose); from then on
+ * each record is opened as it completes and its copy dropped at once, and
+ * a direction is read no further once its application key opened
+ * application data: one record proves a key, and a sweep of 10,000 checks
+ * in flight must not hold every response. Memory per check: the
+ * handshake's records (a few KB), then one record at a time. */
 struct td_kscap {
   int conn, done;
   int dead[2];            /* the stream stopped looking like TLS records */
   int full;               /* the bounds were reached: nothing more kept */
-  unsigned char *part[2]; /* the record being reassembled */
-  size_t partn[2];
+  int stop[2];            /* proven as far as records can: not read on */
+  unsigned char hdr[2][5]; /* the header of the record being read */
+  size_t hdrn[2];
+  unsigned char *part[2]; /* the record being read (when it is kept) */
+  size_t partn[2], need[2];
   unsigned num[2];
-  ks_rec_t recs[KS_MAX_RECS];
-  size_t nrecs, bytes;
+  ks_rec_t *recs;         /* kept until the handshake completes */
+  size_t nrecs, caprecs, bytes;
   ks_secret_t sec[KS_MAX_SECRETS];
   size_t nsec;
   int corrupt_dir; /* test hook: -1 none */
   unsigned corrupt_num;
+  ks_t *ks;
+  size_t held, peak; /* record bytes now; what cap_held was at most */
 };
 
 static const char *const dir_name[2] = {"c2s", "s2c"};
+
+static void ks_record(ks_t *k, const ks_rec_t *rec);
+static void ks_after_record(td_kscap_t *cap, int d);
+static size_t ks_held(const ks_t *k);
+
+/* Everything the capture holds beyond its own struct. */
+static size_t cap_held(const td_kscap_t *k) {
+  return k->held + k->caprecs * sizeof(ks_rec_t) + (k->ks ? ks_held(k->ks) : 0);
+}
+
+static void cap_peak(td_kscap_t *k) {
+  size_t h = cap_held(k);
+  if (h > k->peak) k->peak = h;
+}
+
+size_t td_ks_capture_held(const td_kscap_t *k) { return k ? cap_held(k) : 0; }
+size_t td_ks_capture_peak(const td_kscap_t *k) { return k ? k->peak : 0; }
 
 td_kscap_t *td_ks_capture_new(int conn) {
   td_kscap_t *k = calloc(1, sizeof(*k));
@@ -63,71 +94,114 @@ td_kscap_t *td_ks_capture_new(int conn) {
   return k;
 }
 
-void td_ks_capture_free(td_kscap_t *k) {
-  if (!k) return;
+static void recs_free(td_kscap_t *k) {
   for (size_t i = 0; i < k->nrecs; i++) {
     gnutls_memset(k->recs[i].p, 0, k->recs[i].n);
     free(k->recs[i].p);
+    k->held -= k->recs[i].n;
   }
+  free(k->recs);
+  k->recs = NULL;
+  k->nrecs = k->caprecs = 0;
+}
+
+static void ks_free(ks_t *k);
+
+void td_ks_capture_free(td_kscap_t *k) {
+  if (!k) return;
+  recs_free(k);
   for (int d = 0; d < 2; d++) {
-    if (k->part[d]) gnutls_memset(k->part[d], 0, KS_REC_MAX);
+    if (k->part[d]) gnutls_memset(k->part[d], 0, k->need[d]);
     free(k->part[d]);
   }
+  ks_free(k->ks);
   gnutls_memset(k->sec, 0, sizeof(k->sec));
   free(k);
 }
 
-static void record_done(td_kscap_t *k, int d) {
-  size_t n = k->partn[d];
-  k->partn[d] = 0;
-  unsigned num = ++k->num[d];
+/* A record header is in: keep the record, or only count it. */
+static void record_start(td_kscap_t *k, int d) {
+  size_t n = 5 + ((size_t)k->hdr[d][3] << 8 | k->hdr[d][4]);
+  k->need[d] = n;
+  k->partn[d] = 5;
   /* Past the bounds nothing more is kept, in either direction: a record
    * missing in the middle would shift the sequence numbers of the next
-   * ones (and the transcript), which would look like a mismatch. */
-  if (k->full || k->nrecs >= KS_MAX_RECS || k->bytes + n > KS_MAX_BYTES) {
+   * ones (and the transcript), which would look like a mismatch. After
+   * the handshake a record is held only until it is opened. */
+  if (!k->full && !k->ks &&
+      (k->nrecs >= KS_MAX_RECS || k->bytes + n > KS_MAX_BYTES))
+    k->full = 1;
+  if (k->full) return;
+  if (!(k->part[d] = malloc(n))) {
     k->full = 1;
     return;
   }
-  unsigned char *p = malloc(n);
-  if (!p) {
-    k->full = 1;
-    return;
-  }
-  memcpy(p, k->part[d], n);
+  memcpy(k->part[d], k->hdr[d], 5);
+  k->held += n;
+}
+
+static void record_done(td_kscap_t *k, int d) {
+  unsigned char *p = k->part[d];
+  size_t n = k->need[d];
+  unsigned num = ++k->num[d];
+  k->part[d] = NULL;
+  k->hdrn[d] = k->partn[d] = 0;
+  if (!p) return;
+  cap_peak(k);
   if (d == k->corrupt_dir && num == k->corrupt_num && n > 5)
     p[n - 1] ^= 0x01; /* the copy only: GnuTLS read the real bytes */
-  ks_rec_t *r = &k->recs[k->nrecs++];
-  r->p = p;
-  r->n = n;
-  r->dir = d;
-  r->num = num;
+  ks_rec_t r = {p, n, d, num};
+  if (k->ks) { /* open it now, then drop it */
+    ks_record(k->ks, &r);
+    gnutls_memset(p, 0, n);
+    free(p);
+    k->held -= n;
+    ks_after_record(k, d);
+    return;
+  }
+  if (k->nrecs == k->caprecs) {
+    size_t c = k->caprecs ? 2 * k->caprecs : 16;
+    ks_rec_t *nr = realloc(k->recs, c * sizeof(*nr));
+    if (!nr) {
+      gnutls_memset(p, 0, n);
+      free(p);
+      k->held -= n;
+      k->full = 1;
+      return;
+    }
+    k->recs = nr;
+    k->caprecs = c;
+  }
+  k->recs[k->nrecs++] = r;
   k->bytes += n;
 }
 
 void td_ks_capture_bytes(td_kscap_t *k, int d, const void *data, size_t n) {
   const unsigned char *p = data;
-  if (!k || d < 0 || d > 1 || k->dead[d]) return;
-  if (!k->part[d] && !(k->part[d] = malloc(KS_REC_MAX))) {
-    k->dead[d] = 1;
-    return;
-  }
-  unsigned char *part = k->part[d];
-  while (n) {
-    size_t have = k->partn[d];
-    size_t need = have < 5 ? 5 : 5 + ((size_t)part[3] << 8 | part[4]);
-    if (need > KS_REC_MAX) {
-      k->dead[d] = 1;
-      return;
+  if (!k || d < 0 || d > 1 || k->dead[d] || k->stop[d]) return;
+  while (n && !k->stop[d]) {
+    if (k->hdrn[d] < 5) {
+      size_t take = 5 - k->hdrn[d] < n ? 5 - k->hdrn[d] : n;
+      memcpy(k->hdr[d] + k->hdrn[d], p, take);
+      k->hdrn[d] += take;
+      p += take;
+      n -= take;
+      if (k->hdrn[d] < 5) break;
+      if (5 + ((size_t)k->hdr[d][3] << 8 | k->hdr[d][4]) > KS_REC_MAX) {
+        k->dead[d] = 1;
+        break;
+      }
+      record_start(k, d);
+    } else {
+      size_t take = k->need[d] - k->partn[d] < n ? k->need[d] - k->partn[d] : n;
+      if (k->part[d]) memcpy(k->part[d] + k->partn[d], p, take);
+      k->partn[d] += take;
+      p += take;
+      n -= take;
     }
-    size_t take = need - have < n ? need - have : n;
-    memcpy(part + have, p, take);
-    k->partn[d] = have + take;
-    p += take;
-    n -= take;
-    have = k->partn[d];
-    if (have >= 5 && have == 5 + ((size_t)part[3] << 8 | part[4]))
-      record_done(k, d);
+    if (k->partn[d] == k->need[d]) record_done(k, d);
   }
+  cap_peak(k);
 }
 
 void td_ks_capture_secret(td_kscap_t *k, const char *label,
@@ -137,10 +211,6 @@ void td_ks_capture_secret(td_kscap_t *k, const char *label,
   snprintf(s->label, sizeof(s->label), "%s", label);
   memcpy(s->v, v, n);
   s->n = n;
-}
-
-void td_ks_capture_done(td_kscap_t *k) {
-  if (k) k->done = 1;
 }
 
 static const ks_secret_t *secret(const td_kscap_t *k, const char *label) {
@@ -269,9 +339,12 @@ typedef struct {
   const char *data_name; /* its application data: "HTTP request" */
 } epoch_t;
 
-typedef struct {
+struct ks {
   tlsdiag_result_t *r;
   int conn, tls13;
+  int derived;          /* keys derived: the rows are written at the end */
+  int appdata[2];       /* application data opened after the handshake */
+  size_t hscap[2];      /* bytes allocated for hs[] */
   gnutls_cipher_algorithm_t cipher;
   gnutls_mac_algorithm_t mac;
   gnutls_digest_algorithm_t dig;
@@ -291,8 +364,43 @@ typedef struct {
   /* TLS 1.2 */
   unsigned char master[48];
   size_t master_len;
-  long row_cvd, row_svd;
-} ks_t;
+  long row_cvd, row_svd, row_ms, row_kb;
+};
+
+static size_t ks_held(const ks_t *k) {
+  return sizeof(*k) + k->transcript.cap + k->tnames.cap + k->hscap[0] +
+         k->hscap[1];
+}
+
+/* Nothing more will be opened: the keys and the transcript go. The
+ * epochs' findings (states, record numbers, what they held) stay for the
+ * rows. */
+static void ks_release(ks_t *k) {
+  for (size_t i = 0; i < sizeof(k->ep) / sizeof(k->ep[0]); i++) {
+    epoch_t *e = &k->ep[i];
+    gnutls_memset(e->key, 0, sizeof(e->key));
+    gnutls_memset(e->iv, 0, sizeof(e->iv));
+    gnutls_memset(e->fin, 0, sizeof(e->fin));
+  }
+  gnutls_memset(k->master, 0, sizeof(k->master));
+  if (k->transcript.data) gnutls_memset(k->transcript.data, 0, k->transcript.len);
+  td_buf_free(&k->transcript);
+  td_buf_free(&k->tnames);
+  td_buf_init(&k->transcript);
+  td_buf_init(&k->tnames);
+  for (int d = 0; d < 2; d++) {
+    if (k->hs[d]) gnutls_memset(k->hs[d], 0, k->hsn[d]);
+    free(k->hs[d]);
+    k->hs[d] = NULL;
+    k->hsn[d] = k->hscap[d] = 0;
+  }
+}
+
+static void ks_free(ks_t *k) {
+  if (!k) return;
+  ks_release(k);
+  free(k);
+}
 
 enum { EP_CE, EP_CHS, EP_SHS, EP_CAP, EP_SAP }; /* TLS 1.3 */
 enum { EP12_C = 0, EP12_S = 1 };                 /* TLS 1.2 */
@@ -471,6 +579,7 @@ static void hs_bytes(ks_t *k, int d, const unsigned char *p, size_t n,
     return;
   }
   k->hs[d] = nb;
+  if (k->hsn[d] + n > k->hscap[d]) k->hscap[d] = k->hsn[d] + n;
   memcpy(nb + k->hsn[d], p, n);
   k->hsn[d] += n;
   size_t off = 0;
@@ -536,6 +645,7 @@ static void open_record(ks_t *k, const ks_rec_t *rec) {
   if (type == 22) {
     hs_bytes(k, d, pt, pn, rec->num);
   } else if (type == 23) {
+    if (k->hs_done) k->appdata[d] = 1;
     char what[64];
     snprintf(what, sizeof(what), "%s (%zu bytes)",
              e->data_name ? e->data_name : "application data", pn);
@@ -548,28 +658,46 @@ out:
   free(pt);
 }
 
-static void run_records(ks_t *k, const td_kscap_t *cap) {
-  for (size_t i = 0; i < cap->nrecs; i++) {
-    const ks_rec_t *rec = &cap->recs[i];
-    int d = rec->dir;
-    unsigned type = rec->p[0];
-    if (k->dead[d]) continue;
-    if (k->tls13) {
-      if (type == 20) continue; /* middlebox-compatibility CCS */
-      if (type == 23 && k->cur[d] < 0)
-        k->cur[d] = d ? EP_SHS : k->ep[EP_CE].have ? EP_CE : EP_CHS;
-      if (type == 23) open_record(k, rec);
-      else if (type == 22 && k->cur[d] < 0)
-        hs_bytes(k, d, rec->p + 5, rec->n - 5, rec->num);
-      continue;
-    }
-    if (type == 20) {
-      k->cur[d] = d ? EP12_S : EP12_C;
-      continue;
-    }
-    if (k->cur[d] >= 0) open_record(k, rec);
-    else if (type == 22) hs_bytes(k, d, rec->p + 5, rec->n - 5, rec->num);
+/* One record, in the order the connection saw it. */
+static void ks_record(ks_t *k, const ks_rec_t *rec) {
+  int d = rec->dir;
+  unsigned type = rec->p[0];
+  if (k->dead[d]) return;
+  if (k->tls13) {
+    if (type == 20) return; /* middlebox-compatibility CCS */
+    if (type == 23 && k->cur[d] < 0)
+      k->cur[d] = d ? EP_SHS : k->ep[EP_CE].have ? EP_CE : EP_CHS;
+    if (type == 23) open_record(k, rec);
+    else if (type == 22 && k->cur[d] < 0)
+      hs_bytes(k, d, rec->p + 5, rec->n - 5, rec->num);
+    return;
   }
+  if (type == 20) {
+    k->cur[d] = d ? EP12_S : EP12_C;
+    return;
+  }
+  if (k->cur[d] >= 0) open_record(k, rec);
+  else if (type == 22) hs_bytes(k, d, rec->p + 5, rec->n - 5, rec->num);
+}
+
+/* A direction whose application key opened application data, or that
+ * stopped opening, is read no further; with both, the proof is as far as
+ * records can take it and its keys and transcript are released. */
+static void cap_stop(td_kscap_t *cap, int d) {
+  cap->stop[d] = 1;
+  if (cap->part[d]) { /* a record half read when the handshake ended */
+    gnutls_memset(cap->part[d], 0, cap->need[d]);
+    free(cap->part[d]);
+    cap->part[d] = NULL;
+    cap->held -= cap->need[d];
+  }
+}
+
+static void ks_after_record(td_kscap_t *cap, int d) {
+  ks_t *k = cap->ks;
+  if (!k->dead[d] && !k->appdata[d]) return;
+  cap_stop(cap, d);
+  if (cap->stop[0] && cap->stop[1]) ks_release(k);
 }
 
 /* The key and IV rows of an epoch, from what its records showed. */
@@ -666,7 +794,11 @@ static void derive13(ks_t *k, const td_kscap_t *cap) {
                              "finished", e->fin, e->finlen);
     }
   }
-  run_records(k, cap);
+  k->derived = 1;
+}
+
+/* The rows, from what the records showed. */
+static void rows13(ks_t *k) {
   for (int i = 0; i <= EP_SAP; i++) {
     epoch_t *e = &k->ep[i];
     if (!e->have) continue;
@@ -700,7 +832,7 @@ static void derive12(ks_t *k, const td_kscap_t *cap, gnutls_session_t s) {
   gnutls_session_get_random(s, &cr, &sr);
   if (cr.size != 32 || sr.size != 32) return;
   int ems = (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_EXT_MASTER_SECRET) != 0;
-  long row_ms = add_row(k->r, k->conn, "master_secret",
+  k->row_ms = add_row(k->r, k->conn, "master_secret",
                         "pre_master_secret (not exposed by GnuTLS: taken from "
                         "the key log's CLIENT_RANDOM line)",
                         ems ? "extended master secret" : "master secret",
@@ -715,7 +847,7 @@ static void derive12(ks_t *k, const td_kscap_t *cap, gnutls_session_t s) {
   if (klen > 32 || prf12(k->mac, k->master, 48, "key expansion", seed, 64,
                          block, blen) < 0)
     return;
-  long row_kb = add_row(k->r, k->conn, "key_block", "master_secret",
+  k->row_kb = add_row(k->r, k->conn, "key_block", "master_secret",
                         "key expansion", block, blen);
   /* AEAD suites: no MAC keys; client key, server key, client IV, server
    * IV, in that order (RFC 5246 6.3). */
@@ -743,7 +875,10 @@ static void derive12(ks_t *k, const td_kscap_t *cap, gnutls_session_t s) {
                        "client finished", NULL, 12);
   k->row_svd = add_row(k->r, k->conn, "server_verify_data", "master_secret",
                        "server finished", NULL, 12);
-  run_records(k, cap);
+  k->derived = 1;
+}
+
+static void rows12(ks_t *k) {
   long kids[6];
   size_t nk = 0;
   for (int d = 0; d < 2; d++) {
@@ -751,14 +886,14 @@ static void derive12(ks_t *k, const td_kscap_t *cap, gnutls_session_t s) {
     kids[nk++] = k->ep[d].row_key;
     kids[nk++] = k->ep[d].row_iv;
   }
-  row_from_children(k->r, row_kb, kids, nk, "through the write keys and IVs cut "
+  row_from_children(k->r, k->row_kb, kids, nk, "through the write keys and IVs cut "
                                             "from it");
   long vds[2] = {k->row_cvd, k->row_svd};
   for (int i = 0; i < 2; i++)
     if (row_at(k->r, vds[i]) && !row_at(k->r, vds[i])->proven_by[0])
       row_set(k->r, vds[i], -1, "not proven: the Finished message was not "
                                 "captured");
-  row_from_children(k->r, row_ms, vds, 2, "through both Finished messages' "
+  row_from_children(k->r, k->row_ms, vds, 2, "through both Finished messages' "
                                           "verify_data");
 }
 
@@ -776,48 +911,72 @@ static const char *note12 =
     "own PRF cannot be recomputed; the master secret is proven through "
     "both Finished messages and the key block through the records";
 
-void td_ks_finish(td_kscap_t *cap, gnutls_session_t s, tlsdiag_result_t *r) {
-  if (!cap || !cap->done || !s) return;
-  ks_t k;
-  memset(&k, 0, sizeof(k));
-  k.r = r;
-  k.conn = cap->conn;
-  k.cur[0] = k.cur[1] = -1;
+void td_ks_capture_done(td_kscap_t *cap, gnutls_session_t s,
+                        tlsdiag_result_t *r) {
+  if (!cap || cap->done || !s || !r) return;
+  cap->done = 1;
+  ks_t *k = calloc(1, sizeof(*k));
+  if (!k) {
+    cap_stop(cap, 0);
+    cap_stop(cap, 1);
+    recs_free(cap);
+    return;
+  }
+  k->r = r;
+  k->conn = cap->conn;
+  k->cur[0] = k->cur[1] = -1;
+  k->row_ms = k->row_kb = -1;
   gnutls_protocol_t v = gnutls_protocol_get_version(s);
-  k.tls13 = v == GNUTLS_TLS1_3;
-  k.cipher = gnutls_cipher_get(s);
-  k.dig = gnutls_prf_hash_get(s);
-  k.mac = k.dig == GNUTLS_DIG_SHA384 ? GNUTLS_MAC_SHA384 : GNUTLS_MAC_SHA256;
-  k.hash_len = gnutls_hash_get_len(k.dig);
-  k.tag = gnutls_cipher_get_tag_size(k.cipher);
-  td_buf_init(&k.transcript);
-  td_buf_init(&k.tnames);
-  td_anatomy_t *a = &r->anat;
-  const char **note = &a->ks_note[cap->conn ? 1 : 0];
-  int aead = k.tag > 0;
-  if (k.cipher == GNUTLS_CIPHER_CHACHA20_POLY1305 || k.tls13)
-    k.nonce = NONCE_XOR;
+  k->tls13 = v == GNUTLS_TLS1_3;
+  k->cipher = gnutls_cipher_get(s);
+  k->dig = gnutls_prf_hash_get(s);
+  k->mac = k->dig == GNUTLS_DIG_SHA384 ? GNUTLS_MAC_SHA384 : GNUTLS_MAC_SHA256;
+  k->hash_len = gnutls_hash_get_len(k->dig);
+  k->tag = gnutls_cipher_get_tag_size(k->cipher);
+  td_buf_init(&k->transcript);
+  td_buf_init(&k->tnames);
+  const char **note = &r->anat.ks_note[cap->conn ? 1 : 0];
+  int aead = k->tag > 0;
+  if (k->cipher == GNUTLS_CIPHER_CHACHA20_POLY1305 || k->tls13)
+    k->nonce = NONCE_XOR;
   else
-    k.nonce = NONCE_EXPLICIT; /* GCM, CCM: 4-byte salt + explicit 8 bytes */
+    k->nonce = NONCE_EXPLICIT; /* GCM, CCM: 4-byte salt + explicit 8 bytes */
   if (v != GNUTLS_TLS1_3 && v != GNUTLS_TLS1_2) {
     *note = "only TLS 1.2 and 1.3 are derived";
   } else if (!aead) {
     *note = "a CBC suite: its records are MAC-then-encrypt, which tlsdiag "
             "does not open; only AEAD suites are proven";
-  } else if (k.tls13) {
+  } else if (k->tls13) {
     *note = note13;
-    derive13(&k, cap);
+    derive13(k, cap);
   } else {
     *note = note12;
-    derive12(&k, cap, s);
+    derive12(k, cap, s);
   }
-  gnutls_memset(&k.ep, 0, sizeof(k.ep));
-  gnutls_memset(k.master, 0, sizeof(k.master));
-  if (k.transcript.data) gnutls_memset(k.transcript.data, 0, k.transcript.len);
-  td_buf_free(&k.transcript);
-  td_buf_free(&k.tnames);
-  for (int d = 0; d < 2; d++) {
-    if (k.hs[d]) gnutls_memset(k.hs[d], 0, k.hsn[d]);
-    free(k.hs[d]);
+  cap->ks = k;
+  if (!k->derived) { /* nothing to prove: keep nothing */
+    cap_stop(cap, 0);
+    cap_stop(cap, 1);
+    recs_free(cap);
+    ks_release(k);
+    return;
   }
+  for (size_t i = 0; i < cap->nrecs; i++) ks_record(k, &cap->recs[i]);
+  recs_free(cap);
+  ks_after_record(cap, 0);
+  ks_after_record(cap, 1);
+  cap_peak(cap);
+}
+
+void td_ks_finish(td_kscap_t *cap, gnutls_session_t s, tlsdiag_result_t *r) {
+  (void)s;
+  if (!cap || !r) return;
+  int c = cap->conn ? 1 : 0;
+  r->anat.ks_cap_peak[c] = cap->peak;
+  r->anat.ks_cap_left[c] = cap_held(cap) - (cap->ks ? sizeof(ks_t) : 0);
+  ks_t *k = cap->ks;
+  if (!k || !k->derived) return;
+  if (k->tls13) rows13(k);
+  else rows12(k);
+  ks_release(k);
 }

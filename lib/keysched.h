@@ -26,12 +26,24 @@ void td_ks_capture_bytes(td_kscap_t *k, int dir, const void *p, size_t n);
 /* A secret, as the key log callback gets it (label, value). */
 void td_ks_capture_secret(td_kscap_t *k, const char *label,
                           const unsigned char *v, size_t n);
-/* The handshake completed: td_ks_finish may derive and prove. */
-void td_ks_capture_done(td_kscap_t *k);
-/* Derives the keys from the captured secrets with the session's
- * negotiated algorithms, opens the captured records with them, checks the
- * Finished messages, and appends the rows to r->anat. Does nothing unless
- * td_ks_capture_done was called. Every key is zeroised after use. */
+/* The handshake of session s completed: derives the keys from the
+ * captured secrets with its negotiated algorithms and appends their rows
+ * to r->anat (r must outlive k), opens the records kept so far, checks the
+ * Finished messages, and drops the records. From then on each record is
+ * opened as it completes and dropped; a direction is read no further once
+ * its application key opened application data (or a record did not
+ * open), and once both are, the keys and the transcript are zeroised and
+ * freed. */
+void td_ks_capture_done(td_kscap_t *k, gnutls_session_t s,
+                        tlsdiag_result_t *r);
+/* The connection closes: writes what each row's records proved (rows of
+ * keys whose records never came stay "not proven") and the capture's peak
+ * and remaining bytes (r->anat.ks_cap_peak, ks_cap_left). Does nothing
+ * more unless td_ks_capture_done was called. Every key is zeroised. */
 void td_ks_finish(td_kscap_t *k, gnutls_session_t s, tlsdiag_result_t *r);
+/* Bytes held beyond the capture's own struct (record copies, buffers,
+ * the proof's state) now, and at most so far. */
+size_t td_ks_capture_held(const td_kscap_t *k);
+size_t td_ks_capture_peak(const td_kscap_t *k);
 
 #endif

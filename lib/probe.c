@@ -97,7 +97,8 @@ static void probe_connected(td_check_t *c) {
   }
   tlsdiag_tls_version_t v = probe_version(c);
   char *prio = td_tls_priority(v, v, 1);
-  int rc = prio ? td_tls_session_new(c->cred, c->fd, c->r->sni, prio, NULL, 0,
+  int rc = prio ? td_tls_session_new(c->cred, c->fd, c->r->sni, prio,
+                                     td_shared_priority(c->sh, prio), NULL, 0,
                                      &c->sess)
                 : GNUTLS_E_MEMORY_ERROR;
   free(prio);

@@ -89,7 +89,8 @@ static void resume_connected(td_check_t *c) {
       (c->flags & TLSDIAG_F_EARLY_DATA) ? GNUTLS_ENABLE_EARLY_DATA : 0;
   c->kscap = td_ks_capture_new(1);
   c->hook.cap = c->kscap;
-  int rc = td_tls_session_new(c->cred, c->fd, r->sni, c->priority, &c->hook,
+  int rc = td_tls_session_new(c->cred, c->fd, r->sni, c->priority,
+                              td_shared_priority(c->sh, c->priority), &c->hook,
                               early, &c->sess);
   if (rc >= 0)
     rc = gnutls_session_set_data(c->sess, c->resume.data.data,
@@ -117,7 +118,7 @@ static void resume_connected(td_check_t *c) {
 static void resume_record(td_check_t *c) {
   td_anatomy_t *a = &c->r->anat;
   a->hs_ms_resumed = (double)(td_mono_us() - c->resume.hs_start) / 1000.0;
-  td_ks_capture_done(c->kscap);
+  td_ks_capture_done(c->kscap, c->sess, c->r);
   a->resumed = gnutls_session_is_resumed(c->sess) != 0;
   unsigned fl = gnutls_session_get_flags(c->sess);
   a->early_data_accepted =

@@ -19,12 +19,25 @@ struct td_trust {
   td_vctx_t *vctx;
 };
 
+/* A GnuTLS priority string parsed once for the engine. */
+typedef struct td_prio {
+  struct td_prio *next;
+  char *str;
+  gnutls_priority_t pc;
+} td_prio_t;
+
+/* Distinct strings kept: the check's range and the probe's four versions
+ * need a handful; past this, sessions parse their own (as before). */
+#define TD_PRIO_MAX 16
+
 struct td_shared {
   td_trust_t *trust;
   td_aia_cache_t *aia;
   td_dns_cache_t *dns;
   td_dns_engine_t *dnseng; /* the c-ares channels */
   td_gate_t *gate; /* borrowed (td_shared_set_gate) or NULL */
+  td_prio_t *prio;  /* parsed priority strings (td_shared_priority) */
+  size_t nprio;
 };
 
 td_shared_t *td_shared_new(void) {
@@ -50,6 +63,12 @@ void td_shared_free(td_shared_t *sh) {
     free(t->capath);
     free(t);
   }
+  for (td_prio_t *p = sh->prio, *next; p; p = next) {
+    next = p->next;
+    gnutls_priority_deinit(p->pc);
+    free(p->str);
+    free(p);
+  }
   td_aia_cache_free(sh->aia);
   td_dns_engine_free(sh->dnseng); /* frees the cancelled lookups */
   td_dns_cache_free(sh->dns);
@@ -61,6 +80,24 @@ td_dns_cache_t *td_shared_dns(td_shared_t *sh) { return sh->dns; }
 td_dns_engine_t *td_shared_dns_engine(td_shared_t *sh) { return sh->dnseng; }
 td_gate_t *td_shared_gate(td_shared_t *sh) { return sh->gate; }
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g) { sh->gate = g; }
+
+gnutls_priority_t td_shared_priority(td_shared_t *sh, const char *str) {
+  if (!sh || !str) return NULL;
+  for (td_prio_t *p = sh->prio; p; p = p->next)
+    if (!strcmp(p->str, str)) return p->pc;
+  if (sh->nprio >= TD_PRIO_MAX) return NULL;
+  td_prio_t *p = calloc(1, sizeof(*p));
+  if (!p || !(p->str = td_strdup(str)) ||
+      gnutls_priority_init(&p->pc, str, NULL) < 0) {
+    if (p) free(p->str);
+    free(p);
+    return NULL; /* the session sets the string itself, errors included */
+  }
+  p->next = sh->prio;
+  sh->prio = p;
+  sh->nprio++;
+  return p->pc;
+}
 
 static int str_eq(const char *a, const char *b) {
   return a == b || (a && b && strcmp(a, b) == 0);

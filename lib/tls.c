@@ -192,8 +192,8 @@ static ssize_t cap_push(gnutls_transport_ptr_t p, const giovec_t *iov,
 
 int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        const char *sni, const char *priority,
-                       td_tls_hook_t *hook, unsigned init_flags,
-                       gnutls_session_t *out) {
+                       gnutls_priority_t pc, td_tls_hook_t *hook,
+                       unsigned init_flags, gnutls_session_t *out) {
   gnutls_session_t s;
   *out = NULL;
   /* GNUTLS_NO_SIGNAL: a server that refused us (a TLS 1.3 client
@@ -203,7 +203,9 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                                init_flags);
   if (rc < 0) return rc;
   const char *err = NULL;
-  if ((rc = gnutls_priority_set_direct(s, priority, &err)) < 0) goto fail;
+  if ((rc = pc ? gnutls_priority_set(s, pc)
+               : gnutls_priority_set_direct(s, priority, &err)) < 0)
+    goto fail;
   if ((rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0)
     goto fail;
   if (sni && *sni &&

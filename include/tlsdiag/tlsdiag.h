@@ -742,8 +742,11 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_preload_format(const tlsdiag_preload_t *p,
  * capath) (the system store loaded by the first handshake that needs it),
  * fetched AIA issuers, and DNS answers for their TTL; all freed by
  * tlsdiag_multi_free.
- * Memory per check is bounded (the HTTP head is capped at 64 KiB); a
- * queued check costs one allocation the size of its host and options.
+ * Memory per check is bounded (the HTTP head is capped at 64 KiB; about
+ * 21 KB for a check waiting on its handshake, docs/sweep.md "Memory"); a
+ * queued check costs one allocation the size of its host and options. At
+ * most 256 checks of a handle are in their DNS lookup at once (each holds
+ * a resolver channel); the next queued checks start as lookups end.
  * docs/sweep.md has an example loop.
  */
 typedef struct tlsdiag_multi tlsdiag_multi_t;

@@ -396,16 +396,18 @@ static action_t respond(tddns_t *d, const unsigned char *pkt, size_t n,
 
 /* ---- transports --------------------------------------------------------- */
 
-static void serve_udp(tddns_t *d, unsigned char *pkt, unsigned char *obuf) {
+/* One query; 0 when none was waiting. */
+static int serve_udp(tddns_t *d, unsigned char *pkt, unsigned char *obuf) {
   struct sockaddr_storage from;
   socklen_t flen = sizeof from;
   ssize_t n = recvfrom(d->ufd, pkt, MSG_MAX, MSG_DONTWAIT,
                        (struct sockaddr *)&from, &flen);
-  if (n <= 0) return;
+  if (n <= 0) return 0;
   out_t o = {obuf, 0, MSG_MAX, 0, tddns_ttl(d)};
   if (respond(d, pkt, (size_t)n, 0, &o) == SEND_REPLY)
     sendto(d->ufd, o.p, o.len, MSG_DONTWAIT | MSG_NOSIGNAL,
            (struct sockaddr *)&from, flen);
+  return 1;
 }
 
 static void tcp_free(tcpconn_t *c) {
@@ -519,7 +521,10 @@ static void *dns_main(void *arg) {
     if (rc < 0 && errno != EINTR) break;
     if (rc <= 0) continue;
     if (p[0].revents) break;
-    if (p[1].revents & POLLIN) serve_udp(d, pkt, obuf);
+    /* Every query waiting, not one per wake: a burst from many clients
+     * (a sweep) would otherwise overflow the socket's buffer. */
+    if (p[1].revents & POLLIN)
+      for (int k = 0; k < 1024 && serve_udp(d, pkt, obuf); k++) continue;
     for (nfds_t k = 3; k < n; k++) {
       int i = idx[k - 3];
       tcpconn_t *c = d->tcp[i];
