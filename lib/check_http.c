@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "http2.h"
 
 void td_check_http_init(td_check_http_t *h, int fetch, size_t body_max) {
   td_buf_init(&h->in);
@@ -20,10 +21,11 @@ void td_check_http_free(td_check_http_t *h) {
   td_buf_free(&h->in);
   td_buf_free(&h->body);
   free(h->chunked);
+  td_h2_free(h->h2);
 }
 
-static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
-                      tlsdiag_cause_t why) {
+void td_check_http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
+                        tlsdiag_cause_t why) {
   c->r->http_cause = why;
   td_check_phase_end(c, TLSDIAG_PHASE_HTTP, st, err);
   td_check_http_over(c);
@@ -45,14 +47,22 @@ void td_check_http_start(td_check_t *c) {
                                         h->fetch ? TD_HTTP_REQ_IDENTITY : 0,
                                         &h->req_len)
                    : NULL;
-  free(hosthdr);
   if (!h->req) {
-    http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
-              TLSDIAG_CAUSE_HTTP_MALFORMED);
+    free(hosthdr);
+    td_check_http_done(c, TLSDIAG_STATUS_FAILED,
+                       "the request could not be built",
+                       TLSDIAG_CAUSE_HTTP_MALFORMED);
     return;
   }
   const char *eol = strstr(h->req, "\r\n");
   r->http_request = td_strndup(h->req, eol ? (size_t)(eol - h->req) : 0);
+  if (r->tls_alpn && strcmp(r->tls_alpn, "h2") == 0) {
+    /* The same request (checked by td_http_request_ex) over HTTP/2. */
+    td_h2_start(c, hosthdr);
+    free(hosthdr);
+    return;
+  }
+  free(hosthdr);
   h->req_off = 0;
   c->st = TD_CHECK_HTTP;
   h->st = TD_HTTP_IO_SEND;
@@ -71,7 +81,7 @@ static void http_send_step(td_check_t *c) {
     }
     if (n < 0) {
       td_clientcert_note_alert(c->r, c->sess, (int)n);
-      http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
+      td_check_http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
                 TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       return;
     }
@@ -92,15 +102,13 @@ static const char *body_kind_name(td_body_kind_t k) {
   case TD_BODY_LENGTH: return "Content-Length";
   case TD_BODY_CHUNKED: return "chunked";
   case TD_BODY_CLOSE: return "until close";
+  case TD_BODY_H2: return "HTTP/2 DATA frames";
   }
   return "?";
 }
 
-static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
-                        ...) TD_PRINTF(3, 4);
-
-static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
-                        ...) {
+void td_check_http_body_failed(td_check_t *c, tlsdiag_cause_t why,
+                               const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char *msg = td_vasprintf(fmt, ap);
@@ -109,18 +117,18 @@ static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
   td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "body refused",
                   "%s", msg ? msg : "");
   td_buf_free(&c->http.body);
-  http_done(c, TLSDIAG_STATUS_FAILED, msg ? msg : "body refused", why);
+  td_check_http_done(c, TLSDIAG_STATUS_FAILED, msg ? msg : "body refused", why);
   free(msg);
 }
 
-static void body_finished(td_check_t *c) {
+void td_check_http_body_finished(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   td_check_http_t *h = &c->http;
   r->http_body_bytes = h->body.len;
   h->body_done = 1;
   td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "body", "%zu bytes (%s)",
                   h->body.len, body_kind_name(h->body_kind));
-  http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+  td_check_http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
 }
 
 /* Feeds the chunked decoder. 1 when the body is finished (complete or
@@ -132,17 +140,17 @@ static int chunked_feed(td_check_t *c, const char *p, size_t n) {
   td_http_rc_t rc = td_chunked_feed(h->chunked, p, n, &h->body, h->body_max,
                                     &used, &why);
   if (rc == TD_HTTP_DONE) {
-    body_finished(c);
+    td_check_http_body_finished(c);
     return 1;
   }
   if (rc == TD_HTTP_TOO_LARGE && !h->body.oom) {
-    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                 "body over the limit of %zu bytes (%s)", h->body_max,
                 why ? why : "chunked");
     return 1;
   }
   if (rc != TD_HTTP_NEED_MORE) {
-    body_failed(c, rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
+    td_check_http_body_failed(c, rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
                                            : TLSDIAG_CAUSE_HTTP_MALFORMED,
                 "bad chunked body after %zu bytes: %s", h->body.len,
                 why ? why : "malformed");
@@ -167,23 +175,24 @@ static int body_feed(td_check_t *c, const char *p, size_t n) {
     break;
   case TD_BODY_CLOSE:
     if (n > h->body_max - h->body.len) {
-      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+      td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                   "body over the limit of %zu bytes", h->body_max);
       return 1;
     }
     td_buf_append(&h->body, p, n);
     break;
   case TD_BODY_NONE:
+  case TD_BODY_H2: /* http2.c reads its own */
     break;
   }
   if (h->body.oom) {
-    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                 "out of memory for the body");
     return 1;
   }
   if (h->body_kind == TD_BODY_NONE ||
       (h->body_kind == TD_BODY_LENGTH && h->body.len == h->body_expect)) {
-    body_finished(c);
+    td_check_http_body_finished(c);
     return 1;
   }
   return 0;
@@ -200,19 +209,19 @@ static void start_body(td_check_t *c, const char *rest, size_t nrest) {
   uint64_t len = 0;
   if (td_http_body_framing(r, r->http_method, &h->body_kind, &len, &why) !=
       TD_HTTP_DONE) {
-    body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED, "%s",
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED, "%s",
                 why ? why : "bad body framing");
     return;
   }
   if (td_http_content_coded(r)) {
-    body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED,
                 "the body has a Content-Encoding (%.64s) although the "
                 "request asked for identity",
                 td_result_header_get(r, "Content-Encoding"));
     return;
   }
   if (h->body_kind == TD_BODY_LENGTH && len > (uint64_t)h->body_max) {
-    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                 "Content-Length %llu is over the limit of %zu bytes",
                 (unsigned long long)len, h->body_max);
     return;
@@ -221,7 +230,7 @@ static void start_body(td_check_t *c, const char *rest, size_t nrest) {
   if (h->body_kind == TD_BODY_CHUNKED) {
     h->chunked = malloc(sizeof(*h->chunked));
     if (!h->chunked) {
-      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+      td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                   "out of memory for the body");
       return;
     }
@@ -241,16 +250,16 @@ static void body_cut(td_check_t *c, ssize_t n) {
                            : "closed the connection without TLS "
                              "close_notify";
   if (h->body_kind == TD_BODY_LENGTH)
-    body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                 "truncated body: the server %s after %zu of %llu bytes", how,
                 h->body.len, (unsigned long long)h->body_expect);
   else if (h->body_kind == TD_BODY_CHUNKED)
-    body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                 "truncated body: the server %s after %zu bytes, before "
                 "the last chunk",
                 how, h->body.len);
   else
-    body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                 "possibly truncated body: the server %s after %zu bytes",
                 how, h->body.len);
 }
@@ -271,7 +280,7 @@ static void http_body_step(td_check_t *c) {
     }
     if (n < 0 && !gnutls_error_is_fatal((int)n)) continue;
     if (n == 0 && h->body_kind == TD_BODY_CLOSE) {
-      body_finished(c); /* close_notify: the end, authenticated */
+      td_check_http_body_finished(c); /* close_notify: the end, authenticated */
       return;
     }
     if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -279,7 +288,7 @@ static void http_body_step(td_check_t *c) {
       return;
     }
     if (n < 0) {
-      body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+      td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                   "body after %zu bytes: %s", h->body.len,
                   gnutls_strerror((int)n));
       return;
@@ -308,11 +317,11 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
     if (h->fetch && r->http_status == 200)
       start_body(c, h->in.data + used, h->in.len - used);
     else
-      http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+      td_check_http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
   } else {
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "bad response", "%s",
                     why ? why : "");
-    http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",
+    td_check_http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",
               rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
                                       : TLSDIAG_CAUSE_HTTP_MALFORMED);
   }
@@ -330,25 +339,25 @@ static void http_recv_step(td_check_t *c) {
     if (n < 0 && !gnutls_error_is_fatal((int)n)) continue;
     if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
       if (h->in.len == 0)
-        http_done(c, TLSDIAG_STATUS_FAILED,
+        td_check_http_done(c, TLSDIAG_STATUS_FAILED,
                   "connection closed before any response",
                   TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       else
-        http_done(c, TLSDIAG_STATUS_FAILED,
+        td_check_http_done(c, TLSDIAG_STATUS_FAILED,
                   "connection closed in the middle of the response head",
                   TLSDIAG_CAUSE_HTTP_MALFORMED);
       return;
     }
     if (n < 0) {
       td_clientcert_note_alert(c->r, c->sess, (int)n);
-      http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
+      td_check_http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
                 TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       return;
     }
     /* Keep at most the limit plus one read: enough to know it is over. */
     if (h->in.len <= TD_HTTP_MAX_HEAD) td_buf_append(&h->in, tmp, (size_t)n);
     if (h->in.oom) {
-      http_done(c, TLSDIAG_STATUS_FAILED, "out of memory",
+      td_check_http_done(c, TLSDIAG_STATUS_FAILED, "out of memory",
                 TLSDIAG_CAUSE_HTTP_TOO_LARGE);
       return;
     }
@@ -372,7 +381,7 @@ static void http_timed_out(td_check_t *c) {
     c->r->http_body_bytes = h->body.len;
     td_buf_free(&h->body);
   }
-  http_done(c, TLSDIAG_STATUS_TIMEOUT,
+  td_check_http_done(c, TLSDIAG_STATUS_TIMEOUT,
             h->st == TD_HTTP_IO_SEND   ? "request could not be sent in time"
             : h->st == TD_HTTP_IO_BODY ? "no complete response body in time"
                                        : "no complete response in time",
@@ -381,6 +390,10 @@ static void http_timed_out(td_check_t *c) {
 
 void td_check_http_step(td_check_t *c, int revents, int timed_out) {
   td_check_http_t *h = &c->http;
+  if (h->h2) {
+    td_h2_step(c, revents, timed_out);
+    return;
+  }
   /* The body's own loop checks the clock: there, time is up even with
    * bytes pending. */
   if (timed_out &&

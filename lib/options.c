@@ -60,6 +60,8 @@ static const size_t options_size[TLSDIAG_OPTIONS_VERSION + 1] = {
     [1] = offsetof(tlsdiag_options_t, keylog_file) + sizeof(const char *),
     [2] = offsetof(tlsdiag_options_t, address_filter_data) + sizeof(void *),
     [3] = offsetof(tlsdiag_options_t, trust_source) + sizeof(const char *),
+    [4] = offsetof(tlsdiag_options_t, http_version) +
+          sizeof(tlsdiag_http_version_t),
 };
 
 const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,
