@@ -35,13 +35,13 @@ int td_h2_transport_inadequate(gnutls_session_t s, const char **why) {
   *why = NULL;
   if (v == GNUTLS_TLS1_3) return 0;
   if (v != GNUTLS_TLS1_2) {
-    *why = "HTTP/2 requires TLS 1.2 or newer (RFC 9113 section 9.2)";
+    *why = "HTTP/2 requires TLS 1.2 or newer, RFC 9113 section 9.2";
     return 1;
   }
   /* Appendix A lists every TLS 1.2 suite defined by 2015 that is not both
    * AEAD and ephemeral (EC)DHE: these two tests are that list. */
   if (gnutls_mac_get(s) != GNUTLS_MAC_AEAD) {
-    *why = "the cipher suite is not AEAD (RFC 9113 appendix A)";
+    *why = "the cipher suite is not AEAD, RFC 9113 appendix A";
     return 1;
   }
   switch (gnutls_kx_get(s)) {
@@ -52,7 +52,7 @@ int td_h2_transport_inadequate(gnutls_session_t s, const char **why) {
   case GNUTLS_KX_ECDHE_PSK:
   case GNUTLS_KX_DHE_PSK: return 0;
   default:
-    *why = "the key exchange is not ephemeral (RFC 9113 appendix A)";
+    *why = "the key exchange is not ephemeral, RFC 9113 appendix A";
     return 1;
   }
 }
