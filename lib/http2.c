@@ -26,7 +26,8 @@ struct td_h2 {
   int closing;        /* GOAWAY submitted by us: flush, then stop */
   tlsdiag_cause_t close_cause;
   size_t head_bytes;  /* decoded header bytes, as "name: value\r\n" */
-  int too_large;
+  int too_large;      /* the head is over TD_HTTP_MAX_HEAD(ERS) */
+  int body_over;      /* a fetch's body is over body_max */
   char reason[160];   /* nghttp2's last error message */
 };
 
@@ -190,10 +191,10 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id,
   (void)flags;
   /* DATA may come in the same read as the head, before judge() saw it. */
   if (id != hh->h2->stream || !hh->fetch || !hh->h2->head_done ||
-      hh->h2->status != 200 || hh->body_done)
+      hh->h2->status != 200 || hh->body_done || hh->h2->body_over)
     return 0;
   if (len > hh->body_max - hh->body.len) {
-    hh->h2->too_large = 1;
+    hh->h2->body_over = 1;
     return 0;
   }
   td_buf_append(&hh->body, (const char *)data, len);
@@ -322,6 +323,13 @@ static void frame_failed(td_check_t *c) {
   free(msg);
 }
 
+/* The connection failed under us: after a GOAWAY or RST_STREAM (ours or
+ * the server's, closing at once), that frame is the reason. */
+static void conn_failed(td_check_t *c, const char *err) {
+  if (c->r->h2.frame) frame_failed(c);
+  else h2_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED, err);
+}
+
 /* The final head is stored: the HTTP/1.1 path's bookkeeping, then the
  * body (a fetch's 200) or the end. */
 static void head_received(td_check_t *c) {
@@ -361,12 +369,6 @@ static void head_received(td_check_t *c) {
 static int judge(td_check_t *c) {
   struct td_h2 *h = c->http.h2;
   td_check_http_t *hh = &c->http;
-  if (h->too_large && h->body) {
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
-                              "body over the limit of %zu bytes",
-                              hh->body_max);
-    return 1;
-  }
   if (h->too_large) {
     h2_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
               "response head larger than 64 KiB or 200 fields");
@@ -382,6 +384,12 @@ static int judge(td_check_t *c) {
   if (h->head_done && !h->body) {
     head_received(c);
     if (!h->body || hh->body_done || c->st != TD_CHECK_HTTP) return 1;
+  }
+  if (h->body && h->body_over) {
+    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+                              "body over the limit of %zu bytes",
+                              hh->body_max);
+    return 1;
   }
   if (h->body && h->stream < 0) {
     if (c->r->h2.frame && (c->r->h2.error_code || c->r->h2.by_client))
@@ -428,8 +436,7 @@ static int flush(td_check_t *c) {
     }
     if (w < 0) {
       td_clientcert_note_alert(c->r, c->sess, (int)w);
-      h2_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
-                gnutls_strerror((int)w));
+      conn_failed(c, gnutls_strerror((int)w));
       return -1;
     }
     h->out_off += (size_t)w;
@@ -448,17 +455,13 @@ static int receive(td_check_t *c) {
   }
   if (n < 0 && !gnutls_error_is_fatal((int)n)) return 1;
   if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
-    if (c->r->h2.frame) frame_failed(c);
-    else
-      h2_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
-                h->body ? "the server closed the connection in the body"
-                        : "connection closed before any response");
+    conn_failed(c, h->body ? "the server closed the connection in the body"
+                           : "connection closed before any response");
     return -1;
   }
   if (n < 0) {
     td_clientcert_note_alert(c->r, c->sess, (int)n);
-    h2_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
-              gnutls_strerror((int)n));
+    conn_failed(c, gnutls_strerror((int)n));
     return -1;
   }
   ssize_t used = nghttp2_session_mem_recv(h->s, (const uint8_t *)tmp,

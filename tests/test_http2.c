@@ -245,6 +245,13 @@ static void start_nginx(uint16_t ports[2]) {
   snprintf(key, sizeof(key), "%s/h2-key.pem", tt_dir);
   write_file(cert, c->chain_pem);
   write_file(key, c->key_pem);
+  /* A body larger than HTTP/2's initial windows (65,535 bytes): the fetch
+   * must open them as it reads. */
+  char big[300001], bigpath[256];
+  for (size_t i = 0; i < sizeof(big) - 1; i++) big[i] = (char)('a' + i % 26);
+  big[sizeof(big) - 1] = '\0';
+  snprintf(bigpath, sizeof(bigpath), "%s/big", tt_dir);
+  write_file(bigpath, big);
   for (int i = 0; i < 2; i++) ports[i] = free_port();
   int n = snprintf(
       conf, sizeof(conf),
@@ -255,11 +262,12 @@ static void start_nginx(uint16_t ports[2]) {
       " ssl_protocols TLSv1.2 TLSv1.3;"
       " add_header Strict-Transport-Security \"max-age=31536000; "
       "includeSubDomains\" always;"
-      " location / { return 200 \"hello over h2\\n\"; } }\n"
+      " location / { return 200 \"hello over h2\\n\"; }"
+      " location /big { root %s; } }\n"
       " server { listen 127.0.0.1:%u ssl http2; ssl_protocols TLSv1.2;"
       " ssl_ciphers AES128-SHA:@SECLEVEL=0;"
       " location / { return 200 \"ok\\n\"; } }\n}\n",
-      tt_dir, tt_dir, cert, key, ports[0], ports[1]);
+      tt_dir, tt_dir, cert, key, ports[0], tt_dir, ports[1]);
   assert_true(n > 0 && (size_t)n < sizeof(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
   write_file(path, conf);
@@ -339,6 +347,17 @@ static void test_http2_nginx(void **state) {
   assert_memory_equal(body, "hello over h2\n", 14);
   tlsdiag_free(body);
   tlsdiag_result_free(r);
+  /* 300,000 bytes through the flow-control windows. */
+  snprintf(url, sizeof(url), "https://localhost:%u/big", ports[0]);
+  body = NULL;
+  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, &r, &body, &blen),
+                   TLSDIAG_OK);
+  assert_non_null(body);
+  assert_int_equal(blen, 300000);
+  assert_int_equal(body[299999], 'a' + 299999 % 26);
+  tlsdiag_free(body);
+  tlsdiag_result_free(r);
+  snprintf(url, sizeof(url), "https://localhost:%u/x", ports[0]);
   /* ... and bounded as over HTTP/1.1. */
   body = NULL;
   assert_int_equal(tlsdiag_fetch(url, &t.o, 8, &r, &body, &blen), TLSDIAG_OK);
