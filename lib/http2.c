@@ -5,6 +5,7 @@
  * parser does (so HSTS, redirects and the clock see the same), and turns
  * what ends a connection early (GOAWAY, RST_STREAM, a malformed frame,
  * TLS that RFC 9113 forbids) into evidence. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,18 @@ static int on_error(nghttp2_session *s, int lib_error, const char *msg,
   return 0;
 }
 
+/* A frame nghttp2 refused, when it gave no message of its own. */
+static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f,
+                            int lib_error, void *u) {
+  td_check_t *c = u;
+  struct td_h2 *h = c->http.h2;
+  (void)s;
+  (void)f;
+  if (!h->reason[0])
+    snprintf(h->reason, sizeof(h->reason), "%s", nghttp2_strerror(lib_error));
+  return 0;
+}
+
 /* ---- the session -------------------------------------------------------- */
 
 static int session_new(td_check_t *c, struct td_h2 *h) {
@@ -239,6 +252,8 @@ static int session_new(td_check_t *c, struct td_h2 *h) {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
   nghttp2_session_callbacks_set_error_callback2(cb, on_error);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(
+      cb, on_invalid_frame);
   int rc = nghttp2_session_client_new(&h->s, cb, c);
   nghttp2_session_callbacks_del(cb);
   if (rc) return -1;

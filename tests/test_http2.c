@@ -157,6 +157,70 @@ static void test_http2_rst_stream_before_response(void **state) {
   tt_both_free(&b);
 }
 
+/* HEADERS on stream 1 (END_STREAM | END_HEADERS): ":status: 200" (HPACK
+ * static index 8) and one field as a literal without indexing. */
+static void headers_200(unsigned char *buf, size_t *n, const char *name,
+                        const char *value) {
+  unsigned char p[128];
+  size_t nl = strlen(name), vl = strlen(value), k = 0;
+  p[k++] = 0x88;
+  p[k++] = 0x00;
+  p[k++] = (unsigned char)nl;
+  memcpy(p + k, name, nl);
+  k += nl;
+  p[k++] = (unsigned char)vl;
+  memcpy(p + k, value, vl);
+  k += vl;
+  frame(buf, n, 1, 0x05, 1, p, k);
+}
+
+static void test_http2_scripted_response_fields(void **state) {
+  (void)state;
+  unsigned char raw[256];
+  size_t n = 0;
+  frame(raw, &n, 4, 0, 0, NULL, 0);
+  headers_200(raw, &n, "strict-transport-security", "max-age=300");
+  tt_both_t b;
+  b.s = h2_server(raw, n);
+  tt_opts_t t;
+  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b.s));
+  tt_check_both("valid.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_int_equal(tlsdiag_result_http_status(b.r), 200);
+  assert_string_equal(tt_jstr(b.cli, "http.version"), "HTTP/2");
+  assert_string_equal(tt_jstr(b.cli, "http.headers.strict-transport-security"),
+                      "max-age=300");
+  /* the HSTS judgement sees it: valid, but short */
+  assert_string_equal(tt_ev(b.r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, "max_age"),
+                      "300");
+  assert_int_equal(tlsdiag_result_find(b.r, TLSDIAG_CAUSE_HSTS_HEADER_MISSING),
+                   -1);
+  /* the client's preface, then a request as the HTTP/1.1 path's */
+  char *req = tdserver_last_request(b.s);
+  assert_non_null(req);
+  assert_int_equal(strncmp(req, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24), 0);
+  free(req);
+  tt_both_free(&b);
+}
+
+static void test_http2_malformed_response_field(void **state) {
+  (void)state;
+  /* An uppercase field name is malformed in HTTP/2 (RFC 9113 section
+   * 8.2.1): the client resets the stream with PROTOCOL_ERROR. */
+  unsigned char raw[256];
+  size_t n = 0;
+  frame(raw, &n, 4, 0, 0, NULL, 0);
+  headers_200(raw, &n, "Server", "x");
+  tt_both_t b;
+  check_raw(raw, n, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR);
+  expect_h2_ev(&b, TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR, "frame", "RST_STREAM");
+  expect_h2_ev(&b, TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR, "sent_by", "client");
+  expect_h2_ev(&b, TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR, "error_code",
+               "PROTOCOL_ERROR");
+  tt_both_free(&b);
+}
+
 static void test_http2_server_goaway_inadequate_security(void **state) {
   (void)state;
   unsigned char raw[128];
@@ -332,6 +396,23 @@ static void test_http2_nginx(void **state) {
   tlsdiag_result_t *r = tt_check("localhost", &t.o);
   assert_string_equal(tlsdiag_result_tls_alpn(r), "http/1.1");
   tlsdiag_result_free(r);
+  /* --http2 as curl's: h2 preferred. */
+  static const char *const h2[] = {"--http2", NULL};
+  t.o.http_version = TLSDIAG_HTTP2;
+  tt_check_both("localhost", &t, h2, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_string_equal(tlsdiag_result_tls_alpn(b.r), "h2");
+  assert_string_equal(tt_jstr(b.cli, "tls.alpn"), "h2");
+  assert_string_equal(tt_jstr(b.cli, "http.version"), "HTTP/2");
+  tt_both_free(&b);
+  /* 0-RTT data is an HTTP/1.1 request: early data offers http/1.1 on
+   * both connections, whatever http_version says. */
+  t.o.flags |= TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA;
+  r = tt_check("localhost", &t.o);
+  assert_string_equal(tlsdiag_result_tls_alpn(r), "http/1.1");
+  assert_int_equal(tlsdiag_result_http_status(r), 200);
+  tlsdiag_result_free(r);
+  t.o.flags &= ~(unsigned)(TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA);
 
   /* A fetch over h2: the body from DATA frames, whole. */
   char url[80];
@@ -410,6 +491,8 @@ int main(void) {
       cmocka_unit_test(test_http2_malformed_settings),
       cmocka_unit_test(test_http2_http1_answer_on_h2),
       cmocka_unit_test(test_http2_rst_stream_before_response),
+      cmocka_unit_test(test_http2_scripted_response_fields),
+      cmocka_unit_test(test_http2_malformed_response_field),
       cmocka_unit_test(test_http2_server_goaway_inadequate_security),
       cmocka_unit_test(test_http2_option_values),
       cmocka_unit_test(test_http2_nginx),
