@@ -24,11 +24,16 @@ void td_check_http_free(td_check_http_t *h) {
   td_h2_free(h->h2);
 }
 
-void td_check_http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
-                        tlsdiag_cause_t why) {
+static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
+                      tlsdiag_cause_t why) {
   c->r->http_cause = why;
   td_check_phase_end(c, TLSDIAG_PHASE_HTTP, st, err);
   td_check_http_over(c);
+}
+
+void td_check_http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
+                        tlsdiag_cause_t why) {
+  http_done(c, st, err, why);
 }
 
 /* ---- the request ------------------------------------------------------- */
@@ -49,9 +54,8 @@ void td_check_http_start(td_check_t *c) {
                    : NULL;
   if (!h->req) {
     free(hosthdr);
-    td_check_http_done(c, TLSDIAG_STATUS_FAILED,
-                       "the request could not be built",
-                       TLSDIAG_CAUSE_HTTP_MALFORMED);
+    http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
+              TLSDIAG_CAUSE_HTTP_MALFORMED);
     return;
   }
   const char *eol = strstr(h->req, "\r\n");
@@ -81,7 +85,7 @@ static void http_send_step(td_check_t *c) {
     }
     if (n < 0) {
       td_clientcert_note_alert(c->r, c->sess, (int)n);
-      td_check_http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
+      http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
                 TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       return;
     }
@@ -107,29 +111,50 @@ static const char *body_kind_name(td_body_kind_t k) {
   return "?";
 }
 
+static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
+                        ...) TD_PRINTF(3, 4);
+
+static void body_vfailed(td_check_t *c, tlsdiag_cause_t why,
+                         const char *fmt, va_list ap) TD_PRINTF(3, 0);
+
+static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
+                        ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  body_vfailed(c, why, fmt, ap);
+  va_end(ap);
+}
+
 void td_check_http_body_failed(td_check_t *c, tlsdiag_cause_t why,
                                const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *msg = td_vasprintf(fmt, ap);
+  body_vfailed(c, why, fmt, ap);
   va_end(ap);
+}
+
+static void body_vfailed(td_check_t *c, tlsdiag_cause_t why,
+                         const char *fmt, va_list ap) {
+  char *msg = td_vasprintf(fmt, ap);
   c->r->http_body_bytes = c->http.body.len;
   td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "body refused",
                   "%s", msg ? msg : "");
   td_buf_free(&c->http.body);
-  td_check_http_done(c, TLSDIAG_STATUS_FAILED, msg ? msg : "body refused", why);
+  http_done(c, TLSDIAG_STATUS_FAILED, msg ? msg : "body refused", why);
   free(msg);
 }
 
-void td_check_http_body_finished(td_check_t *c) {
+static void body_finished(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   td_check_http_t *h = &c->http;
   r->http_body_bytes = h->body.len;
   h->body_done = 1;
   td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "body", "%zu bytes (%s)",
                   h->body.len, body_kind_name(h->body_kind));
-  td_check_http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+  http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
 }
+
+void td_check_http_body_finished(td_check_t *c) { body_finished(c); }
 
 /* Feeds the chunked decoder. 1 when the body is finished (complete or
  * refused), 0 when more is needed. */
@@ -140,17 +165,17 @@ static int chunked_feed(td_check_t *c, const char *p, size_t n) {
   td_http_rc_t rc = td_chunked_feed(h->chunked, p, n, &h->body, h->body_max,
                                     &used, &why);
   if (rc == TD_HTTP_DONE) {
-    td_check_http_body_finished(c);
+    body_finished(c);
     return 1;
   }
   if (rc == TD_HTTP_TOO_LARGE && !h->body.oom) {
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                 "body over the limit of %zu bytes (%s)", h->body_max,
                 why ? why : "chunked");
     return 1;
   }
   if (rc != TD_HTTP_NEED_MORE) {
-    td_check_http_body_failed(c, rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
+    body_failed(c, rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
                                            : TLSDIAG_CAUSE_HTTP_MALFORMED,
                 "bad chunked body after %zu bytes: %s", h->body.len,
                 why ? why : "malformed");
@@ -175,7 +200,7 @@ static int body_feed(td_check_t *c, const char *p, size_t n) {
     break;
   case TD_BODY_CLOSE:
     if (n > h->body_max - h->body.len) {
-      td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                   "body over the limit of %zu bytes", h->body_max);
       return 1;
     }
@@ -186,13 +211,13 @@ static int body_feed(td_check_t *c, const char *p, size_t n) {
     break;
   }
   if (h->body.oom) {
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                 "out of memory for the body");
     return 1;
   }
   if (h->body_kind == TD_BODY_NONE ||
       (h->body_kind == TD_BODY_LENGTH && h->body.len == h->body_expect)) {
-    td_check_http_body_finished(c);
+    body_finished(c);
     return 1;
   }
   return 0;
@@ -209,19 +234,19 @@ static void start_body(td_check_t *c, const char *rest, size_t nrest) {
   uint64_t len = 0;
   if (td_http_body_framing(r, r->http_method, &h->body_kind, &len, &why) !=
       TD_HTTP_DONE) {
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED, "%s",
+    body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED, "%s",
                 why ? why : "bad body framing");
     return;
   }
   if (td_http_content_coded(r)) {
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_MALFORMED,
                 "the body has a Content-Encoding (%.64s) although the "
                 "request asked for identity",
                 td_result_header_get(r, "Content-Encoding"));
     return;
   }
   if (h->body_kind == TD_BODY_LENGTH && len > (uint64_t)h->body_max) {
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                 "Content-Length %llu is over the limit of %zu bytes",
                 (unsigned long long)len, h->body_max);
     return;
@@ -230,7 +255,7 @@ static void start_body(td_check_t *c, const char *rest, size_t nrest) {
   if (h->body_kind == TD_BODY_CHUNKED) {
     h->chunked = malloc(sizeof(*h->chunked));
     if (!h->chunked) {
-      td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
+      body_failed(c, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
                   "out of memory for the body");
       return;
     }
@@ -250,16 +275,16 @@ static void body_cut(td_check_t *c, ssize_t n) {
                            : "closed the connection without TLS "
                              "close_notify";
   if (h->body_kind == TD_BODY_LENGTH)
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                 "truncated body: the server %s after %zu of %llu bytes", how,
                 h->body.len, (unsigned long long)h->body_expect);
   else if (h->body_kind == TD_BODY_CHUNKED)
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                 "truncated body: the server %s after %zu bytes, before "
                 "the last chunk",
                 how, h->body.len);
   else
-    td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+    body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                 "possibly truncated body: the server %s after %zu bytes",
                 how, h->body.len);
 }
@@ -280,7 +305,7 @@ static void http_body_step(td_check_t *c) {
     }
     if (n < 0 && !gnutls_error_is_fatal((int)n)) continue;
     if (n == 0 && h->body_kind == TD_BODY_CLOSE) {
-      td_check_http_body_finished(c); /* close_notify: the end, authenticated */
+      body_finished(c); /* close_notify: the end, authenticated */
       return;
     }
     if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -288,7 +313,7 @@ static void http_body_step(td_check_t *c) {
       return;
     }
     if (n < 0) {
-      td_check_http_body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
+      body_failed(c, TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED,
                   "body after %zu bytes: %s", h->body.len,
                   gnutls_strerror((int)n));
       return;
@@ -317,11 +342,11 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
     if (h->fetch && r->http_status == 200)
       start_body(c, h->in.data + used, h->in.len - used);
     else
-      td_check_http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
+      http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
   } else {
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "bad response", "%s",
                     why ? why : "");
-    td_check_http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",
+    http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",
               rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
                                       : TLSDIAG_CAUSE_HTTP_MALFORMED);
   }
@@ -339,25 +364,25 @@ static void http_recv_step(td_check_t *c) {
     if (n < 0 && !gnutls_error_is_fatal((int)n)) continue;
     if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
       if (h->in.len == 0)
-        td_check_http_done(c, TLSDIAG_STATUS_FAILED,
+        http_done(c, TLSDIAG_STATUS_FAILED,
                   "connection closed before any response",
                   TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       else
-        td_check_http_done(c, TLSDIAG_STATUS_FAILED,
+        http_done(c, TLSDIAG_STATUS_FAILED,
                   "connection closed in the middle of the response head",
                   TLSDIAG_CAUSE_HTTP_MALFORMED);
       return;
     }
     if (n < 0) {
       td_clientcert_note_alert(c->r, c->sess, (int)n);
-      td_check_http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
+      http_done(c, TLSDIAG_STATUS_FAILED, gnutls_strerror((int)n),
                 TLSDIAG_CAUSE_HTTP_CONNECTION_CLOSED);
       return;
     }
     /* Keep at most the limit plus one read: enough to know it is over. */
     if (h->in.len <= TD_HTTP_MAX_HEAD) td_buf_append(&h->in, tmp, (size_t)n);
     if (h->in.oom) {
-      td_check_http_done(c, TLSDIAG_STATUS_FAILED, "out of memory",
+      http_done(c, TLSDIAG_STATUS_FAILED, "out of memory",
                 TLSDIAG_CAUSE_HTTP_TOO_LARGE);
       return;
     }
@@ -381,7 +406,7 @@ static void http_timed_out(td_check_t *c) {
     c->r->http_body_bytes = h->body.len;
     td_buf_free(&h->body);
   }
-  td_check_http_done(c, TLSDIAG_STATUS_TIMEOUT,
+  http_done(c, TLSDIAG_STATUS_TIMEOUT,
             h->st == TD_HTTP_IO_SEND   ? "request could not be sent in time"
             : h->st == TD_HTTP_IO_BODY ? "no complete response body in time"
                                        : "no complete response in time",
