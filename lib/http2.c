@@ -190,6 +190,13 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id,
   td_check_http_t *hh = &c->http;
   (void)s;
   (void)flags;
+  if (id == hh->h2->stream && !hh->fetch && hh->h2->head_done &&
+      hh->h2->status >= 400 && hh->in.len < 4096) {
+    /* A refusal's first bytes, as the HTTP/1.1 path reads them after the
+     * head (nginx's "No required SSL certificate was sent"). */
+    td_buf_append(&hh->in, (const char *)data, len < 4096 ? len : 4096);
+    return 0;
+  }
   /* DATA may come in the same read as the head, before judge() saw it. */
   if (id != hh->h2->stream || !hh->fetch || !hh->h2->head_done ||
       hh->h2->status != 200 || hh->body_done || hh->h2->body_over)
@@ -363,6 +370,7 @@ static void head_received(td_check_t *c) {
   td_result_event(r, td_check_now_ms(c), TD_DIR_S2C,
                   r->http_status_line ? r->http_status_line : "response",
                   "%zu header bytes (HPACK-decoded)", h->head_bytes);
+  td_clientcert_http_body(r, c->http.in.data, c->http.in.len);
   if (!c->http.fetch || h->status != 200) {
     td_check_http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
     return;
@@ -378,6 +386,15 @@ static void head_received(td_check_t *c) {
   c->http.body_kind = TD_BODY_H2;
   h->body = 1;
   c->http.st = TD_HTTP_IO_BODY;
+}
+
+/* A 4xx head after the server asked for a client certificate: its body
+ * may say why (clientcert_classify.c), and over HTTP/2 it comes in its own
+ * DATA frames, so wait for the first of them or the stream's end. */
+static int awaits_refusal(const td_check_t *c) {
+  const struct td_h2 *h = c->http.h2;
+  return !c->http.fetch && c->r->cc.requested && h->status >= 400 &&
+         h->status <= 499 && c->http.in.len == 0 && h->stream >= 0;
 }
 
 /* 1 when the exchange is over (the phase ended), 0 to go on. */
@@ -397,6 +414,7 @@ static int judge(td_check_t *c) {
     return 1;
   }
   if (h->head_done && !h->body) {
+    if (awaits_refusal(c)) return 0;
     head_received(c);
     if (!h->body || hh->body_done || c->st != TD_CHECK_HTTP) return 1;
   }

@@ -301,7 +301,7 @@ static int port_open(uint16_t port) {
 /* nginx 1.22 (bookworm: "listen ... ssl http2"; 1.25 has "http2 on"):
  * ports[0] a modern h2 site with HSTS; ports[1] h2 over TLS 1.2 with
  * AES128-SHA only, which RFC 9113 appendix A forbids. */
-static void start_nginx(uint16_t ports[2]) {
+static void start_nginx(uint16_t ports[3]) {
   if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
   char path[256], cert[256], key[256], conf[4096];
   const tdcerts_case_t *c = tt_case("valid_rsa");
@@ -316,7 +316,7 @@ static void start_nginx(uint16_t ports[2]) {
   big[sizeof(big) - 1] = '\0';
   snprintf(bigpath, sizeof(bigpath), "%s/big", tt_dir);
   write_file(bigpath, big);
-  for (int i = 0; i < 2; i++) ports[i] = free_port();
+  for (int i = 0; i < 3; i++) ports[i] = free_port();
   int n = snprintf(
       conf, sizeof(conf),
       "daemon off; master_process off; pid %s/nginx.pid;\n"
@@ -330,14 +330,19 @@ static void start_nginx(uint16_t ports[2]) {
       " location /big { root %s; } }\n"
       " server { listen 127.0.0.1:%u ssl http2; ssl_protocols TLSv1.2;"
       " ssl_ciphers AES128-SHA:@SECLEVEL=0;"
+      " location / { return 200 \"ok\\n\"; } }\n"
+      " server { listen 127.0.0.1:%u ssl http2; ssl_protocols TLSv1.3;"
+      " ssl_verify_client on; ssl_client_certificate %s;"
       " location / { return 200 \"ok\\n\"; } }\n}\n",
-      tt_dir, tt_dir, cert, key, ports[0], tt_dir, ports[1]);
+      tt_dir, tt_dir, cert, key, ports[0], tt_dir, ports[1], ports[2],
+      tt_root);
   assert_true(n > 0 && (size_t)n < sizeof(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
   write_file(path, conf);
   nginx_pid = tt_nginx_start(path);
   int64_t t0 = td_mono_us();
-  while (!(port_open(ports[0]) && port_open(ports[1]))) {
+  while (!(port_open(ports[0]) && port_open(ports[1]) &&
+           port_open(ports[2]))) {
     int st;
     if (waitpid(nginx_pid, &st, WNOHANG) == nginx_pid) {
       nginx_pid = -1;
@@ -355,7 +360,7 @@ static void stop_nginx(void) {
 
 static void test_http2_nginx(void **state) {
   (void)state;
-  uint16_t ports[2];
+  uint16_t ports[3];
   start_nginx(ports);
   tt_opts_t t;
   tt_both_t b = {0};
@@ -476,6 +481,24 @@ static void test_http2_nginx(void **state) {
   tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
   assert_int_equal(
       tlsdiag_result_find(b.r, TLSDIAG_CAUSE_HTTP2_INADEQUATE_SECURITY), -1);
+  tt_both_free(&b);
+
+  /* A client certificate required (TLS 1.3): nginx answers 400 and names
+   * the problem in the body, which over HTTP/2 is a DATA frame of its
+   * own: read as over HTTP/1.1. */
+  static const char *const get[] = {"--method", "GET", NULL};
+  tt_opts(&t, "localhost", ports[2]);
+  t.o.http_method = "GET";
+  tt_check_both("localhost", &t, get, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_TLS_CLIENT_CERT_REQUIRED);
+  assert_string_equal(tlsdiag_result_tls_alpn(b.r), "h2");
+  assert_int_equal(tlsdiag_result_http_status(b.r), 400);
+  assert_string_equal(
+      tt_ev(b.r, TLSDIAG_CAUSE_TLS_CLIENT_CERT_REQUIRED, "http_body"),
+      "No required SSL certificate was sent");
+  assert_string_equal(
+      tt_jstr(b.cli, "findings.0.evidence.http_body"),
+      "No required SSL certificate was sent");
   tt_both_free(&b);
   stop_nginx();
 }
