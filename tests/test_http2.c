@@ -241,6 +241,30 @@ static void test_http2_server_goaway_inadequate_security(void **state) {
   tt_both_free(&b);
 }
 
+/* h2 chosen, then silence: the check's max_time ends the HTTP phase,
+ * through the same poll loop and deadlines as over HTTP/1.1. */
+static void test_http2_silent_server_times_out(void **state) {
+  (void)state;
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HANDSHAKE_THEN_SILENT, "valid");
+  cfg.alpn = "h2";
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(s));
+  t.o.max_time_ms = 700;
+  int64_t t0 = td_mono_us();
+  tlsdiag_result_t *r = tt_check("valid.tlsdiag.test", &t.o);
+  double ms = tt_ms_since(t0);
+  assert_string_equal(tlsdiag_result_tls_alpn(r), "h2");
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_HTTP_TIMEOUT);
+  assert_int_equal(tlsdiag_result_phase_status(r, TLSDIAG_PHASE_HTTP),
+                   TLSDIAG_STATUS_TIMEOUT);
+  if (ms < 700 || ms > td_upper_ms(700 * 1.1 + 50))
+    fail_msg("max_time of 700 ms took %.1f ms", ms);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
+}
+
 static void test_http2_option_values(void **state) {
   (void)state;
   tlsdiag_options_t o;
@@ -517,6 +541,7 @@ int main(void) {
       cmocka_unit_test(test_http2_scripted_response_fields),
       cmocka_unit_test(test_http2_malformed_response_field),
       cmocka_unit_test(test_http2_server_goaway_inadequate_security),
+      cmocka_unit_test(test_http2_silent_server_times_out),
       cmocka_unit_test(test_http2_option_values),
       cmocka_unit_test(test_http2_nginx),
   };
