@@ -25,7 +25,6 @@ struct td_h2 {
   int head_done;      /* the final response head is stored */
   int body;           /* a fetch reads the 200's DATA */
   int closing;        /* GOAWAY submitted by us: flush, then stop */
-  tlsdiag_cause_t close_cause;
   size_t head_bytes;  /* decoded header bytes, as "name: value\r\n" */
   int too_large;      /* the head is over TD_HTTP_MAX_HEAD(ERS) */
   int body_over;      /* a fetch's body is over body_max */
