@@ -71,6 +71,15 @@ typedef struct {
 #define CROSS_SIGNED "(cross-signed)" /* tdcerts_cross_signed */
 #define SELF_ISSUED "(self-issued)"   /* tdcerts_self_issued */
 #define MALFORMED "(malformed)" /* valid leaf + unparsable intermediate */
+/* The rows whose server picks h2 by ALPN (by title prefix, so the rows
+ * keep their shape); H2_GOAWAY's answers the client's preface with
+ * SETTINGS and GOAWAY PROTOCOL_ERROR (raw frames, RFC 9113 section 4.1). */
+#define H2_ROW "HTTP/2 "
+#define H2_GOAWAY "HTTP/2 GOAWAY, no response"
+static const unsigned char h2_goaway[] = {
+    0, 0, 0, 4, 0, 0, 0, 0, 0,                   /* SETTINGS, empty */
+    0, 0, 12, 7, 0, 0, 0, 0, 0,                  /* GOAWAY, 12 bytes */
+    0, 0, 0, 0, 0, 0, 0, 1, 'd', 'e', 'm', 'o'}; /* last 0, PROTOCOL_ERROR */
 static const char *const extra_certs[] = {CROSS_SIGNED, SELF_ISSUED,
                                           MALFORMED};
 #define NEXTRA (sizeof(extra_certs) / sizeof(extra_certs[0]))
@@ -192,6 +201,13 @@ static const demo_case_t cases[] = {
      "tls_key_schedule_mismatch", NULL, 0, NULL},
     {"site behind answers 503", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid", NULL, 0, 0, 0, 0, 0, "http_server_error", NULL, 503, NULL},
+    /* AES-GCM, but static RSA: RFC 9113 appendix A forbids it under h2,
+     * Chrome refuses, curl goes on. */
+    {H2_ROW "over static RSA", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid_rsa", "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA", 0, 0, 0, 0, 0,
+     "http2_inadequate_security", NULL, 0, NULL},
+    {H2_GOAWAY, "valid.tlsdiag.test", NET_SERVER, TDS_RAW_RESPONSE, "valid",
+     NULL, 0, 0, 0, 0, 0, "http2_protocol_error", NULL, 0, NULL},
     {"no answer to HTTP", "valid.tlsdiag.test", NET_SERVER,
      TDS_HANDSHAKE_THEN_SILENT, "valid", NULL, 0, 0, 0, 0, 0, "http_timeout",
      NULL, 0, NULL},
@@ -270,7 +286,11 @@ static int run_one(demo_t *d, const demo_case_t *c, tlsdiag_result_t **out,
     cfg.date_offset_s = c->date_offset;
     if (c->http_status) cfg.http_status = c->http_status;
     cfg.extra_headers = c->headers;
-    cfg.alpn = "http/1.1";
+    cfg.alpn = strncmp(c->title, H2_ROW, strlen(H2_ROW)) ? "http/1.1" : "h2";
+    if (!strcmp(c->title, H2_GOAWAY)) {
+      cfg.raw_response = (const char *)h2_goaway;
+      cfg.raw_len = sizeof(h2_goaway);
+    }
     cfg.conn_timeout_ms = 5000;
     if (c->alert) cfg.alert = c->alert;
     if (!strcmp(c->host, MTLS_HOST) || !strcmp(c->host, MTLS_REJECT_HOST))

@@ -91,6 +91,8 @@ static const opt_t table[] = {
     {"no-http", no_argument, TD_O_NOHTTP, CONN},
     {"no-probe", no_argument, TD_O_NOPROBE, CONN},
     {"no-aia", no_argument, TD_O_NOAIA, CONN},
+    {"http1.1", no_argument, TD_O_HTTP11, CONN},
+    {"http2", no_argument, TD_O_HTTP2, CONN},
     {"connect-to", required_argument, TD_O_CONNTO, CONN | TD_C_PRELOAD},
     {"color", required_argument, TD_O_COLOR, TD_C_CHECK | TD_C_DEMO},
     {"verbose", no_argument, TD_O_VERBOSE, TD_C_CHECK | TD_C_VERIFY},
@@ -295,6 +297,8 @@ static int common(td_cli_opts_t *c, int id, const char *arg) {
   case TD_O_NOHTTP: o->flags |= TLSDIAG_F_NO_HTTP; return 0;
   case TD_O_NOPROBE: o->flags |= TLSDIAG_F_NO_VERSION_PROBE; return 0;
   case TD_O_NOAIA: o->flags |= TLSDIAG_F_NO_AIA; return 0;
+  case TD_O_HTTP11: o->http_version = TLSDIAG_HTTP1_1; return 0;
+  case TD_O_HTTP2: o->http_version = TLSDIAG_HTTP2; return 0;
   case TD_O_CONNTO: {
     const char **p = realloc(c->conn_to, (c->nconn_to + 2) * sizeof(*p));
     if (!p) return td_cli_error("out of memory");

@@ -6,13 +6,13 @@ _tlsdiag_opts_check="--help --version --json --pretty --format --output
   --cacert --capath --resolve --dns-server --sni --no-sni --tls-min --tls-max
   --connect-timeout --max-time --happy-eyeballs-timeout-ms --method --path
   --now --warn-days --crit-days --clock-skew --hsts-list --resume --early-data --keylog --explain --no-http
-  --no-probe --no-aia --connect-to --cert --key --color --verbose --ipv4
+  --no-probe --no-aia --http1.1 --http2 --connect-to --cert --key --color --verbose --ipv4
   --ipv6"
 _tlsdiag_opts_sweep="--help --version --json --format --output --cacert
   --capath --resolve --dns-server --tls-min --tls-max --connect-timeout
   --max-time --happy-eyeballs-timeout-ms --method --path --now --warn-days
   --crit-days --clock-skew --hsts-list --no-http --no-probe --no-aia
-  --connect-to --cert --key --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
+  --http1.1 --http2 --connect-to --cert --key --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
   --no-progress --per-ip --rate --jobs --resume"
 _tlsdiag_opts_verify="--help --version --json --pretty --format --cacert
   --capath --now --at --warn-days --crit-days --verbose --expiring-within
@@ -27,7 +27,7 @@ _tlsdiag_opts_serve="--help --version --listen --listen-non-loopback
   --allow-target --max-concurrent --request-timeout --quiet --cacert --capath
   --resolve --dns-server --tls-min --tls-max --connect-timeout --max-time
   --happy-eyeballs-timeout-ms --method --path --now --warn-days --crit-days
-  --clock-skew --hsts-list --no-http --no-probe --no-aia --connect-to --cert
+  --clock-skew --hsts-list --no-http --no-probe --no-aia --http1.1 --http2 --connect-to --cert
   --key --ipv4 --ipv6"
 _tlsdiag_opts_demo="--help --version --json --color"
 

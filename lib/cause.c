@@ -194,6 +194,17 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "ocsp_must_staple_missing", E, 51,
         "the certificate requires an OCSP staple (must-staple) and none was "
         "sent"},
+    /* HTTP-phase errors: the server answered nothing a browser can use.
+     * Inadequate TLS under h2 is the server's configuration (ALPN h2 with
+     * a suite RFC 9113 forbids): before the generic HTTP failures. */
+    [TLSDIAG_CAUSE_HTTP2_INADEQUATE_SECURITY] = {
+        "http2_inadequate_security", E, 59,
+        "HTTP/2 was negotiated over TLS that HTTP/2 forbids (browsers "
+        "refuse it)"},
+    [TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR] = {
+        "http2_protocol_error", E, 62,
+        "the HTTP/2 connection failed (GOAWAY, RST_STREAM or a malformed "
+        "frame)"},
 };
 
 #undef E

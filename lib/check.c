@@ -220,6 +220,10 @@ static td_check_t *check_alloc(const tlsdiag_options_t *opts, int fetch,
   /* A fetch is one request on one connection, never skipped or replayed. */
   if (fetch)
     c->flags &= ~(TLSDIAG_F_NO_HTTP | TLSDIAG_F_RESUME | TLSDIAG_F_EARLY_DATA);
+  /* The 0-RTT request is HTTP/1.1 bytes, and a resumed session keeps the
+   * first one's ALPN: early data offers http/1.1 on both connections. */
+  c->offer_h2 = opts->http_version != TLSDIAG_HTTP1_1 &&
+                !(c->flags & TLSDIAG_F_EARLY_DATA);
   c->family = (opts->flags & TLSDIAG_F_IPV4_ONLY)   ? AF_INET
               : (opts->flags & TLSDIAG_F_IPV6_ONLY) ? AF_INET6
                                                     : AF_UNSPEC;
@@ -563,6 +567,7 @@ void td_check_tls_start(td_check_t *c) {
     td_check_finish(c);
     return;
   }
+  td_tls_set_alpn(c->sess, c->offer_h2);
   td_tls_peek_install(c->sess, &c->peek, c->fd);
   r->tls_cert_msg_limit = TD_TLS_MAX_HANDSHAKE;
   c->st = TD_CHECK_TLS;

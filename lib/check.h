@@ -94,6 +94,7 @@ typedef struct td_check_http {
   td_chunked_t *chunked; /* TD_BODY_CHUNKED: the decoder */
   td_buf_t body;
   int body_done; /* the whole body arrived */
+  struct td_h2 *h2; /* http2.c: the exchange when ALPN chose h2, or NULL */
 } td_check_http_t;
 
 /* probe.c: one connection per version, newest first. */
@@ -160,6 +161,7 @@ struct td_check {
   int connect_timeout_ms;
   int race_delay_ms; /* options' happy_eyeballs_timeout_ms */
   unsigned flags;
+  int offer_h2; /* ALPN offers "h2" before "http/1.1" (http2.c speaks it) */
   int family;
   int (*filter)(const char *addr, uint16_t port, void *data); /* options' */
   void *filter_data;
@@ -238,6 +240,14 @@ void td_check_http_free(td_check_http_t *h);
 /* After the handshake: builds and sends the request. */
 void td_check_http_start(td_check_t *c);
 void td_check_http_step(td_check_t *c, int revents, int timed_out);
+/* For http2.c, the HTTP/1.1 path's endings: the phase's status, error
+ * and cause, then resumption or the end; a fetch's body refused (the
+ * received bytes counted and dropped) or complete. */
+void td_check_http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
+                        tlsdiag_cause_t why);
+void td_check_http_body_failed(td_check_t *c, tlsdiag_cause_t why,
+                               const char *fmt, ...) TD_PRINTF(3, 4);
+void td_check_http_body_finished(td_check_t *c);
 
 /* ---- race.c ------------------------------------------------------------ */
 /* The order of r->addrs to try (RFC 8305 4: IPv6 first, then alternating

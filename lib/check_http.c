@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "http2.h"
 
 void td_check_http_init(td_check_http_t *h, int fetch, size_t body_max) {
   td_buf_init(&h->in);
@@ -20,6 +21,7 @@ void td_check_http_free(td_check_http_t *h) {
   td_buf_free(&h->in);
   td_buf_free(&h->body);
   free(h->chunked);
+  td_h2_free(h->h2);
 }
 
 static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
@@ -27,6 +29,11 @@ static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
   c->r->http_cause = why;
   td_check_phase_end(c, TLSDIAG_PHASE_HTTP, st, err);
   td_check_http_over(c);
+}
+
+void td_check_http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
+                        tlsdiag_cause_t why) {
+  http_done(c, st, err, why);
 }
 
 /* ---- the request ------------------------------------------------------- */
@@ -45,14 +52,21 @@ void td_check_http_start(td_check_t *c) {
                                         h->fetch ? TD_HTTP_REQ_IDENTITY : 0,
                                         &h->req_len)
                    : NULL;
-  free(hosthdr);
   if (!h->req) {
+    free(hosthdr);
     http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
               TLSDIAG_CAUSE_HTTP_MALFORMED);
     return;
   }
   const char *eol = strstr(h->req, "\r\n");
   r->http_request = td_strndup(h->req, eol ? (size_t)(eol - h->req) : 0);
+  if (r->tls_alpn && strcmp(r->tls_alpn, "h2") == 0) {
+    /* The same request (checked by td_http_request_ex) over HTTP/2. */
+    td_h2_start(c, hosthdr);
+    free(hosthdr);
+    return;
+  }
+  free(hosthdr);
   h->req_off = 0;
   c->st = TD_CHECK_HTTP;
   h->st = TD_HTTP_IO_SEND;
@@ -92,6 +106,7 @@ static const char *body_kind_name(td_body_kind_t k) {
   case TD_BODY_LENGTH: return "Content-Length";
   case TD_BODY_CHUNKED: return "chunked";
   case TD_BODY_CLOSE: return "until close";
+  case TD_BODY_H2: return "HTTP/2 DATA frames";
   }
   return "?";
 }
@@ -99,12 +114,28 @@ static const char *body_kind_name(td_body_kind_t k) {
 static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
                         ...) TD_PRINTF(3, 4);
 
+static void body_vfailed(td_check_t *c, tlsdiag_cause_t why,
+                         const char *fmt, va_list ap) TD_PRINTF(3, 0);
+
 static void body_failed(td_check_t *c, tlsdiag_cause_t why, const char *fmt,
                         ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *msg = td_vasprintf(fmt, ap);
+  body_vfailed(c, why, fmt, ap);
   va_end(ap);
+}
+
+void td_check_http_body_failed(td_check_t *c, tlsdiag_cause_t why,
+                               const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  body_vfailed(c, why, fmt, ap);
+  va_end(ap);
+}
+
+static void body_vfailed(td_check_t *c, tlsdiag_cause_t why,
+                         const char *fmt, va_list ap) {
+  char *msg = td_vasprintf(fmt, ap);
   c->r->http_body_bytes = c->http.body.len;
   td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "body refused",
                   "%s", msg ? msg : "");
@@ -122,6 +153,8 @@ static void body_finished(td_check_t *c) {
                   h->body.len, body_kind_name(h->body_kind));
   http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
 }
+
+void td_check_http_body_finished(td_check_t *c) { body_finished(c); }
 
 /* Feeds the chunked decoder. 1 when the body is finished (complete or
  * refused), 0 when more is needed. */
@@ -174,6 +207,7 @@ static int body_feed(td_check_t *c, const char *p, size_t n) {
     td_buf_append(&h->body, p, n);
     break;
   case TD_BODY_NONE:
+  case TD_BODY_H2: /* http2.c reads its own */
     break;
   }
   if (h->body.oom) {
@@ -381,6 +415,10 @@ static void http_timed_out(td_check_t *c) {
 
 void td_check_http_step(td_check_t *c, int revents, int timed_out) {
   td_check_http_t *h = &c->http;
+  if (h->h2) {
+    td_h2_step(c, revents, timed_out);
+    return;
+  }
   /* The body's own loop checks the clock: there, time is up even with
    * bytes pending. */
   if (timed_out &&

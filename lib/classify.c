@@ -129,6 +129,22 @@ static void classify_http(tlsdiag_result_t *r) {
   /* a fetch's body: how much had arrived when it was refused */
   if (r->http_body_bytes)
     td_ev_int(f, "body_bytes", (int64_t)r->http_body_bytes);
+  if (code == TLSDIAG_CAUSE_HTTP2_INADEQUATE_SECURITY ||
+      code == TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR) {
+    const td_h2_info_t *h = &r->h2;
+    td_ev_str(f, "alpn", r->tls_alpn);
+    td_ev_str(f, "tls_version", r->tls_version);
+    td_ev_str(f, "cipher_suite", r->tls_cipher);
+    if (h->frame) {
+      td_ev_str(f, "frame", h->frame);
+      td_ev_str(f, "sent_by", h->by_client ? "client" : "server");
+      td_ev_str(f, "error_code", h->error_name);
+      td_ev_int(f, "error_code_num", (int64_t)h->error_code);
+      if (h->last_stream_id >= 0)
+        td_ev_int(f, "last_stream_id", (int64_t)h->last_stream_id);
+      td_ev_str(f, "debug_data", h->debug ? h->debug : "");
+    }
+  }
 }
 
 /* A 5xx answer: TLS and the certificate work, the site behind the server

@@ -85,9 +85,10 @@ typedef struct td_tls_hook {
   int fd;               /* the session's socket (set by td_tls_session_new) */
 } td_tls_hook_t;
 
-/* A client session on fd, ALPN http/1.1, OCSP status requested, with the
- * priorities pc (td_shared_priority; borrowed, it must outlive the
- * session) or, when pc is NULL, the string priority. hook may be
+/* A client session on fd, OCSP status requested, no ALPN yet
+ * (td_tls_set_alpn, once), with the priorities pc (td_shared_priority;
+ * borrowed, it must outlive the session) or, when pc is NULL, the string
+ * priority. hook may be
  * NULL (no events, no key log). With hook->cap, every byte read and written
  * and every secret also goes to that capture. init_flags are extra gnutls_init flags
  * (GNUTLS_ENABLE_EARLY_DATA). Returns 0 or a GnuTLS error. */
@@ -95,6 +96,9 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
                        const char *sni, const char *priority,
                        gnutls_priority_t pc, td_tls_hook_t *hook,
                        unsigned init_flags, gnutls_session_t *out);
+/* The ALPN list offered: "h2", "http/1.1" (h2 nonzero) or "http/1.1"
+ * alone. Call once per session, before the handshake. */
+void td_tls_set_alpn(gnutls_session_t s, int h2);
 /* After a completed handshake: version, cipher, group, ALPN, chain. */
 void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
 /* The largest handshake message (so: certificate list) we accept. GnuTLS's

@@ -104,6 +104,17 @@ typedef struct td_evidence {
   size_t nlist;
 } td_evidence_t;
 
+/* What ended an HTTP/2 connection early (http2.c), as evidence. */
+typedef struct td_h2_info {
+  char *frame;        /* "GOAWAY", "RST_STREAM" or NULL */
+  int by_client;      /* we sent it (a malformed frame, inadequate TLS) */
+  uint32_t error_code;  /* RFC 9113 section 7 */
+  char *error_name;   /* "PROTOCOL_ERROR", "INADEQUATE_SECURITY", ... */
+  int32_t last_stream_id; /* a GOAWAY's; -1 otherwise */
+  char *debug;        /* GOAWAY debug data or nghttp2's reason, escaped,
+                         at most 256 bytes */
+} td_h2_info_t;
+
 typedef struct td_finding {
   tlsdiag_cause_t code;
   tlsdiag_severity_t severity;
@@ -462,6 +473,7 @@ struct tlsdiag_result {
   int64_t http_date_received; /* the real wall clock when read (never
                                  the override: skew is measured on it) */
   tlsdiag_cause_t http_cause;  /* why the HTTP phase failed, or OK */
+  td_h2_info_t h2;      /* HTTP/2 (http2.c): what ended the connection */
 
   /* the diagnosis */
   td_finding_t *findings;
@@ -675,7 +687,8 @@ typedef enum {
   TD_BODY_NONE = 0,    /* HEAD, 1xx, 204, 304: no body */
   TD_BODY_LENGTH = 1,  /* Content-Length bytes */
   TD_BODY_CHUNKED = 2, /* chunked transfer coding */
-  TD_BODY_CLOSE = 3    /* everything until the server closes */
+  TD_BODY_CLOSE = 3,   /* everything until the server closes */
+  TD_BODY_H2 = 4       /* HTTP/2 DATA frames up to END_STREAM (http2.c) */
 } td_body_kind_t;
 
 /* Decides the body framing of the stored head in r (after

@@ -59,6 +59,11 @@ tlsdiag_err_t td_options_validate(const char *host,
     return td_say(why, len, TLSDIAG_E_OPTIONS,
                "TLS version range %d..%d is not within TLS 1.0..1.3 in order",
                (int)lo, (int)hi);
+  if (o->http_version != TLSDIAG_HTTP_DEFAULT &&
+      o->http_version != TLSDIAG_HTTP1_1 && o->http_version != TLSDIAG_HTTP2)
+    return td_say(why, len, TLSDIAG_E_OPTIONS,
+                  "HTTP version %d unknown (0, 11 or 20)",
+                  (int)o->http_version);
   if (o->connect_timeout_ms <= 0 || o->max_time_ms <= 0)
     return td_say(why, len, TLSDIAG_E_OPTIONS,
                "timeouts must be positive (connect %d ms, total %d ms)",

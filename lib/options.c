@@ -62,6 +62,8 @@ static const size_t options_size[TLSDIAG_OPTIONS_VERSION + 1] = {
     [2] = offsetof(tlsdiag_options_t, address_filter_data) + sizeof(void *),
     [3] = offsetof(tlsdiag_options_t, trust_source) + sizeof(const char *),
     [4] = offsetof(tlsdiag_options_t, happy_eyeballs_timeout_ms) + sizeof(int),
+    [5] = offsetof(tlsdiag_options_t, http_version) +
+          sizeof(tlsdiag_http_version_t),
 };
 
 const tlsdiag_options_t *td_options_import(const tlsdiag_options_t *in,

@@ -102,6 +102,7 @@ static void probe_connected(td_check_t *c) {
                                      &c->sess)
                 : GNUTLS_E_MEMORY_ERROR;
   free(prio);
+  if (rc >= 0) td_tls_set_alpn(c->sess, c->offer_h2); /* as the first */
   if (rc < 0) {
     char *msg = td_asprintf("the local TLS library refuses it: %s",
                             gnutls_strerror(rc));

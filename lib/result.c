@@ -73,6 +73,9 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->tls_kx);
   free(r->tls_group);
   free(r->tls_alpn);
+  free(r->h2.frame);
+  free(r->h2.error_name);
+  free(r->h2.debug);
   free(r->tls_sig_alg);
   free(r->tls_error_name);
   free(r->tls_error_text);

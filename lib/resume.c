@@ -92,6 +92,7 @@ static void resume_connected(td_check_t *c) {
   int rc = td_tls_session_new(c->cred, c->fd, r->sni, c->priority,
                               td_shared_priority(c->sh, c->priority), &c->hook,
                               early, &c->sess);
+  if (rc >= 0) td_tls_set_alpn(c->sess, c->offer_h2);
   if (rc >= 0)
     rc = gnutls_session_set_data(c->sess, c->resume.data.data,
                                  c->resume.data.size);

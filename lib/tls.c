@@ -211,9 +211,6 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
   if (sni && *sni &&
       (rc = gnutls_server_name_set(s, GNUTLS_NAME_DNS, sni, strlen(sni))) < 0)
     goto fail;
-  /* We speak HTTP/1.1 only: offering h2 would make servers pick it. */
-  gnutls_datum_t alpn = {(unsigned char *)"http/1.1", 8};
-  gnutls_alpn_set_protocols(s, &alpn, 1, 0);
   gnutls_ocsp_status_request_enable_client(s, NULL, 0, NULL);
   /* Read certificate lists up to TD_TLS_MAX_HANDSHAKE: their size is
    * judged by classify.c against what browsers accept. */
@@ -236,6 +233,15 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
 fail:
   gnutls_deinit(s);
   return rc;
+}
+
+void td_tls_set_alpn(gnutls_session_t s, int h2) {
+  /* Browsers' order: h2 first; the server chooses. Once per session:
+   * GnuTLS 3.7 counts a second call's protocols on top of the first's
+   * (an empty name goes out, and OpenSSL refuses the ClientHello). */
+  gnutls_datum_t alpn[2] = {{(unsigned char *)"h2", 2},
+                            {(unsigned char *)"http/1.1", 8}};
+  gnutls_alpn_set_protocols(s, h2 ? alpn : alpn + 1, h2 ? 2 : 1, 0);
 }
 
 static void set_str(char **dst, const char *v) {

@@ -174,7 +174,7 @@ static void test_cli_demo_checks_itself(void **state) {
   size_t lines = 0;
   char *save = NULL;
   int nx = 0, expired = 0, skew = 0, big = 0, leaked = 0, rejected = 0;
-  int weak_dh = 0;
+  int weak_dh = 0, h2_weak = 0, h2_goaway = 0;
   for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
     json_error_t err;
     json_t *j = json_loads(l, JSON_REJECT_DUPLICATES, &err);
@@ -198,6 +198,26 @@ static void test_cli_demo_checks_itself(void **state) {
       assert_string_equal(tt_jstr(f, "evidence.suite"),
                           "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256");
     }
+    if (!strcmp(c, "http2_inadequate_security")) {
+      /* h2 over TLS_RSA_WITH_AES_256_GCM_SHA384: static RSA */
+      h2_weak++;
+      json_t *f = tt_jget(j, "findings.0");
+      assert_string_equal(tt_jstr(f, "severity"), "error");
+      assert_string_equal(tt_jstr(f, "evidence.cipher_suite"),
+                          "TLS_RSA_WITH_AES_256_GCM_SHA384");
+      assert_string_equal(tt_jstr(f, "evidence.sent_by"), "client");
+      assert_string_equal(tt_jstr(f, "evidence.error_code"),
+                          "INADEQUATE_SECURITY");
+    }
+    if (!strcmp(c, "http2_protocol_error")) {
+      h2_goaway++;
+      json_t *f = tt_jget(j, "findings.0");
+      assert_string_equal(tt_jstr(f, "severity"), "error");
+      assert_string_equal(tt_jstr(f, "evidence.frame"), "GOAWAY");
+      assert_string_equal(tt_jstr(f, "evidence.sent_by"), "server");
+      assert_string_equal(tt_jstr(f, "evidence.error_code"), "PROTOCOL_ERROR");
+      assert_string_equal(tt_jstr(f, "evidence.debug_data"), "demo");
+    }
     if (!strcmp(c, "cert_compromised_issuer")) {
       /* the demo's generated root, trusted, declared leaked by the hook */
       leaked++;
@@ -213,18 +233,20 @@ static void test_cli_demo_checks_itself(void **state) {
     json_decref(j);
     lines++;
   }
-  assert_int_equal(lines, 43);
+  assert_int_equal(lines, 45);
   assert_int_equal(nx, 1);
   assert_int_equal(big, 1);
   assert_int_equal(leaked, 1);
   assert_int_equal(rejected, 1);
   assert_int_equal(weak_dh, 1);
+  assert_int_equal(h2_weak, 1);
+  assert_int_equal(h2_goaway, 1);
   /* the expired certificate, and --now 400 days ahead (never clock_skew) */
   assert_int_equal(expired, 2);
   assert_int_equal(skew, 1);
   free(out);
   assert_int_equal(tt_cli(&out, "demo", "--color", "never", NULL), 0);
-  assert_non_null(strstr(out, "43 cases, 43 as expected"));
+  assert_non_null(strstr(out, "45 cases, 45 as expected"));
   assert_null(strchr(out, '\x1b'));
   free(out);
 }

@@ -469,5 +469,5 @@ int main(void) {
       cmocka_unit_test(test_kx_quality_static_rsa_cbc_tdserver),
       cmocka_unit_test(test_kx_quality_nginx),
   };
-  td_run_tests(tests, tt_setup, teardown_all);
+  return td_run_tests(tests, tt_setup, teardown_all);
 }

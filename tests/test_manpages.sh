@@ -78,7 +78,7 @@ zsh_opts() { # CMD (lookup/update/preload-check for hsts)
   { printf '%s\n' "$body"
     for arr in $(printf '%s\n' "$body" | grep -oE '\$\{td_[a-z]+\[@\]\}' | sed 's/^..//; s/\[.*//'); do
       zsh_block "$arr"
-    done; } | grep -oE -- "--[a-z][a-z0-9-]*[],}=[]" | sed 's/.$//' | sort -u
+    done; } | grep -oE -- "--[a-z][a-z0-9.-]*[],}=[]" | sed 's/.$//' | sort -u
 }
 
 # 3. Every long option of every command's --help: in the man page and in
@@ -90,7 +90,7 @@ for s in "${subs[@]}"; do
   mapfile -t helpopts < <("$cli" "$@" --help |
     awk -v c="$1" '{ l = $0; sub(/^(usage:)? */, "", l) }
                    l ~ /^tlsdiag / { split(l, w, " "); if (w[2] != c) next } 1' |
-    grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+    grep -oE -- '--[a-z][a-z0-9-]*([.][0-9]+)?' | sort -u)
   [ "${#helpopts[@]}" -gt 0 ] || bad "tlsdiag $s --help lists no option"
   if [ "$1" = hsts ]; then
     b=$( (bash_opts hsts lookup; bash_opts hsts update;
@@ -130,7 +130,7 @@ expand() { # an expression of TD_C_* bits and macros -> command names
 declare -A want
 rows=0
 while IFS= read -r row; do
-  name=$(sed -n 's/^ *{"\([a-z0-9-]*\)".*/\1/p' <<<"$row")
+  name=$(sed -n 's/^ *{"\([a-z0-9.-]*\)".*/\1/p' <<<"$row")
   [ -n "$name" ] || continue
   rows=$((rows + 1))
   grep -qF -- "\\-\\-${name//-/\\-}" "$man1" || bad "tlsdiag.1 does not document --$name (cli/opts.c)"

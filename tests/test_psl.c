@@ -64,5 +64,5 @@ int main(void) {
       cmocka_unit_test(test_psl_registrable_domain),
       cmocka_unit_test(test_psl_source_named),
   };
-  td_run_tests(tests, NULL, NULL);
+  return td_run_tests(tests, NULL, NULL);
 }

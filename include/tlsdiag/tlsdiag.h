@@ -159,6 +159,15 @@ typedef enum {
   TLSDIAG_CAUSE_OCSP_MUST_STAPLE_MISSING = 59, /* the certificate requires an
                                                   OCSP staple (TLS feature
                                                   status_request), none sent */
+  TLSDIAG_CAUSE_HTTP2_INADEQUATE_SECURITY = 60, /* h2 over TLS that RFC 9113
+                                                   section 9.2 forbids (a
+                                                   TLS 1.2 suite of its
+                                                   appendix A), as Chrome's
+                                                   INADEQUATE_TRANSPORT_
+                                                   SECURITY */
+  TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR = 61, /* GOAWAY or RST_STREAM before
+                                              the response, or a malformed
+                                              HTTP/2 frame */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
@@ -184,9 +193,10 @@ TLSDIAG_API const char *tlsdiag_severity_name(tlsdiag_severity_t sev);
  * then change what you need. New fields are only ever appended; `version`
  * tells the library which fields the caller knows.
  */
-#define TLSDIAG_OPTIONS_VERSION 4 /* 2 appended connect_to ..
+#define TLSDIAG_OPTIONS_VERSION 5 /* 2 appended connect_to ..
                                      address_filter_data; 3 trust_source;
-                                     4 happy_eyeballs_timeout_ms */
+                                     4 happy_eyeballs_timeout_ms;
+                                     5 http_version */
 
 typedef enum {
   TLSDIAG_TLS_DEFAULT = 0,
@@ -195,6 +205,15 @@ typedef enum {
   TLSDIAG_TLS1_2 = 12,
   TLSDIAG_TLS1_3 = 13
 } tlsdiag_tls_version_t;
+
+/* The HTTP versions offered by ALPN (and spoken when the server picks
+ * one). The request goes over HTTP/2 when the server selects "h2". */
+typedef enum {
+  TLSDIAG_HTTP_DEFAULT = 0, /* "h2", "http/1.1", in browsers' order */
+  TLSDIAG_HTTP1_1 = 11,     /* "http/1.1" only (curl --http1.1) */
+  TLSDIAG_HTTP2 = 20        /* "h2", "http/1.1": h2 preferred, 1.1 allowed
+                               (curl --http2 over TLS) */
+} tlsdiag_http_version_t;
 
 /* flags */
 #define TLSDIAG_F_NO_HTTP (1u << 0)       /* stop after the TLS handshake */
@@ -286,6 +305,12 @@ typedef struct tlsdiag_options {
                                that one is still pending (at once when it
                                fails). curl's option of the same name. 0
                                starts every address at once; 0..60000 */
+  /* ---- version 5 ---- */
+  tlsdiag_http_version_t http_version; /* TLSDIAG_HTTP_DEFAULT. With
+                               TLSDIAG_F_EARLY_DATA both connections offer
+                               http/1.1 only: the 0-RTT request is
+                               HTTP/1.1 bytes, and a resumed session must
+                               keep the first one's ALPN */
 } tlsdiag_options_t;
 
 /* Fills *opts with the documented defaults. */
