@@ -99,6 +99,14 @@ static void client_hello(td_anatomy_t *a, rd_t r) {
   }
 }
 
+/* A HelloRetryRequest's key_share holds only the selected group
+ * (RFC 8446 4.2.8); one shorter than two bytes names no group. */
+static void hrr_selected_group(td_anatomy_t *a, rd_t ks) {
+  a->hello_retry = 1;
+  unsigned sel = rd_u16(&ks);
+  if (!ks.bad) a->hrr_group = (uint16_t)sel;
+}
+
 static void server_hello(td_anatomy_t *a, rd_t r, int is_hrr) {
   rd_sub(&r, 2);
   rd_t rnd = rd_sub(&r, 32);
@@ -114,9 +122,7 @@ static void server_hello(td_anatomy_t *a, rd_t r, int is_hrr) {
   rd_t ks = find_ext(&r, EXT_KEY_SHARE, &found);
   if (!found) return;
   if (is_hrr) {
-    a->hello_retry = 1;
-    unsigned sel = rd_u16(&ks); /* selected_group */
-    if (!ks.bad) a->hrr_group = (uint16_t)sel; /* a short one is no group */
+    hrr_selected_group(a, ks);
     return;
   }
   unsigned g = rd_u16(&ks), l = rd_u16(&ks);
@@ -187,10 +193,10 @@ void td_anatomy_message(tlsdiag_result_t *res, unsigned htype, int incoming,
   case GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST:
     /* GnuTLS 3.7 hands over only the HRR's extensions block here. */
     if (incoming) {
-      a->hello_retry = 1;
       int found = 0;
       rd_t ks = find_ext(&r, EXT_KEY_SHARE, &found);
-      if (found) a->hrr_group = (uint16_t)rd_u16(&ks);
+      if (found) hrr_selected_group(a, ks);
+      else a->hello_retry = 1;
     }
     break;
   case GNUTLS_HANDSHAKE_NEW_SESSION_TICKET:

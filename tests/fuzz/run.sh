@@ -12,6 +12,12 @@
 #
 # usage: tests/fuzz/run.sh [SECONDS] [HARNESS...]
 #   TLSDIAG_FUZZ_BUILD   build directory (default build-fuzz)
+#   TLSDIAG_FUZZ_SEED    libFuzzer's random seed (default 1; 0: a new one
+#                        each run). A fixed seed makes the run a
+#                        regression check that replays the same inputs on
+#                        the same code, so a finding in CI is found again
+#                        by the same command on any machine; explore with 0
+#                        and longer times.
 #   CC                   the clang to use (default clang)
 #
 # The seed corpora in tests/fuzz/corpus/ are only read: new inputs go to a
@@ -26,6 +32,10 @@ case $secs in
 esac
 build=${TLSDIAG_FUZZ_BUILD:-build-fuzz}
 cc=${CC:-clang}
+seed=${TLSDIAG_FUZZ_SEED:-1}
+case $seed in
+  '' | *[!0-9]*) echo "run.sh: TLSDIAG_FUZZ_SEED must be a whole number" >&2; exit 2 ;;
+esac
 
 if [ $# -gt 0 ]; then
   harnesses=("$@")
@@ -51,7 +61,7 @@ secs_for() {
 }
 total=0
 for h in "${harnesses[@]}"; do total=$((total + $(secs_for "$h"))); done
-echo "run.sh: ${#harnesses[@]} harnesses, ${total} s of fuzzing in all"
+echo "run.sh: ${#harnesses[@]} harnesses, ${total} s of fuzzing in all, seed $seed"
 
 failed=0
 printf '%-18s %12s %8s  %s\n' harness executions exec/s result
@@ -74,7 +84,7 @@ for h in "${harnesses[@]}"; do
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/tests/fuzz/$h" -max_total_time="$(secs_for "$h")" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 \
+    -rss_limit_mb=2048 -print_final_stats=1 -seed="$seed" \
     -artifact_prefix="$artifacts/$h-" "${dict[@]}" "$work/$h" "$seeds" \
     >"$log" 2>&1
   rc=$?
