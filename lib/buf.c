@@ -43,15 +43,26 @@ void td_buf_puts(td_buf_t *b, const char *s) {
 void td_buf_putc(td_buf_t *b, char c) { td_buf_append(b, &c, 1); }
 
 void td_buf_vprintf(td_buf_t *b, const char *fmt, va_list ap) {
+  if (b->oom) return;
+  /* Formatted straight into the free space; only text that does not fit
+   * is formatted a second time, after growing (reports print many short
+   * pieces: measuring each first doubled the cost of formatting). */
   va_list cp;
   va_copy(cp, ap);
-  int n = vsnprintf(NULL, 0, fmt, cp);
+  size_t room = b->data ? b->cap - b->len : 0;
+  int n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, cp);
   va_end(cp);
-  if (n < 0 || grow(b, (size_t)n) < 0) {
+  if (n < 0) {
     b->oom = 1;
     return;
   }
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  if ((size_t)n >= room) {
+    if (grow(b, (size_t)n) < 0) {
+      if (b->data) b->data[b->len] = '\0'; /* undo the partial text */
+      return;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  }
   b->len += (size_t)n;
 }
 

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509-ext.h>
 #include <gnutls/x509.h>
@@ -462,6 +463,14 @@ out:
   return rc;
 }
 
+static void hex_sha256(char out[65], const unsigned char h[32]) {
+  for (size_t i = 0; i < 32; i++) {
+    out[2 * i] = hexdig[h[i] >> 4];
+    out[2 * i + 1] = hexdig[h[i] & 15];
+  }
+  out[64] = '\0';
+}
+
 int td_cert_parse(td_cert_t *c, const unsigned char *der, size_t len) {
   if (!c) return -1;
   /* c is expected fresh; zeroing it cannot crash on garbage where a
@@ -494,28 +503,18 @@ int td_cert_parse(td_cert_t *c, const unsigned char *der, size_t len) {
     goto out;
 
   unsigned char fp[32];
-  size_t fpsz = sizeof(fp);
-  if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fpsz) >=
-          0 &&
-      fpsz == sizeof(fp)) {
-    for (size_t i = 0; i < fpsz; i++) {
-      c->sha256[2 * i] = hexdig[fp[i] >> 4];
-      c->sha256[2 * i + 1] = hexdig[fp[i] & 15];
-    }
-    c->sha256[64] = '\0';
-  }
+  /* The fingerprint is the hash of the DER as received; hashed here, not
+   * by gnutls_x509_crt_get_fingerprint, which costs more than the import
+   * (it re-encodes the certificate first). */
+  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, fp) == 0)
+    hex_sha256(c->sha256, fp);
   /* GnuTLS's SHA-256 key ID is the hash of the SubjectPublicKeyInfo DER
    * (what compromised.c matches; openssl x509 -pubkey | sha256sum). */
-  fpsz = sizeof(fp);
+  size_t fpsz = sizeof(fp);
   if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, fp, &fpsz) >=
           0 &&
-      fpsz == sizeof(fp)) {
-    for (size_t i = 0; i < fpsz; i++) {
-      c->spki_sha256[2 * i] = hexdig[fp[i] >> 4];
-      c->spki_sha256[2 * i + 1] = hexdig[fp[i] & 15];
-    }
-    c->spki_sha256[64] = '\0';
-  }
+      fpsz == sizeof(fp))
+    hex_sha256(c->spki_sha256, fp);
 
   unsigned critical = 0, ca = 0;
   int pathlen = -1;

@@ -678,7 +678,7 @@ static void tls_step(td_check_t *c, int timed_out) {
     tls_failed(c, rc);
     return;
   }
-  td_tls_collect(r, c->sess);
+  td_tls_collect(r, c->sess, td_shared_certs(c->sh));
   td_ks_capture_done(c->kscap, c->sess, c->r);
   td_kx_collect(r, c->sess);
   td_verify_session(r, c->sess, c->cred, td_trust_vctx(c->trust));

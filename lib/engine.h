@@ -10,6 +10,9 @@
 
 #include "internal.h"
 
+/* certcache.c (below): the certificates an engine has parsed. */
+typedef struct td_cert_cache td_cert_cache_t;
+
 /* ---- resolve.c --------------------------------------------------------- */
 /* A resolve pin "HOST:PORT:ADDR[,ADDR...]" (ADDR may be [v6]). */
 typedef struct td_pin {
@@ -99,8 +102,10 @@ int td_tls_session_new(gnutls_certificate_credentials_t cred, int fd,
 /* The ALPN list offered: "h2", "http/1.1" (h2 nonzero) or "http/1.1"
  * alone. Call once per session, before the handshake. */
 void td_tls_set_alpn(gnutls_session_t s, int h2);
-/* After a completed handshake: version, cipher, group, ALPN, chain. */
-void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s);
+/* After a completed handshake: version, cipher, group, ALPN, chain (its
+ * certificates parsed through the engine's cache cc; NULL: none). */
+void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s,
+                    td_cert_cache_t *cc);
 /* The largest handshake message (so: certificate list) we accept. GnuTLS's
  * default, 128 KiB, is below what some sites send; browsers accept up to
  * 100 KiB (BoringSSL, and OpenSSL for curl: SSL_MAX_CERT_LIST_DEFAULT), so
@@ -220,6 +225,20 @@ void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
  * string, too many distinct strings): the session sets the string itself.
  * Freed with sh, after every session that used it. */
 gnutls_priority_t td_shared_priority(td_shared_t *sh, const char *str);
+/* The engine's parsed certificates (certcache.c), made on first use; NULL
+ * when sh is NULL or out of memory (then every certificate is parsed). */
+td_cert_cache_t *td_shared_certs(td_shared_t *sh);
+
+/* ---- certcache.c: certificates an engine has parsed, by their DER ------ */
+td_cert_cache_t *td_cert_cache_new(void); /* NULL: out of memory */
+void td_cert_cache_free(td_cert_cache_t *cc); /* NULL ok */
+/* td_cert_parse(c, der, len), from the cache when cc has parsed the same
+ * DER before (cc NULL: parses). Same return value. */
+int td_cert_cache_parse(td_cert_cache_t *cc, td_cert_t *c,
+                        const unsigned char *der, size_t len);
+/* Lookups answered from the cache and lookups that parsed (tests). */
+void td_cert_cache_stats(const td_cert_cache_t *cc, size_t *hits,
+                         size_t *misses);
 
 /* ---- multi.c ----------------------------------------------------------- */
 /* Checks of m in their DNS phase now (each holds a c-ares channel); at

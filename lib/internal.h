@@ -504,6 +504,9 @@ int td_result_header(tlsdiag_result_t *r, const char *name, size_t nlen,
                      const char *value, size_t vlen);
 const char *td_result_header_get(const tlsdiag_result_t *r, const char *name);
 void td_cert_clear(td_cert_t *c);
+/* A deep copy of src into dst (whose old contents are not freed): 0, or
+ * -1 when out of memory (dst then cleared). */
+int td_cert_copy(td_cert_t *dst, const td_cert_t *src);
 /* How many certificates, from the leaf, form the path the server sent: each
  * issued by the next (issuer name = subject name), ending at the first
  * self-signed one; once the verifier found a path to a trust anchor, the

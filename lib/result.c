@@ -34,6 +34,50 @@ void td_cert_clear(td_cert_t *c) {
   memset(c, 0, sizeof(*c));
 }
 
+/* One string field of td_cert_copy: 0, or -1 when out of memory. */
+static int dup_field(char **dst, const char *src) {
+  *dst = NULL;
+  if (!src) return 0;
+  *dst = td_strdup(src);
+  return *dst ? 0 : -1;
+}
+
+int td_cert_copy(td_cert_t *dst, const td_cert_t *src) {
+  /* the scalars and the fixed-size texts; every pointer is replaced */
+  *dst = *src;
+  dst->sans = NULL;
+  dst->nsans = 0;
+  dst->der = NULL;
+  int bad = dup_field(&dst->subject, src->subject) |
+            dup_field(&dst->issuer, src->issuer) |
+            dup_field(&dst->common_name, src->common_name) |
+            dup_field(&dst->serial, src->serial) |
+            dup_field(&dst->key_type, src->key_type) |
+            dup_field(&dst->sig_alg, src->sig_alg) |
+            dup_field(&dst->aia_ca_issuers, src->aia_ca_issuers) |
+            dup_field(&dst->ocsp_url, src->ocsp_url) |
+            dup_field(&dst->sans_text, src->sans_text);
+  if (!bad && src->der_len) {
+    dst->der = malloc(src->der_len);
+    if (dst->der) memcpy(dst->der, src->der, src->der_len);
+    else bad = -1;
+  }
+  if (!bad && src->nsans) {
+    dst->sans = calloc(src->nsans, sizeof(*dst->sans));
+    if (!dst->sans) bad = -1;
+    for (size_t i = 0; !bad && i < src->nsans; i++) {
+      dst->sans[i].type = src->sans[i].type;
+      bad = dup_field(&dst->sans[i].value, src->sans[i].value);
+      dst->nsans = i + 1;
+    }
+  }
+  if (bad) {
+    td_cert_clear(dst);
+    return -1;
+  }
+  return 0;
+}
+
 static void finding_clear(td_finding_t *f) {
   free(f->message);
   for (size_t i = 0; i < f->nev; i++) {

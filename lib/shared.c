@@ -37,6 +37,7 @@ struct td_shared {
   td_dns_engine_t *dnseng; /* the c-ares channels */
   td_gate_t *gate; /* borrowed (td_shared_set_gate) or NULL */
   td_prio_t *prio;  /* parsed priority strings (td_shared_priority) */
+  td_cert_cache_t *certs; /* parsed certificates, made on first use */
   size_t nprio;
 };
 
@@ -69,6 +70,7 @@ void td_shared_free(td_shared_t *sh) {
     free(p->str);
     free(p);
   }
+  td_cert_cache_free(sh->certs);
   td_aia_cache_free(sh->aia);
   td_dns_engine_free(sh->dnseng); /* frees the cancelled lookups */
   td_dns_cache_free(sh->dns);
@@ -79,6 +81,13 @@ td_aia_cache_t *td_shared_aia(td_shared_t *sh) { return sh->aia; }
 td_dns_cache_t *td_shared_dns(td_shared_t *sh) { return sh->dns; }
 td_dns_engine_t *td_shared_dns_engine(td_shared_t *sh) { return sh->dnseng; }
 td_gate_t *td_shared_gate(td_shared_t *sh) { return sh->gate; }
+
+td_cert_cache_t *td_shared_certs(td_shared_t *sh) {
+  /* lazily: a lone tlsdiag_check has an engine of its own and no use
+   * for a cache */
+  if (sh && !sh->certs) sh->certs = td_cert_cache_new();
+  return sh ? sh->certs : NULL;
+}
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g) { sh->gate = g; }
 
 gnutls_priority_t td_shared_priority(td_shared_t *sh, const char *str) {

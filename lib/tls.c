@@ -250,7 +250,8 @@ static void set_str(char **dst, const char *v) {
 }
 
 /* The chain as sent (at most 64 certificates); 1 if r has one. */
-static int keep_peers(tlsdiag_result_t *r, gnutls_session_t s) {
+static int keep_peers(tlsdiag_result_t *r, gnutls_session_t s,
+                      td_cert_cache_t *cc) {
   unsigned n = 0;
   const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
   if (r->chain) return 1;
@@ -260,11 +261,12 @@ static int keep_peers(tlsdiag_result_t *r, gnutls_session_t s) {
   if (!r->chain) return 0;
   r->nchain = n;
   for (unsigned i = 0; i < n; i++)
-    td_cert_parse(&r->chain[i], peers[i].data, peers[i].size);
+    td_cert_cache_parse(cc, &r->chain[i], peers[i].data, peers[i].size);
   return 1;
 }
 
-void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
+void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s,
+                    td_cert_cache_t *cc) {
   gnutls_protocol_t v = gnutls_protocol_get_version(s);
   set_str(&r->tls_version, gnutls_protocol_get_name(v));
   switch (v) {
@@ -309,7 +311,7 @@ void td_tls_collect(tlsdiag_result_t *r, gnutls_session_t s) {
   r->resumed = gnutls_session_is_resumed(s) != 0;
   r->session_ticket = (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET) != 0;
 
-  keep_peers(r, s);
+  keep_peers(r, s, cc);
 }
 
 /* Errors GnuTLS raises about the server's certificate after it arrived
@@ -328,7 +330,7 @@ static int cert_refused(int err) {
 
 int td_tls_keep_refused_chain(tlsdiag_result_t *r, gnutls_session_t s,
                               int err) {
-  if (!s || !cert_refused(err) || !keep_peers(r, s)) return 0;
+  if (!s || !cert_refused(err) || !keep_peers(r, s, NULL)) return 0;
   r->tls_cert_rejected = 1;
   /* The suite was chosen in the ServerHello: what the key must do. */
   gnutls_kx_algorithm_t kx = gnutls_kx_get(s);

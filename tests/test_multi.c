@@ -14,6 +14,8 @@
 
 #include "tdtest.h"
 
+#include "engine.h"
+
 #define NTARGETS 200
 
 typedef struct {
@@ -101,6 +103,13 @@ static void test_multi_every_add_gets_one_callback(void **state) {
   assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
   double run_ms = tt_ms_since(rec.t0);
   assert_int_equal(tlsdiag_multi_pending(m), 0);
+  /* The engine parsed each distinct certificate once (certcache.c): the
+   * three leaves and the intermediate of every chain of two. */
+  size_t ntls = 0, hits = 0, misses = 0;
+  for (size_t i = 1; i < NTARGETS; i++) ntls += i % 4 != 3;
+  td_cert_cache_stats(td_shared_certs(td_multi_shared(m)), &hits, &misses);
+  assert_int_equal(misses, 4);
+  assert_int_equal(hits, 2 * ntls - 4);
   tlsdiag_multi_free(m);
 
   assert_int_equal(rec.ncalls, NTARGETS);
