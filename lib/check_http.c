@@ -324,6 +324,29 @@ static void http_body_step(td_check_t *c) {
 
 /* ---- the response head ------------------------------------------------- */
 
+/* The first line of a response that is not HTTP: at most 80 bytes, made
+ * terminal-safe as td_text_safe does, a NUL byte written \x00 too. NULL
+ * for an empty first line or without memory. */
+static char *first_line(const char *p, size_t n) {
+  size_t len = 0;
+  while (len < n && len < 80 && p[len] != '\r' && p[len] != '\n') len++;
+  if (len == 0) return NULL;
+  td_buf_t out;
+  td_buf_init(&out);
+  for (size_t i = 0; i <= len;) {
+    /* each run between NULs, as a string of its own */
+    size_t end = i;
+    while (end < len && p[end] != '\0') end++;
+    char *seg = td_strndup(p + i, end - i);
+    td_text_safe(&out, seg ? seg : "");
+    if (!seg) out.oom = 1;
+    free(seg);
+    if (end < len) td_buf_puts(&out, "\\x00");
+    i = end + 1;
+  }
+  return td_buf_steal(&out, NULL);
+}
+
 /* The head in c->http.in was parsed (rc not NEED_MORE): on to the body, or
  * the end of the HTTP phase. */
 static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
@@ -344,6 +367,8 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
     else
       http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
   } else {
+    if (rc != TD_HTTP_TOO_LARGE && !r->http_bad_start)
+      r->http_bad_start = first_line(h->in.data, h->in.len);
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "bad response", "%s",
                     why ? why : "");
     http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",

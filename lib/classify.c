@@ -126,6 +126,8 @@ static void classify_http(tlsdiag_result_t *r) {
   td_ev_str(f, "request", r->http_request);
   td_ev_int(f, "ms", (int64_t)p->ms);
   if (r->http_head_bytes) td_ev_int(f, "bytes", (int64_t)r->http_head_bytes);
+  if (code == TLSDIAG_CAUSE_HTTP_MALFORMED && r->http_bad_start)
+    td_ev_str(f, "received", r->http_bad_start);
   /* a fetch's body: how much had arrived when it was refused */
   if (r->http_body_bytes)
     td_ev_int(f, "body_bytes", (int64_t)r->http_body_bytes);

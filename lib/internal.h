@@ -463,6 +463,10 @@ struct tlsdiag_result {
   /* HTTP */
   char *http_request;   /* the request line sent */
   char *http_status_line;
+  /* A response that is not HTTP/1.x: its first line (80 bytes at most,
+   * control characters and invalid UTF-8 made visible), the evidence of
+   * what answered instead (an HTML page, an SSH banner, a TLS record). */
+  char *http_bad_start;
   int http_status;
   char *http_version;   /* "HTTP/1.1" */
   td_header_t *headers;

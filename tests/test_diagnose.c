@@ -498,6 +498,11 @@ static void test_diagnose_http_malformed(void **state) {
   run_t r;
   run_case(&c, &r);
   tt_expect_cause(&r, TLSDIAG_CAUSE_HTTP_MALFORMED);
+  /* what answered instead of HTTP: the first line, as evidence */
+  assert_string_equal(ev(&r, TLSDIAG_CAUSE_HTTP_MALFORMED, "received"),
+                      "SSH-2.0-OpenSSH_9.2");
+  assert_string_equal(tt_jstr(r.cli, "findings.0.evidence.received"),
+                      "SSH-2.0-OpenSSH_9.2");
   tt_both_free(&r);
 }
 

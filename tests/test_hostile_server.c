@@ -285,6 +285,33 @@ static void test_hostile_server_head_cut_by_close(void **state) {
           "connection closed in the middle of the response head");
 }
 
+/* Binary bytes instead of an HTTP response (a TLS alert record, a NUL, a
+ * terminal escape, a backslash): the first line is the evidence, every
+ * byte of it visible and none able to drive a terminal. */
+static void test_hostile_server_binary_instead_of_http(void **state) {
+  (void)state;
+  static const char raw[] = "\x15\x03\x03\x00\x02\x02\x28\x1b[2J\\\r\nrest";
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
+  cfg.raw_response = raw;
+  cfg.raw_len = sizeof(raw) - 1;
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", tdserver_port(s));
+  hrun_t h;
+  hrun("localhost", &t.o, &h);
+  expect_t e = {"binary for HTTP", TLSDIAG_PHASE_HTTP, TLSDIAG_STATUS_FAILED,
+                TLSDIAG_CAUSE_HTTP_MALFORMED, "status line is not HTTP/1.x",
+                5000, 0};
+  expect(&h, &e);
+  const char *want = "\\x15\\x03\\x03\\x00\\x02\\x02(\\x1b[2J\\\\";
+  assert_string_equal(tt_ev(h.r, TLSDIAG_CAUSE_HTTP_MALFORMED, "received"),
+                      want);
+  assert_string_equal(tt_jstr(h.j, "findings.0.evidence.received"), want);
+  hrun_free(&h);
+  tdserver_stop(s);
+}
+
 /* ---- certificates ------------------------------------------------------- */
 
 /* tdserver loads its chain with gnutls_certificate_set_x509_key_mem2, which
@@ -527,6 +554,7 @@ int main(void) {
       cmocka_unit_test(test_hostile_server_ten_thousand_headers),
       cmocka_unit_test(test_hostile_server_head_never_ends),
       cmocka_unit_test(test_hostile_server_head_cut_by_close),
+      cmocka_unit_test(test_hostile_server_binary_instead_of_http),
       cmocka_unit_test(test_hostile_server_chain_of_fifty),
       cmocka_unit_test(test_hostile_server_huge_san_list),
   };
