@@ -76,8 +76,15 @@ char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
                       int broad) {
   td_buf_t b;
   td_buf_init(&b);
-  /* GnuTLS still allows TLS 1.0 by default: enable exactly the range. */
-  td_buf_puts(&b, "NORMAL:-VERS-ALL");
+  /* GnuTLS still allows TLS 1.0 by default: enable exactly the range.
+   * The groups in the order browsers offer them (Chrome, Firefox; curl
+   * with OpenSSL too): X25519 first, so a server that follows the
+   * client's order picks the group a browser gets (GnuTLS's own default
+   * puts SECP256R1 first). The same groups as GnuTLS's NORMAL. */
+  td_buf_puts(&b, "NORMAL:-VERS-ALL:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"
+                  ":+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448"
+                  ":+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096"
+                  ":+GROUP-FFDHE6144:+GROUP-FFDHE8192");
   for (int v = (int)max; v >= (int)min; v--)
     td_buf_printf(&b, ":+VERS-%s", td_tls_version_name((tlsdiag_tls_version_t)v));
   if (broad)
