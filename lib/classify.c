@@ -147,15 +147,42 @@ static void classify_http(tlsdiag_result_t *r) {
   }
 }
 
+/* 421 Misdirected Request (RFC 9110 15.5.20): the server "is not able to
+ * produce a response" for this host. On a fresh connection whose SNI and
+ * Host both name the host (tlsdiag never reuses a connection for another
+ * name, the case browsers retry), it means the listener has no site for
+ * the name: nginx's default server answering 421 for unknown names, a
+ * CDN or load balancer without the hostname. Every request to the site
+ * gets it, so it is an error, not one of the 4xx a page may answer; the
+ * same cause as a 5xx: HTTPS works, the site is not served. */
+static void classify_misdirected(tlsdiag_result_t *r) {
+  const char *sni = r->sni ? r->sni : "";
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, TLSDIAG_SEVERITY_ERROR,
+      "%s answered 421 Misdirected Request: the server has no site for "
+      "this name on this port (%s; the request reached a default server: "
+      "add the name to the site's server_name or virtual host); the TLS "
+      "connection and the certificate work",
+      name_of(r), *sni ? "SNI and Host sent it" : "Host sent it, no SNI");
+  td_ev_int(f, "status", 421);
+  if (r->http_status_line) td_ev_str(f, "status_line", r->http_status_line);
+  td_ev_str(f, "request", r->http_request);
+  td_ev_str(f, "sni", sni);
+  td_ev_str(f, "http_version", r->http_version);
+}
+
 /* A 5xx answer: TLS and the certificate work, the site behind the server
  * does not. An error, as check_http and blackbox_exporter treat it (a site
  * answering 503 is down for its users), except a 501 to HEAD: the server
  * does not implement the method, which says nothing about the site. */
 static void classify_status(tlsdiag_result_t *r) {
   int st = r->http_status;
-  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK || st < 500 ||
-      st > 599)
+  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK) return;
+  if (st == 421) {
+    classify_misdirected(r);
     return;
+  }
+  if (st < 500 || st > 599) return;
   const char *method = r->http_method ? r->http_method : "";
   int head_501 = st == 501 && !strcmp(method, "HEAD");
   const char *why = st == 502 || st == 504

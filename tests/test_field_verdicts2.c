@@ -1,0 +1,133 @@
+/* test_field_verdicts2.c: verdicts found wrong in a field test against
+ * real server configurations (nginx), through the API and `check --json`:
+ * - nginx's default server answering 421 Misdirected Request for a name
+ *   it has no site for (HTTP/2 and HTTP/1.1) was "no problem found",
+ *   exit 0: every request to the site fails;
+ * - a listener expecting the PROXY protocol header (`listen ... ssl
+ *   proxy_protocol`, a load balancer's backend port) was "the server
+ *   reset the connection during the TLS handshake", which sends an
+ *   operator to the TLS configuration. */
+#include "tdtest.h"
+
+static pid_t nginx_pid = -1;
+
+static void write_file(const char *path, const char *data) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  size_t n = strlen(data);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  assert_int_equal(fclose(f), 0);
+}
+
+static uint16_t free_port(void) {
+  uint16_t port = 0;
+  int hold = tt_refusing_port("127.0.0.1", &port);
+  close(hold); /* nginx takes it next; a race only fails the start */
+  return port;
+}
+
+/* nginx with ports[0]: HTTP/2 and HTTP/1.1, a default server answering
+ * 421 to every request (here for "localhost", which the certificate
+ * covers) and "rsa.tlsdiag.test" answering 200; ports[1]:
+ * `ssl proxy_protocol`, "rsa.tlsdiag.test" behind a PROXY header. */
+static void start_nginx(uint16_t ports[2]) {
+  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
+  char cert[256], key[256], path[256], conf[2048];
+  const tdcerts_case_t *c = tt_case("valid_rsa");
+  snprintf(cert, sizeof(cert), "%s/fv2-chain.pem", tt_dir);
+  snprintf(key, sizeof(key), "%s/fv2-key.pem", tt_dir);
+  write_file(cert, c->chain_pem);
+  write_file(key, c->key_pem);
+  ports[0] = free_port();
+  ports[1] = free_port();
+  int n = snprintf(
+      conf, sizeof(conf),
+      "daemon off; master_process off; pid %s/nginx.pid;\n"
+      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+      " ssl_certificate %s; ssl_certificate_key %s;\n"
+      " server { listen 127.0.0.1:%u ssl http2 default_server;"
+      " server_name _; location / { return 421; } }\n"
+      " server { listen 127.0.0.1:%u ssl http2; server_name rsa.tlsdiag.test;"
+      " location / { return 200 \"ok\\n\"; } }\n"
+      " server { listen 127.0.0.1:%u ssl proxy_protocol;"
+      " server_name rsa.tlsdiag.test; location / { return 200 \"ok\\n\"; } }\n"
+      "}\n",
+      tt_dir, tt_dir, cert, key, ports[0], ports[0], ports[1]);
+  assert_true(n > 0 && (size_t)n < sizeof(conf));
+  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
+  write_file(path, conf);
+  nginx_pid = tt_nginx_start(path);
+  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
+  tt_nginx_ready(&nginx_pid, ports, 2, path);
+}
+
+static void stop_nginx(void) {
+  if (nginx_pid > 0) tt_kill_child(nginx_pid);
+  nginx_pid = -1;
+}
+
+static uint16_t ports[2];
+
+/* The CLI's evidence key of the first finding equals the API's string. */
+static void same_str(const tt_both_t *b, tlsdiag_cause_t code,
+                     const char *key) {
+  char path[128];
+  snprintf(path, sizeof(path), "findings.0.evidence.%s", key);
+  assert_string_equal(tt_jstr(b->cli, "findings.0.code"),
+                      tlsdiag_cause_name(code));
+  assert_string_equal(tt_jstr(b->cli, path), tt_ev(b->r, code, key));
+}
+
+/* ---- 421 Misdirected Request ---------------------------------------------- */
+
+static void expect_421(const char *alpn_arg, const char *version) {
+  tt_both_t b = {0};
+  tt_opts_t t;
+  tt_opts(&t, "localhost", ports[0]);
+  if (!strcmp(alpn_arg, "--http1.1")) t.o.http_version = TLSDIAG_HTTP1_1;
+  tt_check_both("localhost", &t,
+                (const char *const[]){alpn_arg, NULL}, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_HTTP_SERVER_ERROR);
+  long i = tlsdiag_result_find(b.r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tt_ev(b.r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, "status"),
+                      "421");
+  assert_string_equal(tt_ev(b.r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, "sni"),
+                      "localhost");
+  assert_string_equal(
+      tt_ev(b.r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, "http_version"), version);
+  const char *msg = tlsdiag_result_finding_message(b.r, (size_t)i);
+  if (!strstr(msg, "localhost answered 421 Misdirected Request: "
+                   "the server has no site for this name on this port"))
+    fail_msg("message: %s", msg);
+  same_str(&b, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, "http_version");
+  same_str(&b, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, "sni");
+  tt_both_free(&b);
+}
+
+static void test_misdirected_nginx(void **st) {
+  (void)st;
+  start_nginx(ports);
+  expect_421("--http2", "HTTP/2");
+  expect_421("--http1.1", "HTTP/1.1");
+  /* the name it serves, on the same port: fine */
+  tt_both_t b = {0};
+  tt_opts_t t;
+  tt_opts(&t, "rsa.tlsdiag.test", ports[0]);
+  tt_check_both("rsa.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_int_equal(tlsdiag_result_find(b.r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR),
+                   -1);
+  tt_both_free(&b);
+  stop_nginx();
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_misdirected_nginx),
+  };
+  int rc = td_run_tests(tests, tt_setup, tt_teardown);
+  stop_nginx();
+  return rc;
+}
