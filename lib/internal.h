@@ -448,6 +448,12 @@ struct tlsdiag_result {
   td_probe_t probes[4]; /* TLS 1.0, 1.1, 1.2, 1.3 */
   int probed;
   int probe_alert[4];   /* per probe: the alert the server sent, or -1 */
+  /* probe.c, after a handshake the server cut off (RST or EOF) before
+   * sending a byte: a second connection sending a PROXY protocol v1
+   * header ("PROXY UNKNOWN\r\n") first. 0 not run; 1 the server
+   * completed the handshake after it, 2 it answered a ServerHello (then
+   * failed); -1 no answer in TLS with it either. */
+  int proxy_probe;
   /* What the failed first handshake showed beyond its error (tls.c):
    * the server's first record (a TLS alert record proves a TLS server
    * even when GnuTLS reports a version error), and a certificate GnuTLS

@@ -123,9 +123,69 @@ static void test_misdirected_nginx(void **st) {
   stop_nginx();
 }
 
+/* ---- a PROXY protocol listener -------------------------------------------- */
+
+static void test_proxy_protocol_nginx(void **st) {
+  (void)st;
+  start_nginx(ports);
+  tt_both_t b = {0};
+  tt_opts_t t;
+  tt_opts(&t, "rsa.tlsdiag.test", ports[1]);
+  tt_check_both("rsa.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR);
+  const tlsdiag_cause_t pe = TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR;
+  long i = tlsdiag_result_find(b.r, pe);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tt_ev(b.r, pe, "proxy_protocol"), "v1");
+  /* nginx resets a connection whose first bytes are no PROXY header */
+  assert_string_equal(tt_ev(b.r, pe, "without_header"), "reset (ECONNRESET)");
+  assert_string_equal(tt_ev(b.r, pe, "with_header"), "handshake completed");
+  assert_string_equal(tt_ev(b.r, pe, "address"), "127.0.0.1");
+  char want[256];
+  snprintf(want, sizeof(want),
+           "127.0.0.1:%u expects a PROXY protocol header before TLS: it "
+           "reset the connection on a plain ClientHello, and completed the "
+           "handshake after a \"PROXY UNKNOWN\" header",
+           ports[1]);
+  const char *msg = tlsdiag_result_finding_message(b.r, (size_t)i);
+  if (!strstr(msg, want)) fail_msg("message: %s", msg);
+  same_str(&b, pe, "with_header");
+  same_str(&b, pe, "without_header");
+  tt_both_free(&b);
+  /* --no-probe: no second connection, the reset as it was seen */
+  t.o.flags |= TLSDIAG_F_NO_VERSION_PROBE;
+  tt_check_both("rsa.tlsdiag.test", &t,
+                (const char *const[]){"--no-probe", NULL}, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
+  assert_null(tlsdiag_result_finding_evidence(b.r, 0, "proxy_protocol"));
+  tt_both_free(&b);
+  stop_nginx();
+}
+
+/* A server that resets every connection, with a PROXY header too: the
+ * reset it is, no PROXY verdict. */
+static void test_reset_is_not_proxy(void **st) {
+  (void)st;
+  tt_both_t b = {0};
+  b.s = tt_server(TDS_RESET, "valid");
+  tt_opts_t t;
+  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b.s));
+  tt_check_both("valid.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
+  assert_string_equal(
+      tt_ev(b.r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED, "errno"), "ECONNRESET");
+  assert_null(tlsdiag_result_finding_evidence(b.r, 0, "proxy_protocol"));
+  assert_int_equal(tlsdiag_result_find(b.r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR),
+                   -1);
+  tt_both_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_misdirected_nginx),
+      cmocka_unit_test(test_proxy_protocol_nginx),
+      cmocka_unit_test(test_reset_is_not_proxy),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
   stop_nginx();
