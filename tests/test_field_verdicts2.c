@@ -6,7 +6,9 @@
  * - a listener expecting the PROXY protocol header (`listen ... ssl
  *   proxy_protocol`, a load balancer's backend port) was "the server
  *   reset the connection during the TLS handshake", which sends an
- *   operator to the TLS configuration. */
+ *   operator to the TLS configuration;
+ * - an expired intermediate was "the issuing certificate for <its own
+ *   name>", read as that certificate's issuer. */
 #include "tdtest.h"
 
 static pid_t nginx_pid = -1;
@@ -181,11 +183,59 @@ static void test_reset_is_not_proxy(void **st) {
   tt_both_free(&b);
 }
 
+/* ---- an expired intermediate ---------------------------------------------- */
+
+/* An intermediate's date finding named it "the issuing certificate for
+ * <its own name>", which reads as that certificate's issuer. Judged 6
+ * years on: the leaf and the intermediate (now-5y .. now+5y) expired, the
+ * root (now+10y) not. */
+static void test_expired_ca_named(void **st) {
+  (void)st;
+  tt_both_t b = {0};
+  b.s = tt_server(TDS_HTTP, "valid");
+  tt_opts_t t;
+  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b.s));
+  t.o.now = (int64_t)time(NULL) + 6 * 365 * 86400;
+  tt_check_both("valid.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_CERT_EXPIRED);
+  int seen = 0;
+  for (size_t i = 0; i < tlsdiag_result_finding_count(b.r); i++) {
+    if (tlsdiag_result_finding_code(b.r, i) != TLSDIAG_CAUSE_CERT_EXPIRED)
+      continue;
+    const char *idx = tlsdiag_result_finding_evidence(b.r, i, "chain_index");
+    const char *msg = tlsdiag_result_finding_message(b.r, i);
+    assert_non_null(idx);
+    assert_int_equal(tlsdiag_result_finding_severity(b.r, i),
+                     TLSDIAG_SEVERITY_ERROR);
+    if (!strcmp(idx, "1")) {
+      assert_string_equal(tlsdiag_result_finding_evidence(b.r, i, "subject"),
+                          "O=tlsdiag test,CN=tlsdiag Test Intermediate CA");
+      if (!strstr(msg, "(the time asked about) the CA certificate tlsdiag "
+                       "Test Intermediate CA has expired: it was valid until "))
+        fail_msg("message: %s", msg);
+      /* the same text through the CLI */
+      char path[64];
+      snprintf(path, sizeof(path), "findings.%zu.message", i);
+      assert_string_equal(tt_jstr(b.cli, path), msg);
+    } else if (!strcmp(idx, "0")) {
+      if (!strstr(msg, "(the time asked about) the certificate for localhost "
+                       "has expired"))
+        fail_msg("message: %s", msg);
+    } else {
+      fail_msg("chain_index %s: %s", idx, msg);
+    }
+    seen |= 1 << (idx[0] - '0');
+  }
+  assert_int_equal(seen, 3);
+  tt_both_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_misdirected_nginx),
       cmocka_unit_test(test_proxy_protocol_nginx),
       cmocka_unit_test(test_reset_is_not_proxy),
+      cmocka_unit_test(test_expired_ca_named),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
   stop_nginx();
