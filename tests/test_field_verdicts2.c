@@ -165,15 +165,23 @@ static void test_proxy_protocol_nginx(void **st) {
   stop_nginx();
 }
 
+/* The in-process server in `mode` with case "valid", checked as
+ * valid.tlsdiag.test at `now` (0: the real clock). */
+static void check_in_process(tdserver_mode_t mode, int64_t now,
+                             tt_both_t *b) {
+  b->s = tt_server(mode, "valid");
+  tt_opts_t t;
+  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b->s));
+  t.o.now = now;
+  tt_check_both("valid.tlsdiag.test", &t, NULL, b);
+}
+
 /* A server that resets every connection, with a PROXY header too: the
  * reset it is, no PROXY verdict. */
 static void test_reset_is_not_proxy(void **st) {
   (void)st;
   tt_both_t b = {0};
-  b.s = tt_server(TDS_RESET, "valid");
-  tt_opts_t t;
-  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b.s));
-  tt_check_both("valid.tlsdiag.test", &t, NULL, &b);
+  check_in_process(TDS_RESET, 0, &b);
   tt_expect_cause(&b, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
   assert_string_equal(
       tt_ev(b.r, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED, "errno"), "ECONNRESET");
@@ -192,11 +200,7 @@ static void test_reset_is_not_proxy(void **st) {
 static void test_expired_ca_named(void **st) {
   (void)st;
   tt_both_t b = {0};
-  b.s = tt_server(TDS_HTTP, "valid");
-  tt_opts_t t;
-  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b.s));
-  t.o.now = (int64_t)time(NULL) + 6 * 365 * 86400;
-  tt_check_both("valid.tlsdiag.test", &t, NULL, &b);
+  check_in_process(TDS_HTTP, (int64_t)time(NULL) + 6 * 365 * 86400, &b);
   tt_expect_cause(&b, TLSDIAG_CAUSE_CERT_EXPIRED);
   int seen = 0;
   for (size_t i = 0; i < tlsdiag_result_finding_count(b.r); i++) {
