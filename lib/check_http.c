@@ -324,6 +324,20 @@ static void http_body_step(td_check_t *c) {
 
 /* ---- the response head ------------------------------------------------- */
 
+/* What a malformed answer began with: its first line, at most 48 bytes,
+ * control bytes made visible, for the finding's evidence. */
+static void keep_received(tlsdiag_result_t *r, const char *data, size_t len) {
+  char first[49];
+  size_t n = len < 48 ? len : 48;
+  const char *nl = memchr(data, '\n', n);
+  if (nl) n = (size_t)(nl - data);
+  if (n && data[n - 1] == '\r') n--;
+  memcpy(first, data, n);
+  first[n] = '\0';
+  free(r->http_received);
+  r->http_received = td_text_safe_dup(first);
+}
+
 /* The head in c->http.in was parsed (rc not NEED_MORE): on to the body, or
  * the end of the HTTP phase. */
 static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
@@ -344,6 +358,7 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
     else
       http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
   } else {
+    if (rc == TD_HTTP_MALFORMED) keep_received(r, h->in.data, h->in.len);
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "bad response", "%s",
                     why ? why : "");
     http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",

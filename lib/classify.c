@@ -112,6 +112,24 @@ static void classify_tcp(tlsdiag_result_t *r) {
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+/* What the malformed answer began with. No "HTTP/" at all is an answer
+ * without a status line, as HTTP/0.9 had (gnutls-serv --http answers HEAD
+ * so): curl refuses it ("Received HTTP/0.9 when not allowed"), browsers
+ * too on most ports. */
+static td_finding_t *malformed_finding(tlsdiag_result_t *r, const char *why) {
+  int no_status = strncmp(r->http_received, "HTTP/", 5) != 0;
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_HTTP_MALFORMED, TLSDIAG_SEVERITY_ERROR,
+      "HTTP %s: %s; the answer began \"%s\"%s",
+      r->http_request ? r->http_request : "request", why, r->http_received,
+      no_status ? " (no status line: an HTTP/0.9-style answer, which curl "
+                  "refuses too)"
+                : "");
+  td_ev_str(f, "received", r->http_received);
+  td_ev_bool(f, "no_status_line", no_status);
+  return f;
+}
+
 static void classify_http(tlsdiag_result_t *r) {
   const td_phase_t *p = &r->phase[TLSDIAG_PHASE_HTTP];
   if (p->status != TLSDIAG_STATUS_FAILED && p->status != TLSDIAG_STATUS_TIMEOUT)
@@ -119,10 +137,12 @@ static void classify_http(tlsdiag_result_t *r) {
   tlsdiag_cause_t code = r->http_cause ? r->http_cause
                                        : TLSDIAG_CAUSE_HTTP_MALFORMED;
   if (p->status == TLSDIAG_STATUS_TIMEOUT) code = TLSDIAG_CAUSE_HTTP_TIMEOUT;
-  td_finding_t *f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR,
-                                   "HTTP %s: %s",
-                                   r->http_request ? r->http_request : "request",
-                                   p->error ? p->error : "failed");
+  const char *why = p->error ? p->error : "failed";
+  td_finding_t *f =
+      code == TLSDIAG_CAUSE_HTTP_MALFORMED && r->http_received
+          ? malformed_finding(r, why)
+          : td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR, "HTTP %s: %s",
+                           r->http_request ? r->http_request : "request", why);
   td_ev_str(f, "request", r->http_request);
   td_ev_int(f, "ms", (int64_t)p->ms);
   if (r->http_head_bytes) td_ev_int(f, "bytes", (int64_t)r->http_head_bytes);

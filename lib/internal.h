@@ -469,6 +469,8 @@ struct tlsdiag_result {
   /* HTTP */
   char *http_request;   /* the request line sent */
   char *http_status_line;
+  char *http_received; /* a malformed head: its first line (at most 48
+                          bytes, made safe by td_text_safe), or NULL */
   int http_status;
   char *http_version;   /* "HTTP/1.1" */
   td_header_t *headers;

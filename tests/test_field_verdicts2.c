@@ -8,10 +8,12 @@
  *   reset the connection during the TLS handshake", which sends an
  *   operator to the TLS configuration;
  * - an expired intermediate was "the issuing certificate for <its own
- *   name>", read as that certificate's issuer. */
+ *   name>", read as that certificate's issuer;
+ * - gnutls-serv's answer to HEAD without a status line was only "status
+ *   line is not HTTP/1.x": now the finding quotes what came. */
 #include "tdtest.h"
 
-static pid_t nginx_pid = -1;
+static pid_t srv_pid = -1; /* nginx or gnutls-serv; killed by stop_server */
 
 static void write_file(const char *path, const char *data) {
   FILE *f = fopen(path, "wb");
@@ -58,14 +60,14 @@ static void start_nginx(uint16_t ports[2]) {
   assert_true(n > 0 && (size_t)n < sizeof(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
   write_file(path, conf);
-  nginx_pid = tt_nginx_start(path);
+  srv_pid = tt_nginx_start(path);
   snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(&nginx_pid, ports, 2, path);
+  tt_nginx_ready(&srv_pid, ports, 2, path);
 }
 
-static void stop_nginx(void) {
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+static void stop_server(void) {
+  if (srv_pid > 0) tt_kill_child(srv_pid);
+  srv_pid = -1;
 }
 
 static uint16_t ports[2];
@@ -122,7 +124,7 @@ static void test_misdirected_nginx(void **st) {
   assert_int_equal(tlsdiag_result_find(b.r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR),
                    -1);
   tt_both_free(&b);
-  stop_nginx();
+  stop_server();
 }
 
 /* ---- a PROXY protocol listener -------------------------------------------- */
@@ -162,7 +164,7 @@ static void test_proxy_protocol_nginx(void **st) {
   tt_expect_cause(&b, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED);
   assert_null(tlsdiag_result_finding_evidence(b.r, 0, "proxy_protocol"));
   tt_both_free(&b);
-  stop_nginx();
+  stop_server();
 }
 
 /* The in-process server in `mode` with case "valid", checked as
@@ -234,14 +236,66 @@ static void test_expired_ca_named(void **st) {
   tt_both_free(&b);
 }
 
+/* ---- an answer without a status line (gnutls-serv --http, HEAD) ----------- */
+
+/* gnutls-serv --http answers HEAD with a bare HTML page, no status line
+ * (HTTP/0.9 style; curl -I: "Received HTTP/0.9 when not allowed"). The
+ * finding said only "status line is not HTTP/1.x": now it quotes what
+ * came. GET gets "HTTP/1.0 200 OK": no finding. */
+static void test_no_status_line_gnutls_serv(void **st) {
+  (void)st;
+  char cert[256], key[256], port_s[16];
+  const tdcerts_case_t *c = tt_case("valid_rsa");
+  snprintf(cert, sizeof(cert), "%s/gs-chain.pem", tt_dir);
+  snprintf(key, sizeof(key), "%s/gs-key.pem", tt_dir);
+  write_file(cert, c->chain_pem);
+  write_file(key, c->key_pem);
+  uint16_t port = free_port();
+  snprintf(port_s, sizeof(port_s), "%u", port);
+  srv_pid = fork();
+  assert_true(srv_pid >= 0);
+  if (srv_pid == 0) {
+    int nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    dup2(nul, 2);
+    execlp("gnutls-serv", "gnutls-serv", "--http", "--port", port_s,
+           "--x509certfile", cert, "--x509keyfile", key, (char *)NULL);
+    _exit(127);
+  }
+  tt_nginx_ready(&srv_pid, &port, 1, "gnutls-serv's output (discarded)");
+  tt_both_t b = {0};
+  tt_opts_t t;
+  tt_opts(&t, "rsa.tlsdiag.test", port);
+  tt_check_both("rsa.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_HTTP_MALFORMED);
+  const tlsdiag_cause_t m = TLSDIAG_CAUSE_HTTP_MALFORMED;
+  assert_string_equal(tt_ev(b.r, m, "received"),
+                      "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN");
+  assert_string_equal(tt_ev(b.r, m, "no_status_line"), "true");
+  assert_string_equal(tt_ev(b.r, m, "request"), "HEAD / HTTP/1.1");
+  const char *msg = tlsdiag_result_finding_message(b.r, 0);
+  if (!strstr(msg, "the answer began \"<!DOCTYPE HTML PUBLIC ") ||
+      !strstr(msg, "(no status line: an HTTP/0.9-style answer"))
+    fail_msg("message: %s", msg);
+  same_str(&b, m, "received");
+  tt_both_free(&b);
+  t.o.http_method = "GET";
+  tt_check_both("rsa.tlsdiag.test", &t,
+                (const char *const[]){"--method", "GET", NULL}, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  tt_both_free(&b);
+  stop_server();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_misdirected_nginx),
       cmocka_unit_test(test_proxy_protocol_nginx),
       cmocka_unit_test(test_reset_is_not_proxy),
       cmocka_unit_test(test_expired_ca_named),
+      cmocka_unit_test(test_no_status_line_gnutls_serv),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
-  stop_nginx();
+  stop_server();
   return rc;
 }
