@@ -304,6 +304,52 @@ static void unrelated_evidence(td_finding_t *f, const tlsdiag_result_t *r,
   td_ev_list(f, "not_in_path", v, n);
 }
 
+/* The top of the chain as sent, followed past the in-order path: while
+ * top's issuer is the subject of another certificate the server sent
+ * (out of order, or after a duplicate), that one; top itself when its
+ * issuer was not sent. */
+static const td_cert_t *sent_top(const tlsdiag_result_t *r,
+                                 const td_cert_t *top) {
+  for (size_t step = 0; step < r->nchain && !top->self_signed && top->issuer;
+       step++) {
+    const td_cert_t *up = NULL;
+    for (size_t i = 0; i < r->nchain && !up; i++)
+      if (&r->chain[i] != top && r->chain[i].subject &&
+          !strcmp(r->chain[i].subject, top->issuer))
+        up = &r->chain[i];
+    if (!up) break;
+    top = up;
+  }
+  return top;
+}
+
+/* The issuer was sent, out of the order RFC 8446 4.4.2 asks for (or after
+ * a duplicate): GnuTLS, curl and browsers reorder it, so the missing link
+ * is further up, where the chain as sent ends. */
+static td_finding_t *untrusted_out_of_order(tlsdiag_result_t *r,
+                                            const td_cert_t *stop) {
+  td_finding_t *f;
+  if (stop->self_signed) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the chain ends in the root \"%s\", which is not in "
+                       "the trust store (the server sends its chain out of "
+                       "order or with a duplicate; clients reorder it)",
+                       cert_label(stop));
+    td_ev_str(f, "root", stop->subject);
+  } else {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the chain's issuer \"%s\" is not in the trust store "
+                       "(the server sends its chain out of order or with a "
+                       "duplicate; clients reorder it)",
+                       stop->issuer ? stop->issuer : "?");
+    td_ev_str(f, "missing_issuer", stop->issuer);
+  }
+  td_ev_str(f, "chain_order", "out of order or duplicated");
+  return f;
+}
+
 static void classify_trust(tlsdiag_result_t *r, size_t plen) {
   const td_verify_t *v = &r->verify;
   const td_cert_t *leaf = &r->chain[0];
@@ -319,7 +365,10 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
     td_ev_str(f, "sha256_fingerprint", leaf->sha256);
   } else if (v->issuer_missing) {
     const td_cert_t *top = &r->chain[plen - 1];
-    if (top->self_signed) {
+    const td_cert_t *stop = sent_top(r, top);
+    if (stop != top) {
+      f = untrusted_out_of_order(r, stop);
+    } else if (top->self_signed) {
       f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
                          TLSDIAG_SEVERITY_ERROR,
                          "the chain ends in the root \"%s\", which is not in "

@@ -10,7 +10,10 @@
  * - an expired intermediate was "the issuing certificate for <its own
  *   name>", read as that certificate's issuer;
  * - gnutls-serv's answer to HEAD without a status line was only "status
- *   line is not HTTP/1.x": now the finding quotes what came. */
+ *   line is not HTTP/1.x": now the finding quotes what came;
+ * - a chain with the leaf twice (or out of order) and a root the client
+ *   lacks was "not its issuer ... the wrong intermediate", naming as
+ *   missing an intermediate the server sent. */
 #include "tdtest.h"
 
 static pid_t srv_pid = -1; /* nginx or gnutls-serv; killed by stop_server */
@@ -287,6 +290,66 @@ static void test_no_status_line_gnutls_serv(void **st) {
   stop_server();
 }
 
+/* ---- a chain sent with a duplicate, root not trusted ----------------------- */
+
+/* nginx with the leaf twice before its intermediate (a chain file pasted
+ * twice), checked with a trust store that lacks the root: the finding
+ * said the issuer (the intermediate, which was sent) was missing, "the
+ * server's chain holds the wrong intermediate". The missing link is the
+ * root. With the chain in order the verdict is the same, without the
+ * note on the order. */
+static void expect_untrusted_root(int duplicate) {
+  const tdcerts_case_t *c = tt_case("valid");
+  const char *end = strstr(c->chain_pem, "-----END CERTIFICATE-----\n");
+  assert_non_null(end);
+  size_t leaf_len = (size_t)(end - c->chain_pem) + 26;
+  char *chain = calloc(1, leaf_len + strlen(c->chain_pem) + 1);
+  assert_non_null(chain);
+  if (duplicate) memcpy(chain, c->chain_pem, leaf_len);
+  strcat(chain, c->chain_pem);
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_HTTP, "valid");
+  cfg.chain_pem = chain;
+  cfg.chain_as_is = 1;
+  tt_both_t b = {0};
+  b.s = tt_server_cfg(&cfg);
+  char other_root[128];
+  snprintf(other_root, sizeof(other_root), "%s/unknown-root.pem", tt_dir);
+  tt_opts_t t;
+  tt_opts(&t, "valid.tlsdiag.test", tdserver_port(b.s));
+  t.o.cafile = other_root;
+  tt_check_both("valid.tlsdiag.test", &t, NULL, &b);
+  const tlsdiag_cause_t u = TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER;
+  tt_expect_cause(&b, u);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tt_ev(b.r, u, "missing_issuer"),
+                      "O=tlsdiag test,CN=tlsdiag Test Root CA");
+  assert_string_equal(tt_ev(b.r, u, "chain_length"), duplicate ? "3" : "2");
+  const char *msg = tlsdiag_result_finding_message(b.r, 0);
+  if (!strstr(msg, "the chain's issuer \"O=tlsdiag test,CN=tlsdiag Test Root "
+                   "CA\" is not in the trust store"))
+    fail_msg("message: %s", msg);
+  assert_int_equal(strstr(msg, "out of order or with a duplicate") != NULL,
+                   duplicate);
+  if (duplicate) {
+    assert_string_equal(tt_ev(b.r, u, "chain_order"),
+                        "out of order or duplicated");
+    same_str(&b, u, "chain_order");
+  } else {
+    assert_null(tlsdiag_result_finding_evidence(b.r, 0, "chain_order"));
+  }
+  same_str(&b, u, "missing_issuer");
+  tt_both_free(&b);
+  free(chain);
+}
+
+static void test_duplicate_leaf_untrusted_root(void **st) {
+  (void)st;
+  expect_untrusted_root(1);
+  expect_untrusted_root(0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_misdirected_nginx),
@@ -294,6 +357,7 @@ int main(void) {
       cmocka_unit_test(test_reset_is_not_proxy),
       cmocka_unit_test(test_expired_ca_named),
       cmocka_unit_test(test_no_status_line_gnutls_serv),
+      cmocka_unit_test(test_duplicate_leaf_untrusted_root),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
   stop_server();
