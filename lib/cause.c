@@ -182,11 +182,11 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "the server does not serve this name (SNI refused)"},
     /* The site behind a working HTTPS server fails: after every TLS and
      * certificate problem and the HTTP failures (a warning only for a 501
-     * to HEAD, classify.c). */
+     * to HEAD; also a 421 Misdirected Request, classify.c). */
     [TLSDIAG_CAUSE_HTTP_SERVER_ERROR] = {
         "http_server_error", E, 65,
-        "the server answered with a 5xx status: HTTPS works, the site "
-        "behind it fails"},
+        "the server answered with a 5xx status (or 421: no site for this "
+        "name): HTTPS works, the site behind it fails"},
     /* Firefox refuses the connection; among the certificate errors, after
      * trust, names and dates (what the certificate says is fine, the
      * server's configuration is not). */

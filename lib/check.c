@@ -622,8 +622,16 @@ static void tls_failed(td_check_t *c, int rc) {
   td_check_close_conn(c);
   /* A server that asked for a client certificate got past version and
    * cipher: probing versions would only be refused the same way. */
-  if (!(c->flags & TLSDIAG_F_NO_VERSION_PROBE) && worth_probing(rc) &&
-      !r->cc.requested)
+  int probe = !(c->flags & TLSDIAG_F_NO_VERSION_PROBE) && !r->cc.requested;
+  /* Cut off before the server sent a byte (a reset or a close, no alert):
+   * a load balancer's backend port waits for a PROXY header first. */
+  int silent = r->tls_first_record == 0 &&
+               (rc == GNUTLS_E_PREMATURE_TERMINATION ||
+                rc == GNUTLS_E_SESSION_EOF ||
+                (rc == GNUTLS_E_PULL_ERROR && sys == ECONNRESET));
+  if (probe && silent)
+    td_probe_proxy_start(c, worth_probing(rc));
+  else if (probe && worth_probing(rc))
     td_probe_start(c);
   else
     td_check_finish(c);

@@ -101,6 +101,8 @@ typedef struct td_check_http {
 typedef struct td_check_probe {
   int idx; /* index into r->probes (3 = TLS1.3 ... 0 = TLS1.0) */
   int tls; /* 0 connecting, 1 in the handshake */
+  int proxy; /* the PROXY header probe is running (not the versions) */
+  int then_versions; /* after it, the version probe (if it found none) */
 } td_check_probe_t;
 
 /* race.c: the TCP phase as RFC 8305 (Happy Eyeballs v2) races it. */
@@ -270,6 +272,9 @@ void td_race_free(td_check_race_t *rc);
 /* Which versions the server accepts, on the address that took the
  * connection; finishes the check when done. */
 void td_probe_start(td_check_t *c);
+/* Before (then_versions) or instead of the version probe: whether the
+ * server answers TLS after a PROXY protocol header (r->proxy_probe). */
+void td_probe_proxy_start(td_check_t *c, int then_versions);
 void td_probe_step(td_check_t *c, int revents, int timed_out);
 
 /* ---- resume.c ---------------------------------------------------------- */

@@ -367,8 +367,8 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
     else
       http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
   } else {
-    if (rc != TD_HTTP_TOO_LARGE && !r->http_bad_start)
-      r->http_bad_start = first_line(h->in.data, h->in.len);
+    if (rc == TD_HTTP_MALFORMED && !r->http_received)
+      r->http_received = first_line(h->in.data, h->in.len);
     td_result_event(r, td_check_now_ms(c), TD_DIR_S2C, "bad response", "%s",
                     why ? why : "");
     http_done(c, TLSDIAG_STATUS_FAILED, why ? why : "bad response",

@@ -112,6 +112,24 @@ static void classify_tcp(tlsdiag_result_t *r) {
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+/* What the malformed answer began with. No "HTTP/" at all is an answer
+ * without a status line, as HTTP/0.9 had (gnutls-serv --http answers HEAD
+ * so): curl refuses it ("Received HTTP/0.9 when not allowed"), browsers
+ * too on most ports. */
+static td_finding_t *malformed_finding(tlsdiag_result_t *r, const char *why) {
+  int no_status = strncmp(r->http_received, "HTTP/", 5) != 0;
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_HTTP_MALFORMED, TLSDIAG_SEVERITY_ERROR,
+      "HTTP %s: %s; the answer began \"%s\"%s",
+      r->http_request ? r->http_request : "request", why, r->http_received,
+      no_status ? " (no status line: an HTTP/0.9-style answer, which curl "
+                  "refuses too)"
+                : "");
+  td_ev_str(f, "received", r->http_received);
+  td_ev_bool(f, "no_status_line", no_status);
+  return f;
+}
+
 static void classify_http(tlsdiag_result_t *r) {
   const td_phase_t *p = &r->phase[TLSDIAG_PHASE_HTTP];
   if (p->status != TLSDIAG_STATUS_FAILED && p->status != TLSDIAG_STATUS_TIMEOUT)
@@ -119,15 +137,15 @@ static void classify_http(tlsdiag_result_t *r) {
   tlsdiag_cause_t code = r->http_cause ? r->http_cause
                                        : TLSDIAG_CAUSE_HTTP_MALFORMED;
   if (p->status == TLSDIAG_STATUS_TIMEOUT) code = TLSDIAG_CAUSE_HTTP_TIMEOUT;
-  td_finding_t *f = td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR,
-                                   "HTTP %s: %s",
-                                   r->http_request ? r->http_request : "request",
-                                   p->error ? p->error : "failed");
+  const char *why = p->error ? p->error : "failed";
+  td_finding_t *f =
+      code == TLSDIAG_CAUSE_HTTP_MALFORMED && r->http_received
+          ? malformed_finding(r, why)
+          : td_finding_add(r, code, TLSDIAG_SEVERITY_ERROR, "HTTP %s: %s",
+                           r->http_request ? r->http_request : "request", why);
   td_ev_str(f, "request", r->http_request);
   td_ev_int(f, "ms", (int64_t)p->ms);
   if (r->http_head_bytes) td_ev_int(f, "bytes", (int64_t)r->http_head_bytes);
-  if (code == TLSDIAG_CAUSE_HTTP_MALFORMED && r->http_bad_start)
-    td_ev_str(f, "received", r->http_bad_start);
   /* a fetch's body: how much had arrived when it was refused */
   if (r->http_body_bytes)
     td_ev_int(f, "body_bytes", (int64_t)r->http_body_bytes);
@@ -149,15 +167,42 @@ static void classify_http(tlsdiag_result_t *r) {
   }
 }
 
+/* 421 Misdirected Request (RFC 9110 15.5.20): the server "is not able to
+ * produce a response" for this host. On a fresh connection whose SNI and
+ * Host both name the host (tlsdiag never reuses a connection for another
+ * name, the case browsers retry), it means the listener has no site for
+ * the name: nginx's default server answering 421 for unknown names, a
+ * CDN or load balancer without the hostname. Every request to the site
+ * gets it, so it is an error, not one of the 4xx a page may answer; the
+ * same cause as a 5xx: HTTPS works, the site is not served. */
+static void classify_misdirected(tlsdiag_result_t *r) {
+  const char *sni = r->sni ? r->sni : "";
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_HTTP_SERVER_ERROR, TLSDIAG_SEVERITY_ERROR,
+      "%s answered 421 Misdirected Request: the server has no site for "
+      "this name on this port (%s; the request reached a default server: "
+      "add the name to the site's server_name or virtual host); the TLS "
+      "connection and the certificate work",
+      name_of(r), *sni ? "SNI and Host sent it" : "Host sent it, no SNI");
+  td_ev_int(f, "status", 421);
+  if (r->http_status_line) td_ev_str(f, "status_line", r->http_status_line);
+  td_ev_str(f, "request", r->http_request);
+  td_ev_str(f, "sni", sni);
+  td_ev_str(f, "http_version", r->http_version);
+}
+
 /* A 5xx answer: TLS and the certificate work, the site behind the server
  * does not. An error, as check_http and blackbox_exporter treat it (a site
  * answering 503 is down for its users), except a 501 to HEAD: the server
  * does not implement the method, which says nothing about the site. */
 static void classify_status(tlsdiag_result_t *r) {
   int st = r->http_status;
-  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK || st < 500 ||
-      st > 599)
+  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK) return;
+  if (st == 421) {
+    classify_misdirected(r);
     return;
+  }
+  if (st < 500 || st > 599) return;
   const char *method = r->http_method ? r->http_method : "";
   int head_501 = st == 501 && !strcmp(method, "HEAD");
   const char *why = st == 502 || st == 504

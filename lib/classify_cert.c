@@ -102,6 +102,13 @@ static void skew_explains_dates(tlsdiag_result_t *r, size_t plen,
   date_evidence(f, r, c, k->now);
 }
 
+/* How a message names the path's certificate i, before its label: the
+ * leaf "for" its name; a CA certificate by its own name (not "the issuing
+ * certificate for X", which reads as X's issuer). */
+static const char *cert_what(size_t i) {
+  return i == 0 ? "the certificate for" : "the CA certificate";
+}
+
 static td_finding_t *expired_finding(tlsdiag_result_t *r, const td_cert_t *c,
                                      const char *which,
                                      const clock_facts_t *k) {
@@ -109,18 +116,18 @@ static td_finding_t *expired_finding(tlsdiag_result_t *r, const td_cert_t *c,
   td_finding_t *f;
   if (k->over)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
-                       "at %s (the time asked about) %s for %s has "
+                       "at %s (the time asked about) %s %s has "
                        "expired: it was valid until %s (%lld day%s "
                        "earlier)",
                        k->at, which, cert_label(c), c->not_after_iso,
                        (long long)d, d == 1 ? "" : "s");
   else if (d == 0)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
-                       "%s for %s expired less than a day ago (%s)", which,
+                       "%s %s expired less than a day ago (%s)", which,
                        cert_label(c), c->not_after_iso);
   else
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_EXPIRED, TLSDIAG_SEVERITY_ERROR,
-                       "%s for %s expired %lld day%s ago (%s)", which,
+                       "%s %s expired %lld day%s ago (%s)", which,
                        cert_label(c), (long long)d, d == 1 ? "" : "s",
                        c->not_after_iso);
   td_ev_int(f, "days", -d);
@@ -137,7 +144,7 @@ static td_finding_t *not_yet_valid_finding(tlsdiag_result_t *r,
   if (k->over)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
                        TLSDIAG_SEVERITY_ERROR,
-                       "at %s (the time asked about) %s for %s is not "
+                       "at %s (the time asked about) %s %s is not "
                        "yet valid: it becomes valid at %s (%lld day%s "
                        "later)",
                        k->at, which, cert_label(c), c->not_before_iso,
@@ -145,7 +152,7 @@ static td_finding_t *not_yet_valid_finding(tlsdiag_result_t *r,
   else
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_NOT_YET_VALID,
                        TLSDIAG_SEVERITY_ERROR,
-                       "%s for %s is not valid until %s (in %lld day%s)",
+                       "%s %s is not valid until %s (in %lld day%s)",
                        which, cert_label(c), c->not_before_iso, (long long)d,
                        d == 1 ? "" : "s");
   td_ev_int(f, "days", d);
@@ -184,8 +191,8 @@ static void expires_soon(tlsdiag_result_t *r, size_t plen, int64_t now) {
   if (d >= r->warn_days) return;
   td_finding_t *f = td_finding_add(
       r, TLSDIAG_CAUSE_CERT_EXPIRES_SOON, TLSDIAG_SEVERITY_WARNING,
-      "%s for %s expires in %lld day%s (%s)",
-      soon == 0 ? "the certificate" : "the issuing certificate",
+      "%s %s expires in %lld day%s (%s)",
+      cert_what(soon),
       cert_label(c), (long long)d, d == 1 ? "" : "s", c->not_after_iso);
   td_ev_str(f, "subject", c->subject);
   td_ev_time(f, "not_after", c->not_after);
@@ -205,7 +212,7 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
   }
   for (size_t i = 0; i < plen; i++) {
     const td_cert_t *c = &r->chain[i];
-    const char *which = i == 0 ? "the certificate" : "the issuing certificate";
+    const char *which = cert_what(i);
     td_finding_t *f = NULL;
     if (k.now > c->not_after) f = expired_finding(r, c, which, &k);
     else if (k.now < c->not_before) f = not_yet_valid_finding(r, c, which, &k);
@@ -297,6 +304,52 @@ static void unrelated_evidence(td_finding_t *f, const tlsdiag_result_t *r,
   td_ev_list(f, "not_in_path", v, n);
 }
 
+/* The top of the chain as sent, followed past the in-order path: while
+ * top's issuer is the subject of another certificate the server sent
+ * (out of order, or after a duplicate), that one; top itself when its
+ * issuer was not sent. */
+static const td_cert_t *sent_top(const tlsdiag_result_t *r,
+                                 const td_cert_t *top) {
+  for (size_t step = 0; step < r->nchain && !top->self_signed && top->issuer;
+       step++) {
+    const td_cert_t *up = NULL;
+    for (size_t i = 0; i < r->nchain && !up; i++)
+      if (&r->chain[i] != top && r->chain[i].subject &&
+          !strcmp(r->chain[i].subject, top->issuer))
+        up = &r->chain[i];
+    if (!up) break;
+    top = up;
+  }
+  return top;
+}
+
+/* The issuer was sent, out of the order RFC 8446 4.4.2 asks for (or after
+ * a duplicate): GnuTLS, curl and browsers reorder it, so the missing link
+ * is further up, where the chain as sent ends. */
+static td_finding_t *untrusted_out_of_order(tlsdiag_result_t *r,
+                                            const td_cert_t *stop) {
+  td_finding_t *f;
+  if (stop->self_signed) {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the chain ends in the root \"%s\", which is not in "
+                       "the trust store (the server sends its chain out of "
+                       "order or with a duplicate; clients reorder it)",
+                       cert_label(stop));
+    td_ev_str(f, "root", stop->subject);
+  } else {
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the chain's issuer \"%s\" is not in the trust store "
+                       "(the server sends its chain out of order or with a "
+                       "duplicate; clients reorder it)",
+                       stop->issuer ? stop->issuer : "?");
+    td_ev_str(f, "missing_issuer", stop->issuer);
+  }
+  td_ev_str(f, "chain_order", "out of order or duplicated");
+  return f;
+}
+
 static void classify_trust(tlsdiag_result_t *r, size_t plen) {
   const td_verify_t *v = &r->verify;
   const td_cert_t *leaf = &r->chain[0];
@@ -312,7 +365,10 @@ static void classify_trust(tlsdiag_result_t *r, size_t plen) {
     td_ev_str(f, "sha256_fingerprint", leaf->sha256);
   } else if (v->issuer_missing) {
     const td_cert_t *top = &r->chain[plen - 1];
-    if (top->self_signed) {
+    const td_cert_t *stop = sent_top(r, top);
+    if (stop != top) {
+      f = untrusted_out_of_order(r, stop);
+    } else if (top->self_signed) {
       f = td_finding_add(r, TLSDIAG_CAUSE_CERT_UNTRUSTED_ISSUER,
                          TLSDIAG_SEVERITY_ERROR,
                          "the chain ends in the root \"%s\", which is not in "
@@ -488,8 +544,8 @@ static void classify_strength(tlsdiag_result_t *r, size_t plen) {
     if (c->sig_weak && !c->self_signed) {
       td_finding_t *f = td_finding_add(
           r, TLSDIAG_CAUSE_CERT_WEAK_SIGNATURE, TLSDIAG_SEVERITY_ERROR,
-          "%s for %s is signed with %s, which browsers reject",
-          i == 0 ? "the certificate" : "the issuing certificate", cert_label(c),
+          "%s %s is signed with %s, which browsers reject",
+          cert_what(i), cert_label(c),
           c->sig_alg ? c->sig_alg : "a weak algorithm");
       td_ev_str(f, "subject", c->subject);
       td_ev_str(f, "signature_algorithm", c->sig_alg);
@@ -506,8 +562,8 @@ static void classify_strength(tlsdiag_result_t *r, size_t plen) {
         (ec && c->key_bits < WEAK_EC_BITS)) {
       td_finding_t *f = td_finding_add(
           r, TLSDIAG_CAUSE_CERT_WEAK_KEY, TLSDIAG_SEVERITY_ERROR,
-          "%s for %s has a %u-bit %s key (minimum %u)",
-          i == 0 ? "the certificate" : "the issuing certificate", cert_label(c),
+          "%s %s has a %u-bit %s key (minimum %u)",
+          cert_what(i), cert_label(c),
           c->key_bits, c->key_type, rsa_like ? WEAK_RSA_BITS : WEAK_EC_BITS);
       td_ev_str(f, "subject", c->subject);
       td_ev_str(f, "key_type", c->key_type);

@@ -365,6 +365,31 @@ static void classify_unrecognized_name(tlsdiag_result_t *r, const char *where) {
   tls_error_evidence(f, r);
 }
 
+/* The server cut the handshake off without a word (RST or close) and
+ * answered it in TLS after a PROXY protocol header (probe.c): the port is
+ * a load balancer's backend listener (nginx `listen ... proxy_protocol`,
+ * haproxy `accept-proxy`), not a TLS port for clients. Not the server's
+ * TLS configuration, which "reset during the handshake" suggests. */
+static void classify_proxy_protocol(tlsdiag_result_t *r, const char *where) {
+  int reset = r->tls_sys_errno == ECONNRESET;
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR, TLSDIAG_SEVERITY_ERROR,
+      "%s:%u expects a PROXY protocol header before TLS: it %s the "
+      "connection on a plain ClientHello, and %s after a \"PROXY UNKNOWN\" "
+      "header (a load balancer's backend port, as nginx's `listen ... "
+      "proxy_protocol`): connect through the load balancer, or stop "
+      "expecting the header on this listener",
+      where, td_conn_port(r), reset ? "reset" : "closed",
+      r->proxy_probe == 1 ? "completed the handshake"
+                          : "answered with a ServerHello");
+  td_ev_str(f, "address", where);
+  td_ev_str(f, "proxy_protocol", "v1");
+  td_ev_str(f, "without_header", reset ? "reset (ECONNRESET)" : "closed");
+  td_ev_str(f, "with_header", r->proxy_probe == 1 ? "handshake completed"
+                                                  : "ServerHello");
+  tls_error_evidence(f, r);
+}
+
 void td_classify_tls_failure(tlsdiag_result_t *r) {
   td_finding_t *f;
   const char *where = r->connected_addr ? r->connected_addr : "?";
@@ -387,6 +412,10 @@ void td_classify_tls_failure(tlsdiag_result_t *r) {
   }
   if (r->tls_alert_num == GNUTLS_A_UNRECOGNIZED_NAME) {
     classify_unrecognized_name(r, where);
+    return;
+  }
+  if (r->proxy_probe > 0) {
+    classify_proxy_protocol(r, where);
     return;
   }
   if (r->probed && probes_ran(r) > 0) {

@@ -448,6 +448,12 @@ struct tlsdiag_result {
   td_probe_t probes[4]; /* TLS 1.0, 1.1, 1.2, 1.3 */
   int probed;
   int probe_alert[4];   /* per probe: the alert the server sent, or -1 */
+  /* probe.c, after a handshake the server cut off (RST or EOF) before
+   * sending a byte: a second connection sending a PROXY protocol v1
+   * header ("PROXY UNKNOWN\r\n") first. 0 not run; 1 the server
+   * completed the handshake after it, 2 it answered a ServerHello (then
+   * failed); -1 no answer in TLS with it either. */
+  int proxy_probe;
   /* What the failed first handshake showed beyond its error (tls.c):
    * the server's first record (a TLS alert record proves a TLS server
    * even when GnuTLS reports a version error), and a certificate GnuTLS
@@ -464,9 +470,10 @@ struct tlsdiag_result {
   char *http_request;   /* the request line sent */
   char *http_status_line;
   /* A response that is not HTTP/1.x: its first line (80 bytes at most,
-   * control characters and invalid UTF-8 made visible), the evidence of
-   * what answered instead (an HTML page, an SSH banner, a TLS record). */
-  char *http_bad_start;
+   * control characters, NUL and invalid UTF-8 made visible), the evidence
+   * of what answered instead (an HTML page, an SSH banner, a TLS record);
+   * NULL otherwise. */
+  char *http_received;
   int http_status;
   char *http_version;   /* "HTTP/1.1" */
   td_header_t *headers;

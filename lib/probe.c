@@ -1,16 +1,21 @@
-/* probe.c: the TLS version probe after a refused handshake. One new
+/* probe.c: the TLS version probe after a refused handshake (and, after a
+ * handshake cut off before the server said a word, whether the port
+ * expects a PROXY protocol header first). One new
  * connection per version (TLS 1.3 down to 1.0) to the address that took
  * the first one, each offering that version alone with every cipher,
  * group and signature GnuTLS knows, so that classify.c can tell a version
  * mismatch from a cipher mismatch or another refusal. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "check.h"
 
 static void probe_next(td_check_t *c);
 static void probe_connected(td_check_t *c);
 static void probe_handshake(td_check_t *c);
+static void proxy_connected(td_check_t *c);
+static void proxy_handshake(td_check_t *c);
 
 void td_probe_start(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
@@ -86,6 +91,32 @@ static void probe_next(td_check_t *c) {
   else if (rc) probe_connected(c);
 }
 
+/* A probe's session on c->fd for versions min..max (`broad`: every
+ * suite and group, td_tls_priority), ALPN as the first handshake's, the
+ * server's first record peeked: 0, or GnuTLS's error. */
+static int probe_session(td_check_t *c, tlsdiag_tls_version_t min,
+                         tlsdiag_tls_version_t max, int broad) {
+  char *prio = td_tls_priority(min, max, broad);
+  int rc = prio ? td_tls_session_new(c->cred, c->fd, c->r->sni, prio,
+                                     td_shared_priority(c->sh, prio), NULL, 0,
+                                     &c->sess)
+                : GNUTLS_E_MEMORY_ERROR;
+  free(prio);
+  if (rc < 0) return rc;
+  td_tls_set_alpn(c->sess, c->offer_h2); /* as the first */
+  td_tls_peek_install(c->sess, &c->peek, c->fd);
+  c->probe.tls = 1;
+  return 0;
+}
+
+/* The probe's handshake: GNUTLS_E_AGAIN (wait), 0 done (closed politely),
+ * or GnuTLS's error. */
+static int probe_shake(td_check_t *c) {
+  int rc = td_check_handshake(c);
+  if (rc == 0) gnutls_bye(c->sess, GNUTLS_SHUT_WR);
+  return rc;
+}
+
 /* The connection is up: a session offering only this version. */
 static void probe_connected(td_check_t *c) {
   int e = td_tcp_finish(c->fd);
@@ -96,13 +127,7 @@ static void probe_connected(td_check_t *c) {
     return;
   }
   tlsdiag_tls_version_t v = probe_version(c);
-  char *prio = td_tls_priority(v, v, 1);
-  int rc = prio ? td_tls_session_new(c->cred, c->fd, c->r->sni, prio,
-                                     td_shared_priority(c->sh, prio), NULL, 0,
-                                     &c->sess)
-                : GNUTLS_E_MEMORY_ERROR;
-  free(prio);
-  if (rc >= 0) td_tls_set_alpn(c->sess, c->offer_h2); /* as the first */
+  int rc = probe_session(c, v, v, 1);
   if (rc < 0) {
     char *msg = td_asprintf("the local TLS library refuses it: %s",
                             gnutls_strerror(rc));
@@ -110,16 +135,13 @@ static void probe_connected(td_check_t *c) {
     free(msg);
     return;
   }
-  td_tls_peek_install(c->sess, &c->peek, c->fd);
-  c->probe.tls = 1;
   probe_handshake(c);
 }
 
 static void probe_handshake(td_check_t *c) {
-  int rc = td_check_handshake(c);
+  int rc = probe_shake(c);
   if (rc == GNUTLS_E_AGAIN) return;
   if (rc == 0) {
-    gnutls_bye(c->sess, GNUTLS_SHUT_WR);
     probe_result(c, 1, NULL, -1, 0);
     return;
   }
@@ -152,7 +174,75 @@ static void probe_handshake(td_check_t *c) {
   probe_result(c, 0, gnutls_strerror(rc), -1, 0);
 }
 
+/* ---- the PROXY protocol header ------------------------------------------ */
+
+/* A PROXY protocol v1 header for a connection whose addresses are not
+ * given (haproxy's proxy-protocol.txt: the form load balancers send for
+ * their own health checks); nginx and haproxy accept it. */
+static const char proxy_v1[] = "PROXY UNKNOWN\r\n";
+
+static void proxy_done(td_check_t *c, int outcome) {
+  c->r->proxy_probe = outcome;
+  c->probe.proxy = 0;
+  td_check_close_conn(c);
+  if (outcome <= 0 && c->probe.then_versions)
+    td_probe_start(c);
+  else
+    td_check_finish(c);
+}
+
+void td_probe_proxy_start(td_check_t *c, int then_versions) {
+  tlsdiag_result_t *r = c->r;
+  c->probe.then_versions = then_versions;
+  if (!r->connected_addr || td_mono_us() >= c->deadline_total) {
+    td_check_finish(c);
+    return;
+  }
+  c->probe.proxy = 1;
+  c->probe.tls = 0;
+  c->attempt_start = td_mono_us();
+  int err = 0;
+  int rc = td_check_reconnect(c, TD_CHECK_PROBE, &err);
+  if (rc < 0) proxy_done(c, -1);
+  else if (rc) proxy_connected(c);
+}
+
+/* Connected: the header, then a handshake as the first one offered. */
+static void proxy_connected(td_check_t *c) {
+  const tlsdiag_result_t *r = c->r;
+  size_t n = sizeof(proxy_v1) - 1;
+  if (td_tcp_finish(c->fd) != 0 ||
+      send(c->fd, proxy_v1, n, MSG_NOSIGNAL) != (ssize_t)n) {
+    proxy_done(c, -1);
+    return;
+  }
+  if (probe_session(c, r->tls_min, r->tls_max, 0) < 0) proxy_done(c, -1);
+  else proxy_handshake(c);
+}
+
+/* Proof of a TLS server behind the header: a completed handshake or a
+ * ServerHello. An alert alone is not: a TLS server reading "PROXY" as a
+ * record may answer one. */
+static void proxy_handshake(td_check_t *c) {
+  int rc = probe_shake(c);
+  if (rc == GNUTLS_E_AGAIN) return;
+  proxy_done(c, rc == 0                                       ? 1
+                : td_tls_peek_hello_version(&c->peek) > 0 ? 2
+                                                          : -1);
+}
+
+static void proxy_step(td_check_t *c, int revents, int timed_out) {
+  if (!c->probe.tls && !revents && !timed_out) return;
+  if (timed_out && !revents) proxy_done(c, -1);
+  else if (!c->probe.tls) proxy_connected(c);
+  else proxy_handshake(c);
+}
+
 void td_probe_step(td_check_t *c, int revents, int timed_out) {
+  if (c->probe.proxy) {
+    proxy_step(c, revents, timed_out);
+    return;
+  }
   /* Waiting for the connect: only readiness or the deadline moves on. */
   if (!c->probe.tls && !revents && !timed_out) return;
   if (timed_out && !revents) {

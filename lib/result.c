@@ -137,7 +137,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   for (int i = 0; i < 4; i++) free(r->probes[i].error);
   free(r->http_request);
   free(r->http_status_line);
-  free(r->http_bad_start);
+  free(r->http_received);
   free(r->http_version);
   for (size_t i = 0; i < r->nheaders; i++) {
     free(r->headers[i].name);
