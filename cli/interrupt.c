@@ -94,26 +94,16 @@ int td_cli_check_interruptible(const char *host, const tlsdiag_options_t *o,
 
 /* ---- the report ----------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *v) {
-  char *q = NULL;
-  size_t n = 0;
-  if (v && tlsdiag_json_quote(v, strlen(v), &q, &n) == TLSDIAG_OK)
-    fwrite(q, 1, n, f);
-  else
-    fputs("null", f);
-  tlsdiag_free(q);
-}
-
 void td_cli_cancelled_json(FILE *f, const char *host, unsigned port,
                            const char *sni, const char *name, int sig) {
   const char *s = sig == SIGINT ? "SIGINT" : "SIGTERM";
   fputs("{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"cancelled\","
         "\"target\":{\"host\":", f);
-  json_string(f, host);
+  td_cli_json_string(f, host);
   fprintf(f, ",\"port\":%u,\"sni\":", port);
-  json_string(f, sni);
+  td_cli_json_string(f, sni);
   fputs(",\"name\":", f);
-  json_string(f, name);
+  td_cli_json_string(f, name);
   fprintf(f, "},\"ok\":false,\"cause\":\"cancelled\",\"signal\":\"%s\","
           "\"message\":\"cancelled by the user (%s) before the check "
           "finished\"}\n", s, s);

@@ -472,16 +472,6 @@ static void on_result(tlsdiag_result_t *r, void *user, void *cb_data) {
   progress(s, 0);
 }
 
-/* Writes v as a JSON string, quoted as the report quotes its own (target
- * names come from a file: any bytes). */
-static void json_string(FILE *f, const char *v) {
-  char *q = NULL;
-  size_t n = 0;
-  if (tlsdiag_json_quote(v, strlen(v), &q, &n) == TLSDIAG_OK) fwrite(q, 1, n, f);
-  else fputs("null", f);
-  tlsdiag_free(q);
-}
-
 typedef struct {
   int64_t not_after;
   size_t idx;
@@ -547,9 +537,9 @@ static void summary_record(sweep_t *s, double elapsed, const size_t *causes,
       const td_target_t *t = &s->list.v[soon[i]];
       target_name(t, name, sizeof(name));
       fputs(i ? ",{\"target\":" : "{\"target\":", f);
-      json_string(f, name);
+      td_cli_json_string(f, name);
       fputs(",\"sni\":", f);
-      if (t->sni) json_string(f, t->sni);
+      if (t->sni) td_cli_json_string(f, t->sni);
       else fputs("null", f);
       /* times are ISO 8601 everywhere (docs/json-schema.md) */
       char iso[32];
