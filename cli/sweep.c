@@ -376,21 +376,12 @@ static int signals_install(void) {
     fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
     fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  td_cli_on_signals(on_signal, 0);
   return 0;
 }
 
 static void signals_restore(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = SIG_DFL;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  td_cli_on_signals(SIG_DFL, 0);
   for (int i = 0; i < 2; i++)
     if (sig_pipe[i] >= 0) close(sig_pipe[i]);
   sig_pipe[0] = sig_pipe[1] = -1;
