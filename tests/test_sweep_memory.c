@@ -209,6 +209,7 @@ static void test_sweep_memory_dns_lookups_bounded(void **state) {
   }
   assert_int_equal(tlsdiag_multi_process(m, NULL, 0), TLSDIAG_OK);
   assert_int_equal(td_multi_in_dns(m), 256);
+  assert_int_equal(td_multi_in_dns_walk(m), 256);
   assert_int_equal(tlsdiag_multi_pending(m), 300);
   assert_true(tlsdiag_multi_timeout_ms(m) > 0);
   tlsdiag_multi_free(m); /* abandons them */
@@ -228,6 +229,7 @@ static void dns_cb(tlsdiag_result_t *r, void *user, void *data) {
   x->done++;
   if (r && tlsdiag_result_cause(r) == TLSDIAG_CAUSE_DNS_NXDOMAIN) x->nx++;
   size_t n = td_multi_in_dns(x->m);
+  assert_int_equal(n, td_multi_in_dns_walk(x->m)); /* the counter holds */
   if (n > x->max_dns) x->max_dns = n;
   tlsdiag_result_free(r);
 }
@@ -255,6 +257,62 @@ static void test_sweep_memory_dns_queue_drains(void **state) {
   tddns_stop(d);
 }
 
+/* Lookups that time out leave the DNS phase too: 300 dropped names with
+ * max_time 400 ms, driven from an outside loop; after every process the
+ * O(1) counter equals the walk over the checks in flight, and it ends at
+ * 0 with every check delivered as a timeout. */
+typedef struct {
+  tlsdiag_multi_t *m;
+  size_t done, timeouts;
+} to_run_t;
+
+static void to_cb(tlsdiag_result_t *r, void *user, void *data) {
+  (void)user;
+  to_run_t *x = data;
+  x->done++;
+  assert_int_equal(td_multi_in_dns(x->m), td_multi_in_dns_walk(x->m));
+  if (r && tlsdiag_result_cause(r) == TLSDIAG_CAUSE_DNS_TIMEOUT) x->timeouts++;
+  tlsdiag_result_free(r);
+}
+
+static void test_sweep_memory_dns_counter_follows_timeouts(void **state) {
+  (void)state;
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  char name[64], server[64];
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "t%d.tlsdiag.test", i);
+    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
+  }
+  snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(d));
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.dns_servers = server;
+  o.max_time_ms = 400;
+  to_run_t x = {0};
+  assert_int_equal(tlsdiag_multi_new(1000, to_cb, &x, &x.m), TLSDIAG_OK);
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "t%d.tlsdiag.test", i);
+    assert_int_equal(tlsdiag_multi_add(x.m, name, &o, NULL), TLSDIAG_OK);
+  }
+  struct pollfd fds[2048];
+  size_t rounds = 0;
+  while (tlsdiag_multi_pending(x.m) && rounds++ < 100000) {
+    size_t n = tlsdiag_multi_fds(x.m, fds, 2048);
+    int rc = poll(fds, (nfds_t)n, tlsdiag_multi_timeout_ms(x.m));
+    assert_int_equal(tlsdiag_multi_process(x.m, fds, rc > 0 ? n : 0),
+                     TLSDIAG_OK);
+    assert_int_equal(td_multi_in_dns(x.m), td_multi_in_dns_walk(x.m));
+    assert_true(td_multi_in_dns(x.m) <= 256);
+  }
+  assert_int_equal(x.done, 300);
+  assert_int_equal(x.timeouts, 300);
+  assert_int_equal(td_multi_in_dns(x.m), 0);
+  assert_int_equal(td_multi_in_dns_walk(x.m), 0);
+  tlsdiag_multi_free(x.m);
+  tddns_stop(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sweep_memory_capture_exact_size),
@@ -265,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_sweep_memory_priority_once_per_engine),
       cmocka_unit_test(test_sweep_memory_dns_lookups_bounded),
       cmocka_unit_test(test_sweep_memory_dns_queue_drains),
+      cmocka_unit_test(test_sweep_memory_dns_counter_follows_timeouts),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }
