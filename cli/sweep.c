@@ -130,8 +130,8 @@ static void usage(FILE *o) {
       "SIGINT or SIGTERM: no new check starts, those in flight end at once and\n"
       "are reported as cancelled (JSON: {\"record\":\"cancelled\",...}), then\n"
       "the summary; exit 130 (SIGINT) or 143 (SIGTERM). A second signal exits\n"
-      "at once. No line is ever cut. With -o, JSON output still replaces FILE;\n"
-      "nagios and prometheus output, being incomplete, does not.\n"
+      "at once. No line is ever cut. With -o, the output still replaces FILE,\n"
+      "marked as interrupted: nagios UNKNOWN, prometheus tlsdiag_sweep_complete 0.\n"
       "\n"
       "exit status: 0 every check found no error, 2 a check found an error or\n"
       "(--expiring-within) a target was listed; 1 usage or setup error, or an\n"
@@ -695,8 +695,49 @@ static int expiry_nagios(sweep_t *s, FILE *f) {
   return worst;
 }
 
-/* Reports written once every check is done: the kept results in target
- * order, or soonest expiry first with --expiring-within. */
+/* An interrupted nagios report starts with an UNKNOWN status line (a
+ * monitor must not read a partial sweep as the fleet's state; the report of
+ * what finished follows as long output): NAGIOS_UNKNOWN, or state. */
+static int nagios_interrupted(sweep_t *s, int state) {
+  if (!s->signal || s->fmt != OUT_NAGIOS) return state;
+  char line[160];
+  int n = snprintf(line, sizeof(line),
+                   "TLSDIAG UNKNOWN - sweep interrupted by %s after %zu of "
+                   "%zu targets\n",
+                   s->signal == SIGINT ? "SIGINT" : "SIGTERM", s->ndone,
+                   s->list.n);
+  if (n > 0) write_out(s, line, (size_t)n < sizeof(line) ? (size_t)n : 0);
+  return NAGIOS_UNKNOWN;
+}
+
+/* The sweep-level gauges ending a prometheus report, complete or not, so a
+ * textfile collector's alert can tell an interrupted sweep (docs/sweep.md). */
+static void prometheus_sweep(sweep_t *s) {
+  char buf[1024];
+  int n = snprintf(
+      buf, sizeof(buf),
+      "# HELP tlsdiag_sweep_complete 1 if the sweep checked every target, 0 "
+      "if a signal interrupted it.\n"
+      "# TYPE tlsdiag_sweep_complete gauge\n"
+      "tlsdiag_sweep_complete %d\n"
+      "# HELP tlsdiag_sweep_targets Targets the sweep had to check.\n"
+      "# TYPE tlsdiag_sweep_targets gauge\n"
+      "tlsdiag_sweep_targets %zu\n"
+      "# HELP tlsdiag_sweep_checked_targets Targets whose check finished (and "
+      "is reported above).\n"
+      "# TYPE tlsdiag_sweep_checked_targets gauge\n"
+      "tlsdiag_sweep_checked_targets %zu\n"
+      "# HELP tlsdiag_sweep_cancelled_targets Targets whose check a signal "
+      "cancelled or kept from starting.\n"
+      "# TYPE tlsdiag_sweep_cancelled_targets gauge\n"
+      "tlsdiag_sweep_cancelled_targets %zu\n",
+      s->signal ? 0 : 1, s->list.n, s->ndone, s->ncancelled);
+  if (n > 0 && (size_t)n < sizeof(buf)) write_out(s, buf, (size_t)n);
+}
+
+/* Reports written once every check is done (or a signal stopped the
+ * sweep): the kept results in target order, or soonest expiry first with
+ * --expiring-within. */
 static int final_report(sweep_t *s) {
   if (s->expiring && s->fmt == OUT_NAGIOS) {
     char *buf = NULL;
@@ -704,6 +745,7 @@ static int final_report(sweep_t *s) {
     FILE *f = open_memstream(&buf, &blen);
     if (!f) return td_cli_error("out of memory"), SETUP_FAILED;
     int state = expiry_nagios(s, f);
+    state = nagios_interrupted(s, state);
     if (fclose(f) == 0) write_out(s, buf, blen);
     free(buf);
     return state;
@@ -737,8 +779,10 @@ static int final_report(sweep_t *s) {
     td_cli_error("%s", tlsdiag_strerror(err));
     return SETUP_FAILED;
   }
+  state = nagios_interrupted(s, state);
   write_out(s, text, len);
   tlsdiag_free(text);
+  if (s->fmt == OUT_PROMETHEUS) prometheus_sweep(s);
   return state;
 }
 
@@ -1081,14 +1125,12 @@ static int sweep(sweep_t *s, const char *file, const char *hsts_path,
     if (state != SETUP_FAILED) summary(s, elapsed);
     else rc = SETUP_FAILED;
   }
-  /* An interrupted nagios or prometheus report is incomplete: it does not
-   * replace the file (JSON records say what was cancelled). */
-  int keep = rc == 0 && !(s->signal && s->fmt != OUT_JSON);
+  /* An interrupted report replaces the file too, saying so (JSON:
+   * cancelled records; nagios: UNKNOWN; prometheus: tlsdiag_sweep_complete
+   * 0): old metrics left in place would hide the interruption. */
+  int keep = rc == 0;
   if (output && td_cli_output_close(&w, keep) != 0) s->write_failed = 1;
   signals_restore();
-  if (output && !keep && rc == 0)
-    fprintf(stderr, "tlsdiag sweep: interrupted: %s was not replaced\n",
-            output);
   return rc ? rc : exit_status(s, state, listed);
 }
 
