@@ -183,30 +183,40 @@ static void drop_cb(tlsdiag_result_t *r, void *user, void *data) {
   tlsdiag_result_free(r);
 }
 
+/* A fake DNS server that drops every query for PREFIX0..PREFIX299
+ * .tlsdiag.test, with o set to use it (server: its address, kept by the
+ * caller as long as o), and those 300 checks added to m. */
+static tddns_t *add_dropped(tlsdiag_multi_t *m, const char *prefix,
+                            tlsdiag_options_t *o, char server[64]) {
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  char name[64];
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "%s%d.tlsdiag.test", prefix, i);
+    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
+  }
+  snprintf(server, 64, "127.0.0.1:%u", tddns_port(d));
+  o->dns_servers = server;
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "%s%d.tlsdiag.test", prefix, i);
+    assert_int_equal(tlsdiag_multi_add(m, name, o, NULL), TLSDIAG_OK);
+  }
+  return d;
+}
+
 /* An engine starts at most 256 lookups at once (each holds a c-ares
  * channel, ~76 KB): 300 checks of names the DNS server never answers,
  * room for all 300, yet 256 in DNS and 44 still queued, and the loop is not
  * told to spin (timeout > 0). */
 static void test_sweep_memory_dns_lookups_bounded(void **state) {
   (void)state;
-  tddns_t *d = NULL;
-  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
-  char name[64], server[64];
-  for (int i = 0; i < 300; i++) {
-    snprintf(name, sizeof(name), "d%d.tlsdiag.test", i);
-    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
-  }
-  snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(d));
+  char server[64];
   tlsdiag_options_t o;
   tlsdiag_options_init(&o);
-  o.dns_servers = server;
   o.connect_timeout_ms = 60000;
   tlsdiag_multi_t *m = NULL;
   assert_int_equal(tlsdiag_multi_new(1000, drop_cb, NULL, &m), TLSDIAG_OK);
-  for (int i = 0; i < 300; i++) {
-    snprintf(name, sizeof(name), "d%d.tlsdiag.test", i);
-    assert_int_equal(tlsdiag_multi_add(m, name, &o, NULL), TLSDIAG_OK);
-  }
+  tddns_t *d = add_dropped(m, "d", &o, server);
   assert_int_equal(tlsdiag_multi_process(m, NULL, 0), TLSDIAG_OK);
   assert_int_equal(td_multi_in_dns(m), 256);
   assert_int_equal(td_multi_in_dns_walk(m), 256);
@@ -277,24 +287,13 @@ static void to_cb(tlsdiag_result_t *r, void *user, void *data) {
 
 static void test_sweep_memory_dns_counter_follows_timeouts(void **state) {
   (void)state;
-  tddns_t *d = NULL;
-  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
-  char name[64], server[64];
-  for (int i = 0; i < 300; i++) {
-    snprintf(name, sizeof(name), "t%d.tlsdiag.test", i);
-    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
-  }
-  snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(d));
+  char server[64];
   tlsdiag_options_t o;
   tlsdiag_options_init(&o);
-  o.dns_servers = server;
   o.max_time_ms = 400;
   to_run_t x = {0};
   assert_int_equal(tlsdiag_multi_new(1000, to_cb, &x, &x.m), TLSDIAG_OK);
-  for (int i = 0; i < 300; i++) {
-    snprintf(name, sizeof(name), "t%d.tlsdiag.test", i);
-    assert_int_equal(tlsdiag_multi_add(x.m, name, &o, NULL), TLSDIAG_OK);
-  }
+  tddns_t *d = add_dropped(x.m, "t", &o, server);
   struct pollfd fds[2048];
   size_t rounds = 0;
   while (tlsdiag_multi_pending(x.m) && rounds++ < 100000) {
