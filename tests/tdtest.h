@@ -499,6 +499,29 @@ static TT_UNUSED char *tt_read_file(const char *path) {
   return s ? s : strdup("");
 }
 
+/* The same, failing the test when path cannot be opened. */
+static TT_UNUSED char *tt_read_file_or_fail(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) fail_msg("cannot open %s", path);
+  fclose(f);
+  return tt_read_file(path);
+}
+
+/* A fake DNS server on 127.0.0.1 (tddns) and its address for
+ * options.dns_servers; stop it with tddns_stop(x.d). */
+typedef struct {
+  tddns_t *d;
+  char servers[64];
+} tt_dns_t;
+
+static TT_UNUSED void tt_dns_start(tt_dns_t *x) {
+  x->d = NULL;
+  int rc = tddns_start("127.0.0.1", &x->d);
+  if (rc != 0) fail_msg("tddns_start: %s", tdserver_strerror(rc));
+  snprintf(x->servers, sizeof(x->servers), "127.0.0.1:%u",
+           (unsigned)tddns_port(x->d));
+}
+
 /* Does a TCP connect to 127.0.0.1:port succeed? */
 static TT_UNUSED int tt_port_open(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
