@@ -499,6 +499,35 @@ static TT_UNUSED char *tt_read_file(const char *path) {
   return s ? s : strdup("");
 }
 
+/* A TLS 1.3 server (the "valid" certificate) answering HTTP 200 with a
+ * body of n bytes of 'x', fetched with tlsdiag_fetch (at most 1 MiB) from
+ * https://localhost:PORT/: asserts TLSDIAG_OK and that the whole body
+ * came. *raw holds the response (td_buf_free it), *r and *b are the
+ * caller's; returns the server (tdserver_stop it). */
+static TT_UNUSED tdserver_t *tt_fetch_x_body(size_t n, td_buf_t *raw,
+                                             tlsdiag_result_t **r,
+                                             unsigned char **b) {
+  td_buf_init(raw);
+  td_buf_printf(raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+  for (size_t i = 0; i < n; i++) td_buf_putc(raw, 'x');
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
+  cfg.priority = TDS_PRIORITY_TLS13_ONLY;
+  cfg.raw_response = raw->data;
+  cfg.raw_len = raw->len;
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", tdserver_port(s));
+  char url[96];
+  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(s));
+  *r = NULL;
+  *b = NULL;
+  size_t blen = 0;
+  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, r, b, &blen), TLSDIAG_OK);
+  assert_int_equal(blen, n);
+  return s;
+}
+
 /* The same, failing the test when path cannot be opened. */
 static TT_UNUSED char *tt_read_file_or_fail(const char *path) {
   FILE *f = fopen(path, "rb");
