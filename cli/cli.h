@@ -130,6 +130,15 @@ int td_cli_replace_file(const char *path, const unsigned char *data,
                         size_t len, const char **what);
 /* Writes the whole report to stdout; -1 (with a message) on failure. */
 int td_cli_write(const char *s, size_t n);
+/* Writes v to f as a JSON string, quoted by tlsdiag_json_quote as the
+ * library's reports quote theirs (control characters as \uXXXX, invalid
+ * UTF-8 replaced), so any host/SNI bytes give valid JSON; NULL (or no
+ * memory) writes null. */
+void td_cli_json_string(FILE *f, const char *v);
+/* interrupt.c: installs handler (a function, SIG_DFL or SIG_IGN) for both
+ * SIGINT and SIGTERM, with sa_flags = flags (0: no SA_RESTART, so a
+ * blocking call returns EINTR) and an empty sa_mask. */
+void td_cli_on_signals(void (*handler)(int), int flags);
 /* interrupt.c: tlsdiag_check on a thread of its own while this thread
  * waits for it or for SIGINT/SIGTERM. 0 with *out and *err as
  * tlsdiag_check sets them; or the signal's number: the check is still

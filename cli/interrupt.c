@@ -44,10 +44,11 @@ static void *run(void *arg) {
   return NULL;
 }
 
-static void handlers(void (*fn)(int)) {
+void td_cli_on_signals(void (*handler)(int), int flags) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = fn;
+  sa.sa_handler = handler;
+  sa.sa_flags = flags;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
@@ -70,10 +71,10 @@ int td_cli_check_interruptible(const char *host, const tlsdiag_options_t *o,
   pthread_sigmask(SIG_BLOCK, &block, &old);
   pthread_t th;
   int started = pthread_create(&th, NULL, run, &j) == 0;
-  handlers(on_signal);
+  td_cli_on_signals(on_signal, 0);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!started) {
-    handlers(SIG_DFL);
+    td_cli_on_signals(SIG_DFL, 0);
     j.err = tlsdiag_check(host, o, &j.r);
   }
   char c = 0;
@@ -83,7 +84,7 @@ int td_cli_check_interruptible(const char *host, const tlsdiag_options_t *o,
   }
   if (got) return got; /* the thread still runs: the caller exits */
   if (started) pthread_join(th, NULL);
-  handlers(SIG_DFL);
+  td_cli_on_signals(SIG_DFL, 0);
   close(wake[0]);
   close(wake[1]);
   wake[0] = wake[1] = -1;
@@ -94,26 +95,16 @@ int td_cli_check_interruptible(const char *host, const tlsdiag_options_t *o,
 
 /* ---- the report ----------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *v) {
-  char *q = NULL;
-  size_t n = 0;
-  if (v && tlsdiag_json_quote(v, strlen(v), &q, &n) == TLSDIAG_OK)
-    fwrite(q, 1, n, f);
-  else
-    fputs("null", f);
-  tlsdiag_free(q);
-}
-
 void td_cli_cancelled_json(FILE *f, const char *host, unsigned port,
                            const char *sni, const char *name, int sig) {
   const char *s = sig == SIGINT ? "SIGINT" : "SIGTERM";
   fputs("{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"cancelled\","
         "\"target\":{\"host\":", f);
-  json_string(f, host);
+  td_cli_json_string(f, host);
   fprintf(f, ",\"port\":%u,\"sni\":", port);
-  json_string(f, sni);
+  td_cli_json_string(f, sni);
   fputs(",\"name\":", f);
-  json_string(f, name);
+  td_cli_json_string(f, name);
   fprintf(f, "},\"ok\":false,\"cause\":\"cancelled\",\"signal\":\"%s\","
           "\"message\":\"cancelled by the user (%s) before the check "
           "finished\"}\n", s, s);

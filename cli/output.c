@@ -184,3 +184,13 @@ int td_cli_output_close(td_cli_output_t *w, int keep) {
                         w->path, what, strerror(errno));
   return 0;
 }
+
+void td_cli_json_string(FILE *f, const char *v) {
+  char *q = NULL;
+  size_t n = 0;
+  if (v && tlsdiag_json_quote(v, strlen(v), &q, &n) == TLSDIAG_OK)
+    fwrite(q, 1, n, f);
+  else
+    fputs("null", f);
+  tlsdiag_free(q);
+}

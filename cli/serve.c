@@ -875,11 +875,7 @@ int td_cli_serve(int argc, char **argv) {
     td_cli_error("%s", tlsdiag_strerror(err));
     goto out;
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
+  td_cli_on_signals(on_signal, 0);
   signal(SIGPIPE, SIG_IGN);
   rc = serve_loop(&s) ? TD_EXIT_USAGE : TD_EXIT_OK;
   logf_(&s, "stopped");

@@ -130,8 +130,8 @@ static void usage(FILE *o) {
       "SIGINT or SIGTERM: no new check starts, those in flight end at once and\n"
       "are reported as cancelled (JSON: {\"record\":\"cancelled\",...}), then\n"
       "the summary; exit 130 (SIGINT) or 143 (SIGTERM). A second signal exits\n"
-      "at once. No line is ever cut. With -o, JSON output still replaces FILE;\n"
-      "nagios and prometheus output, being incomplete, does not.\n"
+      "at once. No line is ever cut. With -o, the output still replaces FILE,\n"
+      "marked as interrupted: nagios UNKNOWN, prometheus tlsdiag_sweep_complete 0.\n"
       "\n"
       "exit status: 0 every check found no error, 2 a check found an error or\n"
       "(--expiring-within) a target was listed; 1 usage or setup error, or an\n"
@@ -376,21 +376,12 @@ static int signals_install(void) {
     fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
     fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  td_cli_on_signals(on_signal, 0);
   return 0;
 }
 
 static void signals_restore(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = SIG_DFL;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  td_cli_on_signals(SIG_DFL, 0);
   for (int i = 0; i < 2; i++)
     if (sig_pipe[i] >= 0) close(sig_pipe[i]);
   sig_pipe[0] = sig_pipe[1] = -1;
@@ -472,16 +463,6 @@ static void on_result(tlsdiag_result_t *r, void *user, void *cb_data) {
   progress(s, 0);
 }
 
-/* Writes v as a JSON string, quoted as the report quotes its own (target
- * names come from a file: any bytes). */
-static void json_string(FILE *f, const char *v) {
-  char *q = NULL;
-  size_t n = 0;
-  if (tlsdiag_json_quote(v, strlen(v), &q, &n) == TLSDIAG_OK) fwrite(q, 1, n, f);
-  else fputs("null", f);
-  tlsdiag_free(q);
-}
-
 typedef struct {
   int64_t not_after;
   size_t idx;
@@ -547,9 +528,9 @@ static void summary_record(sweep_t *s, double elapsed, const size_t *causes,
       const td_target_t *t = &s->list.v[soon[i]];
       target_name(t, name, sizeof(name));
       fputs(i ? ",{\"target\":" : "{\"target\":", f);
-      json_string(f, name);
+      td_cli_json_string(f, name);
       fputs(",\"sni\":", f);
-      if (t->sni) json_string(f, t->sni);
+      if (t->sni) td_cli_json_string(f, t->sni);
       else fputs("null", f);
       /* times are ISO 8601 everywhere (docs/json-schema.md) */
       char iso[32];
@@ -714,8 +695,49 @@ static int expiry_nagios(sweep_t *s, FILE *f) {
   return worst;
 }
 
-/* Reports written once every check is done: the kept results in target
- * order, or soonest expiry first with --expiring-within. */
+/* An interrupted nagios report starts with an UNKNOWN status line (a
+ * monitor must not read a partial sweep as the fleet's state; the report of
+ * what finished follows as long output): NAGIOS_UNKNOWN, or state. */
+static int nagios_interrupted(sweep_t *s, int state) {
+  if (!s->signal || s->fmt != OUT_NAGIOS) return state;
+  char line[160];
+  int n = snprintf(line, sizeof(line),
+                   "TLSDIAG UNKNOWN - sweep interrupted by %s after %zu of "
+                   "%zu targets\n",
+                   s->signal == SIGINT ? "SIGINT" : "SIGTERM", s->ndone,
+                   s->list.n);
+  if (n > 0) write_out(s, line, (size_t)n < sizeof(line) ? (size_t)n : 0);
+  return NAGIOS_UNKNOWN;
+}
+
+/* The sweep-level gauges ending a prometheus report, complete or not, so a
+ * textfile collector's alert can tell an interrupted sweep (docs/sweep.md). */
+static void prometheus_sweep(sweep_t *s) {
+  char buf[1024];
+  int n = snprintf(
+      buf, sizeof(buf),
+      "# HELP tlsdiag_sweep_complete 1 if the sweep checked every target, 0 "
+      "if a signal interrupted it.\n"
+      "# TYPE tlsdiag_sweep_complete gauge\n"
+      "tlsdiag_sweep_complete %d\n"
+      "# HELP tlsdiag_sweep_targets Targets the sweep had to check.\n"
+      "# TYPE tlsdiag_sweep_targets gauge\n"
+      "tlsdiag_sweep_targets %zu\n"
+      "# HELP tlsdiag_sweep_checked_targets Targets whose check finished (and "
+      "is reported above).\n"
+      "# TYPE tlsdiag_sweep_checked_targets gauge\n"
+      "tlsdiag_sweep_checked_targets %zu\n"
+      "# HELP tlsdiag_sweep_cancelled_targets Targets whose check a signal "
+      "cancelled or kept from starting.\n"
+      "# TYPE tlsdiag_sweep_cancelled_targets gauge\n"
+      "tlsdiag_sweep_cancelled_targets %zu\n",
+      s->signal ? 0 : 1, s->list.n, s->ndone, s->ncancelled);
+  if (n > 0 && (size_t)n < sizeof(buf)) write_out(s, buf, (size_t)n);
+}
+
+/* Reports written once every check is done (or a signal stopped the
+ * sweep): the kept results in target order, or soonest expiry first with
+ * --expiring-within. */
 static int final_report(sweep_t *s) {
   if (s->expiring && s->fmt == OUT_NAGIOS) {
     char *buf = NULL;
@@ -723,6 +745,7 @@ static int final_report(sweep_t *s) {
     FILE *f = open_memstream(&buf, &blen);
     if (!f) return td_cli_error("out of memory"), SETUP_FAILED;
     int state = expiry_nagios(s, f);
+    state = nagios_interrupted(s, state);
     if (fclose(f) == 0) write_out(s, buf, blen);
     free(buf);
     return state;
@@ -756,8 +779,10 @@ static int final_report(sweep_t *s) {
     td_cli_error("%s", tlsdiag_strerror(err));
     return SETUP_FAILED;
   }
+  state = nagios_interrupted(s, state);
   write_out(s, text, len);
   tlsdiag_free(text);
+  if (s->fmt == OUT_PROMETHEUS) prometheus_sweep(s);
   return state;
 }
 
@@ -1100,14 +1125,12 @@ static int sweep(sweep_t *s, const char *file, const char *hsts_path,
     if (state != SETUP_FAILED) summary(s, elapsed);
     else rc = SETUP_FAILED;
   }
-  /* An interrupted nagios or prometheus report is incomplete: it does not
-   * replace the file (JSON records say what was cancelled). */
-  int keep = rc == 0 && !(s->signal && s->fmt != OUT_JSON);
+  /* An interrupted report replaces the file too, saying so (JSON:
+   * cancelled records; nagios: UNKNOWN; prometheus: tlsdiag_sweep_complete
+   * 0): old metrics left in place would hide the interruption. */
+  int keep = rc == 0;
   if (output && td_cli_output_close(&w, keep) != 0) s->write_failed = 1;
   signals_restore();
-  if (output && !keep && rc == 0)
-    fprintf(stderr, "tlsdiag sweep: interrupted: %s was not replaced\n",
-            output);
   return rc ? rc : exit_status(s, state, listed);
 }
 

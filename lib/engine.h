@@ -242,8 +242,12 @@ void td_cert_cache_stats(const td_cert_cache_t *cc, size_t *hits,
 
 /* ---- multi.c ----------------------------------------------------------- */
 /* Checks of m in their DNS phase now (each holds a c-ares channel); at
- * most TD_MULTI_DNS_MAX (multi.c) are started at once. */
+ * most TD_MULTI_DNS_MAX (multi.c) are started at once. O(1): a counter
+ * kept as checks enter and leave the phase. */
 size_t td_multi_in_dns(const struct tlsdiag_multi *m);
+/* The same counted by walking every check in flight, O(in flight): for
+ * tests, to prove the counter. */
+size_t td_multi_in_dns_walk(const struct tlsdiag_multi *m);
 
 /* ---- aia.c: the AIA body cache of one engine --------------------------- */
 td_aia_cache_t *td_aia_cache_new(void);

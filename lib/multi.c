@@ -51,6 +51,7 @@ typedef struct slot {
   size_t nfds;
   struct pollfd rev[SLOT_FDS]; /* poll results gathered for this check */
   size_t nrev;
+  int in_dns; /* counted in ndns (td_check_in_dns when last looked at) */
 } slot_t;
 
 typedef struct fd_owner {
@@ -73,6 +74,7 @@ struct tlsdiag_multi {
   size_t nowner;
   int busy;          /* inside process: no nested process/run */
   int dns_full;      /* start_queued stopped: TD_MULTI_DNS_MAX in DNS */
+  size_t ndns;       /* slots with in_dns set: checks in their DNS phase */
   struct pollfd *pfd; /* tlsdiag_multi_run's poll set */
   size_t pfd_cap;
   struct pollfd dnsrev[DNS_FDS]; /* poll results of the DNS sockets */
@@ -120,9 +122,28 @@ void td_multi_share_gate(tlsdiag_multi_t *m, td_gate_t *g) {
 
 td_shared_t *td_multi_shared(tlsdiag_multi_t *m) { return m->sh; }
 
+/* Keeps m->ndns in step with td_check_in_dns(s->c): called when a check
+ * starts and after each step, so a check is counted when it enters its DNS
+ * phase and uncounted once when it leaves it (answered, failed, timed
+ * out). O(1): start_queued must not walk every check in flight. */
+static void dns_track(tlsdiag_multi_t *m, slot_t *s) {
+  int now = s->c && td_check_in_dns(s->c);
+  if (now == s->in_dns) return;
+  s->in_dns = now;
+  if (now) m->ndns++;
+  else m->ndns--;
+}
+
+/* A check leaving its slot (delivered, or abandoned by free). */
+static void dns_untrack(tlsdiag_multi_t *m, slot_t *s) {
+  if (s->in_dns) m->ndns--;
+  s->in_dns = 0;
+}
+
 void tlsdiag_multi_free(tlsdiag_multi_t *m) {
   if (!m) return;
   for (size_t i = 0; i < m->running; i++) {
+    dns_untrack(m, &m->slots[i]);
     td_check_free(m->slots[i].c);
     free(m->slots[i].job);
   }
@@ -273,10 +294,9 @@ static tlsdiag_err_t grow_slots(tlsdiag_multi_t *m) {
 /* Starts queued checks while there is room; those that fail to start are
  * delivered at once. */
 static void start_queued(tlsdiag_multi_t *m) {
-  size_t dns = td_multi_in_dns(m);
   m->dns_full = 0;
   while (m->qhead && m->running < m->max) {
-    if (dns >= TD_MULTI_DNS_MAX) {
+    if (m->ndns >= TD_MULTI_DNS_MAX) {
       m->dns_full = 1; /* a lookup that ends lets the next one start */
       return;
     }
@@ -299,11 +319,14 @@ static void start_queued(tlsdiag_multi_t *m) {
     s->c = c;
     s->serial = m->next_serial++;
     s->deadline = td_check_deadline(c);
-    if (td_check_in_dns(c)) dns++;
+    s->in_dns = 0;
+    dns_track(m, s);
   }
 }
 
-size_t td_multi_in_dns(const tlsdiag_multi_t *m) {
+size_t td_multi_in_dns(const tlsdiag_multi_t *m) { return m ? m->ndns : 0; }
+
+size_t td_multi_in_dns_walk(const tlsdiag_multi_t *m) {
   size_t n = 0;
   for (size_t i = 0; m && i < m->running; i++)
     if (td_check_in_dns(m->slots[i].c)) n++;
@@ -321,6 +344,7 @@ static void reap(tlsdiag_multi_t *m) {
       continue;
     }
     tlsdiag_result_t *r = td_check_take_result(s->c);
+    dns_untrack(m, s);
     td_check_free(s->c);
     job_t *j = s->job;
     if (i != m->running - 1) *s = m->slots[m->running - 1];
@@ -415,6 +439,7 @@ tlsdiag_err_t tlsdiag_multi_process(tlsdiag_multi_t *m,
     if (s->nrev == 0 && s->deadline > now && !td_check_dns_answered(s->c))
       continue;
     td_check_step(s->c, s->rev, s->nrev);
+    dns_track(m, s);
     s->nrev = 0;
     s->nfds = 0; /* the step may have closed them */
     s->serial = m->next_serial++;

@@ -499,6 +499,58 @@ static TT_UNUSED char *tt_read_file(const char *path) {
   return s ? s : strdup("");
 }
 
+/* A TLS 1.3 server (the "valid" certificate) answering HTTP 200 with a
+ * body of n bytes of 'x', fetched with tlsdiag_fetch (at most 1 MiB) from
+ * https://localhost:PORT/: asserts TLSDIAG_OK and that the whole body
+ * came. *raw holds the response (td_buf_free it), *r and *b are the
+ * caller's; returns the server (tdserver_stop it). */
+static TT_UNUSED tdserver_t *tt_fetch_x_body(size_t n, td_buf_t *raw,
+                                             tlsdiag_result_t **r,
+                                             unsigned char **b) {
+  td_buf_init(raw);
+  td_buf_printf(raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+  for (size_t i = 0; i < n; i++) td_buf_putc(raw, 'x');
+  tdserver_config_t cfg;
+  tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
+  cfg.priority = TDS_PRIORITY_TLS13_ONLY;
+  cfg.raw_response = raw->data;
+  cfg.raw_len = raw->len;
+  tdserver_t *s = tt_server_cfg(&cfg);
+  tt_opts_t t;
+  tt_opts(&t, "localhost", tdserver_port(s));
+  char url[96];
+  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(s));
+  *r = NULL;
+  *b = NULL;
+  size_t blen = 0;
+  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, r, b, &blen), TLSDIAG_OK);
+  assert_int_equal(blen, n);
+  return s;
+}
+
+/* The same, failing the test when path cannot be opened. */
+static TT_UNUSED char *tt_read_file_or_fail(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) fail_msg("cannot open %s", path);
+  fclose(f);
+  return tt_read_file(path);
+}
+
+/* A fake DNS server on 127.0.0.1 (tddns) and its address for
+ * options.dns_servers; stop it with tddns_stop(x.d). */
+typedef struct {
+  tddns_t *d;
+  char servers[64];
+} tt_dns_t;
+
+static TT_UNUSED void tt_dns_start(tt_dns_t *x) {
+  x->d = NULL;
+  int rc = tddns_start("127.0.0.1", &x->d);
+  if (rc != 0) fail_msg("tddns_start: %s", tdserver_strerror(rc));
+  snprintf(x->servers, sizeof(x->servers), "127.0.0.1:%u",
+           (unsigned)tddns_port(x->d));
+}
+
 /* Does a TCP connect to 127.0.0.1:port succeed? */
 static TT_UNUSED int tt_port_open(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

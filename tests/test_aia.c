@@ -17,17 +17,6 @@
 
 #define DATA TD_SOURCE_DIR "/tests/data/compromised"
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) fail_msg("cannot open %s", path);
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[4096];
-  size_t n;
-  while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, n);
-  fclose(f);
-  return td_buf_steal(&b, NULL);
-}
 
 /* SHA-256 of the SubjectPublicKeyInfo, computed apart from chain.c:
  * the public key exported as DER and hashed. */
@@ -94,7 +83,7 @@ static void test_aia_compromised_table_matches_real_certs(void **state) {
                          DATA "/preact-cli.pem"};
   const char *names[] = {"Superfish", "eDellRoot", "preact-cli"};
   for (int i = 0; i < 3; i++) {
-    char *pem = slurp(files[i]);
+    char *pem = tt_read_file_or_fail(files[i]);
     char h[65];
     spki_hex(pem, h);
     const td_bad_root_t *m = td_bad_root_match(h, td_bad_roots, td_nbad_roots);
@@ -108,7 +97,7 @@ static void test_aia_compromised_table_matches_real_certs(void **state) {
  * "self-signed", with its evidence, through the API and the CLI. */
 static void test_aia_compromised_superfish_cause(void **state) {
   (void)state;
-  char *pem = slurp(DATA "/superfish.pem");
+  char *pem = tt_read_file_or_fail(DATA "/superfish.pem");
   tlsdiag_result_t *r = verify_pem(pem, "superfish.example");
   assert_int_equal(tlsdiag_result_cause(r),
                    TLSDIAG_CAUSE_CERT_COMPROMISED_ISSUER);

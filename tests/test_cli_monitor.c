@@ -167,6 +167,8 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   assert_non_null(first);
   prom_valid(first);
   assert_non_null(strstr(first, "tlsdiag_check_success{"));
+  assert_non_null(strstr(first, "\ntlsdiag_sweep_complete 1\n"));
+  assert_non_null(strstr(first, "\ntlsdiag_sweep_cancelled_targets 0\n"));
   assert_null(strstr(first, "refused.tlsdiag.test"));
   tt_cli_run_free(&r);
   free(list);
@@ -454,6 +456,82 @@ static void test_cli_monitor_sweep_sigint_sigterm(void **state) {
   fleet_stop(&f);
 }
 
+/* A sweep --format FMT -o FILE stopped by SIGTERM replaces FILE with what
+ * finished, marked as interrupted. --concurrency 1 orders it: the refused
+ * target ends before stall0 connects, so once the silent server has that
+ * connection exactly 1 of the 4 targets has finished. */
+static void interrupted_to_file(fleet_t *f, const char *fmt) {
+  char dir[128], path[160], tmp[64];
+  snprintf(dir, sizeof(dir), "%s/intr-%s", tt_dir, fmt);
+  assert_int_equal(mkdir(dir, 0755), 0);
+  snprintf(path, sizeof(path), "%s/tls.out", dir);
+  snprintf(tmp, sizeof(tmp), ".tls.out.tmp-");
+  FILE *old = fopen(path, "w");
+  assert_non_null(old);
+  fputs("yesterday's green report\n", old);
+  fclose(old);
+  char *list = td_asprintf(
+      "refused.tlsdiag.test:%u\nstall0.tlsdiag.test:%u\n"
+      "stall1.tlsdiag.test:%u\nstall2.tlsdiag.test:%u\n",
+      f->refused, tdserver_port(f->silent), tdserver_port(f->silent),
+      tdserver_port(f->silent));
+  const char *extra[] = {"--format", fmt, "-q", "-o", path, "--concurrency",
+                         "1", "--connect-timeout", "60", "--max-time", "60",
+                         "-", NULL};
+  unsigned before = tdserver_connections(f->silent);
+  pid_t pid = spawn(list, fleet_args(f, extra));
+  int64_t t0 = mono_ms();
+  while (tdserver_connections(f->silent) == before) {
+    if (mono_ms() - t0 > 20000) {
+      kill(pid, SIGKILL);
+      fail_msg("stall0 never connected");
+    }
+    poll(NULL, 0, 10);
+  }
+  kill(pid, SIGTERM);
+  tt_cli_run_t r = collect(pid);
+  assert_int_equal(r.rc, 128 + SIGTERM);
+  assert_string_equal(r.out, ""); /* everything went to the file */
+  assert_int_equal(files_with_prefix(dir, tmp), 0);
+  char *got = slurp(path);
+  assert_non_null(got);
+  assert_null(strstr(got, "yesterday")); /* replaced */
+  assert_null(strstr(got, "stall")); /* only what finished */
+  char want[160];
+  snprintf(want, sizeof(want), "refused.tlsdiag.test:%u", f->refused);
+  assert_non_null(strstr(got, want));
+  if (!strcmp(fmt, "prometheus")) {
+    prom_valid(got);
+    if (system("command -v promtool >/dev/null 2>&1") == 0) {
+      char cmd[300];
+      snprintf(cmd, sizeof(cmd),
+               "promtool check metrics < '%s' >/dev/null 2>&1", path);
+      assert_int_equal(system(cmd), 0);
+    }
+    assert_non_null(strstr(got, "cause=\"tcp_refused\""));
+    assert_non_null(strstr(got, "\ntlsdiag_sweep_complete 0\n"));
+    assert_non_null(strstr(got, "\ntlsdiag_sweep_targets 4\n"));
+    assert_non_null(strstr(got, "\ntlsdiag_sweep_checked_targets 1\n"));
+    assert_non_null(strstr(got, "\ntlsdiag_sweep_cancelled_targets 3\n"));
+  } else {
+    first_line_is(got, "TLSDIAG UNKNOWN - sweep interrupted by SIGTERM "
+                       "after 1 of 4 targets\n");
+    assert_non_null(strstr(got, "\nTLSDIAG CRITICAL - "));
+  }
+  free(got);
+  tt_cli_run_free(&r);
+  free(list);
+}
+
+static void test_cli_monitor_interrupted_sweep_replaces_file(void **state) {
+  (void)state;
+  fleet_t f;
+  fleet_start(&f);
+  interrupted_to_file(&f, "prometheus");
+  interrupted_to_file(&f, "nagios");
+  fleet_stop(&f);
+}
+
 /* ---- 4. URLs --------------------------------------------------------------- */
 
 static void test_cli_monitor_url_targets(void **state) {
@@ -598,6 +676,7 @@ int main(void) {
       cmocka_unit_test(test_cli_monitor_textfile_recipe_replaced_on_failure),
       cmocka_unit_test(test_cli_monitor_nagios_expiry),
       cmocka_unit_test(test_cli_monitor_sweep_sigint_sigterm),
+      cmocka_unit_test(test_cli_monitor_interrupted_sweep_replaces_file),
       cmocka_unit_test(test_cli_monitor_url_targets),
       cmocka_unit_test(test_cli_monitor_usage_lines),
   };

@@ -12,20 +12,8 @@
 
 #define NNAMES 40
 
-typedef struct {
-  tddns_t *d;
-  char servers[64];
-} dns_t;
 
-static void dns_start(dns_t *x) {
-  x->d = NULL;
-  int rc = tddns_start("127.0.0.1", &x->d);
-  if (rc != 0) fail_msg("tddns_start: %s", tdserver_strerror(rc));
-  snprintf(x->servers, sizeof(x->servers), "127.0.0.1:%u",
-           (unsigned)tddns_port(x->d));
-}
-
-static void opts_for(tt_opts_t *t, const dns_t *x, uint16_t port, int cto) {
+static void opts_for(tt_opts_t *t, const tt_dns_t *x, uint16_t port, int cto) {
   tt_opts(t, NULL, port);
   t->o.dns_servers = x->servers;
   t->o.connect_timeout_ms = cto;
@@ -69,8 +57,8 @@ static void record(tlsdiag_result_t *r, void *user, void *cb_data) {
  * the port refused there. */
 static void test_dns_engine_one_socket_every_answer_to_its_check(void **st) {
   (void)st;
-  dns_t x;
-  dns_start(&x);
+  tt_dns_t x;
+  tt_dns_start(&x);
   uint16_t port = 0;
   int hold = tt_refusing_port("0.0.0.0", &port); /* refused on all 127/8 */
   char names[NNAMES][64], addrs[NNAMES][32];
@@ -119,8 +107,8 @@ static void test_dns_engine_one_socket_every_answer_to_its_check(void **st) {
  * for the first query then comes back to nobody: counted, freed. */
 static void test_dns_engine_timed_out_check_gets_no_callback(void **st) {
   (void)st;
-  dns_t x;
-  dns_start(&x);
+  tt_dns_t x;
+  tt_dns_start(&x);
   assert_int_equal(tddns_add_a(x.d, "fast.silent.tlsdiag.test", "127.0.0.1"),
                    0);
   assert_int_equal(tddns_add_a(x.d, "slow.silent.tlsdiag.test", "127.0.0.1"),
@@ -173,8 +161,8 @@ static void test_dns_engine_timed_out_check_gets_no_callback(void **st) {
  * then the channel, whose callbacks find only cancelled lookups. */
 static void test_dns_engine_free_with_lookups_pending(void **st) {
   (void)st;
-  dns_t x;
-  dns_start(&x);
+  tt_dns_t x;
+  tt_dns_start(&x);
   assert_int_equal(tddns_add_a(x.d, "drop.tlsdiag.test", "127.0.0.1"), 0);
   assert_int_equal(tddns_set_behavior(x.d, "drop.tlsdiag.test", TDDNS_DROP),
                    0);
@@ -202,8 +190,8 @@ static void test_dns_engine_free_with_lookups_pending(void **st) {
  * driven by the check's own loop. */
 static void test_dns_engine_private_engine_answers_and_times_out(void **st) {
   (void)st;
-  dns_t x;
-  dns_start(&x);
+  tt_dns_t x;
+  tt_dns_start(&x);
   uint16_t port = 0;
   int hold = tt_refusing_port("127.0.0.1", &port);
   assert_int_equal(tddns_add_a(x.d, "ok.tlsdiag.test", "127.0.0.1"), 0);
@@ -233,8 +221,8 @@ static void test_dns_engine_private_engine_answers_and_times_out(void **st) {
  * know, through one engine: one record each, with the exact verdict. */
 static void test_dns_engine_cli_sweep_verdicts(void **st) {
   (void)st;
-  dns_t x;
-  dns_start(&x);
+  tt_dns_t x;
+  tt_dns_start(&x);
   uint16_t port = 0;
   int hold = tt_refusing_port("0.0.0.0", &port);
   td_buf_t list;

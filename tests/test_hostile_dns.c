@@ -7,28 +7,16 @@
 
 #define NAME "hostile.tlsdiag.test"
 
-typedef struct {
-  tddns_t *d;
-  char servers[64];
-} dns_t;
-
-static void dns_start(dns_t *x) {
-  x->d = NULL;
-  int rc = tddns_start("127.0.0.1", &x->d);
-  if (rc != 0) fail_msg("tddns_start: %s", tdserver_strerror(rc));
-  snprintf(x->servers, sizeof(x->servers), "127.0.0.1:%u",
-           (unsigned)tddns_port(x->d));
-}
 
 /* The name answers 127.0.0.1 and ::1, then misbehaves as b. */
-static void dns_named(dns_t *x, tddns_behavior_t b) {
-  dns_start(x);
+static void dns_named(tt_dns_t *x, tddns_behavior_t b) {
+  tt_dns_start(x);
   assert_int_equal(tddns_add_a(x->d, NAME, "127.0.0.1"), 0);
   assert_int_equal(tddns_add_aaaa(x->d, NAME, "::1"), 0);
   assert_int_equal(tddns_set_behavior(x->d, NAME, b), 0);
 }
 
-static void opts_for(tt_opts_t *t, const dns_t *x, uint16_t port, int cto) {
+static void opts_for(tt_opts_t *t, const tt_dns_t *x, uint16_t port, int cto) {
   tt_opts(t, NULL, port);
   t->o.dns_servers = x->servers;
   t->o.connect_timeout_ms = cto;
@@ -38,7 +26,7 @@ static void opts_for(tt_opts_t *t, const dns_t *x, uint16_t port, int cto) {
 
 /* A failure in the DNS phase; nothing else runs. */
 static void run_dns_failure(tddns_behavior_t b, const expect_t *e) {
-  dns_t x;
+  tt_dns_t x;
   dns_named(&x, b);
   tt_opts_t t;
   opts_for(&t, &x, 443, e->deadline_ms);
@@ -140,7 +128,7 @@ static void test_hostile_dns_cname_loop(void **state) {
 static void test_hostile_dns_truncated_then_tcp(void **state) {
   (void)state;
   tdserver_t *s = tt_server(TDS_HTTP, "valid");
-  dns_t x;
+  tt_dns_t x;
   dns_named(&x, TDDNS_TRUNCATED);
   tt_opts_t t;
   opts_for(&t, &x, tdserver_port(s), 2000);
@@ -170,8 +158,8 @@ static void test_hostile_dns_truncated_then_tcp(void **state) {
  * check stays short. */
 static void test_hostile_dns_hundreds_of_addresses(void **state) {
   (void)state;
-  dns_t x;
-  dns_start(&x);
+  tt_dns_t x;
+  tt_dns_start(&x);
   /* a port nothing listens on: held bound (not listening) on 0.0.0.0, so
    * on every 127/8 address, for the whole test */
   uint16_t port = 0;
@@ -223,7 +211,7 @@ static void test_hostile_dns_hundreds_of_addresses(void **state) {
 /* The CLI says the same as the library, as valid JSON. */
 static void test_hostile_dns_cli_json(void **state) {
   (void)state;
-  dns_t x;
+  tt_dns_t x;
   dns_named(&x, TDDNS_MALFORMED);
   char *out = NULL;
   int rc = tt_cli(&out, "check", "--json", "--dns-server", x.servers,

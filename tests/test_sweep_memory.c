@@ -75,24 +75,9 @@ static void test_sweep_memory_check_releases_capture(void **state) {
   (void)state;
   const size_t body = 800000;
   td_buf_t raw;
-  td_buf_init(&raw);
-  td_buf_printf(&raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", body);
-  for (size_t i = 0; i < body; i++) td_buf_putc(&raw, 'x');
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
-  cfg.priority = TDS_PRIORITY_TLS13_ONLY;
-  cfg.raw_response = raw.data;
-  cfg.raw_len = raw.len;
-  tdserver_t *s = tt_server_cfg(&cfg);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  char url[96];
-  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(s));
   tlsdiag_result_t *r = NULL;
   unsigned char *b = NULL;
-  size_t blen = 0;
-  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, &r, &b, &blen), TLSDIAG_OK);
-  assert_int_equal(blen, body);
+  tdserver_t *s = tt_fetch_x_body(body, &raw, &r, &b);
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
   json_t *j = tt_json(r);
   json_t *rows = tt_jget(j, "key_schedule.rows");
@@ -183,32 +168,43 @@ static void drop_cb(tlsdiag_result_t *r, void *user, void *data) {
   tlsdiag_result_free(r);
 }
 
+/* A fake DNS server that drops every query for PREFIX0..PREFIX299
+ * .tlsdiag.test, with o set to use it (server: its address, kept by the
+ * caller as long as o), and those 300 checks added to m. */
+static tddns_t *add_dropped(tlsdiag_multi_t *m, const char *prefix,
+                            tlsdiag_options_t *o, char server[64]) {
+  tddns_t *d = NULL;
+  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
+  char name[64];
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "%s%d.tlsdiag.test", prefix, i);
+    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
+  }
+  snprintf(server, 64, "127.0.0.1:%u", tddns_port(d));
+  o->dns_servers = server;
+  for (int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "%s%d.tlsdiag.test", prefix, i);
+    assert_int_equal(tlsdiag_multi_add(m, name, o, NULL), TLSDIAG_OK);
+  }
+  return d;
+}
+
 /* An engine starts at most 256 lookups at once (each holds a c-ares
  * channel, ~76 KB): 300 checks of names the DNS server never answers,
  * room for all 300, yet 256 in DNS and 44 still queued, and the loop is not
  * told to spin (timeout > 0). */
 static void test_sweep_memory_dns_lookups_bounded(void **state) {
   (void)state;
-  tddns_t *d = NULL;
-  assert_int_equal(tddns_start("127.0.0.1", &d), 0);
-  char name[64], server[64];
-  for (int i = 0; i < 300; i++) {
-    snprintf(name, sizeof(name), "d%d.tlsdiag.test", i);
-    assert_int_equal(tddns_set_behavior(d, name, TDDNS_DROP), 0);
-  }
-  snprintf(server, sizeof(server), "127.0.0.1:%u", tddns_port(d));
+  char server[64];
   tlsdiag_options_t o;
   tlsdiag_options_init(&o);
-  o.dns_servers = server;
   o.connect_timeout_ms = 60000;
   tlsdiag_multi_t *m = NULL;
   assert_int_equal(tlsdiag_multi_new(1000, drop_cb, NULL, &m), TLSDIAG_OK);
-  for (int i = 0; i < 300; i++) {
-    snprintf(name, sizeof(name), "d%d.tlsdiag.test", i);
-    assert_int_equal(tlsdiag_multi_add(m, name, &o, NULL), TLSDIAG_OK);
-  }
+  tddns_t *d = add_dropped(m, "d", &o, server);
   assert_int_equal(tlsdiag_multi_process(m, NULL, 0), TLSDIAG_OK);
   assert_int_equal(td_multi_in_dns(m), 256);
+  assert_int_equal(td_multi_in_dns_walk(m), 256);
   assert_int_equal(tlsdiag_multi_pending(m), 300);
   assert_true(tlsdiag_multi_timeout_ms(m) > 0);
   tlsdiag_multi_free(m); /* abandons them */
@@ -228,6 +224,7 @@ static void dns_cb(tlsdiag_result_t *r, void *user, void *data) {
   x->done++;
   if (r && tlsdiag_result_cause(r) == TLSDIAG_CAUSE_DNS_NXDOMAIN) x->nx++;
   size_t n = td_multi_in_dns(x->m);
+  assert_int_equal(n, td_multi_in_dns_walk(x->m)); /* the counter holds */
   if (n > x->max_dns) x->max_dns = n;
   tlsdiag_result_free(r);
 }
@@ -255,6 +252,51 @@ static void test_sweep_memory_dns_queue_drains(void **state) {
   tddns_stop(d);
 }
 
+/* Lookups that time out leave the DNS phase too: 300 dropped names with
+ * max_time 400 ms, driven from an outside loop; after every process the
+ * O(1) counter equals the walk over the checks in flight, and it ends at
+ * 0 with every check delivered as a timeout. */
+typedef struct {
+  tlsdiag_multi_t *m;
+  size_t done, timeouts;
+} to_run_t;
+
+static void to_cb(tlsdiag_result_t *r, void *user, void *data) {
+  (void)user;
+  to_run_t *x = data;
+  x->done++;
+  assert_int_equal(td_multi_in_dns(x->m), td_multi_in_dns_walk(x->m));
+  if (r && tlsdiag_result_cause(r) == TLSDIAG_CAUSE_DNS_TIMEOUT) x->timeouts++;
+  tlsdiag_result_free(r);
+}
+
+static void test_sweep_memory_dns_counter_follows_timeouts(void **state) {
+  (void)state;
+  char server[64];
+  tlsdiag_options_t o;
+  tlsdiag_options_init(&o);
+  o.max_time_ms = 400;
+  to_run_t x = {0};
+  assert_int_equal(tlsdiag_multi_new(1000, to_cb, &x, &x.m), TLSDIAG_OK);
+  tddns_t *d = add_dropped(x.m, "t", &o, server);
+  struct pollfd fds[2048];
+  size_t rounds = 0;
+  while (tlsdiag_multi_pending(x.m) && rounds++ < 100000) {
+    size_t n = tlsdiag_multi_fds(x.m, fds, 2048);
+    int rc = poll(fds, (nfds_t)n, tlsdiag_multi_timeout_ms(x.m));
+    assert_int_equal(tlsdiag_multi_process(x.m, fds, rc > 0 ? n : 0),
+                     TLSDIAG_OK);
+    assert_int_equal(td_multi_in_dns(x.m), td_multi_in_dns_walk(x.m));
+    assert_true(td_multi_in_dns(x.m) <= 256);
+  }
+  assert_int_equal(x.done, 300);
+  assert_int_equal(x.timeouts, 300);
+  assert_int_equal(td_multi_in_dns(x.m), 0);
+  assert_int_equal(td_multi_in_dns_walk(x.m), 0);
+  tlsdiag_multi_free(x.m);
+  tddns_stop(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sweep_memory_capture_exact_size),
@@ -265,6 +307,7 @@ int main(void) {
       cmocka_unit_test(test_sweep_memory_priority_once_per_engine),
       cmocka_unit_test(test_sweep_memory_dns_lookups_bounded),
       cmocka_unit_test(test_sweep_memory_dns_queue_drains),
+      cmocka_unit_test(test_sweep_memory_dns_counter_follows_timeouts),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
 }

@@ -22,17 +22,6 @@ static const char *P(const char *name) {
   return b;
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) fail_msg("cannot open %s", path);
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[4096];
-  size_t n;
-  while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, n);
-  fclose(f);
-  return td_buf_steal(&b, NULL);
-}
 
 static void spit(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
@@ -532,10 +521,10 @@ static void test_verify_directory_with_junk(void **state) {
   char dir[160], sub[200], path[260];
   snprintf(dir, sizeof(dir), "%s/store", tt_dir);
   assert_int_equal(mkdir(dir, 0755), 0);
-  char *valid = slurp(P("valid.chain.pem"));
+  char *valid = tt_read_file_or_fail(P("valid.chain.pem"));
   snprintf(path, sizeof(path), "%s/a-valid.pem", dir);
   spit(path, valid);
-  char *expired = slurp(P("expired.chain.pem"));
+  char *expired = tt_read_file_or_fail(P("expired.chain.pem"));
   snprintf(path, sizeof(path), "%s/b-expired.crt", dir);
   spit(path, expired);
   snprintf(path, sizeof(path), "%s/c-notes.pem", dir);
