@@ -503,14 +503,18 @@ int td_cert_parse(td_cert_t *c, const unsigned char *der, size_t len) {
     goto out;
 
   unsigned char fp[32];
-  /* The fingerprint is the hash of the DER as received; hashed here, not
-   * by gnutls_x509_crt_get_fingerprint, which costs more than the import
-   * (it re-encodes the certificate first). */
-  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, fp) == 0)
+  /* GnuTLS's fingerprint, not a hash of the bytes as received: for a
+   * certificate that is not in canonical DER, GnuTLS hashes its own
+   * encoding, and the verifier and the reports name certificates by
+   * GnuTLS's fingerprint (fuzz_verify found the difference). */
+  size_t fpsz = sizeof(fp);
+  if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fpsz) >=
+          0 &&
+      fpsz == sizeof(fp))
     hex_sha256(c->sha256, fp);
   /* GnuTLS's SHA-256 key ID is the hash of the SubjectPublicKeyInfo DER
    * (what compromised.c matches; openssl x509 -pubkey | sha256sum). */
-  size_t fpsz = sizeof(fp);
+  fpsz = sizeof(fp);
   if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, fp, &fpsz) >=
           0 &&
       fpsz == sizeof(fp))
