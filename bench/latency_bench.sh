@@ -28,7 +28,12 @@
 # the work, for both tools alike). Both tools: IPv4 (-4), the test root
 # only, --connect-timeout CONNECT_TIMEOUT (default 2) and --max-time 10,
 # HEAD /, IN_FLIGHT (default 256) at once; tlsdiag with --per-ip 0 (every
-# target is one proxy address) and --jobs JOBS (default 1: one engine).
+# target is one proxy address) and, when JOBS is set, --jobs JOBS (unset:
+# the tool's default, one engine per processor, as a user runs it; JOBS=1
+# for the CPU of one engine).
+# ROUNDS (default 3) runs both tools that many times, alternately first
+# and second (curl's rate varies by up to a fifth from run to run on a
+# shared machine), and prints each round and the medians.
 #
 # Printed per tool: targets/s, client CPU per target (user+sys of the
 # client process / targets), the servers' CPU per target (nginx, dnsmasq
@@ -68,7 +73,9 @@ ntargets=${2:-1000}
 delay_ms=${DELAY_MS:-25}
 inflight=${IN_FLIGHT:-256}
 cto=${CONNECT_TIMEOUT:-2}
-jobs=${JOBS:-1}
+jobs=${JOBS:-}
+rounds=${ROUNDS:-3}
+[[ $rounds =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 20)) || die "ROUNDS in 1..20"
 kind=${KIND:-https}
 [ "$kind" = https ] || [ "$kind" = refused ] || die "KIND is https or refused"
 silent_pct=${SILENT_PCT:-5}
@@ -169,10 +176,10 @@ echo "latency_bench: RTT $((2 * delay_ms)) ms (delay proxy), $ntargets answering
 
 # In the background, so that a signal runs the trap at once (bash defers
 # it while a foreground child runs); python kills its client on SIGTERM.
-python3 - "$tmp" "$tlsdiag" "$inflight" "$cto" "$jobs" "$ntargets" "$nsilent" "$kind" "${pids[@]}" <<'EOF' &
-import json, os, resource, signal, subprocess, sys, time
-tmp, tlsdiag, inflight, cto, jobs, nvalid, nsilent, kind = sys.argv[1:9]
-servers = [int(p) for p in sys.argv[9:]] # nginx master, dnsmasq, proxy
+python3 - "$tmp" "$tlsdiag" "$inflight" "$cto" "$jobs" "$ntargets" "$nsilent" "$kind" "$rounds" "${pids[@]}" <<'EOF' &
+import json, os, resource, signal, statistics, subprocess, sys, time
+tmp, tlsdiag, inflight, cto, jobs, nvalid, nsilent, kind, rounds = sys.argv[1:10]
+servers = [int(p) for p in sys.argv[10:]] # nginx master, dnsmasq, proxy
 tick = os.sysconf("SC_CLK_TCK")
 
 def server_cpu():
@@ -218,48 +225,66 @@ def run(argv, out):
     srv.append(server_cpu() - s0)
     return p.returncode, wall, cpu
 
-res, srv = {}, []
-rc, wall, cpu = run([tlsdiag, "sweep", "-q", "--no-progress", "--jobs", jobs,
-                     "--concurrency", str(inflight), "--per-ip", "0",
-                     "--cacert", tmp + "/certs/root.pem", "-4",
-                     "--connect-timeout", cto, "--max-time", "10",
-                     tmp + "/targets.txt"], tmp + "/sweep.jsonl")
-lat, ok = [], 0
-for line in open(tmp + "/sweep.jsonl"):
-    d = json.loads(line)
-    if "total_ms" not in d: continue
-    lat.append(d["total_ms"] / 1000.0)
-    ok += d.get("cause") == ("ok" if kind == "https" else "tcp_refused")
-res["tlsdiag sweep"] = (wall, cpu, lat, ok, len(lat), srv[-1])
+srv = []
+jobs_args = ["--jobs", jobs] if jobs else []
 
-rc2, wall, cpu = run(["curl", "--parallel", "--parallel-max", str(inflight), "-4",
-                      "-I", "-s", "--cacert", tmp + "/certs/root.pem",
-                      "--connect-timeout", cto, "--max-time", "10",
-                      "-w", "%{time_total} %{http_code}\n",
-                      "-K", tmp + "/curl.cfg"], tmp + "/curl.out")
-lat, ok = [], 0
-for line in open(tmp + "/curl.out"):
-    f = line.split()
-    if len(f) != 2: continue
-    lat.append(float(f[0]))
-    ok += f[1] == ("200" if kind == "https" else "000")
-res["curl --parallel"] = (wall, cpu, lat, ok, len(lat), srv[-1])
+def run_tlsdiag():
+    rc, wall, cpu = run([tlsdiag, "sweep", "-q", "--no-progress"] + jobs_args +
+                        ["--concurrency", str(inflight), "--per-ip", "0",
+                         "--cacert", tmp + "/certs/root.pem", "-4",
+                         "--connect-timeout", cto, "--max-time", "10",
+                         tmp + "/targets.txt"], tmp + "/sweep.jsonl")
+    lat, ok = [], 0
+    for line in open(tmp + "/sweep.jsonl"):
+        d = json.loads(line)
+        if "total_ms" not in d: continue
+        lat.append(d["total_ms"] / 1000.0)
+        ok += d.get("cause") == ("ok" if kind == "https" else "tcp_refused")
+    return (wall, cpu, lat, ok, len(lat), srv[-1])
 
-print("%-16s %8s %9s %9s %10s %9s %8s %8s %10s" % ("client", "records",
+def run_curl():
+    rc, wall, cpu = run(["curl", "--parallel", "--parallel-max", str(inflight), "-4",
+                         "-I", "-s", "--cacert", tmp + "/certs/root.pem",
+                         "--connect-timeout", cto, "--max-time", "10",
+                         "-w", "%{time_total} %{http_code}\n",
+                         "-K", tmp + "/curl.cfg"], tmp + "/curl.out")
+    lat, ok = [], 0
+    for line in open(tmp + "/curl.out"):
+        f = line.split()
+        if len(f) != 2: continue
+        lat.append(float(f[0]))
+        ok += f[1] == ("200" if kind == "https" else "000")
+    return (wall, cpu, lat, ok, len(lat), srv[-1])
+
+tools = [("tlsdiag sweep", run_tlsdiag), ("curl --parallel", run_curl)]
+print("%-5s %-16s %8s %9s %9s %10s %9s %8s %8s %10s" % ("round", "client", "records",
       "ok(200)" if kind == "https" else "refused", "targets/s",
       "cpu ms/tgt", "mean lat", "bound/s", "of bound", "srv ms/tgt"))
-rate = {}
+rows = {name: [] for name, _ in tools}
 bad = 0
-for name, (wall, cpu, lat, ok, nrec, scpu) in res.items():
-    mean = sum(lat) / len(lat) if lat else float("nan")
-    bound = inflight / mean if lat else float("nan")
-    rate[name] = n / wall
-    print("%-16s %8d %9d %9.1f %10.3f %7.0f ms %8.1f %7.0f%% %10.3f" % (
-        name, nrec, ok, n / wall, 1000 * cpu / n, 1000 * mean, bound,
-        100 * (n / wall) / bound, 1000 * scpu / n))
-    if nrec != n or ok != nvalid: bad = 1
-print("tlsdiag / curl throughput: %.2fx   (targets: >= 85%% of the bound, >= 2x curl)"
-      % (rate["tlsdiag sweep"] / rate["curl --parallel"]))
+for rnd in range(int(rounds)):
+    # alternate which tool goes first, so that drift favours neither
+    order = tools if rnd % 2 == 0 else tools[::-1]
+    for name, fn in order:
+        wall, cpu, lat, ok, nrec, scpu = fn()
+        mean = sum(lat) / len(lat) if lat else float("nan")
+        bound = inflight / mean if lat else float("nan")
+        rate = n / wall
+        rows[name].append((rate, 1000 * cpu / n, mean, bound, scpu))
+        print("%-5d %-16s %8d %9d %9.1f %10.3f %7.0f ms %8.1f %7.0f%% %10.3f" % (
+            rnd + 1, name, nrec, ok, rate, 1000 * cpu / n, 1000 * mean, bound,
+            100 * rate / bound, 1000 * scpu / n), flush=True)
+        if nrec != n or ok != nvalid: bad = 1
+med = lambda xs: statistics.median(xs)
+ratios = [t[0] / c[0] for t, c in zip(rows["tlsdiag sweep"], rows["curl --parallel"])]
+for name, _ in tools:
+    r = rows[name]
+    print("median %-16s %9.1f targets/s %7.3f cpu ms/tgt %5.0f%% of bound" % (
+        name, med([x[0] for x in r]), med([x[1] for x in r]),
+        100 * med([x[0] / x[3] for x in r])))
+print("tlsdiag / curl throughput per round: %s; median %.2fx"
+      "   (targets: >= 85%% of the bound, >= 2x curl)" % (
+      " ".join("%.2fx" % x for x in ratios), med(ratios)))
 if bad: print("latency_bench: a tool lost targets or failed on answering ones", file=sys.stderr)
 sys.exit(2 if bad else 0)
 EOF

@@ -80,11 +80,16 @@ char *td_tls_priority(tlsdiag_tls_version_t min, tlsdiag_tls_version_t max,
    * The groups in the order browsers offer them (Chrome, Firefox; curl
    * with OpenSSL too): X25519 first, so a server that follows the
    * client's order picks the group a browser gets (GnuTLS's own default
-   * puts SECP256R1 first). The same groups as GnuTLS's NORMAL. */
+   * puts SECP256R1 first). The ciphers likewise in Chrome's order,
+   * AES-128-GCM first (GnuTLS's puts AES-256 first, so a server that
+   * follows the client chose TLS_AES_256_GCM_SHA384 where a browser gets
+   * TLS_AES_128_GCM_SHA256). The same groups and ciphers as NORMAL. */
   td_buf_puts(&b, "NORMAL:-VERS-ALL:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"
                   ":+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448"
                   ":+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096"
-                  ":+GROUP-FFDHE6144:+GROUP-FFDHE8192");
+                  ":+GROUP-FFDHE6144:+GROUP-FFDHE8192"
+                  ":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+                  ":+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC");
   for (int v = (int)max; v >= (int)min; v--)
     td_buf_printf(&b, ":+VERS-%s", td_tls_version_name((tlsdiag_tls_version_t)v));
   if (broad)
