@@ -13,12 +13,35 @@
 
 const char *td_cli_cmd = NULL;
 
+/* A message that quotes what the user typed goes to a terminal: control
+ * characters (C0, DEL, and C1 as UTF-8 or as a lone byte) are written as
+ * \xNN, so an argument cannot move the cursor or recolour the screen.
+ * Other UTF-8 (an IDN host) stays readable. */
+static void safe_vprint(const char *fmt, va_list ap) {
+  char buf[2048];
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  if (n < 0) return;
+  const unsigned char *p = (const unsigned char *)buf;
+  for (size_t i = 0; p[i]; i++) {
+    unsigned char c = p[i];
+    int c1 = c >= 0x80 && c < 0xa0 && (i == 0 || p[i - 1] < 0x80);
+    if (c == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] < 0xa0) {
+      fprintf(stderr, "\\x%02x\\x%02x", c, p[i + 1]);
+      i++;
+    } else if (c < 0x20 || c == 0x7f || c1) {
+      fprintf(stderr, "\\x%02x", c);
+    } else {
+      fputc(c, stderr);
+    }
+  }
+}
+
 int td_cli_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   if (td_cli_cmd) fprintf(stderr, "tlsdiag %s: ", td_cli_cmd);
   else fputs("tlsdiag: ", stderr);
-  vfprintf(stderr, fmt, ap);
+  safe_vprint(fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
   return TD_EXIT_USAGE;
@@ -29,7 +52,7 @@ int td_cli_usage(const char *fmt, ...) {
   va_start(ap, fmt);
   const char *cmd = td_cli_cmd ? td_cli_cmd : "";
   fprintf(stderr, "tlsdiag%s%s: ", *cmd ? " " : "", cmd);
-  vfprintf(stderr, fmt, ap);
+  safe_vprint(fmt, ap);
   fprintf(stderr, " (see 'tlsdiag%s%s --help')\n", *cmd ? " " : "", cmd);
   va_end(ap);
   return TD_EXIT_USAGE;

@@ -69,7 +69,9 @@ typedef struct {
   /* state */
   td_targets_t list;
   outcome_t *out;
-  size_t ndone, nfailed, nadd_errors, ncancelled;
+  size_t ndone, nfailed, ncancelled;
+  size_t nrejected;  /* read as targets, refused by the library: bad lines */
+  const char *list_name; /* the list's name in messages */
   int signal;        /* the signal that stopped the sweep, or 0 */
   int write_failed;
   int64_t t0_ms, last_progress_ms;
@@ -710,6 +712,31 @@ static int nagios_interrupted(sweep_t *s, int state) {
   return NAGIOS_UNKNOWN;
 }
 
+/* Bad lines in a nagios report: nothing of stderr reaches the monitor,
+ * so the report says it. Unless the state is CRITICAL already, it becomes
+ * UNKNOWN (the plugin guidelines' state for invalid input) and this is the
+ * status line, written before the report (first = 1), whose own status
+ * line then reads as long output; else it is a long-output line after the
+ * report (first = 0), as it is after an interruption's status line.
+ * Returns the state. */
+static int nagios_bad_lines(sweep_t *s, int state, int first) {
+  if (!s->list.bad || s->fmt != OUT_NAGIOS) return state;
+  int lead = state != 2 && !s->signal;
+  if (first == lead) {
+    char line[600];
+    int n = snprintf(line, sizeof(line),
+                     "%s - %zu bad line%s in the target list, not checked "
+                     "(%s:%zu: %s)\n",
+                     lead ? "TLSDIAG UNKNOWN" : "UNKNOWN", s->list.bad,
+                     s->list.bad == 1 ? "" : "s",
+                     s->list_name ? s->list_name : "-", s->list.first_bad,
+                     s->list.first_bad_why);
+    if (n > 0)
+      write_out(s, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+  }
+  return state == 2 ? state : NAGIOS_UNKNOWN;
+}
+
 /* The sweep-level gauges ending a prometheus report, complete or not, so a
  * textfile collector's alert can tell an interrupted sweep (docs/sweep.md). */
 static void prometheus_sweep(sweep_t *s) {
@@ -730,8 +757,13 @@ static void prometheus_sweep(sweep_t *s) {
       "# HELP tlsdiag_sweep_cancelled_targets Targets whose check a signal "
       "cancelled or kept from starting.\n"
       "# TYPE tlsdiag_sweep_cancelled_targets gauge\n"
-      "tlsdiag_sweep_cancelled_targets %zu\n",
-      s->signal ? 0 : 1, s->list.n, s->ndone, s->ncancelled);
+      "tlsdiag_sweep_cancelled_targets %zu\n"
+      "# HELP tlsdiag_sweep_bad_lines Lines of the target list that are not a "
+      "valid target, not checked (stderr names them).\n"
+      "# TYPE tlsdiag_sweep_bad_lines gauge\n"
+      "tlsdiag_sweep_bad_lines %zu\n",
+      s->signal ? 0 : 1, s->list.n - s->nrejected, s->ndone, s->ncancelled,
+      s->list.bad);
   if (n > 0 && (size_t)n < sizeof(buf)) write_out(s, buf, (size_t)n);
 }
 
@@ -745,10 +777,11 @@ static int final_report(sweep_t *s) {
     FILE *f = open_memstream(&buf, &blen);
     if (!f) return td_cli_error("out of memory"), SETUP_FAILED;
     int state = expiry_nagios(s, f);
-    state = nagios_interrupted(s, state);
+    int st = nagios_interrupted(s, state);
+    st = nagios_bad_lines(s, st, 1);
     if (fclose(f) == 0) write_out(s, buf, blen);
     free(buf);
-    return state;
+    return nagios_bad_lines(s, st, 0);
   }
   size_t n = 0, cap = s->list.n + 1;
   const tlsdiag_result_t **rs = malloc(cap * sizeof(*rs));
@@ -780,8 +813,10 @@ static int final_report(sweep_t *s) {
     return SETUP_FAILED;
   }
   state = nagios_interrupted(s, state);
+  state = nagios_bad_lines(s, state, 1);
   write_out(s, text, len);
   tlsdiag_free(text);
+  state = nagios_bad_lines(s, state, 0);
   if (s->fmt == OUT_PROMETHEUS) prometheus_sweep(s);
   return state;
 }
@@ -849,11 +884,13 @@ static int add_all(sweep_t *s, add_fn add, void *h, const char *name) {
       return SETUP_FAILED;
     }
     if (err) { /* this target only: a bad host name */
-      char q[330];
+      char q[330], why[400];
       td_target_quote(q, sizeof(q), t->host, 80);
-      fprintf(stderr, "tlsdiag sweep: %s:%zu: '%s': %s; line skipped\n", name,
-              t->line, q, tlsdiag_strerror(err));
-      s->list.bad++;
+      snprintf(why, sizeof(why), "'%s': %s", q, tlsdiag_strerror(err));
+      fprintf(stderr, "tlsdiag sweep: %s:%zu: %s; line skipped\n", name,
+              t->line, why);
+      td_targets_bad(&s->list, t->line, why);
+      s->nrejected++;
       s->out[i].done = 0;
     }
   }
@@ -1072,6 +1109,7 @@ static unsigned jobs_for(const sweep_t *s) {
 /* Every target through the engines until done or a signal; then the
  * cancelled records. 0, or SETUP_FAILED. */
 static int run_all(sweep_t *s, const char *name) {
+  s->list_name = name;
   fd_limit(s);
   unsigned jobs = jobs_for(s);
   int rc = jobs > 1 ? run_jobs(s, jobs, name) : run_one(s, name);

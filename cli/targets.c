@@ -66,6 +66,16 @@ void td_target_quote(char *out, size_t n, const char *s, size_t max) {
   out[o] = '\0';
 }
 
+void td_targets_bad(td_targets_t *l, size_t line, const char *why) {
+  l->bad++;
+  if (l->first_bad && l->first_bad < line) return;
+  l->first_bad = line;
+  size_t n = strlen(why);
+  if (n >= sizeof(l->first_bad_why)) n = sizeof(l->first_bad_why) - 1;
+  memcpy(l->first_bad_why, why, n);
+  l->first_bad_why[n] = '\0';
+}
+
 static void target_clear(td_target_t *t) {
   tlsdiag_free(t->host);
   free(t->sni);
@@ -220,7 +230,7 @@ int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
     if (r < 0) {
       fprintf(err, "tlsdiag sweep: %s:%zu: %s; line skipped\n", name, lineno,
               why);
-      out->bad++;
+      td_targets_bad(out, lineno, why);
       target_clear(&t);
     } else if (r > 0) {
       if (out->n == out->cap) {

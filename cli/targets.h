@@ -25,7 +25,14 @@ typedef struct td_targets {
   size_t n, cap;
   size_t bad;        /* lines reported and skipped */
   size_t duplicates; /* lines that repeated an earlier target */
+  size_t first_bad;  /* the lowest bad line's number, 0 if none */
+  char first_bad_why[200]; /* and why it is bad (terminal-safe) */
 } td_targets_t;
+
+/* Counts a bad line (line: its number, why: terminal-safe), keeping the
+ * lowest one's reason for the reports that name it (Nagios, whose status
+ * line is all an operator sees of stderr-less plugin output). */
+void td_targets_bad(td_targets_t *l, size_t line, const char *why);
 
 /* Reads the targets of `in` (named `name` in messages) into *out, which
  * must be zeroed. A line is `TARGET [sni=NAME]` with TARGET `host`,

@@ -601,6 +601,59 @@ static void test_cli_monitor_url_targets(void **state) {
   fleet_stop(&f);
 }
 
+/* ---- 4b. bad lines in a monitoring report ------------------------------------ */
+
+/* A Nagios plugin's stderr reaches nobody: a bad line in the list must show
+ * in the report, or a typo'd host stays unmonitored under a green status.
+ * Prometheus gets a gauge of them. */
+static void test_cli_monitor_bad_lines_reported(void **state) {
+  (void)state;
+  fleet_t f;
+  fleet_start(&f);
+  char *ok_list = td_asprintf("valid.tlsdiag.test:%u\nexa mple.test\n"
+                              "https://[::1\n",
+                              tdserver_port(f.valid));
+  /* Every valid target OK: UNKNOWN, the bad lines on the status line, the
+   * valid targets' report as long output. */
+  const char *nagios[] = {"--format", "nagios", "-", NULL};
+  tt_cli_run_t r = tt_cli_input(ok_list, fleet_args(&f, nagios));
+  first_line_is(r.out, "TLSDIAG UNKNOWN - 2 bad lines in the target list, not "
+                       "checked (<stdin>:2: unknown field 'mple.test' "
+                       "(expected sni=NAME))\n");
+  assert_non_null(strstr(r.out, ")\nTLSDIAG OK - 1 target"));
+  assert_int_equal(r.rc, 3);
+  tt_cli_run_free(&r);
+  /* The same with --expiring-within. */
+  r = nagios_expiry(&f, ok_list, NULL, NULL);
+  first_line_is(r.out, "TLSDIAG UNKNOWN - 2 bad lines in the target list, not "
+                       "checked (<stdin>:2: ");
+  assert_non_null(strstr(r.out, ")\nTLSDIAG OK - 1 target, none expiring"));
+  assert_int_equal(r.rc, 3);
+  tt_cli_run_free(&r);
+  /* CRITICAL stays CRITICAL; the bad lines are a long-output line. */
+  char *crit_list = td_asprintf("expired.tlsdiag.test:%u\nx..y.test\n",
+                                tdserver_port(f.expired));
+  r = tt_cli_input(crit_list, fleet_args(&f, nagios));
+  first_line_is(r.out, "TLSDIAG CRITICAL - 1 target");
+  assert_non_null(strstr(r.out, "\nUNKNOWN - 1 bad line in the target list, "
+                                "not checked (<stdin>:2: "));
+  assert_int_equal(r.rc, 2);
+  tt_cli_run_free(&r);
+  /* Prometheus: the valid targets and the bad lines, counted apart (a
+   * name the library refuses is a bad line, not a target). */
+  const char *prom[] = {"--format", "prometheus", "-", NULL};
+  r = tt_cli_input(ok_list, fleet_args(&f, prom));
+  prom_valid(r.out);
+  assert_non_null(strstr(r.out, "\ntlsdiag_sweep_targets 1\n"));
+  assert_non_null(strstr(r.out, "\ntlsdiag_sweep_checked_targets 1\n"));
+  assert_non_null(strstr(r.out, "\ntlsdiag_sweep_bad_lines 2\n"));
+  assert_int_equal(r.rc, 1);
+  tt_cli_run_free(&r);
+  free(ok_list);
+  free(crit_list);
+  fleet_stop(&f);
+}
+
 /* ---- 5. usage lines --------------------------------------------------------- */
 
 static void expect_line(const char *const *args, const char *line) {
@@ -659,6 +712,21 @@ static void test_cli_monitor_usage_lines(void **state) {
                                        "value (see 'tlsdiag demo --help')\n");
   expect_line(ARGS("frob"), "tlsdiag: unknown command 'frob' (see 'tlsdiag "
                             "--help')\n");
+  /* What the user typed is quoted terminal-safe: C0 (ESC too), DEL and C1
+   * controls as \xNN, readable UTF-8 as it is. */
+  expect_line(ARGS("check", "a\x01" "b\x1b[31m.test"),
+              "tlsdiag check: 'a\\x01b\\x1b[31m.test': host name contains a "
+              "character not allowed in host names (see 'tlsdiag check "
+              "--help')\n");
+  expect_line(ARGS("check", "https://\xc2\x9b" "2J\x7f.test/"),
+              "tlsdiag check: 'https://\\xc2\\x9b2J\\x7f.test/': malformed URL "
+              "(https://HOST[:PORT][/PATH]) (see 'tlsdiag check --help')\n");
+  expect_line(ARGS("check", "--bogus\x9b" "2J", "a.test"),
+              "tlsdiag check: unknown or ambiguous option '--bogus\\x9b2J' (see "
+              "'tlsdiag check --help')\n");
+  expect_line(ARGS("check", "例え テスト"),
+              "tlsdiag check: '例え テスト': host name contains a character not "
+              "allowed in host names (see 'tlsdiag check --help')\n");
   char want[64];
   snprintf(want, sizeof(want), "tlsdiag %s\n", tlsdiag_version_str());
   const char *const *versions[] = {ARGS("-V"), ARGS("--version"),
@@ -678,6 +746,7 @@ int main(void) {
       cmocka_unit_test(test_cli_monitor_sweep_sigint_sigterm),
       cmocka_unit_test(test_cli_monitor_interrupted_sweep_replaces_file),
       cmocka_unit_test(test_cli_monitor_url_targets),
+      cmocka_unit_test(test_cli_monitor_bad_lines_reported),
       cmocka_unit_test(test_cli_monitor_usage_lines),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);
