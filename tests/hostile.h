@@ -274,15 +274,6 @@ static TT_UNUSED void hp_make_ca(const char *cn, const hp_cert_t *issuer,
   hp_make(&s, issuer, out);
 }
 
-/* Writes text to path (a file in tt_dir). */
-static TT_UNUSED void hp_write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f) fail_msg("cannot write %s", path);
-  size_t n = strlen(text);
-  if (fwrite(text, 1, n, f) != n) fail_msg("cannot write %s", path);
-  fclose(f);
-}
-
 /* Fails the test unless s[0..n) is valid UTF-8 without C0 controls other
  * than '\n', without DEL and without ESC: what a terminal may be shown. */
 static TT_UNUSED void hp_assert_terminal_safe(const char *what, const char *s,

@@ -444,6 +444,67 @@ static TT_UNUSED int tt_refusing_port(const char *addr, uint16_t *port) {
   return fd;
 }
 
+/* n distinct loopback ports that were free when this returns: each bound
+ * with tt_refusing_port, all held together (so no two are the same), then
+ * released, for a server started next in another process (nginx,
+ * gnutls-serv), which cannot take a held socket. Another process could
+ * take one meanwhile: that only makes the server's start fail. */
+#define TT_MAX_FREE_PORTS 8
+static TT_UNUSED void tt_free_ports(uint16_t *ports, size_t n) {
+  int fds[TT_MAX_FREE_PORTS];
+  if (n > TT_MAX_FREE_PORTS) fail_msg("%zu free ports asked for", n);
+  for (size_t i = 0; i < n; i++)
+    fds[i] = tt_refusing_port("127.0.0.1", &ports[i]);
+  for (size_t i = 0; i < n; i++) close(fds[i]);
+}
+
+static TT_UNUSED uint16_t tt_free_port(void) {
+  uint16_t port = 0;
+  tt_free_ports(&port, 1);
+  return port;
+}
+
+/* Writes data[0..len) to path, replacing the file; the test fails when
+ * it cannot (open, short write or close). */
+static TT_UNUSED void tt_write_file(const char *path, const void *data,
+                                   size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) fail_msg("cannot write %s: %s", path, strerror(errno));
+  size_t w = fwrite(data, 1, len, f);
+  if (fclose(f) != 0 || w != len) fail_msg("cannot write %s", path);
+}
+
+/* The same for a NUL-terminated text. */
+static TT_UNUSED void tt_write_text(const char *path, const char *text) {
+  tt_write_file(path, text, strlen(text));
+}
+
+/* Writes text to tt_dir/name; path (n bytes, the caller's) gets that
+ * path, which is returned. */
+static TT_UNUSED char *tt_write_tmp(char *path, size_t n, const char *name,
+                                    const char *text) {
+  int k = snprintf(path, n, "%s/%s", tt_dir, name);
+  if (k < 0 || (size_t)k >= n) fail_msg("path too long: %s/%s", tt_dir, name);
+  tt_write_text(path, text);
+  return path;
+}
+
+/* The files of test-PKI case `cname` that tt_setup wrote (tdcerts_write_dir):
+ * tt_dir/CASE.chain.pem and tt_dir/CASE.key.pem, for a server that reads
+ * files (nginx, gnutls-serv, openssl s_server). Fails on an unknown case. */
+typedef struct {
+  char chain[160];
+  char key[160];
+} tt_case_files_t;
+
+static TT_UNUSED tt_case_files_t tt_case_files(const char *cname) {
+  tt_case_files_t f;
+  (void)tt_case(cname);
+  snprintf(f.chain, sizeof(f.chain), "%s/%s.chain.pem", tt_dir, cname);
+  snprintf(f.key, sizeof(f.key), "%s/%s.key.pem", tt_dir, cname);
+  return f;
+}
+
 /* The descriptors open in this process (from /proc/self/fd, not counting
  * the one reading it); desc (may be NULL) gets "fd -> target" for each,
  * to say which one leaked. */
@@ -583,6 +644,35 @@ static TT_UNUSED void tt_nginx_ready(pid_t *pid, const uint16_t *ports,
     if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
     poll(NULL, 0, 20);
   }
+}
+
+/* Starts Debian's nginx (the test is skipped where it is not installed)
+ * on tt_dir/nginx.conf: one process (daemon off, master_process off), pid
+ * tt_dir/nginx.pid, errors in tt_dir/nginx.err, no access log, and the
+ * servers (printf format `http`) inside the http block. *pid is set as
+ * soon as it runs (the caller ends it with tt_kill_child, also after a
+ * failure here); returns once nginx accepts on every one of ports[0..n). */
+static TT_UNUSED TD_PRINTF(4, 5) void tt_nginx_http(pid_t *pid,
+                                                    const uint16_t *ports,
+                                                    size_t n, const char *http,
+                                                    ...) {
+  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
+  va_list ap;
+  va_start(ap, http);
+  char *servers = td_vasprintf(http, ap);
+  va_end(ap);
+  char *conf = servers ? td_asprintf(
+      "daemon off; master_process off; pid %s/nginx.pid;\n"
+      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n%s}\n",
+      tt_dir, tt_dir, servers) : NULL;
+  free(servers);
+  if (!conf) fail_msg("out of memory");
+  char path[160], errlog[160];
+  tt_write_tmp(path, sizeof(path), "nginx.conf", conf);
+  free(conf);
+  *pid = tt_nginx_start(path);
+  snprintf(errlog, sizeof(errlog), "%s/nginx.err", tt_dir);
+  tt_nginx_ready(pid, ports, n, errlog);
 }
 
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {

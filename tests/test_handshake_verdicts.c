@@ -38,7 +38,7 @@ static void big_san_leaf(int n, hp_cert_t *root, hp_cert_t *leaf,
   sp.san_der = hp_sans_der(&sans, &sp.san_len);
   hp_make(&sp, root, leaf);
   snprintf(rootfile, rootlen, "%s/big-san-root-%d.pem", tt_dir, n);
-  hp_write_file(rootfile, root->pem);
+  tt_write_text(rootfile, root->pem);
   hp_sans_free(&sans);
 }
 
@@ -324,7 +324,7 @@ static void openssl_pki(char ca[160], char cakey[160], char leaf[160],
                          "-keyout", leafkey, "-out", csr, "-subj",
                          "/CN=localhost", NULL};
   must_run(mkcsr);
-  hp_write_file(ext, "basicConstraints=CA:FALSE\n"
+  tt_write_text(ext, "basicConstraints=CA:FALSE\n"
                      "keyUsage=critical,keyEncipherment\n"
                      "extendedKeyUsage=serverAuth\n"
                      "subjectAltName=DNS:localhost\n");
@@ -512,7 +512,7 @@ static void test_handshake_verdicts_probe_refused_locally(void **state) {
   (void)state;
   char cfgfile[160];
   snprintf(cfgfile, sizeof(cfgfile), "%s/gnutls-system.cfg", tt_dir);
-  hp_write_file(cfgfile, "[overrides]\ndisabled-version = tls1.0\n"
+  tt_write_text(cfgfile, "[overrides]\ndisabled-version = tls1.0\n"
                          "disabled-version = tls1.1\n");
   tdserver_config_t cfg;
   tt_server_config(&cfg, TDS_HTTP, "valid");

@@ -22,7 +22,7 @@ static int setup(void **state) {
   if (tt_setup(state) != 0) return -1;
   hp_make_ca("hostile names CA", NULL, &ca);
   snprintf(ca_file, sizeof(ca_file), "%s/hostile-names-ca.pem", tt_dir);
-  hp_write_file(ca_file, ca.pem);
+  tt_write_text(ca_file, ca.pem);
   return 0;
 }
 

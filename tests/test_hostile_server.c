@@ -435,7 +435,7 @@ static void test_hostile_server_chain_of_fifty(void **state) {
   char *chain_pem = td_buf_steal(&chain, NULL);
   char rootfile[160];
   snprintf(rootfile, sizeof(rootfile), "%s/hostile-chain-root.pem", tt_dir);
-  hp_write_file(rootfile, root.pem);
+  tt_write_text(rootfile, root.pem);
 
   chain_server_t cs;
   chain_server_start(&cs, chain_pem, leaf.key_pem);
@@ -502,7 +502,7 @@ static void test_hostile_server_huge_san_list(void **state) {
   hp_make(&sp, &root, &leaf);
   char rootfile[160];
   snprintf(rootfile, sizeof(rootfile), "%s/hostile-san-root.pem", tt_dir);
-  hp_write_file(rootfile, root.pem);
+  tt_write_text(rootfile, root.pem);
 
   tdserver_config_t cfg;
   tdserver_config_init(&cfg);

@@ -45,13 +45,6 @@ static char *read_file(const char *path, size_t *len) {
   return td_buf_steal(&b, len);
 }
 
-static void write_file(const char *path, const char *s) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(s, 1, strlen(s), f), strlen(s));
-  assert_int_equal(fclose(f), 0);
-}
-
 static char *base64(const char *p, size_t n, int lines) {
   gnutls_datum_t in = {(unsigned char *)(uintptr_t)p, (unsigned)n};
   gnutls_datum_t out = {NULL, 0};
@@ -188,7 +181,7 @@ static void put_old_cache(void) {
   snprintf(dir, sizeof(dir), "%s/tlsdiag", cache_home);
   mkdir(cache_home, 0700);
   mkdir(dir, 0700);
-  write_file(cache_file, OLD_LIST);
+  tt_write_text(cache_file, OLD_LIST);
 }
 
 /* No file but hsts.json in the cache directory: no temporary file left. */
@@ -335,7 +328,7 @@ static void test_hsts_update_target_file(void **state) {
   put_old_cache();
 
   /* --hsts-list FILE: that file, not the cache */
-  write_file(file, OLD_LIST);
+  tt_write_text(file, OLD_LIST);
   run_t r = update(HOST, tdserver_port(s), "--hsts-list", file, NULL, NULL);
   assert_int_equal(r.rc, 0);
   assert_non_null(strstr(r.out, file));
@@ -360,7 +353,7 @@ static void test_hsts_update_target_file(void **state) {
   unsetenv("TLSDIAG_HSTS_LIST");
 
   /* a symbolic link: its target is replaced, the link stays */
-  write_file(file, OLD_LIST);
+  tt_write_text(file, OLD_LIST);
   assert_int_equal(symlink(file, link), 0);
   r = update(HOST, tdserver_port(s), "--hsts-list", link, NULL, NULL);
   assert_int_equal(r.rc, 0);

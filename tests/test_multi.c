@@ -353,17 +353,6 @@ static void test_multi_free_with_checks_pending(void **state) {
              after, before_fds, after_fds);
 }
 
-/* Writes text to tt_dir/name; returns the path in a static buffer of the
- * caller's. */
-static void write_file(char *path, size_t n, const char *name,
-                       const char *text) {
-  snprintf(path, n, "%s/%s", tt_dir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 static char *read_all(const char *path) {
   FILE *f = fopen(path, "r");
   assert_non_null(f);
@@ -503,7 +492,7 @@ static void test_multi_options_check_says_why_ca_file_fails(void **state) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     if (!cases[i].name) snprintf(path, sizeof(path), "%s/missing.pem", tt_dir);
     else if (!cases[i].name[0]) snprintf(path, sizeof(path), "%s", tt_dir);
-    else write_file(path, sizeof(path), cases[i].name, cases[i].content);
+    else tt_write_tmp(path, sizeof(path), cases[i].name, cases[i].content);
     if (cases[i].tail)
       snprintf(want, sizeof(want), "CA file '%s'%s", path, cases[i].tail);
     else
@@ -524,7 +513,7 @@ static void test_multi_options_check_says_why_ca_file_fails(void **state) {
     tlsdiag_multi_free(m);
   }
   if (geteuid() != 0) { /* root reads anything */
-    write_file(path, sizeof(path), "unreadable.pem", root);
+    tt_write_tmp(path, sizeof(path), "unreadable.pem", root);
     assert_int_equal(chmod(path, 0), 0);
     tt_opts_t t;
     tt_opts(&t, "localhost", 443);
