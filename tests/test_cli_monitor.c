@@ -466,10 +466,7 @@ static void interrupted_to_file(fleet_t *f, const char *fmt) {
   assert_int_equal(mkdir(dir, 0755), 0);
   snprintf(path, sizeof(path), "%s/tls.out", dir);
   snprintf(tmp, sizeof(tmp), ".tls.out.tmp-");
-  FILE *old = fopen(path, "w");
-  assert_non_null(old);
-  fputs("yesterday's green report\n", old);
-  fclose(old);
+  tt_write_text(path, "yesterday's green report\n");
   char *list = td_asprintf(
       "refused.tlsdiag.test:%u\nstall0.tlsdiag.test:%u\n"
       "stall1.tlsdiag.test:%u\nstall2.tlsdiag.test:%u\n",
