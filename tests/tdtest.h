@@ -529,34 +529,47 @@ static TT_UNUSED int tt_open_fds(char *desc, size_t n) {
   return count;
 }
 
-/* Starts Debian's nginx in the foreground on conf_path (prefix tt_dir, its
- * output discarded); the caller waits until it is ready and ends it with
- * tt_kill_child. Returns the child's pid. */
-static TT_UNUSED pid_t tt_nginx_start(const char *conf_path) {
+/* Starts argv (argv[0] a path, or a name looked up in PATH; NULL-
+ * terminated) as a child process, stdin from /dev/null, stdout and stderr
+ * into log (created or truncated; NULL: /dev/null). Returns its pid: end
+ * it with tt_kill_child. */
+static TT_UNUSED pid_t tt_spawn(const char *const *argv, const char *log) {
   pid_t pid = fork();
-  assert_true(pid >= 0);
+  if (pid < 0) fail_msg("fork: %s", strerror(errno));
   if (pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    execl("/usr/sbin/nginx", "nginx", "-p", tt_dir, "-e", "/dev/null", "-c",
-          conf_path, (char *)NULL);
+    int in = open("/dev/null", O_RDONLY);
+    int out = log ? open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                  : open("/dev/null", O_WRONLY);
+    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+        dup2(out, 2) < 0)
+      _exit(126);
+    execvp(argv[0], (char *const *)argv);
     _exit(127);
   }
   return pid;
 }
 
+/* The whole file, NUL-terminated and malloc'd, its length in *len (len
+ * may be NULL); NULL when it cannot be opened. The test fails when memory
+ * runs out. */
+static TT_UNUSED char *tt_read_file_len(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  td_buf_t b;
+  td_buf_init(&b);
+  char tmp[65536];
+  for (size_t k; (k = fread(tmp, 1, sizeof(tmp), f)) > 0;)
+    td_buf_append(&b, tmp, k);
+  fclose(f);
+  char *s = td_buf_steal(&b, len);
+  if (!s) fail_msg("out of memory reading %s", path);
+  return s;
+}
+
 /* The whole file, NUL-terminated and malloc'd ("" when it cannot be
  * read). */
 static TT_UNUSED char *tt_read_file(const char *path) {
-  td_buf_t b;
-  td_buf_init(&b);
-  FILE *f = fopen(path, "rb");
-  char tmp[8192];
-  for (size_t k; f && (k = fread(tmp, 1, sizeof(tmp), f)) > 0;)
-    td_buf_append(&b, tmp, k);
-  if (f) fclose(f);
-  char *s = td_buf_steal(&b, NULL);
+  char *s = tt_read_file_len(path, NULL);
   return s ? s : strdup("");
 }
 
@@ -625,12 +638,16 @@ static TT_UNUSED int tt_port_open(uint16_t port) {
   return ok;
 }
 
-/* Waits (10 s at most) until nginx (*pid, from tt_nginx_start) accepts
- * on every one of ports[0..n); fails the test, naming its error log, if it
- * exits first (*pid becomes -1) or never gets there. */
-static TT_UNUSED void tt_nginx_ready(pid_t *pid, const uint16_t *ports,
-                                     size_t n, const char *errlog) {
-  int64_t t0 = td_mono_us();
+/* Waits (10 s at most, scaled) until the child *pid (a server started
+ * with tt_spawn, named `what`, its output in log or NULL: discarded)
+ * accepts on every one of ports[0..n) at 127.0.0.1. Fails the test, naming
+ * the log, if it exits first (*pid becomes -1) or never gets there (it is
+ * then killed: *pid -1 too). */
+static TT_UNUSED void tt_listening(pid_t *pid, const char *what,
+                                   const uint16_t *ports, size_t n,
+                                   const char *log) {
+  int64_t deadline = td_mono_us() + (int64_t)(td_upper_ms(10000) * 1000.0);
+  const char *see = log ? log : "its output was discarded";
   for (size_t i = 0; i < n;) {
     if (tt_port_open(ports[i])) {
       i++;
@@ -639,11 +656,24 @@ static TT_UNUSED void tt_nginx_ready(pid_t *pid, const uint16_t *ports,
     int st;
     if (waitpid(*pid, &st, WNOHANG) == *pid) {
       *pid = -1;
-      fail_msg("nginx exited (see %s)", errlog);
+      fail_msg("%s exited (status %d) before listening; see %s", what, st,
+               see);
     }
-    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
+    if (td_mono_us() >= deadline) {
+      tt_kill_child(*pid);
+      *pid = -1;
+      fail_msg("%s did not listen on port %u in time; see %s", what,
+               ports[i], see);
+    }
     poll(NULL, 0, 20);
   }
+}
+
+/* tt_spawn, then tt_listening on port; *pid is set before the wait. */
+static TT_UNUSED void tt_spawn_server(pid_t *pid, const char *const *argv,
+                                      const char *log, uint16_t port) {
+  *pid = tt_spawn(argv, log);
+  tt_listening(pid, argv[0], &port, 1, log);
 }
 
 /* Starts Debian's nginx (the test is skipped where it is not installed)
@@ -670,9 +700,11 @@ static TT_UNUSED TD_PRINTF(4, 5) void tt_nginx_http(pid_t *pid,
   char path[160], errlog[160];
   tt_write_tmp(path, sizeof(path), "nginx.conf", conf);
   free(conf);
-  *pid = tt_nginx_start(path);
   snprintf(errlog, sizeof(errlog), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(pid, ports, n, errlog);
+  const char *argv[] = {"/usr/sbin/nginx", "-p", tt_dir, "-e", "/dev/null",
+                        "-c", path, NULL};
+  *pid = tt_spawn(argv, NULL);
+  tt_listening(pid, "nginx", ports, n, errlog);
 }
 
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {

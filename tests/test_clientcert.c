@@ -68,13 +68,10 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A file the setup wrote, never empty. */
 static char *slurp(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) fail_msg("cannot read %s", path);
-  char *s = calloc(1, 65536);
-  size_t n = s ? fread(s, 1, 65535, f) : 0;
-  fclose(f);
-  if (!s || n == 0) fail_msg("cannot read %s", path);
+  char *s = tt_read_file_or_fail(path);
+  if (!*s) fail_msg("%s is empty", path);
   return s;
 }
 
@@ -260,58 +257,12 @@ static void test_clientcert_options_check(void **state) {
 
 /* ---- real servers -------------------------------------------------------- */
 
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t l = sizeof(sa);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &l) != 0)
-    fail_msg("no free port");
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
-/* Starts argv and waits (bounded) until 127.0.0.1:port accepts. */
-static pid_t start_server(const char *const *argv, uint16_t port) {
-  pid_t pid = fork();
-  if (pid < 0) fail_msg("fork");
-  if (pid == 0) {
-    int dn = open("/dev/null", O_RDWR);
-    dup2(dn, 0);
-    dup2(dn, 1);
-    dup2(dn, 2);
-    execvp(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  int64_t deadline = td_mono_us() + 10 * 1000000;
-  while (td_mono_us() < deadline) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    close(fd);
-    if (ok) return pid;
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) fail_msg("%s exited", argv[0]);
-    poll(NULL, 0, 20);
-  }
-  tt_kill_child(pid);
-  fail_msg("%s did not listen on %u", argv[0], port);
-  return -1;
-}
-
 static pid_t nginx_pid = -1;
 static uint16_t nginx_port;
 
 static int nginx_up(void **state) {
   (void)state;
-  nginx_port = free_port();
+  nginx_port = tt_free_port();
   char conf[160], logs[160];
   snprintf(logs, sizeof(logs), "%s/logs", cc_dir);
   mkdir(logs, 0700);
@@ -333,7 +284,7 @@ static int nginx_up(void **state) {
           srvkey, clica);
   fclose(f);
   const char *argv[] = {"nginx", "-p", cc_dir, "-c", conf, NULL};
-  nginx_pid = start_server(argv, nginx_port);
+  tt_spawn_server(&nginx_pid, argv, NULL, nginx_port);
   return 0;
 }
 
@@ -432,14 +383,15 @@ static void test_clientcert_nginx_ok_pem_and_p12(void **state) {
 
 static void test_clientcert_gnutls_serv(void **state) {
   (void)state;
-  uint16_t port = free_port();
+  uint16_t port = tt_free_port();
   char p[16];
   snprintf(p, sizeof(p), "%u", port);
   const char *argv[] = {"gnutls-serv", "--http", "--port", p,
                         "--x509certfile", srvcert, "--x509keyfile", srvkey,
                         "--require-client-cert", "--verify-client-cert",
                         "--x509cafile", clica, NULL};
-  pid_t pid = start_server(argv, port);
+  pid_t pid = -1;
+  tt_spawn_server(&pid, argv, NULL, port);
   tlsdiag_options_t o;
   opts(&o, port);
   o.http_method = "GET"; /* gnutls-serv answers HEAD without a status line */

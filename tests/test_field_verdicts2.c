@@ -221,17 +221,10 @@ static void test_no_status_line_gnutls_serv(void **st) {
   tt_case_files_t c = tt_case_files("valid_rsa");
   uint16_t port = tt_free_port();
   snprintf(port_s, sizeof(port_s), "%u", port);
-  srv_pid = fork();
-  assert_true(srv_pid >= 0);
-  if (srv_pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    execlp("gnutls-serv", "gnutls-serv", "--http", "--port", port_s,
-           "--x509certfile", c.chain, "--x509keyfile", c.key, (char *)NULL);
-    _exit(127);
-  }
-  tt_nginx_ready(&srv_pid, &port, 1, "gnutls-serv's output (discarded)");
+  const char *argv[] = {"gnutls-serv", "--http", "--port", port_s,
+                        "--x509certfile", c.chain, "--x509keyfile", c.key,
+                        NULL};
+  tt_spawn_server(&srv_pid, argv, NULL, port);
   tt_both_t b = {0};
   tt_opts_t t;
   tt_opts(&t, "rsa.tlsdiag.test", port);

@@ -205,63 +205,11 @@ static void test_handshake_verdicts_host_in_last_of_10000_sans(void **state) {
 static pid_t srv_pid = -1; /* the child server; killed in srv_teardown */
 static char srv_log[200];
 
-/* A loopback port free at the time of asking (the child binds it next). */
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail_msg("socket: %s", strerror(errno));
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(sa);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-    fail_msg("bind: %s", strerror(errno));
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
-static int port_accepts(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-  close(fd);
-  return ok;
-}
-
 /* Starts argv (argv[0] a path; stdin /dev/null, output to srv_log) and
  * waits, bounded (10 s, scaled), until 127.0.0.1:port accepts. */
 static void srv_start(const char *const *argv, uint16_t port) {
   snprintf(srv_log, sizeof(srv_log), "%s/server.log", tt_dir);
-  pid_t pid = fork();
-  if (pid < 0) fail_msg("fork");
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(srv_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-        dup2(out, 2) < 0)
-      _exit(126);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  srv_pid = pid;
-  int64_t deadline = td_mono_us() + (int64_t)(td_upper_ms(10000) * 1000.0);
-  while (!port_accepts(port)) {
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) {
-      srv_pid = -1;
-      fail_msg("%s exited (status %d) before listening; see %s", argv[0], st,
-               srv_log);
-    }
-    if (td_mono_us() >= deadline)
-      fail_msg("%s did not listen on port %u in time", argv[0], port);
-    poll(NULL, 0, 20);
-  }
+  tt_spawn_server(&srv_pid, argv, srv_log, port);
 }
 
 static int srv_teardown(void **state) {
@@ -362,7 +310,7 @@ static void test_handshake_verdicts_openssl_leaf_without_digital_signature(
   (void)state;
   char ca[160], cakey[160], leaf[160], leafkey[160];
   openssl_pki(ca, cakey, leaf, leafkey);
-  uint16_t port = free_port();
+  uint16_t port = tt_free_port();
   s_server(leaf, leafkey, port);
   /* through the API */
   tt_opts_t t;
@@ -411,7 +359,7 @@ static void test_handshake_verdicts_openssl_serves_ca_cert(void **state) {
   (void)state;
   char ca[160], cakey[160], leaf[160], leafkey[160];
   openssl_pki(ca, cakey, leaf, leafkey);
-  uint16_t port = free_port();
+  uint16_t port = tt_free_port();
   s_server(ca, cakey, port);
   json_t *j = NULL;
   assert_int_equal(cli_check(ca, port, NULL, &j), 2);
@@ -546,13 +494,12 @@ static void test_handshake_verdicts_probe_refused_locally(void **state) {
  * tls_protocol_error ("not TLS / plain HTTP"). */
 static void test_handshake_verdicts_gnutls_serv_tls10_no_probe(void **state) {
   (void)state;
-  char chain[160], key[160], port_s[8];
-  snprintf(chain, sizeof(chain), "%s/valid.chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/valid.key.pem", tt_dir);
-  uint16_t port = free_port();
+  char port_s[8];
+  tt_case_files_t c = tt_case_files("valid");
+  uint16_t port = tt_free_port();
   snprintf(port_s, sizeof(port_s), "%u", port);
   const char *argv[] = {"/usr/bin/gnutls-serv", "-p", port_s,
-                        "--x509certfile", chain, "--x509keyfile", key,
+                        "--x509certfile", c.chain, "--x509keyfile", c.key,
                         "--priority", TDS_PRIORITY_TLS10_ONLY, NULL};
   srv_start(argv, port);
   json_t *j = NULL;

@@ -353,17 +353,6 @@ static void test_multi_free_with_checks_pending(void **state) {
              after, before_fds, after_fds);
 }
 
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  char *buf = calloc(1, 65536);
-  assert_non_null(buf);
-  size_t n = fread(buf, 1, 65535, f);
-  fclose(f);
-  buf[n] = '\0';
-  return buf;
-}
-
 /* tlsdiag_check, tlsdiag_multi_add and tlsdiag_options_check share one
  * validation: for the same bad options they return the same error, and the
  * engine refuses them at add (no queued check, no callback). A key log file
@@ -466,7 +455,7 @@ static void test_multi_add_validates_options_as_check_does(void **state) {
  * buffer and NUL-terminated. */
 static void test_multi_options_check_says_why_ca_file_fails(void **state) {
   (void)state;
-  char *root = read_all(tt_root);
+  char *root = tt_read_file_or_fail(tt_root);
   /* The root certificate, then a copy whose base64 is broken. */
   char *two = malloc(2 * strlen(root) + 64);
   assert_non_null(two);

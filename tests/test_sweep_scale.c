@@ -487,16 +487,7 @@ static void sweep_interrupted(counted_t *c, const char *file, int sig,
   for (size_t i = 0; i < 6; i++) argv[n++] = extra[i];
   argv[n++] = c->list;
   argv[n] = NULL;
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int dn = open("/dev/null", O_RDWR);
-    dup2(dn, 0);
-    dup2(dn, 1);
-    dup2(dn, 2);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
+  pid_t pid = tt_spawn(argv, NULL);
   int64_t deadline = td_mono_us() + 20 * 1000000;
   while (file_lines(file) < min_lines && td_mono_us() < deadline)
     poll(NULL, 0, 10);
