@@ -173,6 +173,13 @@ static TT_UNUSED void tt_kill_child(pid_t pid) {
   }
 }
 
+/* Ends the server child *pid if there is one (> 0) and sets it to -1:
+ * safe to call twice, and from a teardown after a failed start. */
+static TT_UNUSED void tt_stop_child(pid_t *pid) {
+  if (*pid > 0) tt_kill_child(*pid);
+  *pid = -1;
+}
+
 /* Waits for child pid to exit until deadline_us (td_mono_us clock), with
  * WNOHANG and short naps, never blocking past it. 1 (and *st) when it
  * exited, 0 when the deadline passed (the child is then still running:
@@ -573,33 +580,46 @@ static TT_UNUSED char *tt_read_file(const char *path) {
   return s ? s : strdup("");
 }
 
+/* A fetch of a body of n bytes of 'x' (tt_fetch_x_body): the server, its
+ * raw response, the result and the body; tt_fetch_free frees them all. */
+typedef struct {
+  tdserver_t *s;
+  td_buf_t raw;
+  tlsdiag_result_t *r;
+  unsigned char *body;
+} tt_fetch_t;
+
 /* A TLS 1.3 server (the "valid" certificate) answering HTTP 200 with a
  * body of n bytes of 'x', fetched with tlsdiag_fetch (at most 1 MiB) from
- * https://localhost:PORT/: asserts TLSDIAG_OK and that the whole body
- * came. *raw holds the response (td_buf_free it), *r and *b are the
- * caller's; returns the server (tdserver_stop it). */
-static TT_UNUSED tdserver_t *tt_fetch_x_body(size_t n, td_buf_t *raw,
-                                             tlsdiag_result_t **r,
-                                             unsigned char **b) {
-  td_buf_init(raw);
-  td_buf_printf(raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
-  for (size_t i = 0; i < n; i++) td_buf_putc(raw, 'x');
+ * https://localhost:PORT/ into *f: asserts TLSDIAG_OK and that the whole
+ * body came. */
+static TT_UNUSED void tt_fetch_x_body(size_t n, tt_fetch_t *f) {
+  td_buf_init(&f->raw);
+  td_buf_printf(&f->raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+  for (size_t i = 0; i < n; i++) td_buf_putc(&f->raw, 'x');
   tdserver_config_t cfg;
   tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
   cfg.priority = TDS_PRIORITY_TLS13_ONLY;
-  cfg.raw_response = raw->data;
-  cfg.raw_len = raw->len;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  cfg.raw_response = f->raw.data;
+  cfg.raw_len = f->raw.len;
+  f->s = tt_server_cfg(&cfg);
   tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
+  tt_opts(&t, "localhost", tdserver_port(f->s));
   char url[96];
-  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(s));
-  *r = NULL;
-  *b = NULL;
+  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(f->s));
+  f->r = NULL;
+  f->body = NULL;
   size_t blen = 0;
-  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, r, b, &blen), TLSDIAG_OK);
+  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, &f->r, &f->body, &blen),
+                   TLSDIAG_OK);
   assert_int_equal(blen, n);
-  return s;
+}
+
+static TT_UNUSED void tt_fetch_free(tt_fetch_t *f) {
+  tlsdiag_result_free(f->r);
+  tlsdiag_free(f->body);
+  td_buf_free(&f->raw);
+  tdserver_stop(f->s);
 }
 
 /* The same, failing the test when path cannot be opened. */

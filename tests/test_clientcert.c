@@ -290,8 +290,7 @@ static int nginx_up(void **state) {
 
 static int nginx_down(void **state) {
   (void)state;
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
   return 0;
 }
 

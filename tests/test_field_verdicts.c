@@ -33,8 +33,7 @@ static uint16_t start_nginx(uint16_t dead) {
 }
 
 static void stop_nginx(void) {
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
 }
 
 /* The evidence `key` of the first finding in the CLI's JSON equals the

@@ -39,8 +39,7 @@ static void start_nginx(uint16_t ports[2]) {
 }
 
 static void stop_server(void) {
-  if (srv_pid > 0) tt_kill_child(srv_pid);
-  srv_pid = -1;
+  tt_stop_child(&srv_pid);
 }
 
 static uint16_t ports[2];

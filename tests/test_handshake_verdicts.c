@@ -214,8 +214,7 @@ static void srv_start(const char *const *argv, uint16_t port) {
 
 static int srv_teardown(void **state) {
   (void)state;
-  if (srv_pid > 0) tt_kill_child(srv_pid);
-  srv_pid = -1;
+  tt_stop_child(&srv_pid);
   return 0;
 }
 

@@ -325,8 +325,7 @@ static void start_nginx(uint16_t ports[3]) {
 }
 
 static void stop_nginx(void) {
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
 }
 
 static void test_http2_nginx(void **state) {

@@ -526,20 +526,17 @@ static void test_key_schedule_no_secret_in_output(void **state) {
  * taken for a mismatch; the keys are proven on the first ones. */
 static void test_key_schedule_capture_bounds(void **state) {
   (void)state;
-  const size_t body = 800000;
-  td_buf_t raw;
-  tlsdiag_result_t *r = NULL;
-  unsigned char *b = NULL;
-  tdserver_t *s = tt_fetch_x_body(body, &raw, &r, &b);
+  tt_fetch_t f;
+  tt_fetch_x_body(800000, &f);
+  tlsdiag_result_t *r = f.r;
   assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
   json_t *j = tt_json(r);
   assert_all_proven(tt_jget(j, "key_schedule.rows"), rows13, NROWS13);
   assert_non_null(strstr(proven_by(tt_jget(j, "key_schedule.rows"),
                                    "server_application_write_key"),
                          "HTTP response ("));
-  tlsdiag_free(b);
-  td_buf_free(&raw);
-  done(j, r, s);
+  json_decref(j);
+  tt_fetch_free(&f);
 }
 
 /* ---- real nginx (OpenSSL): its records, its ticket, its HRR ------------ */
@@ -570,8 +567,7 @@ static void start_nginx(uint16_t ports[3]) {
 
 static int ks_nginx_teardown(void **state) {
   (void)state;
-  if (ngx_pid > 0) tt_kill_child(ngx_pid);
-  ngx_pid = -1;
+  tt_stop_child(&ngx_pid);
   return 0;
 }
 
