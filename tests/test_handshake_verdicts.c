@@ -42,15 +42,6 @@ static void big_san_leaf(int n, hp_cert_t *root, hp_cert_t *leaf,
   hp_sans_free(&sans);
 }
 
-static tdserver_t *leaf_server(const hp_cert_t *leaf) {
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf->pem;
-  cfg.key_pem = leaf->key_pem;
-  return tt_server_cfg(&cfg);
-}
-
 /* A leaf with 4,000 SANs (~120 kB; tdserver, a GnuTLS server, cannot send
  * the 10,000-SAN one: checked by hand with openssl s_server), over
  * BoringSSL/OpenSSL's 100 KiB, under our 1 MiB. */
@@ -59,12 +50,9 @@ static void test_handshake_verdicts_chain_too_large(void **state) {
   hp_cert_t root, leaf;
   char rootfile[160];
   big_san_leaf(4000, &root, &leaf, rootfile, sizeof(rootfile));
-  tdserver_t *s = leaf_server(&leaf);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  t.o.cafile = rootfile;
+  tdserver_t *s = hp_leaf_server(&leaf);
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(tdserver_port(s), rootfile, 0, 0, &h);
   print_message("4000 SANs: cause=%s %s\n",
                 tlsdiag_cause_name(tlsdiag_result_cause(h.r)),
                 tlsdiag_result_finding_message(h.r, 0));
@@ -148,12 +136,9 @@ static void test_handshake_verdicts_host_in_last_of_2000_sans(void **state) {
   hp_cert_t root, leaf;
   char rootfile[160];
   big_san_leaf(2000, &root, &leaf, rootfile, sizeof(rootfile));
-  tdserver_t *s = leaf_server(&leaf);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  t.o.cafile = rootfile;
+  tdserver_t *s = hp_leaf_server(&leaf);
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(tdserver_port(s), rootfile, 0, 0, &h);
   assert_int_equal(tlsdiag_result_find(h.r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH),
                    -1);
   assert_int_equal(tlsdiag_result_cause(h.r), TLSDIAG_CAUSE_OK);
@@ -312,11 +297,8 @@ static void test_handshake_verdicts_openssl_leaf_without_digital_signature(
   uint16_t port = tt_free_port();
   s_server(leaf, leafkey, port);
   /* through the API */
-  tt_opts_t t;
-  tt_opts(&t, "localhost", port);
-  t.o.cafile = ca;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(port, ca, 0, 0, &h);
   print_message("keyEncipherment-only leaf: %s: %s\n",
                 tlsdiag_cause_name(tlsdiag_result_cause(h.r)),
                 tlsdiag_result_finding_message(h.r, 0));
@@ -387,7 +369,7 @@ static void test_handshake_verdicts_chain_too_large_cli(void **state) {
   hp_cert_t root, leaf;
   char rootfile[160];
   big_san_leaf(4000, &root, &leaf, rootfile, sizeof(rootfile));
-  tdserver_t *s = leaf_server(&leaf);
+  tdserver_t *s = hp_leaf_server(&leaf);
   json_t *j = NULL;
   assert_int_equal(cli_check(rootfile, tdserver_port(s), NULL, &j), 2);
   assert_string_equal(tt_jstr(j, "cause"), "cert_chain_too_large");

@@ -109,12 +109,7 @@ static void run_case(const hcase_t *c) {
   }
   hp_cert_t leaf;
   hp_make(&sp, &ca, &leaf);
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf.pem;
-  cfg.key_pem = leaf.key_pem;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  tdserver_t *s = hp_leaf_server(&leaf);
   uint16_t port = tdserver_port(s);
   tt_opts_t t;
   tt_opts(&t, HOST, port);

@@ -13,18 +13,6 @@
 #include "tdtest.h"
 #include "hostile.h"
 
-/* Checks localhost:port through the library (hrun) with these limits and
- * cafile (NULL: the test root); hrun_free *h. */
-static void run_port(uint16_t port, const char *cafile, int cto_ms,
-                     int max_ms, hrun_t *h) {
-  tt_opts_t t;
-  tt_opts(&t, "localhost", port);
-  if (cafile) t.o.cafile = cafile;
-  t.o.connect_timeout_ms = cto_ms;
-  t.o.max_time_ms = max_ms;
-  hrun("localhost", &t.o, h);
-}
-
 /* Checks localhost against a tdserver started from cfg and asserts e on
  * the outcome; the server is stopped. keep NULL: the run is freed; else
  * it is left in *keep for more assertions (hrun_free it). */
@@ -32,7 +20,7 @@ static void run_mode(tdserver_config_t *cfg, int cto_ms, int max_ms,
                      const expect_t *e, hrun_t *keep) {
   tdserver_t *s = tt_server_cfg(cfg);
   hrun_t h;
-  run_port(tdserver_port(s), NULL, cto_ms, max_ms, &h);
+  hrun_local(tdserver_port(s), NULL, cto_ms, max_ms, &h);
   tdserver_stop(s);
   expect(&h, e);
   if (keep) *keep = h;
@@ -185,7 +173,7 @@ static void test_hostile_server_stalls_mid_handshake(void **state) {
   stall_t s;
   stall_start(&s);
   hrun_t h;
-  run_port(s.port, NULL, 700, 5000, &h);
+  hrun_local(s.port, NULL, 700, 5000, &h);
   expect_t e = {"stall mid-handshake", TLSDIAG_PHASE_TLS,
                 TLSDIAG_STATUS_TIMEOUT, TLSDIAG_CAUSE_TLS_TIMEOUT,
                 "accepted TCP but did not complete the TLS handshake in", 700,
@@ -439,7 +427,7 @@ static void test_hostile_server_chain_of_fifty(void **state) {
   chain_server_start(&cs, chain_pem, leaf.key_pem);
   assert_int_equal(cs.sent, 50);
   hrun_t h;
-  run_port(cs.port, rootfile, 3000, 5000, &h);
+  hrun_local(cs.port, rootfile, 3000, 5000, &h);
   chain_server_stop(&cs);
   assert_int_equal(cs.handshake_rc, 0);
   const char *msg = tlsdiag_result_finding_count(h.r)
@@ -497,14 +485,9 @@ static void test_hostile_server_huge_san_list(void **state) {
   snprintf(rootfile, sizeof(rootfile), "%s/hostile-san-root.pem", tt_dir);
   tt_write_text(rootfile, root.pem);
 
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf.pem;
-  cfg.key_pem = leaf.key_pem;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  tdserver_t *s = hp_leaf_server(&leaf);
   hrun_t h;
-  run_port(tdserver_port(s), rootfile, 3000, 5000, &h);
+  hrun_local(tdserver_port(s), rootfile, 0, 5000, &h);
   print_message("hostile %-24s cause=%s %.1f ms, %zu SANs, %zu bytes\n",
                 "64 KiB SAN list",
                 tlsdiag_cause_name(tlsdiag_result_cause(h.r)), h.ms, n,
