@@ -114,10 +114,13 @@ static void expect_ca_list(json_t *ev) {
 
 /* ---- the in-process server ---------------------------------------------- */
 
-static tdserver_t *srv(const char *priority, int verify) {
+/* The in-process server at priority (NULL: the default); ask: it asks
+ * for a client certificate (from the client CA), verify: and verifies it. */
+static tdserver_t *srv(const char *priority, int ask, int verify) {
   tdserver_config_t cfg;
   tdserver_config_init(&cfg);
-  char *chain = slurp(srvcert), *key = slurp(srvkey), *ca = slurp(clica);
+  char *chain = slurp(srvcert), *key = slurp(srvkey);
+  char *ca = ask ? slurp(clica) : NULL;
   cfg.chain_pem = chain;
   cfg.key_pem = key;
   cfg.client_ca_pem = ca;
@@ -130,46 +133,47 @@ static tdserver_t *srv(const char *priority, int verify) {
   return s;
 }
 
-static void test_clientcert_tdserver_tls13_required(void **state) {
-  (void)state;
-  tdserver_t *s = srv(TDS_PRIORITY_TLS13_ONLY, 0);
+/* A check, without a client certificate, of the in-process server asking
+ * for one at priority: tls_client_cert_required naming the client CA.
+ * Returns its evidence, within *j (the result's JSON: json_decref it). */
+static json_t *expect_required(const char *priority, json_t **j) {
+  tdserver_t *s = srv(priority, 1, 0);
   tlsdiag_options_t o;
   opts(&o, tdserver_port(s));
   tlsdiag_result_t *r = check(&o);
-  json_t *j;
-  json_t *ev = expect_cause(r, "tls_client_cert_required", &j);
+  json_t *ev = expect_cause(r, "tls_client_cert_required", j);
   expect_ca_list(ev);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
+  return ev;
+}
+
+static void test_clientcert_tdserver_tls13_required(void **state) {
+  (void)state;
+  json_t *j;
+  json_t *ev = expect_required(TDS_PRIORITY_TLS13_ONLY, &j);
   assert_true(json_is_false(tt_jget(ev, "client_cert_presented")));
   /* TLS 1.3: the refusal comes after our Finished */
   assert_string_equal(tt_jstr(ev, "alert"), "certificate_required");
   assert_int_equal(json_integer_value(tt_jget(ev, "alert_number")), 116);
   assert_non_null(strstr(tt_jstr(ev, "remedy"), "--cert"));
   json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
 }
 
 static void test_clientcert_tdserver_tls12_required(void **state) {
   (void)state;
-  tdserver_t *s = srv(TDS_PRIORITY_TLS12_ONLY, 0);
-  tlsdiag_options_t o;
-  opts(&o, tdserver_port(s));
-  tlsdiag_result_t *r = check(&o);
   json_t *j;
-  json_t *ev = expect_cause(r, "tls_client_cert_required", &j);
-  expect_ca_list(ev);
+  json_t *ev = expect_required(TDS_PRIORITY_TLS12_ONLY, &j);
   /* A GnuTLS 3.7 server answers an empty Certificate with this. */
   assert_string_equal(tt_jstr(ev, "refusal"), "alert decode_error");
   /* no version probe after a CertificateRequest */
   assert_null(tt_jget(j, "probes.0"));
   json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
 }
 
 static void test_clientcert_tdserver_rejected_and_ok(void **state) {
   (void)state;
-  tdserver_t *s = srv(TDS_PRIORITY_TLS12_ONLY, 1);
+  tdserver_t *s = srv(TDS_PRIORITY_TLS12_ONLY, 1, 1);
   tlsdiag_options_t o;
   opts(&o, tdserver_port(s));
   o.client_cert = stranger_pem;
@@ -200,12 +204,7 @@ static void test_clientcert_tdserver_rejected_and_ok(void **state) {
  * check is ok. */
 static void test_clientcert_not_asked(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  char *chain = slurp(srvcert), *key = slurp(srvkey);
-  cfg.chain_pem = chain;
-  cfg.key_pem = key;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  tdserver_t *s = srv(NULL, 0, 0);
   tlsdiag_options_t o;
   opts(&o, tdserver_port(s));
   o.client_cert = client_pem;
@@ -220,8 +219,6 @@ static void test_clientcert_not_asked(void **state) {
   json_decref(j);
   tlsdiag_result_free(r);
   tdserver_stop(s);
-  free(chain);
-  free(key);
 }
 
 static void test_clientcert_options_check(void **state) {
