@@ -51,6 +51,18 @@ static TT_UNUSED void hrun_free(hrun_t *h) {
   json_decref(h->j);
 }
 
+/* hrun of localhost:port trusting cafile (NULL: the test root), with
+ * these connect and total limits (0: tt_opts's). */
+static TT_UNUSED void hrun_local(uint16_t port, const char *cafile,
+                                 int cto_ms, int max_ms, hrun_t *h) {
+  tt_opts_t t;
+  tt_opts(&t, "localhost", port);
+  if (cafile) t.o.cafile = cafile;
+  if (cto_ms) t.o.connect_timeout_ms = cto_ms;
+  if (max_ms) t.o.max_time_ms = max_ms;
+  hrun("localhost", &t.o, h);
+}
+
 /* Asserts e on h, and logs the outcome (the measured numbers). */
 static TT_UNUSED void expect(const hrun_t *h, const expect_t *e) {
   tlsdiag_cause_t got = tlsdiag_result_cause(h->r);
@@ -274,13 +286,14 @@ static TT_UNUSED void hp_make_ca(const char *cn, const hp_cert_t *issuer,
   hp_make(&s, issuer, out);
 }
 
-/* Writes text to path (a file in tt_dir). */
-static TT_UNUSED void hp_write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f) fail_msg("cannot write %s", path);
-  size_t n = strlen(text);
-  if (fwrite(text, 1, n, f) != n) fail_msg("cannot write %s", path);
-  fclose(f);
+/* A TDS_HTTP test server sending leaf alone (its PEM and key). */
+static TT_UNUSED tdserver_t *hp_leaf_server(const hp_cert_t *leaf) {
+  tdserver_config_t cfg;
+  tdserver_config_init(&cfg);
+  cfg.mode = TDS_HTTP;
+  cfg.chain_pem = leaf->pem;
+  cfg.key_pem = leaf->key_pem;
+  return tt_server_cfg(&cfg);
 }
 
 /* Fails the test unless s[0..n) is valid UTF-8 without C0 controls other

@@ -173,6 +173,13 @@ static TT_UNUSED void tt_kill_child(pid_t pid) {
   }
 }
 
+/* Ends the server child *pid if there is one (> 0) and sets it to -1:
+ * safe to call twice, and from a teardown after a failed start. */
+static TT_UNUSED void tt_stop_child(pid_t *pid) {
+  if (*pid > 0) tt_kill_child(*pid);
+  *pid = -1;
+}
+
 /* Waits for child pid to exit until deadline_us (td_mono_us clock), with
  * WNOHANG and short naps, never blocking past it. 1 (and *st) when it
  * exited, 0 when the deadline passed (the child is then still running:
@@ -444,6 +451,67 @@ static TT_UNUSED int tt_refusing_port(const char *addr, uint16_t *port) {
   return fd;
 }
 
+/* n distinct loopback ports that were free when this returns: each bound
+ * with tt_refusing_port, all held together (so no two are the same), then
+ * released, for a server started next in another process (nginx,
+ * gnutls-serv), which cannot take a held socket. Another process could
+ * take one meanwhile: that only makes the server's start fail. */
+#define TT_MAX_FREE_PORTS 8
+static TT_UNUSED void tt_free_ports(uint16_t *ports, size_t n) {
+  int fds[TT_MAX_FREE_PORTS];
+  if (n > TT_MAX_FREE_PORTS) fail_msg("%zu free ports asked for", n);
+  for (size_t i = 0; i < n; i++)
+    fds[i] = tt_refusing_port("127.0.0.1", &ports[i]);
+  for (size_t i = 0; i < n; i++) close(fds[i]);
+}
+
+static TT_UNUSED uint16_t tt_free_port(void) {
+  uint16_t port = 0;
+  tt_free_ports(&port, 1);
+  return port;
+}
+
+/* Writes data[0..len) to path, replacing the file; the test fails when
+ * it cannot (open, short write or close). */
+static TT_UNUSED void tt_write_file(const char *path, const void *data,
+                                   size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) fail_msg("cannot write %s: %s", path, strerror(errno));
+  size_t w = fwrite(data, 1, len, f);
+  if (fclose(f) != 0 || w != len) fail_msg("cannot write %s", path);
+}
+
+/* The same for a NUL-terminated text. */
+static TT_UNUSED void tt_write_text(const char *path, const char *text) {
+  tt_write_file(path, text, strlen(text));
+}
+
+/* Writes text to tt_dir/name; path (n bytes, the caller's) gets that
+ * path, which is returned. */
+static TT_UNUSED char *tt_write_tmp(char *path, size_t n, const char *name,
+                                    const char *text) {
+  int k = snprintf(path, n, "%s/%s", tt_dir, name);
+  if (k < 0 || (size_t)k >= n) fail_msg("path too long: %s/%s", tt_dir, name);
+  tt_write_text(path, text);
+  return path;
+}
+
+/* The files of test-PKI case `cname` that tt_setup wrote (tdcerts_write_dir):
+ * tt_dir/CASE.chain.pem and tt_dir/CASE.key.pem, for a server that reads
+ * files (nginx, gnutls-serv, openssl s_server). Fails on an unknown case. */
+typedef struct {
+  char chain[160];
+  char key[160];
+} tt_case_files_t;
+
+static TT_UNUSED tt_case_files_t tt_case_files(const char *cname) {
+  tt_case_files_t f;
+  (void)tt_case(cname);
+  snprintf(f.chain, sizeof(f.chain), "%s/%s.chain.pem", tt_dir, cname);
+  snprintf(f.key, sizeof(f.key), "%s/%s.key.pem", tt_dir, cname);
+  return f;
+}
+
 /* The descriptors open in this process (from /proc/self/fd, not counting
  * the one reading it); desc (may be NULL) gets "fd -> target" for each,
  * to say which one leaked. */
@@ -468,64 +536,90 @@ static TT_UNUSED int tt_open_fds(char *desc, size_t n) {
   return count;
 }
 
-/* Starts Debian's nginx in the foreground on conf_path (prefix tt_dir, its
- * output discarded); the caller waits until it is ready and ends it with
- * tt_kill_child. Returns the child's pid. */
-static TT_UNUSED pid_t tt_nginx_start(const char *conf_path) {
+/* Starts argv (argv[0] a path, or a name looked up in PATH; NULL-
+ * terminated) as a child process, stdin from /dev/null, stdout and stderr
+ * into log (created or truncated; NULL: /dev/null). Returns its pid: end
+ * it with tt_kill_child. */
+static TT_UNUSED pid_t tt_spawn(const char *const *argv, const char *log) {
   pid_t pid = fork();
-  assert_true(pid >= 0);
+  if (pid < 0) fail_msg("fork: %s", strerror(errno));
   if (pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    execl("/usr/sbin/nginx", "nginx", "-p", tt_dir, "-e", "/dev/null", "-c",
-          conf_path, (char *)NULL);
+    int in = open("/dev/null", O_RDONLY);
+    int out = log ? open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                  : open("/dev/null", O_WRONLY);
+    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+        dup2(out, 2) < 0)
+      _exit(126);
+    execvp(argv[0], (char *const *)argv);
     _exit(127);
   }
   return pid;
 }
 
+/* The whole file, NUL-terminated and malloc'd, its length in *len (len
+ * may be NULL); NULL when it cannot be opened. The test fails when memory
+ * runs out. */
+static TT_UNUSED char *tt_read_file_len(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  td_buf_t b;
+  td_buf_init(&b);
+  char tmp[65536];
+  for (size_t k; (k = fread(tmp, 1, sizeof(tmp), f)) > 0;)
+    td_buf_append(&b, tmp, k);
+  fclose(f);
+  char *s = td_buf_steal(&b, len);
+  if (!s) fail_msg("out of memory reading %s", path);
+  return s;
+}
+
 /* The whole file, NUL-terminated and malloc'd ("" when it cannot be
  * read). */
 static TT_UNUSED char *tt_read_file(const char *path) {
-  td_buf_t b;
-  td_buf_init(&b);
-  FILE *f = fopen(path, "rb");
-  char tmp[8192];
-  for (size_t k; f && (k = fread(tmp, 1, sizeof(tmp), f)) > 0;)
-    td_buf_append(&b, tmp, k);
-  if (f) fclose(f);
-  char *s = td_buf_steal(&b, NULL);
+  char *s = tt_read_file_len(path, NULL);
   return s ? s : strdup("");
 }
 
+/* A fetch of a body of n bytes of 'x' (tt_fetch_x_body): the server, its
+ * raw response, the result and the body; tt_fetch_free frees them all. */
+typedef struct {
+  tdserver_t *s;
+  td_buf_t raw;
+  tlsdiag_result_t *r;
+  unsigned char *body;
+} tt_fetch_t;
+
 /* A TLS 1.3 server (the "valid" certificate) answering HTTP 200 with a
  * body of n bytes of 'x', fetched with tlsdiag_fetch (at most 1 MiB) from
- * https://localhost:PORT/: asserts TLSDIAG_OK and that the whole body
- * came. *raw holds the response (td_buf_free it), *r and *b are the
- * caller's; returns the server (tdserver_stop it). */
-static TT_UNUSED tdserver_t *tt_fetch_x_body(size_t n, td_buf_t *raw,
-                                             tlsdiag_result_t **r,
-                                             unsigned char **b) {
-  td_buf_init(raw);
-  td_buf_printf(raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
-  for (size_t i = 0; i < n; i++) td_buf_putc(raw, 'x');
+ * https://localhost:PORT/ into *f: asserts TLSDIAG_OK and that the whole
+ * body came. */
+static TT_UNUSED void tt_fetch_x_body(size_t n, tt_fetch_t *f) {
+  td_buf_init(&f->raw);
+  td_buf_printf(&f->raw, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+  for (size_t i = 0; i < n; i++) td_buf_putc(&f->raw, 'x');
   tdserver_config_t cfg;
   tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
   cfg.priority = TDS_PRIORITY_TLS13_ONLY;
-  cfg.raw_response = raw->data;
-  cfg.raw_len = raw->len;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  cfg.raw_response = f->raw.data;
+  cfg.raw_len = f->raw.len;
+  f->s = tt_server_cfg(&cfg);
   tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
+  tt_opts(&t, "localhost", tdserver_port(f->s));
   char url[96];
-  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(s));
-  *r = NULL;
-  *b = NULL;
+  snprintf(url, sizeof(url), "https://localhost:%u/", tdserver_port(f->s));
+  f->r = NULL;
+  f->body = NULL;
   size_t blen = 0;
-  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, r, b, &blen), TLSDIAG_OK);
+  assert_int_equal(tlsdiag_fetch(url, &t.o, 1 << 20, &f->r, &f->body, &blen),
+                   TLSDIAG_OK);
   assert_int_equal(blen, n);
-  return s;
+}
+
+static TT_UNUSED void tt_fetch_free(tt_fetch_t *f) {
+  tlsdiag_result_free(f->r);
+  tlsdiag_free(f->body);
+  td_buf_free(&f->raw);
+  tdserver_stop(f->s);
 }
 
 /* The same, failing the test when path cannot be opened. */
@@ -564,12 +658,16 @@ static TT_UNUSED int tt_port_open(uint16_t port) {
   return ok;
 }
 
-/* Waits (10 s at most) until nginx (*pid, from tt_nginx_start) accepts
- * on every one of ports[0..n); fails the test, naming its error log, if it
- * exits first (*pid becomes -1) or never gets there. */
-static TT_UNUSED void tt_nginx_ready(pid_t *pid, const uint16_t *ports,
-                                     size_t n, const char *errlog) {
-  int64_t t0 = td_mono_us();
+/* Waits (10 s at most, scaled) until the child *pid (a server started
+ * with tt_spawn, named `what`, its output in log or NULL: discarded)
+ * accepts on every one of ports[0..n) at 127.0.0.1. Fails the test, naming
+ * the log, if it exits first (*pid becomes -1) or never gets there (it is
+ * then killed: *pid -1 too). */
+static TT_UNUSED void tt_listening(pid_t *pid, const char *what,
+                                   const uint16_t *ports, size_t n,
+                                   const char *log) {
+  int64_t deadline = td_mono_us() + (int64_t)(td_upper_ms(10000) * 1000.0);
+  const char *see = log ? log : "its output was discarded";
   for (size_t i = 0; i < n;) {
     if (tt_port_open(ports[i])) {
       i++;
@@ -578,11 +676,55 @@ static TT_UNUSED void tt_nginx_ready(pid_t *pid, const uint16_t *ports,
     int st;
     if (waitpid(*pid, &st, WNOHANG) == *pid) {
       *pid = -1;
-      fail_msg("nginx exited (see %s)", errlog);
+      fail_msg("%s exited (status %d) before listening; see %s", what, st,
+               see);
     }
-    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
+    if (td_mono_us() >= deadline) {
+      tt_kill_child(*pid);
+      *pid = -1;
+      fail_msg("%s did not listen on port %u in time; see %s", what,
+               ports[i], see);
+    }
     poll(NULL, 0, 20);
   }
+}
+
+/* tt_spawn, then tt_listening on port; *pid is set before the wait. */
+static TT_UNUSED void tt_spawn_server(pid_t *pid, const char *const *argv,
+                                      const char *log, uint16_t port) {
+  *pid = tt_spawn(argv, log);
+  tt_listening(pid, argv[0], &port, 1, log);
+}
+
+/* Starts Debian's nginx (the test is skipped where it is not installed)
+ * on tt_dir/nginx.conf: one process (daemon off, master_process off), pid
+ * tt_dir/nginx.pid, errors in tt_dir/nginx.err, no access log, and the
+ * servers (printf format `http`) inside the http block. *pid is set as
+ * soon as it runs (the caller ends it with tt_kill_child, also after a
+ * failure here); returns once nginx accepts on every one of ports[0..n). */
+static TT_UNUSED TD_PRINTF(4, 5) void tt_nginx_http(pid_t *pid,
+                                                    const uint16_t *ports,
+                                                    size_t n, const char *http,
+                                                    ...) {
+  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
+  va_list ap;
+  va_start(ap, http);
+  char *servers = td_vasprintf(http, ap);
+  va_end(ap);
+  char *conf = servers ? td_asprintf(
+      "daemon off; master_process off; pid %s/nginx.pid;\n"
+      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n%s}\n",
+      tt_dir, tt_dir, servers) : NULL;
+  free(servers);
+  if (!conf) fail_msg("out of memory");
+  char path[160], errlog[160];
+  tt_write_tmp(path, sizeof(path), "nginx.conf", conf);
+  free(conf);
+  snprintf(errlog, sizeof(errlog), "%s/nginx.err", tt_dir);
+  const char *argv[] = {"/usr/sbin/nginx", "-p", tt_dir, "-e", "/dev/null",
+                        "-c", path, NULL};
+  *pid = tt_spawn(argv, NULL);
+  tt_listening(pid, "nginx", ports, n, errlog);
 }
 
 static TT_UNUSED double tt_ms_since(int64_t t0_us) {

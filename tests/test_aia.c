@@ -160,23 +160,45 @@ static unsigned char *p7_of(const char *pem, size_t *len) {
   return d;
 }
 
-/* A check of the leaf-only server, its AIA host aia.tlsdiag.test:80 sent
- * to the loopback HTTP server by connect_to (each tlsdiag_check has an
- * AIA cache of its own). */
+/* The leaf-only server and options for a check of it, its AIA host
+ * aia.tlsdiag.test:80 sent to the loopback HTTP server on aia_port by
+ * connect_to. Filled in place: t and rules point into it. */
+typedef struct {
+  tdserver_t *s;
+  tt_opts_t t;
+  char rule[96];
+  const char *rules[2];
+} leaf_only_t;
+
+static void leaf_only_start(leaf_only_t *lo, uint16_t aia_port) {
+  lo->s = tt_server(TDS_HTTP, "no_intermediate");
+  tt_opts(&lo->t, "incomplete.tlsdiag.test", tdserver_port(lo->s));
+  snprintf(lo->rule, sizeof(lo->rule), "aia.tlsdiag.test:80:127.0.0.1:%u",
+           aia_port);
+  lo->rules[0] = lo->rule;
+  lo->rules[1] = NULL;
+  lo->t.o.connect_to = lo->rules;
+}
+
+/* One check of the leaf-only server (each tlsdiag_check has an AIA cache
+ * of its own). */
 static tlsdiag_result_t *check_leaf_only(uint16_t aia_port, unsigned flags,
                                          int max_time_ms) {
-  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
-  tt_opts_t t;
-  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
-  char rule[96];
-  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", aia_port);
-  const char *rules[] = {rule, NULL};
-  t.o.connect_to = rules;
-  t.o.flags |= flags;
-  if (max_time_ms) t.o.max_time_ms = max_time_ms;
-  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &t.o);
-  tdserver_stop(s);
+  leaf_only_t lo;
+  leaf_only_start(&lo, aia_port);
+  lo.t.o.flags |= flags;
+  if (max_time_ms) lo.t.o.max_time_ms = max_time_ms;
+  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &lo.t.o);
+  tdserver_stop(lo.s);
   return r;
+}
+
+/* The AIA server answering 200 with the test intermediate in DER. */
+static void serve_intermediate(tt_http_t *h) {
+  size_t len;
+  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
+  tt_http_start(h, 200, der, len);
+  free(der);
 }
 
 static void expect_cause(const tlsdiag_result_t *r, tlsdiag_cause_t want) {
@@ -289,14 +311,11 @@ static void test_aia_silent_server_bounded_by_deadline(void **state) {
 
 static void test_aia_no_aia_flag_fetches_nothing(void **state) {
   (void)state;
-  size_t len;
-  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
   tt_http_t h;
-  tt_http_start(&h, 200, der, len);
+  serve_intermediate(&h);
   expect_unknown(h.port, TLSDIAG_F_NO_AIA, 0, "disabled", NULL);
   assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 0);
   tt_http_stop(&h);
-  free(der);
 }
 
 /* An embedder's address filter (tlsdiag serve --allow-target) judges the
@@ -309,22 +328,15 @@ static int refuse_port(const char *addr, uint16_t port, void *data) {
 
 static void test_aia_address_filter_applies(void **state) {
   (void)state;
-  size_t len;
-  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
   tt_http_t h;
-  tt_http_start(&h, 200, der, len);
-  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
-  tt_opts_t t;
-  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
-  char rule[96];
-  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", h.port);
-  const char *rules[] = {rule, NULL};
-  t.o.connect_to = rules;
+  serve_intermediate(&h);
+  leaf_only_t lo;
+  leaf_only_start(&lo, h.port);
   uint16_t refused = h.port;
-  t.o.address_filter = refuse_port;
-  t.o.address_filter_data = &refused;
-  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &t.o);
-  tdserver_stop(s);
+  lo.t.o.address_filter = refuse_port;
+  lo.t.o.address_filter_data = &refused;
+  tlsdiag_result_t *r = tt_check("incomplete.tlsdiag.test", &lo.t.o);
+  tdserver_stop(lo.s);
   expect_cause(r, TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER);
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_UNKNOWN_ISSUER;
   assert_string_equal(tt_ev(r, k, "aia_outcome"), "failed");
@@ -332,7 +344,6 @@ static void test_aia_address_filter_applies(void **state) {
   assert_int_equal(__atomic_load_n(&h.requests, __ATOMIC_SEQ_CST), 0);
   tlsdiag_result_free(r);
   tt_http_stop(&h);
-  free(der);
 }
 
 /* Two checks of one engine (as a sweep makes) needing the same
@@ -347,27 +358,20 @@ static void collect(tlsdiag_result_t *r, void *user, void *data) {
 
 static void test_aia_same_url_fetched_once(void **state) {
   (void)state;
-  size_t len;
-  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
   tt_http_t h;
-  tt_http_start(&h, 200, der, len);
-  tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
-  tt_opts_t t;
-  tt_opts(&t, "incomplete.tlsdiag.test", tdserver_port(s));
-  char rule[96];
-  snprintf(rule, sizeof(rule), "aia.tlsdiag.test:80:127.0.0.1:%u", h.port);
-  const char *rules[] = {rule, NULL};
-  t.o.connect_to = rules;
+  serve_intermediate(&h);
+  leaf_only_t lo;
+  leaf_only_start(&lo, h.port);
   tlsdiag_result_t *got[2] = {NULL, NULL};
   tlsdiag_multi_t *m = NULL;
   assert_int_equal(tlsdiag_multi_new(2, collect, got, &m), TLSDIAG_OK);
-  assert_int_equal(tlsdiag_multi_add(m, "incomplete.tlsdiag.test", &t.o,
+  assert_int_equal(tlsdiag_multi_add(m, "incomplete.tlsdiag.test", &lo.t.o,
                                      NULL), TLSDIAG_OK);
-  assert_int_equal(tlsdiag_multi_add(m, "incomplete.tlsdiag.test", &t.o,
+  assert_int_equal(tlsdiag_multi_add(m, "incomplete.tlsdiag.test", &lo.t.o,
                                      NULL), TLSDIAG_OK);
   assert_int_equal(tlsdiag_multi_run(m), TLSDIAG_OK);
   tlsdiag_multi_free(m);
-  tdserver_stop(s);
+  tdserver_stop(lo.s);
   tlsdiag_cause_t k = TLSDIAG_CAUSE_CERT_INCOMPLETE_CHAIN;
   expect_cause(got[0], k);
   expect_cause(got[1], k);
@@ -388,16 +392,13 @@ static void test_aia_same_url_fetched_once(void **state) {
   tlsdiag_result_free(a);
   tlsdiag_result_free(b);
   tt_http_stop(&h);
-  free(der);
 }
 
 /* The CLI: --connect-to and --no-aia, cause and exit code. */
 static void test_aia_cli(void **state) {
   (void)state;
-  size_t len;
-  unsigned char *der = tt_der_of(tdcerts_intermediate_pem(tt_pki), &len);
   tt_http_t h;
-  tt_http_start(&h, 200, der, len);
+  serve_intermediate(&h);
   tdserver_t *s = tt_server(TDS_HTTP, "no_intermediate");
   char pin[96], rule[96], port[64];
   snprintf(pin, sizeof(pin), "incomplete.tlsdiag.test:%u:127.0.0.1",
@@ -418,7 +419,6 @@ static void test_aia_cli(void **state) {
   free(out);
   tdserver_stop(s);
   tt_http_stop(&h);
-  free(der);
 }
 
 int main(void) {

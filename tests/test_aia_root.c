@@ -30,10 +30,7 @@ static void priv_start(priv_t *p, int serve_root) {
                                         &p->root, &p->leaf, &p->key),
                    0);
   snprintf(p->root_file, sizeof(p->root_file), "%s/private-root.pem", tt_dir);
-  FILE *f = fopen(p->root_file, "w");
-  assert_non_null(f);
-  fputs(p->root, f);
-  fclose(f);
+  tt_write_text(p->root_file, p->root);
   size_t len = 0;
   unsigned char *der = tt_der_of(p->root, &len);
   if (serve_root)

@@ -104,10 +104,7 @@ static void test_check_cancel_output_file(void **st) {
   (void)st;
   char path[256];
   snprintf(path, sizeof(path), "%s/check.prom", tt_dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs("tlsdiag_check_success{target=\"old\"} 1\n", f);
-  fclose(f);
+  tt_write_text(path, "tlsdiag_check_success{target=\"old\"} 1\n");
   double ms = 0;
   tt_cli_run_t r = run_cancelled(
       (const char *[]){"--format", "prometheus", "-o", path, NULL}, SIGTERM,

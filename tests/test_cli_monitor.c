@@ -11,19 +11,6 @@
 #include "tdprom.h"
 #include "tdtest.h"
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[8192];
-  size_t n;
-  while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, n);
-  fclose(f);
-  char *s = td_buf_steal(&b, NULL);
-  return s ? s : strdup("");
-}
-
 /* Starts `tlsdiag ARGS...` with stdin from `input` (NULL: /dev/null),
  * stdout and stderr to files. */
 static pid_t spawn(const char *input, const char *const *args) {
@@ -57,8 +44,8 @@ static tt_cli_run_t collect(pid_t pid) {
   snprintf(err_path, sizeof(err_path), "%s/err.txt", tt_dir);
   tt_cli_run_t r;
   r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.out = tt_read_file_len(out_path, NULL);
+  r.err = tt_read_file_len(err_path, NULL);
   return r;
 }
 
@@ -163,7 +150,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   tt_cli_run_t r = tt_cli_input(list, fleet_args(&f, extra));
   assert_int_equal(r.rc, 0);
   assert_string_equal(r.out, ""); /* everything went to the file */
-  char *first = slurp(prom);
+  char *first = tt_read_file_len(prom, NULL);
   assert_non_null(first);
   prom_valid(first);
   assert_non_null(strstr(first, "tlsdiag_check_success{"));
@@ -178,7 +165,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
                      tdserver_port(f.valid), f.refused);
   r = tt_cli_input(list, fleet_args(&f, extra));
   assert_int_equal(r.rc, 2);
-  char *second = slurp(prom);
+  char *second = tt_read_file_len(prom, NULL);
   prom_valid(second);
   char want[160];
   snprintf(want, sizeof(want),
@@ -210,7 +197,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   r = tt_cli_input(NULL, fleet_args(&f, missing));
   assert_int_equal(r.rc, 1);
   tt_cli_run_free(&r);
-  char *third = slurp(prom);
+  char *third = tt_read_file_len(prom, NULL);
   assert_string_equal(third, second);
   assert_int_equal(files_with_prefix(dir, ".tls.prom.tmp-"), 0);
 
@@ -222,7 +209,7 @@ static void test_cli_monitor_textfile_recipe_replaced_on_failure(void **state) {
   r = tt_cli_input(NULL, cargs);
   assert_int_equal(r.rc, 2);
   assert_string_equal(r.out, "");
-  char *rep = slurp(out);
+  char *rep = tt_read_file_len(out, NULL);
   json_error_t e;
   json_t *j = json_loads(rep, 0, &e);
   assert_non_null(j);
@@ -386,7 +373,7 @@ static void interrupted_sweep(fleet_t *f, int sig, int twice) {
   /* Each record is flushed when its check ends: wait (bounded) for both. */
   int64_t t0 = mono_ms();
   for (;;) {
-    char *o = slurp(out_path);
+    char *o = tt_read_file_len(out_path, NULL);
     size_t n = o ? count(o, "\n") : 0;
     free(o);
     if (n >= 2) break;
@@ -466,10 +453,7 @@ static void interrupted_to_file(fleet_t *f, const char *fmt) {
   assert_int_equal(mkdir(dir, 0755), 0);
   snprintf(path, sizeof(path), "%s/tls.out", dir);
   snprintf(tmp, sizeof(tmp), ".tls.out.tmp-");
-  FILE *old = fopen(path, "w");
-  assert_non_null(old);
-  fputs("yesterday's green report\n", old);
-  fclose(old);
+  tt_write_text(path, "yesterday's green report\n");
   char *list = td_asprintf(
       "refused.tlsdiag.test:%u\nstall0.tlsdiag.test:%u\n"
       "stall1.tlsdiag.test:%u\nstall2.tlsdiag.test:%u\n",
@@ -493,7 +477,7 @@ static void interrupted_to_file(fleet_t *f, const char *fmt) {
   assert_int_equal(r.rc, 128 + SIGTERM);
   assert_string_equal(r.out, ""); /* everything went to the file */
   assert_int_equal(files_with_prefix(dir, tmp), 0);
-  char *got = slurp(path);
+  char *got = tt_read_file_len(path, NULL);
   assert_non_null(got);
   assert_null(strstr(got, "yesterday")); /* replaced */
   assert_null(strstr(got, "stall")); /* only what finished */

@@ -68,13 +68,10 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A file the setup wrote, never empty. */
 static char *slurp(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) fail_msg("cannot read %s", path);
-  char *s = calloc(1, 65536);
-  size_t n = s ? fread(s, 1, 65535, f) : 0;
-  fclose(f);
-  if (!s || n == 0) fail_msg("cannot read %s", path);
+  char *s = tt_read_file_or_fail(path);
+  if (!*s) fail_msg("%s is empty", path);
   return s;
 }
 
@@ -117,10 +114,13 @@ static void expect_ca_list(json_t *ev) {
 
 /* ---- the in-process server ---------------------------------------------- */
 
-static tdserver_t *srv(const char *priority, int verify) {
+/* The in-process server at priority (NULL: the default); ask: it asks
+ * for a client certificate (from the client CA), verify: and verifies it. */
+static tdserver_t *srv(const char *priority, int ask, int verify) {
   tdserver_config_t cfg;
   tdserver_config_init(&cfg);
-  char *chain = slurp(srvcert), *key = slurp(srvkey), *ca = slurp(clica);
+  char *chain = slurp(srvcert), *key = slurp(srvkey);
+  char *ca = ask ? slurp(clica) : NULL;
   cfg.chain_pem = chain;
   cfg.key_pem = key;
   cfg.client_ca_pem = ca;
@@ -133,46 +133,47 @@ static tdserver_t *srv(const char *priority, int verify) {
   return s;
 }
 
-static void test_clientcert_tdserver_tls13_required(void **state) {
-  (void)state;
-  tdserver_t *s = srv(TDS_PRIORITY_TLS13_ONLY, 0);
+/* A check, without a client certificate, of the in-process server asking
+ * for one at priority: tls_client_cert_required naming the client CA.
+ * Returns its evidence, within *j (the result's JSON: json_decref it). */
+static json_t *expect_required(const char *priority, json_t **j) {
+  tdserver_t *s = srv(priority, 1, 0);
   tlsdiag_options_t o;
   opts(&o, tdserver_port(s));
   tlsdiag_result_t *r = check(&o);
-  json_t *j;
-  json_t *ev = expect_cause(r, "tls_client_cert_required", &j);
+  json_t *ev = expect_cause(r, "tls_client_cert_required", j);
   expect_ca_list(ev);
+  tlsdiag_result_free(r);
+  tdserver_stop(s);
+  return ev;
+}
+
+static void test_clientcert_tdserver_tls13_required(void **state) {
+  (void)state;
+  json_t *j;
+  json_t *ev = expect_required(TDS_PRIORITY_TLS13_ONLY, &j);
   assert_true(json_is_false(tt_jget(ev, "client_cert_presented")));
   /* TLS 1.3: the refusal comes after our Finished */
   assert_string_equal(tt_jstr(ev, "alert"), "certificate_required");
   assert_int_equal(json_integer_value(tt_jget(ev, "alert_number")), 116);
   assert_non_null(strstr(tt_jstr(ev, "remedy"), "--cert"));
   json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
 }
 
 static void test_clientcert_tdserver_tls12_required(void **state) {
   (void)state;
-  tdserver_t *s = srv(TDS_PRIORITY_TLS12_ONLY, 0);
-  tlsdiag_options_t o;
-  opts(&o, tdserver_port(s));
-  tlsdiag_result_t *r = check(&o);
   json_t *j;
-  json_t *ev = expect_cause(r, "tls_client_cert_required", &j);
-  expect_ca_list(ev);
+  json_t *ev = expect_required(TDS_PRIORITY_TLS12_ONLY, &j);
   /* A GnuTLS 3.7 server answers an empty Certificate with this. */
   assert_string_equal(tt_jstr(ev, "refusal"), "alert decode_error");
   /* no version probe after a CertificateRequest */
   assert_null(tt_jget(j, "probes.0"));
   json_decref(j);
-  tlsdiag_result_free(r);
-  tdserver_stop(s);
 }
 
 static void test_clientcert_tdserver_rejected_and_ok(void **state) {
   (void)state;
-  tdserver_t *s = srv(TDS_PRIORITY_TLS12_ONLY, 1);
+  tdserver_t *s = srv(TDS_PRIORITY_TLS12_ONLY, 1, 1);
   tlsdiag_options_t o;
   opts(&o, tdserver_port(s));
   o.client_cert = stranger_pem;
@@ -203,12 +204,7 @@ static void test_clientcert_tdserver_rejected_and_ok(void **state) {
  * check is ok. */
 static void test_clientcert_not_asked(void **state) {
   (void)state;
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  char *chain = slurp(srvcert), *key = slurp(srvkey);
-  cfg.chain_pem = chain;
-  cfg.key_pem = key;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  tdserver_t *s = srv(NULL, 0, 0);
   tlsdiag_options_t o;
   opts(&o, tdserver_port(s));
   o.client_cert = client_pem;
@@ -223,8 +219,6 @@ static void test_clientcert_not_asked(void **state) {
   json_decref(j);
   tlsdiag_result_free(r);
   tdserver_stop(s);
-  free(chain);
-  free(key);
 }
 
 static void test_clientcert_options_check(void **state) {
@@ -260,58 +254,12 @@ static void test_clientcert_options_check(void **state) {
 
 /* ---- real servers -------------------------------------------------------- */
 
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t l = sizeof(sa);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &l) != 0)
-    fail_msg("no free port");
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
-/* Starts argv and waits (bounded) until 127.0.0.1:port accepts. */
-static pid_t start_server(const char *const *argv, uint16_t port) {
-  pid_t pid = fork();
-  if (pid < 0) fail_msg("fork");
-  if (pid == 0) {
-    int dn = open("/dev/null", O_RDWR);
-    dup2(dn, 0);
-    dup2(dn, 1);
-    dup2(dn, 2);
-    execvp(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  int64_t deadline = td_mono_us() + 10 * 1000000;
-  while (td_mono_us() < deadline) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    close(fd);
-    if (ok) return pid;
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) fail_msg("%s exited", argv[0]);
-    poll(NULL, 0, 20);
-  }
-  tt_kill_child(pid);
-  fail_msg("%s did not listen on %u", argv[0], port);
-  return -1;
-}
-
 static pid_t nginx_pid = -1;
 static uint16_t nginx_port;
 
 static int nginx_up(void **state) {
   (void)state;
-  nginx_port = free_port();
+  nginx_port = tt_free_port();
   char conf[160], logs[160];
   snprintf(logs, sizeof(logs), "%s/logs", cc_dir);
   mkdir(logs, 0700);
@@ -333,14 +281,13 @@ static int nginx_up(void **state) {
           srvkey, clica);
   fclose(f);
   const char *argv[] = {"nginx", "-p", cc_dir, "-c", conf, NULL};
-  nginx_pid = start_server(argv, nginx_port);
+  tt_spawn_server(&nginx_pid, argv, NULL, nginx_port);
   return 0;
 }
 
 static int nginx_down(void **state) {
   (void)state;
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
   return 0;
 }
 
@@ -432,14 +379,15 @@ static void test_clientcert_nginx_ok_pem_and_p12(void **state) {
 
 static void test_clientcert_gnutls_serv(void **state) {
   (void)state;
-  uint16_t port = free_port();
+  uint16_t port = tt_free_port();
   char p[16];
   snprintf(p, sizeof(p), "%u", port);
   const char *argv[] = {"gnutls-serv", "--http", "--port", p,
                         "--x509certfile", srvcert, "--x509keyfile", srvkey,
                         "--require-client-cert", "--verify-client-cert",
                         "--x509cafile", clica, NULL};
-  pid_t pid = start_server(argv, port);
+  pid_t pid = -1;
+  tt_spawn_server(&pid, argv, NULL, port);
   tlsdiag_options_t o;
   opts(&o, port);
   o.http_method = "GET"; /* gnutls-serv answers HEAD without a status line */

@@ -14,51 +14,26 @@
 
 static pid_t nginx_pid = -1;
 
-static void write_file(const char *path, const char *data) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  size_t n = strlen(data);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  assert_int_equal(fclose(f), 0);
-}
-
 /* nginx on one port: a default server that refuses every handshake
  * (ssl_reject_handshake on), "rsa.tlsdiag.test" answering 200 on / and
  * proxying /api to `dead` (a port that refuses: nginx answers 502). */
 static uint16_t start_nginx(uint16_t dead) {
-  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
-  char cert[256], key[256], path[256], conf[2048];
-  const tdcerts_case_t *c = tt_case("valid_rsa");
-  snprintf(cert, sizeof(cert), "%s/fv-chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/fv-key.pem", tt_dir);
-  write_file(cert, c->chain_pem);
-  write_file(key, c->key_pem);
-  uint16_t port = 0;
-  int hold = tt_refusing_port("127.0.0.1", &port);
-  close(hold); /* nginx takes it next; a race only fails the start */
-  int n = snprintf(
-      conf, sizeof(conf),
-      "daemon off; master_process off; pid %s/nginx.pid;\n"
-      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+  tt_case_files_t c = tt_case_files("valid_rsa");
+  uint16_t port = tt_free_port();
+  tt_nginx_http(
+      &nginx_pid, &port, 1,
       " server { listen 127.0.0.1:%u ssl default_server;"
       " ssl_reject_handshake on; }\n"
       " server { listen 127.0.0.1:%u ssl; server_name rsa.tlsdiag.test;"
       " ssl_certificate %s; ssl_certificate_key %s;"
       " location / { return 200 \"ok\\n\"; }"
-      " location /api { proxy_pass http://127.0.0.1:%u; } }\n}\n",
-      tt_dir, tt_dir, port, port, cert, key, dead);
-  assert_true(n > 0 && (size_t)n < sizeof(conf));
-  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
-  write_file(path, conf);
-  nginx_pid = tt_nginx_start(path);
-  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(&nginx_pid, &port, 1, path);
+      " location /api { proxy_pass http://127.0.0.1:%u; } }\n",
+      port, port, c.chain, c.key, dead);
   return port;
 }
 
 static void stop_nginx(void) {
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
 }
 
 /* The evidence `key` of the first finding in the CLI's JSON equals the

@@ -18,59 +18,28 @@
 
 static pid_t srv_pid = -1; /* nginx or gnutls-serv; killed by stop_server */
 
-static void write_file(const char *path, const char *data) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  size_t n = strlen(data);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  assert_int_equal(fclose(f), 0);
-}
-
-static uint16_t free_port(void) {
-  uint16_t port = 0;
-  int hold = tt_refusing_port("127.0.0.1", &port);
-  close(hold); /* nginx takes it next; a race only fails the start */
-  return port;
-}
-
 /* nginx with ports[0]: HTTP/2 and HTTP/1.1, a default server answering
  * 421 to every request (here for "localhost", which the certificate
  * covers) and "rsa.tlsdiag.test" answering 200; ports[1]:
  * `ssl proxy_protocol`, "rsa.tlsdiag.test" behind a PROXY header. */
 static void start_nginx(uint16_t ports[2]) {
-  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
-  char cert[256], key[256], path[256], conf[2048];
-  const tdcerts_case_t *c = tt_case("valid_rsa");
-  snprintf(cert, sizeof(cert), "%s/fv2-chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/fv2-key.pem", tt_dir);
-  write_file(cert, c->chain_pem);
-  write_file(key, c->key_pem);
-  ports[0] = free_port();
-  ports[1] = free_port();
-  int n = snprintf(
-      conf, sizeof(conf),
-      "daemon off; master_process off; pid %s/nginx.pid;\n"
-      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+  tt_case_files_t c = tt_case_files("valid_rsa");
+  tt_free_ports(ports, 2);
+  tt_nginx_http(
+      &srv_pid, ports, 2,
       " ssl_certificate %s; ssl_certificate_key %s;\n"
       " server { listen 127.0.0.1:%u ssl http2 default_server;"
       " server_name _; location / { return 421; } }\n"
       " server { listen 127.0.0.1:%u ssl http2; server_name rsa.tlsdiag.test;"
       " location / { return 200 \"ok\\n\"; } }\n"
       " server { listen 127.0.0.1:%u ssl proxy_protocol;"
-      " server_name rsa.tlsdiag.test; location / { return 200 \"ok\\n\"; } }\n"
-      "}\n",
-      tt_dir, tt_dir, cert, key, ports[0], ports[0], ports[1]);
-  assert_true(n > 0 && (size_t)n < sizeof(conf));
-  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
-  write_file(path, conf);
-  srv_pid = tt_nginx_start(path);
-  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(&srv_pid, ports, 2, path);
+      " server_name rsa.tlsdiag.test;"
+      " location / { return 200 \"ok\\n\"; } }\n",
+      c.chain, c.key, ports[0], ports[0], ports[1]);
 }
 
 static void stop_server(void) {
-  if (srv_pid > 0) tt_kill_child(srv_pid);
-  srv_pid = -1;
+  tt_stop_child(&srv_pid);
 }
 
 static uint16_t ports[2];
@@ -247,25 +216,14 @@ static void test_expired_ca_named(void **st) {
  * came. GET gets "HTTP/1.0 200 OK": no finding. */
 static void test_no_status_line_gnutls_serv(void **st) {
   (void)st;
-  char cert[256], key[256], port_s[16];
-  const tdcerts_case_t *c = tt_case("valid_rsa");
-  snprintf(cert, sizeof(cert), "%s/gs-chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/gs-key.pem", tt_dir);
-  write_file(cert, c->chain_pem);
-  write_file(key, c->key_pem);
-  uint16_t port = free_port();
+  char port_s[16];
+  tt_case_files_t c = tt_case_files("valid_rsa");
+  uint16_t port = tt_free_port();
   snprintf(port_s, sizeof(port_s), "%u", port);
-  srv_pid = fork();
-  assert_true(srv_pid >= 0);
-  if (srv_pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    execlp("gnutls-serv", "gnutls-serv", "--http", "--port", port_s,
-           "--x509certfile", cert, "--x509keyfile", key, (char *)NULL);
-    _exit(127);
-  }
-  tt_nginx_ready(&srv_pid, &port, 1, "gnutls-serv's output (discarded)");
+  const char *argv[] = {"gnutls-serv", "--http", "--port", port_s,
+                        "--x509certfile", c.chain, "--x509keyfile", c.key,
+                        NULL};
+  tt_spawn_server(&srv_pid, argv, NULL, port);
   tt_both_t b = {0};
   tt_opts_t t;
   tt_opts(&t, "rsa.tlsdiag.test", port);

@@ -38,17 +38,21 @@ static void big_san_leaf(int n, hp_cert_t *root, hp_cert_t *leaf,
   sp.san_der = hp_sans_der(&sans, &sp.san_len);
   hp_make(&sp, root, leaf);
   snprintf(rootfile, rootlen, "%s/big-san-root-%d.pem", tt_dir, n);
-  hp_write_file(rootfile, root->pem);
+  tt_write_text(rootfile, root->pem);
   hp_sans_free(&sans);
 }
 
-static tdserver_t *leaf_server(const hp_cert_t *leaf) {
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf->pem;
-  cfg.key_pem = leaf->key_pem;
-  return tt_server_cfg(&cfg);
+/* A check of localhost served big_san_leaf(n) alone, its root trusted
+ * (server and certificates gone when it returns); hrun_free *h. */
+static void big_san_check(int n, hrun_t *h) {
+  hp_cert_t root, leaf;
+  char rootfile[160];
+  big_san_leaf(n, &root, &leaf, rootfile, sizeof(rootfile));
+  tdserver_t *s = hp_leaf_server(&leaf);
+  hrun_local(tdserver_port(s), rootfile, 0, 0, h);
+  tdserver_stop(s);
+  hp_free(&leaf);
+  hp_free(&root);
 }
 
 /* A leaf with 4,000 SANs (~120 kB; tdserver, a GnuTLS server, cannot send
@@ -56,15 +60,8 @@ static tdserver_t *leaf_server(const hp_cert_t *leaf) {
  * BoringSSL/OpenSSL's 100 KiB, under our 1 MiB. */
 static void test_handshake_verdicts_chain_too_large(void **state) {
   (void)state;
-  hp_cert_t root, leaf;
-  char rootfile[160];
-  big_san_leaf(4000, &root, &leaf, rootfile, sizeof(rootfile));
-  tdserver_t *s = leaf_server(&leaf);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  t.o.cafile = rootfile;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  big_san_check(4000, &h);
   print_message("4000 SANs: cause=%s %s\n",
                 tlsdiag_cause_name(tlsdiag_result_cause(h.r)),
                 tlsdiag_result_finding_message(h.r, 0));
@@ -85,9 +82,6 @@ static void test_handshake_verdicts_chain_too_large(void **state) {
            (long long)bytes);
   assert_non_null(strstr(tlsdiag_result_finding_message(h.r, 0), want));
   hrun_free(&h);
-  tdserver_stop(s);
-  hp_free(&leaf);
-  hp_free(&root);
 }
 
 /* A TLS 1.0-only server answers our TLS 1.2+ hello with a TLS 1.0
@@ -145,24 +139,14 @@ static void test_handshake_verdicts_old_server_probed(void **state) {
  * host is valid for it, checked against a server. */
 static void test_handshake_verdicts_host_in_last_of_2000_sans(void **state) {
   (void)state;
-  hp_cert_t root, leaf;
-  char rootfile[160];
-  big_san_leaf(2000, &root, &leaf, rootfile, sizeof(rootfile));
-  tdserver_t *s = leaf_server(&leaf);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  t.o.cafile = rootfile;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  big_san_check(2000, &h);
   assert_int_equal(tlsdiag_result_find(h.r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH),
                    -1);
   assert_int_equal(tlsdiag_result_cause(h.r), TLSDIAG_CAUSE_OK);
   assert_int_equal(tlsdiag_result_phase_status(h.r, TLSDIAG_PHASE_TLS),
                    TLSDIAG_STATUS_OK);
   hrun_free(&h);
-  tdserver_stop(s);
-  hp_free(&leaf);
-  hp_free(&root);
 }
 
 /* Past the verifier's old 4,096-name limit (the names beyond it were
@@ -205,69 +189,16 @@ static void test_handshake_verdicts_host_in_last_of_10000_sans(void **state) {
 static pid_t srv_pid = -1; /* the child server; killed in srv_teardown */
 static char srv_log[200];
 
-/* A loopback port free at the time of asking (the child binds it next). */
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail_msg("socket: %s", strerror(errno));
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(sa);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-    fail_msg("bind: %s", strerror(errno));
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
-static int port_accepts(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-  close(fd);
-  return ok;
-}
-
 /* Starts argv (argv[0] a path; stdin /dev/null, output to srv_log) and
  * waits, bounded (10 s, scaled), until 127.0.0.1:port accepts. */
 static void srv_start(const char *const *argv, uint16_t port) {
   snprintf(srv_log, sizeof(srv_log), "%s/server.log", tt_dir);
-  pid_t pid = fork();
-  if (pid < 0) fail_msg("fork");
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(srv_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-        dup2(out, 2) < 0)
-      _exit(126);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  srv_pid = pid;
-  int64_t deadline = td_mono_us() + (int64_t)(td_upper_ms(10000) * 1000.0);
-  while (!port_accepts(port)) {
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) {
-      srv_pid = -1;
-      fail_msg("%s exited (status %d) before listening; see %s", argv[0], st,
-               srv_log);
-    }
-    if (td_mono_us() >= deadline)
-      fail_msg("%s did not listen on port %u in time", argv[0], port);
-    poll(NULL, 0, 20);
-  }
+  tt_spawn_server(&srv_pid, argv, srv_log, port);
 }
 
 static int srv_teardown(void **state) {
   (void)state;
-  if (srv_pid > 0) tt_kill_child(srv_pid);
-  srv_pid = -1;
+  tt_stop_child(&srv_pid);
   return 0;
 }
 
@@ -324,7 +255,7 @@ static void openssl_pki(char ca[160], char cakey[160], char leaf[160],
                          "-keyout", leafkey, "-out", csr, "-subj",
                          "/CN=localhost", NULL};
   must_run(mkcsr);
-  hp_write_file(ext, "basicConstraints=CA:FALSE\n"
+  tt_write_text(ext, "basicConstraints=CA:FALSE\n"
                      "keyUsage=critical,keyEncipherment\n"
                      "extendedKeyUsage=serverAuth\n"
                      "subjectAltName=DNS:localhost\n");
@@ -362,14 +293,11 @@ static void test_handshake_verdicts_openssl_leaf_without_digital_signature(
   (void)state;
   char ca[160], cakey[160], leaf[160], leafkey[160];
   openssl_pki(ca, cakey, leaf, leafkey);
-  uint16_t port = free_port();
+  uint16_t port = tt_free_port();
   s_server(leaf, leafkey, port);
   /* through the API */
-  tt_opts_t t;
-  tt_opts(&t, "localhost", port);
-  t.o.cafile = ca;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(port, ca, 0, 0, &h);
   print_message("keyEncipherment-only leaf: %s: %s\n",
                 tlsdiag_cause_name(tlsdiag_result_cause(h.r)),
                 tlsdiag_result_finding_message(h.r, 0));
@@ -411,7 +339,7 @@ static void test_handshake_verdicts_openssl_serves_ca_cert(void **state) {
   (void)state;
   char ca[160], cakey[160], leaf[160], leafkey[160];
   openssl_pki(ca, cakey, leaf, leafkey);
-  uint16_t port = free_port();
+  uint16_t port = tt_free_port();
   s_server(ca, cakey, port);
   json_t *j = NULL;
   assert_int_equal(cli_check(ca, port, NULL, &j), 2);
@@ -440,7 +368,7 @@ static void test_handshake_verdicts_chain_too_large_cli(void **state) {
   hp_cert_t root, leaf;
   char rootfile[160];
   big_san_leaf(4000, &root, &leaf, rootfile, sizeof(rootfile));
-  tdserver_t *s = leaf_server(&leaf);
+  tdserver_t *s = hp_leaf_server(&leaf);
   json_t *j = NULL;
   assert_int_equal(cli_check(rootfile, tdserver_port(s), NULL, &j), 2);
   assert_string_equal(tt_jstr(j, "cause"), "cert_chain_too_large");
@@ -512,7 +440,7 @@ static void test_handshake_verdicts_probe_refused_locally(void **state) {
   (void)state;
   char cfgfile[160];
   snprintf(cfgfile, sizeof(cfgfile), "%s/gnutls-system.cfg", tt_dir);
-  hp_write_file(cfgfile, "[overrides]\ndisabled-version = tls1.0\n"
+  tt_write_text(cfgfile, "[overrides]\ndisabled-version = tls1.0\n"
                          "disabled-version = tls1.1\n");
   tdserver_config_t cfg;
   tt_server_config(&cfg, TDS_HTTP, "valid");
@@ -546,13 +474,12 @@ static void test_handshake_verdicts_probe_refused_locally(void **state) {
  * tls_protocol_error ("not TLS / plain HTTP"). */
 static void test_handshake_verdicts_gnutls_serv_tls10_no_probe(void **state) {
   (void)state;
-  char chain[160], key[160], port_s[8];
-  snprintf(chain, sizeof(chain), "%s/valid.chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/valid.key.pem", tt_dir);
-  uint16_t port = free_port();
+  char port_s[8];
+  tt_case_files_t c = tt_case_files("valid");
+  uint16_t port = tt_free_port();
   snprintf(port_s, sizeof(port_s), "%u", port);
   const char *argv[] = {"/usr/bin/gnutls-serv", "-p", port_s,
-                        "--x509certfile", chain, "--x509keyfile", key,
+                        "--x509certfile", c.chain, "--x509keyfile", c.key,
                         "--priority", TDS_PRIORITY_TLS10_ONLY, NULL};
   srv_start(argv, port);
   json_t *j = NULL;

@@ -92,6 +92,17 @@ static void opts_pinned(tt_opts_t *t, uint16_t port, const char *addrs) {
   snprintf(t->pin, sizeof(t->pin), "%s:%u:%s", HOST, port, addrs);
 }
 
+/* A check of HOST pinned to addrs on port through the API and the CLI
+ * (tt_check_both, b->s left NULL), its root cause asserted. */
+static void race_both(uint16_t port, const char *addrs, tlsdiag_cause_t cause,
+                      tt_both_t *b) {
+  tt_opts_t t;
+  opts_pinned(&t, port, addrs);
+  memset(b, 0, sizeof(*b));
+  tt_check_both(HOST, &t, NULL, b);
+  tt_expect_cause(b, cause);
+}
+
 static char *report_text(const tlsdiag_result_t *r) {
   char *out = NULL;
   size_t len = 0;
@@ -170,12 +181,8 @@ static void test_happy_eyeballs_ipv6_blackholed_ipv4_wins(void **state) {
   (void)state;
   pair_t p;
   pair_start(&p, "127.0.0.1", "::1");
-  tt_opts_t t;
-  opts_pinned(&t, p.port, "127.0.0.1,::1");
   tt_both_t b;
-  memset(&b, 0, sizeof(b));
-  tt_check_both(HOST, &t, NULL, &b);
-  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  race_both(p.port, "127.0.0.1,::1", TLSDIAG_CAUSE_OK, &b);
   assert_string_equal(tlsdiag_result_connected_address(b.r), "127.0.0.1");
   blackholed_first(b.j, "::1", "ipv6", "127.0.0.1", "ipv4");
   blackholed_first(b.cli, "::1", "ipv6", "127.0.0.1", "ipv4");
@@ -200,12 +207,8 @@ static void test_happy_eyeballs_ipv4_blackholed_ipv6_wins(void **state) {
   (void)state;
   pair_t p;
   pair_start(&p, "::1", "127.0.0.1");
-  tt_opts_t t;
-  opts_pinned(&t, p.port, "127.0.0.1,::1");
   tt_both_t b;
-  memset(&b, 0, sizeof(b));
-  tt_check_both(HOST, &t, NULL, &b);
-  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  race_both(p.port, "127.0.0.1,::1", TLSDIAG_CAUSE_OK, &b);
   assert_string_equal(tlsdiag_result_connected_address(b.r), "::1");
   json_t *js[2] = {b.j, b.cli};
   for (int k = 0; k < 2; k++) {
@@ -239,13 +242,9 @@ static void test_happy_eyeballs_ipv6_refused_ipv4_at_once(void **state) {
     if (e != EADDRINUSE) TD_SKIP("no IPv6 loopback (::1) here: %s", strerror(e));
   }
   if (fd < 0) fail_msg("no port free on both addresses");
-  tt_opts_t t;
-  opts_pinned(&t, port, "127.0.0.1,::1");
   tt_both_t b;
-  memset(&b, 0, sizeof(b));
+  race_both(port, "127.0.0.1,::1", TLSDIAG_CAUSE_OK, &b);
   b.s = s;
-  tt_check_both(HOST, &t, NULL, &b);
-  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
   json_t *js[2] = {b.j, b.cli};
   for (int k = 0; k < 2; k++) {
     json_t *j = js[k];
@@ -282,18 +281,14 @@ static void test_happy_eyeballs_interleaves_families(void **state) {
     if (e != EADDRINUSE) TD_SKIP("no IPv6 loopback (::1) here: %s", strerror(e));
   }
   if (fd6 < 0) fail_msg("no port free on both families");
-  tt_opts_t t;
-  opts_pinned(&t, port,
-              "127.0.0.2,127.0.0.3,::1,::ffff:127.0.0.4,127.0.0.5");
   static const char *const want[][2] = {{"::1", "ipv6"},
                                         {"127.0.0.2", "ipv4"},
                                         {"::ffff:127.0.0.4", "ipv6"},
                                         {"127.0.0.3", "ipv4"},
                                         {"127.0.0.5", "ipv4"}};
   tt_both_t b;
-  memset(&b, 0, sizeof(b));
-  tt_check_both(HOST, &t, NULL, &b);
-  tt_expect_cause(&b, TLSDIAG_CAUSE_TCP_REFUSED);
+  race_both(port, "127.0.0.2,127.0.0.3,::1,::ffff:127.0.0.4,127.0.0.5",
+            TLSDIAG_CAUSE_TCP_REFUSED, &b);
   assert_string_equal(tt_ev(b.r, TLSDIAG_CAUSE_TCP_REFUSED, "addresses_tried"),
                       "5");
   json_t *js[2] = {b.j, b.cli};

@@ -22,7 +22,7 @@ static int setup(void **state) {
   if (tt_setup(state) != 0) return -1;
   hp_make_ca("hostile names CA", NULL, &ca);
   snprintf(ca_file, sizeof(ca_file), "%s/hostile-names-ca.pem", tt_dir);
-  hp_write_file(ca_file, ca.pem);
+  tt_write_text(ca_file, ca.pem);
   return 0;
 }
 
@@ -109,12 +109,7 @@ static void run_case(const hcase_t *c) {
   }
   hp_cert_t leaf;
   hp_make(&sp, &ca, &leaf);
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf.pem;
-  cfg.key_pem = leaf.key_pem;
-  tdserver_t *s = tt_server_cfg(&cfg);
+  tdserver_t *s = hp_leaf_server(&leaf);
   uint16_t port = tdserver_port(s);
   tt_opts_t t;
   tt_opts(&t, HOST, port);

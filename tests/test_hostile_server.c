@@ -13,19 +13,18 @@
 #include "tdtest.h"
 #include "hostile.h"
 
-/* Runs a check of localhost against a tdserver in the given mode. */
+/* Checks localhost against a tdserver started from cfg and asserts e on
+ * the outcome; the server is stopped. keep NULL: the run is freed; else
+ * it is left in *keep for more assertions (hrun_free it). */
 static void run_mode(tdserver_config_t *cfg, int cto_ms, int max_ms,
-                     const expect_t *e) {
+                     const expect_t *e, hrun_t *keep) {
   tdserver_t *s = tt_server_cfg(cfg);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  t.o.connect_timeout_ms = cto_ms;
-  t.o.max_time_ms = max_ms;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
-  expect(&h, e);
-  hrun_free(&h);
+  hrun_local(tdserver_port(s), NULL, cto_ms, max_ms, &h);
   tdserver_stop(s);
+  expect(&h, e);
+  if (keep) *keep = h;
+  else hrun_free(&h);
 }
 
 /* ---- the handshake ------------------------------------------------------ */
@@ -38,7 +37,7 @@ static void test_hostile_server_silent_after_accept(void **state) {
                 TLSDIAG_STATUS_TIMEOUT, TLSDIAG_CAUSE_TLS_TIMEOUT,
                 "accepted TCP but did not complete the TLS handshake in", 700,
                 1};
-  run_mode(&cfg, 700, 5000, &e);
+  run_mode(&cfg, 700, 5000, &e, NULL);
 }
 
 static void test_hostile_server_closes_after_accept(void **state) {
@@ -50,7 +49,7 @@ static void test_hostile_server_closes_after_accept(void **state) {
                 "closed the connection during the handshake, at every TLS "
                 "version",
                 2000, 0};
-  run_mode(&cfg, 2000, 5000, &e);
+  run_mode(&cfg, 2000, 5000, &e, NULL);
 }
 
 static void test_hostile_server_garbage_instead_of_server_hello(void **state) {
@@ -60,7 +59,7 @@ static void test_hostile_server_garbage_instead_of_server_hello(void **state) {
   expect_t e = {"garbage for a hello", TLSDIAG_PHASE_TLS,
                 TLSDIAG_STATUS_FAILED, TLSDIAG_CAUSE_TLS_PROTOCOL_ERROR,
                 "does not answer in TLS", 2000, 0};
-  run_mode(&cfg, 2000, 5000, &e);
+  run_mode(&cfg, 2000, 5000, &e, NULL);
 }
 
 static void test_hostile_server_fatal_alert(void **state) {
@@ -71,7 +70,7 @@ static void test_hostile_server_fatal_alert(void **state) {
   expect_t e = {"fatal alert", TLSDIAG_PHASE_TLS, TLSDIAG_STATUS_FAILED,
                 TLSDIAG_CAUSE_TLS_HANDSHAKE_FAILURE,
                 "aborted the handshake with alert internal_error", 2000, 0};
-  run_mode(&cfg, 2000, 5000, &e);
+  run_mode(&cfg, 2000, 5000, &e, NULL);
 }
 
 static void test_hostile_server_reset_mid_handshake(void **state) {
@@ -81,7 +80,7 @@ static void test_hostile_server_reset_mid_handshake(void **state) {
   expect_t e = {"RST mid-handshake", TLSDIAG_PHASE_TLS,
                 TLSDIAG_STATUS_FAILED, TLSDIAG_CAUSE_TLS_CONNECTION_CLOSED,
                 "reset the connection (RST) during the TLS handshake", 2000, 0};
-  run_mode(&cfg, 2000, 5000, &e);
+  run_mode(&cfg, 2000, 5000, &e, NULL);
 }
 
 /* A raw server that reads the ClientHello, sends the first 20 bytes of a
@@ -173,12 +172,8 @@ static void test_hostile_server_stalls_mid_handshake(void **state) {
   (void)state;
   stall_t s;
   stall_start(&s);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", s.port);
-  t.o.connect_timeout_ms = 700;
-  t.o.max_time_ms = 5000;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(s.port, NULL, 700, 5000, &h);
   expect_t e = {"stall mid-handshake", TLSDIAG_PHASE_TLS,
                 TLSDIAG_STATUS_TIMEOUT, TLSDIAG_CAUSE_TLS_TIMEOUT,
                 "accepted TCP but did not complete the TLS handshake in", 700,
@@ -199,7 +194,7 @@ static void test_hostile_server_never_answers_http(void **state) {
   expect_t e = {"silent after TLS", TLSDIAG_PHASE_HTTP,
                 TLSDIAG_STATUS_TIMEOUT, TLSDIAG_CAUSE_HTTP_TIMEOUT,
                 "no complete response in time", 900, 1};
-  run_mode(&cfg, 2000, 900, &e);
+  run_mode(&cfg, 2000, 900, &e, NULL);
 }
 
 static void test_hostile_server_drips_one_byte_a_second(void **state) {
@@ -214,7 +209,7 @@ static void test_hostile_server_drips_one_byte_a_second(void **state) {
   expect_t e = {"drip 1 byte/s", TLSDIAG_PHASE_HTTP, TLSDIAG_STATUS_TIMEOUT,
                 TLSDIAG_CAUSE_HTTP_TIMEOUT, "no complete response in time",
                 2500, 1};
-  run_mode(&cfg, 2000, 2500, &e);
+  run_mode(&cfg, 2000, 2500, &e, NULL);
 }
 
 /* A raw response of head + n copies of unit (+ tail), built in memory. */
@@ -229,15 +224,17 @@ static char *repeat(const char *head, const char *unit, size_t n,
   return td_buf_steal(&b, len);
 }
 
+/* run_mode of a TDS_RAW_RESPONSE server sending raw[0..len), which fails
+ * the HTTP phase with cause and message within 5 s; keep as run_mode's. */
 static void run_raw(const char *name, const char *raw, size_t len,
-                    tlsdiag_cause_t cause, const char *message) {
+                    tlsdiag_cause_t cause, const char *message, hrun_t *keep) {
   tdserver_config_t cfg;
   tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
   cfg.raw_response = raw;
   cfg.raw_len = len;
   expect_t e = {name, TLSDIAG_PHASE_HTTP, TLSDIAG_STATUS_FAILED, cause,
                 message, 5000, 0};
-  run_mode(&cfg, 2000, 5000, &e);
+  run_mode(&cfg, 2000, 5000, &e, keep);
 }
 
 static void test_hostile_server_one_mib_header_line(void **state) {
@@ -247,7 +244,7 @@ static void test_hostile_server_one_mib_header_line(void **state) {
                      65536, "\r\n\r\n", &len); /* 1 MiB value */
   assert_true(len > 1024 * 1024);
   run_raw("1 MiB header line", raw, len, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
-          "response head larger than 64 KiB");
+          "response head larger than 64 KiB", NULL);
   free(raw);
 }
 
@@ -256,7 +253,7 @@ static void test_hostile_server_ten_thousand_headers(void **state) {
   size_t len = 0;
   char *raw = repeat("HTTP/1.1 200 OK\r\n", "X-H: 1\r\n", 10000, "\r\n", &len);
   run_raw("10,000 headers", raw, len, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
-          "more than 200 header fields");
+          "more than 200 header fields", NULL);
   free(raw);
 }
 
@@ -272,7 +269,7 @@ static void test_hostile_server_head_never_ends(void **state) {
   char *raw = repeat("HTTP/1.1 200 OK\r\n", unit, 150, "", &len);
   assert_true(len > 100 * 1024);
   run_raw("no header end", raw, len, TLSDIAG_CAUSE_HTTP_TOO_LARGE,
-          "response head larger than 64 KiB");
+          "response head larger than 64 KiB", NULL);
   free(raw);
 }
 
@@ -282,7 +279,7 @@ static void test_hostile_server_head_cut_by_close(void **state) {
   static const char raw[] = "HTTP/1.1 200 OK\r\nServer: cut\r\nX-Half";
   run_raw("head cut by close", raw, sizeof(raw) - 1,
           TLSDIAG_CAUSE_HTTP_MALFORMED,
-          "connection closed in the middle of the response head");
+          "connection closed in the middle of the response head", NULL);
 }
 
 /* Binary bytes instead of an HTTP response (a TLS alert record, a NUL, a
@@ -291,25 +288,14 @@ static void test_hostile_server_head_cut_by_close(void **state) {
 static void test_hostile_server_binary_instead_of_http(void **state) {
   (void)state;
   static const char raw[] = "\x15\x03\x03\x00\x02\x02\x28\x1b[2J\\\r\nrest";
-  tdserver_config_t cfg;
-  tt_server_config(&cfg, TDS_RAW_RESPONSE, "valid");
-  cfg.raw_response = raw;
-  cfg.raw_len = sizeof(raw) - 1;
-  tdserver_t *s = tt_server_cfg(&cfg);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
   hrun_t h;
-  hrun("localhost", &t.o, &h);
-  expect_t e = {"binary for HTTP", TLSDIAG_PHASE_HTTP, TLSDIAG_STATUS_FAILED,
-                TLSDIAG_CAUSE_HTTP_MALFORMED, "status line is not HTTP/1.x",
-                5000, 0};
-  expect(&h, &e);
+  run_raw("binary for HTTP", raw, sizeof(raw) - 1,
+          TLSDIAG_CAUSE_HTTP_MALFORMED, "status line is not HTTP/1.x", &h);
   const char *want = "\\x15\\x03\\x03\\x00\\x02\\x02(\\x1b[2J\\\\";
   assert_string_equal(tt_ev(h.r, TLSDIAG_CAUSE_HTTP_MALFORMED, "received"),
                       want);
   assert_string_equal(tt_jstr(h.j, "findings.0.evidence.received"), want);
   hrun_free(&h);
-  tdserver_stop(s);
 }
 
 /* ---- certificates ------------------------------------------------------- */
@@ -435,18 +421,13 @@ static void test_hostile_server_chain_of_fifty(void **state) {
   char *chain_pem = td_buf_steal(&chain, NULL);
   char rootfile[160];
   snprintf(rootfile, sizeof(rootfile), "%s/hostile-chain-root.pem", tt_dir);
-  hp_write_file(rootfile, root.pem);
+  tt_write_text(rootfile, root.pem);
 
   chain_server_t cs;
   chain_server_start(&cs, chain_pem, leaf.key_pem);
   assert_int_equal(cs.sent, 50);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", cs.port);
-  t.o.cafile = rootfile;
-  t.o.connect_timeout_ms = 3000;
-  t.o.max_time_ms = 5000;
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(cs.port, rootfile, 3000, 5000, &h);
   chain_server_stop(&cs);
   assert_int_equal(cs.handshake_rc, 0);
   const char *msg = tlsdiag_result_finding_count(h.r)
@@ -502,20 +483,11 @@ static void test_hostile_server_huge_san_list(void **state) {
   hp_make(&sp, &root, &leaf);
   char rootfile[160];
   snprintf(rootfile, sizeof(rootfile), "%s/hostile-san-root.pem", tt_dir);
-  hp_write_file(rootfile, root.pem);
+  tt_write_text(rootfile, root.pem);
 
-  tdserver_config_t cfg;
-  tdserver_config_init(&cfg);
-  cfg.mode = TDS_HTTP;
-  cfg.chain_pem = leaf.pem;
-  cfg.key_pem = leaf.key_pem;
-  tdserver_t *s = tt_server_cfg(&cfg);
-  tt_opts_t t;
-  tt_opts(&t, "localhost", tdserver_port(s));
-  t.o.cafile = rootfile;
-  t.o.max_time_ms = 5000;
+  tdserver_t *s = hp_leaf_server(&leaf);
   hrun_t h;
-  hrun("localhost", &t.o, &h);
+  hrun_local(tdserver_port(s), rootfile, 0, 5000, &h);
   print_message("hostile %-24s cause=%s %.1f ms, %zu SANs, %zu bytes\n",
                 "64 KiB SAN list",
                 tlsdiag_cause_name(tlsdiag_result_cause(h.r)), h.ms, n,

@@ -45,12 +45,10 @@ static int setup(void **state) {
                         &gh_key) != 0)
     return -1;
   snprintf(gh_root, sizeof(gh_root), "%s/github-root.pem", tt_dir);
-  FILE *f = fopen(gh_root, "w");
-  int bad = !f || fputs(root, f) < 0;
-  if (f && fclose(f) != 0) bad = 1;
+  tt_write_text(gh_root, root);
   free(root);
   snprintf(fresh_home, sizeof(fresh_home), "%s/home", tt_dir);
-  return bad || mkdir(fresh_home, 0700) != 0 ? -1 : 0;
+  return mkdir(fresh_home, 0700) != 0 ? -1 : 0;
 }
 
 static int teardown(void **state) {

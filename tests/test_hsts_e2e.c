@@ -34,13 +34,9 @@ static int teardown(void **state) {
   return tt_teardown(state);
 }
 
-typedef struct {
-  tlsdiag_result_t *r;
-  json_t *j;   /* the library's JSON */
-  json_t *cli; /* the CLI's JSON, when asked for */
-  int cli_exit;
-  tdserver_t *s;
-} run_t;
+/* A check through the library and, when asked, the CLI (tt_check_both);
+ * the CLI's fields stay 0 when it was not run. Freed by tt_both_free. */
+typedef tt_both_t run_t;
 
 /* Checks `host` against a server of certificate case `cert` that sends
  * `headers` (raw lines, may be NULL). with_list: judge it against e2e.json
@@ -52,35 +48,16 @@ static void run(run_t *out, const char *host, const char *cert,
   tt_server_config(&cfg, TDS_HTTP, cert);
   cfg.extra_headers = headers;
   out->s = tt_server_cfg(&cfg);
-  uint16_t port = tdserver_port(out->s);
   tt_opts_t t;
-  tt_opts(&t, host, port);
+  tt_opts(&t, host, tdserver_port(out->s));
   t.o.hsts = with_list ? list : NULL;
+  if (cli) {
+    static const char *const hsts_list[] = {"--hsts-list", LIST, NULL};
+    tt_check_both(host, &t, with_list ? hsts_list : NULL, out);
+    return;
+  }
   out->r = tt_check(host, &t.o);
   out->j = tt_json(out->r);
-  if (!cli) return;
-  char target[300], now[40];
-  snprintf(target, sizeof(target), "%s:%u", host, port);
-  snprintf(now, sizeof(now), "@%lld", (long long)t.o.now);
-  char *s = NULL;
-  if (with_list)
-    out->cli_exit = tt_cli(&s, "check", "--json", "--cacert", t.o.cafile,
-                           "--resolve", t.pin, "--now", now, "--hsts-list",
-                           LIST, target, NULL);
-  else
-    out->cli_exit = tt_cli(&s, "check", "--json", "--cacert", t.o.cafile,
-                           "--resolve", t.pin, "--now", now, target, NULL);
-  json_error_t err;
-  out->cli = json_loads(s, JSON_REJECT_DUPLICATES, &err);
-  if (!out->cli) fail_msg("CLI printed invalid JSON (%s): %s", err.text, s);
-  free(s);
-}
-
-static void run_free(run_t *r) {
-  tlsdiag_result_free(r->r);
-  json_decref(r->j);
-  json_decref(r->cli);
-  tdserver_stop(r->s);
 }
 
 /* The findings as "code/severity ..." in report order, from the API and
@@ -152,7 +129,7 @@ static void test_hsts_e2e_preloaded_host_with_expired_cert(void **state) {
   expect_hsts(r.j, 1, "expired.tlsdiag.test");
   expect_hsts(r.cli, 1, "expired.tlsdiag.test");
   assert_int_equal(r.cli_exit, 2);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* valid's certificate covers localhost and valid.tlsdiag.test, not
@@ -169,7 +146,7 @@ static void test_hsts_e2e_preloaded_host_with_wrong_name(void **state) {
                          "cert_cause"),
                       "cert_hostname_mismatch");
   assert_int_equal(r.cli_exit, 2);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* Through a parent entry: a.wild.tlsdiag.test under wild.tlsdiag.test. */
@@ -185,7 +162,7 @@ static void test_hsts_e2e_subdomain_of_preloaded_entry_with_bad_cert(void **stat
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_HSTS_PRELOADED_CERT_ERROR,
                          "entry_is_host"),
                       "false");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* The same bad certificate on a host that is not preloaded. */
@@ -196,7 +173,7 @@ static void test_hsts_e2e_unlisted_host_with_expired_cert(void **state) {
   expect_findings(&r, "cert_expired/error");
   expect_hsts(r.j, -1, NULL);
   expect_hsts(r.cli, -1, NULL);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* ---- each header variant on a preloaded host --------------------------------- */
@@ -252,7 +229,7 @@ static void test_hsts_e2e_header_variants_on_preloaded_host(void **state) {
       assert_int_equal(r.cli_exit, 0);
       expect_hsts(r.cli, 1, "valid.tlsdiag.test");
     }
-    run_free(&r);
+    tt_both_free(&r);
   }
 }
 
@@ -287,7 +264,7 @@ static void test_hsts_e2e_header_reported_in_json(void **state) {
                             "valid.tlsdiag.test (includeSubDomains)\n"));
   assert_non_null(strstr(t, "2 headers received; only the first counts\n"));
   tlsdiag_free(t);
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* ---- hosts that are not preloaded -------------------------------------------- */
@@ -304,11 +281,11 @@ static void test_hsts_e2e_header_variants_on_unlisted_host(void **state) {
   expect_hsts(r.j, 0, NULL);
   assert_int_equal(r.cli_exit, 0);
   assert_true(json_is_true(tt_jget(r.cli, "ok")));
-  run_free(&r);
+  tt_both_free(&r);
 
   run(&r, "localhost", "valid", NULL, 1, 0);
   expect_findings(&r, "hsts_header_missing/info");
-  run_free(&r);
+  tt_both_free(&r);
 
   run(&r, "localhost", "valid", "Strict-Transport-Security: max-age=300\r\n", 0,
       1);
@@ -316,13 +293,13 @@ static void test_hsts_e2e_header_variants_on_unlisted_host(void **state) {
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_HSTS_MAX_AGE_SHORT, "max_age"),
                       "300");
   assert_int_equal(r.cli_exit, 0);
-  run_free(&r);
+  tt_both_free(&r);
 
   run(&r, "localhost", "valid", NULL, 0, 1);
   expect_findings(&r, "");
   assert_true(json_is_null(tt_jget(r.cli, "hsts.header")));
   assert_true(json_is_null(tt_jget(r.cli, "hsts.list")));
-  run_free(&r);
+  tt_both_free(&r);
 
   /* sending `preload` asks to be judged by the preload rules */
   run(&r, "localhost", "valid",
@@ -330,14 +307,14 @@ static void test_hsts_e2e_header_variants_on_unlisted_host(void **state) {
   expect_findings(&r, "hsts_max_age_short/warning "
                       "hsts_no_include_subdomains/warning");
   assert_int_equal(r.cli_exit, 0);
-  run_free(&r);
+  tt_both_free(&r);
 
   run(&r, "localhost", "valid",
       "Strict-Transport-Security: includeSubDomains\r\n", 0, 1);
   expect_findings(&r, "hsts_header_invalid/warning");
   assert_string_equal(ev(&r, TLSDIAG_CAUSE_HSTS_HEADER_INVALID, "error"),
                       "max-age is missing");
-  run_free(&r);
+  tt_both_free(&r);
 }
 
 /* ---- where the CLI gets its list ---------------------------------------------- */

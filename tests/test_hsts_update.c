@@ -33,25 +33,6 @@ static size_t new_len;
 static char *new_b64;         /* ... base64, one line */
 static char *new_b64_lines;   /* ... base64, 76 columns, CRLF */
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  td_buf_t b;
-  td_buf_init(&b);
-  char tmp[65536];
-  size_t k;
-  while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0) td_buf_append(&b, tmp, k);
-  fclose(f);
-  return td_buf_steal(&b, len);
-}
-
-static void write_file(const char *path, const char *s) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(s, 1, strlen(s), f), strlen(s));
-  assert_int_equal(fclose(f), 0);
-}
-
 static char *base64(const char *p, size_t n, int lines) {
   gnutls_datum_t in = {(unsigned char *)(uintptr_t)p, (unsigned)n};
   gnutls_datum_t out = {NULL, 0};
@@ -75,7 +56,7 @@ static int setup(void **state) {
   /* the CLI must neither read nor write a list of whoever runs the tests */
   setenv("XDG_CACHE_HOME", cache_home, 1);
   unsetenv("TLSDIAG_HSTS_LIST");
-  new_json = read_file(NEW_LIST, &new_len);
+  new_json = tt_read_file_len(NEW_LIST, &new_len);
   if (!new_json) return -1;
   new_b64 = base64(new_json, new_len, 0);
   new_b64_lines = base64(new_json, new_len, 1);
@@ -188,7 +169,7 @@ static void put_old_cache(void) {
   snprintf(dir, sizeof(dir), "%s/tlsdiag", cache_home);
   mkdir(cache_home, 0700);
   mkdir(dir, 0700);
-  write_file(cache_file, OLD_LIST);
+  tt_write_text(cache_file, OLD_LIST);
 }
 
 /* No file but hsts.json in the cache directory: no temporary file left. */
@@ -206,7 +187,7 @@ static void expect_no_leftovers(void) {
 }
 
 static void expect_old_kept(void) {
-  char *s = read_file(cache_file, NULL);
+  char *s = tt_read_file_len(cache_file, NULL);
   assert_non_null(s);
   assert_string_equal(s, OLD_LIST);
   free(s);
@@ -235,7 +216,7 @@ static void expect_new_cache(const run_t *r) {
   assert_string_equal(r->out, want);
   assert_string_equal(r->err, "");
   size_t n = 0;
-  char *s = read_file(cache_file, &n);
+  char *s = tt_read_file_len(cache_file, &n);
   assert_non_null(s);
   assert_int_equal(n, new_len);
   assert_memory_equal(s, new_json, n);
@@ -335,12 +316,12 @@ static void test_hsts_update_target_file(void **state) {
   put_old_cache();
 
   /* --hsts-list FILE: that file, not the cache */
-  write_file(file, OLD_LIST);
+  tt_write_text(file, OLD_LIST);
   run_t r = update(HOST, tdserver_port(s), "--hsts-list", file, NULL, NULL);
   assert_int_equal(r.rc, 0);
   assert_non_null(strstr(r.out, file));
   size_t n = 0;
-  char *got = read_file(file, &n);
+  char *got = tt_read_file_len(file, &n);
   assert_int_equal(n, new_len);
   assert_memory_equal(got, new_json, n);
   free(got);
@@ -351,7 +332,7 @@ static void test_hsts_update_target_file(void **state) {
   setenv("TLSDIAG_HSTS_LIST", env_file, 1);
   r = update(HOST, tdserver_port(s), NULL, NULL, NULL, NULL);
   assert_int_equal(r.rc, 0);
-  got = read_file(env_file, &n);
+  got = tt_read_file_len(env_file, &n);
   assert_non_null(got);
   assert_int_equal(n, new_len);
   free(got);
@@ -360,14 +341,14 @@ static void test_hsts_update_target_file(void **state) {
   unsetenv("TLSDIAG_HSTS_LIST");
 
   /* a symbolic link: its target is replaced, the link stays */
-  write_file(file, OLD_LIST);
+  tt_write_text(file, OLD_LIST);
   assert_int_equal(symlink(file, link), 0);
   r = update(HOST, tdserver_port(s), "--hsts-list", link, NULL, NULL);
   assert_int_equal(r.rc, 0);
   struct stat st;
   assert_int_equal(lstat(link, &st), 0);
   assert_true(S_ISLNK(st.st_mode));
-  got = read_file(file, &n);
+  got = tt_read_file_len(file, &n);
   assert_int_equal(n, new_len);
   free(got);
   run_free(&r);
@@ -386,7 +367,7 @@ static void test_hsts_update_target_file(void **state) {
 static void test_hsts_update_real_list(void **state) {
   (void)state;
   size_t jlen = 0;
-  char *json = read_file(REAL_LIST, &jlen);
+  char *json = tt_read_file_len(REAL_LIST, &jlen);
   if (!json) TD_SKIP("%s is absent", REAL_LIST);
   char *b64 = base64(json, jlen, 0);
   size_t len = 0;
@@ -397,7 +378,7 @@ static void test_hsts_update_real_list(void **state) {
   if (r.rc != 0) fail_msg("exit %d: %s", r.rc, r.err);
   assert_non_null(strstr(r.out, "hsts update: 94600 force-https entries"));
   size_t n = 0;
-  char *got = read_file(cache_file, &n);
+  char *got = tt_read_file_len(cache_file, &n);
   assert_int_equal(n, jlen);
   assert_memory_equal(got, json, n);
   free(got);

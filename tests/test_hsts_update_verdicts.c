@@ -21,13 +21,6 @@ static char x_root_file[256];
 static char *s_root, *s_chain, *s_key; /* tdcerts_self_issued */
 static char s_root_file[256];
 
-static int write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}
-
 static int setup(void **state) {
   if (tt_setup(state)) return -1;
   if (tdcerts_cross_signed(tdcerts_now(tt_pki), "cross.tlsdiag.test", &x_root,
@@ -38,7 +31,9 @@ static int setup(void **state) {
   snprintf(x_root_file, sizeof(x_root_file), "%s/cross-root.pem", tt_dir);
   snprintf(s_root_file, sizeof(s_root_file), "%s/self-root.pem", tt_dir);
   snprintf(cache_file, sizeof(cache_file), "%s/hsts.json", tt_dir);
-  return write_text(x_root_file, x_root) || write_text(s_root_file, s_root);
+  tt_write_text(x_root_file, x_root);
+  tt_write_text(s_root_file, s_root);
+  return 0;
 }
 
 static int teardown(void **state) {
@@ -303,7 +298,7 @@ static void test_hsts_update_verdicts_verify_text_has_both(void **state) {
   (void)state;
   char chain[300], *out = NULL;
   snprintf(chain, sizeof(chain), "%s/self-issued-chain.pem", tt_dir);
-  assert_int_equal(write_text(chain, s_chain), 0);
+  tt_write_text(chain, s_chain);
   int rc = tt_cli(&out, "verify", "--host",
                   "self-issued.tlsdiag.test", "--cacert", s_root_file, chain,
                   NULL);

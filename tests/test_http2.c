@@ -294,57 +294,20 @@ static void test_http2_option_values(void **state) {
 
 static pid_t nginx_pid = -1;
 
-static void write_file(const char *path, const char *data) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
-  assert_int_equal(fclose(f), 0);
-}
-
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t l = sizeof(a);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-static int port_open(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-  close(fd);
-  return ok;
-}
-
 /* nginx 1.22 (bookworm: "listen ... ssl http2"; 1.25 has "http2 on"):
  * ports[0] a modern h2 site with HSTS; ports[1] h2 over TLS 1.2 with
  * AES128-SHA only, which RFC 9113 appendix A forbids. */
 static void start_nginx(uint16_t ports[3]) {
-  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
-  char path[256], cert[256], key[256], conf[4096];
-  const tdcerts_case_t *c = tt_case("valid_rsa");
-  snprintf(cert, sizeof(cert), "%s/h2-chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/h2-key.pem", tt_dir);
-  write_file(cert, c->chain_pem);
-  write_file(key, c->key_pem);
+  tt_case_files_t c = tt_case_files("valid_rsa");
   /* A body larger than HTTP/2's initial windows (65,535 bytes): the fetch
    * must open them as it reads. */
   char big[300001], bigpath[256];
   for (size_t i = 0; i < sizeof(big) - 1; i++) big[i] = (char)('a' + i % 26);
   big[sizeof(big) - 1] = '\0';
-  snprintf(bigpath, sizeof(bigpath), "%s/big", tt_dir);
-  write_file(bigpath, big);
-  for (int i = 0; i < 3; i++) ports[i] = free_port();
-  int n = snprintf(
-      conf, sizeof(conf),
-      "daemon off; master_process off; pid %s/nginx.pid;\n"
-      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+  tt_write_tmp(bigpath, sizeof(bigpath), "big", big);
+  tt_free_ports(ports, 3);
+  tt_nginx_http(
+      &nginx_pid, ports, 3,
       " ssl_certificate %s; ssl_certificate_key %s;\n"
       " server { listen 127.0.0.1:%u ssl http2;"
       " ssl_protocols TLSv1.2 TLSv1.3;"
@@ -357,29 +320,12 @@ static void start_nginx(uint16_t ports[3]) {
       " location / { return 200 \"ok\\n\"; } }\n"
       " server { listen 127.0.0.1:%u ssl http2; ssl_protocols TLSv1.3;"
       " ssl_verify_client on; ssl_client_certificate %s;"
-      " location / { return 200 \"ok\\n\"; } }\n}\n",
-      tt_dir, tt_dir, cert, key, ports[0], tt_dir, ports[1], ports[2],
-      tt_root);
-  assert_true(n > 0 && (size_t)n < sizeof(conf));
-  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
-  write_file(path, conf);
-  nginx_pid = tt_nginx_start(path);
-  int64_t t0 = td_mono_us();
-  while (!(port_open(ports[0]) && port_open(ports[1]) &&
-           port_open(ports[2]))) {
-    int st;
-    if (waitpid(nginx_pid, &st, WNOHANG) == nginx_pid) {
-      nginx_pid = -1;
-      fail_msg("nginx exited (see %s/nginx.err)", tt_dir);
-    }
-    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
-    poll(NULL, 0, 20);
-  }
+      " location / { return 200 \"ok\\n\"; } }\n",
+      c.chain, c.key, ports[0], tt_dir, ports[1], ports[2], tt_root);
 }
 
 static void stop_nginx(void) {
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
 }
 
 static void test_http2_nginx(void **state) {

@@ -159,11 +159,8 @@ static void test_input_unreadable_ca_file(void **state) {
                        "Permission denied");
   }
   /* readable, but no certificate in it */
-  snprintf(path, sizeof(path), "%s/not-a-ca.pem", tt_dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs("this is not a certificate\n", f);
-  fclose(f);
+  tt_write_tmp(path, sizeof(path), "not-a-ca.pem",
+               "this is not a certificate\n");
   expect_usage_error(ARGS("check", "--cacert", path, "x.tlsdiag.test"),
                      "no usable CA certificate in --cacert");
 }

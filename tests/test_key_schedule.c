@@ -533,66 +533,31 @@ static void test_key_schedule_no_secret_in_output(void **state) {
  * taken for a mismatch; the keys are proven on the first ones. */
 static void test_key_schedule_capture_bounds(void **state) {
   (void)state;
-  const size_t body = 800000;
-  td_buf_t raw;
-  tlsdiag_result_t *r = NULL;
-  unsigned char *b = NULL;
-  tdserver_t *s = tt_fetch_x_body(body, &raw, &r, &b);
+  tt_fetch_t f;
+  tt_fetch_x_body(800000, &f);
+  tlsdiag_result_t *r = f.r;
   assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_KEY_SCHEDULE_MISMATCH), -1);
   json_t *j = tt_json(r);
   assert_all_proven(tt_jget(j, "key_schedule.rows"), rows13, NROWS13);
   assert_non_null(strstr(proven_by(tt_jget(j, "key_schedule.rows"),
                                    "server_application_write_key"),
                          "HTTP response ("));
-  tlsdiag_free(b);
-  td_buf_free(&raw);
-  done(j, r, s);
+  json_decref(j);
+  tt_fetch_free(&f);
 }
 
 /* ---- real nginx (OpenSSL): its records, its ticket, its HRR ------------ */
 
 static pid_t ngx_pid = -1;
 
-static void put_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  assert_int_equal(fclose(f), 0);
-}
-
-/* n distinct free loopback ports: bound together, released together. */
-static void pick_ports(uint16_t *ports, int n) {
-  int fds[4];
-  for (int i = 0; i < n; i++) {
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fds[i], (struct sockaddr *)&a, &l), 0);
-    ports[i] = ntohs(a.sin_port);
-  }
-  for (int i = 0; i < n; i++) close(fds[i]);
-}
-
 /* nginx with TLS 1.3 only secp384r1 (so a HelloRetryRequest) and
  * ChaCha20-Poly1305, TLS 1.2 AES-128-GCM, TLS 1.2 ChaCha20-Poly1305; all
- * issue session tickets (nginx's default). Ready once its pid file exists
- * (written after the listeners are open). */
+ * issue session tickets (nginx's default). */
 static void start_nginx(uint16_t ports[3]) {
-  char conf[2048], path[256], cert[256], key[256], pid[256];
-  const tdcerts_case_t *c = tt_case("valid_rsa");
-  snprintf(cert, sizeof(cert), "%s/ks-chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/ks-key.pem", tt_dir);
-  snprintf(pid, sizeof(pid), "%s/ks-nginx.pid", tt_dir);
-  put_file(cert, c->chain_pem);
-  put_file(key, c->key_pem);
-  unlink(pid);
-  pick_ports(ports, 3);
-  int n = snprintf(
-      conf, sizeof(conf),
-      "daemon off; master_process off; pid %s;\n"
-      "error_log %s/ks-nginx.err;\nevents {}\nhttp { access_log off;\n"
+  tt_case_files_t c = tt_case_files("valid_rsa");
+  tt_free_ports(ports, 3);
+  tt_nginx_http(
+      &ngx_pid, ports, 3,
       " ssl_certificate %s; ssl_certificate_key %s;\n"
       " server { listen 127.0.0.1:%u ssl; ssl_protocols TLSv1.3;"
       " ssl_ecdh_curve secp384r1;"
@@ -603,28 +568,13 @@ static void start_nginx(uint16_t ports[3]) {
       " location / { return 200 \"ok\\n\"; } }\n"
       " server { listen 127.0.0.1:%u ssl; ssl_protocols TLSv1.2;"
       " ssl_ciphers ECDHE-RSA-CHACHA20-POLY1305;"
-      " location / { return 200 \"ok\\n\"; } }\n}\n",
-      pid, tt_dir, cert, key, ports[0], ports[1], ports[2]);
-  assert_true(n > 0 && (size_t)n < sizeof(conf));
-  snprintf(path, sizeof(path), "%s/ks-nginx.conf", tt_dir);
-  put_file(path, conf);
-  ngx_pid = tt_nginx_start(path);
-  int64_t t0 = td_mono_us();
-  while (access(pid, F_OK) != 0) {
-    int st;
-    if (waitpid(ngx_pid, &st, WNOHANG) == ngx_pid) {
-      ngx_pid = -1;
-      fail_msg("nginx exited (see %s/ks-nginx.err)", tt_dir);
-    }
-    if (td_mono_us() - t0 > 10000000) fail_msg("nginx did not start");
-    poll(NULL, 0, 20);
-  }
+      " location / { return 200 \"ok\\n\"; } }\n",
+      c.chain, c.key, ports[0], ports[1], ports[2]);
 }
 
 static int ks_nginx_teardown(void **state) {
   (void)state;
-  if (ngx_pid > 0) tt_kill_child(ngx_pid);
-  ngx_pid = -1;
+  tt_stop_child(&ngx_pid);
   return 0;
 }
 

@@ -276,13 +276,6 @@ static void test_kx_quality_static_rsa_cbc_tdserver(void **state) {
 
 static pid_t nginx_pid = -1;
 
-static void write_file(const char *path, const void *data, size_t n) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  assert_int_equal(fclose(f), 0);
-}
-
 /* PKCS#3 DHParameter: SEQUENCE { INTEGER p, INTEGER g } as PEM. */
 static void write_dhparam(const char *path, const mpz_t p, unsigned g) {
   unsigned char der[1100];
@@ -308,31 +301,15 @@ static void write_dhparam(const char *path, const mpz_t p, unsigned g) {
   free(pb);
   gnutls_datum_t in = {der, (unsigned)o}, out = {NULL, 0};
   assert_int_equal(gnutls_pem_base64_encode2("DH PARAMETERS", &in, &out), 0);
-  write_file(path, out.data, out.size);
+  tt_write_file(path, out.data, out.size);
   gnutls_free(out.data);
-}
-
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t l = sizeof(a);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 /* nginx with three servers: static RSA + CBC-SHA1, DHE over RFC 2409's
  * 1024-bit group, DHE over a composite 2048-bit modulus. */
 static void start_nginx(uint16_t ports[3]) {
-  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
-  char path[256], cert[256], key[256], d1[256], d2[256];
-  const tdcerts_case_t *c = tt_case("valid_rsa");
-  snprintf(cert, sizeof(cert), "%s/kx-chain.pem", tt_dir);
-  snprintf(key, sizeof(key), "%s/kx-key.pem", tt_dir);
-  write_file(cert, c->chain_pem, strlen(c->chain_pem));
-  write_file(key, c->key_pem, strlen(c->key_pem));
+  char d1[256], d2[256];
+  tt_case_files_t c = tt_case_files("valid_rsa");
   mpz_t p;
   mpz_init(p);
   assert_int_equal(mpz_set_str(p, rfc2409_1024_hex, 16), 0);
@@ -342,12 +319,9 @@ static void start_nginx(uint16_t ports[3]) {
   snprintf(d2, sizeof(d2), "%s/dhcomposite.pem", tt_dir);
   write_dhparam(d2, p, 2);
   mpz_clear(p);
-  for (int i = 0; i < 3; i++) ports[i] = free_port();
-  char conf[4096];
-  int n = snprintf(
-      conf, sizeof(conf),
-      "daemon off; master_process off; pid %s/nginx.pid;\n"
-      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+  tt_free_ports(ports, 3);
+  tt_nginx_http(
+      &nginx_pid, ports, 3,
       " ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2;\n"
       " server { listen 127.0.0.1:%u ssl; ssl_ciphers AES128-SHA:@SECLEVEL=0;"
       " location / { return 200 \"ok\\n\"; } }\n"
@@ -356,19 +330,12 @@ static void start_nginx(uint16_t ports[3]) {
       " location / { return 200 \"ok\\n\"; } }\n"
       " server { listen 127.0.0.1:%u ssl;"
       " ssl_ciphers DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0; ssl_dhparam %s;"
-      " location / { return 200 \"ok\\n\"; } }\n}\n",
-      tt_dir, tt_dir, cert, key, ports[0], ports[1], d1, ports[2], d2);
-  assert_true(n > 0 && (size_t)n < sizeof(conf));
-  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
-  write_file(path, conf, (size_t)n);
-  nginx_pid = tt_nginx_start(path);
-  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(&nginx_pid, ports, 3, path);
+      " location / { return 200 \"ok\\n\"; } }\n",
+      c.chain, c.key, ports[0], ports[1], d1, ports[2], d2);
 }
 
 static void stop_nginx(void) {
-  if (nginx_pid > 0) tt_kill_child(nginx_pid);
-  nginx_pid = -1;
+  tt_stop_child(&nginx_pid);
 }
 
 static void test_kx_quality_nginx(void **state) {

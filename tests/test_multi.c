@@ -353,28 +353,6 @@ static void test_multi_free_with_checks_pending(void **state) {
              after, before_fds, after_fds);
 }
 
-/* Writes text to tt_dir/name; returns the path in a static buffer of the
- * caller's. */
-static void write_file(char *path, size_t n, const char *name,
-                       const char *text) {
-  snprintf(path, n, "%s/%s", tt_dir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-}
-
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  char *buf = calloc(1, 65536);
-  assert_non_null(buf);
-  size_t n = fread(buf, 1, 65535, f);
-  fclose(f);
-  buf[n] = '\0';
-  return buf;
-}
-
 /* tlsdiag_check, tlsdiag_multi_add and tlsdiag_options_check share one
  * validation: for the same bad options they return the same error, and the
  * engine refuses them at add (no queued check, no callback). A key log file
@@ -477,7 +455,7 @@ static void test_multi_add_validates_options_as_check_does(void **state) {
  * buffer and NUL-terminated. */
 static void test_multi_options_check_says_why_ca_file_fails(void **state) {
   (void)state;
-  char *root = read_all(tt_root);
+  char *root = tt_read_file_or_fail(tt_root);
   /* The root certificate, then a copy whose base64 is broken. */
   char *two = malloc(2 * strlen(root) + 64);
   assert_non_null(two);
@@ -503,7 +481,7 @@ static void test_multi_options_check_says_why_ca_file_fails(void **state) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     if (!cases[i].name) snprintf(path, sizeof(path), "%s/missing.pem", tt_dir);
     else if (!cases[i].name[0]) snprintf(path, sizeof(path), "%s", tt_dir);
-    else write_file(path, sizeof(path), cases[i].name, cases[i].content);
+    else tt_write_tmp(path, sizeof(path), cases[i].name, cases[i].content);
     if (cases[i].tail)
       snprintf(want, sizeof(want), "CA file '%s'%s", path, cases[i].tail);
     else
@@ -524,7 +502,7 @@ static void test_multi_options_check_says_why_ca_file_fails(void **state) {
     tlsdiag_multi_free(m);
   }
   if (geteuid() != 0) { /* root reads anything */
-    write_file(path, sizeof(path), "unreadable.pem", root);
+    tt_write_tmp(path, sizeof(path), "unreadable.pem", root);
     assert_int_equal(chmod(path, 0), 0);
     tt_opts_t t;
     tt_opts(&t, "localhost", 443);

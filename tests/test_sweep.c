@@ -10,12 +10,7 @@
 
 static char *write_list(const char *name, const char *text) {
   static char path[256];
-  snprintf(path, sizeof(path), "%s/%s", tt_dir, name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  return path;
+  return tt_write_tmp(path, sizeof(path), name, text);
 }
 
 /* Each stdout line parsed as JSON (fails on invalid JSON); *n lines. */

@@ -73,11 +73,9 @@ static void test_sweep_memory_capture_bound_before_handshake(void **state) {
  * Before, it kept every record up to 512 KiB until the close. */
 static void test_sweep_memory_check_releases_capture(void **state) {
   (void)state;
-  const size_t body = 800000;
-  td_buf_t raw;
-  tlsdiag_result_t *r = NULL;
-  unsigned char *b = NULL;
-  tdserver_t *s = tt_fetch_x_body(body, &raw, &r, &b);
+  tt_fetch_t f;
+  tt_fetch_x_body(800000, &f);
+  tlsdiag_result_t *r = f.r;
   assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
   json_t *j = tt_json(r);
   json_t *rows = tt_jget(j, "key_schedule.rows");
@@ -91,10 +89,7 @@ static void test_sweep_memory_check_releases_capture(void **state) {
   if (peak == 0 || peak > 40 * 1024) fail_msg("capture peak %zu bytes", peak);
   assert_int_equal(r->anat.ks_cap_left[0], 0);
   json_decref(j);
-  tlsdiag_result_free(r);
-  tlsdiag_free(b);
-  td_buf_free(&raw);
-  tdserver_stop(s);
+  tt_fetch_free(&f);
 }
 
 /* A check stalled after its ClientHello (the server accepts and never

@@ -108,39 +108,43 @@ static void expect_timeouts(const char *out, size_t want, size_t *unqueued,
   lines_free(v, n);
 }
 
+/* A sweep of n silent targets on one address (counted_start) with extra
+ * arguments: exit 2 and every target tls_timeout (expect_timeouts).
+ * Stop c->srv with tdcount_stop. */
+static void timed_out_sweep(counted_t *c, size_t n, const char *const *extra,
+                            size_t *unq, double *maxw) {
+  counted_start(c, n);
+  char *out = NULL;
+  assert_int_equal(counted_run(c, extra, &out), 2);
+  expect_timeouts(out, n, unq, maxw);
+  free(out);
+}
+
 static void test_sweep_scale_per_ip_caps_connections(void **state) {
   (void)state;
-  counted_t c;
-  counted_start(&c, NT);
-  char *out = NULL;
   const char *extra[] = {"--per-ip", "3", "--jobs", "1", NULL};
-  assert_int_equal(counted_run(&c, extra, &out), 2);
+  counted_t c;
   size_t unq;
   double maxw;
-  expect_timeouts(out, NT, &unq, &maxw);
+  timed_out_sweep(&c, NT, extra, &unq, &maxw);
   assert_int_equal(tdcount_max_open(c.srv), 3);
   assert_int_equal(tdcount_accepted(c.srv), NT);
   /* the first three went at once; every other one waited for a slot */
   assert_int_equal(unq, 3);
   assert_true(maxw >= 250.0 * (NT / 3 - 1));
-  free(out);
   tdcount_stop(c.srv);
 }
 
 static void test_sweep_scale_per_ip_holds_across_jobs(void **state) {
   (void)state;
-  counted_t c;
-  counted_start(&c, NT);
-  char *out = NULL;
   const char *extra[] = {"--per-ip", "3", "--jobs", "4", NULL};
-  assert_int_equal(counted_run(&c, extra, &out), 2);
+  counted_t c;
   size_t unq;
   double maxw;
-  expect_timeouts(out, NT, &unq, &maxw);
+  timed_out_sweep(&c, NT, extra, &unq, &maxw);
   assert_int_equal(tdcount_max_open(c.srv), 3);
   assert_int_equal(tdcount_accepted(c.srv), NT);
   assert_int_equal(unq, 3);
-  free(out);
   tdcount_stop(c.srv);
 }
 
@@ -148,36 +152,28 @@ static void test_sweep_scale_per_ip_holds_across_jobs(void **state) {
  * can fail). */
 static void test_sweep_scale_per_ip_zero_is_unlimited(void **state) {
   (void)state;
-  counted_t c;
-  counted_start(&c, NT);
-  char *out = NULL;
   const char *extra[] = {"--per-ip", "0", "--jobs", "1", NULL};
-  assert_int_equal(counted_run(&c, extra, &out), 2);
+  counted_t c;
   size_t unq;
   double maxw;
-  expect_timeouts(out, NT, &unq, &maxw);
+  timed_out_sweep(&c, NT, extra, &unq, &maxw);
   assert_int_equal(tdcount_max_open(c.srv), NT);
   assert_int_equal(unq, NT);
-  free(out);
   tdcount_stop(c.srv);
 }
 
 /* --rate 20: connections 50 ms apart, so the tenth waited about 450 ms. */
 static void test_sweep_scale_rate_spaces_connections(void **state) {
   (void)state;
-  counted_t c;
-  counted_start(&c, 10);
-  char *out = NULL;
   const char *extra[] = {"--per-ip", "0", "--rate", "20", "--jobs", "1",
                          NULL};
-  assert_int_equal(counted_run(&c, extra, &out), 2);
+  counted_t c;
   size_t unq;
   double maxw;
-  expect_timeouts(out, 10, &unq, &maxw);
+  timed_out_sweep(&c, 10, extra, &unq, &maxw);
   assert_int_equal(unq, 1);
   assert_true(maxw >= 400.0);
   assert_int_equal(tdcount_accepted(c.srv), 10);
-  free(out);
   tdcount_stop(c.srv);
 }
 
@@ -487,16 +483,7 @@ static void sweep_interrupted(counted_t *c, const char *file, int sig,
   for (size_t i = 0; i < 6; i++) argv[n++] = extra[i];
   argv[n++] = c->list;
   argv[n] = NULL;
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int dn = open("/dev/null", O_RDWR);
-    dup2(dn, 0);
-    dup2(dn, 1);
-    dup2(dn, 2);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
+  pid_t pid = tt_spawn(argv, NULL);
   int64_t deadline = td_mono_us() + 20 * 1000000;
   while (file_lines(file) < min_lines && td_mono_us() < deadline)
     poll(NULL, 0, 10);

@@ -280,10 +280,9 @@ static void test_time_parse_cli_check_and_sweep(void **state) {
   char target[64], list[128];
   snprintf(target, sizeof(target), "127.0.0.1:%u", port);
   snprintf(list, sizeof(list), "%s/targets.txt", tt_dir);
-  FILE *f = fopen(list, "w");
-  assert_non_null(f);
-  fprintf(f, "%s\n", target);
-  assert_int_equal(fclose(f), 0);
+  char line[80];
+  snprintf(line, sizeof(line), "%s\n", target);
+  tt_write_text(list, line);
   const char *forms[] = {"2024-01-01T02:00:00+02:00", "2024-01-01",
                          "2023-12-31T18:30:00.5-0530", "@1704067200"};
   for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {

@@ -186,10 +186,7 @@ static json_t *cli_verify(const char *chain, const char *host, int max_depth,
                           const want_t *w) {
   char path[128], atbuf[32], depth[16];
   snprintf(path, sizeof(path), "%s/chain.pem", dir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  assert_true(fputs(chain, f) >= 0);
-  assert_int_equal(fclose(f), 0);
+  tt_write_text(path, chain);
   snprintf(atbuf, sizeof(atbuf), "@%lld", (long long)AT);
   snprintf(depth, sizeof(depth), "%d", max_depth);
   char *out = NULL;

@@ -12,16 +12,6 @@
 static char bundle[200], cadir[200], sysfile[200];
 static int sysroots;
 
-static int write_file(const char *path, const char *a, const char *b,
-                      const char *c) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return -1;
-  fputs(a, f);
-  if (b) fputs(b, f);
-  if (c) fputs(c, f);
-  return fclose(f);
-}
-
 /* The system bundle GnuTLS on this machine loads, and its certificates,
  * counted apart from GnuTLS. */
 static void system_bundle(void) {
@@ -48,13 +38,15 @@ static int setup(void **state) {
   snprintf(a, sizeof(a), "%s/a.pem", cadir);
   snprintf(b, sizeof(b), "%s/b.pem", cadir);
   system_bundle();
-  if (write_file(bundle, tdcerts_root_pem(tt_pki),
-                 tdcerts_unknown_root_pem(tt_pki),
-                 tdcerts_intermediate_pem(tt_pki)) ||
-      mkdir(cadir, 0700) ||
-      write_file(a, tdcerts_root_pem(tt_pki), NULL, NULL) ||
-      write_file(b, tdcerts_unknown_root_pem(tt_pki), NULL, NULL))
-    return -1;
+  char *three = td_asprintf("%s%s%s", tdcerts_root_pem(tt_pki),
+                            tdcerts_unknown_root_pem(tt_pki),
+                            tdcerts_intermediate_pem(tt_pki));
+  if (!three) return -1;
+  tt_write_text(bundle, three);
+  free(three);
+  if (mkdir(cadir, 0700)) return -1;
+  tt_write_text(a, tdcerts_root_pem(tt_pki));
+  tt_write_text(b, tdcerts_unknown_root_pem(tt_pki));
   return 0;
 }
 
@@ -276,7 +268,7 @@ static void test_trust_store_cli_env_missing_file_is_usage_error(void **st) {
    * names the variable, in check and sweep alike. */
   char empty[240];
   snprintf(empty, sizeof(empty), "%s/empty.pem", tt_dir);
-  assert_int_equal(write_file(empty, "", NULL, NULL), 0);
+  tt_write_text(empty, "");
   snprintf(fenv, sizeof(fenv), "SSL_CERT_FILE=%s", empty);
   static const char *const cmds[] = {"check", "sweep"};
   for (size_t i = 0; i < 2; i++) {
@@ -323,7 +315,9 @@ static void test_trust_store_cli_text_and_prometheus(void **st) {
 
   char list[300];
   snprintf(list, sizeof(list), "%s/targets.txt", tt_dir);
-  assert_int_equal(write_file(list, v.target, "\n", NULL), 0);
+  char *line = td_asprintf("%s\n", v.target);
+  tt_write_text(list, line);
+  free(line);
   const char *argv[] = {"/usr/bin/env", "-u", "SSL_CERT_DIR", fenv,
                         TD_CLI_PATH, "sweep", "--format", "prometheus",
                         "--resolve", v.pin, "--no-progress", NULL};

@@ -146,14 +146,8 @@ static void test_two_verdicts_cli_browser_only(void **state) {
   char leaf[16384], lp[512], ip[512], at_s[32];
   snprintf(lp, sizeof(lp), "%s/leaf.pem", tt_dir);
   snprintf(ip, sizeof(ip), "%s/inter.pem", tt_dir);
-  FILE *f = fopen(lp, "w");
-  assert_non_null(f);
-  fputs(valid_leaf(leaf, sizeof(leaf)), f);
-  fclose(f);
-  f = fopen(ip, "w");
-  assert_non_null(f);
-  fputs(tdcerts_intermediate_pem(tt_pki), f);
-  fclose(f);
+  tt_write_text(lp, valid_leaf(leaf, sizeof(leaf)));
+  tt_write_text(ip, tdcerts_intermediate_pem(tt_pki));
   snprintf(at_s, sizeof(at_s), "@%lld", (long long)at());
   char *out = NULL;
   int rc = tt_cli(&out, "verify", "--json", "--host", "localhost", "--cacert",

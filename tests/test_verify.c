@@ -23,13 +23,6 @@ static const char *P(const char *name) {
 }
 
 
-static void spit(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  if (!f) fail_msg("cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
 static int64_t at(void) { return tdcerts_now(tt_pki) + 60; }
 
 /* ---- the library ----------------------------------------------------- */
@@ -523,24 +516,24 @@ static void test_verify_directory_with_junk(void **state) {
   assert_int_equal(mkdir(dir, 0755), 0);
   char *valid = tt_read_file_or_fail(P("valid.chain.pem"));
   snprintf(path, sizeof(path), "%s/a-valid.pem", dir);
-  spit(path, valid);
+  tt_write_text(path, valid);
   char *expired = tt_read_file_or_fail(P("expired.chain.pem"));
   snprintf(path, sizeof(path), "%s/b-expired.crt", dir);
-  spit(path, expired);
+  tt_write_text(path, expired);
   snprintf(path, sizeof(path), "%s/c-notes.pem", dir);
-  spit(path, "just some notes, no certificate here\n");
+  tt_write_text(path, "just some notes, no certificate here\n");
   snprintf(path, sizeof(path), "%s/d-broken.pem", dir);
-  spit(path, "-----BEGIN CERTIFICATE-----\nMIIB%%%%\n-----END CERTIFICATE-----\n");
+  tt_write_text(path, "-----BEGIN CERTIFICATE-----\nMIIB%%%%\n-----END CERTIFICATE-----\n");
   snprintf(path, sizeof(path), "%s/e-key.pem", dir);
-  spit(path, tt_case("valid")->key_pem);
+  tt_write_text(path, tt_case("valid")->key_pem);
   snprintf(path, sizeof(path), "%s/f-dangling.crt", dir);
   assert_int_equal(symlink("/nonexistent/tlsdiag/x.pem", path), 0);
   snprintf(path, sizeof(path), "%s/readme.txt", dir); /* not looked at */
-  spit(path, "ignored\n");
+  tt_write_text(path, "ignored\n");
   snprintf(sub, sizeof(sub), "%s/g-nested.pem", dir); /* a directory */
   assert_int_equal(mkdir(sub, 0755), 0);
   snprintf(path, sizeof(path), "%s/h-deep.cer", sub);
-  spit(path, valid);
+  tt_write_text(path, valid);
   char now[32];
   snprintf(now, sizeof(now), "@%lld", (long long)at());
   const char *args[] = {"verify", "--json", "--cacert", tt_root, "--at", now,
