@@ -250,6 +250,9 @@ static void browser_done(td_check_t *c, int outcome, int alert,
   free(r->bprobe_error);
   r->bprobe_error = td_strdup(err);
   c->probe.browser = 0;
+  td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "browser offer",
+                  "a handshake offering what Chrome offers: %s",
+                  outcome == 1 ? "completed" : err ? err : "failed");
   td_check_close_conn(c);
   if (c->probe.then_resume) td_resume_start(c);
   else td_check_finish(c);
