@@ -95,6 +95,10 @@ static const char *what_text(const char *what) {
 
 void td_browser_classify(tlsdiag_result_t *r) {
   if (r->bprobe != -1) return; /* not run, accepted, or it did not run */
+  /* A weak DHE group is the more specific error, and its finding says
+   * browsers dropped DHE: one error for one fix (offer ECDHE). */
+  for (size_t i = 0; i < r->nfindings; i++)
+    if (r->findings[i].code == TLSDIAG_CAUSE_TLS_WEAK_DH) return;
   td_browser_lack_t l[4];
   size_t n = td_browser_lacks(r, l, N(l));
   if (n == 0) return;

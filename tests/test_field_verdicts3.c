@@ -85,7 +85,7 @@ static void make_leaf(const char *name, const char *alg, const char *san) {
   write_file(ext, body);
   openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA", ca,
                                 "-CAkey", cakey, "-CAserial", srl,
-                                "-CAcreateserial", "-days", "30", "-extfile",
+                                "-CAcreateserial", "-days", "90", "-extfile",
                                 ext, "-out", pem, NULL});
 }
 
@@ -100,7 +100,7 @@ static void start_nginx(void) {
   openssl((const char *const[]){
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
       "-nodes", "-keyout", cakey, "-out", ca, "-subj", "/CN=ft3 test CA",
-      "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE",
+      "-days", "90", "-addext", "basicConstraints=critical,CA:TRUE",
       "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL});
   make_leaf("ecdsa", "EC", "DNS:" HOST);
   make_leaf("ed25519", "ED25519", "DNS:" HOST);
