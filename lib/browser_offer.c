@@ -87,6 +87,20 @@ size_t td_browser_lacks(const tlsdiag_result_t *r, td_browser_lack_t *out,
   return n;
 }
 
+/* What to change on the server for the first part Chrome lacks. */
+static const char *remedy(const char *what) {
+  if (strcmp(what, "group") == 0)
+    return "offer X25519 or P-256 (nginx ssl_ecdh_curve, OpenSSL Groups, "
+           "GnuTLS priority GROUP-X25519)";
+  if (strcmp(what, "signature") == 0)
+    return "serve a certificate with an ECDSA P-256/P-384 or RSA key, alone "
+           "or beside this one: this key can only make this signature";
+  if (strcmp(what, "key_exchange") == 0)
+    return "enable ECDHE suites (ECDHE-ECDSA or ECDHE-RSA with AES-GCM or "
+           "ChaCha20-Poly1305)";
+  return "enable AES-GCM or ChaCha20-Poly1305 suites with ECDHE";
+}
+
 /* "group X448", "signature EdDSA-Ed25519" */
 static const char *what_text(const char *what) {
   if (strcmp(what, "key_exchange") == 0) return "key exchange";
@@ -130,6 +144,9 @@ void td_browser_classify(tlsdiag_result_t *r) {
     td_ev_str(f, "alert", td_tls_alert_name(r->bprobe_alert));
   for (size_t i = 0; i < n; i++) td_ev_str(f, l[i].what, l[i].value);
   td_ev_list(f, "not_offered_by_chrome", v, n);
+  td_ev_str(f, "remedy", remedy(l[0].what));
+  if (r->nchain && r->chain[0].key_type)
+    td_ev_str(f, "leaf_key", r->chain[0].key_type);
   td_ev_list(f, "chrome_groups", chrome_groups, N(chrome_groups));
   td_ev_bool(f, "firefox_offers", firefox);
 }

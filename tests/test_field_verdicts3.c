@@ -173,6 +173,12 @@ static void expect_browser_finding(const tt_both_t *b, tlsdiag_severity_t sev,
   assert_string_equal(tt_ev(b->r, MISMATCH, "browser_probe"),
                       "alert handshake_failure");
   assert_string_equal(tt_ev(b->r, MISMATCH, "alert"), "handshake_failure");
+  const char *remedy = tt_ev(b->r, MISMATCH, "remedy");
+  if (!strncmp(what, "group", 5) ? strncmp(remedy, "offer X25519 or P-256", 21)
+                                 : strncmp(remedy, "serve a certificate with "
+                                                   "an ECDSA P-256/P-384 or "
+                                                   "RSA key", 48))
+    fail_msg("remedy: %s", remedy);
   assert_string_equal(tt_ev(b->r, MISMATCH, "firefox_offers"),
                       sev == TLSDIAG_SEVERITY_ERROR ? "false" : "true");
   const char *msg = tlsdiag_result_finding_message(b->r, (size_t)i);
@@ -220,6 +226,7 @@ static void test_browser_offer_nginx(void **st) {
   check_port(HOST, 2, &b);
   tt_expect_cause(&b, MISMATCH);
   assert_string_equal(tt_jstr(b.cli, "chain.0.key_type"), "Ed25519");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "leaf_key"), "Ed25519");
   expect_browser_finding(&b, TLSDIAG_SEVERITY_ERROR, "signature",
                          "EdDSA-Ed25519",
                          "browsers cannot connect: this check's handshake "
