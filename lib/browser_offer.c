@@ -46,7 +46,7 @@ static const char *const chrome_ciphers[] = {
  * TLS 1.2 (gone in 78) or 3DES (gone in 93). */
 static const char *const firefox_more[] = {
     "SECP521R1", "FFDHE2048", "FFDHE3072", "RSA", "ECDSA-SECP521R1-SHA512",
-    "ECDSA-SHA512", "RSA-SHA1", "ECDSA-SHA1"};
+    "ECDSA-SHA512", "RSA-SHA1", "ECDSA-SHA1", "ECDSA P-521"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -83,6 +83,13 @@ size_t td_browser_lacks(const tlsdiag_result_t *r, td_browser_lack_t *out,
     LACK("cipher", k->cipher);
   if (r->tls_sig_alg && !in(r->tls_sig_alg, chrome_sigs, N(chrome_sigs)))
     LACK("signature", r->tls_sig_alg);
+  /* In TLS 1.2 an ECDSA signature names no curve: Chrome (BoringSSL)
+   * refuses a leaf whose curve is not among its groups, and an OpenSSL
+   * server will not pick that certificate for such a client either. */
+  const td_cert_t *leaf = r->nchain ? &r->chain[0] : NULL;
+  if (leaf && leaf->key_type && strcmp(leaf->key_type, "ECDSA") == 0 &&
+      leaf->key_bits == 521)
+    LACK("certificate_key", "ECDSA P-521");
 #undef LACK
   return n;
 }
@@ -95,6 +102,9 @@ static const char *remedy(const char *what) {
   if (strcmp(what, "signature") == 0)
     return "serve a certificate with an ECDSA P-256/P-384 or RSA key, alone "
            "or beside this one: this key can only make this signature";
+  if (strcmp(what, "certificate_key") == 0)
+    return "serve a certificate with an ECDSA P-256/P-384 or RSA key, alone "
+           "or beside this one: Chrome accepts no other curve";
   if (strcmp(what, "key_exchange") == 0)
     return "enable ECDHE suites (ECDHE-ECDSA or ECDHE-RSA with AES-GCM or "
            "ChaCha20-Poly1305)";
@@ -104,6 +114,7 @@ static const char *remedy(const char *what) {
 /* "group X448", "signature EdDSA-Ed25519" */
 static const char *what_text(const char *what) {
   if (strcmp(what, "key_exchange") == 0) return "key exchange";
+  if (strcmp(what, "certificate_key") == 0) return "certificate key";
   return what;
 }
 
@@ -113,13 +124,13 @@ void td_browser_classify(tlsdiag_result_t *r) {
    * browsers dropped DHE: one error for one fix (offer ECDHE). */
   for (size_t i = 0; i < r->nfindings; i++)
     if (r->findings[i].code == TLSDIAG_CAUSE_TLS_WEAK_DH) return;
-  td_browser_lack_t l[4];
+  td_browser_lack_t l[5];
   size_t n = td_browser_lacks(r, l, N(l));
   if (n == 0) return;
   int firefox = 1; /* Firefox offers every part Chrome lacks */
   for (size_t i = 0; i < n; i++)
     if (!l[i].firefox) firefox = 0;
-  const char *v[4];
+  const char *v[5];
   char parts[256] = "";
   for (size_t i = 0; i < n; i++) {
     size_t len = strlen(parts);
@@ -132,12 +143,12 @@ void td_browser_classify(tlsdiag_result_t *r) {
       r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH,
       firefox ? TLSDIAG_SEVERITY_WARNING : TLSDIAG_SEVERITY_ERROR,
       "%s: this check's handshake settled on %s, which Chrome does not "
-      "offer, and a handshake offering what Chrome offers failed (%s)%s",
+      "support, and a handshake offering what Chrome offers failed (%s)%s",
       firefox ? "Chrome and Edge cannot connect"
               : "browsers cannot connect",
       parts, err,
-      firefox ? "; Firefox offers it and should connect"
-              : "; Firefox does not offer it either");
+      firefox ? "; Firefox supports it and should connect"
+              : "; Firefox does not support it either");
   if (!f) return;
   td_ev_str(f, "browser_probe", err);
   if (r->bprobe_alert >= 0)

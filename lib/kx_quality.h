@@ -56,7 +56,8 @@ void td_kx_classify(tlsdiag_result_t *r);
  * what Chrome offers (td_browser_priority, run by probe.c) failed. */
 extern const char td_browser_priority[];
 typedef struct td_browser_lack {
-  const char *what;  /* "group", "key_exchange", "cipher", "signature" */
+  const char *what;  /* "group", "key_exchange", "cipher", "signature",
+                        "certificate_key" */
   const char *value; /* GnuTLS's name, borrowed from r */
   int firefox;       /* Firefox offers it */
 } td_browser_lack_t;

@@ -260,9 +260,9 @@ static void browser_done(td_check_t *c, int outcome, int alert,
 
 int td_probe_browser_start(td_check_t *c, int then_resume) {
   tlsdiag_result_t *r = c->r;
-  td_browser_lack_t l[4];
+  td_browser_lack_t l[5];
   if ((c->flags & TLSDIAG_F_NO_VERSION_PROBE) || !r->connected_addr ||
-      td_browser_lacks(r, l, 4) == 0)
+      td_browser_lacks(r, l, 5) == 0)
     return 0;
   c->probe.then_resume = then_resume;
   if (td_mono_us() >= c->deadline_total) {

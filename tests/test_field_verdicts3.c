@@ -19,7 +19,7 @@
 
 static pid_t srv_pid = -1; /* nginx; killed by stop_server */
 static char ca[160], cakey[160];
-static uint16_t ports[5];
+static uint16_t ports[6];
 
 #define HOST "ft3.tlsdiag.test"
 #define MISMATCH TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH
@@ -60,7 +60,8 @@ static void openssl(const char *const *args) {
   free(err);
 }
 
-/* tt_dir/NAME.pem and NAME.key: a leaf (alg "EC": P-256, or "ED25519")
+/* tt_dir/NAME.pem and NAME.key: a leaf (alg "EC": P-256, "P-521", or
+ * "ED25519")
  * for subjectAltName san, signed by the CA. */
 static void make_leaf(const char *name, const char *alg, const char *san) {
   char pem[160], key[160], csr[160], ext[160], srl[160], body[256];
@@ -69,10 +70,11 @@ static void make_leaf(const char *name, const char *alg, const char *san) {
   snprintf(csr, sizeof(csr), "%s/%s.csr", tt_dir, name);
   snprintf(ext, sizeof(ext), "%s/%s.ext", tt_dir, name);
   snprintf(srl, sizeof(srl), "%s/ft3-ca.srl", tt_dir);
-  if (!strcmp(alg, "EC"))
+  if (!strcmp(alg, "EC") || !strcmp(alg, "P-521"))
     openssl((const char *const[]){"genpkey", "-algorithm", "EC", "-pkeyopt",
-                                  "ec_paramgen_curve:P-256", "-out", key,
-                                  NULL});
+                                  strcmp(alg, "EC") ? "ec_paramgen_curve:P-521"
+                                                    : "ec_paramgen_curve:P-256",
+                                  "-out", key, NULL});
   else
     openssl((const char *const[]){"genpkey", "-algorithm", alg, "-out", key,
                                   NULL});
@@ -92,7 +94,8 @@ static void make_leaf(const char *name, const char *alg, const char *san) {
 /* The CA and the leaves, then nginx with one server per port:
  * [0] X448 only (TLS 1.2 and 1.3), [1] secp521r1 only, [2] an Ed25519
  * leaf, [3] X448 preferred over X25519 (TLS 1.2, server order), [4] a
- * leaf whose only SAN is DNS:127.0.0.1. */
+ * leaf whose only SAN is DNS:127.0.0.1, [5] a P-521 leaf (TLS 1.2: the
+ * signature names no curve). */
 static void start_nginx(void) {
   if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
   snprintf(ca, sizeof(ca), "%s/ft3-ca.pem", tt_dir);
@@ -105,7 +108,8 @@ static void start_nginx(void) {
   make_leaf("ecdsa", "EC", "DNS:" HOST);
   make_leaf("ed25519", "ED25519", "DNS:" HOST);
   make_leaf("ipdns", "EC", "DNS:127.0.0.1");
-  for (size_t i = 0; i < 5; i++) ports[i] = free_port();
+  make_leaf("p521", "P-521", "DNS:" HOST);
+  for (size_t i = 0; i < 6; i++) ports[i] = free_port();
   char conf[4096], path[256];
   const char *d = tt_dir;
   int n = snprintf(
@@ -124,15 +128,18 @@ static void start_nginx(void) {
       " return 200 \"ok\\n\"; }\n"
       " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ipdns.pem;"
       " ssl_certificate_key %s/ipdns.key; return 200 \"ok\\n\"; }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/p521.pem;"
+      " ssl_certificate_key %s/p521.key; ssl_protocols TLSv1.2;"
+      " return 200 \"ok\\n\"; }\n"
       "}\n",
       d, d, d, d, ports[0], ports[1], ports[2], d, d, ports[3], ports[4], d,
-      d);
+      d, ports[5], d, d);
   assert_true(n > 0 && (size_t)n < sizeof(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
   write_file(path, conf);
   srv_pid = tt_nginx_start(path);
   snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(&srv_pid, ports, 5, path);
+  tt_nginx_ready(&srv_pid, ports, 6, path);
 }
 
 /* The check of host on ports[i] with the ft3 CA, at the real time (the
@@ -207,9 +214,9 @@ static void test_browser_offer_nginx(void **st) {
   expect_browser_finding(
       &b, TLSDIAG_SEVERITY_ERROR, "group", "X448",
       "browsers cannot connect: this check's handshake settled on group "
-      "X448, which Chrome does not offer, and a handshake offering what "
+      "X448, which Chrome does not support, and a handshake offering what "
       "Chrome offers failed (alert handshake_failure); Firefox does not "
-      "offer it either");
+      "support it either");
   tt_both_free(&b);
 
   /* secp521r1 only: Chrome fails, Firefox connects: a warning. */
@@ -231,6 +238,20 @@ static void test_browser_offer_nginx(void **st) {
                          "EdDSA-Ed25519",
                          "browsers cannot connect: this check's handshake "
                          "settled on signature EdDSA-Ed25519");
+  tt_both_free(&b);
+
+  /* A P-521 leaf at TLS 1.2: "ECDSA-SHA256" names no curve, but Chrome
+   * refuses the curve (and nginx will not pick that certificate for a
+   * client without P-521); Firefox takes it. */
+  memset(&b, 0, sizeof(b));
+  check_port(HOST, 5, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_string_equal(tt_jstr(b.j, "tls.signature"), "ECDSA-SHA256");
+  expect_browser_finding(&b, TLSDIAG_SEVERITY_WARNING, "certificate_key",
+                         "ECDSA P-521",
+                         "Chrome and Edge cannot connect: this check's "
+                         "handshake settled on certificate key ECDSA P-521, "
+                         "which Chrome does not support");
   tt_both_free(&b);
 
   /* X448 preferred, X25519 too: the browser offer completes. */
