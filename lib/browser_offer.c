@@ -5,8 +5,8 @@
  * runs one more handshake offering what Chrome offers; this file says
  * what Chrome and Firefox offer, when that probe is worth running, and
  * what its refusal means. The tables are the browsers' ClientHellos
- * (Chrome 131+, Firefox 128+), by GnuTLS's names. Pure but for nothing:
- * no I/O. */
+ * (Chrome 131+, Firefox 128+), by GnuTLS's names. Pure: no I/O (the
+ * handshake itself is probe.c's). */
 #include <stdio.h>
 #include <string.h>
 
