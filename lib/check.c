@@ -699,7 +699,7 @@ static void tls_step(td_check_t *c, int timed_out) {
   if (c->flags & TLSDIAG_F_NO_HTTP) {
     r->phase[TLSDIAG_PHASE_HTTP].status = TLSDIAG_STATUS_SKIPPED;
     td_check_close_conn(c);
-    td_check_finish(c);
+    if (!td_probe_browser_start(c, 0)) td_check_finish(c);
     return;
   }
   if (c->http.fetch && !authenticated(r)) {
@@ -726,14 +726,14 @@ void td_check_http_over(td_check_t *c) {
       (gnutls_session_get_flags(c->sess) & GNUTLS_SFLAGS_SESSION_TICKET))
     r->session_ticket = 1;
   if (c->sess) gnutls_bye(c->sess, GNUTLS_SHUT_WR); /* best effort */
-  if (c->sess && (c->flags & TLSDIAG_F_RESUME)) {
-    td_resume_save(c);
-    td_check_close_conn(c);
-    td_resume_start(c);
-    return;
-  }
+  int resume = c->sess && (c->flags & TLSDIAG_F_RESUME);
+  if (resume) td_resume_save(c);
   td_check_close_conn(c);
-  td_check_finish(c);
+  /* A browser's offer first (when this one got more than a browser
+   * would), then the resumption: it goes on itself when it runs. */
+  if (td_probe_browser_start(c, resume)) return;
+  if (resume) td_resume_start(c);
+  else td_check_finish(c);
 }
 
 /* ---- finishing --------------------------------------------------------- */

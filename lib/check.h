@@ -103,6 +103,8 @@ typedef struct td_check_probe {
   int tls; /* 0 connecting, 1 in the handshake */
   int proxy; /* the PROXY header probe is running (not the versions) */
   int then_versions; /* after it, the version probe (if it found none) */
+  int browser; /* the browser-offer probe is running */
+  int then_resume; /* after it, the resumption (td_resume_start) */
 } td_check_probe_t;
 
 /* race.c: the TCP phase as RFC 8305 (Happy Eyeballs v2) races it. */
@@ -276,6 +278,12 @@ void td_probe_start(td_check_t *c);
  * server answers TLS after a PROXY protocol header (r->proxy_probe). */
 void td_probe_proxy_start(td_check_t *c, int then_versions);
 void td_probe_step(td_check_t *c, int revents, int timed_out);
+/* After a completed first connection: when it settled on something
+ * Chrome does not offer (td_browser_lacks), one handshake offering what
+ * Chrome offers (r->bprobe); then the resumption (then_resume) or the
+ * end. Returns 0 when no probe is wanted (the caller
+ * goes on), 1 when it started (it goes on itself). */
+int td_probe_browser_start(td_check_t *c, int then_resume);
 
 /* ---- resume.c ---------------------------------------------------------- */
 /* Keeps the session (and its ticket's lifetime) before the first

@@ -351,6 +351,7 @@ void td_classify(tlsdiag_result_t *r) {
   td_clientcert_classify(r); /* clientcert_classify.c */
   td_anatomy_classify(r);
   td_kx_classify(r); /* kx_quality.c: nothing unless a handshake completed */
+  td_browser_classify(r); /* browser_offer.c: the browser probe refused */
   td_hsts_classify(r);
   classify_redirect(r); /* after the preload lookup */
   td_classify_order(r);

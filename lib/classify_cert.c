@@ -497,9 +497,23 @@ static const char *wildcard_over_suffix(const tlsdiag_result_t *r,
   return NULL;
 }
 
+/* For an IP address: the leaf's dNSName SAN spelling that address, or
+ * NULL. An address matches only an iPAddress SAN (RFC 6125 1.7.2, RFC
+ * 9110 4.3.5); browsers and curl alike refuse the dNSName. */
+static const char *ip_as_dns_san(const tlsdiag_result_t *r) {
+  const td_cert_t *leaf = &r->chain[0];
+  if (!r->host_is_ip || !r->host) return NULL;
+  for (size_t i = 0; i < leaf->nsans; i++)
+    if (leaf->sans[i].type == TD_SAN_DNS && leaf->sans[i].value &&
+        strcasecmp(leaf->sans[i].value, r->host) == 0)
+      return leaf->sans[i].value;
+  return NULL;
+}
+
 static void classify_name(tlsdiag_result_t *r) {
   if (r->verify.name_ok) return;
   const td_cert_t *leaf = &r->chain[0];
+  const char *ipdns = ip_as_dns_san(r);
   const char *suffix = NULL, *wild = wildcard_over_suffix(r, &suffix);
   const char *sans[64];
   size_t n = 0;
@@ -513,6 +527,14 @@ static void classify_name(tlsdiag_result_t *r) {
                        "wildcard directly over the public suffix %s, which "
                        "browsers never match",
                        name_of(r), wild, suffix);
+  else if (ipdns)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate is not valid for the IP address %s: "
+                       "it lists \"%s\" as a DNS name (dNSName), and an IP "
+                       "address matches only an IP address (iPAddress) "
+                       "subjectAltName",
+                       r->host, ipdns);
   else if (n == 0)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
                        TLSDIAG_SEVERITY_ERROR,
@@ -528,6 +550,11 @@ static void classify_name(tlsdiag_result_t *r) {
   td_ev_str(f, "ace_name", r->ace_host);
   td_ev_list(f, "sans", sans, n);
   if (leaf->common_name) td_ev_str(f, "common_name", leaf->common_name);
+  if (ipdns) {
+    td_ev_str(f, "rule", "ip_address_in_dns_name");
+    td_ev_str(f, "standard", "RFC 6125 1.7.2, RFC 9110 4.3.5");
+    td_ev_str(f, "dns_name", ipdns);
+  }
   if (wild) {
     int64_t mtime = 0;
     td_ev_str(f, "rule", "wildcard_public_suffix");

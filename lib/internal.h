@@ -454,6 +454,14 @@ struct tlsdiag_result {
    * completed the handshake after it, 2 it answered a ServerHello (then
    * failed); -1 no answer in TLS with it either. */
   int proxy_probe;
+  /* probe.c, after a completed handshake that settled on something
+   * Chrome does not offer (browser_offer.c): one more handshake offering
+   * what Chrome offers. 0 not run; 1 it completed; -1 the server refused
+   * it (bprobe_alert: the alert, or -1); -2 it could not run (our side,
+   * time). bprobe_error: what happened, as text. */
+  int bprobe;
+  int bprobe_alert;
+  char *bprobe_error;
   /* What the failed first handshake showed beyond its error (tls.c):
    * the server's first record (a TLS alert record proves a TLS server
    * even when GnuTLS reports a version error), and a certificate GnuTLS

@@ -50,4 +50,23 @@ void td_kx_collect(tlsdiag_result_t *r, struct gnutls_session_int *s);
  * r->kx (nothing when no handshake completed). */
 void td_kx_classify(tlsdiag_result_t *r);
 
+/* ---- browser_offer.c ----------------------------------------------------
+ * Whether a browser would get through: what the handshake settled on
+ * that Chrome does not offer, and the finding when a handshake offering
+ * what Chrome offers (td_browser_priority, run by probe.c) failed. */
+extern const char td_browser_priority[];
+typedef struct td_browser_lack {
+  const char *what;  /* "group", "key_exchange", "cipher", "signature",
+                        "certificate_key" */
+  const char *value; /* GnuTLS's name, borrowed from r */
+  int firefox;       /* Firefox offers it */
+} td_browser_lack_t;
+/* The negotiated parameters (TLS 1.2/1.3 only) Chrome does not offer,
+ * at most max into out; 0: nothing to probe. */
+size_t td_browser_lacks(const tlsdiag_result_t *r, td_browser_lack_t *out,
+                        size_t max);
+/* Pure: tls_cipher_mismatch (error; a warning when Firefox offers every
+ * part Chrome lacks) when the browser probe was refused (r->bprobe). */
+void td_browser_classify(tlsdiag_result_t *r);
+
 #endif

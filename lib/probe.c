@@ -7,6 +7,7 @@
  * mismatch from a cipher mismatch or another refusal. */
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "check.h"
@@ -16,6 +17,7 @@ static void probe_connected(td_check_t *c);
 static void probe_handshake(td_check_t *c);
 static void proxy_connected(td_check_t *c);
 static void proxy_handshake(td_check_t *c);
+static void browser_step(td_check_t *c, int revents, int timed_out);
 
 void td_probe_start(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
@@ -238,7 +240,100 @@ static void proxy_step(td_check_t *c, int revents, int timed_out) {
   else proxy_handshake(c);
 }
 
+/* ---- the browser's offer ---------------------------------------------- */
+
+static void browser_done(td_check_t *c, int outcome, int alert,
+                         const char *err) {
+  tlsdiag_result_t *r = c->r;
+  r->bprobe = outcome;
+  r->bprobe_alert = alert;
+  free(r->bprobe_error);
+  r->bprobe_error = td_strdup(err);
+  c->probe.browser = 0;
+  td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "browser offer",
+                  "a handshake offering what Chrome offers: %s",
+                  outcome == 1 ? "completed" : err ? err : "failed");
+  td_check_close_conn(c);
+  if (c->probe.then_resume) td_resume_start(c);
+  else td_check_finish(c);
+}
+
+int td_probe_browser_start(td_check_t *c, int then_resume) {
+  tlsdiag_result_t *r = c->r;
+  td_browser_lack_t l[5];
+  if ((c->flags & TLSDIAG_F_NO_VERSION_PROBE) || !r->connected_addr ||
+      td_browser_lacks(r, l, 5) == 0)
+    return 0;
+  c->probe.then_resume = then_resume;
+  if (td_mono_us() >= c->deadline_total) {
+    browser_done(c, -2, -1, "the check's time ran out");
+    return 1;
+  }
+  c->probe.browser = 1;
+  c->probe.tls = 0;
+  c->attempt_start = td_mono_us();
+  int err = 0;
+  int rc = td_check_reconnect(c, TD_CHECK_PROBE, &err);
+  if (rc < 0) browser_done(c, -2, -1, strerror(err));
+  else if (rc) browser_step(c, POLLOUT, 0);
+  return 1;
+}
+
+/* Connected: a session offering only what Chrome offers (its ALPN too:
+ * h2 and http/1.1, as the first). */
+static void browser_connected(td_check_t *c) {
+  int e = td_tcp_finish(c->fd);
+  int rc = e ? 0
+             : td_tls_session_new(c->cred, c->fd, c->r->sni,
+                                  td_browser_priority,
+                                  td_shared_priority(c->sh,
+                                                     td_browser_priority),
+                                  NULL, 0, &c->sess);
+  if (e || rc < 0) {
+    browser_done(c, -2, -1, e ? strerror(e) : gnutls_strerror(rc));
+    return;
+  }
+  td_tls_set_alpn(c->sess, c->offer_h2);
+  td_tls_peek_install(c->sess, &c->peek, c->fd);
+  c->probe.tls = 1;
+}
+
+static void browser_handshake(td_check_t *c) {
+  int rc = probe_shake(c);
+  if (rc == GNUTLS_E_AGAIN) return;
+  if (rc == 0) {
+    browser_done(c, 1, -1, NULL);
+    return;
+  }
+  int alert = rc == GNUTLS_E_FATAL_ALERT_RECEIVED
+                  ? (int)gnutls_alert_get(c->sess)
+                  : td_tls_peek_alert(&c->peek);
+  if (alert >= 0) {
+    char *msg = td_asprintf("alert %s", td_tls_alert_name(alert));
+    browser_done(c, -1, alert, msg);
+    free(msg);
+  } else if (local_error(c, rc)) {
+    browser_done(c, -2, -1, gnutls_strerror(rc));
+  } else {
+    browser_done(c, -1, -1, gnutls_strerror(rc));
+  }
+}
+
+static void browser_step(td_check_t *c, int revents, int timed_out) {
+  if (!c->probe.tls && !revents && !timed_out) return;
+  if (timed_out && !revents) {
+    browser_done(c, -2, -1, "no answer in time");
+    return;
+  }
+  if (!c->probe.tls) browser_connected(c);
+  if (c->probe.browser && c->probe.tls) browser_handshake(c);
+}
+
 void td_probe_step(td_check_t *c, int revents, int timed_out) {
+  if (c->probe.browser) {
+    browser_step(c, revents, timed_out);
+    return;
+  }
   if (c->probe.proxy) {
     proxy_step(c, revents, timed_out);
     return;

@@ -9,6 +9,7 @@ tlsdiag_result_t *td_result_new(void) {
   tlsdiag_result_t *r = calloc(1, sizeof(*r));
   if (!r) return NULL;
   r->tls_alert_num = -1;
+  r->bprobe_alert = -1;
   r->tls_first_alert = -1;
   r->tls_leaf_ku = -1;
   for (int i = 0; i < 4; i++) r->probe_alert[i] = -1;
@@ -121,6 +122,7 @@ void tlsdiag_result_free(tlsdiag_result_t *r) {
   free(r->h2.error_name);
   free(r->h2.debug);
   free(r->tls_sig_alg);
+  free(r->bprobe_error);
   free(r->tls_error_name);
   free(r->tls_error_text);
   free(r->tls_alert);

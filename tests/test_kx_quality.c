@@ -219,7 +219,16 @@ static void test_kx_quality_ffdhe2048_not_weak(void **state) {
   (void)state;
   tlsdiag_result_t *r =
       check_tds("NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+DHE-RSA", "valid_rsa");
-  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
+  /* Not weak. But no browser offers DHE any more (Chrome 53, Firefox
+   * 78): the handshake offering what Chrome offers is refused
+   * (browser_offer.c), an error; no tls_weak_dh. */
+  const tlsdiag_cause_t m = TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH;
+  assert_int_equal(tlsdiag_result_cause(r), m);
+  assert_int_equal(tlsdiag_result_finding_severity(r, 0),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tt_ev(r, m, "key_exchange"), "DHE-RSA");
+  assert_string_equal(tt_ev(r, m, "browser_probe"), "alert handshake_failure");
+  assert_string_equal(tt_ev(r, m, "firefox_offers"), "false");
   assert_string_equal(r->tls_kx, "DHE-RSA");
   assert_int_equal(r->kx.dhe, 1);
   assert_string_equal(r->kx.dh_group, "RFC 7919 ffdhe2048");

@@ -1,0 +1,329 @@
+/* test_field_verdicts3.c: verdicts found wrong in field test round 3,
+ * against real nginx (OpenSSL) with an OpenSSL-made PKI, through the API
+ * and `check --json`:
+ * - nginx with `ssl_ecdh_curve X448;` (no browser offers X448) and a
+ *   leaf with an Ed25519 key (no browser offers EdDSA signatures) were
+ *   "no problem found", exit 0: tlsdiag's GnuTLS offer is broader than a
+ *   browser's, and curl (OpenSSL) gets through too, while every browser
+ *   fails (ERR_SSL_VERSION_OR_CIPHER_MISMATCH). Now a handshake offering
+ *   what Chrome offers is tried, and its refusal is tls_cipher_mismatch;
+ * - `ssl_ecdh_curve secp521r1;` fails in Chrome only (Firefox offers
+ *   P-521): the same finding, as a warning;
+ * - a server preferring X448 that also has X25519: the browser offer
+ *   completes, no finding;
+ * - a leaf whose dNSName SAN spells the IP address asked for was "not
+ *   valid for 127.0.0.1; it covers 127.0.0.1". */
+#include <time.h>
+
+#include "tdtest.h"
+
+static pid_t srv_pid = -1; /* nginx; killed by stop_server */
+static char ca[160], cakey[160];
+static uint16_t ports[6];
+
+#define HOST "ft3.tlsdiag.test"
+#define MISMATCH TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH
+
+static void write_file(const char *path, const char *data) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  size_t n = strlen(data);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  assert_int_equal(fclose(f), 0);
+}
+
+static uint16_t free_port(void) {
+  uint16_t port = 0;
+  int hold = tt_refusing_port("127.0.0.1", &port);
+  close(hold); /* nginx takes it next; a race only fails the start */
+  return port;
+}
+
+static void stop_server(void) {
+  if (srv_pid > 0) tt_kill_child(srv_pid);
+  srv_pid = -1;
+}
+
+/* Runs `openssl ARGS...`; it must succeed. */
+static void openssl(const char *const *args) {
+  const char *argv[40] = {"/usr/bin/openssl"};
+  size_t n = 0;
+  while (args[n] && n < 38) {
+    argv[n + 1] = args[n];
+    n++;
+  }
+  argv[n + 1] = NULL;
+  char *out = NULL, *err = NULL;
+  int rc = tt_run(argv, NULL, 30000, &out, &err);
+  if (rc != 0) fail_msg("openssl %s failed (%d): %s", args[0], rc, err);
+  free(out);
+  free(err);
+}
+
+/* tt_dir/NAME.pem and NAME.key: a leaf (alg "EC": P-256, "P-521", or
+ * "ED25519")
+ * for subjectAltName san, signed by the CA. */
+static void make_leaf(const char *name, const char *alg, const char *san) {
+  char pem[160], key[160], csr[160], ext[160], srl[160], body[256];
+  snprintf(pem, sizeof(pem), "%s/%s.pem", tt_dir, name);
+  snprintf(key, sizeof(key), "%s/%s.key", tt_dir, name);
+  snprintf(csr, sizeof(csr), "%s/%s.csr", tt_dir, name);
+  snprintf(ext, sizeof(ext), "%s/%s.ext", tt_dir, name);
+  snprintf(srl, sizeof(srl), "%s/ft3-ca.srl", tt_dir);
+  if (!strcmp(alg, "EC") || !strcmp(alg, "P-521"))
+    openssl((const char *const[]){"genpkey", "-algorithm", "EC", "-pkeyopt",
+                                  strcmp(alg, "EC") ? "ec_paramgen_curve:P-521"
+                                                    : "ec_paramgen_curve:P-256",
+                                  "-out", key, NULL});
+  else
+    openssl((const char *const[]){"genpkey", "-algorithm", alg, "-out", key,
+                                  NULL});
+  openssl((const char *const[]){"req", "-new", "-key", key, "-subj",
+                                "/CN=ft3 leaf", "-out", csr, NULL});
+  snprintf(body, sizeof(body),
+           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+           "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n",
+           san);
+  write_file(ext, body);
+  openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA", ca,
+                                "-CAkey", cakey, "-CAserial", srl,
+                                "-CAcreateserial", "-days", "90", "-extfile",
+                                ext, "-out", pem, NULL});
+}
+
+/* The CA and the leaves, then nginx with one server per port:
+ * [0] X448 only (TLS 1.2 and 1.3), [1] secp521r1 only, [2] an Ed25519
+ * leaf, [3] X448 preferred over X25519 (TLS 1.2, server order), [4] a
+ * leaf whose only SAN is DNS:127.0.0.1, [5] a P-521 leaf (TLS 1.2: the
+ * signature names no curve). */
+static void start_nginx(void) {
+  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
+  snprintf(ca, sizeof(ca), "%s/ft3-ca.pem", tt_dir);
+  snprintf(cakey, sizeof(cakey), "%s/ft3-ca.key", tt_dir);
+  openssl((const char *const[]){
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+      "-nodes", "-keyout", cakey, "-out", ca, "-subj", "/CN=ft3 test CA",
+      "-days", "90", "-addext", "basicConstraints=critical,CA:TRUE",
+      "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL});
+  make_leaf("ecdsa", "EC", "DNS:" HOST);
+  make_leaf("ed25519", "ED25519", "DNS:" HOST);
+  make_leaf("ipdns", "EC", "DNS:127.0.0.1");
+  make_leaf("p521", "P-521", "DNS:" HOST);
+  for (size_t i = 0; i < 6; i++) ports[i] = free_port();
+  char conf[4096], path[256];
+  const char *d = tt_dir;
+  int n = snprintf(
+      conf, sizeof(conf),
+      "daemon off; master_process off; pid %s/nginx.pid;\n"
+      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+      " ssl_certificate %s/ecdsa.pem; ssl_certificate_key %s/ecdsa.key;\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_ecdh_curve X448;"
+      " ssl_protocols TLSv1.2 TLSv1.3; return 200 \"ok\\n\"; }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_ecdh_curve secp521r1;"
+      " ssl_protocols TLSv1.2 TLSv1.3; return 200 \"ok\\n\"; }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ed25519.pem;"
+      " ssl_certificate_key %s/ed25519.key; return 200 \"ok\\n\"; }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_ecdh_curve X448:X25519;"
+      " ssl_prefer_server_ciphers on; ssl_protocols TLSv1.2;"
+      " return 200 \"ok\\n\"; }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ipdns.pem;"
+      " ssl_certificate_key %s/ipdns.key; return 200 \"ok\\n\"; }\n"
+      " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/p521.pem;"
+      " ssl_certificate_key %s/p521.key; ssl_protocols TLSv1.2;"
+      " return 200 \"ok\\n\"; }\n"
+      "}\n",
+      d, d, d, d, ports[0], ports[1], ports[2], d, d, ports[3], ports[4], d,
+      d, ports[5], d, d);
+  assert_true(n > 0 && (size_t)n < sizeof(conf));
+  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
+  write_file(path, conf);
+  srv_pid = tt_nginx_start(path);
+  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
+  tt_nginx_ready(&srv_pid, ports, 6, path);
+}
+
+/* The check of host on ports[i] with the ft3 CA, at the real time (the
+ * certificates were made now), API and CLI. */
+static void check_port(const char *host, size_t i, tt_both_t *b) {
+  tt_opts_t t;
+  tt_opts(&t, host, ports[i]);
+  t.o.cafile = ca;
+  t.o.now = (int64_t)time(NULL) + 60;
+  tt_check_both(host, &t, NULL, b);
+}
+
+/* The CLI's finding with this code (its index in "findings"). */
+static json_t *cli_finding(json_t *cli, tlsdiag_cause_t code) {
+  json_t *fs = tt_jget(cli, "findings");
+  size_t i;
+  json_t *f;
+  json_array_foreach(fs, i, f) {
+    if (!strcmp(json_string_value(json_object_get(f, "code")),
+                tlsdiag_cause_name(code)))
+      return f;
+  }
+  fail_msg("the CLI has no finding %s", tlsdiag_cause_name(code));
+  return NULL;
+}
+
+/* The browser-offer finding: severity, the part Chrome lacks (evidence
+ * key what = value), the probe's refusal, and the message's start; the
+ * CLI's evidence equal to the API's. */
+static void expect_browser_finding(const tt_both_t *b, tlsdiag_severity_t sev,
+                                   const char *what, const char *value,
+                                   const char *msg_start) {
+  long i = tlsdiag_result_find(b->r, MISMATCH);
+  if (i < 0) fail_msg("no tls_cipher_mismatch finding");
+  assert_int_equal(tlsdiag_result_finding_severity(b->r, (size_t)i), sev);
+  assert_string_equal(tt_ev(b->r, MISMATCH, what), value);
+  assert_string_equal(tt_ev(b->r, MISMATCH, "not_offered_by_chrome"), value);
+  assert_string_equal(tt_ev(b->r, MISMATCH, "browser_probe"),
+                      "alert handshake_failure");
+  assert_string_equal(tt_ev(b->r, MISMATCH, "alert"), "handshake_failure");
+  const char *remedy = tt_ev(b->r, MISMATCH, "remedy");
+  if (!strncmp(what, "group", 5) ? strncmp(remedy, "offer X25519 or P-256", 21)
+                                 : strncmp(remedy, "serve a certificate with "
+                                                   "an ECDSA P-256/P-384 or "
+                                                   "RSA key", 48))
+    fail_msg("remedy: %s", remedy);
+  assert_string_equal(tt_ev(b->r, MISMATCH, "firefox_offers"),
+                      sev == TLSDIAG_SEVERITY_ERROR ? "false" : "true");
+  const char *msg = tlsdiag_result_finding_message(b->r, (size_t)i);
+  if (strncmp(msg, msg_start, strlen(msg_start)) != 0)
+    fail_msg("message: %s", msg);
+  json_t *f = cli_finding(b->cli, MISMATCH);
+  assert_string_equal(json_string_value(json_object_get(f, "severity")),
+                      sev == TLSDIAG_SEVERITY_ERROR ? "error" : "warning");
+  json_t *ev = json_object_get(f, "evidence");
+  assert_string_equal(json_string_value(json_object_get(ev, what)), value);
+  assert_string_equal(
+      json_string_value(json_object_get(ev, "browser_probe")),
+      "alert handshake_failure");
+  assert_string_equal(json_string_value(json_object_get(f, "message")), msg);
+}
+
+static void test_browser_offer_nginx(void **st) {
+  (void)st;
+  start_nginx();
+  tt_both_t b = {0};
+
+  /* X448 only: tlsdiag's handshake completes on X448; no browser's. */
+  check_port(HOST, 0, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_string_equal(tt_jstr(b.j, "tls.group"), "X448");
+  expect_browser_finding(
+      &b, TLSDIAG_SEVERITY_ERROR, "group", "X448",
+      "browsers cannot connect: this check's handshake settled on group "
+      "X448, which Chrome does not support, and a handshake offering what "
+      "Chrome offers failed (alert handshake_failure); Firefox does not "
+      "support it either");
+  tt_both_free(&b);
+
+  /* secp521r1 only: Chrome fails, Firefox connects: a warning. */
+  memset(&b, 0, sizeof(b));
+  check_port(HOST, 1, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  expect_browser_finding(&b, TLSDIAG_SEVERITY_WARNING, "group", "SECP521R1",
+                         "Chrome and Edge cannot connect: this check's "
+                         "handshake settled on group SECP521R1");
+  tt_both_free(&b);
+
+  /* An Ed25519 leaf: only EdDSA-capable clients (GnuTLS, OpenSSL). */
+  memset(&b, 0, sizeof(b));
+  check_port(HOST, 2, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_string_equal(tt_jstr(b.cli, "chain.0.key_type"), "Ed25519");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "leaf_key"), "Ed25519");
+  expect_browser_finding(&b, TLSDIAG_SEVERITY_ERROR, "signature",
+                         "EdDSA-Ed25519",
+                         "browsers cannot connect: this check's handshake "
+                         "settled on signature EdDSA-Ed25519");
+  tt_both_free(&b);
+
+  /* A P-521 leaf at TLS 1.2: "ECDSA-SHA256" names no curve, but Chrome
+   * refuses the curve (and nginx will not pick that certificate for a
+   * client without P-521); Firefox takes it. */
+  memset(&b, 0, sizeof(b));
+  check_port(HOST, 5, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_string_equal(tt_jstr(b.j, "tls.signature"), "ECDSA-SHA256");
+  expect_browser_finding(&b, TLSDIAG_SEVERITY_WARNING, "certificate_key",
+                         "ECDSA P-521",
+                         "Chrome and Edge cannot connect: this check's "
+                         "handshake settled on certificate key ECDSA P-521, "
+                         "which Chrome does not support");
+  tt_both_free(&b);
+
+  /* X448 preferred, X25519 too: the browser offer completes. */
+  memset(&b, 0, sizeof(b));
+  check_port(HOST, 3, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_string_equal(tt_jstr(b.j, "tls.group"), "X448");
+  assert_int_equal(tlsdiag_result_find(b.r, MISMATCH), -1);
+  json_t *tl = tt_jget(b.cli, "timeline"), *e;
+  size_t k;
+  int seen = 0;
+  json_array_foreach(tl, k, e) {
+    if (!strcmp(json_string_value(json_object_get(e, "what")),
+                "browser offer")) {
+      assert_string_equal(json_string_value(json_object_get(e, "detail")),
+                          "a handshake offering what Chrome offers: "
+                          "completed");
+      seen = 1;
+    }
+  }
+  assert_true(seen);
+  tt_both_free(&b);
+
+  /* X25519 (browsers' first group): no second handshake at all. */
+  memset(&b, 0, sizeof(b));
+  check_port(HOST, 4, &b); /* the name does not match: still no probe */
+  assert_string_equal(tt_jstr(b.j, "tls.group"), "X25519");
+  assert_int_equal(tlsdiag_result_find(b.r, MISMATCH), -1);
+  json_array_foreach(tt_jget(b.cli, "timeline"), k, e)
+    assert_string_not_equal(json_string_value(json_object_get(e, "what")),
+                            "browser offer");
+  tt_both_free(&b);
+  stop_server();
+}
+
+/* An IP address asked for, the certificate listing it as a dNSName:
+ * browsers and curl refuse it; the message said "it covers" the very
+ * address it is not valid for. */
+static void test_ip_listed_as_dns_name(void **st) {
+  (void)st;
+  start_nginx();
+  tt_both_t b = {0};
+  check_port("127.0.0.1", 4, &b);
+  const tlsdiag_cause_t m = TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH;
+  tt_expect_cause(&b, m);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tt_ev(b.r, m, "rule"), "ip_address_in_dns_name");
+  assert_string_equal(tt_ev(b.r, m, "dns_name"), "127.0.0.1");
+  assert_string_equal(tt_ev(b.r, m, "name"), "127.0.0.1");
+  assert_string_equal(
+      tlsdiag_result_finding_message(b.r, 0),
+      "the certificate is not valid for the IP address 127.0.0.1: it lists "
+      "\"127.0.0.1\" as a DNS name (dNSName), and an IP address matches only "
+      "an IP address (iPAddress) subjectAltName");
+  json_t *f = cli_finding(b.cli, m);
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(f, "evidence"),
+                                        "rule")),
+      "ip_address_in_dns_name");
+  assert_string_equal(json_string_value(json_object_get(f, "message")),
+                      tlsdiag_result_finding_message(b.r, 0));
+  tt_both_free(&b);
+  stop_server();
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_browser_offer_nginx),
+      cmocka_unit_test(test_ip_listed_as_dns_name),
+  };
+  int rc = td_run_tests(tests, tt_setup, tt_teardown);
+  stop_server();
+  return rc;
+}
