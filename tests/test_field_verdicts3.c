@@ -24,25 +24,7 @@ static uint16_t ports[6];
 #define HOST "ft3.tlsdiag.test"
 #define MISMATCH TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH
 
-static void write_file(const char *path, const char *data) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  size_t n = strlen(data);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  assert_int_equal(fclose(f), 0);
-}
-
-static uint16_t free_port(void) {
-  uint16_t port = 0;
-  int hold = tt_refusing_port("127.0.0.1", &port);
-  close(hold); /* nginx takes it next; a race only fails the start */
-  return port;
-}
-
-static void stop_server(void) {
-  if (srv_pid > 0) tt_kill_child(srv_pid);
-  srv_pid = -1;
-}
+static void stop_server(void) { tt_stop_child(&srv_pid); }
 
 /* Runs `openssl ARGS...`; it must succeed. */
 static void openssl(const char *const *args) {
@@ -84,7 +66,7 @@ static void make_leaf(const char *name, const char *alg, const char *san) {
            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
            "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n",
            san);
-  write_file(ext, body);
+  tt_write_text(ext, body);
   openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA", ca,
                                 "-CAkey", cakey, "-CAserial", srl,
                                 "-CAcreateserial", "-days", "90", "-extfile",
@@ -97,7 +79,6 @@ static void make_leaf(const char *name, const char *alg, const char *san) {
  * leaf whose only SAN is DNS:127.0.0.1, [5] a P-521 leaf (TLS 1.2: the
  * signature names no curve). */
 static void start_nginx(void) {
-  if (access("/usr/sbin/nginx", X_OK) != 0) TD_SKIP("nginx not installed");
   snprintf(ca, sizeof(ca), "%s/ft3-ca.pem", tt_dir);
   snprintf(cakey, sizeof(cakey), "%s/ft3-ca.key", tt_dir);
   openssl((const char *const[]){
@@ -109,13 +90,10 @@ static void start_nginx(void) {
   make_leaf("ed25519", "ED25519", "DNS:" HOST);
   make_leaf("ipdns", "EC", "DNS:127.0.0.1");
   make_leaf("p521", "P-521", "DNS:" HOST);
-  for (size_t i = 0; i < 6; i++) ports[i] = free_port();
-  char conf[4096], path[256];
+  tt_free_ports(ports, 6);
   const char *d = tt_dir;
-  int n = snprintf(
-      conf, sizeof(conf),
-      "daemon off; master_process off; pid %s/nginx.pid;\n"
-      "error_log %s/nginx.err;\nevents {}\nhttp { access_log off;\n"
+  tt_nginx_http(
+      &srv_pid, ports, 6,
       " ssl_certificate %s/ecdsa.pem; ssl_certificate_key %s/ecdsa.key;\n"
       " server { listen 127.0.0.1:%u ssl; ssl_ecdh_curve X448;"
       " ssl_protocols TLSv1.2 TLSv1.3; return 200 \"ok\\n\"; }\n"
@@ -130,16 +108,9 @@ static void start_nginx(void) {
       " ssl_certificate_key %s/ipdns.key; return 200 \"ok\\n\"; }\n"
       " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/p521.pem;"
       " ssl_certificate_key %s/p521.key; ssl_protocols TLSv1.2;"
-      " return 200 \"ok\\n\"; }\n"
-      "}\n",
-      d, d, d, d, ports[0], ports[1], ports[2], d, d, ports[3], ports[4], d,
-      d, ports[5], d, d);
-  assert_true(n > 0 && (size_t)n < sizeof(conf));
-  snprintf(path, sizeof(path), "%s/nginx.conf", tt_dir);
-  write_file(path, conf);
-  srv_pid = tt_nginx_start(path);
-  snprintf(path, sizeof(path), "%s/nginx.err", tt_dir);
-  tt_nginx_ready(&srv_pid, ports, 6, path);
+      " return 200 \"ok\\n\"; }\n",
+      d, d, ports[0], ports[1], ports[2], d, d, ports[3], ports[4], d, d,
+      ports[5], d, d);
 }
 
 /* The check of host on ports[i] with the ft3 CA, at the real time (the
