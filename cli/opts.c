@@ -17,6 +17,8 @@ const char *td_cli_cmd = NULL;
  * characters (C0, DEL, and C1 as UTF-8 or as a lone byte) are written as
  * \xNN, so an argument cannot move the cursor or recolour the screen.
  * Other UTF-8 (an IDN host) stays readable. */
+static void safe_vprint(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 static void safe_vprint(const char *fmt, va_list ap) {
   char buf[2048];
   int n = vsnprintf(buf, sizeof(buf), fmt, ap);
