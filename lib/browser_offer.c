@@ -111,6 +111,18 @@ static const char *remedy(const char *what) {
   return "enable AES-GCM or ChaCha20-Poly1305 suites with ECDHE";
 }
 
+/* The part whose fix fixes the rest: in TLS 1.2 a DHE key exchange is
+ * why the group is FFDHE (enable ECDHE, not "offer X25519"), and a key
+ * type is why the signature is what it is. */
+static const char *first_fix(const td_browser_lack_t *l, size_t n) {
+  static const char *const order[] = {"key_exchange", "certificate_key",
+                                      "signature", "group", "cipher"};
+  for (size_t k = 0; k < N(order); k++)
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(l[i].what, order[k]) == 0) return l[i].what;
+  return l[0].what;
+}
+
 /* "group X448", "signature EdDSA-Ed25519" */
 static const char *what_text(const char *what) {
   if (strcmp(what, "key_exchange") == 0) return "key exchange";
@@ -155,7 +167,7 @@ void td_browser_classify(tlsdiag_result_t *r) {
     td_ev_str(f, "alert", td_tls_alert_name(r->bprobe_alert));
   for (size_t i = 0; i < n; i++) td_ev_str(f, l[i].what, l[i].value);
   td_ev_list(f, "not_offered_by_chrome", v, n);
-  td_ev_str(f, "remedy", remedy(l[0].what));
+  td_ev_str(f, "remedy", remedy(first_fix(l, n)));
   if (r->nchain && r->chain[0].key_type)
     td_ev_str(f, "leaf_key", r->chain[0].key_type);
   td_ev_list(f, "chrome_groups", chrome_groups, N(chrome_groups));

@@ -229,6 +229,11 @@ static void test_kx_quality_ffdhe2048_not_weak(void **state) {
   assert_string_equal(tt_ev(r, m, "key_exchange"), "DHE-RSA");
   assert_string_equal(tt_ev(r, m, "browser_probe"), "alert handshake_failure");
   assert_string_equal(tt_ev(r, m, "firefox_offers"), "false");
+  /* The FFDHE group follows from the DHE key exchange: the fix is ECDHE */
+  assert_string_equal(tt_ev(r, m, "group"), "FFDHE2048");
+  assert_string_equal(tt_ev(r, m, "remedy"),
+                      "enable ECDHE suites (ECDHE-ECDSA or ECDHE-RSA with "
+                      "AES-GCM or ChaCha20-Poly1305)");
   assert_string_equal(r->tls_kx, "DHE-RSA");
   assert_int_equal(r->kx.dhe, 1);
   assert_string_equal(r->kx.dh_group, "RFC 7919 ffdhe2048");
