@@ -64,6 +64,7 @@ static void usage(FILE *o) {
       "  -4, -6                 IPv4 or IPv6 addresses only\n"
       "  --no-http              stop after the TLS handshake\n"
       "  --no-probe             no extra handshakes to explain a failure\n"
+      "                         (nor the one offering what Chrome offers)\n"
       "  --resume               a second connection resuming the first session\n"
       "  --early-data           with --resume: send the request as 0-RTT data\n"
       "  --cert FILE[:PASSWORD] client certificate to present when the server\n"

@@ -217,7 +217,11 @@ typedef enum {
 
 /* flags */
 #define TLSDIAG_F_NO_HTTP (1u << 0)       /* stop after the TLS handshake */
-#define TLSDIAG_F_NO_VERSION_PROBE (1u << 1) /* no extra handshakes on failure */
+#define TLSDIAG_F_NO_VERSION_PROBE (1u << 1) /* no extra handshakes: on
+                                               failure, nor the browser
+                                               offer after a handshake
+                                               that got more than Chrome
+                                               offers */
 #define TLSDIAG_F_IPV4_ONLY (1u << 2)
 #define TLSDIAG_F_IPV6_ONLY (1u << 3)
 #define TLSDIAG_F_RESUME (1u << 4)     /* a second connection resuming the
