@@ -140,6 +140,14 @@ static void probe_connected(td_check_t *c) {
   probe_handshake(c);
 }
 
+/* The server's alert behind a failed probe handshake, or -1: also one
+ * GnuTLS reports as a version error (an old server's alert record in an
+ * older record version). */
+static int shake_alert(td_check_t *c, int rc) {
+  return rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? (int)gnutls_alert_get(c->sess)
+                                             : td_tls_peek_alert(&c->peek);
+}
+
 static void probe_handshake(td_check_t *c) {
   int rc = probe_shake(c);
   if (rc == GNUTLS_E_AGAIN) return;
@@ -147,11 +155,7 @@ static void probe_handshake(td_check_t *c) {
     probe_result(c, 1, NULL, -1, 0);
     return;
   }
-  /* An alert, even one GnuTLS reports as a version error (an old
-   * server's alert record in an older record version). */
-  int alert = rc == GNUTLS_E_FATAL_ALERT_RECEIVED
-                  ? (int)gnutls_alert_get(c->sess)
-                  : td_tls_peek_alert(&c->peek);
+  int alert = shake_alert(c, rc);
   if (alert >= 0) {
     char *msg = td_asprintf("alert %s", td_tls_alert_name(alert));
     probe_result(c, 0, msg, alert, 0);
@@ -305,9 +309,7 @@ static void browser_handshake(td_check_t *c) {
     browser_done(c, 1, -1, NULL);
     return;
   }
-  int alert = rc == GNUTLS_E_FATAL_ALERT_RECEIVED
-                  ? (int)gnutls_alert_get(c->sess)
-                  : td_tls_peek_alert(&c->peek);
+  int alert = shake_alert(c, rc);
   if (alert >= 0) {
     char *msg = td_asprintf("alert %s", td_tls_alert_name(alert));
     browser_done(c, -1, alert, msg);
