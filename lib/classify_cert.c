@@ -503,10 +503,37 @@ static const char *wildcard_over_suffix(const tlsdiag_result_t *r,
 static const char *ip_as_dns_san(const tlsdiag_result_t *r) {
   const td_cert_t *leaf = &r->chain[0];
   if (!r->host_is_ip || !r->host) return NULL;
+  const char *addr = r->ace_host ? r->ace_host : r->host; /* "127.1" read */
   for (size_t i = 0; i < leaf->nsans; i++)
     if (leaf->sans[i].type == TD_SAN_DNS && leaf->sans[i].value &&
-        strcasecmp(leaf->sans[i].value, r->host) == 0)
+        (strcasecmp(leaf->sans[i].value, r->host) == 0 ||
+         strcasecmp(leaf->sans[i].value, addr) == 0))
       return leaf->sans[i].value;
+  return NULL;
+}
+
+/* The leaf's dNSName SAN written in Unicode (a U-label, raw UTF-8) whose
+ * A-label (libidn2) is the host asked for, or NULL; *alabel gets that
+ * A-label (malloc'd). A dNSName holds A-labels only (RFC 5280 7.2);
+ * browsers and curl compare the host's A-label byte for byte, so the
+ * Unicode spelling never matches. */
+static const char *ulabel_dns_san(const tlsdiag_result_t *r, char **alabel) {
+  const td_cert_t *leaf = &r->chain[0];
+  *alabel = NULL;
+  if (r->host_is_ip || !r->ace_host) return NULL;
+  for (size_t i = 0; i < leaf->nsans; i++) {
+    const char *v = leaf->sans[i].value;
+    if (leaf->sans[i].type != TD_SAN_DNS || !v) continue;
+    int ascii = 1;
+    for (const char *p = v; *p && ascii; p++) ascii = (unsigned char)*p < 0x80;
+    if (ascii) continue;
+    char *a = td_idn_to_ascii(v, NULL);
+    if (a && !strcasecmp(a, r->ace_host)) {
+      *alabel = a;
+      return v;
+    }
+    free(a);
+  }
   return NULL;
 }
 
@@ -514,6 +541,8 @@ static void classify_name(tlsdiag_result_t *r) {
   if (r->verify.name_ok) return;
   const td_cert_t *leaf = &r->chain[0];
   const char *ipdns = ip_as_dns_san(r);
+  char *alabel = NULL;
+  const char *ulabel = ipdns ? NULL : ulabel_dns_san(r, &alabel);
   const char *suffix = NULL, *wild = wildcard_over_suffix(r, &suffix);
   const char *sans[64];
   size_t n = 0;
@@ -535,6 +564,14 @@ static void classify_name(tlsdiag_result_t *r) {
                        "address matches only an IP address (iPAddress) "
                        "subjectAltName",
                        r->host, ipdns);
+  else if (ulabel)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate is not valid for %s: it lists the "
+                       "name in Unicode, \"%s\", where a DNS name (dNSName) "
+                       "must hold its A-label %s; browsers and curl compare "
+                       "the A-label only",
+                       name_of(r), ulabel, alabel);
   else if (n == 0)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
                        TLSDIAG_SEVERITY_ERROR,
@@ -555,6 +592,13 @@ static void classify_name(tlsdiag_result_t *r) {
     td_ev_str(f, "standard", "RFC 6125 1.7.2, RFC 9110 4.3.5");
     td_ev_str(f, "dns_name", ipdns);
   }
+  if (ulabel) {
+    td_ev_str(f, "rule", "u_label_in_dns_name");
+    td_ev_str(f, "standard", "RFC 5280 7.2, RFC 6125 6.4.2");
+    td_ev_str(f, "dns_name", ulabel);
+    td_ev_str(f, "a_label", alabel);
+  }
+  free(alabel);
   if (wild) {
     int64_t mtime = 0;
     td_ev_str(f, "rule", "wildcard_public_suffix");
