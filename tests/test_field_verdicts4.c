@@ -1,0 +1,254 @@
+/* test_field_verdicts4.c: verdicts found wrong in field test round 4
+ * (names), against real nginx (OpenSSL) with an OpenSSL-made PKI, through
+ * the API and `check --json`:
+ * - an IPv4 address in another spelling that browsers (the WHATWG URL
+ *   host parser) and curl read as that address: "127.1", "0x7f.1",
+ *   "0177.0.0.1", "127.0.0.01", "2130706433". tlsdiag took them for DNS
+ *   names: dns_nxdomain for "127.1" and "0x7f.1", a handshake sending SNI
+ *   "0177.0.0.1" (nginx: alert illegal_parameter, "tls_handshake_failure")
+ *   and a name mismatch for "127.0.0.01", where curl got 200 from all;
+ * - a leaf listing the host's IDN in Unicode (raw UTF-8 in a dNSName):
+ *   rightly a mismatch (browsers and curl compare A-labels), but the
+ *   message said "not valid for münchen.test; it covers münchen.test". */
+#include <time.h>
+
+#include "tdtest.h"
+
+static pid_t srv_pid = -1; /* nginx; killed by stop_server */
+static char ca[160], cakey[160];
+static uint16_t ports[4];
+
+#define MISMATCH TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH
+
+static void stop_server(void) { tt_stop_child(&srv_pid); }
+
+/* Runs `openssl ARGS...`; it must succeed. */
+static void openssl(const char *const *args) {
+  const char *argv[40] = {"/usr/bin/openssl"};
+  size_t n = 0;
+  while (args[n] && n < 38) {
+    argv[n + 1] = args[n];
+    n++;
+  }
+  argv[n + 1] = NULL;
+  char *out = NULL, *err = NULL;
+  int rc = tt_run(argv, NULL, 30000, &out, &err);
+  if (rc != 0) fail_msg("openssl %s failed (%d): %s", args[0], rc, err);
+  free(out);
+  free(err);
+}
+
+/* tt_dir/NAME.pem and NAME.key: a P-256 leaf for subjectAltName san
+ * (OpenSSL writes it as given, UTF-8 included), signed by the CA. */
+static void make_leaf(const char *name, const char *san) {
+  char pem[160], key[160], csr[160], ext[160], srl[160], body[256];
+  snprintf(pem, sizeof(pem), "%s/%s.pem", tt_dir, name);
+  snprintf(key, sizeof(key), "%s/%s.key", tt_dir, name);
+  snprintf(csr, sizeof(csr), "%s/%s.csr", tt_dir, name);
+  snprintf(ext, sizeof(ext), "%s/%s.ext", tt_dir, name);
+  snprintf(srl, sizeof(srl), "%s/ft4-ca.srl", tt_dir);
+  openssl((const char *const[]){"genpkey", "-algorithm", "EC", "-pkeyopt",
+                                "ec_paramgen_curve:P-256", "-out", key, NULL});
+  openssl((const char *const[]){"req", "-new", "-key", key, "-subj",
+                                "/CN=ft4 leaf", "-out", csr, NULL});
+  snprintf(body, sizeof(body),
+           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+           "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n",
+           san);
+  tt_write_text(ext, body);
+  openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA", ca,
+                                "-CAkey", cakey, "-CAserial", srl,
+                                "-CAcreateserial", "-days", "90", "-extfile",
+                                ext, "-out", pem, NULL});
+}
+
+/* The CA and the leaves, then nginx with one server per port: [0] IP
+ * 127.0.0.1, [1] IP 127.0.0.2, [2] DNS:127.0.0.1, [3] DNS:münchen.test
+ * (the U-label). */
+static void start_nginx(void) {
+  snprintf(ca, sizeof(ca), "%s/ft4-ca.pem", tt_dir);
+  snprintf(cakey, sizeof(cakey), "%s/ft4-ca.key", tt_dir);
+  openssl((const char *const[]){
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+      "-nodes", "-keyout", cakey, "-out", ca, "-subj", "/CN=ft4 test CA",
+      "-days", "90", "-addext", "basicConstraints=critical,CA:TRUE",
+      "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL});
+  make_leaf("ip1", "IP:127.0.0.1");
+  make_leaf("ip2", "IP:127.0.0.2");
+  make_leaf("ipdns", "DNS:127.0.0.1");
+  make_leaf("ulabel", "DNS:m\xc3\xbcnchen.test");
+  tt_free_ports(ports, 4);
+  const char *d = tt_dir;
+  tt_nginx_http(&srv_pid, ports, 4,
+                " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ip1.pem;"
+                " ssl_certificate_key %s/ip1.key; return 200 \"ok\\n\"; }\n"
+                " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ip2.pem;"
+                " ssl_certificate_key %s/ip2.key; return 200 \"ok\\n\"; }\n"
+                " server { listen 127.0.0.1:%u ssl; ssl_certificate "
+                "%s/ipdns.pem; ssl_certificate_key %s/ipdns.key;"
+                " return 200 \"ok\\n\"; }\n"
+                " server { listen 127.0.0.1:%u ssl; ssl_certificate "
+                "%s/ulabel.pem; ssl_certificate_key %s/ulabel.key;"
+                " return 200 \"ok\\n\"; }\n",
+                ports[0], d, d, ports[1], d, d, ports[2], d, d, ports[3], d,
+                d);
+}
+
+/* The check of host on ports[i] with the ft4 CA, at the real time (the
+ * certificates were made now), API and CLI. */
+static void check_port(const char *host, size_t i, tt_both_t *b) {
+  tt_opts_t t;
+  tt_opts(&t, host, ports[i]);
+  t.o.cafile = ca;
+  t.o.now = (int64_t)time(NULL) + 60;
+  tt_check_both(host, &t, NULL, b);
+}
+
+/* The CLI's finding with this code. */
+static json_t *cli_finding(json_t *cli, tlsdiag_cause_t code) {
+  json_t *fs = tt_jget(cli, "findings");
+  size_t i;
+  json_t *f;
+  json_array_foreach(fs, i, f) {
+    if (!strcmp(json_string_value(json_object_get(f, "code")),
+                tlsdiag_cause_name(code)))
+      return f;
+  }
+  fail_msg("the CLI has no finding %s", tlsdiag_cause_name(code));
+  return NULL;
+}
+
+/* The CLI's evidence value at key of its finding with this code. */
+static const char *cli_ev(json_t *cli, tlsdiag_cause_t code, const char *key) {
+  json_t *ev = json_object_get(cli_finding(cli, code), "evidence");
+  const char *v = json_string_value(json_object_get(ev, key));
+  if (!v) fail_msg("the CLI's %s has no evidence %s", tlsdiag_cause_name(code),
+                   key);
+  return v;
+}
+
+/* The target as the API's JSON and the CLI's give it: an address. */
+static void expect_ipv4_target(json_t *j, const char *given) {
+  assert_string_equal(tt_jstr(j, "target.host"), given);
+  assert_string_equal(tt_jstr(j, "target.ace"), "127.0.0.1");
+  assert_true(json_is_true(tt_jget(j, "target.ip_literal")));
+  assert_true(json_is_null(tt_jget(j, "target.sni")));
+  assert_string_equal(tt_jstr(j, "phases.dns.status"), "skipped");
+  assert_string_equal(tt_jstr(j, "phases.tcp.connected"), "127.0.0.1");
+}
+
+/* Each spelling reaches 127.0.0.1, sends no SNI, and the iPAddress SAN
+ * 127.0.0.1 matches: no problem, as in curl (200) and browsers. */
+static void test_ipv4_other_spellings(void **st) {
+  (void)st;
+  start_nginx();
+  const char *forms[] = {"127.1", "0x7f.1", "0177.0.0.1", "127.0.0.01",
+                         "2130706433", "0x7F000001", "127.0.0.1."};
+  for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+    tt_both_t b = {0};
+    check_port(forms[k], 0, &b);
+    tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+    expect_ipv4_target(b.j, forms[k]);
+    expect_ipv4_target(b.cli, forms[k]);
+    assert_int_equal(json_integer_value(tt_jget(b.cli, "http.status")), 200);
+    tt_both_free(&b);
+  }
+
+  /* Another address in the certificate: the mismatch names both. */
+  tt_both_t b = {0};
+  check_port("127.1", 1, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tt_ev(b.r, MISMATCH, "name"), "127.1");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "ace_name"), "127.0.0.1");
+  assert_string_equal(cli_ev(b.cli, MISMATCH, "ace_name"), "127.0.0.1");
+  assert_string_equal(tlsdiag_result_finding_message(b.r, 0),
+                      "the certificate is not valid for 127.1; it covers "
+                      "127.0.0.2");
+  tt_both_free(&b);
+
+  /* The address as a dNSName: named so for the short spelling too. */
+  memset(&b, 0, sizeof(b));
+  check_port("127.1", 2, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_string_equal(tt_ev(b.r, MISMATCH, "rule"), "ip_address_in_dns_name");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "dns_name"), "127.0.0.1");
+  assert_string_equal(cli_ev(b.cli, MISMATCH, "rule"),
+                      "ip_address_in_dns_name");
+  tt_both_free(&b);
+  stop_server();
+}
+
+/* What is not an IPv4 spelling stays a name (or is refused), as in the
+ * WHATWG parser: five parts, a letter label last, an octal part with an
+ * 8, white space, an empty part. */
+static void test_ipv4_not_an_address(void **st) {
+  (void)st;
+  const char *names[] = {"1.2.3.4.5", "foo.123", "08.0.0.1", "127.0.0.1..",
+                         "127..1",    ".127.1",  "1e3",      "0x7f.1.g"};
+  for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+    char *ace = NULL;
+    int is_ip = -1;
+    tlsdiag_err_t e = td_host_check(names[k], &ace, &is_ip, NULL);
+    if (e == TLSDIAG_OK && is_ip) fail_msg("%s read as the IP %s", names[k], ace);
+    free(ace);
+  }
+  char *ace = NULL;
+  int is_ip = 0;
+  assert_int_equal(td_host_check("0300.0250.1.0xff", &ace, &is_ip, NULL),
+                   TLSDIAG_OK);
+  assert_int_equal(is_ip, 1);
+  assert_string_equal(ace, "192.168.1.255");
+  free(ace);
+  assert_int_not_equal(td_host_check("127.1 x", NULL, NULL, NULL), TLSDIAG_OK);
+}
+
+/* The leaf lists "münchen.test" in Unicode: browsers and curl compare
+ * the A-label xn--mnchen-3ya.test only, so it never matches; the message
+ * says why instead of "it covers münchen.test". */
+static void test_ulabel_dns_name(void **st) {
+  (void)st;
+  start_nginx();
+  const char *hosts[] = {"m\xc3\xbcnchen.test", "xn--mnchen-3ya.test"};
+  for (size_t k = 0; k < 2; k++) {
+    tt_both_t b = {0};
+    check_port(hosts[k], 3, &b);
+    tt_expect_cause(&b, MISMATCH);
+    assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
+                     TLSDIAG_SEVERITY_ERROR);
+    assert_string_equal(tt_ev(b.r, MISMATCH, "rule"), "u_label_in_dns_name");
+    assert_string_equal(tt_ev(b.r, MISMATCH, "dns_name"), "m\xc3\xbcnchen.test");
+    assert_string_equal(tt_ev(b.r, MISMATCH, "a_label"), "xn--mnchen-3ya.test");
+    assert_string_equal(tt_ev(b.r, MISMATCH, "standard"),
+                        "RFC 5280 7.2, RFC 6125 6.4.2");
+    char want[400];
+    snprintf(want, sizeof(want),
+             "the certificate is not valid for %s: it lists the name in "
+             "Unicode, \"m\xc3\xbcnchen.test\", where a DNS name (dNSName) "
+             "must hold its A-label xn--mnchen-3ya.test; browsers and curl "
+             "compare the A-label only",
+             hosts[k]);
+    assert_string_equal(tlsdiag_result_finding_message(b.r, 0), want);
+    assert_string_equal(cli_ev(b.cli, MISMATCH, "rule"), "u_label_in_dns_name");
+    assert_string_equal(cli_ev(b.cli, MISMATCH, "a_label"),
+                        "xn--mnchen-3ya.test");
+    assert_string_equal(
+        json_string_value(json_object_get(cli_finding(b.cli, MISMATCH),
+                                          "message")),
+        want);
+    tt_both_free(&b);
+  }
+  stop_server();
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ipv4_other_spellings),
+      cmocka_unit_test(test_ipv4_not_an_address),
+      cmocka_unit_test(test_ulabel_dns_name),
+  };
+  int rc = td_run_tests(tests, tt_setup, tt_teardown);
+  stop_server();
+  return rc;
+}
