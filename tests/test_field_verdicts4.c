@@ -9,7 +9,10 @@
  *   and a name mismatch for "127.0.0.01", where curl got 200 from all;
  * - a leaf listing the host's IDN in Unicode (raw UTF-8 in a dNSName):
  *   rightly a mismatch (browsers and curl compare A-labels), but the
- *   message said "not valid for münchen.test; it covers münchen.test". */
+ *   message said "not valid for münchen.test; it covers münchen.test";
+ * - a redirect to the very URL asked for (nginx `return 301 /`): "no
+ *   problem found" where browsers fail with ERR_TOO_MANY_REDIRECTS; now
+ *   http_redirect_loop. */
 #include <time.h>
 
 #include "tdtest.h"
@@ -242,11 +245,85 @@ static void test_ulabel_dns_name(void **st) {
   stop_server();
 }
 
+/* nginx redirecting to the URL asked for: [0] `return 301 /` (nginx
+ * makes it absolute, https://HOST:PORT/), [1] `absolute_redirect off;
+ * return 308 /`, [2] https://HOST.:PORT/#top in other case, [3] a 302 to
+ * itself setting a cookie, [4] a 301 to /other, [5] a 302 to HOST
+ * without the port (443: another URL). Browsers fail the first three with
+ * ERR_TOO_MANY_REDIRECTS (curl -L: "Maximum (50) redirects followed");
+ * tlsdiag said "no problem found". */
+#define LOOP_HOST "valid.tlsdiag.test"
+static void test_redirect_to_itself(void **st) {
+  (void)st;
+  uint16_t p[6];
+  tt_free_ports(p, 6);
+  tt_case_files_t cf = tt_case_files("valid");
+  tt_nginx_http(
+      &srv_pid, p, 6,
+      " ssl_certificate %s; ssl_certificate_key %s;\n"
+      " server { listen 127.0.0.1:%u ssl; return 301 /; }\n"
+      " server { listen 127.0.0.1:%u ssl; absolute_redirect off;"
+      " return 308 /; }\n"
+      " server { listen 127.0.0.1:%u ssl;"
+      " return 302 https://VALID.tlsdiag.test.:%u/#top; }\n"
+      " server { listen 127.0.0.1:%u ssl; add_header Set-Cookie seen=1;"
+      " return 302 /; }\n"
+      " server { listen 127.0.0.1:%u ssl; return 301 /other; }\n"
+      " server { listen 127.0.0.1:%u ssl;"
+      " return 302 https://" LOOP_HOST "/; }\n",
+      cf.chain, cf.key, p[0], p[1], p[2], p[2], p[3], p[4], p[5]);
+  char want[6][96];
+  snprintf(want[0], sizeof(want[0]), "https://" LOOP_HOST ":%u/", p[0]);
+  snprintf(want[1], sizeof(want[1]), "/");
+  snprintf(want[2], sizeof(want[2]), "https://VALID.tlsdiag.test.:%u/#top",
+           p[2]);
+  const int status[] = {301, 308, 302};
+  const tlsdiag_cause_t loop = TLSDIAG_CAUSE_HTTP_REDIRECT_LOOP;
+  for (size_t i = 0; i < 6; i++) {
+    tt_opts_t t;
+    tt_opts(&t, LOOP_HOST, p[i]);
+    tt_both_t b = {0};
+    tt_check_both(LOOP_HOST, &t, NULL, &b);
+    if (i >= 3) { /* not the same URL, or a cookie changes the next answer */
+      tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+      assert_int_equal(tlsdiag_result_find(b.r, loop), -1);
+      tt_both_free(&b);
+      continue;
+    }
+    tt_expect_cause(&b, loop);
+    assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
+                     TLSDIAG_SEVERITY_ERROR);
+    assert_string_equal(tt_ev(b.r, loop, "location"), want[i]);
+    assert_int_equal(atoi(tt_ev(b.r, loop, "status")), status[i]);
+    assert_string_equal(tt_ev(b.r, loop, "path"), "/");
+    assert_string_equal(tt_ev(b.r, loop, "request"), "HEAD / HTTP/1.1");
+    char msg[300];
+    snprintf(msg, sizeof(msg),
+             LOOP_HOST " answers %d with a redirect to the URL it was asked "
+             "for (%s): browsers follow it round until they give up "
+             "(ERR_TOO_MANY_REDIRECTS)",
+             status[i], want[i]);
+    assert_string_equal(tlsdiag_result_finding_message(b.r, 0), msg);
+    json_t *f = cli_finding(b.cli, loop);
+    assert_string_equal(json_string_value(json_object_get(f, "severity")),
+                        "error");
+    assert_string_equal(json_string_value(json_object_get(f, "message")), msg);
+    assert_string_equal(cli_ev(b.cli, loop, "location"), want[i]);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(f, "evidence"),
+                                           "status")),
+        status[i]);
+    tt_both_free(&b);
+  }
+  stop_server();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ipv4_other_spellings),
       cmocka_unit_test(test_ipv4_not_an_address),
       cmocka_unit_test(test_ulabel_dns_name),
+      cmocka_unit_test(test_redirect_to_itself),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
   stop_server();
