@@ -159,26 +159,43 @@ static td_finding_t *not_yet_valid_finding(tlsdiag_result_t *r,
   return f;
 }
 
-/* A skew the dates did not depend on: a warning about this machine's
- * clock. With an override the dates were judged at the time asked about,
- * so the skew is reported whatever they say. */
-static void skew_warning(tlsdiag_result_t *r, const clock_facts_t *k) {
+/* A skew the dates did not depend on: a warning about the clocks. With
+ * an override the dates were judged at the time asked about, so the skew
+ * is reported whatever they say. Otherwise the path is valid by our
+ * clock; when it is not by the server's Date, the certificate's own
+ * validity window says whose clock is off: the server's (a CA issues a
+ * certificate valid from about when it is issued). */
+static void skew_warning(tlsdiag_result_t *r, size_t plen,
+                         const clock_facts_t *k) {
   char dur[32];
   duration_text(k->aoff, dur);
   td_finding_t *f;
-  if (k->over)
+  int server_off = !k->over && plen > 0 && !dates_ok_at(r, plen, r->http_date);
+  int server_expired = 0;
+  for (size_t i = 0; i < plen; i++)
+    server_expired |= r->http_date > r->chain[i].not_after;
+  if (server_off)
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
-        "the local clock is %s %s of the server's (%lld s); certificate "
+        "the server's clock is off: its Date is %s %s ours (%lld s); by it "
+        "the certificate would be %s, by ours it is valid",
+        dur, k->offset > 0 ? "behind" : "ahead of", (long long)k->aoff,
+        server_expired ? "expired" : "not yet valid");
+  else if (k->over)
+    f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+        "the local clock is %s %s the server's (%lld s); certificate "
         "dates were judged at %s, the time asked about, not by it",
-        dur, k->offset > 0 ? "ahead" : "behind", (long long)k->aoff, k->at);
+        dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff, k->at);
   else
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
-        "the local clock is %s %s of the server's (%lld s); dates still "
+        "the local clock is %s %s the server's (%lld s); dates still "
         "check out",
-        dur, k->offset > 0 ? "ahead" : "behind", (long long)k->aoff);
+        dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff);
   skew_evidence(f, r, k);
+  if (!k->over)
+    td_ev_str(f, "wrong_clock", server_off ? "server" : "either");
 }
 
 /* The soonest expiry on the path, not among extra certificates. */
@@ -222,7 +239,7 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
       if (k.have_date) td_ev_time(f, "server_time", r->http_date);
     }
   }
-  if (k.skewed && (!bad || k.over)) skew_warning(r, &k);
+  if (k.skewed && (!bad || k.over)) skew_warning(r, plen, &k);
   if (!bad && plen > 0) expires_soon(r, plen, k.now);
   return k.over && r->started_wall ? r->started_wall : k.now;
 }

@@ -318,12 +318,66 @@ static void test_redirect_to_itself(void **st) {
   stop_server();
 }
 
+/* The server's Date 200 days behind ours, its certificate valid by our
+ * clock only (issued 30 days ago): the message said "the local clock is
+ * 200 days ahead of the server's", blaming this machine; the validity
+ * window says the server's clock is off. An hour off, the certificate
+ * valid by both: either clock may be wrong. */
+static void test_server_clock_off(void **st) {
+  (void)st;
+  const int64_t offs[] = {-200 * 86400, 3600};
+  for (size_t i = 0; i < 2; i++) {
+    tdserver_config_t cfg;
+    tt_server_config(&cfg, TDS_HTTP, "valid");
+    cfg.date_offset_s = offs[i];
+    cfg.alpn = "http/1.1";
+    tt_both_t b = {0};
+    b.s = tt_server_cfg(&cfg);
+    tt_opts_t t;
+    tt_opts(&t, "localhost", tdserver_port(b.s));
+    t.o.now = 0; /* the real clock: skew is measured on it */
+    tt_check_both("localhost", &t, NULL, &b);
+    tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+    const tlsdiag_cause_t sk = TLSDIAG_CAUSE_CLOCK_SKEW;
+    long k = tlsdiag_result_find(b.r, sk);
+    assert_true(k >= 0);
+    assert_int_equal(tlsdiag_result_finding_severity(b.r, (size_t)k),
+                     TLSDIAG_SEVERITY_WARNING);
+    const char *msg = tlsdiag_result_finding_message(b.r, (size_t)k);
+    long off = atol(tt_ev(b.r, sk, "offset_s"));
+    if (i == 0) {
+      assert_true(off >= 200 * 86400 && off < 200 * 86400 + 120);
+      assert_string_equal(tt_ev(b.r, sk, "wrong_clock"), "server");
+      assert_string_equal(cli_ev(b.cli, sk, "wrong_clock"), "server");
+      const char *want = "the server's clock is off: its Date is 200 days "
+                         "behind ours (";
+      if (strncmp(msg, want, strlen(want)) ||
+          !strstr(msg, " s); by it the certificate would be not yet valid, "
+                       "by ours it is valid"))
+        fail_msg("message: %s", msg);
+    } else {
+      assert_true(off <= -3600 && off > -3600 - 120);
+      assert_string_equal(tt_ev(b.r, sk, "wrong_clock"), "either");
+      assert_string_equal(cli_ev(b.cli, sk, "wrong_clock"), "either");
+      const char *want = "the local clock is 60 minutes behind the server's (";
+      if (strncmp(msg, want, strlen(want)) ||
+          !strstr(msg, " s); dates still check out"))
+        fail_msg("message: %s", msg);
+    }
+    assert_string_equal(
+        json_string_value(json_object_get(cli_finding(b.cli, sk), "message")),
+        msg);
+    tt_both_free(&b);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ipv4_other_spellings),
       cmocka_unit_test(test_ipv4_not_an_address),
       cmocka_unit_test(test_ulabel_dns_name),
       cmocka_unit_test(test_redirect_to_itself),
+      cmocka_unit_test(test_server_clock_off),
   };
   int rc = td_run_tests(tests, tt_setup, tt_teardown);
   stop_server();
