@@ -201,6 +201,9 @@ static const demo_case_t cases[] = {
      "tls_key_schedule_mismatch", NULL, 0, NULL},
     {"site behind answers 503", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
      "valid", NULL, 0, 0, 0, 0, 0, "http_server_error", NULL, 503, NULL},
+    {"redirect to itself", "valid.tlsdiag.test", NET_SERVER, TDS_HTTP,
+     "valid", NULL, 0, 0, 0, 0, 0, "http_redirect_loop", NULL, 301,
+     "Location: /\r\n"},
     /* AES-GCM, but static RSA: RFC 9113 appendix A forbids it under h2,
      * Chrome refuses, curl goes on. */
     {H2_ROW "over static RSA", "rsa.tlsdiag.test", NET_SERVER, TDS_HTTP,

@@ -205,6 +205,12 @@ static const cause_row_t causes[TLSDIAG_CAUSE_COUNT_] = {
         "http2_protocol_error", E, 62,
         "the HTTP/2 connection failed (GOAWAY, RST_STREAM or a malformed "
         "frame)"},
+    /* The site behind a working HTTPS server sends the browser round in
+     * a circle: beside the 5xx answers (a response is either). */
+    [TLSDIAG_CAUSE_HTTP_REDIRECT_LOOP] = {
+        "http_redirect_loop", E, 66,
+        "the server redirects to the very URL asked for: browsers give up "
+        "(too many redirects)"},
 };
 
 #undef E

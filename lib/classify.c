@@ -320,6 +320,97 @@ static void classify_redirect(tlsdiag_result_t *r) {
   }
 }
 
+/* Whether the response has this header (with a value or without). */
+static int has_header(const tlsdiag_result_t *r, const char *name) {
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (r->headers[i].name && !td_strcasecmp(r->headers[i].name, name))
+      return 1;
+  return 0;
+}
+
+/* The authority of an "https://" or "//" Location (at a, n bytes): the
+ * host (brackets, user info and one trailing dot off) is ours, and the
+ * port (443 when none) the one asked for. */
+static int same_authority(const tlsdiag_result_t *r, const char *a, size_t n) {
+  const char *at = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] == '@') at = a + i;
+  if (at) {
+    n -= (size_t)(at + 1 - a);
+    a = at + 1;
+  }
+  const char *h = a, *colon = NULL;
+  size_t hn;
+  if (n && a[0] == '[') {
+    const char *close = memchr(a, ']', n);
+    if (!close) return 0;
+    h = a + 1;
+    hn = (size_t)(close - h);
+    if ((size_t)(close + 1 - a) < n) colon = close + 1;
+    if (colon && *colon != ':') return 0;
+  } else {
+    colon = memchr(a, ':', n);
+    hn = colon ? (size_t)(colon - a) : n;
+  }
+  long port = 443;
+  if (colon) {
+    size_t pn = n - (size_t)(colon + 1 - a);
+    if (pn == 0 || pn > 5 || strspn(colon + 1, "0123456789") < pn) return 0;
+    port = strtol(colon + 1, NULL, 10);
+  }
+  if (hn && h[hn - 1] == '.') hn--;
+  if (port != r->port || hn == 0) return 0;
+  const char *self[] = {r->ace_host, r->host};
+  for (size_t i = 0; i < 2; i++)
+    if (self[i] && strlen(self[i]) == hn && !strncasecmp(self[i], h, hn))
+      return 1;
+  return 0;
+}
+
+/* A redirect whose Location resolves to the URL asked for ("/" for "/",
+ * "https://host[:port]/" with our host and port): the browser asks again
+ * and gets the same answer until it gives up (Chrome and Firefox after 20
+ * redirects, ERR_TOO_MANY_REDIRECTS; curl -L after 50). Not when the
+ * answer sets a cookie: sites set one and redirect to the same URL, and
+ * the next request, carrying it, is answered otherwise. */
+static void classify_redirect_loop(tlsdiag_result_t *r) {
+  int st = r->http_status;
+  if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK ||
+      (st != 301 && st != 302 && st != 303 && st != 307 && st != 308) ||
+      !r->http_path || has_header(r, "set-cookie"))
+    return;
+  const char *loc = first_header(r, "location");
+  if (!loc) return;
+  while (*loc == ' ' || *loc == '\t') loc++;
+  const char *path = loc;
+  if (!strncasecmp(loc, "https://", 8) || !strncmp(loc, "//", 2)) {
+    const char *a = loc + (loc[0] == '/' ? 2 : 8);
+    size_t n = strcspn(a, "/?#");
+    if (!same_authority(r, a, n)) return;
+    path = a + n;
+  } else if (loc[0] != '/') {
+    return; /* relative to the path, another scheme: not the same URL */
+  }
+  size_t pn = strcspn(path, "#");
+  while (pn && (path[pn - 1] == ' ' || path[pn - 1] == '\t')) pn--;
+  const char *want = r->http_path;
+  /* "https://host" and "https://host?q" mean the path "/" */
+  int same = pn == 0 || path[0] == '?'
+                 ? want[0] == '/' && !strncmp(want + 1, path, pn) &&
+                       want[pn + 1] == '\0'
+                 : strlen(want) == pn && !strncmp(want, path, pn);
+  if (!same) return;
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_HTTP_REDIRECT_LOOP, TLSDIAG_SEVERITY_ERROR,
+      "%s answers %d with a redirect to the URL it was asked for (%s): "
+      "browsers follow it round until they give up (ERR_TOO_MANY_REDIRECTS)",
+      r->ace_host ? r->ace_host : "", st, loc);
+  td_ev_int(f, "status", st);
+  td_ev_str(f, "location", loc);
+  td_ev_str(f, "path", want);
+  td_ev_str(f, "request", r->http_request);
+}
+
 /* ---- ordering ------------------------------------------------------------ */
 
 static int finding_cmp(const void *a, const void *b) {
@@ -354,6 +445,7 @@ void td_classify(tlsdiag_result_t *r) {
   td_browser_classify(r); /* browser_offer.c: the browser probe refused */
   td_hsts_classify(r);
   classify_redirect(r); /* after the preload lookup */
+  classify_redirect_loop(r);
   td_classify_order(r);
 }
 

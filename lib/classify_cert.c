@@ -159,26 +159,43 @@ static td_finding_t *not_yet_valid_finding(tlsdiag_result_t *r,
   return f;
 }
 
-/* A skew the dates did not depend on: a warning about this machine's
- * clock. With an override the dates were judged at the time asked about,
- * so the skew is reported whatever they say. */
-static void skew_warning(tlsdiag_result_t *r, const clock_facts_t *k) {
+/* A skew the dates did not depend on: a warning about the clocks. With
+ * an override the dates were judged at the time asked about, so the skew
+ * is reported whatever they say. Otherwise the path is valid by our
+ * clock; when it is not by the server's Date, the certificate's own
+ * validity window says whose clock is off: the server's (a CA issues a
+ * certificate valid from about when it is issued). */
+static void skew_warning(tlsdiag_result_t *r, size_t plen,
+                         const clock_facts_t *k) {
   char dur[32];
   duration_text(k->aoff, dur);
   td_finding_t *f;
-  if (k->over)
+  int server_off = !k->over && plen > 0 && !dates_ok_at(r, plen, r->http_date);
+  int server_expired = 0;
+  for (size_t i = 0; i < plen; i++)
+    server_expired |= r->http_date > r->chain[i].not_after;
+  if (server_off)
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
-        "the local clock is %s %s of the server's (%lld s); certificate "
+        "the server's clock is off: its Date is %s %s ours (%lld s); by it "
+        "the certificate would be %s, by ours it is valid",
+        dur, k->offset > 0 ? "behind" : "ahead of", (long long)k->aoff,
+        server_expired ? "expired" : "not yet valid");
+  else if (k->over)
+    f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+        "the local clock is %s %s the server's (%lld s); certificate "
         "dates were judged at %s, the time asked about, not by it",
-        dur, k->offset > 0 ? "ahead" : "behind", (long long)k->aoff, k->at);
+        dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff, k->at);
   else
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
-        "the local clock is %s %s of the server's (%lld s); dates still "
+        "the local clock is %s %s the server's (%lld s); dates still "
         "check out",
-        dur, k->offset > 0 ? "ahead" : "behind", (long long)k->aoff);
+        dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff);
   skew_evidence(f, r, k);
+  if (!k->over)
+    td_ev_str(f, "wrong_clock", server_off ? "server" : "either");
 }
 
 /* The soonest expiry on the path, not among extra certificates. */
@@ -222,7 +239,7 @@ static int64_t classify_dates(tlsdiag_result_t *r, size_t plen) {
       if (k.have_date) td_ev_time(f, "server_time", r->http_date);
     }
   }
-  if (k.skewed && (!bad || k.over)) skew_warning(r, &k);
+  if (k.skewed && (!bad || k.over)) skew_warning(r, plen, &k);
   if (!bad && plen > 0) expires_soon(r, plen, k.now);
   return k.over && r->started_wall ? r->started_wall : k.now;
 }
@@ -503,10 +520,37 @@ static const char *wildcard_over_suffix(const tlsdiag_result_t *r,
 static const char *ip_as_dns_san(const tlsdiag_result_t *r) {
   const td_cert_t *leaf = &r->chain[0];
   if (!r->host_is_ip || !r->host) return NULL;
+  const char *addr = r->ace_host ? r->ace_host : r->host; /* "127.1" read */
   for (size_t i = 0; i < leaf->nsans; i++)
     if (leaf->sans[i].type == TD_SAN_DNS && leaf->sans[i].value &&
-        strcasecmp(leaf->sans[i].value, r->host) == 0)
+        (strcasecmp(leaf->sans[i].value, r->host) == 0 ||
+         strcasecmp(leaf->sans[i].value, addr) == 0))
       return leaf->sans[i].value;
+  return NULL;
+}
+
+/* The leaf's dNSName SAN written in Unicode (a U-label, raw UTF-8) whose
+ * A-label (libidn2) is the host asked for, or NULL; *alabel gets that
+ * A-label (malloc'd). A dNSName holds A-labels only (RFC 5280 7.2);
+ * browsers and curl compare the host's A-label byte for byte, so the
+ * Unicode spelling never matches. */
+static const char *ulabel_dns_san(const tlsdiag_result_t *r, char **alabel) {
+  const td_cert_t *leaf = &r->chain[0];
+  *alabel = NULL;
+  if (r->host_is_ip || !r->ace_host) return NULL;
+  for (size_t i = 0; i < leaf->nsans; i++) {
+    const char *v = leaf->sans[i].value;
+    if (leaf->sans[i].type != TD_SAN_DNS || !v) continue;
+    int ascii = 1;
+    for (const char *p = v; *p && ascii; p++) ascii = (unsigned char)*p < 0x80;
+    if (ascii) continue;
+    char *a = td_idn_to_ascii(v, NULL);
+    if (a && !strcasecmp(a, r->ace_host)) {
+      *alabel = a;
+      return v;
+    }
+    free(a);
+  }
   return NULL;
 }
 
@@ -514,6 +558,8 @@ static void classify_name(tlsdiag_result_t *r) {
   if (r->verify.name_ok) return;
   const td_cert_t *leaf = &r->chain[0];
   const char *ipdns = ip_as_dns_san(r);
+  char *alabel = NULL;
+  const char *ulabel = ipdns ? NULL : ulabel_dns_san(r, &alabel);
   const char *suffix = NULL, *wild = wildcard_over_suffix(r, &suffix);
   const char *sans[64];
   size_t n = 0;
@@ -535,6 +581,14 @@ static void classify_name(tlsdiag_result_t *r) {
                        "address matches only an IP address (iPAddress) "
                        "subjectAltName",
                        r->host, ipdns);
+  else if (ulabel)
+    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                       TLSDIAG_SEVERITY_ERROR,
+                       "the certificate is not valid for %s: it lists the "
+                       "name in Unicode, \"%s\", where a DNS name (dNSName) "
+                       "must hold its A-label %s; browsers and curl compare "
+                       "the A-label only",
+                       name_of(r), ulabel, alabel);
   else if (n == 0)
     f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
                        TLSDIAG_SEVERITY_ERROR,
@@ -555,6 +609,13 @@ static void classify_name(tlsdiag_result_t *r) {
     td_ev_str(f, "standard", "RFC 6125 1.7.2, RFC 9110 4.3.5");
     td_ev_str(f, "dns_name", ipdns);
   }
+  if (ulabel) {
+    td_ev_str(f, "rule", "u_label_in_dns_name");
+    td_ev_str(f, "standard", "RFC 5280 7.2, RFC 6125 6.4.2");
+    td_ev_str(f, "dns_name", ulabel);
+    td_ev_str(f, "a_label", alabel);
+  }
+  free(alabel);
   if (wild) {
     int64_t mtime = 0;
     td_ev_str(f, "rule", "wildcard_public_suffix");

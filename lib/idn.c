@@ -1,4 +1,5 @@
-/* idn.c: host names to lowercase A-labels (libidn2), IP literal detection,
+/* idn.c: host names to lowercase A-labels (libidn2), IP literal detection
+ * (with the short, hex and octal IPv4 forms browsers and curl accept),
  * and the one host check every entry point uses (td_host_check).
  *
  * Mode: UTS#46 non-transitional processing, as browsers do (Chrome since
@@ -291,6 +292,26 @@ int td_is_ip_literal(const char *s) {
   return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
 }
 
+/* A host in one of the other IPv4 spellings that browsers (the WHATWG
+ * URL host parser) and curl read as an address: fewer than four parts
+ * ("127.1"), hex ("0x7f.1"), octal or leading zeros ("0177.0.0.01"), one
+ * trailing dot. libc's inet_aton reads exactly these forms; only the
+ * characters they use are let through (it stops at white space). Returns
+ * the dotted quad (malloc'd), or NULL: not such a spelling. */
+static char *ipv4_other_form(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64 || strspn(s, "0123456789abcdefABCDEFxX.") != n ||
+      s[0] == '.' || (n > 1 && s[n - 2] == '.' && s[n - 1] == '.'))
+    return NULL;
+  char copy[65], out[INET_ADDRSTRLEN];
+  memcpy(copy, s, n + 1);
+  if (copy[n - 1] == '.') copy[n - 1] = '\0';
+  struct in_addr a;
+  if (!inet_aton(copy, &a) || !inet_ntop(AF_INET, &a, out, sizeof(out)))
+    return NULL;
+  return td_strdup(out);
+}
+
 tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
                             const char **why) {
   const char *w = NULL;
@@ -312,6 +333,12 @@ tlsdiag_err_t td_host_check(const char *host, char **ace, int *is_ip,
   if (n >= 1 && host[0] == '[') {
     if (why) *why = "not an IPv6 address inside the brackets";
     return TLSDIAG_E_HOST;
+  }
+  if ((lit = ipv4_other_form(host)) != NULL) {
+    if (is_ip) *is_ip = 1;
+    if (ace) *ace = lit;
+    else free(lit);
+    return TLSDIAG_OK;
   }
   char *a = td_idn_to_ascii(host, &w);
   if (!a) {

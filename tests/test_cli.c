@@ -233,7 +233,7 @@ static void test_cli_demo_checks_itself(void **state) {
     json_decref(j);
     lines++;
   }
-  assert_int_equal(lines, 45);
+  assert_int_equal(lines, 46);
   assert_int_equal(nx, 1);
   assert_int_equal(big, 1);
   assert_int_equal(leaked, 1);
@@ -246,7 +246,7 @@ static void test_cli_demo_checks_itself(void **state) {
   assert_int_equal(skew, 1);
   free(out);
   assert_int_equal(tt_cli(&out, "demo", "--color", "never", NULL), 0);
-  assert_non_null(strstr(out, "45 cases, 45 as expected"));
+  assert_non_null(strstr(out, "46 cases, 46 as expected"));
   assert_null(strchr(out, '\x1b'));
   free(out);
 }

@@ -168,6 +168,9 @@ typedef enum {
   TLSDIAG_CAUSE_HTTP2_PROTOCOL_ERROR = 61, /* GOAWAY or RST_STREAM before
                                               the response, or a malformed
                                               HTTP/2 frame */
+  TLSDIAG_CAUSE_HTTP_REDIRECT_LOOP = 62, /* a redirect to the very URL
+                                            asked for (browsers:
+                                            ERR_TOO_MANY_REDIRECTS) */
   TLSDIAG_CAUSE_COUNT_ /* not a cause; one past the last */
 } tlsdiag_cause_t;
 
