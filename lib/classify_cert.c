@@ -162,40 +162,53 @@ static td_finding_t *not_yet_valid_finding(tlsdiag_result_t *r,
 /* A skew the dates did not depend on: a warning about the clocks. With
  * an override the dates were judged at the time asked about, so the skew
  * is reported whatever they say. Otherwise the path is valid by our
- * clock; when it is not by the server's Date, the certificate's own
- * validity window says whose clock is off: the server's (a CA issues a
- * certificate valid from about when it is issued). */
+ * clock; when it is not by the server's Date, the validity window may
+ * say whose clock is off. Not yet valid by the server's Date: the server's
+ * clock is behind (a CA issues a certificate valid from about when it
+ * issues it, so the true time is past not_before). Expired by it: either
+ * the server's clock is ahead, or ours is behind and the certificate has
+ * really expired, for every other client too; the message says both. */
 static void skew_warning(tlsdiag_result_t *r, size_t plen,
                          const clock_facts_t *k) {
   char dur[32];
   duration_text(k->aoff, dur);
   td_finding_t *f;
-  int server_off = !k->over && plen > 0 && !dates_ok_at(r, plen, r->http_date);
+  int server_invalid =
+      !k->over && plen > 0 && !dates_ok_at(r, plen, r->http_date);
   int server_expired = 0;
   for (size_t i = 0; i < plen; i++)
     server_expired |= r->http_date > r->chain[i].not_after;
-  if (server_off)
+  const char *wrong = "either";
+  if (server_invalid && !server_expired) {
+    wrong = "server";
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
         "the server's clock is off: its Date is %s %s ours (%lld s); by it "
-        "the certificate would be %s, by ours it is valid",
-        dur, k->offset > 0 ? "behind" : "ahead of", (long long)k->aoff,
-        server_expired ? "expired" : "not yet valid");
-  else if (k->over)
+        "the certificate would be not yet valid, by ours it is valid",
+        dur, k->offset > 0 ? "behind" : "ahead of", (long long)k->aoff);
+  } else if (server_invalid) {
+    f = td_finding_add(
+        r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
+        "the local clock is %s %s the server's (%lld s), and by the "
+        "server's Date the certificate has expired: either the server's "
+        "clock is ahead, or this machine's is behind and the certificate "
+        "has expired for every client with a right clock",
+        dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff);
+  } else if (k->over) {
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
         "the local clock is %s %s the server's (%lld s); certificate "
         "dates were judged at %s, the time asked about, not by it",
         dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff, k->at);
-  else
+  } else {
     f = td_finding_add(
         r, TLSDIAG_CAUSE_CLOCK_SKEW, TLSDIAG_SEVERITY_WARNING,
         "the local clock is %s %s the server's (%lld s); dates still "
         "check out",
         dur, k->offset > 0 ? "ahead of" : "behind", (long long)k->aoff);
+  }
   skew_evidence(f, r, k);
-  if (!k->over)
-    td_ev_str(f, "wrong_clock", server_off ? "server" : "either");
+  if (!k->over) td_ev_str(f, "wrong_clock", wrong);
 }
 
 /* The soonest expiry on the path, not among extra certificates. */

@@ -297,7 +297,7 @@ static void test_redirect_to_itself(void **st) {
     assert_int_equal(atoi(tt_ev(b.r, loop, "status")), status[i]);
     assert_string_equal(tt_ev(b.r, loop, "path"), "/");
     assert_string_equal(tt_ev(b.r, loop, "request"), "HEAD / HTTP/1.1");
-    char msg[300];
+    char msg[1024];
     snprintf(msg, sizeof(msg),
              LOOP_HOST " answers %d with a redirect to the URL it was asked "
              "for (%s): browsers follow it round until they give up "
@@ -322,11 +322,14 @@ static void test_redirect_to_itself(void **st) {
  * clock only (issued 30 days ago): the message said "the local clock is
  * 200 days ahead of the server's", blaming this machine; the validity
  * window says the server's clock is off. An hour off, the certificate
- * valid by both: either clock may be wrong. */
+ * valid by both: either clock may be wrong. 200 days ahead, the
+ * certificate expired by the server's Date: either clock, and if ours is
+ * the wrong one the certificate has really expired (a monitor whose
+ * clock lags must not call that fine without saying so). */
 static void test_server_clock_off(void **st) {
   (void)st;
-  const int64_t offs[] = {-200 * 86400, 3600};
-  for (size_t i = 0; i < 2; i++) {
+  const int64_t offs[] = {-200 * 86400, 3600, 200 * 86400};
+  for (size_t i = 0; i < 3; i++) {
     tdserver_config_t cfg;
     tt_server_config(&cfg, TDS_HTTP, "valid");
     cfg.date_offset_s = offs[i];
@@ -354,6 +357,17 @@ static void test_server_clock_off(void **st) {
       if (strncmp(msg, want, strlen(want)) ||
           !strstr(msg, " s); by it the certificate would be not yet valid, "
                        "by ours it is valid"))
+        fail_msg("message: %s", msg);
+    } else if (i == 2) {
+      assert_true(off <= -200 * 86400 && off > -200 * 86400 - 120);
+      assert_string_equal(tt_ev(b.r, sk, "wrong_clock"), "either");
+      assert_string_equal(cli_ev(b.cli, sk, "wrong_clock"), "either");
+      const char *want = "the local clock is 200 days behind the server's (";
+      if (strncmp(msg, want, strlen(want)) ||
+          !strstr(msg, " s), and by the server's Date the certificate has "
+                       "expired: either the server's clock is ahead, or "
+                       "this machine's is behind and the certificate has "
+                       "expired for every client with a right clock"))
         fail_msg("message: %s", msg);
     } else {
       assert_true(off <= -3600 && off > -3600 - 120);
