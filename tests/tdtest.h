@@ -162,6 +162,34 @@ static TT_UNUSED const char *tt_jstr(json_t *j, const char *path) {
   return json_string_value(v);
 }
 
+/* A report's (the JSON of the API or of `check --json`) finding with this
+ * code, or NULL. */
+static TT_UNUSED json_t *tt_jfinding(json_t *j, tlsdiag_cause_t code) {
+  json_t *fs = tt_jget(j, "findings"), *f;
+  size_t i;
+  json_array_foreach(fs, i, f) {
+    if (!strcmp(tt_jstr(f, "code"), tlsdiag_cause_name(code))) return f;
+  }
+  return NULL;
+}
+
+/* The same, failing the test when there is none. */
+static TT_UNUSED json_t *tt_jfinding_or_fail(json_t *j, tlsdiag_cause_t code) {
+  json_t *f = tt_jfinding(j, code);
+  if (!f) fail_msg("the report has no finding %s", tlsdiag_cause_name(code));
+  return f;
+}
+
+/* Its evidence string at key; the test fails when either is missing. */
+static TT_UNUSED const char *tt_jev(json_t *j, tlsdiag_cause_t code,
+                                    const char *key) {
+  json_t *ev = json_object_get(tt_jfinding_or_fail(j, code), "evidence");
+  json_t *v = json_object_get(ev, key);
+  if (!json_is_string(v))
+    fail_msg("%s has no evidence %s", tlsdiag_cause_name(code), key);
+  return json_string_value(v);
+}
+
 /* Every wait for a child process ends: a CLI run taking longer than this
  * (times TD_TIME_SCALE) is killed and fails the test. */
 #define TT_RUN_TIMEOUT_MS 60000
@@ -510,6 +538,80 @@ static TT_UNUSED tt_case_files_t tt_case_files(const char *cname) {
   snprintf(f.chain, sizeof(f.chain), "%s/%s.chain.pem", tt_dir, cname);
   snprintf(f.key, sizeof(f.key), "%s/%s.key.pem", tt_dir, cname);
   return f;
+}
+
+/* A private CA made with Debian's openssl, the tool real sites make theirs
+ * with (a PKI tlsdiag's own generator did not write): tt_dir/NAME-ca.pem
+ * and NAME-ca.key, P-256, 90 days; leaves signed by it with
+ * tt_openssl_leaf. */
+typedef struct {
+  char cert[160], key[160], serial[160];
+  char name[32];
+} tt_openssl_ca_t;
+
+/* Runs `openssl ARGS...` (NULL-terminated, at most 38); the test fails
+ * unless it succeeds. */
+static TT_UNUSED void tt_openssl(const char *const *args) {
+  const char *argv[40] = {"/usr/bin/openssl"};
+  size_t n = 0;
+  while (args[n] && n < 38) {
+    argv[n + 1] = args[n];
+    n++;
+  }
+  argv[n + 1] = NULL;
+  char *out = NULL, *err = NULL;
+  int rc = tt_run(argv, NULL, 30000, &out, &err);
+  if (rc != 0) fail_msg("openssl %s failed (%d): %s", args[0], rc, err);
+  free(out);
+  free(err);
+}
+
+static TT_UNUSED void tt_openssl_ca(tt_openssl_ca_t *ca, const char *name) {
+  char subj[64];
+  snprintf(ca->name, sizeof(ca->name), "%s", name);
+  snprintf(ca->cert, sizeof(ca->cert), "%s/%s-ca.pem", tt_dir, name);
+  snprintf(ca->key, sizeof(ca->key), "%s/%s-ca.key", tt_dir, name);
+  snprintf(ca->serial, sizeof(ca->serial), "%s/%s-ca.srl", tt_dir, name);
+  snprintf(subj, sizeof(subj), "/CN=%s test CA", name);
+  tt_openssl((const char *const[]){
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+      "-nodes", "-keyout", ca->key, "-out", ca->cert, "-subj", subj, "-days",
+      "90", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign", NULL});
+}
+
+/* tt_dir/NAME.pem and NAME.key: a server leaf signed by ca, 90 days, for
+ * subjectAltName san (as OpenSSL's config writes it, UTF-8 included),
+ * its key "EC" (P-256), "P-521" or an openssl algorithm ("ED25519"). */
+static TT_UNUSED void tt_openssl_leaf(const tt_openssl_ca_t *ca,
+                                      const char *name, const char *alg,
+                                      const char *san) {
+  char pem[160], key[160], csr[160], ext[160], body[512], subj[64];
+  snprintf(pem, sizeof(pem), "%s/%s.pem", tt_dir, name);
+  snprintf(key, sizeof(key), "%s/%s.key", tt_dir, name);
+  snprintf(csr, sizeof(csr), "%s/%s.csr", tt_dir, name);
+  snprintf(ext, sizeof(ext), "%s/%s.ext", tt_dir, name);
+  snprintf(subj, sizeof(subj), "/CN=%s leaf", ca->name);
+  if (!strcmp(alg, "EC") || !strcmp(alg, "P-521"))
+    tt_openssl((const char *const[]){
+        "genpkey", "-algorithm", "EC", "-pkeyopt",
+        strcmp(alg, "EC") ? "ec_paramgen_curve:P-521"
+                          : "ec_paramgen_curve:P-256",
+        "-out", key, NULL});
+  else
+    tt_openssl((const char *const[]){"genpkey", "-algorithm", alg, "-out",
+                                     key, NULL});
+  tt_openssl((const char *const[]){"req", "-new", "-key", key, "-subj", subj,
+                                   "-out", csr, NULL});
+  snprintf(body, sizeof(body),
+           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+           "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n",
+           san);
+  tt_write_text(ext, body);
+  tt_openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA",
+                                   ca->cert, "-CAkey", ca->key, "-CAserial",
+                                   ca->serial, "-CAcreateserial", "-days",
+                                   "90", "-extfile", ext, "-out", pem, NULL});
 }
 
 /* The descriptors open in this process (from /proc/self/fd, not counting

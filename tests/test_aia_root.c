@@ -69,21 +69,6 @@ static void check_private(priv_t *p, const char *cafile, tt_both_t *out) {
   tt_check_both(HOST, &t, extra, out);
 }
 
-/* The CLI's finding with this code: its evidence value at key. */
-static const char *cli_ev(json_t *cli, tlsdiag_cause_t code, const char *key) {
-  json_t *fs = tt_jget(cli, "findings"), *f;
-  size_t i;
-  json_array_foreach(fs, i, f) {
-    if (strcmp(tt_jstr(f, "code"), tlsdiag_cause_name(code)) != 0) continue;
-    json_t *v = json_object_get(json_object_get(f, "evidence"), key);
-    if (!json_is_string(v)) fail_msg("CLI %s has no evidence %s",
-                                     tlsdiag_cause_name(code), key);
-    return json_string_value(v);
-  }
-  fail_msg("CLI has no finding %s", tlsdiag_cause_name(code));
-  return NULL;
-}
-
 /* The AIA URL serves a self-signed root nobody trusts: the issuer is
  * known now, and it is a root: cert_untrusted_issuer naming it, with
  * what the fetch saw; never cert_incomplete_chain (the server's chain is
@@ -118,9 +103,9 @@ static void test_aia_root_fetched_root_is_untrusted_issuer(void **state) {
   /* One fetch per process: this one's and the CLI's (each its cache). */
   assert_int_equal(p.http.requests, 2);
   /* The CLI, its own process: the same verdict and evidence. */
-  assert_string_equal(cli_ev(b.cli, k, "root"), ROOT_DN);
-  assert_string_equal(cli_ev(b.cli, k, "aia_outcome"), "root");
-  assert_string_equal(cli_ev(b.cli, k, "aia_url"), URL);
+  assert_string_equal(tt_jev(b.cli, k, "root"), ROOT_DN);
+  assert_string_equal(tt_jev(b.cli, k, "aia_outcome"), "root");
+  assert_string_equal(tt_jev(b.cli, k, "aia_url"), URL);
   tt_both_free(&b);
   priv_stop(&p);
 }
@@ -139,7 +124,7 @@ static void test_aia_root_without_fetch_is_unknown_issuer(void **state) {
   assert_string_equal(tt_ev(b.r, k, "missing_issuer"), ISSUER_DN);
   assert_string_equal(tt_ev(b.r, k, "aia_outcome"), "failed");
   assert_non_null(strstr(tt_ev(b.r, k, "aia_error"), "HTTP status 404"));
-  assert_string_equal(cli_ev(b.cli, k, "aia_outcome"), "failed");
+  assert_string_equal(tt_jev(b.cli, k, "aia_outcome"), "failed");
   tt_both_free(&b);
   priv_stop(&p);
 }

@@ -18,7 +18,7 @@
 #include "tdtest.h"
 
 static pid_t srv_pid = -1; /* nginx; killed by stop_server */
-static char ca[160], cakey[160];
+static tt_openssl_ca_t ca;
 static uint16_t ports[6];
 
 #define HOST "ft3.tlsdiag.test"
@@ -26,70 +26,17 @@ static uint16_t ports[6];
 
 static void stop_server(void) { tt_stop_child(&srv_pid); }
 
-/* Runs `openssl ARGS...`; it must succeed. */
-static void openssl(const char *const *args) {
-  const char *argv[40] = {"/usr/bin/openssl"};
-  size_t n = 0;
-  while (args[n] && n < 38) {
-    argv[n + 1] = args[n];
-    n++;
-  }
-  argv[n + 1] = NULL;
-  char *out = NULL, *err = NULL;
-  int rc = tt_run(argv, NULL, 30000, &out, &err);
-  if (rc != 0) fail_msg("openssl %s failed (%d): %s", args[0], rc, err);
-  free(out);
-  free(err);
-}
-
-/* tt_dir/NAME.pem and NAME.key: a leaf (alg "EC": P-256, "P-521", or
- * "ED25519")
- * for subjectAltName san, signed by the CA. */
-static void make_leaf(const char *name, const char *alg, const char *san) {
-  char pem[160], key[160], csr[160], ext[160], srl[160], body[256];
-  snprintf(pem, sizeof(pem), "%s/%s.pem", tt_dir, name);
-  snprintf(key, sizeof(key), "%s/%s.key", tt_dir, name);
-  snprintf(csr, sizeof(csr), "%s/%s.csr", tt_dir, name);
-  snprintf(ext, sizeof(ext), "%s/%s.ext", tt_dir, name);
-  snprintf(srl, sizeof(srl), "%s/ft3-ca.srl", tt_dir);
-  if (!strcmp(alg, "EC") || !strcmp(alg, "P-521"))
-    openssl((const char *const[]){"genpkey", "-algorithm", "EC", "-pkeyopt",
-                                  strcmp(alg, "EC") ? "ec_paramgen_curve:P-521"
-                                                    : "ec_paramgen_curve:P-256",
-                                  "-out", key, NULL});
-  else
-    openssl((const char *const[]){"genpkey", "-algorithm", alg, "-out", key,
-                                  NULL});
-  openssl((const char *const[]){"req", "-new", "-key", key, "-subj",
-                                "/CN=ft3 leaf", "-out", csr, NULL});
-  snprintf(body, sizeof(body),
-           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-           "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n",
-           san);
-  tt_write_text(ext, body);
-  openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA", ca,
-                                "-CAkey", cakey, "-CAserial", srl,
-                                "-CAcreateserial", "-days", "90", "-extfile",
-                                ext, "-out", pem, NULL});
-}
-
 /* The CA and the leaves, then nginx with one server per port:
  * [0] X448 only (TLS 1.2 and 1.3), [1] secp521r1 only, [2] an Ed25519
  * leaf, [3] X448 preferred over X25519 (TLS 1.2, server order), [4] a
  * leaf whose only SAN is DNS:127.0.0.1, [5] a P-521 leaf (TLS 1.2: the
  * signature names no curve). */
 static void start_nginx(void) {
-  snprintf(ca, sizeof(ca), "%s/ft3-ca.pem", tt_dir);
-  snprintf(cakey, sizeof(cakey), "%s/ft3-ca.key", tt_dir);
-  openssl((const char *const[]){
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-      "-nodes", "-keyout", cakey, "-out", ca, "-subj", "/CN=ft3 test CA",
-      "-days", "90", "-addext", "basicConstraints=critical,CA:TRUE",
-      "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL});
-  make_leaf("ecdsa", "EC", "DNS:" HOST);
-  make_leaf("ed25519", "ED25519", "DNS:" HOST);
-  make_leaf("ipdns", "EC", "DNS:127.0.0.1");
-  make_leaf("p521", "P-521", "DNS:" HOST);
+  tt_openssl_ca(&ca, "ft3");
+  tt_openssl_leaf(&ca, "ecdsa", "EC", "DNS:" HOST);
+  tt_openssl_leaf(&ca, "ed25519", "ED25519", "DNS:" HOST);
+  tt_openssl_leaf(&ca, "ipdns", "EC", "DNS:127.0.0.1");
+  tt_openssl_leaf(&ca, "p521", "P-521", "DNS:" HOST);
   tt_free_ports(ports, 6);
   const char *d = tt_dir;
   tt_nginx_http(
@@ -118,23 +65,9 @@ static void start_nginx(void) {
 static void check_port(const char *host, size_t i, tt_both_t *b) {
   tt_opts_t t;
   tt_opts(&t, host, ports[i]);
-  t.o.cafile = ca;
+  t.o.cafile = ca.cert;
   t.o.now = (int64_t)time(NULL) + 60;
   tt_check_both(host, &t, NULL, b);
-}
-
-/* The CLI's finding with this code (its index in "findings"). */
-static json_t *cli_finding(json_t *cli, tlsdiag_cause_t code) {
-  json_t *fs = tt_jget(cli, "findings");
-  size_t i;
-  json_t *f;
-  json_array_foreach(fs, i, f) {
-    if (!strcmp(json_string_value(json_object_get(f, "code")),
-                tlsdiag_cause_name(code)))
-      return f;
-  }
-  fail_msg("the CLI has no finding %s", tlsdiag_cause_name(code));
-  return NULL;
 }
 
 /* The browser-offer finding: severity, the part Chrome lacks (evidence
@@ -162,7 +95,7 @@ static void expect_browser_finding(const tt_both_t *b, tlsdiag_severity_t sev,
   const char *msg = tlsdiag_result_finding_message(b->r, (size_t)i);
   if (strncmp(msg, msg_start, strlen(msg_start)) != 0)
     fail_msg("message: %s", msg);
-  json_t *f = cli_finding(b->cli, MISMATCH);
+  json_t *f = tt_jfinding_or_fail(b->cli, MISMATCH);
   assert_string_equal(json_string_value(json_object_get(f, "severity")),
                       sev == TLSDIAG_SEVERITY_ERROR ? "error" : "warning");
   json_t *ev = json_object_get(f, "evidence");
@@ -278,7 +211,7 @@ static void test_ip_listed_as_dns_name(void **st) {
       "the certificate is not valid for the IP address 127.0.0.1: it lists "
       "\"127.0.0.1\" as a DNS name (dNSName), and an IP address matches only "
       "an IP address (iPAddress) subjectAltName");
-  json_t *f = cli_finding(b.cli, m);
+  json_t *f = tt_jfinding_or_fail(b.cli, m);
   assert_string_equal(
       json_string_value(json_object_get(json_object_get(f, "evidence"),
                                         "rule")),

@@ -18,68 +18,22 @@
 #include "tdtest.h"
 
 static pid_t srv_pid = -1; /* nginx; killed by stop_server */
-static char ca[160], cakey[160];
+static tt_openssl_ca_t ca;
 static uint16_t ports[4];
 
 #define MISMATCH TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH
 
 static void stop_server(void) { tt_stop_child(&srv_pid); }
 
-/* Runs `openssl ARGS...`; it must succeed. */
-static void openssl(const char *const *args) {
-  const char *argv[40] = {"/usr/bin/openssl"};
-  size_t n = 0;
-  while (args[n] && n < 38) {
-    argv[n + 1] = args[n];
-    n++;
-  }
-  argv[n + 1] = NULL;
-  char *out = NULL, *err = NULL;
-  int rc = tt_run(argv, NULL, 30000, &out, &err);
-  if (rc != 0) fail_msg("openssl %s failed (%d): %s", args[0], rc, err);
-  free(out);
-  free(err);
-}
-
-/* tt_dir/NAME.pem and NAME.key: a P-256 leaf for subjectAltName san
- * (OpenSSL writes it as given, UTF-8 included), signed by the CA. */
-static void make_leaf(const char *name, const char *san) {
-  char pem[160], key[160], csr[160], ext[160], srl[160], body[256];
-  snprintf(pem, sizeof(pem), "%s/%s.pem", tt_dir, name);
-  snprintf(key, sizeof(key), "%s/%s.key", tt_dir, name);
-  snprintf(csr, sizeof(csr), "%s/%s.csr", tt_dir, name);
-  snprintf(ext, sizeof(ext), "%s/%s.ext", tt_dir, name);
-  snprintf(srl, sizeof(srl), "%s/ft4-ca.srl", tt_dir);
-  openssl((const char *const[]){"genpkey", "-algorithm", "EC", "-pkeyopt",
-                                "ec_paramgen_curve:P-256", "-out", key, NULL});
-  openssl((const char *const[]){"req", "-new", "-key", key, "-subj",
-                                "/CN=ft4 leaf", "-out", csr, NULL});
-  snprintf(body, sizeof(body),
-           "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-           "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n",
-           san);
-  tt_write_text(ext, body);
-  openssl((const char *const[]){"x509", "-req", "-in", csr, "-CA", ca,
-                                "-CAkey", cakey, "-CAserial", srl,
-                                "-CAcreateserial", "-days", "90", "-extfile",
-                                ext, "-out", pem, NULL});
-}
-
 /* The CA and the leaves, then nginx with one server per port: [0] IP
  * 127.0.0.1, [1] IP 127.0.0.2, [2] DNS:127.0.0.1, [3] DNS:münchen.test
  * (the U-label). */
 static void start_nginx(void) {
-  snprintf(ca, sizeof(ca), "%s/ft4-ca.pem", tt_dir);
-  snprintf(cakey, sizeof(cakey), "%s/ft4-ca.key", tt_dir);
-  openssl((const char *const[]){
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-      "-nodes", "-keyout", cakey, "-out", ca, "-subj", "/CN=ft4 test CA",
-      "-days", "90", "-addext", "basicConstraints=critical,CA:TRUE",
-      "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL});
-  make_leaf("ip1", "IP:127.0.0.1");
-  make_leaf("ip2", "IP:127.0.0.2");
-  make_leaf("ipdns", "DNS:127.0.0.1");
-  make_leaf("ulabel", "DNS:m\xc3\xbcnchen.test");
+  tt_openssl_ca(&ca, "ft4");
+  tt_openssl_leaf(&ca, "ip1", "EC", "IP:127.0.0.1");
+  tt_openssl_leaf(&ca, "ip2", "EC", "IP:127.0.0.2");
+  tt_openssl_leaf(&ca, "ipdns", "EC", "DNS:127.0.0.1");
+  tt_openssl_leaf(&ca, "ulabel", "EC", "DNS:m\xc3\xbcnchen.test");
   tt_free_ports(ports, 4);
   const char *d = tt_dir;
   tt_nginx_http(&srv_pid, ports, 4,
@@ -102,32 +56,9 @@ static void start_nginx(void) {
 static void check_port(const char *host, size_t i, tt_both_t *b) {
   tt_opts_t t;
   tt_opts(&t, host, ports[i]);
-  t.o.cafile = ca;
+  t.o.cafile = ca.cert;
   t.o.now = (int64_t)time(NULL) + 60;
   tt_check_both(host, &t, NULL, b);
-}
-
-/* The CLI's finding with this code. */
-static json_t *cli_finding(json_t *cli, tlsdiag_cause_t code) {
-  json_t *fs = tt_jget(cli, "findings");
-  size_t i;
-  json_t *f;
-  json_array_foreach(fs, i, f) {
-    if (!strcmp(json_string_value(json_object_get(f, "code")),
-                tlsdiag_cause_name(code)))
-      return f;
-  }
-  fail_msg("the CLI has no finding %s", tlsdiag_cause_name(code));
-  return NULL;
-}
-
-/* The CLI's evidence value at key of its finding with this code. */
-static const char *cli_ev(json_t *cli, tlsdiag_cause_t code, const char *key) {
-  json_t *ev = json_object_get(cli_finding(cli, code), "evidence");
-  const char *v = json_string_value(json_object_get(ev, key));
-  if (!v) fail_msg("the CLI's %s has no evidence %s", tlsdiag_cause_name(code),
-                   key);
-  return v;
 }
 
 /* The target as the API's JSON and the CLI's give it: an address. */
@@ -165,7 +96,7 @@ static void test_ipv4_other_spellings(void **st) {
                    TLSDIAG_SEVERITY_ERROR);
   assert_string_equal(tt_ev(b.r, MISMATCH, "name"), "127.1");
   assert_string_equal(tt_ev(b.r, MISMATCH, "ace_name"), "127.0.0.1");
-  assert_string_equal(cli_ev(b.cli, MISMATCH, "ace_name"), "127.0.0.1");
+  assert_string_equal(tt_jev(b.cli, MISMATCH, "ace_name"), "127.0.0.1");
   assert_string_equal(tlsdiag_result_finding_message(b.r, 0),
                       "the certificate is not valid for 127.1; it covers "
                       "127.0.0.2");
@@ -177,7 +108,7 @@ static void test_ipv4_other_spellings(void **st) {
   tt_expect_cause(&b, MISMATCH);
   assert_string_equal(tt_ev(b.r, MISMATCH, "rule"), "ip_address_in_dns_name");
   assert_string_equal(tt_ev(b.r, MISMATCH, "dns_name"), "127.0.0.1");
-  assert_string_equal(cli_ev(b.cli, MISMATCH, "rule"),
+  assert_string_equal(tt_jev(b.cli, MISMATCH, "rule"),
                       "ip_address_in_dns_name");
   tt_both_free(&b);
   stop_server();
@@ -233,11 +164,11 @@ static void test_ulabel_dns_name(void **st) {
              "compare the A-label only",
              hosts[k]);
     assert_string_equal(tlsdiag_result_finding_message(b.r, 0), want);
-    assert_string_equal(cli_ev(b.cli, MISMATCH, "rule"), "u_label_in_dns_name");
-    assert_string_equal(cli_ev(b.cli, MISMATCH, "a_label"),
+    assert_string_equal(tt_jev(b.cli, MISMATCH, "rule"), "u_label_in_dns_name");
+    assert_string_equal(tt_jev(b.cli, MISMATCH, "a_label"),
                         "xn--mnchen-3ya.test");
     assert_string_equal(
-        json_string_value(json_object_get(cli_finding(b.cli, MISMATCH),
+        json_string_value(json_object_get(tt_jfinding_or_fail(b.cli, MISMATCH),
                                           "message")),
         want);
     tt_both_free(&b);
@@ -304,11 +235,11 @@ static void test_redirect_to_itself(void **st) {
              "(ERR_TOO_MANY_REDIRECTS)",
              status[i], want[i]);
     assert_string_equal(tlsdiag_result_finding_message(b.r, 0), msg);
-    json_t *f = cli_finding(b.cli, loop);
+    json_t *f = tt_jfinding_or_fail(b.cli, loop);
     assert_string_equal(json_string_value(json_object_get(f, "severity")),
                         "error");
     assert_string_equal(json_string_value(json_object_get(f, "message")), msg);
-    assert_string_equal(cli_ev(b.cli, loop, "location"), want[i]);
+    assert_string_equal(tt_jev(b.cli, loop, "location"), want[i]);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(f, "evidence"),
                                            "status")),
@@ -351,7 +282,7 @@ static void test_server_clock_off(void **st) {
     if (i == 0) {
       assert_true(off >= 200 * 86400 && off < 200 * 86400 + 120);
       assert_string_equal(tt_ev(b.r, sk, "wrong_clock"), "server");
-      assert_string_equal(cli_ev(b.cli, sk, "wrong_clock"), "server");
+      assert_string_equal(tt_jev(b.cli, sk, "wrong_clock"), "server");
       const char *want = "the server's clock is off: its Date is 200 days "
                          "behind ours (";
       if (strncmp(msg, want, strlen(want)) ||
@@ -361,7 +292,7 @@ static void test_server_clock_off(void **st) {
     } else if (i == 2) {
       assert_true(off <= -200 * 86400 && off > -200 * 86400 - 120);
       assert_string_equal(tt_ev(b.r, sk, "wrong_clock"), "either");
-      assert_string_equal(cli_ev(b.cli, sk, "wrong_clock"), "either");
+      assert_string_equal(tt_jev(b.cli, sk, "wrong_clock"), "either");
       const char *want = "the local clock is 200 days behind the server's (";
       if (strncmp(msg, want, strlen(want)) ||
           !strstr(msg, " s), and by the server's Date the certificate has "
@@ -372,14 +303,14 @@ static void test_server_clock_off(void **st) {
     } else {
       assert_true(off <= -3600 && off > -3600 - 120);
       assert_string_equal(tt_ev(b.r, sk, "wrong_clock"), "either");
-      assert_string_equal(cli_ev(b.cli, sk, "wrong_clock"), "either");
+      assert_string_equal(tt_jev(b.cli, sk, "wrong_clock"), "either");
       const char *want = "the local clock is 60 minutes behind the server's (";
       if (strncmp(msg, want, strlen(want)) ||
           !strstr(msg, " s); dates still check out"))
         fail_msg("message: %s", msg);
     }
     assert_string_equal(
-        json_string_value(json_object_get(cli_finding(b.cli, sk), "message")),
+        json_string_value(json_object_get(tt_jfinding_or_fail(b.cli, sk), "message")),
         msg);
     tt_both_free(&b);
   }

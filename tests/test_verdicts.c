@@ -75,12 +75,7 @@ static void run(const vcase_t *c, vrun_t *out) {
 
 /* The CLI's finding with this code, or NULL. */
 static json_t *cli_finding(vrun_t *v, tlsdiag_cause_t code) {
-  json_t *fs = tt_jget(v->cli, "findings");
-  for (size_t i = 0; i < json_array_size(fs); i++) {
-    json_t *f = json_array_get(fs, i);
-    if (!strcmp(tt_jstr(f, "code"), tlsdiag_cause_name(code))) return f;
-  }
-  return NULL;
+  return tt_jfinding(v->cli, code);
 }
 
 static void expect_absent(vrun_t *v, tlsdiag_cause_t code) {
