@@ -94,7 +94,8 @@ size_t td_browser_lacks(const tlsdiag_result_t *r, td_browser_lack_t *out,
   return n;
 }
 
-/* What to change on the server for the first part Chrome lacks. */
+/* What to change on the server for a part Chrome lacks (first_fix
+ * chooses which). */
 static const char *remedy(const char *what) {
   if (strcmp(what, "group") == 0)
     return "offer X25519 or P-256 (nginx ssl_ecdh_curve, OpenSSL Groups, "
@@ -151,9 +152,11 @@ void td_browser_classify(tlsdiag_result_t *r) {
     v[i] = l[i].value;
   }
   const char *err = r->bprobe_error ? r->bprobe_error : "refused";
+  /* An error either way: Chrome and Edge are most visitors, so a site
+   * only Firefox reaches is down for them (a warning here kept monitors
+   * green through that outage). */
   td_finding_t *f = td_finding_add(
-      r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH,
-      firefox ? TLSDIAG_SEVERITY_WARNING : TLSDIAG_SEVERITY_ERROR,
+      r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH, TLSDIAG_SEVERITY_ERROR,
       "%s: this check's handshake settled on %s, which Chrome does not "
       "support, and a handshake offering what Chrome offers failed (%s)%s",
       firefox ? "Chrome and Edge cannot connect"

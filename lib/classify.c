@@ -236,30 +236,48 @@ static const char *first_header(const tlsdiag_result_t *r, const char *name) {
   return NULL;
 }
 
+/* Splits the authority of a URL (at a, n bytes: "user@host:port") into
+ * its host (*h, *hn: user info, brackets and one trailing dot off) and
+ * port (*p, *pn: after the colon; *p NULL without one). 0 when it is no
+ * authority: an unclosed '[', or something but ":port" after ']'. */
+static int authority_split(const char *a, size_t n, const char **h,
+                           size_t *hn, const char **p, size_t *pn) {
+  const char *at = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] == '@') at = a + i;
+  if (at) {
+    n -= (size_t)(at + 1 - a);
+    a = at + 1;
+  }
+  const char *colon;
+  if (n && a[0] == '[') {
+    const char *close = memchr(a, ']', n);
+    if (!close) return 0;
+    *h = a + 1;
+    *hn = (size_t)(close - *h);
+    colon = (size_t)(close + 1 - a) < n ? close + 1 : NULL;
+    if (colon && *colon != ':') return 0;
+  } else {
+    colon = memchr(a, ':', n);
+    *h = a;
+    *hn = colon ? (size_t)(colon - a) : n;
+  }
+  if (*hn && (*h)[*hn - 1] == '.') (*hn)--;
+  *p = colon ? colon + 1 : NULL;
+  *pn = colon ? n - (size_t)(colon + 1 - a) : 0;
+  return 1;
+}
+
 /* The host of an absolute "http://" URL, lowercased, without user info,
  * port, brackets or a trailing dot, into out; 0 if loc is not such a URL
- * (relative, "//host" (same scheme: https), https:, another scheme). */
+ * (relative, "//host" (same scheme: https), https:, another scheme, no
+ * authority a browser would parse). */
 static int http_location_host(const char *loc, char *out, size_t outlen) {
   while (*loc == ' ' || *loc == '\t') loc++;
   if (strncasecmp(loc, "http://", 7) != 0) return 0;
-  const char *h = loc + 7;
-  size_t n = strcspn(h, "/?#");
-  const char *at = NULL;
-  for (size_t i = 0; i < n; i++)
-    if (h[i] == '@') at = h + i;
-  if (at) {
-    n -= (size_t)(at + 1 - h);
-    h = at + 1;
-  }
-  if (n && h[0] == '[') {
-    const char *close = memchr(h, ']', n);
-    n = close ? (size_t)(close - h - 1) : n - 1;
-    h++;
-  } else {
-    const char *colon = memchr(h, ':', n);
-    if (colon) n = (size_t)(colon - h);
-  }
-  if (n && h[n - 1] == '.') n--;
+  const char *a = loc + 7, *h, *p;
+  size_t n, pn;
+  if (!authority_split(a, strcspn(a, "/?#"), &h, &n, &p, &pn)) return 0;
   if (n >= outlen) n = outlen - 1;
   for (size_t i = 0; i < n; i++)
     out[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]);
@@ -329,36 +347,16 @@ static int has_header(const tlsdiag_result_t *r, const char *name) {
 }
 
 /* The authority of an "https://" or "//" Location (at a, n bytes): the
- * host (brackets, user info and one trailing dot off) is ours, and the
- * port (443 when none) the one asked for. */
+ * host is ours, and the port (443 when none) the one asked for. */
 static int same_authority(const tlsdiag_result_t *r, const char *a, size_t n) {
-  const char *at = NULL;
-  for (size_t i = 0; i < n; i++)
-    if (a[i] == '@') at = a + i;
-  if (at) {
-    n -= (size_t)(at + 1 - a);
-    a = at + 1;
+  const char *h, *p;
+  size_t hn, pn;
+  if (!authority_split(a, n, &h, &hn, &p, &pn)) return 0;
+  long port = 443; /* also for "host:", an empty port (WHATWG URL) */
+  if (p && pn) {
+    if (pn > 5 || strspn(p, "0123456789") < pn) return 0;
+    port = strtol(p, NULL, 10);
   }
-  const char *h = a, *colon = NULL;
-  size_t hn;
-  if (n && a[0] == '[') {
-    const char *close = memchr(a, ']', n);
-    if (!close) return 0;
-    h = a + 1;
-    hn = (size_t)(close - h);
-    if ((size_t)(close + 1 - a) < n) colon = close + 1;
-    if (colon && *colon != ':') return 0;
-  } else {
-    colon = memchr(a, ':', n);
-    hn = colon ? (size_t)(colon - a) : n;
-  }
-  long port = 443;
-  if (colon) {
-    size_t pn = n - (size_t)(colon + 1 - a);
-    if (pn == 0 || pn > 5 || strspn(colon + 1, "0123456789") < pn) return 0;
-    port = strtol(colon + 1, NULL, 10);
-  }
-  if (hn && h[hn - 1] == '.') hn--;
   if (port != r->port || hn == 0) return 0;
   const char *self[] = {r->ace_host, r->host};
   for (size_t i = 0; i < 2; i++)

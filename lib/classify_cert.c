@@ -806,6 +806,53 @@ static const char *browser_only_why(const td_verify_t *v) {
   return "cross_sign_path";
 }
 
+/* The leaf's dNSName written with a trailing dot ("www.example.com.")
+ * when that is all GnuTLS holds against the chain, or NULL. Clients
+ * differ on such a name: Chrome and OpenSSL (curl) drop the dot and
+ * match, mozilla::pkix (Firefox) and GnuTLS take a presented name with
+ * a trailing dot as invalid (SSL_ERROR_BAD_CERT_DOMAIN). */
+static const char *trailing_dot_san(const tlsdiag_result_t *r) {
+  const td_verify_t *v = &r->verify;
+  if ((v->strict_status & ~(unsigned)GNUTLS_CERT_INVALID) !=
+          GNUTLS_CERT_UNEXPECTED_OWNER ||
+      r->host_is_ip)
+    return NULL;
+  const td_cert_t *leaf = &r->chain[0];
+  for (size_t i = 0; i < leaf->nsans; i++) {
+    const char *s = leaf->sans[i].value;
+    size_t n = s ? strlen(s) : 0;
+    if (leaf->sans[i].type == TD_SAN_DNS && n > 1 && s[n - 1] == '.')
+      return s;
+  }
+  return NULL;
+}
+
+/* A name only some clients match (trailing_dot_san): an error naming who
+ * fails (Firefox users cannot connect, as with a missing must-staple
+ * staple), instead of the bare disagreement of two verifiers. Returns 1
+ * when it was that. */
+static int trailing_dot_name(tlsdiag_result_t *r) {
+  const char *san = trailing_dot_san(r);
+  if (!san) return 0;
+  td_finding_t *f = td_finding_add(
+      r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH, TLSDIAG_SEVERITY_ERROR,
+      "the certificate lists %s as \"%s\", with a trailing dot: Chrome and "
+      "curl match it, Firefox (SSL_ERROR_BAD_CERT_DOMAIN) and GnuTLS-based "
+      "clients do not; reissue it without the dot",
+      name_of(r), san);
+  td_ev_str(f, "name", r->host);
+  td_ev_str(f, "rule", "trailing_dot_in_dns_name");
+  td_ev_str(f, "standard", "RFC 5280 4.2.1.6 (preferred name syntax)");
+  td_ev_str(f, "dns_name", san);
+  td_ev_str(f, "clients_fail", "Firefox, GnuTLS-based clients (wget, "
+                               "gnutls-cli)");
+  td_ev_str(f, "clients_ok", "Chrome, curl (OpenSSL)");
+  td_ev_str(f, "strict", r->verify.strict_text ? r->verify.strict_text
+                                               : "rejected");
+  td_ev_int(f, "strict_status", r->verify.strict_status);
+  return 1;
+}
+
 /* The browser verdict (tlsdiag's verifier) against the strict one
  * (GnuTLS's, the chain as sent): a warning when only path building
  * succeeds, an error when GnuTLS rejects for any other reason. */
@@ -853,6 +900,7 @@ static void classify_two_verdicts(tlsdiag_result_t *r) {
     return;
   }
   case TD_TWO_DISAGREE: {
+    if (trailing_dot_name(r)) return;
     td_finding_t *f = td_finding_add(
         r, TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE, TLSDIAG_SEVERITY_ERROR,
         "tlsdiag's verifier accepts the chain, GnuTLS's rejects it: %s",

@@ -65,8 +65,9 @@ typedef struct td_browser_lack {
  * at most max into out; 0: nothing to probe. */
 size_t td_browser_lacks(const tlsdiag_result_t *r, td_browser_lack_t *out,
                         size_t max);
-/* Pure: tls_cipher_mismatch (error; a warning when Firefox offers every
- * part Chrome lacks) when the browser probe was refused (r->bprobe). */
+/* Pure: tls_cipher_mismatch (an error, whether or not Firefox offers the
+ * parts Chrome lacks: evidence firefox_offers) when the browser probe was
+ * refused (r->bprobe). */
 void td_browser_classify(tlsdiag_result_t *r);
 
 #endif

@@ -427,6 +427,17 @@ static TT_UNUSED void tt_check_both(const char *host, const tt_opts_t *t,
   tt_cli_run_free(&c);
 }
 
+/* tt_check_both of host on port with cafile, at the real time plus a
+ * minute (for certificates made by the test just now). */
+static TT_UNUSED void tt_check_ca(const char *host, uint16_t port,
+                                  const char *cafile, tt_both_t *b) {
+  tt_opts_t t;
+  tt_opts(&t, host, port);
+  t.o.cafile = cafile;
+  t.o.now = (int64_t)time(NULL) + 60;
+  tt_check_both(host, &t, NULL, b);
+}
+
 static TT_UNUSED void tt_both_free(tt_both_t *b) {
   tlsdiag_result_free(b->r);
   json_decref(b->j);

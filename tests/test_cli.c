@@ -199,12 +199,12 @@ static void test_cli_demo_checks_itself(void **state) {
                           "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256");
     }
     if (!strcmp(c, "http2_inadequate_security")) {
-      /* h2 over TLS_RSA_WITH_AES_128_GCM_SHA256: static RSA */
+      /* h2 over ECDHE with AES-CBC: not AEAD */
       h2_weak++;
       json_t *f = tt_jget(j, "findings.0");
       assert_string_equal(tt_jstr(f, "severity"), "error");
       assert_string_equal(tt_jstr(f, "evidence.cipher_suite"),
-                          "TLS_RSA_WITH_AES_128_GCM_SHA256");
+                          "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
       assert_string_equal(tt_jstr(f, "evidence.sent_by"), "client");
       assert_string_equal(tt_jstr(f, "evidence.error_code"),
                           "INADEQUATE_SECURITY");

@@ -8,7 +8,8 @@
  *   fails (ERR_SSL_VERSION_OR_CIPHER_MISMATCH). Now a handshake offering
  *   what Chrome offers is tried, and its refusal is tls_cipher_mismatch;
  * - `ssl_ecdh_curve secp521r1;` fails in Chrome only (Firefox offers
- *   P-521): the same finding, as a warning;
+ *   P-521): the same finding, also an error (most visitors, on Chrome
+ *   and Edge, cannot connect);
  * - a server preferring X448 that also has X25519: the browser offer
  *   completes, no finding;
  * - a leaf whose dNSName SAN spells the IP address asked for was "not
@@ -60,25 +61,16 @@ static void start_nginx(void) {
       ports[5], d, d);
 }
 
-/* The check of host on ports[i] with the ft3 CA, at the real time (the
- * certificates were made now), API and CLI. */
-static void check_port(const char *host, size_t i, tt_both_t *b) {
-  tt_opts_t t;
-  tt_opts(&t, host, ports[i]);
-  t.o.cafile = ca.cert;
-  t.o.now = (int64_t)time(NULL) + 60;
-  tt_check_both(host, &t, NULL, b);
-}
-
-/* The browser-offer finding: severity, the part Chrome lacks (evidence
- * key what = value), the probe's refusal, and the message's start; the
- * CLI's evidence equal to the API's. */
-static void expect_browser_finding(const tt_both_t *b, tlsdiag_severity_t sev,
+/* The browser-offer finding, an error: whether Firefox offers the part
+ * Chrome lacks (evidence key what = value), the probe's refusal, and the
+ * message's start; the CLI's evidence equal to the API's. */
+static void expect_browser_finding(const tt_both_t *b, int firefox,
                                    const char *what, const char *value,
                                    const char *msg_start) {
   long i = tlsdiag_result_find(b->r, MISMATCH);
   if (i < 0) fail_msg("no tls_cipher_mismatch finding");
-  assert_int_equal(tlsdiag_result_finding_severity(b->r, (size_t)i), sev);
+  assert_int_equal(tlsdiag_result_finding_severity(b->r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
   assert_string_equal(tt_ev(b->r, MISMATCH, what), value);
   assert_string_equal(tt_ev(b->r, MISMATCH, "not_offered_by_chrome"), value);
   assert_string_equal(tt_ev(b->r, MISMATCH, "browser_probe"),
@@ -91,13 +83,13 @@ static void expect_browser_finding(const tt_both_t *b, tlsdiag_severity_t sev,
                                                    "RSA key", 48))
     fail_msg("remedy: %s", remedy);
   assert_string_equal(tt_ev(b->r, MISMATCH, "firefox_offers"),
-                      sev == TLSDIAG_SEVERITY_ERROR ? "false" : "true");
+                      firefox ? "true" : "false");
   const char *msg = tlsdiag_result_finding_message(b->r, (size_t)i);
   if (strncmp(msg, msg_start, strlen(msg_start)) != 0)
     fail_msg("message: %s", msg);
   json_t *f = tt_jfinding_or_fail(b->cli, MISMATCH);
   assert_string_equal(json_string_value(json_object_get(f, "severity")),
-                      sev == TLSDIAG_SEVERITY_ERROR ? "error" : "warning");
+                      "error");
   json_t *ev = json_object_get(f, "evidence");
   assert_string_equal(json_string_value(json_object_get(ev, what)), value);
   assert_string_equal(
@@ -112,33 +104,34 @@ static void test_browser_offer_nginx(void **st) {
   tt_both_t b = {0};
 
   /* X448 only: tlsdiag's handshake completes on X448; no browser's. */
-  check_port(HOST, 0, &b);
+  tt_check_ca(HOST, ports[0], ca.cert, &b);
   tt_expect_cause(&b, MISMATCH);
   assert_string_equal(tt_jstr(b.j, "tls.group"), "X448");
   expect_browser_finding(
-      &b, TLSDIAG_SEVERITY_ERROR, "group", "X448",
+      &b, 0, "group", "X448",
       "browsers cannot connect: this check's handshake settled on group "
       "X448, which Chrome does not support, and a handshake offering what "
       "Chrome offers failed (alert handshake_failure); Firefox does not "
       "support it either");
   tt_both_free(&b);
 
-  /* secp521r1 only: Chrome fails, Firefox connects: a warning. */
+  /* secp521r1 only: Chrome fails, Firefox connects: still an error (most
+   * visitors cannot connect). */
   memset(&b, 0, sizeof(b));
-  check_port(HOST, 1, &b);
-  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
-  expect_browser_finding(&b, TLSDIAG_SEVERITY_WARNING, "group", "SECP521R1",
+  tt_check_ca(HOST, ports[1], ca.cert, &b);
+  tt_expect_cause(&b, MISMATCH);
+  expect_browser_finding(&b, 1, "group", "SECP521R1",
                          "Chrome and Edge cannot connect: this check's "
                          "handshake settled on group SECP521R1");
   tt_both_free(&b);
 
   /* An Ed25519 leaf: only EdDSA-capable clients (GnuTLS, OpenSSL). */
   memset(&b, 0, sizeof(b));
-  check_port(HOST, 2, &b);
+  tt_check_ca(HOST, ports[2], ca.cert, &b);
   tt_expect_cause(&b, MISMATCH);
   assert_string_equal(tt_jstr(b.cli, "chain.0.key_type"), "Ed25519");
   assert_string_equal(tt_ev(b.r, MISMATCH, "leaf_key"), "Ed25519");
-  expect_browser_finding(&b, TLSDIAG_SEVERITY_ERROR, "signature",
+  expect_browser_finding(&b, 0, "signature",
                          "EdDSA-Ed25519",
                          "browsers cannot connect: this check's handshake "
                          "settled on signature EdDSA-Ed25519");
@@ -148,10 +141,10 @@ static void test_browser_offer_nginx(void **st) {
    * refuses the curve (and nginx will not pick that certificate for a
    * client without P-521); Firefox takes it. */
   memset(&b, 0, sizeof(b));
-  check_port(HOST, 5, &b);
-  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  tt_check_ca(HOST, ports[5], ca.cert, &b);
+  tt_expect_cause(&b, MISMATCH);
   assert_string_equal(tt_jstr(b.j, "tls.signature"), "ECDSA-SHA256");
-  expect_browser_finding(&b, TLSDIAG_SEVERITY_WARNING, "certificate_key",
+  expect_browser_finding(&b, 1, "certificate_key",
                          "ECDSA P-521",
                          "Chrome and Edge cannot connect: this check's "
                          "handshake settled on certificate key ECDSA P-521, "
@@ -160,7 +153,7 @@ static void test_browser_offer_nginx(void **st) {
 
   /* X448 preferred, X25519 too: the browser offer completes. */
   memset(&b, 0, sizeof(b));
-  check_port(HOST, 3, &b);
+  tt_check_ca(HOST, ports[3], ca.cert, &b);
   tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
   assert_string_equal(tt_jstr(b.j, "tls.group"), "X448");
   assert_int_equal(tlsdiag_result_find(b.r, MISMATCH), -1);
@@ -181,7 +174,8 @@ static void test_browser_offer_nginx(void **st) {
 
   /* X25519 (browsers' first group): no second handshake at all. */
   memset(&b, 0, sizeof(b));
-  check_port(HOST, 4, &b); /* the name does not match: still no probe */
+  /* the name does not match: still no probe */
+  tt_check_ca(HOST, ports[4], ca.cert, &b);
   assert_string_equal(tt_jstr(b.j, "tls.group"), "X25519");
   assert_int_equal(tlsdiag_result_find(b.r, MISMATCH), -1);
   json_array_foreach(tt_jget(b.cli, "timeline"), k, e)
@@ -198,7 +192,7 @@ static void test_ip_listed_as_dns_name(void **st) {
   (void)st;
   start_nginx();
   tt_both_t b = {0};
-  check_port("127.0.0.1", 4, &b);
+  tt_check_ca("127.0.0.1", ports[4], ca.cert, &b);
   const tlsdiag_cause_t m = TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH;
   tt_expect_cause(&b, m);
   assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),

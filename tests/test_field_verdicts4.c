@@ -10,6 +10,8 @@
  * - a leaf listing the host's IDN in Unicode (raw UTF-8 in a dNSName):
  *   rightly a mismatch (browsers and curl compare A-labels), but the
  *   message said "not valid for münchen.test; it covers münchen.test";
+ * - a dNSName with a trailing dot ("www.dot.test."): Chrome and curl
+ *   connect, Firefox does not; tlsdiag said cert_verifiers_disagree;
  * - a redirect to the very URL asked for (nginx `return 301 /`): "no
  *   problem found" where browsers fail with ERR_TOO_MANY_REDIRECTS; now
  *   http_redirect_loop. */
@@ -19,7 +21,7 @@
 
 static pid_t srv_pid = -1; /* nginx; killed by stop_server */
 static tt_openssl_ca_t ca;
-static uint16_t ports[4];
+static uint16_t ports[5];
 
 #define MISMATCH TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH
 
@@ -27,16 +29,17 @@ static void stop_server(void) { tt_stop_child(&srv_pid); }
 
 /* The CA and the leaves, then nginx with one server per port: [0] IP
  * 127.0.0.1, [1] IP 127.0.0.2, [2] DNS:127.0.0.1, [3] DNS:münchen.test
- * (the U-label). */
+ * (the U-label), [4] DNS:www.dot.test. (a trailing dot). */
 static void start_nginx(void) {
   tt_openssl_ca(&ca, "ft4");
   tt_openssl_leaf(&ca, "ip1", "EC", "IP:127.0.0.1");
   tt_openssl_leaf(&ca, "ip2", "EC", "IP:127.0.0.2");
   tt_openssl_leaf(&ca, "ipdns", "EC", "DNS:127.0.0.1");
   tt_openssl_leaf(&ca, "ulabel", "EC", "DNS:m\xc3\xbcnchen.test");
-  tt_free_ports(ports, 4);
+  tt_openssl_leaf(&ca, "dot", "EC", "DNS:www.dot.test.");
+  tt_free_ports(ports, 5);
   const char *d = tt_dir;
-  tt_nginx_http(&srv_pid, ports, 4,
+  tt_nginx_http(&srv_pid, ports, 5,
                 " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ip1.pem;"
                 " ssl_certificate_key %s/ip1.key; return 200 \"ok\\n\"; }\n"
                 " server { listen 127.0.0.1:%u ssl; ssl_certificate %s/ip2.pem;"
@@ -46,19 +49,12 @@ static void start_nginx(void) {
                 " return 200 \"ok\\n\"; }\n"
                 " server { listen 127.0.0.1:%u ssl; ssl_certificate "
                 "%s/ulabel.pem; ssl_certificate_key %s/ulabel.key;"
+                " return 200 \"ok\\n\"; }\n"
+                " server { listen 127.0.0.1:%u ssl; ssl_certificate "
+                "%s/dot.pem; ssl_certificate_key %s/dot.key;"
                 " return 200 \"ok\\n\"; }\n",
                 ports[0], d, d, ports[1], d, d, ports[2], d, d, ports[3], d,
-                d);
-}
-
-/* The check of host on ports[i] with the ft4 CA, at the real time (the
- * certificates were made now), API and CLI. */
-static void check_port(const char *host, size_t i, tt_both_t *b) {
-  tt_opts_t t;
-  tt_opts(&t, host, ports[i]);
-  t.o.cafile = ca.cert;
-  t.o.now = (int64_t)time(NULL) + 60;
-  tt_check_both(host, &t, NULL, b);
+                d, ports[4], d, d);
 }
 
 /* The target as the API's JSON and the CLI's give it: an address. */
@@ -71,6 +67,18 @@ static void expect_ipv4_target(json_t *j, const char *given) {
   assert_string_equal(tt_jstr(j, "phases.tcp.connected"), "127.0.0.1");
 }
 
+/* The name-mismatch finding i of the API says want, and the CLI's has
+ * the same message and rule. */
+static void expect_rule_message(const tt_both_t *b, size_t i,
+                                const char *rule, const char *want) {
+  assert_string_equal(tlsdiag_result_finding_message(b->r, i), want);
+  assert_string_equal(tt_jev(b->cli, MISMATCH, "rule"), rule);
+  assert_string_equal(
+      json_string_value(json_object_get(tt_jfinding_or_fail(b->cli, MISMATCH),
+                                        "message")),
+      want);
+}
+
 /* Each spelling reaches 127.0.0.1, sends no SNI, and the iPAddress SAN
  * 127.0.0.1 matches: no problem, as in curl (200) and browsers. */
 static void test_ipv4_other_spellings(void **st) {
@@ -80,7 +88,7 @@ static void test_ipv4_other_spellings(void **st) {
                          "2130706433", "0x7F000001", "127.0.0.1."};
   for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
     tt_both_t b = {0};
-    check_port(forms[k], 0, &b);
+    tt_check_ca(forms[k], ports[0], ca.cert, &b);
     tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
     expect_ipv4_target(b.j, forms[k]);
     expect_ipv4_target(b.cli, forms[k]);
@@ -90,7 +98,7 @@ static void test_ipv4_other_spellings(void **st) {
 
   /* Another address in the certificate: the mismatch names both. */
   tt_both_t b = {0};
-  check_port("127.1", 1, &b);
+  tt_check_ca("127.1", ports[1], ca.cert, &b);
   tt_expect_cause(&b, MISMATCH);
   assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
                    TLSDIAG_SEVERITY_ERROR);
@@ -104,7 +112,7 @@ static void test_ipv4_other_spellings(void **st) {
 
   /* The address as a dNSName: named so for the short spelling too. */
   memset(&b, 0, sizeof(b));
-  check_port("127.1", 2, &b);
+  tt_check_ca("127.1", ports[2], ca.cert, &b);
   tt_expect_cause(&b, MISMATCH);
   assert_string_equal(tt_ev(b.r, MISMATCH, "rule"), "ip_address_in_dns_name");
   assert_string_equal(tt_ev(b.r, MISMATCH, "dns_name"), "127.0.0.1");
@@ -147,7 +155,7 @@ static void test_ulabel_dns_name(void **st) {
   const char *hosts[] = {"m\xc3\xbcnchen.test", "xn--mnchen-3ya.test"};
   for (size_t k = 0; k < 2; k++) {
     tt_both_t b = {0};
-    check_port(hosts[k], 3, &b);
+    tt_check_ca(hosts[k], ports[3], ca.cert, &b);
     tt_expect_cause(&b, MISMATCH);
     assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
                      TLSDIAG_SEVERITY_ERROR);
@@ -163,16 +171,45 @@ static void test_ulabel_dns_name(void **st) {
              "must hold its A-label xn--mnchen-3ya.test; browsers and curl "
              "compare the A-label only",
              hosts[k]);
-    assert_string_equal(tlsdiag_result_finding_message(b.r, 0), want);
-    assert_string_equal(tt_jev(b.cli, MISMATCH, "rule"), "u_label_in_dns_name");
+    expect_rule_message(&b, 0, "u_label_in_dns_name", want);
     assert_string_equal(tt_jev(b.cli, MISMATCH, "a_label"),
                         "xn--mnchen-3ya.test");
-    assert_string_equal(
-        json_string_value(json_object_get(tt_jfinding_or_fail(b.cli, MISMATCH),
-                                          "message")),
-        want);
     tt_both_free(&b);
   }
+  stop_server();
+}
+
+/* A dNSName written with a trailing dot, "www.dot.test.": Chrome drops the
+ * dot and connects, curl (OpenSSL) too (200); Firefox's mozilla::pkix
+ * takes a presented name with a trailing dot as invalid
+ * (SSL_ERROR_BAD_CERT_DOMAIN), GnuTLS too. tlsdiag said
+ * cert_verifiers_disagree, naming neither the name nor who fails. */
+static void test_trailing_dot_dns_name(void **st) {
+  (void)st;
+  start_nginx();
+  tt_both_t b = {0};
+  tt_check_ca("www.dot.test", ports[4], ca.cert, &b);
+  /* An error, as a must-staple leaf without its staple: Firefox users
+   * cannot connect. */
+  tt_expect_cause(&b, MISMATCH);
+  long i = tlsdiag_result_find(b.r, MISMATCH);
+  assert_true(i >= 0);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, (size_t)i),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_null(tt_jfinding(b.cli, TLSDIAG_CAUSE_CERT_VERIFIERS_DISAGREE));
+  assert_string_equal(tt_ev(b.r, MISMATCH, "rule"), "trailing_dot_in_dns_name");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "dns_name"), "www.dot.test.");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "clients_ok"),
+                      "Chrome, curl (OpenSSL)");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "clients_fail"),
+                      "Firefox, GnuTLS-based clients (wget, gnutls-cli)");
+  const char *want =
+      "the certificate lists www.dot.test as \"www.dot.test.\", with a "
+      "trailing dot: Chrome and curl match it, Firefox "
+      "(SSL_ERROR_BAD_CERT_DOMAIN) and GnuTLS-based clients do not; reissue "
+      "it without the dot";
+  expect_rule_message(&b, (size_t)i, "trailing_dot_in_dns_name", want);
+  tt_both_free(&b);
   stop_server();
 }
 
@@ -321,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_ipv4_other_spellings),
       cmocka_unit_test(test_ipv4_not_an_address),
       cmocka_unit_test(test_ulabel_dns_name),
+      cmocka_unit_test(test_trailing_dot_dns_name),
       cmocka_unit_test(test_redirect_to_itself),
       cmocka_unit_test(test_server_clock_off),
   };

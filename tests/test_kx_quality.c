@@ -262,8 +262,14 @@ static void assert_rsa_cbc_findings(const tlsdiag_result_t *r) {
   assert_string_equal(ev(r, f, "cipher"), "AES-128-CBC");
   assert_string_equal(ev(r, f, "mac"), "SHA1");
   assert_int_equal(tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_WEAK_DH), -1);
-  /* Warnings only: the check passes. */
-  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_OK);
+  /* Chrome 131+ offers no static RSA key exchange: it and Edge cannot
+   * connect (Firefox can): an error, not a pass. */
+  assert_int_equal(tlsdiag_result_cause(r), TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH);
+  f = tlsdiag_result_find(r, TLSDIAG_CAUSE_TLS_CIPHER_MISMATCH);
+  assert_int_equal(tlsdiag_result_finding_severity(r, (size_t)f),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(ev(r, f, "key_exchange"), "RSA");
+  assert_string_equal(ev(r, f, "firefox_offers"), "true");
 }
 
 static void test_kx_quality_static_rsa_cbc_tdserver(void **state) {
@@ -408,15 +414,16 @@ static void test_kx_quality_nginx(void **state) {
   json_decref(j);
   free(out);
 
-  /* The CLI on the static-RSA server: warnings only, exit 0. */
+  /* The CLI on the static-RSA server: Chrome cannot connect (exit 2,
+   * tls_cipher_mismatch), and the two suite warnings. */
   snprintf(url, sizeof(url), "https://localhost:%u/", ports[0]);
   snprintf(pin, sizeof(pin), "localhost:%u:127.0.0.1", ports[0]);
   rc = tt_cli(&out, "check", "--json", "--cacert", tt_root, "--resolve", pin,
               url, (char *)NULL);
-  assert_int_equal(rc, 0);
+  assert_int_equal(rc, 2);
   j = json_loads(out, 0, &err);
   if (!j) fail_msg("invalid JSON: %s", out);
-  assert_string_equal(tt_jstr(j, "cause"), "ok");
+  assert_string_equal(tt_jstr(j, "cause"), "tls_cipher_mismatch");
   int seen = 0;
   json_t *fs = json_object_get(j, "findings");
   for (size_t i = 0; i < json_array_size(fs); i++) {
