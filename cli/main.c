@@ -80,7 +80,8 @@ static void usage(FILE *o) {
       "exit status: 0 no error found (warnings allowed), 2 the check found an\n"
       "error (connection or certificate), 1 usage or setup error; 130/143\n"
       "stopped by SIGINT/SIGTERM (a report saying so is written).\n"
-      "With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
+      "With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also\n"
+      "when stopped by a signal).\n",
       o);
 }
 
@@ -168,7 +169,8 @@ static void check_error(const td_cli_opts_t *c, const char *host,
 
 /* SIGINT/SIGTERM came before the check ended: the cancelled report, -o's
  * file replaced by it, and the exit (128 + the signal, as a shell
- * reports it) without waiting for the check's thread. */
+ * reports it; 3, UNKNOWN, for nagios, whose every exit is a plugin state)
+ * without waiting for the check's thread. */
 static void cancelled(const td_cli_opts_t *c, const char *host, int sig,
                       const struct timespec *t0, td_cli_output_t *w) {
   struct timespec t1;
@@ -185,7 +187,7 @@ static void cancelled(const td_cli_opts_t *c, const char *host, int sig,
   fflush(stdout);
   if (w) td_cli_output_close(w, 1);
   fflush(NULL);
-  _exit(128 + sig);
+  _exit(c->fmt == TLSDIAG_FORMAT_NAGIOS ? 3 : 128 + sig);
 }
 
 /* Runs the check and writes its report: the exit status (NAGIOS_BASE +

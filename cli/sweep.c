@@ -131,9 +131,10 @@ static void usage(FILE *o) {
       "\n"
       "SIGINT or SIGTERM: no new check starts, those in flight end at once and\n"
       "are reported as cancelled (JSON: {\"record\":\"cancelled\",...}), then\n"
-      "the summary; exit 130 (SIGINT) or 143 (SIGTERM). A second signal exits\n"
-      "at once. No line is ever cut. With -o, the output still replaces FILE,\n"
-      "marked as interrupted: nagios UNKNOWN, prometheus tlsdiag_sweep_complete 0.\n"
+      "the summary; exit 130 (SIGINT) or 143 (SIGTERM), 3 (UNKNOWN) with\n"
+      "--format nagios. A second signal exits at once. No line is ever cut.\n"
+      "With -o, the output still replaces FILE, marked as interrupted: nagios\n"
+      "UNKNOWN, prometheus tlsdiag_sweep_complete 0.\n"
       "\n"
       "exit status: 0 every check found no error, 2 a check found an error or\n"
       "(--expiring-within) a target was listed; 1 usage or setup error, or an\n"
@@ -1122,7 +1123,9 @@ static int run_all(sweep_t *s, const char *name) {
 /* The exit status of a sweep that ran. */
 static int exit_status(const sweep_t *s, int state, size_t listed) {
   if (s->write_failed) return SETUP_FAILED;
-  if (s->signal) return 128 + s->signal;
+  /* Nagios takes any status but 0-3 as "out of bounds" and drops the
+   * plugin's text; its UNKNOWN status line says interrupted already. */
+  if (s->signal) return s->fmt == OUT_NAGIOS ? NAGIOS_UNKNOWN : 128 + s->signal;
   if (s->fmt == OUT_NAGIOS) {
     if (s->list.bad && state != 2) state = NAGIOS_UNKNOWN;
     return state;
