@@ -106,8 +106,32 @@ static int member(const char *obj, const char *key, char **str, long *num,
   return -1;
 }
 
-/* One complete line: adds its target when it records a finished check. */
+/* A bad_line record: its line number, so that it is written once. */
+static int add_bad(td_cli_resume_t *r, const char *line) {
+  long num = 0;
+  int null = 0;
+  if (member(line, "line", NULL, &num, &null) || null || num <= 0) return 0;
+  if (r->nbad == r->badcap) {
+    size_t cap = r->badcap ? r->badcap * 2 : 16;
+    size_t *v = realloc(r->bad, cap * sizeof(*v));
+    if (!v) return -1;
+    r->bad = v;
+    r->badcap = cap;
+  }
+  r->bad[r->nbad++] = (size_t)num;
+  return 0;
+}
+
+int td_cli_resume_has_bad(const td_cli_resume_t *r, size_t line) {
+  for (size_t i = 0; i < r->nbad; i++)
+    if (r->bad[i] == line) return 1;
+  return 0;
+}
+
+/* One complete line: adds its target when it records a finished check,
+ * its line number when it records a bad line. */
 static int add_line(td_cli_resume_t *r, const char *line) {
+  if (strstr(line, "\"record\":\"bad_line\"")) return add_bad(r, line);
   if (strstr(line, "\"record\":\"cancelled\"") || !strncmp(line, "{\"summary\"", 10))
     return 0;
   const char *t = strstr(line, "\"target\":{");
@@ -228,5 +252,6 @@ void td_cli_resume_free(td_cli_resume_t *r) {
     free(v[i].sni);
   }
   free(v);
+  free(r->bad);
   memset(r, 0, sizeof(*r));
 }

@@ -59,6 +59,7 @@ typedef struct {
   unsigned jobs;         /* engines on threads (0: one per processor) */
   const char *resume;    /* --resume FILE, or NULL */
   size_t nresumed;       /* targets skipped: FILE has their record */
+  td_cli_resume_t resumed; /* FILE's bad_line records (their lines) */
   unsigned shard_k, shard_n;
   const char **pins; /* every --resolve, in order */
   size_t npins;
@@ -860,6 +861,43 @@ static tlsdiag_err_t add_sweep(void *h, const char *host,
   return tlsdiag_sweep_add(h, host, o, user);
 }
 
+static int bad_line_cmp(const void *a, const void *b) {
+  const td_bad_line_t *x = a, *y = b;
+  return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* JSON Lines: a record for each bad line, in line order, before any check
+ * ends, so that the output accounts for every line of the list (stderr
+ * may be gone: cron, a pipe). Once per line across the shards of one list
+ * (a line that is no target by its number, a refused target by its
+ * shard) and across --resume runs (the file's own records). */
+static void bad_line_records(sweep_t *s) {
+  if (s->fmt != OUT_JSON || s->list.nbadv == 0) return;
+  qsort(s->list.badv, s->list.nbadv, sizeof(*s->list.badv), bad_line_cmp);
+  for (size_t i = 0; i < s->list.nbadv && !s->write_failed; i++) {
+    const td_bad_line_t *b = &s->list.badv[i];
+    if ((!b->refused && s->shard_n &&
+         !td_bad_line_in_shard(b->line, s->shard_k, s->shard_n)) ||
+        td_cli_resume_has_bad(&s->resumed, b->line))
+      continue;
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    if (!f) {
+      s->write_failed = 1;
+      return;
+    }
+    fprintf(f, "{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"bad_line\","
+               "\"line\":%zu,\"input\":", b->line);
+    td_cli_json_string(f, b->input);
+    fputs(",\"ok\":false,\"cause\":\"bad_line\",\"message\":", f);
+    td_cli_json_string(f, b->why);
+    fputs("}\n", f);
+    if (fclose(f) == 0) write_out(s, buf, blen);
+    free(buf);
+  }
+}
+
 static int add_all(sweep_t *s, add_fn add, void *h, const char *name) {
   for (size_t i = 0; i < s->list.n; i++) {
     const td_target_t *t = &s->list.v[i];
@@ -885,16 +923,20 @@ static int add_all(sweep_t *s, add_fn add, void *h, const char *name) {
       return SETUP_FAILED;
     }
     if (err) { /* this target only: a bad host name */
-      char q[330], why[400];
+      char q[330], why[400], tname[1100];
       td_target_quote(q, sizeof(q), t->host, 80);
       snprintf(why, sizeof(why), "'%s': %s", q, tlsdiag_strerror(err));
       fprintf(stderr, "tlsdiag sweep: %s:%zu: %s; line skipped\n", name,
               t->line, why);
-      td_targets_bad(&s->list, t->line, why);
+      target_name(t, tname, sizeof(tname));
+      size_t kept = s->list.nbadv;
+      td_targets_bad(&s->list, t->line, why, tname);
+      if (s->list.nbadv > kept) s->list.badv[kept].refused = 1;
       s->nrejected++;
       s->out[i].done = 0;
     }
   }
+  bad_line_records(s);
   return 0;
 }
 
@@ -1008,6 +1050,9 @@ static int skip_resumed(sweep_t *s) {
             "recorded%s, %zu to check\n", s->resume, s->nresumed,
             s->nresumed == 1 ? "" : "s",
             done.cut ? " (a cut last line removed)" : "", k);
+  s->resumed.bad = done.bad; /* kept for bad_line_records */
+  s->resumed.nbad = done.nbad;
+  done.bad = NULL;
   td_cli_resume_free(&done);
   if (!freopen(s->resume, "a", stdout)) {
     td_cli_error("cannot append to '%s': %s", s->resume, strerror(errno));
@@ -1207,5 +1252,6 @@ int td_cli_sweep(int argc, char **argv) {
   td_cli_opts_free(&c); /* s.pins is c.pins */
   free(s.out);
   td_targets_free(&s.list);
+  td_cli_resume_free(&s.resumed);
   return rc;
 }

@@ -66,8 +66,40 @@ void td_target_quote(char *out, size_t n, const char *s, size_t max) {
   out[o] = '\0';
 }
 
-void td_targets_bad(td_targets_t *l, size_t line, const char *why) {
+/* Keeps the bad line for its record (below TD_TARGETS_BAD_KEPT). */
+static void keep_bad(td_targets_t *l, size_t line, const char *why,
+                     const char *input) {
+  if (l->nbadv == TD_TARGETS_BAD_KEPT) return;
+  if (l->nbadv == l->badcap) {
+    size_t cap = l->badcap ? l->badcap * 2 : 16;
+    td_bad_line_t *v = realloc(l->badv, cap * sizeof(*v));
+    if (!v) return;
+    l->badv = v;
+    l->badcap = cap;
+  }
+  char q[300];
+  td_target_quote(q, sizeof(q), input ? input : "", 200);
+  td_bad_line_t *b = &l->badv[l->nbadv];
+  b->line = line;
+  b->refused = 0;
+  b->why = strdup(why);
+  b->input = strdup(q);
+  if (!b->why || !b->input) {
+    free(b->why);
+    free(b->input);
+    return;
+  }
+  l->nbadv++;
+}
+
+int td_bad_line_in_shard(size_t line, unsigned k, unsigned n) {
+  return n == 0 || (line - 1) % n == k - 1;
+}
+
+void td_targets_bad(td_targets_t *l, size_t line, const char *why,
+                    const char *input) {
   l->bad++;
+  keep_bad(l, line, why, input);
   if (l->first_bad && l->first_bad < line) return;
   l->first_bad = line;
   size_t n = strlen(why);
@@ -86,6 +118,11 @@ static void target_clear(td_target_t *t) {
 
 void td_targets_free(td_targets_t *l) {
   for (size_t i = 0; i < l->n; i++) target_clear(&l->v[i]);
+  for (size_t i = 0; i < l->nbadv; i++) {
+    free(l->badv[i].why);
+    free(l->badv[i].input);
+  }
+  free(l->badv);
   free(l->v);
   memset(l, 0, sizeof(*l));
 }
@@ -198,10 +235,12 @@ static int parse_line(char *s, td_target_t *t, const char **why,
 
 int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
   char *buf = malloc(TD_TARGET_MAX_LINE + 1);
+  char *raw = malloc(TD_TARGET_MAX_LINE + 1); /* buf as read: parse_line
+                                                 cuts buf into fields */
   keyset_t seen = {NULL, 0};
   int rc = 0;
   size_t lineno = 0;
-  if (!buf) goto nomem;
+  if (!buf || !raw) goto nomem;
   for (;;) {
     /* One line: at most TD_TARGET_MAX_LINE bytes are kept; a longer one
      * is read to its end and reported, and the next line goes on. */
@@ -215,6 +254,7 @@ int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
     if (ch == EOF && len == 0 && !too_long) break;
     lineno++;
     buf[len] = '\0';
+    memcpy(raw, buf, len + 1);
     td_target_t t;
     memset(&t, 0, sizeof(t));
     t.line = lineno;
@@ -230,7 +270,7 @@ int td_targets_read(FILE *in, const char *name, td_targets_t *out, FILE *err) {
     if (r < 0) {
       fprintf(err, "tlsdiag sweep: %s:%zu: %s; line skipped\n", name, lineno,
               why);
-      td_targets_bad(out, lineno, why);
+      td_targets_bad(out, lineno, why, raw);
       target_clear(&t);
     } else if (r > 0) {
       if (out->n == out->cap) {
@@ -268,5 +308,6 @@ nomem:
 out:
   free(seen.slot);
   free(buf);
+  free(raw);
   return rc;
 }

@@ -20,19 +20,40 @@ typedef struct td_target {
   size_t line;    /* 1-based line number in the input */
 } td_target_t;
 
+/* A bad line, for its JSON Lines record. */
+typedef struct td_bad_line {
+  size_t line;
+  char *why;   /* terminal-safe */
+  char *input; /* the line, terminal-safe (td_target_quote), cut short */
+  int refused; /* read as a target, refused by the library (so already
+                  in the shard's share of targets) */
+} td_bad_line_t;
+
+/* Bad lines kept for records; more are counted, not kept (a list of
+ * garbage must not grow the sweep's memory without bound). */
+#define TD_TARGETS_BAD_KEPT 10000
+
 typedef struct td_targets {
   td_target_t *v;
   size_t n, cap;
+  td_bad_line_t *badv; /* the first TD_TARGETS_BAD_KEPT bad lines */
+  size_t nbadv, badcap;
   size_t bad;        /* lines reported and skipped */
   size_t duplicates; /* lines that repeated an earlier target */
   size_t first_bad;  /* the lowest bad line's number, 0 if none */
   char first_bad_why[200]; /* and why it is bad (terminal-safe) */
 } td_targets_t;
 
-/* Counts a bad line (line: its number, why: terminal-safe), keeping the
- * lowest one's reason for the reports that name it (Nagios, whose status
- * line is all an operator sees of stderr-less plugin output). */
-void td_targets_bad(td_targets_t *l, size_t line, const char *why);
+/* Counts a bad line (line: its number, why: terminal-safe, input: the
+ * line as read or NULL), keeping the lowest one's reason for the reports
+ * that name it (Nagios, whose status line is all an operator sees of
+ * stderr-less plugin output) and each line for its JSON record. */
+void td_targets_bad(td_targets_t *l, size_t line, const char *why,
+                    const char *input);
+
+/* 1 if a bad line belongs to shard k of n: every line to exactly one, so
+ * that merged shard outputs hold its record once. */
+int td_bad_line_in_shard(size_t line, unsigned k, unsigned n);
 
 /* Reads the targets of `in` (named `name` in messages) into *out, which
  * must be zeroed. A line is `TARGET [sni=NAME]` with TARGET `host`,

@@ -640,6 +640,92 @@ static void test_cli_monitor_bad_lines_reported(void **state) {
   fleet_stop(&f);
 }
 
+/* The bad_line records of a JSON Lines output (valid JSON each, parsed
+ * whole): how many, and the line numbers seen, as a bit mask. */
+static size_t bad_records(const char *out, unsigned *lines) {
+  size_t n = 0;
+  for (const char *l = out; l && *l;) {
+    const char *nl = strchr(l, '\n');
+    if (!nl) fail_msg("partial last line: %s", l);
+    json_error_t e;
+    json_t *j = json_loadb(l, (size_t)(nl - l), JSON_REJECT_DUPLICATES, &e);
+    if (!j) fail_msg("invalid JSON line: %.*s", (int)(nl - l), l);
+    const char *rec = json_string_value(json_object_get(j, "record"));
+    if (rec && !strcmp(rec, "bad_line")) {
+      n++;
+      *lines |= 1u << json_integer_value(json_object_get(j, "line"));
+    }
+    json_decref(j);
+    l = nl + 1;
+  }
+  return n;
+}
+
+/* JSON Lines hold a record for every bad line (stderr may be lost to
+ * cron or a pipe), before the checks' records; once across the shards of
+ * one list and across --resume runs. */
+static void test_cli_monitor_bad_line_records(void **state) {
+  (void)state;
+  fleet_t f;
+  fleet_start(&f);
+  char *list = td_asprintf("valid.tlsdiag.test:%u\nexa mple.test\n"
+                           "https://[::1\nx..y.test\nexpired.tlsdiag.test:%u\n",
+                           tdserver_port(f.valid), tdserver_port(f.expired));
+  const char *json[] = {"-", NULL};
+  tt_cli_run_t r = tt_cli_input(list, fleet_args(&f, json));
+  assert_int_equal(r.rc, 1);
+  const char *want[] = {
+      "{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"bad_line\",\"line\":2,"
+      "\"input\":\"exa mple.test\",\"ok\":false,\"cause\":\"bad_line\","
+      "\"message\":\"unknown field 'mple.test' (expected sni=NAME)\"}\n",
+      "{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"bad_line\",\"line\":3,"
+      "\"input\":\"https://[::1\",\"ok\":false,\"cause\":\"bad_line\","
+      "\"message\":\"bad target 'https://[::1': malformed host name\"}\n",
+      "{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"bad_line\",\"line\":4,"
+      "\"input\":\"x..y.test:443\",\"ok\":false,\"cause\":\"bad_line\","
+      "\"message\":\"'x..y.test': malformed host name\"}\n"};
+  size_t off = 0;
+  for (size_t i = 0; i < 3; i++) { /* first, in line order */
+    assert_memory_equal(r.out + off, want[i], strlen(want[i]));
+    off += strlen(want[i]);
+  }
+  assert_int_equal(count(r.out + off, "\"schema\":\"tlsdiag/1\""), 2);
+  unsigned lines = 0;
+  assert_int_equal(bad_records(r.out, &lines), 3);
+  tt_cli_run_free(&r);
+
+  /* Two shards: each bad line once in all. */
+  lines = 0;
+  size_t total = 0;
+  const char *sh1[] = {"--shard", "1/2", "-", NULL};
+  const char *sh2[] = {"--shard", "2/2", "-", NULL};
+  r = tt_cli_input(list, fleet_args(&f, sh1));
+  total += bad_records(r.out, &lines);
+  tt_cli_run_free(&r);
+  r = tt_cli_input(list, fleet_args(&f, sh2));
+  total += bad_records(r.out, &lines);
+  tt_cli_run_free(&r);
+  assert_int_equal(total, 3);
+  assert_int_equal(lines, (1u << 2) | (1u << 3) | (1u << 4));
+
+  /* --resume twice over the same file: the bad lines recorded once. */
+  char path[160];
+  snprintf(path, sizeof(path), "%s/bad-resume.jsonl", tt_dir);
+  const char *res[] = {"--resume", path, "-", NULL};
+  for (int k = 0; k < 2; k++) {
+    r = tt_cli_input(list, fleet_args(&f, res));
+    assert_int_equal(r.rc, 1);
+    tt_cli_run_free(&r);
+  }
+  char *got = tt_read_file_len(path, NULL);
+  lines = 0;
+  assert_int_equal(bad_records(got, &lines), 3);
+  assert_int_equal(count(got, "\"schema\":\"tlsdiag/1\""), 2);
+  free(got);
+  free(list);
+  fleet_stop(&f);
+}
+
 /* ---- 5. usage lines --------------------------------------------------------- */
 
 static void expect_line(const char *const *args, const char *line) {
@@ -733,6 +819,7 @@ int main(void) {
       cmocka_unit_test(test_cli_monitor_interrupted_sweep_replaces_file),
       cmocka_unit_test(test_cli_monitor_url_targets),
       cmocka_unit_test(test_cli_monitor_bad_lines_reported),
+      cmocka_unit_test(test_cli_monitor_bad_line_records),
       cmocka_unit_test(test_cli_monitor_usage_lines),
   };
   return td_run_tests(tests, tt_setup, tt_teardown);

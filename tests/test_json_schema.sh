@@ -144,6 +144,18 @@ assert soon["not_after"] == e["earliest"]["not_after"], (soon, e)
 assert soon["days_left"] == -10
 PY
 
+# 5b. Bad lines: a bad_line record each, valid against its definition.
+printf '%s\n' "valid.tlsdiag.test:$port_valid" 'exa mple.test' 'x..y.test' \
+  "$(printf 'ctl\001\377')" >"$tmp/bad-lines.txt"
+rc=0
+"$td" sweep -q --cacert "$tmp/roots.pem" "${pins[@]}" "$tmp/bad-lines.txt" \
+  >"$tmp/bad-sweep.jsonl" 2>/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "sweep with bad lines: exit $rc, want 1"
+grep '"record":"bad_line"' "$tmp/bad-sweep.jsonl" >"$tmp/bad-lines.jsonl" || fail "no bad_line record"
+[ "$(wc -l <"$tmp/bad-lines.jsonl")" = 3 ] || fail "want 3 bad_line records"
+$check sweep_bad_line "$tmp/bad-lines.jsonl" || fail "bad_line records"
+$check - "$tmp/bad-sweep.jsonl" >/dev/null || fail "sweep with bad lines against the root"
+
 # 6. An interrupted sweep: the silent target is cancelled.
 printf '%s\n' "valid.tlsdiag.test:$port_valid" "127.0.0.1:$silent" >"$tmp/slow.txt"
 "$td" sweep -q --summary --cacert "$tmp/roots.pem" "${pins[@]}" \

@@ -151,38 +151,53 @@ static void test_sweep_one_record_per_unique_valid_target(void **state) {
   double ms = tt_ms_since(t0);
   size_t n = 0;
   json_t **v = json_lines(r.out, &n);
-  /* 7 unique valid targets, then the summary record */
-  assert_int_equal(n, 8);
-  assert_non_null(json_object_get(v[7], "summary"));
-  assert_int_equal(json_integer_value(tt_jget(v[7], "summary.targets")), 7);
-  assert_int_equal(json_integer_value(tt_jget(v[7], "summary.bad_lines")), 6);
-  assert_int_equal(json_integer_value(tt_jget(v[7], "summary.duplicates")), 3);
-  assert_int_equal(json_integer_value(tt_jget(v[7], "summary.causes.ok")), 3);
-  assert_string_equal(tt_jstr(by_host(v, 7, "expired.tlsdiag.test"), "cause"),
+  /* A record for each bad line first, in line order; then the 7 unique
+   * valid targets and the summary record */
+  assert_int_equal(n, 6 + 8);
+  static const int bad_line[] = {10, 11, 12, 14, 16, 18};
+  for (size_t i = 0; i < 6; i++) {
+    assert_string_equal(tt_jstr(v[i], "record"), "bad_line");
+    assert_int_equal(json_integer_value(tt_jget(v[i], "line")), bad_line[i]);
+  }
+  assert_string_equal(tt_jstr(v[0], "message"),
+                      "bad target 'bad.tlsdiag.test:99999': port out of range "
+                      "(1-65535)");
+  char in14[80];
+  snprintf(in14, sizeof(in14), "valid.tlsdiag.test:%u color=\\x1b[31mblue",
+           tdserver_port(f.valid));
+  assert_string_equal(tt_jstr(v[3], "input"), in14);
+  assert_int_equal(strlen(tt_jstr(v[5], "input")), 200); /* cut short */
+  json_t **w = v + 6;
+  assert_non_null(json_object_get(w[7], "summary"));
+  assert_int_equal(json_integer_value(tt_jget(w[7], "summary.targets")), 7);
+  assert_int_equal(json_integer_value(tt_jget(w[7], "summary.bad_lines")), 6);
+  assert_int_equal(json_integer_value(tt_jget(w[7], "summary.duplicates")), 3);
+  assert_int_equal(json_integer_value(tt_jget(w[7], "summary.causes.ok")), 3);
+  assert_string_equal(tt_jstr(by_host(w, 7, "expired.tlsdiag.test"), "cause"),
                       "cert_expired");
-  assert_string_equal(tt_jstr(by_host(v, 7, "soon.tlsdiag.test"), "cause"),
+  assert_string_equal(tt_jstr(by_host(w, 7, "soon.tlsdiag.test"), "cause"),
                       "ok");
-  assert_string_equal(tt_jstr(by_host(v, 7, "wrong-host.tlsdiag.test"), "cause"),
+  assert_string_equal(tt_jstr(by_host(w, 7, "wrong-host.tlsdiag.test"), "cause"),
                       "cert_hostname_mismatch");
-  assert_string_equal(tt_jstr(by_host(v, 7, "refused.tlsdiag.test"), "cause"),
+  assert_string_equal(tt_jstr(by_host(w, 7, "refused.tlsdiag.test"), "cause"),
                       "tcp_refused");
-  assert_string_equal(tt_jstr(by_host(v, 7, "silent.tlsdiag.test"), "cause"),
+  assert_string_equal(tt_jstr(by_host(w, 7, "silent.tlsdiag.test"), "cause"),
                       "tls_timeout");
   /* Same host:port, two SNIs: two targets. */
   size_t nvalid = 0;
   for (size_t i = 0; i < 7; i++)
-    if (!strcmp(jhost(v[i]), "valid.tlsdiag.test")) {
+    if (!strcmp(jhost(w[i]), "valid.tlsdiag.test")) {
       nvalid++;
-      const char *sni = tt_jstr(v[i], "target.sni");
+      const char *sni = tt_jstr(w[i], "target.sni");
       assert_true(!strcmp(sni, "valid.tlsdiag.test") ||
                   !strcmp(sni, "other.example"));
     }
   assert_int_equal(nvalid, 2);
   /* Completion order: the silent one, first in the list, comes last; it
    * held nobody back, and the sweep ended at its deadline. */
-  assert_string_equal(jhost(v[6]), "silent.tlsdiag.test");
+  assert_string_equal(jhost(w[6]), "silent.tlsdiag.test");
   assert_true(ms < td_upper_ms(4000));
-  /* Bad lines: reported with their numbers, on stderr only. */
+  /* Bad lines: reported with their numbers on stderr too. */
   static const char *const bad[] = {":10: ", ":11: ", ":12: ", ":14: ",
                                     ":16: ", ":18: "};
   for (size_t i = 0; i < 6; i++) {

@@ -375,6 +375,17 @@ defs["sweep_cancelled"] = dict(obj({
 }), description="tlsdiag sweep: a target cut short by SIGINT/SIGTERM "
                 "(docs/sweep.md)")
 
+defs["sweep_bad_line"] = dict(obj({
+    "schema": {"const": "tlsdiag-sweep/1"},
+    "record": {"const": "bad_line"},
+    "line": {"type": "integer", "minimum": 1},
+    "input": S,
+    "ok": {"const": False},
+    "cause": {"const": "bad_line"},
+    "message": S,
+}), description="tlsdiag sweep: a line of the list that is no valid "
+                "target, not checked (docs/sweep.md)")
+
 summary = {
     "schema": {"const": "tlsdiag-sweep/1"},
     "targets": {"type": "integer", "minimum": 0},
@@ -442,7 +453,8 @@ schema = {
         "definition with $ref, e.g. #/$defs/check, or use the root, which "
         "accepts any record tlsdiag writes."),
     "oneOf": [ref("check"), ref("verify_record"), ref("sweep_cancelled"),
-              ref("sweep_summary"), ref("preload_check")],
+              ref("sweep_bad_line"), ref("sweep_summary"),
+              ref("preload_check")],
     "$defs": defs,
 }
 
