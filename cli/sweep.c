@@ -420,6 +420,28 @@ static void write_out(sweep_t *s, const char *p, size_t n) {
   block_signals(0, &old);
 }
 
+/* One record composed in memory and written whole (write_out): a line
+ * is never cut, whatever signal comes. */
+typedef struct {
+  FILE *f;
+  char *buf;
+  size_t len;
+} rec_t;
+
+/* The stream to compose in, or NULL (out of memory: the output failed). */
+static FILE *rec_open(sweep_t *s, rec_t *r) {
+  r->buf = NULL;
+  r->len = 0;
+  if (!(r->f = open_memstream(&r->buf, &r->len))) s->write_failed = 1;
+  return r->f;
+}
+
+static void rec_write(sweep_t *s, rec_t *r) {
+  if (fclose(r->f) == 0) write_out(s, r->buf, r->len);
+  else s->write_failed = 1;
+  free(r->buf);
+}
+
 static void progress(sweep_t *s, int final) {
   if (!s->progress) return;
   int64_t t = now_ms();
@@ -504,13 +526,10 @@ static size_t *by_expiry(const sweep_t *s, size_t *count) {
 /* {"summary": ...}, one line, written whole. */
 static void summary_record(sweep_t *s, double elapsed, const size_t *causes,
                            const size_t *soon, size_t nexp) {
-  char *buf = NULL, name[1100];
-  size_t blen = 0;
-  FILE *f = open_memstream(&buf, &blen);
-  if (!f) {
-    s->write_failed = 1;
-    return;
-  }
+  char name[1100];
+  rec_t rec;
+  FILE *f = rec_open(s, &rec);
+  if (!f) return;
   fprintf(f, "{\"summary\":{\"schema\":\"tlsdiag-sweep/1\",\"targets\":%zu,"
            "\"ok\":%zu,\"failed\":%zu,\"bad_lines\":%zu,\"duplicates\":%zu,"
            "\"elapsed_s\":%.3f,",
@@ -547,9 +566,7 @@ static void summary_record(sweep_t *s, double elapsed, const size_t *causes,
               (long long)s->out[soon[i]].days_left, iso);
     }
     fputs("]}}\n", f);
-  if (fclose(f) == 0) write_out(s, buf, blen);
-  else s->write_failed = 1;
-  free(buf);
+  rec_write(s, &rec);
 }
 
 static void summary(sweep_t *s, double elapsed) {
@@ -774,15 +791,13 @@ static void prometheus_sweep(sweep_t *s) {
  * --expiring-within. */
 static int final_report(sweep_t *s) {
   if (s->expiring && s->fmt == OUT_NAGIOS) {
-    char *buf = NULL;
-    size_t blen = 0;
-    FILE *f = open_memstream(&buf, &blen);
+    rec_t rec;
+    FILE *f = rec_open(s, &rec);
     if (!f) return td_cli_error("out of memory"), SETUP_FAILED;
     int state = expiry_nagios(s, f);
     int st = nagios_interrupted(s, state);
     st = nagios_bad_lines(s, st, 1);
-    if (fclose(f) == 0) write_out(s, buf, blen);
-    free(buf);
+    rec_write(s, &rec);
     return nagios_bad_lines(s, st, 0);
   }
   size_t n = 0, cap = s->list.n + 1;
@@ -880,21 +895,16 @@ static void bad_line_records(sweep_t *s) {
          !td_bad_line_in_shard(b->line, s->shard_k, s->shard_n)) ||
         td_cli_resume_has_bad(&s->resumed, b->line))
       continue;
-    char *buf = NULL;
-    size_t blen = 0;
-    FILE *f = open_memstream(&buf, &blen);
-    if (!f) {
-      s->write_failed = 1;
-      return;
-    }
+    rec_t rec;
+    FILE *f = rec_open(s, &rec);
+    if (!f) return;
     fprintf(f, "{\"schema\":\"tlsdiag-sweep/1\",\"record\":\"bad_line\","
                "\"line\":%zu,\"input\":", b->line);
     td_cli_json_string(f, b->input);
     fputs(",\"ok\":false,\"cause\":\"bad_line\",\"message\":", f);
     td_cli_json_string(f, b->why);
     fputs("}\n", f);
-    if (fclose(f) == 0) write_out(s, buf, blen);
-    free(buf);
+    rec_write(s, &rec);
   }
 }
 
@@ -1012,17 +1022,12 @@ static void cancelled_records(sweep_t *s) {
     s->ncancelled++;
     if (s->fmt != OUT_JSON) continue;
     const td_target_t *t = &s->list.v[i];
-    char *buf = NULL;
-    size_t blen = 0;
-    FILE *f = open_memstream(&buf, &blen);
-    if (!f) {
-      s->write_failed = 1;
-      return;
-    }
+    rec_t rec;
+    FILE *f = rec_open(s, &rec);
+    if (!f) return;
     target_name(t, name, sizeof(name));
     td_cli_cancelled_json(f, t->host, t->port, t->sni, name, s->signal);
-    if (fclose(f) == 0) write_out(s, buf, blen);
-    free(buf);
+    rec_write(s, &rec);
   }
 }
 
