@@ -78,7 +78,8 @@ static void keep_bad(td_targets_t *l, size_t line, const char *why,
     l->badcap = cap;
   }
   char q[300];
-  td_target_quote(q, sizeof(q), input ? input : "", 200);
+  q[0] = '\0';
+  if (input) td_target_quote(q, sizeof(q), input, 200);
   td_bad_line_t *b = &l->badv[l->nbadv];
   b->line = line;
   b->refused = 0;
