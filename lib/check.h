@@ -95,6 +95,7 @@ typedef struct td_check_http {
   td_buf_t body;
   int body_done; /* the whole body arrived */
   struct td_h2 *h2; /* http2.c: the exchange when ALPN chose h2, or NULL */
+  char *hosthdr;    /* the Host (:authority) sent, for a second request */
 } td_check_http_t;
 
 /* probe.c: one connection per version, newest first. */
@@ -240,6 +241,12 @@ void td_check_finish(td_check_t *c);
 
 /* ---- check_http.c ------------------------------------------------------ */
 void td_check_http_init(td_check_http_t *h, int fetch, size_t body_max);
+/* After a final response head is stored: when it is a 405 or 501 to our
+ * HEAD on a connection that stays open, switches the request to GET (the
+ * result's method and request line, an event), forgets the head and
+ * returns 1: the caller sends the GET on the same connection. 0
+ * otherwise (the head is the answer). Once per check. */
+int td_check_http_head_refused(td_check_t *c);
 void td_check_http_free(td_check_http_t *h);
 /* After the handshake: builds and sends the request. */
 void td_check_http_start(td_check_t *c);
