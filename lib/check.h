@@ -106,6 +106,7 @@ typedef struct td_check_probe {
   int then_versions; /* after it, the version probe (if it found none) */
   int browser; /* the browser-offer probe is running */
   int then_resume; /* after it, the resumption (td_resume_start) */
+  int dflt; /* the handshake without SNI (the default certificate) */
 } td_check_probe_t;
 
 /* race.c: the TCP phase as RFC 8305 (Happy Eyeballs v2) races it. */
@@ -291,6 +292,11 @@ void td_probe_step(td_check_t *c, int revents, int timed_out);
  * end. Returns 0 when no probe is wanted (the caller
  * goes on), 1 when it started (it goes on itself). */
 int td_probe_browser_start(td_check_t *c, int then_resume);
+/* Before it: after a name mismatch with SNI sent, one handshake without
+ * SNI, whose leaf tells whether the server answered with its default
+ * certificate (r->sni_default); then td_probe_browser_start, and the
+ * resumption or the end. 0 when not wanted, 1 when started. */
+int td_probe_default_start(td_check_t *c, int then_resume);
 
 /* ---- resume.c ---------------------------------------------------------- */
 /* Keeps the session (and its ticket's lifetime) before the first

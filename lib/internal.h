@@ -462,6 +462,12 @@ struct tlsdiag_result {
   int bprobe;
   int bprobe_alert;
   char *bprobe_error;
+  /* After a name mismatch with SNI sent (probe.c): the same handshake
+   * without SNI. 1 the server sent the same leaf (its default
+   * certificate: it has none for the name), 2 another leaf (the name's
+   * own certificate is the wrong one), -1 the server refused it, -2 it
+   * could not run (our side, time); 0 not tried. */
+  int sni_default;
   /* What the failed first handshake showed beyond its error (tls.c):
    * the server's first record (a TLS alert record proves a TLS server
    * even when GnuTLS reports a version error), and a certificate GnuTLS

@@ -8,7 +8,17 @@
  *   reported were the 405's. Now the check asks again with GET on the
  *   same connection (HTTP/1.1 keep-alive or a new HTTP/2 stream) and
  *   judges that answer; the timeline says so and http.head_status keeps
- *   the 405. */
+ *   the 405;
+ * - nginx with a default_server (a certificate for other names) and a
+ *   server block per site: a name it has no site for got the default
+ *   certificate and "the certificate is not valid for NAME; it covers
+ *   other.example", which sends the operator to reissue a certificate
+ *   where the server lacks a site for the name. Now one more handshake
+ *   without SNI tells the default certificate apart (the same leaf comes
+ *   back), the message says so and lists the names it covers, and the
+ *   evidence has server_default. curl: "no alternative certificate
+ *   subject name matches target host name"; browsers:
+ *   ERR_CERT_COMMON_NAME_INVALID, for both. */
 #include "tdtest.h"
 
 static pid_t srv_pid = -1; /* nginx; killed by stop_server */
@@ -159,6 +169,96 @@ static void test_head_refused_get_judged(void **st) {
   stop_server();
 }
 
+#define MISMATCH TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH
+
+/* The finding's server_default evidence in the CLI's JSON: 1 true, 0
+ * false, -1 absent. */
+static int cli_server_default(const tt_both_t *b) {
+  json_t *ev = json_object_get(tt_jfinding_or_fail(b->cli, MISMATCH),
+                               "evidence");
+  json_t *v = json_object_get(ev, "server_default");
+  return v ? json_is_true(v) : -1;
+}
+
+/* nginx: [0] a default_server with wrong_host's certificate (only
+ * other.example) and a site for valid.tlsdiag.test; [1] a default_server
+ * with valid's certificate and a site for rsa.tlsdiag.test serving
+ * wrong_host's (the site exists, its certificate is wrong). */
+static void test_default_certificate_named(void **st) {
+  (void)st;
+  uint16_t p[2];
+  tt_free_ports(p, 2);
+  tt_case_files_t ok = tt_case_files("valid");
+  tt_case_files_t wrong = tt_case_files("wrong_host");
+  tt_nginx_http(
+      &srv_pid, p, 2,
+      " server { listen 127.0.0.1:%u ssl default_server; server_name _;"
+      " ssl_certificate %s; ssl_certificate_key %s; return 200 x; }\n"
+      " server { listen 127.0.0.1:%u ssl; server_name " HOST ";"
+      " ssl_certificate %s; ssl_certificate_key %s; return 200 ok; }\n"
+      " server { listen 127.0.0.1:%u ssl default_server; server_name _;"
+      " ssl_certificate %s; ssl_certificate_key %s; return 200 x; }\n"
+      " server { listen 127.0.0.1:%u ssl; server_name rsa.tlsdiag.test;"
+      " ssl_certificate %s; ssl_certificate_key %s; return 200 ok; }\n",
+      p[0], wrong.chain, wrong.key, p[0], ok.chain, ok.key, p[1], ok.chain,
+      ok.key, p[1], wrong.chain, wrong.key);
+  tt_opts_t t;
+  tt_both_t b = {0};
+  const char *name = "api.tlsdiag.test";
+  const char *msg =
+      "the certificate is not valid for api.tlsdiag.test; it covers "
+      "other.example. It is the server's default certificate (the one it "
+      "sends without SNI): the server has no site or certificate for "
+      "api.tlsdiag.test; configure one (server_name, virtual host) or point "
+      "the name elsewhere";
+  tt_opts(&t, name, p[0]);
+  tt_check_both(name, &t, NULL, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_int_equal(tlsdiag_result_finding_severity(b.r, 0),
+                   TLSDIAG_SEVERITY_ERROR);
+  assert_string_equal(tlsdiag_result_finding_message(b.r, 0), msg);
+  assert_string_equal(tt_jstr(b.cli, "message"), msg);
+  assert_string_equal(tt_ev(b.r, MISMATCH, "server_default"), "true");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "name"), name);
+  assert_int_equal(cli_server_default(&b), 1);
+  json_t *e = event_named(b.cli, "handshake without SNI");
+  if (!e) fail_msg("no 'handshake without SNI' event");
+  assert_string_equal(tt_jstr(e, "detail"),
+                      "the same certificate: the server's default");
+  tt_both_free(&b);
+
+  /* the name it has a site for: fine, no second handshake */
+  tt_opts(&t, HOST, p[0]);
+  tt_check_both(HOST, &t, NULL, &b);
+  tt_expect_cause(&b, TLSDIAG_CAUSE_OK);
+  assert_null(event_named(b.cli, "handshake without SNI"));
+  tt_both_free(&b);
+
+  /* its site serves the wrong certificate: not the default one */
+  tt_opts(&t, "rsa.tlsdiag.test", p[1]);
+  tt_check_both("rsa.tlsdiag.test", &t, NULL, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_string_equal(tlsdiag_result_finding_message(b.r, 0),
+                      "the certificate is not valid for rsa.tlsdiag.test; it "
+                      "covers other.example");
+  assert_string_equal(tt_ev(b.r, MISMATCH, "server_default"), "false");
+  assert_int_equal(cli_server_default(&b), 0);
+  tt_both_free(&b);
+
+  /* --no-probe: no second handshake, the message as before */
+  tt_opts(&t, name, p[0]);
+  t.o.flags |= TLSDIAG_F_NO_VERSION_PROBE;
+  tt_check_both(name, &t, (const char *const[]){"--no-probe", NULL}, &b);
+  tt_expect_cause(&b, MISMATCH);
+  assert_string_equal(tlsdiag_result_finding_message(b.r, 0),
+                      "the certificate is not valid for api.tlsdiag.test; it "
+                      "covers other.example");
+  assert_int_equal(cli_server_default(&b), -1);
+  assert_null(event_named(b.cli, "handshake without SNI"));
+  tt_both_free(&b);
+  stop_server();
+}
+
 static int teardown(void **st) {
   stop_server();
   return tt_teardown(st);
@@ -167,6 +267,7 @@ static int teardown(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_head_refused_get_judged),
+      cmocka_unit_test(test_default_certificate_named),
   };
   return td_run_tests(tests, tt_setup, teardown);
 }
