@@ -96,6 +96,9 @@ typedef struct td_check_http {
   int body_done; /* the whole body arrived */
   struct td_h2 *h2; /* http2.c: the exchange when ALPN chose h2, or NULL */
   char *hosthdr;    /* the Host (:authority) sent, for a second request */
+  size_t stale;     /* after a refused HEAD: bytes of a body the server
+                       may still send it (its Content-Length), skipped
+                       before the GET's status line */
 } td_check_http_t;
 
 /* probe.c: one connection per version, newest first. */

@@ -143,7 +143,11 @@ int td_check_http_head_refused(td_check_t *c) {
  * Not when bytes followed the head (a body sent to HEAD against RFC 9110
  * would be read as the GET's answer). */
 static int retry_with_get(td_check_t *c, size_t extra) {
+  const char *cl = td_result_header_get(c->r, "Content-Length");
+  unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
   if (extra || !td_check_http_head_refused(c)) return 0;
+  /* A server that sends the body anyway, later: skipped (skip_stale). */
+  c->http.stale = n <= TD_HTTP_MAX_HEAD ? (size_t)n : 0;
   if (build_request(c) < 0)
     http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
               TLSDIAG_CAUSE_HTTP_MALFORMED);
@@ -456,6 +460,26 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
   }
 }
 
+/* After a refused HEAD: drops what comes before the GET's "HTTP/" when it
+ * is the HEAD answer's body, sent against RFC 9110 (at most its
+ * Content-Length). 1 when more bytes are needed to tell. */
+static int skip_stale(td_check_t *c) {
+  td_check_http_t *h = &c->http;
+  size_t k = h->in.len < 5 ? h->in.len : 5;
+  if (memcmp(h->in.data, "HTTP/", k) == 0) {
+    if (k == 5) h->stale = 0; /* the answer: nothing to skip */
+    return k < 5;
+  }
+  size_t drop = h->in.len < h->stale ? h->in.len : h->stale;
+  td_result_event(c->r, td_check_now_ms(c), TD_DIR_S2C, "body to HEAD",
+                  "%zu bytes the server sent after its answer to HEAD, "
+                  "skipped", drop);
+  memmove(h->in.data, h->in.data + drop, h->in.len - drop);
+  h->in.len -= drop;
+  h->stale -= drop;
+  return h->in.len == 0;
+}
+
 static void http_recv_step(td_check_t *c) {
   td_check_http_t *h = &c->http;
   char tmp[16384];
@@ -490,6 +514,7 @@ static void http_recv_step(td_check_t *c) {
                 TLSDIAG_CAUSE_HTTP_TOO_LARGE);
       return;
     }
+    if (h->stale && skip_stale(c)) continue;
     size_t used = 0;
     const char *why = NULL;
     td_http_rc_t rc =
