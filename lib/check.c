@@ -699,7 +699,8 @@ static void tls_step(td_check_t *c, int timed_out) {
   if (c->flags & TLSDIAG_F_NO_HTTP) {
     r->phase[TLSDIAG_PHASE_HTTP].status = TLSDIAG_STATUS_SKIPPED;
     td_check_close_conn(c);
-    if (!td_probe_browser_start(c, 0)) td_check_finish(c);
+    if (!td_probe_default_start(c, 0) && !td_probe_browser_start(c, 0))
+      td_check_finish(c);
     return;
   }
   if (c->http.fetch && !authenticated(r)) {
@@ -731,6 +732,7 @@ void td_check_http_over(td_check_t *c) {
   td_check_close_conn(c);
   /* A browser's offer first (when this one got more than a browser
    * would), then the resumption: it goes on itself when it runs. */
+  if (td_probe_default_start(c, resume)) return;
   if (td_probe_browser_start(c, resume)) return;
   if (resume) td_resume_start(c);
   else td_check_finish(c);

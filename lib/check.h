@@ -95,6 +95,10 @@ typedef struct td_check_http {
   td_buf_t body;
   int body_done; /* the whole body arrived */
   struct td_h2 *h2; /* http2.c: the exchange when ALPN chose h2, or NULL */
+  char *hosthdr;    /* the Host (:authority) sent, for a second request */
+  size_t stale;     /* after a refused HEAD: bytes of a body the server
+                       may still send it (its Content-Length), skipped
+                       before the GET's status line */
 } td_check_http_t;
 
 /* probe.c: one connection per version, newest first. */
@@ -105,6 +109,7 @@ typedef struct td_check_probe {
   int then_versions; /* after it, the version probe (if it found none) */
   int browser; /* the browser-offer probe is running */
   int then_resume; /* after it, the resumption (td_resume_start) */
+  int dflt; /* the handshake without SNI (the default certificate) */
 } td_check_probe_t;
 
 /* race.c: the TCP phase as RFC 8305 (Happy Eyeballs v2) races it. */
@@ -240,6 +245,12 @@ void td_check_finish(td_check_t *c);
 
 /* ---- check_http.c ------------------------------------------------------ */
 void td_check_http_init(td_check_http_t *h, int fetch, size_t body_max);
+/* After a final response head is stored: when it is a 405 or 501 to our
+ * HEAD on a connection that stays open, switches the request to GET (the
+ * result's method and request line, an event), forgets the head and
+ * returns 1: the caller sends the GET on the same connection. 0
+ * otherwise (the head is the answer). Once per check. */
+int td_check_http_head_refused(td_check_t *c);
 void td_check_http_free(td_check_http_t *h);
 /* After the handshake: builds and sends the request. */
 void td_check_http_start(td_check_t *c);
@@ -284,6 +295,11 @@ void td_probe_step(td_check_t *c, int revents, int timed_out);
  * end. Returns 0 when no probe is wanted (the caller
  * goes on), 1 when it started (it goes on itself). */
 int td_probe_browser_start(td_check_t *c, int then_resume);
+/* Before it: after a name mismatch with SNI sent, one handshake without
+ * SNI, whose leaf tells whether the server answered with its default
+ * certificate (r->sni_default); then td_probe_browser_start, and the
+ * resumption or the end. 0 when not wanted, 1 when started. */
+int td_probe_default_start(td_check_t *c, int then_resume);
 
 /* ---- resume.c ---------------------------------------------------------- */
 /* Keeps the session (and its ticket's lifetime) before the first

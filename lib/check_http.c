@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check.h"
 #include "http2.h"
@@ -22,6 +23,7 @@ void td_check_http_free(td_check_http_t *h) {
   td_buf_free(&h->body);
   free(h->chunked);
   td_h2_free(h->h2);
+  free(h->hosthdr);
 }
 
 static void http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
@@ -38,40 +40,120 @@ void td_check_http_done(td_check_t *c, tlsdiag_status_t st, const char *err,
 
 /* ---- the request ------------------------------------------------------- */
 
-void td_check_http_start(td_check_t *c) {
+/* The HTTP/1.1 request for r->http_method into h->req, its first line
+ * into r->http_request. 0, or -1 without memory or for a method or path
+ * td_http_request_ex refuses. */
+static int build_request(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   td_check_http_t *h = &c->http;
-  td_check_phase_begin(c, TLSDIAG_PHASE_HTTP);
-  char *hosthdr;
-  int v6 = r->host_is_ip && strchr(r->ace_host, ':');
-  if (r->port == 443)
-    hosthdr = td_asprintf(v6 ? "[%s]" : "%s", r->ace_host);
-  else
-    hosthdr = td_asprintf(v6 ? "[%s]:%u" : "%s:%u", r->ace_host, r->port);
-  h->req = hosthdr ? td_http_request_ex(r->http_method, r->http_path, hosthdr,
-                                        h->fetch ? TD_HTTP_REQ_IDENTITY : 0,
-                                        &h->req_len)
-                   : NULL;
-  if (!h->req) {
-    free(hosthdr);
-    http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
-              TLSDIAG_CAUSE_HTTP_MALFORMED);
-    return;
-  }
+  free(h->req);
+  free(r->http_request);
+  r->http_request = NULL;
+  /* A HEAD keeps the connection open for the GET a refusal calls for. */
+  unsigned flags = h->fetch ? TD_HTTP_REQ_IDENTITY
+                   : !strcmp(r->http_method, "HEAD") ? TD_HTTP_REQ_KEEP_ALIVE
+                                                     : 0;
+  h->req = td_http_request_ex(r->http_method, r->http_path, h->hosthdr, flags,
+                              &h->req_len);
+  if (!h->req) return -1;
   const char *eol = strstr(h->req, "\r\n");
   r->http_request = td_strndup(h->req, eol ? (size_t)(eol - h->req) : 0);
-  if (r->tls_alpn && strcmp(r->tls_alpn, "h2") == 0) {
-    /* The same request (checked by td_http_request_ex) over HTTP/2. */
-    td_h2_start(c, hosthdr);
-    free(hosthdr);
-    return;
-  }
-  free(hosthdr);
+  return r->http_request ? 0 : -1;
+}
+
+/* Sends h->req from its start, then reads the answer. */
+static void send_request(td_check_t *c) {
+  td_check_http_t *h = &c->http;
   h->req_off = 0;
+  h->in.len = 0;
   c->st = TD_CHECK_HTTP;
   h->st = TD_HTTP_IO_SEND;
   c->deadline = c->deadline_total;
   td_check_step(c, NULL, 0);
+}
+
+void td_check_http_start(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  td_check_http_t *h = &c->http;
+  td_check_phase_begin(c, TLSDIAG_PHASE_HTTP);
+  int v6 = r->host_is_ip && strchr(r->ace_host, ':');
+  if (r->port == 443)
+    h->hosthdr = td_asprintf(v6 ? "[%s]" : "%s", r->ace_host);
+  else
+    h->hosthdr = td_asprintf(v6 ? "[%s]:%u" : "%s:%u", r->ace_host, r->port);
+  if (!h->hosthdr || build_request(c) < 0) {
+    http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
+              TLSDIAG_CAUSE_HTTP_MALFORMED);
+    return;
+  }
+  if (r->tls_alpn && strcmp(r->tls_alpn, "h2") == 0) {
+    /* The same request (checked by td_http_request_ex) over HTTP/2. */
+    td_h2_start(c, h->hosthdr);
+    return;
+  }
+  send_request(c);
+}
+
+/* 1 when the comma-separated header value v lists token tok (any case). */
+static int lists_token(const char *v, const char *tok) {
+  size_t n = strlen(tok);
+  while (*v) {
+    while (*v == ' ' || *v == '\t' || *v == ',') v++;
+    size_t len = strcspn(v, ",");
+    size_t end = len;
+    while (end && (v[end - 1] == ' ' || v[end - 1] == '\t')) end--;
+    if (end == n && strncasecmp(v, tok, n) == 0) return 1;
+    v += len;
+  }
+  return 0;
+}
+
+/* 1 when the server said, in the head just stored, that it closes this
+ * connection after the answer (HTTP/1.0 without keep-alive, or
+ * "Connection: close"): a second request needs another connection. */
+static int head_closes(const tlsdiag_result_t *r) {
+  const char *conn = td_result_header_get(r, "Connection");
+  int v10 = r->http_version && !strcmp(r->http_version, "HTTP/1.0");
+  if (!conn) return v10;
+  if (lists_token(conn, "close")) return 1;
+  return v10 && !lists_token(conn, "keep-alive");
+}
+
+int td_check_http_head_refused(td_check_t *c) {
+  tlsdiag_result_t *r = c->r;
+  td_check_http_t *h = &c->http;
+  int st = r->http_status;
+  if (r->http_head_status || h->fetch || (st != 405 && st != 501) ||
+      !r->http_method || strcmp(r->http_method, "HEAD") != 0 ||
+      (!h->h2 && head_closes(r)))
+    return 0;
+  char *get = td_strdup("GET");
+  if (!get) return 0;
+  free(r->http_method);
+  r->http_method = get;
+  r->http_head_status = st;
+  td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "HEAD refused",
+                  "%d to HEAD: asking again with GET, as browsers do", st);
+  td_http_reset(r);
+  r->http_date_received = 0;
+  return 1;
+}
+
+/* A 405 or 501 to HEAD: the same request as GET on this connection.
+ * Not when bytes followed the head (a body sent to HEAD against RFC 9110
+ * would be read as the GET's answer). */
+static int retry_with_get(td_check_t *c, size_t extra) {
+  const char *cl = td_result_header_get(c->r, "Content-Length");
+  unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+  if (extra || !td_check_http_head_refused(c)) return 0;
+  /* A server that sends the body anyway, later: skipped (skip_stale). */
+  c->http.stale = n <= TD_HTTP_MAX_HEAD ? (size_t)n : 0;
+  if (build_request(c) < 0)
+    http_done(c, TLSDIAG_STATUS_FAILED, "the request could not be built",
+              TLSDIAG_CAUSE_HTTP_MALFORMED);
+  else
+    send_request(c);
+  return 1;
 }
 
 static void http_send_step(td_check_t *c) {
@@ -362,6 +444,7 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
                     "%zu header bytes", used);
     /* what followed the head in the same reads: a refusal's reason */
     td_clientcert_http_body(r, h->in.data + used, h->in.len - used);
+    if (retry_with_get(c, h->in.len - used)) return;
     if (h->fetch && r->http_status == 200)
       start_body(c, h->in.data + used, h->in.len - used);
     else
@@ -375,6 +458,26 @@ static void head_parsed(td_check_t *c, td_http_rc_t rc, size_t used,
               rc == TD_HTTP_TOO_LARGE ? TLSDIAG_CAUSE_HTTP_TOO_LARGE
                                       : TLSDIAG_CAUSE_HTTP_MALFORMED);
   }
+}
+
+/* After a refused HEAD: drops what comes before the GET's "HTTP/" when it
+ * is the HEAD answer's body, sent against RFC 9110 (at most its
+ * Content-Length). 1 when more bytes are needed to tell. */
+static int skip_stale(td_check_t *c) {
+  td_check_http_t *h = &c->http;
+  size_t k = h->in.len < 5 ? h->in.len : 5;
+  if (memcmp(h->in.data, "HTTP/", k) == 0) {
+    if (k == 5) h->stale = 0; /* the answer: nothing to skip */
+    return k < 5;
+  }
+  size_t drop = h->in.len < h->stale ? h->in.len : h->stale;
+  td_result_event(c->r, td_check_now_ms(c), TD_DIR_S2C, "body to HEAD",
+                  "%zu bytes the server sent after its answer to HEAD, "
+                  "skipped", drop);
+  memmove(h->in.data, h->in.data + drop, h->in.len - drop);
+  h->in.len -= drop;
+  h->stale -= drop;
+  return h->in.len == 0;
 }
 
 static void http_recv_step(td_check_t *c) {
@@ -411,6 +514,7 @@ static void http_recv_step(td_check_t *c) {
                 TLSDIAG_CAUSE_HTTP_TOO_LARGE);
       return;
     }
+    if (h->stale && skip_stale(c)) continue;
     size_t used = 0;
     const char *why = NULL;
     td_http_rc_t rc =

@@ -194,7 +194,9 @@ static void classify_misdirected(tlsdiag_result_t *r) {
 /* A 5xx answer: TLS and the certificate work, the site behind the server
  * does not. An error, as check_http and blackbox_exporter treat it (a site
  * answering 503 is down for its users), except a 501 to HEAD: the server
- * does not implement the method, which says nothing about the site. */
+ * does not implement the method, which says nothing about the site (met
+ * only when the server closed the connection after it: on an open one
+ * check_http.c asked again with GET, and that answer is judged here). */
 static void classify_status(tlsdiag_result_t *r) {
   int st = r->http_status;
   if (r->phase[TLSDIAG_PHASE_HTTP].status != TLSDIAG_STATUS_OK) return;

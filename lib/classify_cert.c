@@ -567,6 +567,17 @@ static const char *ulabel_dns_san(const tlsdiag_result_t *r, char **alabel) {
   return NULL;
 }
 
+/* The names a certificate covers, for a message: the first three, then
+ * how many more (malloc'd; NULL without memory). */
+static char *covered_names(const char *const *sans, size_t n) {
+  td_buf_t b;
+  td_buf_init(&b);
+  for (size_t i = 0; i < n && i < 3; i++)
+    td_buf_printf(&b, "%s%s", i ? ", " : "", sans[i] ? sans[i] : "");
+  if (n > 3) td_buf_printf(&b, " and %zu more", n - 3);
+  return td_buf_steal(&b, NULL);
+}
+
 static void classify_name(tlsdiag_result_t *r) {
   if (r->verify.name_ok) return;
   const td_cert_t *leaf = &r->chain[0];
@@ -608,15 +619,33 @@ static void classify_name(tlsdiag_result_t *r) {
                        "the certificate has no subjectAltName; browsers ignore "
                        "its CN \"%s\", so it is valid for no name",
                        leaf->common_name ? leaf->common_name : "");
-  else
-    f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
-                       TLSDIAG_SEVERITY_ERROR,
-                       "the certificate is not valid for %s; it covers %s%s",
-                       name_of(r), sans[0], n > 1 ? " and others" : "");
+  else {
+    char *names = covered_names(sans, n);
+    if (r->sni_default == 1)
+      /* The same leaf without SNI (probe.c): the server's default. */
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the certificate is not valid for %s; it covers "
+                         "%s. It is the server's default certificate (the "
+                         "one it sends without SNI): the server has no site "
+                         "or certificate for %s; configure one "
+                         "(server_name, virtual host) or point the name "
+                         "elsewhere",
+                         name_of(r), names ? names : sans[0], name_of(r));
+    else
+      f = td_finding_add(r, TLSDIAG_CAUSE_CERT_HOSTNAME_MISMATCH,
+                         TLSDIAG_SEVERITY_ERROR,
+                         "the certificate is not valid for %s; it covers %s",
+                         name_of(r), names ? names : sans[0]);
+    free(names);
+  }
   td_ev_str(f, "name", r->host);
   td_ev_str(f, "ace_name", r->ace_host);
   td_ev_list(f, "sans", sans, n);
   if (leaf->common_name) td_ev_str(f, "common_name", leaf->common_name);
+  /* the handshake without SNI, when it ran: whether this is the default */
+  if (r->sni_default == 1 || r->sni_default == 2)
+    td_ev_bool(f, "server_default", r->sni_default == 1);
   if (ipdns) {
     td_ev_str(f, "rule", "ip_address_in_dns_name");
     td_ev_str(f, "standard", "RFC 6125 1.7.2, RFC 9110 4.3.5");

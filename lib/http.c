@@ -56,11 +56,12 @@ char *td_http_request_ex(const char *method, const char *path,
   td_buf_init(&b);
   td_buf_printf(&b,
                 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlsdiag/"
-                TLSDIAG_VERSION_STR "\r\nAccept: */*\r\n%s"
-                "Connection: close\r\n\r\n",
+                TLSDIAG_VERSION_STR "\r\nAccept: */*\r\n%s%s\r\n",
                 method, path, host_header,
                 (flags & TD_HTTP_REQ_IDENTITY) ? "Accept-Encoding: identity\r\n"
-                                               : "");
+                                               : "",
+                (flags & TD_HTTP_REQ_KEEP_ALIVE) ? ""
+                                                 : "Connection: close\r\n");
   return td_buf_steal(&b, len);
 }
 
@@ -243,6 +244,8 @@ static void reset_http(tlsdiag_result_t *r) {
   r->http_date = 0;
   r->http_head_bytes = 0;
 }
+
+void td_http_reset(tlsdiag_result_t *r) { reset_http(r); }
 
 /* Stores the (already validated) final head. -1 on out-of-memory. */
 static int store_head(tlsdiag_result_t *r, const char *buf, const head_t *h,

@@ -356,6 +356,8 @@ static void conn_failed(td_check_t *c, const char *err) {
 static void head_received(td_check_t *c) {
   tlsdiag_result_t *r = c->r;
   struct td_h2 *h = c->http.h2;
+  free(r->http_version); /* a second request's head replaces the first */
+  free(r->http_status_line);
   r->http_status = h->status;
   r->http_version = td_strdup("HTTP/2");
   r->http_status_line = td_asprintf("HTTP/2 %d", h->status);
@@ -370,6 +372,26 @@ static void head_received(td_check_t *c) {
                   r->http_status_line ? r->http_status_line : "response",
                   "%zu header bytes (HPACK-decoded)", h->head_bytes);
   td_clientcert_http_body(r, c->http.in.data, c->http.in.len);
+  if (td_check_http_head_refused(c)) {
+    /* the GET on a new stream of this connection */
+    h->head_done = 0;
+    h->status = 0;
+    h->head_bytes = 0;
+    c->http.in.len = 0;
+    free(r->http_request);
+    r->http_request = td_asprintf("%s %s HTTP/2", r->http_method,
+                                  r->http_path);
+    if (submit_request(c, h, c->http.hosthdr) < 0) {
+      td_check_http_done(c, TLSDIAG_STATUS_FAILED,
+                         "the HTTP/2 request could not be built",
+                         TLSDIAG_CAUSE_HTTP_MALFORMED);
+      return;
+    }
+    td_result_event(r, td_check_now_ms(c), TD_DIR_C2S, r->http_request,
+                    "stream %d, :authority %s", (int)h->stream,
+                    c->http.hosthdr);
+    return;
+  }
   if (!c->http.fetch || h->status != 200) {
     td_check_http_done(c, TLSDIAG_STATUS_OK, NULL, TLSDIAG_CAUSE_OK);
     return;
@@ -415,6 +437,7 @@ static int judge(td_check_t *c) {
   if (h->head_done && !h->body) {
     if (awaits_refusal(c)) return 0;
     head_received(c);
+    if (c->st == TD_CHECK_HTTP && !h->head_done) return 0; /* asked again */
     if (!h->body || hh->body_done || c->st != TD_CHECK_HTTP) return 1;
   }
   if (h->body && h->body_over) {
@@ -538,6 +561,7 @@ void td_h2_step(td_check_t *c, int revents, int timed_out) {
     }
     if (judge(c)) return;
     if (f == 0) return; /* waiting to write; reading can wait */
+    if (nghttp2_session_want_write(h->s)) continue; /* a GET after HEAD */
     int rc = receive(c);
     if (rc <= 0) return;
   }

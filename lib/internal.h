@@ -462,6 +462,12 @@ struct tlsdiag_result {
   int bprobe;
   int bprobe_alert;
   char *bprobe_error;
+  /* After a name mismatch with SNI sent (probe.c): the same handshake
+   * without SNI. 1 the server sent the same leaf (its default
+   * certificate: it has none for the name), 2 another leaf (the name's
+   * own certificate is the wrong one), -1 the server refused it, -2 it
+   * could not run (our side, time); 0 not tried. */
+  int sni_default;
   /* What the failed first handshake showed beyond its error (tls.c):
    * the server's first record (a TLS alert record proves a TLS server
    * even when GnuTLS reports a version error), and a certificate GnuTLS
@@ -483,6 +489,10 @@ struct tlsdiag_result {
    * NULL otherwise. */
   char *http_received;
   int http_status;
+  /* The status a HEAD request got before the check asked again with GET
+   * (405 or 501: the server does not take HEAD, browsers GET); 0 when
+   * the answer judged is the first. */
+  int http_head_status;
   char *http_version;   /* "HTTP/1.1" */
   td_header_t *headers;
   size_t nheaders;
@@ -688,6 +698,9 @@ typedef enum {
 td_http_rc_t td_http_parse_head(tlsdiag_result_t *r, const char *buf,
                                 size_t len, size_t *consumed,
                                 const char **why);
+/* Forgets a stored response head (status, status line, version, headers,
+ * Date), as before the first: a request asked again (check_http.c). */
+void td_http_reset(tlsdiag_result_t *r);
 /* Parses an IMF-fixdate (and the two obsolete forms RFC 9110 allows) into
  * Unix seconds; -1 if invalid. */
 int64_t td_http_parse_date(const char *s);
@@ -697,6 +710,9 @@ char *td_http_request(const char *method, const char *path,
 /* The same with flags: TD_HTTP_REQ_IDENTITY adds "Accept-Encoding:
  * identity" (a fetch wants the bytes themselves, not a content coding). */
 #define TD_HTTP_REQ_IDENTITY 1u
+/* TD_HTTP_REQ_KEEP_ALIVE leaves out "Connection: close", so the connection
+ * can carry a second request (a GET after a HEAD the server refused). */
+#define TD_HTTP_REQ_KEEP_ALIVE 2u
 char *td_http_request_ex(const char *method, const char *path,
                          const char *host_header, unsigned flags,
                          size_t *len);

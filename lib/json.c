@@ -583,6 +583,8 @@ static void write_http(td_jw_t *w, const tlsdiag_result_t *r) {
   else td_jw_null(w, "status");
   td_jw_str(w, "status_line", r->http_status_line);
   td_jw_str(w, "version", r->http_version);
+  if (r->http_head_status) td_jw_int(w, "head_status", r->http_head_status);
+  else td_jw_null(w, "head_status");
   td_jw_obj(w, "headers");
   for (size_t i = 0; i < sizeof(key_headers) / sizeof(key_headers[0]); i++)
     td_jw_str(w, key_headers[i], td_result_header_get(r, key_headers[i]));

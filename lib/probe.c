@@ -331,7 +331,99 @@ static void browser_step(td_check_t *c, int revents, int timed_out) {
   if (c->probe.browser && c->probe.tls) browser_handshake(c);
 }
 
+/* ---- the default certificate ------------------------------------------ */
+
+/* A server with several sites (nginx server blocks, Apache virtual
+ * hosts) answers a name it has no site for with its default one: the
+ * certificate it also sends without SNI. That mismatch is fixed in the
+ * server's configuration (a site, a certificate for the name), not by
+ * reissuing the certificate the name got. */
+static void default_done(td_check_t *c, int outcome, const char *detail) {
+  tlsdiag_result_t *r = c->r;
+  r->sni_default = outcome;
+  c->probe.dflt = 0;
+  td_result_event(r, td_check_now_ms(c), TD_DIR_LOCAL, "handshake without SNI",
+                  "%s", detail ? detail : "failed");
+  td_check_close_conn(c);
+  if (td_probe_browser_start(c, c->probe.then_resume)) return;
+  if (c->probe.then_resume) td_resume_start(c);
+  else td_check_finish(c);
+}
+
+int td_probe_default_start(td_check_t *c, int then_resume) {
+  tlsdiag_result_t *r = c->r;
+  if ((c->flags & TLSDIAG_F_NO_VERSION_PROBE) || !r->connected_addr ||
+      !r->verify.done || r->verify.name_ok || !r->sni || !*r->sni ||
+      r->nchain == 0 || !r->chain[0].der || !c->priority)
+    return 0;
+  c->probe.then_resume = then_resume;
+  if (td_mono_us() >= c->deadline_total) {
+    default_done(c, -2, "the check's time ran out");
+    return 1;
+  }
+  c->probe.dflt = 1;
+  c->probe.tls = 0;
+  c->attempt_start = td_mono_us();
+  int err = 0;
+  int rc = td_check_reconnect(c, TD_CHECK_PROBE, &err);
+  if (rc < 0) default_done(c, -2, strerror(err));
+  else if (rc) td_probe_step(c, POLLOUT, 0);
+  return 1;
+}
+
+/* Connected: the first handshake's offer, without server_name. */
+static void default_connected(td_check_t *c) {
+  int e = td_tcp_finish(c->fd);
+  int rc = e ? 0
+             : td_tls_session_new(c->cred, c->fd, NULL, c->priority,
+                                  td_shared_priority(c->sh, c->priority),
+                                  NULL, 0, &c->sess);
+  if (e || rc < 0) {
+    default_done(c, -2, e ? strerror(e) : gnutls_strerror(rc));
+    return;
+  }
+  td_tls_set_alpn(c->sess, c->offer_h2);
+  td_tls_peek_install(c->sess, &c->peek, c->fd);
+  c->probe.tls = 1;
+}
+
+static void default_handshake(td_check_t *c) {
+  int rc = probe_shake(c);
+  if (rc == GNUTLS_E_AGAIN) return;
+  if (rc < 0) {
+    int alert = shake_alert(c, rc);
+    char *msg = alert >= 0 ? td_asprintf("refused: alert %s",
+                                         td_tls_alert_name(alert))
+                           : td_asprintf("refused: %s", gnutls_strerror(rc));
+    default_done(c, local_error(c, rc) ? -2 : -1, msg);
+    free(msg);
+    return;
+  }
+  unsigned n = 0;
+  const gnutls_datum_t *p = gnutls_certificate_get_peers(c->sess, &n);
+  const td_cert_t *leaf = &c->r->chain[0];
+  int same = p && n > 0 && p[0].size == leaf->der_len &&
+             memcmp(p[0].data, leaf->der, leaf->der_len) == 0;
+  default_done(c, same ? 1 : 2,
+               same ? "the same certificate: the server's default"
+                    : "another certificate than for the name");
+}
+
+static void default_step(td_check_t *c, int revents, int timed_out) {
+  if (!c->probe.tls && !revents && !timed_out) return;
+  if (timed_out && !revents) {
+    default_done(c, -2, "no answer in time");
+    return;
+  }
+  if (!c->probe.tls) default_connected(c);
+  if (c->probe.dflt && c->probe.tls) default_handshake(c);
+}
+
 void td_probe_step(td_check_t *c, int revents, int timed_out) {
+  if (c->probe.dflt) {
+    default_step(c, revents, timed_out);
+    return;
+  }
   if (c->probe.browser) {
     browser_step(c, revents, timed_out);
     return;

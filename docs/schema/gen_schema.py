@@ -209,6 +209,8 @@ defs["http"] = obj({
     "status": {"type": ["integer", "null"], "minimum": 0, "maximum": 999},
     "status_line": S0,
     "version": S0,
+    "head_status": {"type": ["integer", "null"], "minimum": 100,
+                    "maximum": 999},
     "headers": {
         "type": "object",
         "properties": {k: S0 for k in ("strict-transport-security", "date",

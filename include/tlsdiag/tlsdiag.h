@@ -224,7 +224,9 @@ typedef enum {
                                                failure, nor the browser
                                                offer after a handshake
                                                that got more than Chrome
-                                               offers */
+                                               offers, nor the one
+                                               without SNI after a name
+                                               mismatch */
 #define TLSDIAG_F_IPV4_ONLY (1u << 2)
 #define TLSDIAG_F_IPV6_ONLY (1u << 3)
 #define TLSDIAG_F_RESUME (1u << 4)     /* a second connection resuming the
