@@ -565,8 +565,6 @@ void td_check_unhold(td_check_t *c) {
   start_tcp(c);
 }
 
-int td_check_held(const td_check_t *c) { return c->st == TD_CHECK_HELD; }
-
 static void start_tcp(td_check_t *c) {
   if (!slot_take(c)) return;
   td_check_phase_begin(c, TLSDIAG_PHASE_TCP);

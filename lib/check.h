@@ -243,8 +243,6 @@ td_check_t *td_hold_next(td_hold_t *h);
  * to its deadlines, then it connects (through the politeness gate). It
  * may be done on return. */
 void td_check_unhold(td_check_t *c);
-/* 1 while the check is held. */
-int td_check_held(const td_check_t *c);
 
 /* ---- check.c: what the modules share ----------------------------------- */
 /* Milliseconds since the check started (for events and phases). */
