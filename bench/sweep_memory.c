@@ -17,6 +17,9 @@
  * peak RSS from /proc/self/status (VmRSS, VmHWM). RLIMIT_NOFILE is raised
  * as far as the hard limit (as root: to N + 1024) for large N.
  * bench/sweep_memory.sh runs all three with the issue's figures.
+ * SWEEP_MEMORY_DNS_AHEAD=N sets the engine's DNS look-ahead (stall,
+ * sweep; 0: off); SWEEP_MEMORY_EXTRA=K adds K targets to a stall beyond
+ * the N in flight (the look-ahead's, held).
  * Internal API for `parts` (lib/ headers): linked with the library's
  * objects. */
 #ifndef _GNU_SOURCE
@@ -163,6 +166,15 @@ static void count_cb(tlsdiag_result_t *r, void *user, void *data) {
 
 /* ---- stall: N in flight ---------------------------------------------- */
 
+/* SWEEP_MEMORY_DNS_AHEAD=N: the engine's DNS look-ahead (unset: the
+ * library's default; 0: off, every check alive is in flight). */
+static int set_ahead(tlsdiag_multi_t *m) {
+  const char *a = getenv("SWEEP_MEMORY_DNS_AHEAD");
+  if (!a || !*a) return 0;
+  return tlsdiag_multi_set_dns_ahead(m, (unsigned)strtoul(a, NULL, 10)) !=
+         TLSDIAG_OK;
+}
+
 /* with dns: every check has a name of its own (hN.tlsdiag.test), looked
  * up through a tddns server in the child (answering 127.0.0.1). */
 static int run_stall(size_t n, int dns) {
@@ -179,13 +191,17 @@ static int run_stall(size_t n, int dns) {
       getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
     return 1;
   unsigned port = ntohs(sa.sin_port);
+  /* SWEEP_MEMORY_EXTRA=K: K targets more than in flight, so that the
+   * look-ahead's K checks (at most) are alive too, held or in DNS. */
+  const char *ex = getenv("SWEEP_MEMORY_EXTRA");
+  size_t extra = ex ? strtoul(ex, NULL, 10) : 0;
   pid_t pid = fork_child();
   if (pid == 0) {
     if (dns) {
       tddns_t *d = NULL;
       if (tddns_start("127.0.0.1", &d) != 0) _exit(1);
       char name[64];
-      for (size_t i = 0; i < n; i++) {
+      for (size_t i = 0; i < n + extra; i++) {
         snprintf(name, sizeof(name), "h%zu.tlsdiag.test", i);
         tddns_add_a(d, name, "127.0.0.1");
       }
@@ -210,12 +226,13 @@ static int run_stall(size_t n, int dns) {
     o.dns_servers = dns_server;
   }
   tlsdiag_multi_t *m = NULL;
-  if (tlsdiag_multi_new((unsigned)n, count_cb, NULL, &m) != TLSDIAG_OK)
+  if (tlsdiag_multi_new((unsigned)n, count_cb, NULL, &m) != TLSDIAG_OK ||
+      set_ahead(m))
     return 1;
   long rss0 = status_kb("VmRSS");
   size_t h0 = heap();
   char name[64] = "valid.tlsdiag.test";
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n + extra; i++) {
     if (dns) snprintf(name, sizeof(name), "h%zu.tlsdiag.test", i);
     if (tlsdiag_multi_add(m, name, &o, NULL) != TLSDIAG_OK) return 1;
   }
@@ -283,7 +300,8 @@ static int run_sweep(size_t total, unsigned conc) {
   opts_for(&o, port, pins, pin, sizeof(pin));
   o.flags |= TLSDIAG_F_NO_VERSION_PROBE;
   tlsdiag_multi_t *m = NULL;
-  if (tlsdiag_multi_new(conc, count_cb, NULL, &m) != TLSDIAG_OK) return 1;
+  if (tlsdiag_multi_new(conc, count_cb, NULL, &m) != TLSDIAG_OK || set_ahead(m))
+    return 1;
   size_t added = 0, next = total / 20, fails = 0;
   struct pollfd *fds = calloc((size_t)conc * 2 + 64, sizeof(*fds));
   long rss_base = status_kb("VmRSS");

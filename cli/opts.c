@@ -128,6 +128,7 @@ static const opt_t table[] = {
     {"per-ip", required_argument, TD_O_PERIP, TD_C_SWEEP},
     {"rate", required_argument, TD_O_RATE, TD_C_SWEEP},
     {"jobs", required_argument, TD_O_JOBS, TD_C_SWEEP},
+    {"dns-ahead", required_argument, TD_O_DNSAHEAD, TD_C_SWEEP},
     {"resume", required_argument, TD_O_SWRESUME, TD_C_SWEEP},
     {"expiring-within", required_argument, TD_O_EXPIRING,
      TD_C_SWEEP | TD_C_VERIFY},

@@ -57,6 +57,8 @@ typedef struct {
   unsigned concurrency;
   unsigned per_ip, rate; /* politeness (0: no limit) */
   unsigned jobs;         /* engines on threads (0: one per processor) */
+  long dns_ahead;        /* DNS look-ahead per engine (-1: the library's
+                            default, the engine's in flight, at most 256) */
   const char *resume;    /* --resume FILE, or NULL */
   size_t nresumed;       /* targets skipped: FILE has their record */
   td_cli_resume_t resumed; /* FILE's bad_line records (their lines) */
@@ -107,6 +109,10 @@ static void usage(FILE *o) {
       "                         no limit)\n"
       "  --jobs N               engines on N threads (default: one per\n"
       "                         processor)\n"
+      "  --dns-ahead N          names looked up ahead of the connections, per\n"
+      "                         engine (default: its share of --concurrency,\n"
+      "                         at most 256; 0 off): at most --concurrency\n"
+      "                         connect at once, the others wait (queued_ms)\n"
       "  --resume FILE          append to FILE (JSON Lines of an earlier,\n"
       "                         perhaps interrupted, sweep) the records of\n"
       "                         the targets it has none for\n"
@@ -190,6 +196,11 @@ static int sweep_opt(void *ctx, td_cli_opts_t *c, int id, const char *arg) {
     if (td_cli_long(arg, 1, 1024, &v))
       return td_cli_usage("bad --jobs '%s' (1..1024)", arg);
     s->jobs = (unsigned)v;
+    return 0;
+  case TD_O_DNSAHEAD:
+    if (td_cli_long(arg, 0, 100000, &v))
+      return td_cli_usage("bad --dns-ahead '%s' (0..100000)", arg);
+    s->dns_ahead = v;
     return 0;
   case TD_O_SWRESUME:
     if (!*arg) return td_cli_usage("--resume needs a file name");
@@ -1103,6 +1114,8 @@ static int run_one(sweep_t *s, const char *name) {
   tlsdiag_multi_t *m = NULL;
   tlsdiag_err_t err = tlsdiag_multi_new(s->concurrency, on_result, s, &m);
   if (!err) err = tlsdiag_multi_set_limits(m, s->per_ip, s->rate);
+  if (!err && s->dns_ahead >= 0)
+    err = tlsdiag_multi_set_dns_ahead(m, (unsigned)s->dns_ahead);
   if (err) {
     tlsdiag_multi_free(m);
     td_cli_error("%s", tlsdiag_strerror(err));
@@ -1127,7 +1140,10 @@ static int run_jobs(sweep_t *s, unsigned jobs, const char *name) {
   unsigned each = (s->concurrency + jobs - 1) / jobs;
   tlsdiag_err_t err = tlsdiag_sweep_new(jobs, each, s->per_ip, s->rate,
                                         on_result, s, &sw);
+  if (!err && s->dns_ahead >= 0)
+    err = tlsdiag_sweep_set_dns_ahead(sw, (unsigned)s->dns_ahead);
   if (err) {
+    tlsdiag_sweep_free(sw);
     td_cli_error("%s", tlsdiag_strerror(err));
     return SETUP_FAILED;
   }
@@ -1236,6 +1252,7 @@ int td_cli_sweep(int argc, char **argv) {
   c.fmt = TLSDIAG_FORMAT_JSON;
   s.concurrency = 64;
   s.per_ip = 4;
+  s.dns_ahead = -1;
   s.progress = isatty(STDERR_FILENO);
   const char *file = NULL;
   int nagios = 0; /* usage errors are UNKNOWN for a Nagios plugin */

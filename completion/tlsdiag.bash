@@ -13,7 +13,7 @@ _tlsdiag_opts_sweep="--help --version --json --format --output --cacert
   --max-time --happy-eyeballs-timeout-ms --method --path --now --warn-days
   --crit-days --clock-skew --hsts-list --no-http --no-probe --no-aia
   --http1.1 --http2 --connect-to --cert --key --ipv4 --ipv6 --concurrency --shard --expiring-within --summary --quiet
-  --no-progress --per-ip --rate --jobs --resume"
+  --no-progress --per-ip --rate --jobs --dns-ahead --resume"
 _tlsdiag_opts_verify="--help --version --json --pretty --format --cacert
   --capath --now --at --warn-days --crit-days --verbose --expiring-within
   --host --ip --untrusted --crl --purpose --max-depth"
@@ -90,7 +90,7 @@ _tlsdiag() {
     --resolve|--dns-server|--sni|--connect-timeout|--max-time|--path|--now|\
     --happy-eyeballs-timeout-ms|\
     --at|-w|--warn-days|-c|--crit-days|--clock-skew|--concurrency|--shard|\
-    --per-ip|--rate|--jobs|\
+    --per-ip|--rate|--jobs|--dns-ahead|\
     --expiring-within|--host|--ip|--max-depth|--url|--max-size|--listen|\
     --max-concurrent|--allow-target|--request-timeout|--connect-to)
       return ;; # a value of the user's own

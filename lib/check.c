@@ -146,11 +146,18 @@ static void gate_release(td_check_t *c) {
   c->gate_addr = NULL;
 }
 
+/* The engine connection slot this check took, given back. */
+static void slot_give(td_check_t *c) {
+  if (c->hold_slot) td_hold_leave(c->hold);
+  c->hold_slot = 0;
+}
+
 void td_check_free(td_check_t *c) {
   if (!c) return;
   td_check_close_conn(c);
   td_resolver_free(c->rs);
   gate_release(c);
+  slot_give(c); /* a held check is in no slot: its engine drops its FIFO */
   if (c->hook.keylog_fd >= 0) close(c->hook.keylog_fd);
   td_clientcert_free(c->clientcert);
   td_resume_free(&c->resume);
@@ -409,6 +416,7 @@ static tlsdiag_err_t check_new(const char *host, const tlsdiag_options_t *opts,
     }
     c->sh_own = 1;
   }
+  c->hold = td_shared_hold(c->sh);
   int pinned = 0;
   if ((err = result_setup(c, host, opts, vmin, vmax)) ||
       (err = host_setup(c->r, host, opts->sni)) ||
@@ -523,7 +531,42 @@ static void race_go(td_check_t *c) {
   td_race_start(c);
 }
 
+/* With a DNS look-ahead (c->hold), the check connects only with one of
+ * the engine's connection slots; else it is held, its deadlines stopped,
+ * until the engine releases it (td_check_unhold). */
+static int slot_take(td_check_t *c) {
+  if (!c->hold || c->hold_slot) return 1;
+  if (td_hold_enter(c->hold, c)) {
+    c->hold_slot = 1;
+    return 1;
+  }
+  c->st = TD_CHECK_HELD;
+  c->want = 0;
+  c->held_since = td_mono_us();
+  td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "queued",
+                  "waiting for a connection slot: %u connections in flight "
+                  "(engine limit)",
+                  c->hold->max);
+  return 0;
+}
+
+/* As the politeness gate's wait (gate_pass): the engine's, not the
+ * server's; it moves the check's deadline and is reported in queued_ms. */
+void td_check_unhold(td_check_t *c) {
+  int64_t waited = td_mono_us() - c->held_since;
+  c->hold_slot = 1;
+  c->queued_us += waited;
+  c->deadline_total += waited;
+  c->r->queued_ms = (double)c->queued_us / 1000.0;
+  c->held_since = 0;
+  td_result_event(c->r, td_check_now_ms(c), TD_DIR_LOCAL, "released",
+                  "a connection slot is free after %.1f ms",
+                  (double)waited / 1000.0);
+  start_tcp(c);
+}
+
 static void start_tcp(td_check_t *c) {
+  if (!slot_take(c)) return;
   td_check_phase_begin(c, TLSDIAG_PHASE_TCP);
   c->st = TD_CHECK_TCP;
   const char *first = NULL;
@@ -747,6 +790,7 @@ void td_check_finish(td_check_t *c) {
   /* An issuer missing: fetch it by AIA first (aia.c finishes again). */
   if (!c->aia.ran && td_aia_start(c)) return;
   c->st = TD_CHECK_DONE;
+  slot_give(c); /* a held check of the engine may connect */
   for (size_t i = 0; i < r->nchain; i++) {
     td_cert_t *ct = &r->chain[i];
     ct->days_left = td_days_between(r->now, ct->not_after);
@@ -771,7 +815,7 @@ int td_check_in_dns(const td_check_t *c) {
 }
 
 size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
-  if (c->st == TD_CHECK_DONE || max == 0) return 0;
+  if (c->st == TD_CHECK_DONE || c->st == TD_CHECK_HELD || max == 0) return 0;
   if (c->st == TD_CHECK_DNS) /* the engine's sockets, if it is ours */
     return c->sh_own && !td_resolver_done(c->rs)
                ? td_dns_engine_fds(td_shared_dns_engine(c->sh), fds, max)
@@ -791,6 +835,7 @@ size_t td_check_fds(td_check_t *c, struct pollfd *fds, size_t max) {
 
 int64_t td_check_deadline(td_check_t *c) {
   if (c->st == TD_CHECK_DONE) return td_mono_us();
+  if (c->st == TD_CHECK_HELD) return INT64_MAX; /* the engine releases it */
   if (c->st == TD_CHECK_AIA) return td_aia_deadline(c);
   if (c->st == TD_CHECK_TCP && !c->gate_since) return td_race_deadline(c);
   if (c->sess && c->want == POLLIN && gnutls_record_check_pending(c->sess))
@@ -844,6 +889,7 @@ void td_check_step(td_check_t *c, const struct pollfd *fds, size_t nfds) {
   case TD_CHECK_DNS:
   case TD_CHECK_TCP:
   case TD_CHECK_AIA:
+  case TD_CHECK_HELD: /* no timer runs: only td_check_unhold moves it */
   case TD_CHECK_DONE:
     break;
   }

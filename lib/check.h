@@ -70,6 +70,9 @@ typedef enum {
   TD_CHECK_PROBE,  /* probe.c: td_check_probe_t.tls */
   TD_CHECK_RESUME, /* resume.c: td_check_resume_t.tls */
   TD_CHECK_AIA,    /* aia.c: td_check_aia_t.st */
+  TD_CHECK_HELD,   /* its DNS answered, waiting for one of the engine's
+                      connection slots (td_hold_t): no descriptor, no
+                      timer, its deadlines stopped */
   TD_CHECK_DONE
 } td_check_state_t;
 
@@ -191,7 +194,12 @@ struct td_check {
   td_trust_t *trust; /* in sh: the options' trust store */
   gnutls_certificate_credentials_t cred; /* trust's, set by the first
                                             handshake (loaded then) */
-  int64_t queued_us; /* time spent waiting for the politeness gate */
+  int64_t queued_us; /* time spent waiting for the politeness gate and
+                        for an engine connection slot (held) */
+  td_hold_t *hold;   /* the engine's connection slots (sh's), or NULL */
+  int hold_slot;     /* this check counts in hold->past */
+  int64_t held_since; /* TD_CHECK_HELD since (monotonic us) */
+  struct td_check *held_next; /* the hold's FIFO */
   int64_t gate_since; /* waiting since (monotonic us), 0: not waiting */
   char *gate_addr;   /* the address held in the gate, or NULL */
   unsigned gate_tries; /* times refused in a row (the retry backs off) */
@@ -212,6 +220,34 @@ struct td_check {
   char **resolve;    /* copies of the options' resolve pins and */
   char **connect_to; /* connect_to rules, for the AIA fetch */
 };
+
+/* ---- DNS look-ahead: an engine's connection slots ----------------------
+ * An engine that looks DNS up ahead keeps more checks alive than it lets
+ * connect: at most max are past their DNS phase (connecting, TLS, HTTP,
+ * probes, resumption, AIA) at once. A check whose lookup succeeded when
+ * all max are taken is held (TD_CHECK_HELD) in a FIFO until one ends; the
+ * engine (multi.c) releases held checks oldest first. Owned by the engine;
+ * its checks borrow it through td_shared_hold. One thread. */
+struct td_hold {
+  unsigned max;   /* checks past DNS at once (the engine's in flight) */
+  unsigned past;  /* past DNS now: slots taken */
+  td_check_t *head, *tail; /* held, oldest first (td_check.held_next) */
+  size_t nheld;
+};
+/* multi.c. For check.c, when c is about to connect: c takes a slot (1)
+ * or, all taken or others held before it, joins the FIFO (0). */
+int td_hold_enter(td_hold_t *h, td_check_t *c);
+/* For check.c: a check past DNS ended (done or freed): its slot is
+ * free. */
+void td_hold_leave(td_hold_t *h);
+/* For the engine: the oldest held check, out of the FIFO and given a
+ * slot (NULL when none is held or no slot is free); the engine goes on
+ * with td_check_unhold. */
+td_check_t *td_hold_next(td_hold_t *h);
+/* A held check given its slot: the time held is added to queued_ms and
+ * to its deadlines, then it connects (through the politeness gate). It
+ * may be done on return. */
+void td_check_unhold(td_check_t *c);
 
 /* ---- check.c: what the modules share ----------------------------------- */
 /* Milliseconds since the check started (for events and phases). */

@@ -196,6 +196,7 @@ typedef struct td_trust td_trust_t;
 typedef struct td_aia_cache td_aia_cache_t;
 typedef struct td_dns_cache td_dns_cache_t;
 typedef struct td_gate td_gate_t;
+typedef struct td_hold td_hold_t;
 
 /* NULL on out-of-memory. Frees every trust store it made. */
 td_shared_t *td_shared_new(void);
@@ -219,6 +220,10 @@ struct td_dns_engine *td_shared_dns_engine(td_shared_t *sh);
 /* The politeness gate (polite.c), borrowed; NULL: none. */
 td_gate_t *td_shared_gate(td_shared_t *sh);
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g);
+/* The engine's connection slots when it looks DNS up ahead (check.h,
+ * td_hold_t), borrowed; NULL: none (every check alive is in flight). */
+td_hold_t *td_shared_hold(td_shared_t *sh);
+void td_shared_set_hold(td_shared_t *sh, td_hold_t *h);
 /* The priority string parsed once for the engine (gnutls_priority_init),
  * for td_tls_session_new: a session referencing it does not parse a cache
  * of its own (about 8 KB each). NULL (sh NULL, out of memory, an invalid

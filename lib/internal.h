@@ -395,7 +395,8 @@ struct tlsdiag_result {
                                       while the check runs (classify) */
   struct td_hsts_report *hsts;     /* owned: what hsts.c found, or NULL */
   double total_ms;
-  double queued_ms;    /* waited for the engine's politeness gate */
+  double queued_ms;    /* waited for the engine's politeness gate and
+                          (DNS look-ahead) for a connection slot */
   int race_delay_ms;   /* the Happy Eyeballs delay the TCP race used */
 
   td_phase_t phase[TLSDIAG_PHASE_COUNT_];

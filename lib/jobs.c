@@ -82,6 +82,16 @@ tlsdiag_err_t tlsdiag_sweep_new(unsigned jobs, unsigned max_in_flight,
   return TLSDIAG_OK;
 }
 
+tlsdiag_err_t tlsdiag_sweep_set_dns_ahead(tlsdiag_sweep_t *sw, unsigned n) {
+  if (!sw) return TLSDIAG_E_INVAL;
+  for (unsigned i = 0; i < sw->jobs; i++) {
+    if (sw->w[i].started) return TLSDIAG_E_INVAL;
+    tlsdiag_err_t err = tlsdiag_multi_set_dns_ahead(sw->w[i].m, n);
+    if (err) return err;
+  }
+  return TLSDIAG_OK;
+}
+
 unsigned tlsdiag_sweep_jobs(const tlsdiag_sweep_t *sw) {
   return sw ? sw->jobs : 0;
 }

@@ -5,7 +5,10 @@
  * trust stores per distinct (cafile, capath) with their verifier context,
  * the AIA and DNS caches and the c-ares channel, whose sockets are in the
  * poll set once (not per check); the politeness gate may be shared by
- * handles. */
+ * handles. With a DNS look-ahead of A (tlsdiag_multi_set_dns_ahead), up
+ * to max_in_flight + A checks are alive but at most max_in_flight past
+ * their DNS phase: the others look their names up, or wait (held, FIFO)
+ * for a connection slot (td_hold_t, check.h). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -23,7 +26,8 @@
  * starting together held 760 MB. Queued checks wait (before they start: no
  * timeout runs) while this many are in DNS; at 20-300 ms a lookup that is
  * still 850-12,800 lookups a second, more than the handshakes an engine
- * does. */
+ * does. The default DNS look-ahead is max_in_flight capped at this: the
+ * checks alive beyond max_in_flight (in DNS or held) stay as bounded. */
 #define TD_MULTI_DNS_MAX 256
 #define SLOT_FDS (ARES_GETSOCK_MAXNUM + 1)
 #define DNS_SERIAL UINT64_MAX /* fd_owner of an engine DNS socket */
@@ -74,6 +78,8 @@ struct tlsdiag_multi {
   size_t nowner;
   int busy;          /* inside process: no nested process/run */
   int dns_full;      /* start_queued stopped: TD_MULTI_DNS_MAX in DNS */
+  unsigned ahead;    /* DNS look-ahead: checks alive beyond max (0: off) */
+  td_hold_t hold;    /* connection slots (ahead > 0): max of them */
   size_t ndns;       /* slots with in_dns set: checks in their DNS phase */
   struct pollfd *pfd; /* tlsdiag_multi_run's poll set */
   size_t pfd_cap;
@@ -93,6 +99,8 @@ tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight, tlsdiag_multi_cb cb,
   tlsdiag_multi_t *m = calloc(1, sizeof(*m));
   if (!m) return TLSDIAG_E_NOMEM;
   m->max = max_in_flight ? max_in_flight : 64;
+  m->ahead = m->max < TD_MULTI_DNS_MAX ? m->max : TD_MULTI_DNS_MAX;
+  m->hold.max = m->max;
   m->cb = cb;
   m->cb_data = cb_data;
   m->next_serial = 1;
@@ -100,8 +108,60 @@ tlsdiag_err_t tlsdiag_multi_new(unsigned max_in_flight, tlsdiag_multi_cb cb,
     free(m);
     return TLSDIAG_E_NOMEM;
   }
+  td_shared_set_hold(m->sh, &m->hold);
   *out = m;
   return TLSDIAG_OK;
+}
+
+tlsdiag_err_t tlsdiag_multi_set_dns_ahead(tlsdiag_multi_t *m, unsigned n) {
+  if (!m || m->running || m->busy) return TLSDIAG_E_INVAL;
+  m->ahead = n;
+  td_shared_set_hold(m->sh, n ? &m->hold : NULL);
+  return TLSDIAG_OK;
+}
+
+/* Checks alive at once: max_in_flight, plus the look-ahead. */
+static size_t alive_max(const tlsdiag_multi_t *m) {
+  return (size_t)m->max + m->ahead;
+}
+
+/* ---- connection slots (check.h, td_hold_t) ------------------------------ */
+
+int td_hold_enter(td_hold_t *h, td_check_t *c) {
+  /* Strictly FIFO: a slot freed while others wait is theirs. */
+  if (!h->head && h->past < h->max) {
+    h->past++;
+    return 1;
+  }
+  c->held_next = NULL;
+  if (h->tail) h->tail->held_next = c;
+  else h->head = c;
+  h->tail = c;
+  h->nheld++;
+  return 0;
+}
+
+void td_hold_leave(td_hold_t *h) {
+  if (h->past) h->past--;
+}
+
+td_check_t *td_hold_next(td_hold_t *h) {
+  td_check_t *c = h->head;
+  if (!c || h->past >= h->max) return NULL;
+  h->head = c->held_next;
+  if (!h->head) h->tail = NULL;
+  c->held_next = NULL;
+  h->nheld--;
+  h->past++;
+  return c;
+}
+
+/* Held checks given the slots checks that ended freed, oldest first;
+ * how many. */
+static size_t release_held(tlsdiag_multi_t *m) {
+  size_t n = 0;
+  for (td_check_t *c; (c = td_hold_next(&m->hold)); n++) td_check_unhold(c);
+  return n;
 }
 
 tlsdiag_err_t tlsdiag_multi_set_limits(tlsdiag_multi_t *m, unsigned per_ip,
@@ -283,7 +343,7 @@ static void deliver(tlsdiag_multi_t *m, job_t *j, tlsdiag_result_t *r) {
 static tlsdiag_err_t grow_slots(tlsdiag_multi_t *m) {
   if (m->running < m->cap) return TLSDIAG_OK;
   size_t cap = m->cap ? m->cap * 2 : 16;
-  if (cap > m->max) cap = m->max;
+  if (cap > alive_max(m)) cap = alive_max(m);
   slot_t *s = realloc(m->slots, cap * sizeof(*s));
   if (!s) return TLSDIAG_E_NOMEM;
   m->slots = s;
@@ -295,7 +355,7 @@ static tlsdiag_err_t grow_slots(tlsdiag_multi_t *m) {
  * delivered at once. */
 static void start_queued(tlsdiag_multi_t *m) {
   m->dns_full = 0;
-  while (m->qhead && m->running < m->max) {
+  while (m->qhead && m->running < alive_max(m)) {
     if (m->ndns >= TD_MULTI_DNS_MAX) {
       m->dns_full = 1; /* a lookup that ends lets the next one start */
       return;
@@ -392,13 +452,14 @@ size_t tlsdiag_multi_fds(tlsdiag_multi_t *m, struct pollfd *fds, size_t max) {
 
 int tlsdiag_multi_timeout_ms(tlsdiag_multi_t *m) {
   if (!m || (!m->running && !m->queued)) return -1;
-  if (m->queued && m->running < m->max && !m->dns_full) return 0;
+  if (m->queued && m->running < alive_max(m) && !m->dns_full) return 0;
   int64_t now = td_mono_us(), soonest = INT64_MAX;
   int64_t dns = td_dns_engine_timeout_us(td_shared_dns_engine(m->sh));
   if (dns >= 0) soonest = now + dns;
   for (size_t i = 0; i < m->running; i++)
     if (m->slots[i].deadline < soonest) soonest = m->slots[i].deadline;
   if (soonest <= now) return 0;
+  if (soonest == INT64_MAX) return 1000; /* held only: not expected */
   int64_t ms = (soonest - now + 999) / 1000;
   return ms > INT_MAX ? INT_MAX : (int)ms;
 }
@@ -447,12 +508,13 @@ tlsdiag_err_t tlsdiag_multi_process(tlsdiag_multi_t *m,
   }
   /* Reaping frees room, starting may finish checks at once (a refused
    * loopback port): repeat until neither changes anything. */
-  size_t before;
+  size_t before, released;
   do {
     before = m->queued + m->running;
     reap(m);
+    released = release_held(m); /* they may end at once, too */
     start_queued(m);
-  } while (m->queued + m->running != before);
+  } while (m->queued + m->running != before || released);
   m->busy = 0;
   return TLSDIAG_OK;
 }

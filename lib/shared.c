@@ -1,9 +1,9 @@
 /* shared.c: what the checks of one engine share, made once and reused:
  * the trust stores (GnuTLS credentials and the verifier context over
  * them, with its caches of parsed certificates and signatures), the AIA
- * cache, the DNS answer cache, the c-ares channel(s) and the politeness
- * gate. A multi handle owns
- * one; tlsdiag_check makes one for its single check. One thread at a time
+ * cache, the DNS answer cache, the c-ares channel(s), the politeness
+ * gate and the engine's connection slots (DNS look-ahead). A multi handle
+ * owns one; tlsdiag_check makes one for its single check. One thread at a time
  * (the gate alone may be shared between engines: it locks). */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,7 @@ struct td_shared {
   td_dns_cache_t *dns;
   td_dns_engine_t *dnseng; /* the c-ares channels */
   td_gate_t *gate; /* borrowed (td_shared_set_gate) or NULL */
+  td_hold_t *hold; /* borrowed (td_shared_set_hold) or NULL */
   td_prio_t *prio;  /* parsed priority strings (td_shared_priority) */
   td_cert_cache_t *certs; /* parsed certificates, made on first use */
   size_t nprio;
@@ -89,6 +90,8 @@ td_cert_cache_t *td_shared_certs(td_shared_t *sh) {
   return sh ? sh->certs : NULL;
 }
 void td_shared_set_gate(td_shared_t *sh, td_gate_t *g) { sh->gate = g; }
+td_hold_t *td_shared_hold(td_shared_t *sh) { return sh ? sh->hold : NULL; }
+void td_shared_set_hold(td_shared_t *sh, td_hold_t *h) { sh->hold = h; }
 
 gnutls_priority_t td_shared_priority(td_shared_t *sh, const char *str) {
   if (!sh || !str) return NULL;

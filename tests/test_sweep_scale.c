@@ -241,7 +241,9 @@ static int has_event(const tlsdiag_result_t *r, const char *what) {
   return found;
 }
 
-/* Four checks of one name, one at a time in one engine: with a TTL the
+/* Four checks of one name, one at a time in one engine (no DNS
+ * look-ahead: a lookup ahead would ask before the first answer is
+ * cached): with a TTL the
  * name is asked once (A + AAAA), the other three answered from the cache
  * and saying so; with TTL 0 every check asks. tlsdiag_check alone shares
  * nothing. */
@@ -257,6 +259,8 @@ static void dns_round(tddns_t *d, uint16_t port, unsigned *queries,
   tlsdiag_multi_t *m = NULL;
   unsigned q0 = tddns_queries(d);
   assert_int_equal(tlsdiag_multi_new(1, keep_results, got, &m), TLSDIAG_OK);
+  /* one at a time: no second lookup ahead while the first is out */
+  assert_int_equal(tlsdiag_multi_set_dns_ahead(m, 0), TLSDIAG_OK);
   for (int i = 0; i < 4; i++)
     assert_int_equal(tlsdiag_multi_add(m, "cached.tlsdiag.test", &o, NULL),
                      TLSDIAG_OK);

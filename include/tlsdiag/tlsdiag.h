@@ -780,7 +780,8 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_preload_format(const tlsdiag_preload_t *p,
  * 21 KB for a check waiting on its handshake, docs/sweep.md "Memory"); a
  * queued check costs one allocation the size of its host and options. At
  * most 256 checks of a handle are in their DNS lookup at once (each holds
- * a resolver channel); the next queued checks start as lookups end.
+ * a resolver channel); the next queued checks start as lookups end. Names
+ * are looked up ahead of the connections (tlsdiag_multi_set_dns_ahead).
  * docs/sweep.md has an example loop.
  */
 typedef struct tlsdiag_multi tlsdiag_multi_t;
@@ -846,6 +847,20 @@ TLSDIAG_API void tlsdiag_multi_free(tlsdiag_multi_t *m);
 TLSDIAG_API tlsdiag_err_t tlsdiag_multi_set_limits(tlsdiag_multi_t *m,
                                                    unsigned per_ip,
                                                    unsigned rate);
+/* DNS look-ahead: up to max_in_flight + n checks of m are alive, but at
+ * most max_in_flight past their DNS lookup (connecting, in TLS, HTTP...).
+ * A check whose lookup succeeded while max_in_flight are past theirs is
+ * held, without a socket or a running timeout, until one of them ends;
+ * held checks go on oldest first, then through the politeness limits.
+ * The time held is reported like a politeness wait (JSON "queued_ms", a
+ * "queued" and a "released" timeline event) and not counted against the
+ * timeouts. A lookup that fails (NXDOMAIN, timeout...) is never held: the
+ * check ends at once. So a slow or dead DNS server no longer holds a
+ * connection slot. n = 0: off (every check alive is in flight). Default:
+ * max_in_flight, at most 256. Call while no check runs. TLSDIAG_E_INVAL
+ * (m NULL, checks running). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_multi_set_dns_ahead(tlsdiag_multi_t *m,
+                                                      unsigned n);
 
 /* ---------------------------------------------------------------------------
  * A sweep on all cores: `jobs` multi engines, each on a thread of its own
@@ -882,6 +897,11 @@ TLSDIAG_API tlsdiag_err_t tlsdiag_sweep_run(tlsdiag_sweep_t *sw);
  * running; checks not finished are abandoned (tlsdiag_sweep_run returns
  * within about 100 ms). Async-signal-safe; any thread. */
 TLSDIAG_API void tlsdiag_sweep_stop(tlsdiag_sweep_t *sw);
+/* tlsdiag_multi_set_dns_ahead(m, n) on every engine (n per engine; the
+ * default is each engine's max_in_flight, at most 256). Before
+ * tlsdiag_sweep_run. TLSDIAG_E_INVAL (sw NULL, running). */
+TLSDIAG_API tlsdiag_err_t tlsdiag_sweep_set_dns_ahead(tlsdiag_sweep_t *sw,
+                                                      unsigned n);
 /* Engines used (after tlsdiag_sweep_new: jobs, or the processors). */
 TLSDIAG_API unsigned tlsdiag_sweep_jobs(const tlsdiag_sweep_t *sw);
 TLSDIAG_API void tlsdiag_sweep_free(tlsdiag_sweep_t *sw); /* NULL ok */
