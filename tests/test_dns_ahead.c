@@ -255,11 +255,12 @@ static int was_held(const tlsdiag_result_t *r) {
   return q;
 }
 
-/* Checks hosts h0..h(n-1) (and nx.wild.tlsdiag.test last when nx) with
- * max 2 in flight and look-ahead `ahead`. */
-static void run_hosts(fx_t *f, unsigned ahead, size_t n, int nx, run_t *x) {
+/* An engine in x->m with max in flight and look-ahead `ahead`, hosts
+ * h0..h(n-1) queued on it (user data: their index). */
+static void run_open(fx_t *f, unsigned max, unsigned ahead, size_t n,
+                     run_t *x) {
   memset(x, 0, sizeof(*x));
-  assert_int_equal(tlsdiag_multi_new(2, on_done, x, &x->m), TLSDIAG_OK);
+  assert_int_equal(tlsdiag_multi_new(max, on_done, x, &x->m), TLSDIAG_OK);
   assert_int_equal(tlsdiag_multi_set_dns_ahead(x->m, ahead), TLSDIAG_OK);
   for (size_t i = 0; i < n; i++) {
     char host[64];
@@ -267,6 +268,12 @@ static void run_hosts(fx_t *f, unsigned ahead, size_t n, int nx, run_t *x) {
     assert_int_equal(tlsdiag_multi_add(x->m, host, &f->o, (void *)(intptr_t)i),
                      TLSDIAG_OK);
   }
+}
+
+/* Checks hosts h0..h(n-1) (and nx.wild.tlsdiag.test last when nx) with
+ * max 2 in flight and look-ahead `ahead`. */
+static void run_hosts(fx_t *f, unsigned ahead, size_t n, int nx, run_t *x) {
+  run_open(f, 2, ahead, n, x);
   if (nx)
     assert_int_equal(tlsdiag_multi_add(x->m, "nx.wild.tlsdiag.test", &f->o,
                                        (void *)(intptr_t)n),
@@ -337,15 +344,7 @@ static void test_dns_ahead_nxdomain_not_held(void **state) {
   fx_t f;
   fx_start(&f, SLOW_MS);
   run_t x;
-  memset(&x, 0, sizeof(x));
-  assert_int_equal(tlsdiag_multi_new(2, on_done, &x, &x.m), TLSDIAG_OK);
-  assert_int_equal(tlsdiag_multi_set_dns_ahead(x.m, 2), TLSDIAG_OK);
-  for (int i = 0; i < 3; i++) {
-    char host[64];
-    snprintf(host, sizeof(host), "h%d.wild.tlsdiag.test", i);
-    assert_int_equal(tlsdiag_multi_add(x.m, host, &f.o, (void *)(intptr_t)i),
-                     TLSDIAG_OK);
-  }
+  run_open(&f, 2, 2, 3, &x);
   td_hold_t *h = td_shared_hold(td_multi_shared(x.m));
   assert_non_null(h);
   int64_t end = td_mono_us() + (int64_t)(td_upper_ms(5000) * 1000);
@@ -428,15 +427,7 @@ static void test_dns_ahead_hold_is_not_a_timeout(void **state) {
   f.o.connect_timeout_ms = 100;
   f.o.max_time_ms = 500;
   run_t x;
-  memset(&x, 0, sizeof(x));
-  assert_int_equal(tlsdiag_multi_new(1, on_done, &x, &x.m), TLSDIAG_OK);
-  assert_int_equal(tlsdiag_multi_set_dns_ahead(x.m, 1), TLSDIAG_OK);
-  for (int i = 0; i < 2; i++) {
-    char host[64];
-    snprintf(host, sizeof(host), "h%d.wild.tlsdiag.test", i);
-    assert_int_equal(tlsdiag_multi_add(x.m, host, &f.o, (void *)(intptr_t)i),
-                     TLSDIAG_OK);
-  }
+  run_open(&f, 1, 1, 2, &x);
   assert_int_equal(tlsdiag_multi_run(x.m), TLSDIAG_OK);
   tlsdiag_multi_free(x.m);
   assert_int_equal(x.n, 2);
@@ -463,15 +454,7 @@ static void test_dns_ahead_free_with_held(void **state) {
   fx_t f;
   fx_start(&f, SLOW_MS);
   run_t x;
-  memset(&x, 0, sizeof(x));
-  assert_int_equal(tlsdiag_multi_new(1, on_done, &x, &x.m), TLSDIAG_OK);
-  assert_int_equal(tlsdiag_multi_set_dns_ahead(x.m, 3), TLSDIAG_OK);
-  for (int i = 0; i < 6; i++) {
-    char host[64];
-    snprintf(host, sizeof(host), "h%d.wild.tlsdiag.test", i);
-    assert_int_equal(tlsdiag_multi_add(x.m, host, &f.o, (void *)(intptr_t)i),
-                     TLSDIAG_OK);
-  }
+  run_open(&f, 1, 3, 6, &x);
   td_hold_t *h = td_shared_hold(td_multi_shared(x.m));
   int64_t end = td_mono_us() + (int64_t)(td_upper_ms(5000) * 1000);
   while (h->nheld < 3 && td_mono_us() < end) {
