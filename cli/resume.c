@@ -122,10 +122,14 @@ static int add_bad(td_cli_resume_t *r, const char *line) {
   return 0;
 }
 
+static int line_cmp(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 int td_cli_resume_has_bad(const td_cli_resume_t *r, size_t line) {
-  for (size_t i = 0; i < r->nbad; i++)
-    if (r->bad[i] == line) return 1;
-  return 0;
+  /* sorted by td_cli_resume_load */
+  return r->nbad && bsearch(&line, r->bad, r->nbad, sizeof(*r->bad), line_cmp);
 }
 
 /* One complete line: adds its target when it records a finished check,
@@ -212,6 +216,7 @@ int td_cli_resume_load(const char *path, td_cli_resume_t *r) {
   }
   fclose(f);
   if (r->n) qsort(r->v, r->n, sizeof(seen_t), seen_cmp);
+  if (r->nbad) qsort(r->bad, r->nbad, sizeof(*r->bad), line_cmp);
   return rc;
 }
 
